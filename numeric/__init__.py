@@ -1,0 +1,1 @@
+"""numeric: runs symconv's generated convolution kernels on NumPy arrays or torch tensors."""

@@ -1,0 +1,69 @@
+"""Normalisation of user input at the boundary: every spec field becomes a canonical value here.
+
+Each helper takes the operation's name (`op`) and the parameter's name, so every message reads
+"<op>: <parameter> <value> <rule>".
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Sequence
+from typing import Any
+
+from ._errors import SpecError
+
+__all__ = ["as_bool", "as_choice", "as_int", "as_per_axis", "as_size"]
+
+
+def as_int(op: str, name: str, value: Any, minimum: int) -> int:
+    """An integer >= `minimum`; bools, floats and strings are refused."""
+    if isinstance(value, bool) or not _is_integral(value):
+        raise SpecError(f"{op}: {name} must be an integer >= {minimum}, got {value!r}")
+    value = operator.index(value)
+    if value < minimum:
+        raise SpecError(f"{op}: {name} must be an integer >= {minimum}, got {value}")
+    return value
+
+
+def as_bool(op: str, name: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise SpecError(f"{op}: {name} must be True or False, got {value!r}")
+    return value
+
+
+def as_choice(op: str, name: str, value: Any, choices: Sequence[str]) -> str:
+    if not isinstance(value, str) or value not in choices:
+        options = ", ".join(repr(c) for c in choices)
+        raise SpecError(f"{op}: {name} must be one of {options}, got {value!r}")
+    return value
+
+
+def as_per_axis(op: str, name: str, value: Any, dims: int, minimum: int) -> tuple[int, ...]:
+    """An int repeated over `dims` axes, or a sequence of exactly `dims` ints."""
+    if isinstance(value, str) or not isinstance(value, Sequence | int) or isinstance(value, bool):
+        if _is_integral(value) and not isinstance(value, bool):
+            return (as_int(op, name, value, minimum),) * dims
+        raise SpecError(
+            f"{op}: {name} must be an integer >= {minimum} or a tuple of {dims}, got {value!r}"
+        )
+    if isinstance(value, int):
+        return (as_int(op, name, value, minimum),) * dims
+    if len(value) != dims:
+        raise SpecError(
+            f"{op}: {name} {tuple(value)!r} has {len(value)} entries, expected {dims} "
+            f"(one per spatial axis)"
+        )
+    return tuple(as_int(op, f"{name}[{a}]", v, minimum) for a, v in enumerate(value))
+
+
+def as_size(op: str, value: Any, dims: int) -> tuple[int, ...]:
+    """A spatial input size: `dims` positive integers (an int is repeated)."""
+    return as_per_axis(op, "input_size", value, dims, 1)
+
+
+def _is_integral(value: Any) -> bool:
+    try:
+        operator.index(value)
+    except TypeError:
+        return False
+    return True
