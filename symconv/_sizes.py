@@ -46,7 +46,10 @@ def conv_out(i: Any, k: Any, s: Any = 1, d: Any = 1, lo: Any = 0, hi: Any | None
 
 
 def unused(i: Any, k: Any, s: Any = 1, d: Any = 1, lo: Any = 0, hi: Any | None = None) -> Any:
-    r"""Trailing padded positions no window reaches: $(i + p_\mathrm{lo} + p_\mathrm{hi} - d(k-1) - 1) \bmod s$."""
+    r"""Trailing padded positions no window reaches.
+
+    $(i + p_\mathrm{lo} + p_\mathrm{hi} - d(k-1) - 1) \bmod s$
+    """
     hi = lo if hi is None else hi
     return (padded_length(i, lo, hi) - dilated_extent(k, d)) % s
 
@@ -67,7 +70,9 @@ def pool_out(i: int, k: int, s: int, d: int = 1, p: int = 0, ceil_mode: bool = F
     return o
 
 
-def transpose_out(i: Any, k: Any, s: Any = 1, d: Any = 1, p: Any = 0, output_padding: Any = 0) -> Any:
+def transpose_out(
+    i: Any, k: Any, s: Any = 1, d: Any = 1, p: Any = 0, output_padding: Any = 0
+) -> Any:
     r"""Output length of a transposed convolution (torch's ConvTranspose).
 
     $$o = (i - 1)s - 2p + d(k - 1) + \mathrm{output\_padding} + 1$$
@@ -85,6 +90,6 @@ def same_padding(k: int, d: int = 1) -> tuple[int, int]:
 
 
 def full_padding(k: int, d: int = 1) -> tuple[int, int]:
-    """Padding of the *full* convolution: every window that overlaps the input, $d(k-1)$ each side."""
+    """Padding of the *full* convolution: every window overlapping the input; $d(k-1)$ a side."""
     total = d * (k - 1)
     return total, total

@@ -49,14 +49,17 @@ SYMBOLS: dict[str, sympy.Symbol] = {
 
 
 def conv_output_formula(symmetric: bool = True) -> sympy.Expr:
-    r"""$o = \lfloor (i + 2p - d(k-1) - 1)/s \rfloor + 1$ (or with $p_\mathrm{lo} + p_\mathrm{hi}$)."""
+    r"""Output size of a convolution.
+
+    $o = \lfloor (i + 2p - d(k-1) - 1)/s \rfloor + 1$, or $p_\mathrm{lo} + p_\mathrm{hi}$ for $2p$.
+    """
     S = SYMBOLS
     lo, hi = (S["p"], S["p"]) if symmetric else (S["p_lo"], S["p_hi"])
     return _sizes.conv_out(S["i"], S["k"], S["s"], S["d"], lo, hi)
 
 
 def pool_output_formula(ceil_mode: bool = False) -> sympy.Expr:
-    r"""Pooling output size; in ceil mode a `Piecewise` dropping a window that starts in the right padding."""
+    r"""Pooling output size; ceil mode drops a window starting in the right padding."""
     S = SYMBOLS
     if not ceil_mode:
         return conv_output_formula()
@@ -77,8 +80,7 @@ def substitute_axis(formula: sympy.Expr, spec: Any, axis: int) -> sympy.Expr:
         raise SpecError(f"{type(spec).__name__}: axis {axis} out of range for dims {spec.dims}")
     k, s, d, lo, hi = spec._axis(axis)
     S = SYMBOLS
-    return formula.subs({S["k"]: k, S["s"]: s, S["d"]: d, S["p"]: lo, S["p_lo"]: lo,
-                         S["p_hi"]: hi})
+    return formula.subs({S["k"]: k, S["s"]: s, S["d"]: d, S["p"]: lo, S["p_lo"]: lo, S["p_hi"]: hi})
 
 
 def lecture_formula_derivation() -> Derivation:
@@ -99,13 +101,19 @@ def lecture_formula_derivation() -> Derivation:
     reduced = sympy.simplify(undilated.subs(i, exact_i))
     lecture_exact = sympy.simplify(lecture.subs(i, exact_i))
     d = Derivation("Output size: the general formula and the lectures' special case")
-    d.step("General output size", sympy.Eq(sympy.Symbol("o"), general),
-           "every window start s*o must leave room for the dilated kernel d(k-1)+1")
+    d.step(
+        "General output size",
+        sympy.Eq(sympy.Symbol("o"), general),
+        "every window start s*o must leave room for the dilated kernel d(k-1)+1",
+    )
     d.step("Dilation 1", sympy.Eq(sympy.Symbol("o"), undilated), "substitute d = 1")
     d.step("The stride fits", sympy.Eq(i + 2 * p - k, s * m), "assume an integer m >= 0")
     d.step("The floor is exact", sympy.Eq(sympy.Symbol("o"), reduced), "floor(m) = m for integer m")
-    d.step("The lectures' formula", sympy.Eq(lecture, lecture_exact),
-           "(N - F + 2P)/S + 1 with N = i, F = k, P = p, S = s")
+    d.step(
+        "The lectures' formula",
+        sympy.Eq(lecture, lecture_exact),
+        "(N - F + 2P)/S + 1 with N = i, F = k, P = p, S = s",
+    )
     d.results.update(general=general, lecture=lecture, reduced=reduced)
 
     def proof() -> tuple[int, float, bool, str]:
@@ -113,11 +121,22 @@ def lecture_formula_derivation() -> Derivation:
         return 1, 0.0 if ok else 1.0, ok, "floor((s m)/s) + 1 - (s m / s + 1) simplifies to 0"
 
     def grid() -> tuple[int, float, bool, str]:
-        cases = [(ii, kk, ss, pp) for ii in range(1, 12) for kk in range(1, 6)
-                 for ss in range(1, 4) for pp in range(0, 3)
-                 if ii + 2 * pp >= kk and (ii + 2 * pp - kk) % ss == 0]
-        return grid_check(cases, lambda c: abs(
-            _sizes.conv_out(c[0], c[1], c[2], 1, c[3]) - sympy.Rational(c[0] - c[1] + 2 * c[3], c[2]) - 1))
+        cases = [
+            (ii, kk, ss, pp)
+            for ii in range(1, 12)
+            for kk in range(1, 6)
+            for ss in range(1, 4)
+            for pp in range(0, 3)
+            if ii + 2 * pp >= kk and (ii + 2 * pp - kk) % ss == 0
+        ]
+        return grid_check(
+            cases,
+            lambda c: abs(
+                _sizes.conv_out(c[0], c[1], c[2], 1, c[3])
+                - sympy.Rational(c[0] - c[1] + 2 * c[3], c[2])
+                - 1
+            ),
+        )
 
     d.check("floor formula equals (N - F + 2P)/S + 1 when the stride fits", "general", proof)
     d.check("same, on every fitting case i<12, k<6, s<4, p<3", "exact", grid)

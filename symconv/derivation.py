@@ -59,8 +59,14 @@ class CheckResult:
     detail: str = ""
 
     def as_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "level": self.level, "cases": self.cases,
-                "max_error": self.max_error, "passed": self.passed, "detail": self.detail}
+        return {
+            "name": self.name,
+            "level": self.level,
+            "cases": self.cases,
+            "max_error": self.max_error,
+            "passed": self.passed,
+            "detail": self.detail,
+        }
 
 
 @dataclass(frozen=True)
@@ -103,13 +109,19 @@ class Certificate:
         lines = [f"{self.title}: {'verified' if self.passed else 'FAILED'} (level {self.level})"]
         for r in self.results:
             mark = "ok " if r.passed else "FAIL"
-            lines.append(f"  [{mark}] {r.level:<8} {r.name} - {r.cases} case(s), "
-                         f"max discrepancy {r.max_error:.3g}{' - ' + r.detail if r.detail else ''}")
+            lines.append(
+                f"  [{mark}] {r.level:<8} {r.name} - {r.cases} case(s), "
+                f"max discrepancy {r.max_error:.3g}{' - ' + r.detail if r.detail else ''}"
+            )
         return "\n".join(lines)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"title": self.title, "passed": self.passed, "level": self.level,
-                "checks": [r.as_dict() for r in self.results]}
+        return {
+            "title": self.title,
+            "passed": self.passed,
+            "level": self.level,
+            "checks": [r.as_dict() for r in self.results],
+        }
 
 
 @dataclass
@@ -130,13 +142,15 @@ class Derivation:
     checks: list[Check] = field(default_factory=list)
     results: dict[str, Any] = field(default_factory=dict)
 
-    def step(self, title: str, statement: Any, justification: str = "",
-             latex: str | None = None) -> Derivation:
+    def step(
+        self, title: str, statement: Any, justification: str = "", latex: str | None = None
+    ) -> Derivation:
         self.steps.append(Step(title, statement, justification, latex))
         return self
 
-    def check(self, name: str, level: Level,
-              run: Callable[[], tuple[int, float, bool, str]]) -> Derivation:
+    def check(
+        self, name: str, level: Level, run: Callable[[], tuple[int, float, bool, str]]
+    ) -> Derivation:
         self.checks.append(Check(name, level, run))
         return self
 
@@ -176,9 +190,18 @@ class Derivation:
         return "\n".join(lines)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"title": self.title,
-                "steps": [{"title": s.title, "latex": s.latex(), "text": s.text(),
-                           "justification": s.justification} for s in self.steps]}
+        return {
+            "title": self.title,
+            "steps": [
+                {
+                    "title": s.title,
+                    "latex": s.latex(),
+                    "text": s.text(),
+                    "justification": s.justification,
+                }
+                for s in self.steps
+            ],
+        }
 
     def json(self) -> str:
         return json.dumps(self.as_dict(), indent=2)
@@ -191,13 +214,23 @@ class Derivation:
 
 
 def _tex_escape(text: str) -> str:
-    for a, b in (("\\", r"\textbackslash "), ("_", r"\_"), ("%", r"\%"), ("&", r"\&"),
-                 ("#", r"\#"), ("{", r"\{"), ("}", r"\}"), ("$", r"\$")):
+    for a, b in (
+        ("\\", r"\textbackslash "),
+        ("_", r"\_"),
+        ("%", r"\%"),
+        ("&", r"\&"),
+        ("#", r"\#"),
+        ("{", r"\{"),
+        ("}", r"\}"),
+        ("$", r"\$"),
+    ):
         text = text.replace(a, b)
     return text
 
 
-def grid_check(cases: Sequence[Any], predicate: Callable[[Any], float]) -> tuple[int, float, bool, str]:
+def grid_check(
+    cases: Sequence[Any], predicate: Callable[[Any], float]
+) -> tuple[int, float, bool, str]:
     """Run `predicate` (returning a discrepancy, 0 when equal) over `cases`."""
     worst, bad = 0.0, None
     for case in cases:

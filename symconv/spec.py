@@ -71,13 +71,13 @@ class _Windowed:
     def fits(self, input_size: int | Sequence[int]) -> Fit:
         """Whether the stride tiles the padded input exactly (see `Fit`)."""
         sizes = self._check_input(input_size)
-        return Fit(
-            tuple(_sizes.unused(i, *self._axis(a)) for a, i in enumerate(sizes))
-        )
+        return Fit(tuple(_sizes.unused(i, *self._axis(a)) for a, i in enumerate(sizes)))
 
     def receptive_field(self) -> tuple[int, ...]:
         """Span of one window on the input, per axis: $d(k - 1) + 1$."""
-        return tuple(_sizes.dilated_extent(self._axis(a)[0], self._axis(a)[2]) for a in range(self.dims))
+        return tuple(
+            _sizes.dilated_extent(self._axis(a)[0], self._axis(a)[2]) for a in range(self.dims)
+        )
 
     def _channels_out(self) -> int:
         raise NotImplementedError
@@ -164,9 +164,7 @@ class Conv(_Windowed):
         groups = as_int(op, "groups", self.groups, 1)
         for name in ("in_channels", "out_channels"):
             if getattr(self, name) % groups:
-                raise SpecError(
-                    f"{op}: groups {groups} must divide {name} {getattr(self, name)}"
-                )
+                raise SpecError(f"{op}: groups {groups} must divide {name} {getattr(self, name)}")
         set_(self, "groups", groups)
         set_(self, "bias", as_bool(op, "bias", self.bias))
         set_(self, "flip", as_bool(op, "flip", self.flip))
@@ -273,7 +271,8 @@ class Conv(_Windowed):
         extra += "" if self.bias else ", bias=False"
         return (
             f"Conv{self.dims}d({self.in_channels}, {self.out_channels}, "
-            f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding!r}{extra})"
+            f"kernel_size={self.kernel_size}, stride={self.stride}, "
+            f"padding={self.padding!r}{extra})"
         )
 
 
@@ -286,7 +285,8 @@ class Pool(_Windowed):
         kind: `"max"`, `"avg"` or `"lp"` (power-average, $(\sum x^p)^{1/p}$).
         kernel_size: window size per axis.
         stride: defaults to `kernel_size` (non-overlapping windows).
-        padding: symmetric, at most half the (effective) window; zero for `lp` (as torch).
+        padding: symmetric, at most half the kernel size (torch's rule, dilation not counted);
+            zero for `lp` (as torch).
         dilation: max pooling only.
         ceil_mode: round the output size up; a last window may start in the left padding or
             the input, never in the right padding.
@@ -332,15 +332,16 @@ class Pool(_Windowed):
         dilation = as_per_axis(op, "dilation", self.dilation, dims, 1)
         if kind != "max" and any(d != 1 for d in dilation):
             raise SpecError(f"{op}: dilation {dilation} is only defined for max pooling")
-        for a, (k, d, p) in enumerate(zip(kernel, dilation, padding, strict=True)):
-            window = _sizes.dilated_extent(k, d) if kind == "max" else k
-            if 2 * p > window:
+        for a, (k, p) in enumerate(zip(kernel, padding, strict=True)):
+            # torch checks the undilated kernel, for max pooling too: pad <= kernel_size / 2
+            if 2 * p > k:
                 raise SpecError(
-                    f"{op}: padding {p} must be at most half the "
-                    f"{'effective ' if kind == 'max' else ''}kernel size {window} along axis {a}"
+                    f"{op}: padding {p} must be at most half the kernel size {k} along axis {a}"
                 )
         if kind == "lp" and any(padding):
-            raise SpecError(f"{op}: padding {padding} is not supported for lp pooling (as in torch)")
+            raise SpecError(
+                f"{op}: padding {padding} is not supported for lp pooling (as in torch)"
+            )
         set_(self, "ceil_mode", as_bool(op, "ceil_mode", self.ceil_mode))
         cip = self.count_include_pad
         if kind == "avg":
@@ -354,14 +355,25 @@ class Pool(_Windowed):
             div = as_int(op, "divisor_override", div, 1)
         p = self.norm_type
         if kind == "lp":
-            if p is None or isinstance(p, bool) or not isinstance(p, int | float) or not p > 0 \
-                    or not math.isfinite(p):
+            if (
+                p is None
+                or isinstance(p, bool)
+                or not isinstance(p, int | float)
+                or not p > 0
+                or not math.isfinite(p)
+            ):
                 raise SpecError(f"{op}: norm_type must be a finite number > 0, got {p!r}")
         elif p is not None:
             raise SpecError(f"{op}: norm_type {p!r} applies to lp pooling only")
-        for name, value in (("kind", kind), ("kernel_size", kernel), ("stride", stride),
-                            ("padding", padding), ("dilation", dilation),
-                            ("count_include_pad", cip), ("divisor_override", div)):
+        for name, value in (
+            ("kind", kind),
+            ("kernel_size", kernel),
+            ("stride", stride),
+            ("padding", padding),
+            ("dilation", dilation),
+            ("count_include_pad", cip),
+            ("divisor_override", div),
+        ):
             set_(self, name, value)
 
     @property
@@ -384,10 +396,16 @@ class Pool(_Windowed):
         sizes = as_size(op, input_size, self.dims)
         for a, i in enumerate(sizes):
             k, s, d, p, _ = self._axis(a)
+            if self.dims == 3 and self.kind != "max" and i < k:
+                raise SpecError(
+                    f"{op}: kernel_size {k} > input {i} along axis {a} (3-d average and lp "
+                    f"pooling need the unpadded input to hold one window, as torch's avg_pool3d)"
+                )
             if _sizes.pool_out(i, k, s, d, p, self.ceil_mode) < 1:
                 span = _sizes.dilated_extent(k, d)
                 raise SpecError(
-                    f"{op}: kernel_size {k}" + (f" with dilation {d} spans {span}" if d > 1 else "")
+                    f"{op}: kernel_size {k}"
+                    + (f" with dilation {d} spans {span}" if d > 1 else "")
                     + f" > padded input {i + 2 * p} along axis {a} (output size would be < 1)"
                 )
         return sizes
@@ -443,11 +461,16 @@ def _normalise_padding(
     """Canonical padding (what the user meant) and the resolved `(lo, hi)` pair per axis."""
     if isinstance(padding, str):
         choice = as_choice(op, "padding", padding, PADDING_STRINGS)
-        rule = {"valid": lambda k, d: (0, 0), "same": _sizes.same_padding,
-                "full": _sizes.full_padding}[choice]
+        rule = {
+            "valid": lambda k, d: (0, 0),
+            "same": _sizes.same_padding,
+            "full": _sizes.full_padding,
+        }[choice]
         return choice, tuple(rule(k, d) for k, d in zip(kernel, dilation, strict=True))
-    if isinstance(padding, Sequence) and padding and all(
-        isinstance(p, Sequence) and not isinstance(p, str) for p in padding
+    if (
+        isinstance(padding, Sequence)
+        and padding
+        and all(isinstance(p, Sequence) and not isinstance(p, str) for p in padding)
     ):
         if len(padding) != dims:
             raise SpecError(

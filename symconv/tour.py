@@ -1,0 +1,79 @@
+"""`symconv tour`: the main job in one run — a derivation, its verification, arithmetic, a table.
+
+Each section is computed by the engine when the tour runs; nothing is printed from a template.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from .arith import lecture_formula_derivation
+from .spec import Conv, Pool
+
+__all__ = ["tour"]
+
+
+def _derivation() -> dict[str, Any]:
+    d = lecture_formula_derivation()
+    cert = d.verify()
+    return {"title": d.title, "text": d.text() + "\n\n" + cert.text(), "passed": cert.passed}
+
+
+def _arithmetic() -> dict[str, Any]:
+    lines = []
+    for stride in (1, 2, 3):
+        spec = Conv(kernel_size=3, stride=stride)
+        fit = spec.fits(7)
+        note = "" if fit.exact else f"  (doesn't fit: {fit.unused[0]} column(s) never read)"
+        lines.append(
+            f"7x7 input, 3x3 filter, stride {stride}: output "
+            f"{'x'.join(map(str, spec.output_size(7)))}{note}"
+        )
+    conv = Conv(in_channels=3, out_channels=10, kernel_size=5, padding=2)
+    lines.append(
+        f"32x32x3 input, 10 5x5 filters, stride 1, pad 2: output "
+        f"{'x'.join(map(str, conv.output_size(32)))}x10, {conv.num_parameters()} parameters"
+    )
+    alex = Conv(in_channels=3, out_channels=96, kernel_size=11, stride=4)
+    pool = Pool(kind="max", kernel_size=3, stride=2)
+    (o,) = set(alex.output_size(227))
+    lines.append(
+        f"AlexNet CONV1 on 227x227x3: {o}x{o}x96, {alex.num_parameters():,} parameters; "
+        f"POOL1 -> {pool.output_size(o)[0]}"
+    )
+    return {
+        "title": "Convolution arithmetic (the lectures' examples)",
+        "text": "\n".join(lines),
+        "passed": True,
+    }
+
+
+def _sections() -> list[Callable[[], dict[str, Any]]]:
+    sections: list[Callable[[], dict[str, Any]]] = [_derivation, _arithmetic]
+    try:
+        from .arch import get
+    except ImportError:  # pragma: no cover - arch ships with the package
+        return sections
+
+    def table() -> dict[str, Any]:
+        t = get("vgg16").table()
+        return {
+            "title": "VGG16, layer by layer (symconv arch vgg16)",
+            "text": t.text(),
+            "passed": True,
+        }
+
+    return [*sections, table]
+
+
+def tour(as_json: bool = False) -> bool:
+    """Run every section; print them (or JSON). Returns whether every check passed."""
+    results = [section() for section in _sections()]
+    if as_json:
+        print(json.dumps(results, indent=2))
+    else:
+        for r in results:
+            print(f"\n== {r['title']} ==\n{r['text']}")
+    return all(r["passed"] for r in results)
