@@ -41,9 +41,9 @@ def test_shape_text_and_json(capsys) -> None:
 
 def test_shape_pool_and_per_side_padding(capsys) -> None:
     code, out, _ = run(capsys, "shape", "-i", "55", "--pool", "max", "-k", "3", "-s", "2", "--json")
-    assert json.loads(out)["output_size"] == [27, 27]
+    assert code == 0 and json.loads(out)["output_size"] == [27, 27]
     code, out, _ = run(capsys, "shape", "-i", "10", "--dims", "1", "-k", "4", "-p", "1:2", "--json")
-    assert json.loads(out)["output_size"] == [10]
+    assert code == 0 and json.loads(out)["output_size"] == [10]
 
 
 def test_params(capsys) -> None:
@@ -61,6 +61,7 @@ def test_params(capsys) -> None:
         "--json",
     )
     data = json.loads(out)
+    assert code == 0
     assert data["parameters"] == 760 and data["macs"] == 28 * 28 * 10 * 75
     assert data["weight_shape"] == [10, 3, 5, 5]
 
@@ -70,7 +71,7 @@ def test_derive_formats(capsys) -> None:
     data = json.loads(out)
     assert data["certificate"]["passed"] and len(data["steps"]) == 5
     code, out, _ = run(capsys, "derive", "output-size", "--format", "latex")
-    assert r"\left\lfloor" in out
+    assert code == 0 and r"\left\lfloor" in out
 
 
 @pytest.mark.parametrize(
@@ -91,7 +92,7 @@ def test_errors_are_one_line_exit_2(capsys, argv) -> None:
     with pytest.raises(SystemExit) as info:
         code = main(argv)
         raise SystemExit(code)
-    out, err = capsys.readouterr()
+    _, err = capsys.readouterr()
     assert info.value.code == 2
     assert err.count("\n") == 1 and "error" in err and "Traceback" not in err, err
 
