@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from ._cliparse import parse_padding, parse_sizes
@@ -157,16 +157,29 @@ def _cmd_arch(args: argparse.Namespace) -> None:
         print(table.markdown() if args.markdown else table.text())
 
 
-def _cmd_derive(args: argparse.Namespace) -> None:
+def _derivation(args: argparse.Namespace) -> Any:
     from .arith import lecture_formula_derivation
+    from .backprop import activation_step, backprop
 
-    derivations: dict[str, Callable[[], Any]] = {"output-size": lecture_formula_derivation}
-    if args.op not in derivations:
-        raise SpecError(f"derive: unknown OP {args.op!r}; known: {', '.join(derivations)}")
-    d = derivations[args.op]()
+    if args.op == "output-size":
+        return lecture_formula_derivation()
+    if args.op == "activation":
+        return activation_step()
+    if args.op == "backprop":
+        size = None if args.input is None else parse_sizes("input", args.input)
+        return backprop(_spec(args), size)
+    raise SpecError(f"derive: unknown OP {args.op!r}; known: {', '.join(DERIVATIONS)}")
+
+
+DERIVATIONS = ("output-size", "backprop", "activation")
+
+
+def _cmd_derive(args: argparse.Namespace) -> int:
+    d = _derivation(args)
     fmt = "json" if args.json else args.format
+    cert = d.verify()
     if fmt == "json":
-        print(json.dumps({**d.as_dict(), "certificate": d.verify().as_dict()}, indent=2))
+        print(json.dumps({**d.as_dict(), "certificate": cert.as_dict()}, indent=2))
     elif fmt == "latex":
         print(d.latex())
     elif fmt == "markdown":
@@ -174,7 +187,8 @@ def _cmd_derive(args: argparse.Namespace) -> None:
     else:
         print(d.text())
         print()
-        print(d.verify().text())
+        print(cert.text())
+    return 0 if cert.passed else 1
 
 
 def _cmd_tour(args: argparse.Namespace) -> int:
@@ -203,7 +217,9 @@ def _build() -> argparse.ArgumentParser:
     p.set_defaults(run=_cmd_arch)
 
     p = sub.add_parser("derive", help="a derivation, rendered, with its certificate")
-    p.add_argument("op", help="output-size")
+    p.add_argument("op", help="|".join(DERIVATIONS))
+    p.add_argument("--input", "-i", default=None, help="spatial input size (backprop)")
+    _add_spec_args(p)
     p.add_argument("--format", "-f", default="text", choices=["text", "latex", "markdown", "json"])
     p.set_defaults(run=_cmd_derive)
 

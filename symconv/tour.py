@@ -1,4 +1,4 @@
-"""`symconv tour`: the main job in one run — a derivation, its verification, arithmetic, a table.
+"""`symconv tour`: the main job in one run — derivations, their verification, arithmetic, a table.
 
 Each section is computed by the engine when the tour runs; nothing is printed from a template.
 """
@@ -50,8 +50,66 @@ def _arithmetic() -> dict[str, Any]:
     }
 
 
+def _matrix() -> dict[str, Any]:
+    import numpy as np
+
+    from .toeplitz import structure, toeplitz, toeplitz_numeric
+
+    spec = Conv(dims=1, kernel_size=3)
+    T = toeplitz(spec, 5)
+    lines = [
+        "The lectures' x in R^5, w in R^3 (valid): y = T x with",
+        _pretty(T),
+        f"structure: {structure(spec, 5)}",
+    ]
+    big = Conv(
+        dims=2,
+        in_channels=2,
+        out_channels=3,
+        kernel_size=3,
+        stride=2,
+        padding=1,
+        padding_mode="reflect",
+    )
+    rng = np.random.default_rng(0)
+    x, w = rng.standard_normal((2, 9, 9)), rng.standard_normal(big.weight_shape)
+    y = toeplitz_numeric(big, (9, 9), w) @ x.reshape(-1)
+    passed, err = True, None
+    try:
+        import torch
+        import torch.nn.functional as F
+
+        ref = F.conv2d(
+            F.pad(torch.tensor(x[None]), (1, 1, 1, 1), mode="reflect"), torch.tensor(w), stride=2
+        )
+        err = float(np.max(np.abs(y - ref.numpy().reshape(-1))))
+        passed = err < 1e-10
+        lines.append(
+            f"{big}: T x (from the index form) vs torch.nn.functional.conv2d, "
+            f"float64: max difference {err:.1e}"
+        )
+    except ImportError:  # pragma: no cover - torch is optional
+        lines.append("(torch not installed: comparison skipped)")
+    return {"title": "Convolution as a matrix", "text": "\n".join(lines), "passed": passed}
+
+
+def _backprop() -> dict[str, Any]:
+    from .backprop import backprop
+
+    d = backprop(Conv(dims=1, kernel_size=3, stride=2, padding=1))
+    cert = d.verify()
+    steps = "\n".join(f"{n}. {s.title}: {s.justification}" for n, s in enumerate(d.steps, 1))
+    return {"title": d.title, "text": steps + "\n\n" + cert.text(), "passed": cert.passed}
+
+
+def _pretty(matrix: Any) -> str:
+    import sympy
+
+    return sympy.pretty(matrix, use_unicode=False)
+
+
 def _sections() -> list[Callable[[], dict[str, Any]]]:
-    sections: list[Callable[[], dict[str, Any]]] = [_derivation, _arithmetic]
+    sections: list[Callable[[], dict[str, Any]]] = [_derivation, _arithmetic, _matrix, _backprop]
     try:
         from .arch import get
     except ImportError:  # pragma: no cover - arch ships with the package

@@ -1,0 +1,322 @@
+r"""Convolution as a matrix: the Toeplitz form $\mathrm{vec}(y) = T\,\mathrm{vec}(x)$ and kin.
+
+Every matrix here is assembled from the operator's `IndexForm.gather()` (one entry per tap,
+flattened in C order: rows $(C_\mathrm{out}, o_1, \dots)$, columns $(C_\mathrm{in}, i_1, \dots)$)
+into a dict of nonzeros, so the cost grows with the number of nonzeros, not with rows times
+columns. Symbolic entries are `w[k, c, a_1, ...]` (`sympy.Indexed` of `IndexedBase("w")`, the
+weight tensor's 0-based index); where padding folds two taps onto one input the entry is their sum.
+
+- `toeplitz`: $T$ (bias excluded, batch 1), symbolic; `toeplitz_numeric`: the same as SciPy CSR.
+- `padding_matrix` and `valid_matrix`: $T = V \cdot \mathrm{Pad}$, $V$ the valid convolution of
+  the padded input; reflect and replicate padding show up as rows of $\mathrm{Pad}$ with a 1 off
+  the diagonal (boundary corrections).
+- `patch_matrix`: the im2col form $\mathrm{vec}(y) = X\, \mathrm{vec}(w)$, in which
+  $\partial L / \partial w = X^\top \delta$ is read.
+- `structure`: names the structure (Toeplitz, doubly block Toeplitz, circulant, ...), decided
+  by checking the matrix.
+
+```python
+>>> import symconv as sc
+>>> for row in sc.toeplitz(sc.Conv(dims=1, kernel_size=3, bias=False), 5).tolist():
+...     print(row)
+[w[0, 0, 0], w[0, 0, 1], w[0, 0, 2], 0, 0]
+[0, w[0, 0, 0], w[0, 0, 1], w[0, 0, 2], 0]
+[0, 0, w[0, 0, 0], w[0, 0, 1], w[0, 0, 2]]
+
+```
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+import sympy
+
+from ._errors import SpecError
+from .indexform import Gather, IndexForm, index_form
+
+__all__ = [
+    "DEFAULT_MAX_NONZEROS",
+    "Structure",
+    "padding_matrix",
+    "patch_matrix",
+    "sparse_product",
+    "structure",
+    "toeplitz",
+    "toeplitz_numeric",
+    "valid_matrix",
+]
+
+DEFAULT_MAX_NONZEROS = 2_000_000
+NUMERIC_MAX_NONZEROS = 100_000_000
+
+SparseMatrix = sympy.SparseMatrix  # module attribute, so tests can observe what is built
+
+
+@lru_cache(maxsize=32)
+def _symbols(name: str, shape: tuple[int, ...]) -> tuple[sympy.Indexed, ...]:
+    """`IndexedBase(name)[idx]` for every index of `shape`, in C order (built once per shape)."""
+    base = sympy.IndexedBase(name)
+    return tuple(base[idx] for idx in np.ndindex(*shape))
+
+
+def _form(spec: Any, input_size: Any) -> IndexForm:
+    from .spec import Pool
+
+    if isinstance(spec, Pool):
+        raise SpecError("toeplitz: pooling is not a linear map with weights; give a Conv, "
+                        "LocallyConnected, Tiled or ConvTranspose spec")
+    return index_form(spec, input_size)
+
+
+def _guard(form: IndexForm, what: str, nnz: int, shape: tuple[int, int], limit: int) -> None:
+    if nnz > limit:
+        d = form.dims
+        raise SpecError(
+            f"{what}: {form.spec} on input {form.input_size} would be a {shape[0]}x{shape[1]} "
+            f"symbolic matrix with {nnz} nonzeros > max_nonzeros {limit}; for numbers use "
+            f"symconv.toeplitz_numeric(spec, input_size, weight) (scipy.sparse) or "
+            f"numeric.conv{d}d, or pass a larger max_nonzeros"
+        )
+
+
+def _assemble(shape: tuple[int, int], rows: np.ndarray, cols: np.ndarray,
+              values: Sequence[Any]) -> sympy.SparseMatrix:
+    """A `SparseMatrix` from parallel arrays; repeated `(row, col)` pairs are summed."""
+    lin = rows.astype(np.int64) * shape[1] + cols
+    order = np.argsort(lin, kind="stable")
+    lin_sorted = lin[order]
+    starts = np.flatnonzero(np.r_[True, lin_sorted[1:] != lin_sorted[:-1]])
+    if len(starts) == len(lin):  # no repeated pair: one value per entry
+        entries = dict(zip(zip(rows.tolist(), cols.tolist(), strict=True), values, strict=True))
+    else:
+        entries = {}
+        ends = np.r_[starts[1:], len(lin)]
+        for s, e in zip(starts.tolist(), ends.tolist(), strict=True):
+            r, c = divmod(int(lin_sorted[s]), shape[1])
+            terms = [values[t] for t in order[s:e].tolist()]
+            entries[(r, c)] = terms[0] if len(terms) == 1 else sympy.Add(*terms)
+    return SparseMatrix(shape[0], shape[1], entries)
+
+
+def _weighted(g: Gather, name: str = "w") -> sympy.SparseMatrix:
+    syms = _symbols(name, g.weight_shape)
+    return _assemble(g.shape, g.rows, g.cols, [syms[t] for t in g.weights.tolist()])
+
+
+def toeplitz(spec: Any, input_size: int | Sequence[int], *,
+             max_nonzeros: int = DEFAULT_MAX_NONZEROS) -> sympy.SparseMatrix:
+    r"""The exact matrix $T$ with $\mathrm{vec}(y) = T\, \mathrm{vec}(x)$ (bias excluded, batch 1).
+
+    For `Conv` (any dims, channels, groups, stride, dilation, flip, padding mode),
+    `LocallyConnected`, `Tiled` and `ConvTranspose`. Rows index the flattened
+    $(C_\mathrm{out}, o_1, \dots)$, columns $(C_\mathrm{in}, i_1, \dots)$, C order; entries are
+    `w[k, c, a_1, ...]` in the weight tensor's layout. Refused with a `SpecError` (naming the
+    shape and the count) when the matrix would have more than `max_nonzeros` nonzeros.
+
+    ```python
+    >>> import symconv as sc
+    >>> sc.toeplitz(sc.Conv(dims=1, kernel_size=2, flip=True), 3).tolist()
+    [[w[0, 0, 1], w[0, 0, 0], 0], [0, w[0, 0, 1], w[0, 0, 0]]]
+
+    ```
+    """
+    form = _form(spec, input_size)
+    shape = (math.prod(form.out_shape()), math.prod(form.in_shape()))
+    _guard(form, "toeplitz", form.nonzeros(), shape, max_nonzeros)
+    return _weighted(form.gather())
+
+
+def toeplitz_numeric(spec: Any, input_size: int | Sequence[int], weight: Any, *,
+                     max_nonzeros: int = NUMERIC_MAX_NONZEROS) -> Any:
+    """`toeplitz` with the numbers of `weight` (shape `weight_shape`): a `scipy.sparse.csr_matrix`.
+
+    Same index map, same entries (repeated taps summed); use it for numeric checks, SymPy's
+    sparse products are slow.
+    """
+    import scipy.sparse
+
+    form = _form(spec, input_size)
+    w = np.asarray(weight)
+    if w.shape != form.weight_shape:
+        raise SpecError(f"toeplitz_numeric: weight shape {w.shape} does not match the spec's "
+                        f"weight_shape {form.weight_shape}")
+    shape = (math.prod(form.out_shape()), math.prod(form.in_shape()))
+    _guard(form, "toeplitz_numeric", form.tap_count(), shape, max_nonzeros)
+    g = form.gather()
+    m = scipy.sparse.coo_matrix((w.ravel()[g.weights], (g.rows, g.cols)), shape=g.shape)
+    return m.tocsr()  # sums repeated (row, col) pairs
+
+
+def padding_matrix(spec: Any, input_size: int | Sequence[int]) -> sympy.SparseMatrix:
+    r"""The 0/1 matrix $\mathrm{Pad}$ with $\mathrm{vec}(\tilde x) = \mathrm{Pad}\,\mathrm{vec}(x)$.
+
+    Rows index the padded input $(C_\mathrm{in}, \tilde i_1, \dots)$; zero padding leaves rows
+    empty, the other modes copy an input value into the border (a 1 off the shifted identity).
+    """
+    form = _form(spec, input_size)
+    g = form.pad_gather()
+    return _assemble(g.shape, g.rows, g.cols, [sympy.Integer(1)] * len(g))
+
+
+def valid_matrix(spec: Any, input_size: int | Sequence[int], *,
+                 max_nonzeros: int = DEFAULT_MAX_NONZEROS) -> sympy.SparseMatrix:
+    r"""$V$: the convolution of the padded input $\tilde x$, unpadded; $T = V\,\mathrm{Pad}$."""
+    form = _form(spec, input_size)
+    shape = (math.prod(form.out_shape()), math.prod(form.in_shape(padded=True)))
+    _guard(form, "valid_matrix", form.nonzeros(padded=True), shape, max_nonzeros)
+    return _weighted(form.gather(padded=True))
+
+
+def sparse_product(a: dict[tuple[int, int], Any],
+                   b: dict[tuple[int, int], Any]) -> dict[tuple[int, int], Any]:
+    """The product of two matrices given as dicts of nonzeros: O(nnz(a) * row density of b)."""
+    by_row: dict[int, list[tuple[int, Any]]] = defaultdict(list)
+    for (j, c), v in b.items():
+        by_row[j].append((c, v))
+    terms: dict[tuple[int, int], list[Any]] = defaultdict(list)
+    for (r, j), v in a.items():
+        for c, u in by_row.get(j, ()):
+            terms[(r, c)].append(v if u == 1 else v * u)
+    out = {key: t[0] if len(t) == 1 else sympy.Add(*t) for key, t in terms.items()}
+    return {key: v for key, v in out.items() if v != 0}
+
+
+def patch_matrix(spec: Any, input_size: int | Sequence[int],
+                 x: str | sympy.IndexedBase | None = None, *,
+                 max_nonzeros: int = DEFAULT_MAX_NONZEROS) -> sympy.SparseMatrix:
+    r"""The im2col matrix $X$ with $\mathrm{vec}(y) = X\, \mathrm{vec}(w)$ (bias excluded, batch 1).
+
+    Rows index the output as in `toeplitz`, columns the flattened weight tensor; entries are
+    `x[c_in, i_1, ...]` (`IndexedBase("x")`, or the name / base given). Row $r$ holds the patch
+    output $r$ reads, so $\partial L/\partial \mathrm{vec}(w) = X^\top \delta$.
+
+    ```python
+    >>> import symconv as sc
+    >>> sc.patch_matrix(sc.Conv(dims=1, kernel_size=2), 3).tolist()
+    [[x[0, 0], x[0, 1]], [x[0, 1], x[0, 2]]]
+
+    ```
+    """
+    form = _form(spec, input_size)
+    name = "x" if x is None else str(x.label if isinstance(x, sympy.IndexedBase) else x)
+    shape = (math.prod(form.out_shape()), math.prod(form.weight_shape))
+    _guard(form, "patch_matrix", form.tap_count(), shape, max_nonzeros)
+    g = form.gather()
+    syms = _symbols(name, form.in_shape())
+    return _assemble(shape, g.rows, g.weights, [syms[c] for c in g.cols.tolist()])
+
+
+# -- structure ------------------------------------------------------------------------------
+_LEVELS = {1: "", 2: "doubly block ", 3: "triply block "}
+
+
+@dataclass(frozen=True)
+class Structure:
+    """What `structure` found: a name and the evidence it was decided on."""
+
+    name: str
+    toeplitz: bool
+    circulant: bool
+    corrections: int
+    evidence: str
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.evidence})"
+
+
+def _diagonal_check(t: dict[tuple[int, int], Any], out_shape: tuple[int, ...],
+                    in_shape: tuple[int, ...], stride: tuple[int, ...],
+                    cyclic: bool) -> tuple[bool, int]:
+    """Whether every (strided, per-level) diagonal of every channel block is constant (zeros too).
+
+    Diagonal of entry (k, o; c, i): $(k, c, i - S o)$ per axis (mod the size when `cyclic`).
+    Returns (ok, number of diagonals checked).
+    """
+    if not t:
+        return True, 0
+    keys = np.array(list(t.keys()))
+    o = np.unravel_index(keys[:, 0], out_shape)
+    i = np.unravel_index(keys[:, 1], in_shape)
+    diag = [i[ax + 1] - s * o[ax + 1] for ax, s in enumerate(stride)]
+    if cyclic:
+        diag = [np.mod(d, n) for d, n in zip(diag, in_shape[1:], strict=True)]
+    label = np.stack([o[0], i[0], *diag], axis=1)
+    groups: dict[tuple[int, ...], list[Any]] = defaultdict(list)
+    for lab, v in zip(map(tuple, label.tolist()), t.values(), strict=True):
+        groups[lab].append(v)
+    for lab, vals in groups.items():
+        if any(v != vals[0] for v in vals):
+            return False, len(groups)
+        cells = 1
+        for ax, s in enumerate(stride):  # cells of this diagonal inside the matrix
+            n_out, n_in, delta = out_shape[ax + 1], in_shape[ax + 1], lab[2 + ax]
+            oo = np.arange(n_out)
+            col = delta + s * oo
+            cells *= n_out if cyclic else int(((col >= 0) & (col < n_in)).sum())
+        if len(vals) != cells:
+            return False, len(groups)
+    return True, len(groups)
+
+
+def structure(spec: Any, input_size: int | Sequence[int]) -> Structure:
+    """Name the structure of `toeplitz(spec, input_size)` by checking the matrix itself.
+
+    Toeplitz (1D), doubly block Toeplitz (2D), triply block Toeplitz (3D), each "strided" when
+    the stride exceeds 1 (the rows $S o$ of a Toeplitz matrix); circulant variants when every
+    cyclic diagonal is constant (circular padding, stride 1, full-size output); "Toeplitz with
+    boundary corrections" when $T$ is not Toeplitz but $V$ is and $\\mathrm{Pad}$ has rows off
+    the diagonal (reflect, replicate, circular otherwise). Channels form
+    $C_\\mathrm{out} \\times C_\\mathrm{in}$ blocks of that structure (zero blocks across groups).
+
+    ```python
+    >>> import symconv as sc
+    >>> sc.structure(sc.Conv(dims=2, kernel_size=3, padding=1, padding_mode="circular"), 4).name
+    'doubly block circulant'
+
+    ```
+    """
+    form = _form(spec, input_size)
+    t = dict(toeplitz(spec, input_size).todok())
+    out_shape, in_shape = form.out_shape(), form.in_shape()
+    strides = tuple(ax.stride for ax in form.axes)
+    level = _LEVELS[form.dims]
+    strided = "strided " if any(s > 1 for s in strides) else ""
+    blocks = (f"{form.out_channels}x{form.in_channels} channel blocks"
+              + (f", block diagonal over {form.groups} groups" if form.groups > 1 else ""))
+    if all(s == 1 for s in strides) and out_shape[1:] == in_shape[1:]:
+        ok, n = _diagonal_check(t, out_shape, in_shape, strides, cyclic=True)
+        if ok:
+            return Structure(f"{level}circulant", True, True, 0,
+                             f"all {n} cyclic diagonals constant; {blocks}")
+    # T = V Pad; split Pad into its shifted identity and the border copies (the corrections)
+    pad = dict(padding_matrix(spec, input_size).todok())
+    p_in = form.in_shape(padded=True)
+    keys = np.array(list(pad)) if pad else np.zeros((0, 2), dtype=int)
+    j, i = np.unravel_index(keys[:, 0], p_in), np.unravel_index(keys[:, 1], in_shape)
+    moved = np.zeros(len(keys), dtype=bool)
+    for a, ax in enumerate(form.axes):
+        moved |= j[a + 1] - ax.lo != i[a + 1]
+    border = {key: 1 for key, m in zip(pad, moved.tolist(), strict=True) if m}
+    v = dict(valid_matrix(spec, input_size).todok())
+    corrections = sparse_product(v, border)
+    v_ok, nv = _diagonal_check(v, out_shape, p_in, strides, cyclic=False)
+    ok, n = _diagonal_check(t, out_shape, in_shape, strides, cyclic=False)
+    if v_ok and corrections:
+        return Structure(
+            f"{strided}{level}Toeplitz with boundary corrections", ok, False, len(corrections),
+            f"T = V Pad, V has all {nv} diagonals constant; Pad has {len(border)} border rows "
+            f"({form.axes[0].mode} padding) adding {len(corrections)} entries to the zero-padded "
+            f"Toeplitz matrix; {blocks}")
+    if ok:
+        return Structure(f"{strided}{level}Toeplitz", True, False, 0,
+                         f"all {n} diagonals constant (zeros included); {blocks}")
+    return Structure("unstructured (weights vary with position)" if not v_ok else
+                     "not Toeplitz", False, False, len(corrections),
+                     f"V is {'' if v_ok else 'not '}Toeplitz; {blocks}")

@@ -1,0 +1,237 @@
+r"""Transposed convolution: the adjoint of a convolution, and its direct-convolution equivalent.
+
+A convolution with input length $o$ and output length $i$ is a matrix $T$ ($i \times o$ per
+channel pair); the transposed convolution is $T^\top$: it maps $i$ values back to $o$ by the
+scatter $y[S i' + D a - P] \mathrel{+}= x[i']\, w[a]$. `ConvTranspose` follows torch's
+`nn.ConvTranspose{1,2,3}d`: weight shape $(C_\mathrm{in}, C_\mathrm{out}/G, k_1, \dots)$ and
+
+$$o = (i - 1)s - 2p + d(k - 1) + \mathrm{output\_padding} + 1.$$
+
+**What `output_padding` disambiguates.** The forward convolution rounds down: all lengths
+$o, o + 1, \dots, o + s - 1$ give the same $i = \lfloor (o + 2p - d(k-1) - 1)/s \rfloor + 1$
+when the stride does not fit ($a = (o + 2p - d(k - 1) - 1) \bmod s$ positions are left over).
+The transpose cannot tell which $o$ was meant, so `output_padding` $= a$ says it: it adds $a$
+positions on the high side, where no input contributes except through the kernel's tail.
+
+**As a direct convolution** (Dumoulin & Visin, *A guide to convolution arithmetic*,
+relationships 8-14): insert $s - 1$ zeros between input values, pad $p' = d(k-1) - p$ on each
+side (plus `output_padding` on the high side; a negative $p'$ crops), and convolve (valid,
+stride 1) with the flipped kernel (`conv_transpose_equivalent`).
+
+```python
+>>> from symconv.transpose import ConvTranspose, conv_transpose_equivalent
+>>> spec = ConvTranspose(dims=2, in_channels=4, out_channels=2, kernel_size=3, stride=2,
+...                      padding=1, output_padding=1)
+>>> spec.output_size((4, 4))
+(8, 8)
+>>> conv_transpose_equivalent(spec).padding
+((1, 2), (1, 2))
+
+```
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from . import _sizes
+from ._errors import SpecError
+from ._validate import as_bool, as_int, as_per_axis, as_size
+from .spec import Conv
+
+__all__ = ["ConvTranspose", "TransposeEquivalent", "conv_transpose_equivalent", "verify_adjoint"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConvTranspose:
+    r"""A transposed convolution layer (torch's `nn.ConvTranspose{1,2,3}d`, zero padding only).
+
+    Args:
+        dims: 1, 2 or 3 spatial axes.
+        in_channels, out_channels: channel counts, both divisible by `groups`.
+        kernel_size, stride, dilation: an int or one per axis, >= 1.
+        padding: an int or one per axis, >= 0: cropped from both ends of the output.
+        output_padding: an int or one per axis, added on the high side; each must be smaller
+            than the stride or the dilation of its axis (torch's rule).
+        groups, bias: as `Conv`.
+
+    ```python
+    >>> ConvTranspose(dims=1, kernel_size=3, stride=2).output_size(4)
+    (9,)
+
+    ```
+    """
+
+    dims: int = 2
+    in_channels: int = 1
+    out_channels: int = 1
+    kernel_size: int | tuple[int, ...]
+    stride: int | tuple[int, ...] = 1
+    padding: int | tuple[int, ...] = 0
+    output_padding: int | tuple[int, ...] = 0
+    dilation: int | tuple[int, ...] = 1
+    groups: int = 1
+    bias: bool = True
+
+    _op = "ConvTranspose"
+
+    def __post_init__(self) -> None:
+        op, dims = self._op, self.dims
+        if isinstance(dims, bool) or dims not in (1, 2, 3):
+            raise SpecError(f"{op}: dims must be 1, 2 or 3, got {dims!r}")
+        set_ = object.__setattr__
+        set_(self, "in_channels", as_int(op, "in_channels", self.in_channels, 1))
+        set_(self, "out_channels", as_int(op, "out_channels", self.out_channels, 1))
+        for name, minimum in (("kernel_size", 1), ("stride", 1), ("dilation", 1), ("padding", 0),
+                              ("output_padding", 0)):
+            if isinstance(getattr(self, name), str):
+                raise SpecError(f"{op}: {name} must be an integer >= {minimum} or a tuple of "
+                                f"{dims}, got {getattr(self, name)!r}")
+            set_(self, name, as_per_axis(op, name, getattr(self, name), dims, minimum))
+        groups = as_int(op, "groups", self.groups, 1)
+        for name in ("in_channels", "out_channels"):
+            if getattr(self, name) % groups:
+                raise SpecError(f"{op}: groups {groups} must divide {name} {getattr(self, name)}")
+        set_(self, "groups", groups)
+        set_(self, "bias", as_bool(op, "bias", self.bias))
+        for a in range(dims):
+            op_, s, d = self.output_padding[a], self.stride[a], self.dilation[a]  # type: ignore[index]
+            if op_ >= s and op_ >= d:
+                raise SpecError(
+                    f"{op}: output_padding {op_} must be smaller than the stride {s} or the "
+                    f"dilation {d} along axis {a}"
+                )
+
+    @property
+    def weight_shape(self) -> tuple[int, ...]:
+        """`(in_channels, out_channels // groups, *kernel_size)`, torch's layout."""
+        return (self.in_channels, self.out_channels // self.groups, *self.kernel_size)  # type: ignore[misc]
+
+    def num_parameters(self) -> int:
+        return math.prod(self.weight_shape) + (self.out_channels if self.bias else 0)
+
+    def output_size(self, input_size: int | Sequence[int]) -> tuple[int, ...]:
+        r"""$o = (i - 1)s - 2p + d(k - 1) + \mathrm{output\_padding} + 1$ per axis (>= 1)."""
+        sizes = as_size(self._op, input_size, self.dims)
+        out = []
+        for a, i in enumerate(sizes):
+            o = _sizes.transpose_out(i, self.kernel_size[a], self.stride[a], self.dilation[a],  # type: ignore[index]
+                                     self.padding[a], self.output_padding[a])  # type: ignore[index]
+            if o < 1:
+                raise SpecError(f"{self._op}: output size {o} < 1 along axis {a} (input {i}, "
+                                f"padding {self.padding[a]} crops too much)")  # type: ignore[index]
+            out.append(o)
+        return tuple(out)
+
+    def adjoint(self) -> Conv:
+        """The convolution this layer transposes: channels swapped, same kernel, stride, padding,
+        dilation and groups, and the same weight tensor (torch's layouts agree)."""
+        return Conv(dims=self.dims, in_channels=self.out_channels, out_channels=self.in_channels,
+                    kernel_size=self.kernel_size, stride=self.stride, padding=self.padding,
+                    dilation=self.dilation, groups=self.groups, bias=False)
+
+    def __str__(self) -> str:
+        return (f"ConvTranspose{self.dims}d({self.in_channels}, {self.out_channels}, "
+                f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
+                f"output_padding={self.output_padding})")
+
+
+@dataclass(frozen=True)
+class TransposeEquivalent:
+    r"""A transposed convolution as a direct one (Dumoulin & Visin, relationships 8-14).
+
+    1. `stretch(x)`: insert `zeros_inserted` $= s - 1$ zeros between neighbouring inputs
+       (length $(i - 1)s + 1$), then pad `padding` $= (p', p' + \mathrm{output\_padding})$ with
+       $p' = d(k-1) - p$ zeros per axis (a negative entry crops that many from that side);
+    2. `conv`: a valid convolution (no padding), stride 1, the same dilation and groups, the
+       flipped kernel (`flip=True`), weight rearranged by `weight(w)` (in/out channels swapped
+       within each group).
+    """
+
+    spec: ConvTranspose
+    zeros_inserted: tuple[int, ...]
+    padding: tuple[tuple[int, int], ...]
+    conv: Conv
+
+    def stretched_size(self, input_size: int | Sequence[int]) -> tuple[int, ...]:
+        r"""Spatial length after zero insertion and padding: $(i - 1)s + 1 + p'_\mathrm{lo}
+        + p'_\mathrm{hi}$."""
+        sizes = as_size(self.spec._op, input_size, self.spec.dims)
+        return tuple(_sizes.padded_length((i - 1) * (z + 1) + 1, lo, hi)
+                     for i, z, (lo, hi) in zip(sizes, self.zeros_inserted, self.padding,
+                                               strict=True))
+
+    def stretch(self, x: np.ndarray) -> np.ndarray:
+        """`x` of shape `(N, C, *spatial)`, $s - 1$ zeros between values, padded (or cropped)."""
+        x = np.asarray(x)
+        full = tuple((i - 1) * (z + 1) + 1
+                     for i, z in zip(x.shape[2:], self.zeros_inserted, strict=True))
+        out = np.zeros(x.shape[:2] + full, dtype=x.dtype)
+        every = tuple(slice(None, None, z + 1) for z in self.zeros_inserted)
+        out[(slice(None), slice(None), *every)] = x
+        grow = [(0, 0), (0, 0), *((max(lo, 0), max(hi, 0)) for lo, hi in self.padding)]
+        out = np.pad(out, grow)
+        return out[(slice(None), slice(None), *(slice(max(-lo, 0), n - max(-hi, 0)) for n, (lo, hi)
+                                                in zip(out.shape[2:], self.padding, strict=True)))]
+
+    def weight(self, w: Any) -> Any:
+        """The direct convolution's weight `(C_out, C_in/G, *k)` from the transposed layer's
+        `(C_in, C_out/G, *k)` (NumPy array or torch tensor; the flip is `conv.flip`)."""
+        s = self.spec
+        g, cin_g, cout_g = s.groups, s.in_channels // s.groups, s.out_channels // s.groups
+        k = tuple(w.shape[2:])
+        return w.reshape(g, cin_g, cout_g, *k).swapaxes(1, 2).reshape(s.out_channels, cin_g, *k)
+
+
+def conv_transpose_equivalent(spec: ConvTranspose) -> TransposeEquivalent:
+    r"""The direct convolution computing `spec` (see `TransposeEquivalent`).
+
+    Per axis $p' = d(k-1) - p$: pad $(p', p' + \mathrm{output\_padding})$ (negative: crop).
+
+    ```python
+    >>> eq = conv_transpose_equivalent(ConvTranspose(dims=1, kernel_size=3, stride=2, padding=1))
+    >>> eq.zeros_inserted, eq.padding, eq.conv.flip
+    ((1,), ((1, 1),), True)
+
+    ```
+    """
+    pads = []
+    for a in range(spec.dims):
+        k, d = spec.kernel_size[a], spec.dilation[a]  # type: ignore[index]
+        lo = _sizes.dilated_extent(k, d) - 1 - spec.padding[a]  # type: ignore[index]
+        pads.append((lo, lo + spec.output_padding[a]))  # type: ignore[index]
+    conv = Conv(dims=spec.dims, in_channels=spec.in_channels, out_channels=spec.out_channels,
+                kernel_size=spec.kernel_size, stride=1, padding=0,
+                dilation=spec.dilation, groups=spec.groups, bias=spec.bias, flip=True)
+    return TransposeEquivalent(spec, tuple(s - 1 for s in spec.stride),  # type: ignore[union-attr]
+                               tuple(pads), conv)
+
+
+def verify_adjoint(spec: ConvTranspose, input_size: int | Sequence[int]) -> bool:
+    r"""Whether `toeplitz(spec)` is exactly $T^\top$ of `spec.adjoint()` (same weight symbols).
+
+    The adjoint convolution runs on the transposed layer's output size. When `output_padding`
+    reaches the stride (allowed if it is below the dilation) that convolution has more outputs
+    than the transposed layer has inputs; only the rows that exist are compared.
+    """
+    from .toeplitz import toeplitz
+
+    sizes = as_size(spec._op, input_size, spec.dims)
+    tt = toeplitz(spec, sizes)
+    conv = spec.adjoint()
+    out = spec.output_size(sizes)
+    t = toeplitz(conv, out)
+    conv_out = (conv.out_channels, *conv.output_size(out))
+    keep = (spec.in_channels, *sizes)
+    expected = {}
+    for (r, c), v in t.todok().items():
+        idx = np.unravel_index(r, conv_out)
+        if all(i < n for i, n in zip(idx, keep, strict=True)):
+            expected[(c, int(np.ravel_multi_index(idx, keep)))] = v
+    return tt.shape == (math.prod((spec.out_channels, *out)), math.prod(keep)) and \
+        dict(tt.todok()) == expected
