@@ -30,8 +30,10 @@ def main() -> None:
         for n in (8, 16, 32, 64, 128):
             nnz = sc.index_form(spec, (n, n)).nonzeros()
             sec = build_seconds(spec, n)
-            print(f"| {n}x{n} | {k}x{k} | {n * n}x{n * n} | {nnz} | {sec:.4f} | "
-                  f"{1e6 * sec / nnz:.2f} |")
+            print(
+                f"| {n}x{n} | {k}x{k} | {n * n}x{n * n} | {nnz} | {sec:.4f} | "
+                f"{1e6 * sec / nnz:.2f} |"
+            )
 
 
 if __name__ == "__main__":

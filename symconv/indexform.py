@@ -169,8 +169,9 @@ class IndexForm:
 
     def _sized(self, what: str) -> tuple[int, ...]:
         if self.input_size is None or self.output_size is None:
-            raise SpecError(f"{self._op}: {what} needs a concrete input_size "
-                            f"(this form is symbolic)")
+            raise SpecError(
+                f"{self._op}: {what} needs a concrete input_size (this form is symbolic)"
+            )
         return self.input_size
 
     # -- the index map ----------------------------------------------------------------------
@@ -253,12 +254,14 @@ class IndexForm:
     def weight_index(self, k: int, c: int, o: Sequence[int], a: Sequence[int]) -> tuple[int, ...]:
         """Weight tensor index used by output channel `k`, group-local input channel `c`,
         output position `o` and tap `a` (pooling: the tap alone)."""
-        lead, _ = self._weight_parts(np.array([k]), np.array([c]), [np.array([v]) for v in o],
-                                     [np.array([v]) for v in a])
+        lead, _ = self._weight_parts(
+            np.array([k]), np.array([c]), [np.array([v]) for v in o], [np.array([v]) for v in a]
+        )
         return tuple(int(v[0]) for v in lead)
 
-    def _weight_parts(self, k: np.ndarray, c: np.ndarray, o: list[np.ndarray],
-                      a: list[np.ndarray]) -> tuple[list[np.ndarray], None]:
+    def _weight_parts(
+        self, k: np.ndarray, c: np.ndarray, o: list[np.ndarray], a: list[np.ndarray]
+    ) -> tuple[list[np.ndarray], None]:
         if self.kind == "pool":
             return list(a), None
         if self.kind == "transpose":
@@ -281,13 +284,22 @@ class IndexForm:
         """
         self._sized("taps")
         k, *o = (int(v) for v in out_index)
-        if len(o) != self.dims or not 0 <= k < self.out_channels or any(
-            not 0 <= v < ax.out for v, ax in zip(o, self.axes, strict=True)  # type: ignore[operator]
+        if (
+            len(o) != self.dims
+            or not 0 <= k < self.out_channels
+            or any(
+                not 0 <= v < ax.out
+                for v, ax in zip(o, self.axes, strict=True)  # type: ignore[operator]
+            )
         ):
-            raise SpecError(f"{self._op}: output index {tuple(out_index)!r} out of range for "
-                            f"({self.out_channels}, *{self.output_size})")
-        rows = [self._table(ax, np.array([v]), np.arange(self.axes[ax].kernel))[0]
-                for ax, v in enumerate(o)]
+            raise SpecError(
+                f"{self._op}: output index {tuple(out_index)!r} out of range for "
+                f"({self.out_channels}, *{self.output_size})"
+            )
+        rows = [
+            self._table(ax, np.array([v]), np.arange(self.axes[ax].kernel))[0]
+            for ax, v in enumerate(o)
+        ]
         ks, cins, _ = self._channel_table()
         cin_g = 1 if self.kind == "pool" else self.in_channels // self.groups
         for t in np.flatnonzero(ks == k):
@@ -374,12 +386,14 @@ class IndexForm:
             weights = np.broadcast_to(widx[None, :], (n_ch, n_sp)).ravel()
         else:  # channel pair t is (k, c) with t = k * C_in/G + c
             c_idx = np.arange(n_ch) % (self.in_channels // self.groups)
-            parts, _ = self._weight_parts(ks[:, None], c_idx[:, None],
-                                          [v[None, :] for v in o], [v[None, :] for v in tap])
+            parts, _ = self._weight_parts(
+                ks[:, None], c_idx[:, None], [v[None, :] for v in o], [v[None, :] for v in tap]
+            )
             parts = [np.broadcast_to(p, (n_ch, n_sp)).ravel() for p in parts]
             weights = np.ravel_multi_index(parts, self.weight_shape)
-        return Gather(rows, cols, np.ascontiguousarray(weights), out_shape, in_shape,
-                      self.weight_shape)
+        return Gather(
+            rows, cols, np.ascontiguousarray(weights), out_shape, in_shape, self.weight_shape
+        )
 
     def pad_gather(self) -> Gather:
         """The padding as a gather: padded position `rows[t]` copies input `cols[t]` (weights 1)."""
@@ -398,9 +412,11 @@ class IndexForm:
     # -- symbolic form ----------------------------------------------------------------------
     def symbols(self) -> dict[str, Any]:
         """The size and index symbols of `expression()`, by name."""
+
         def sub(name: str, a: int) -> sympy.Symbol:
-            return sympy.Symbol(name if self.dims == 1 else f"{name}_{a + 1}",
-                                integer=True, nonnegative=True)
+            return sympy.Symbol(
+                name if self.dims == 1 else f"{name}_{a + 1}", integer=True, nonnegative=True
+            )
 
         pos = {"integer": True, "positive": True}
         return {
@@ -424,11 +440,20 @@ class IndexForm:
     def substitutions(self) -> dict[sympy.Symbol, int]:
         """This spec's values for the size symbols of `expression()`."""
         s = self.symbols()
-        out: dict[sympy.Symbol, int] = {s["C_in"]: self.in_channels, s["C_out"]: self.out_channels,
-                                        s["G"]: self.groups}
+        out: dict[sympy.Symbol, int] = {
+            s["C_in"]: self.in_channels,
+            s["C_out"]: self.out_channels,
+            s["G"]: self.groups,
+        }
         for a, ax in enumerate(self.axes):
-            out.update({s["K"][a]: ax.kernel, s["S"][a]: ax.stride, s["D"][a]: ax.dilation,
-                        s["P"][a]: ax.lo})
+            out.update(
+                {
+                    s["K"][a]: ax.kernel,
+                    s["S"][a]: ax.stride,
+                    s["D"][a]: ax.dilation,
+                    s["P"][a]: ax.lo,
+                }
+            )
             if self.tiles is not None:
                 out[s["T"][a]] = self.tiles[a]
             if ax.size is not None:
@@ -456,8 +481,12 @@ class IndexForm:
             term = x[(n, cin, *i)] * w[(cin, sympy.Mod(k, cout_g), *a)]
             for ax in range(self.dims):
                 term *= sympy.KroneckerDelta(o[ax], S[ax] * i[ax] + D[ax] * a[ax] - P[ax])
-            rhs = sympy.Sum(term, (c, 0, cin_g - 1),
-                            *[(i[ax], 0, s["I"][ax] - 1) for ax in range(self.dims)], *limits)
+            rhs = sympy.Sum(
+                term,
+                (c, 0, cin_g - 1),
+                *[(i[ax], 0, s["I"][ax] - 1) for ax in range(self.dims)],
+                *limits,
+            )
             rhs = b[k] + rhs if self.spec.bias else rhs
             return self._finish(lhs, rhs, symbolic)
         taps = [K[i] - 1 - a[i] if ax.flip else a[i] for i, ax in enumerate(self.axes)]
@@ -477,9 +506,10 @@ class IndexForm:
                 rhs = sympy.Sum(read, *limits) / div
             else:
                 p = sympy.Symbol("p", positive=True)
-                rhs = sympy.Pow(sympy.Sum(read ** p, *limits), 1 / p)
-            return self._finish(lhs, rhs, symbolic, extra={p: spec.norm_type}
-                                if spec.kind == "lp" else None)
+                rhs = sympy.Pow(sympy.Sum(read**p, *limits), 1 / p)
+            return self._finish(
+                lhs, rhs, symbolic, extra={p: spec.norm_type} if spec.kind == "lp" else None
+            )
         groups_one = not symbolic and self.groups == 1
         cin = c if groups_one else sympy.floor(k / cout_g) * cin_g + c
         if self.kind == "local":
@@ -497,8 +527,9 @@ class IndexForm:
         eq = sympy.Eq(lhs, rhs, evaluate=False)
         if not symbolic:
             subs = self.substitutions() | (extra or {})
-            eq = sympy.Eq(lhs, rhs.xreplace({k: sympy.sympify(v) for k, v in subs.items()}),
-                          evaluate=False)
+            eq = sympy.Eq(
+                lhs, rhs.xreplace({k: sympy.sympify(v) for k, v in subs.items()}), evaluate=False
+            )
         return eq
 
     def padding_expression(self) -> sympy.Eq:
@@ -510,16 +541,21 @@ class IndexForm:
         s = self.symbols()
         x, xt = sympy.IndexedBase("x"), sympy.IndexedBase(r"\tilde{x}")
         n, c = s["n"], s["c"]
-        j = [sympy.Symbol("j" if self.dims == 1 else f"j_{a + 1}", integer=True)
-             for a in range(self.dims)]
+        j = [
+            sympy.Symbol("j" if self.dims == 1 else f"j_{a + 1}", integer=True)
+            for a in range(self.dims)
+        ]
         idx, inside = [], []
         for a, ax in enumerate(self.axes):
             u, size = j[a] - s["P"][a], s["I"][a]
             inside.append(sympy.And(u >= 0, u < size))
-            idx.append({"circular": sympy.Mod(u, size),
-                        "replicate": sympy.Min(sympy.Max(u, 0), size - 1),
-                        "reflect": (size - 1) - sympy.Abs((size - 1) - sympy.Abs(u)),
-                        }.get(ax.mode, u))
+            idx.append(
+                {
+                    "circular": sympy.Mod(u, size),
+                    "replicate": sympy.Min(sympy.Max(u, 0), size - 1),
+                    "reflect": (size - 1) - sympy.Abs((size - 1) - sympy.Abs(u)),
+                }.get(ax.mode, u)
+            )
         rhs = x[(n, c, *idx)]
         if all(ax.mode == "zeros" for ax in self.axes):
             rhs = sympy.Piecewise((rhs, sympy.And(*inside)), (0, True))
@@ -537,8 +573,9 @@ def _none(v: int) -> int | None:
     return None if v < 0 else v
 
 
-def index_form(spec: Any, input_size: int | Sequence[int] | None = None, *,
-               channels: int = 1) -> IndexForm:
+def index_form(
+    spec: Any, input_size: int | Sequence[int] | None = None, *, channels: int = 1
+) -> IndexForm:
     r"""The `IndexForm` of `spec` (`Conv`, `Pool`, `LocallyConnected`, `Tiled`, `ConvTranspose`).
 
     `input_size` is the spatial input size (an int repeats over the axes); `None` gives a
@@ -562,33 +599,83 @@ def index_form(spec: Any, input_size: int | Sequence[int] | None = None, *,
     out: tuple[int, ...] | None = None
     if input_size is not None:
         out = spec.output_size(input_size)  # validates input_size too
-        sizes = (tuple(input_size) if isinstance(input_size, Sequence)
-                 else (int(input_size),) * spec.dims)
+        sizes = (
+            tuple(input_size)
+            if isinstance(input_size, Sequence)
+            else (int(input_size),) * spec.dims
+        )
     if isinstance(spec, ConvTranspose):
         axes = tuple(
-            Axis(spec.kernel_size[a], spec.stride[a], spec.dilation[a], spec.padding[a],
-                 spec.padding[a] - spec.output_padding[a],
-                 None if sizes is None else sizes[a], None if out is None else out[a])
-            for a in range(spec.dims))
-        return IndexForm(spec, "transpose", axes, spec.in_channels, spec.out_channels, spec.groups,
-                         sizes, out, spec.weight_shape)
+            Axis(
+                spec.kernel_size[a],
+                spec.stride[a],
+                spec.dilation[a],
+                spec.padding[a],
+                spec.padding[a] - spec.output_padding[a],
+                None if sizes is None else sizes[a],
+                None if out is None else out[a],
+            )
+            for a in range(spec.dims)
+        )
+        return IndexForm(
+            spec,
+            "transpose",
+            axes,
+            spec.in_channels,
+            spec.out_channels,
+            spec.groups,
+            sizes,
+            out,
+            spec.weight_shape,
+        )
     if isinstance(spec, Pool):
         axes = tuple(
-            Axis(spec.kernel_size[a], spec.stride[a], spec.dilation[a], spec.padding[a],
-                 spec.padding[a], None if sizes is None else sizes[a],
-                 None if out is None else out[a])
-            for a in range(spec.dims))
-        return IndexForm(spec, "pool", axes, channels, channels, channels, sizes, out,
-                         spec.kernel_size)
+            Axis(
+                spec.kernel_size[a],
+                spec.stride[a],
+                spec.dilation[a],
+                spec.padding[a],
+                spec.padding[a],
+                None if sizes is None else sizes[a],
+                None if out is None else out[a],
+            )
+            for a in range(spec.dims)
+        )
+        return IndexForm(
+            spec, "pool", axes, channels, channels, channels, sizes, out, spec.kernel_size
+        )
     if not isinstance(spec, Conv):
-        raise SpecError(f"index_form: expected a Conv, Pool, LocallyConnected, Tiled or "
-                        f"ConvTranspose spec, got {type(spec).__name__}")
+        raise SpecError(
+            f"index_form: expected a Conv, Pool, LocallyConnected, Tiled or "
+            f"ConvTranspose spec, got {type(spec).__name__}"
+        )
     axes = tuple(
-        Axis(spec.kernel_size[a], spec.stride[a], spec.dilation[a], *spec.pads[a],
-             None if sizes is None else sizes[a], None if out is None else out[a],
-             spec.padding_mode, spec.flip)
-        for a in range(spec.dims))
-    kind: Kind = "local" if isinstance(spec, LocallyConnected) else (
-        "tiled" if isinstance(spec, Tiled) else "conv")
-    return IndexForm(spec, kind, axes, spec.in_channels, spec.out_channels, spec.groups, sizes, out,
-                     spec.weight_shape, spec.tiles if kind == "tiled" else None)
+        Axis(
+            spec.kernel_size[a],
+            spec.stride[a],
+            spec.dilation[a],
+            *spec.pads[a],
+            None if sizes is None else sizes[a],
+            None if out is None else out[a],
+            spec.padding_mode,
+            spec.flip,
+        )
+        for a in range(spec.dims)
+    )
+    kind: Kind = (
+        "local"
+        if isinstance(spec, LocallyConnected)
+        else ("tiled" if isinstance(spec, Tiled) else "conv")
+    )
+    return IndexForm(
+        spec,
+        kind,
+        axes,
+        spec.in_channels,
+        spec.out_channels,
+        spec.groups,
+        sizes,
+        out,
+        spec.weight_shape,
+        spec.tiles if kind == "tiled" else None,
+    )

@@ -93,8 +93,12 @@ class LocallyConnected(_PositionDependent):
     @property
     def weight_shape(self) -> tuple[int, ...]:
         """`(out_channels, *output_size, in_channels // groups, *kernel_size)`."""
-        return (self.out_channels, *self.output_size(),
-                self.in_channels // self.groups, *self.kernel_size)  # type: ignore[misc]
+        return (
+            self.out_channels,
+            *self.output_size(),
+            self.in_channels // self.groups,
+            *self.kernel_size,
+        )  # type: ignore[misc]
 
     @property
     def bias_shape(self) -> tuple[int, ...]:
@@ -104,8 +108,12 @@ class LocallyConnected(_PositionDependent):
         return math.prod(self.weight_shape) + (math.prod(self.bias_shape) if self.bias else 0)
 
     def __str__(self) -> str:
-        return super().__str__().replace(f"Conv{self.dims}d(", f"LocallyConnected{self.dims}d(", 1)[
-            :-1] + f", input_size={self.input_size})"
+        return (
+            super()
+            .__str__()
+            .replace(f"Conv{self.dims}d(", f"LocallyConnected{self.dims}d(", 1)[:-1]
+            + f", input_size={self.input_size})"
+        )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -133,9 +141,15 @@ class Tiled(_PositionDependent):
     @property
     def weight_shape(self) -> tuple[int, ...]:
         """`(out_channels, *tiles, in_channels // groups, *kernel_size)`."""
-        return (self.out_channels, *self.tiles,  # type: ignore[misc]
-                self.in_channels // self.groups, *self.kernel_size)  # type: ignore[misc]
+        return (
+            self.out_channels,
+            *self.tiles,  # type: ignore[misc]
+            self.in_channels // self.groups,
+            *self.kernel_size,
+        )  # type: ignore[misc]
 
     def __str__(self) -> str:
-        return super().__str__().replace(f"Conv{self.dims}d(", f"Tiled{self.dims}d(", 1)[
-            :-1] + f", tiles={self.tiles})"
+        return (
+            super().__str__().replace(f"Conv{self.dims}d(", f"Tiled{self.dims}d(", 1)[:-1]
+            + f", tiles={self.tiles})"
+        )

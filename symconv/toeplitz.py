@@ -70,8 +70,10 @@ def _form(spec: Any, input_size: Any) -> IndexForm:
     from .spec import Pool
 
     if isinstance(spec, Pool):
-        raise SpecError("toeplitz: pooling is not a linear map with weights; give a Conv, "
-                        "LocallyConnected, Tiled or ConvTranspose spec")
+        raise SpecError(
+            "toeplitz: pooling is not a linear map with weights; give a Conv, "
+            "LocallyConnected, Tiled or ConvTranspose spec"
+        )
     return index_form(spec, input_size)
 
 
@@ -86,8 +88,9 @@ def _guard(form: IndexForm, what: str, nnz: int, shape: tuple[int, int], limit: 
         )
 
 
-def _assemble(shape: tuple[int, int], rows: np.ndarray, cols: np.ndarray,
-              values: Sequence[Any]) -> sympy.SparseMatrix:
+def _assemble(
+    shape: tuple[int, int], rows: np.ndarray, cols: np.ndarray, values: Sequence[Any]
+) -> sympy.SparseMatrix:
     """A `SparseMatrix` from parallel arrays; repeated `(row, col)` pairs are summed."""
     lin = rows.astype(np.int64) * shape[1] + cols
     order = np.argsort(lin, kind="stable")
@@ -110,8 +113,9 @@ def _weighted(g: Gather, name: str = "w") -> sympy.SparseMatrix:
     return _assemble(g.shape, g.rows, g.cols, [syms[t] for t in g.weights.tolist()])
 
 
-def toeplitz(spec: Any, input_size: int | Sequence[int], *,
-             max_nonzeros: int = DEFAULT_MAX_NONZEROS) -> sympy.SparseMatrix:
+def toeplitz(
+    spec: Any, input_size: int | Sequence[int], *, max_nonzeros: int = DEFAULT_MAX_NONZEROS
+) -> sympy.SparseMatrix:
     r"""The exact matrix $T$ with $\mathrm{vec}(y) = T\, \mathrm{vec}(x)$ (bias excluded, batch 1).
 
     For `Conv` (any dims, channels, groups, stride, dilation, flip, padding mode),
@@ -133,8 +137,13 @@ def toeplitz(spec: Any, input_size: int | Sequence[int], *,
     return _weighted(form.gather())
 
 
-def toeplitz_numeric(spec: Any, input_size: int | Sequence[int], weight: Any, *,
-                     max_nonzeros: int = NUMERIC_MAX_NONZEROS) -> Any:
+def toeplitz_numeric(
+    spec: Any,
+    input_size: int | Sequence[int],
+    weight: Any,
+    *,
+    max_nonzeros: int = NUMERIC_MAX_NONZEROS,
+) -> Any:
     """`toeplitz` with the numbers of `weight` (shape `weight_shape`): a `scipy.sparse.csr_matrix`.
 
     Same index map, same entries (repeated taps summed); use it for numeric checks, SymPy's
@@ -145,8 +154,10 @@ def toeplitz_numeric(spec: Any, input_size: int | Sequence[int], weight: Any, *,
     form = _form(spec, input_size)
     w = np.asarray(weight)
     if w.shape != form.weight_shape:
-        raise SpecError(f"toeplitz_numeric: weight shape {w.shape} does not match the spec's "
-                        f"weight_shape {form.weight_shape}")
+        raise SpecError(
+            f"toeplitz_numeric: weight shape {w.shape} does not match the spec's "
+            f"weight_shape {form.weight_shape}"
+        )
     shape = (math.prod(form.out_shape()), math.prod(form.in_shape()))
     _guard(form, "toeplitz_numeric", form.tap_count(), shape, max_nonzeros)
     g = form.gather()
@@ -165,8 +176,9 @@ def padding_matrix(spec: Any, input_size: int | Sequence[int]) -> sympy.SparseMa
     return _assemble(g.shape, g.rows, g.cols, [sympy.Integer(1)] * len(g))
 
 
-def valid_matrix(spec: Any, input_size: int | Sequence[int], *,
-                 max_nonzeros: int = DEFAULT_MAX_NONZEROS) -> sympy.SparseMatrix:
+def valid_matrix(
+    spec: Any, input_size: int | Sequence[int], *, max_nonzeros: int = DEFAULT_MAX_NONZEROS
+) -> sympy.SparseMatrix:
     r"""$V$: the convolution of the padded input $\tilde x$, unpadded; $T = V\,\mathrm{Pad}$."""
     form = _form(spec, input_size)
     shape = (math.prod(form.out_shape()), math.prod(form.in_shape(padded=True)))
@@ -174,8 +186,9 @@ def valid_matrix(spec: Any, input_size: int | Sequence[int], *,
     return _weighted(form.gather(padded=True))
 
 
-def sparse_product(a: dict[tuple[int, int], Any],
-                   b: dict[tuple[int, int], Any]) -> dict[tuple[int, int], Any]:
+def sparse_product(
+    a: dict[tuple[int, int], Any], b: dict[tuple[int, int], Any]
+) -> dict[tuple[int, int], Any]:
     """The product of two matrices given as dicts of nonzeros: O(nnz(a) * row density of b)."""
     by_row: dict[int, list[tuple[int, Any]]] = defaultdict(list)
     for (j, c), v in b.items():
@@ -188,9 +201,13 @@ def sparse_product(a: dict[tuple[int, int], Any],
     return {key: v for key, v in out.items() if v != 0}
 
 
-def patch_matrix(spec: Any, input_size: int | Sequence[int],
-                 x: str | sympy.IndexedBase | None = None, *,
-                 max_nonzeros: int = DEFAULT_MAX_NONZEROS) -> sympy.SparseMatrix:
+def patch_matrix(
+    spec: Any,
+    input_size: int | Sequence[int],
+    x: str | sympy.IndexedBase | None = None,
+    *,
+    max_nonzeros: int = DEFAULT_MAX_NONZEROS,
+) -> sympy.SparseMatrix:
     r"""The im2col matrix $X$ with $\mathrm{vec}(y) = X\, \mathrm{vec}(w)$ (bias excluded, batch 1).
 
     Rows index the output as in `toeplitz`, columns the flattened weight tensor; entries are
@@ -231,9 +248,13 @@ class Structure:
         return f"{self.name} ({self.evidence})"
 
 
-def _diagonal_check(t: dict[tuple[int, int], Any], out_shape: tuple[int, ...],
-                    in_shape: tuple[int, ...], stride: tuple[int, ...],
-                    cyclic: bool) -> tuple[bool, int]:
+def _diagonal_check(
+    t: dict[tuple[int, int], Any],
+    out_shape: tuple[int, ...],
+    in_shape: tuple[int, ...],
+    stride: tuple[int, ...],
+    cyclic: bool,
+) -> tuple[bool, int]:
     """Whether every (strided, per-level) diagonal of every channel block is constant (zeros too).
 
     Diagonal of entry (k, o; c, i): $(k, c, i - S o)$ per axis (mod the size when `cyclic`).
@@ -288,13 +309,15 @@ def structure(spec: Any, input_size: int | Sequence[int]) -> Structure:
     strides = tuple(ax.stride for ax in form.axes)
     level = _LEVELS[form.dims]
     strided = "strided " if any(s > 1 for s in strides) else ""
-    blocks = (f"{form.out_channels}x{form.in_channels} channel blocks"
-              + (f", block diagonal over {form.groups} groups" if form.groups > 1 else ""))
+    blocks = f"{form.out_channels}x{form.in_channels} channel blocks" + (
+        f", block diagonal over {form.groups} groups" if form.groups > 1 else ""
+    )
     if all(s == 1 for s in strides) and out_shape[1:] == in_shape[1:]:
         ok, n = _diagonal_check(t, out_shape, in_shape, strides, cyclic=True)
         if ok:
-            return Structure(f"{level}circulant", True, True, 0,
-                             f"all {n} cyclic diagonals constant; {blocks}")
+            return Structure(
+                f"{level}circulant", True, True, 0, f"all {n} cyclic diagonals constant; {blocks}"
+            )
     # T = V Pad; split Pad into its shifted identity and the border copies (the corrections)
     pad = dict(padding_matrix(spec, input_size).todok())
     p_in = form.in_shape(padded=True)
@@ -310,13 +333,26 @@ def structure(spec: Any, input_size: int | Sequence[int]) -> Structure:
     ok, n = _diagonal_check(t, out_shape, in_shape, strides, cyclic=False)
     if v_ok and corrections:
         return Structure(
-            f"{strided}{level}Toeplitz with boundary corrections", ok, False, len(corrections),
+            f"{strided}{level}Toeplitz with boundary corrections",
+            ok,
+            False,
+            len(corrections),
             f"T = V Pad, V has all {nv} diagonals constant; Pad has {len(border)} border rows "
             f"({form.axes[0].mode} padding) adding {len(corrections)} entries to the zero-padded "
-            f"Toeplitz matrix; {blocks}")
+            f"Toeplitz matrix; {blocks}",
+        )
     if ok:
-        return Structure(f"{strided}{level}Toeplitz", True, False, 0,
-                         f"all {n} diagonals constant (zeros included); {blocks}")
-    return Structure("unstructured (weights vary with position)" if not v_ok else
-                     "not Toeplitz", False, False, len(corrections),
-                     f"V is {'' if v_ok else 'not '}Toeplitz; {blocks}")
+        return Structure(
+            f"{strided}{level}Toeplitz",
+            True,
+            False,
+            0,
+            f"all {n} diagonals constant (zeros included); {blocks}",
+        )
+    return Structure(
+        "unstructured (weights vary with position)" if not v_ok else "not Toeplitz",
+        False,
+        False,
+        len(corrections),
+        f"V is {'' if v_ok else 'not '}Toeplitz; {blocks}",
+    )

@@ -87,11 +87,18 @@ class ConvTranspose:
         set_ = object.__setattr__
         set_(self, "in_channels", as_int(op, "in_channels", self.in_channels, 1))
         set_(self, "out_channels", as_int(op, "out_channels", self.out_channels, 1))
-        for name, minimum in (("kernel_size", 1), ("stride", 1), ("dilation", 1), ("padding", 0),
-                              ("output_padding", 0)):
+        for name, minimum in (
+            ("kernel_size", 1),
+            ("stride", 1),
+            ("dilation", 1),
+            ("padding", 0),
+            ("output_padding", 0),
+        ):
             if isinstance(getattr(self, name), str):
-                raise SpecError(f"{op}: {name} must be an integer >= {minimum} or a tuple of "
-                                f"{dims}, got {getattr(self, name)!r}")
+                raise SpecError(
+                    f"{op}: {name} must be an integer >= {minimum} or a tuple of "
+                    f"{dims}, got {getattr(self, name)!r}"
+                )
             set_(self, name, as_per_axis(op, name, getattr(self, name), dims, minimum))
         groups = as_int(op, "groups", self.groups, 1)
         for name in ("in_channels", "out_channels"):
@@ -120,25 +127,43 @@ class ConvTranspose:
         sizes = as_size(self._op, input_size, self.dims)
         out = []
         for a, i in enumerate(sizes):
-            o = _sizes.transpose_out(i, self.kernel_size[a], self.stride[a], self.dilation[a],  # type: ignore[index]
-                                     self.padding[a], self.output_padding[a])  # type: ignore[index]
+            o = _sizes.transpose_out(
+                i,
+                self.kernel_size[a],
+                self.stride[a],
+                self.dilation[a],  # type: ignore[index]
+                self.padding[a],
+                self.output_padding[a],
+            )  # type: ignore[index]
             if o < 1:
-                raise SpecError(f"{self._op}: output size {o} < 1 along axis {a} (input {i}, "
-                                f"padding {self.padding[a]} crops too much)")  # type: ignore[index]
+                raise SpecError(
+                    f"{self._op}: output size {o} < 1 along axis {a} (input {i}, "
+                    f"padding {self.padding[a]} crops too much)"
+                )  # type: ignore[index]
             out.append(o)
         return tuple(out)
 
     def adjoint(self) -> Conv:
         """The convolution this layer transposes: channels swapped, same kernel, stride, padding,
         dilation and groups, and the same weight tensor (torch's layouts agree)."""
-        return Conv(dims=self.dims, in_channels=self.out_channels, out_channels=self.in_channels,
-                    kernel_size=self.kernel_size, stride=self.stride, padding=self.padding,
-                    dilation=self.dilation, groups=self.groups, bias=False)
+        return Conv(
+            dims=self.dims,
+            in_channels=self.out_channels,
+            out_channels=self.in_channels,
+            kernel_size=self.kernel_size,
+            stride=self.stride,
+            padding=self.padding,
+            dilation=self.dilation,
+            groups=self.groups,
+            bias=False,
+        )
 
     def __str__(self) -> str:
-        return (f"ConvTranspose{self.dims}d({self.in_channels}, {self.out_channels}, "
-                f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
-                f"output_padding={self.output_padding})")
+        return (
+            f"ConvTranspose{self.dims}d({self.in_channels}, {self.out_channels}, "
+            f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
+            f"output_padding={self.output_padding})"
+        )
 
 
 @dataclass(frozen=True)
@@ -162,22 +187,32 @@ class TransposeEquivalent:
         r"""Spatial length after zero insertion and padding: $(i - 1)s + 1 + p'_\mathrm{lo}
         + p'_\mathrm{hi}$."""
         sizes = as_size(self.spec._op, input_size, self.spec.dims)
-        return tuple(_sizes.padded_length((i - 1) * (z + 1) + 1, lo, hi)
-                     for i, z, (lo, hi) in zip(sizes, self.zeros_inserted, self.padding,
-                                               strict=True))
+        return tuple(
+            _sizes.padded_length((i - 1) * (z + 1) + 1, lo, hi)
+            for i, z, (lo, hi) in zip(sizes, self.zeros_inserted, self.padding, strict=True)
+        )
 
     def stretch(self, x: np.ndarray) -> np.ndarray:
         """`x` of shape `(N, C, *spatial)`, $s - 1$ zeros between values, padded (or cropped)."""
         x = np.asarray(x)
-        full = tuple((i - 1) * (z + 1) + 1
-                     for i, z in zip(x.shape[2:], self.zeros_inserted, strict=True))
+        full = tuple(
+            (i - 1) * (z + 1) + 1 for i, z in zip(x.shape[2:], self.zeros_inserted, strict=True)
+        )
         out = np.zeros(x.shape[:2] + full, dtype=x.dtype)
         every = tuple(slice(None, None, z + 1) for z in self.zeros_inserted)
         out[(slice(None), slice(None), *every)] = x
         grow = [(0, 0), (0, 0), *((max(lo, 0), max(hi, 0)) for lo, hi in self.padding)]
         out = np.pad(out, grow)
-        return out[(slice(None), slice(None), *(slice(max(-lo, 0), n - max(-hi, 0)) for n, (lo, hi)
-                                                in zip(out.shape[2:], self.padding, strict=True)))]
+        return out[
+            (
+                slice(None),
+                slice(None),
+                *(
+                    slice(max(-lo, 0), n - max(-hi, 0))
+                    for n, (lo, hi) in zip(out.shape[2:], self.padding, strict=True)
+                ),
+            )
+        ]
 
     def weight(self, w: Any) -> Any:
         """The direct convolution's weight `(C_out, C_in/G, *k)` from the transposed layer's
@@ -205,11 +240,24 @@ def conv_transpose_equivalent(spec: ConvTranspose) -> TransposeEquivalent:
         k, d = spec.kernel_size[a], spec.dilation[a]  # type: ignore[index]
         lo = _sizes.dilated_extent(k, d) - 1 - spec.padding[a]  # type: ignore[index]
         pads.append((lo, lo + spec.output_padding[a]))  # type: ignore[index]
-    conv = Conv(dims=spec.dims, in_channels=spec.in_channels, out_channels=spec.out_channels,
-                kernel_size=spec.kernel_size, stride=1, padding=0,
-                dilation=spec.dilation, groups=spec.groups, bias=spec.bias, flip=True)
-    return TransposeEquivalent(spec, tuple(s - 1 for s in spec.stride),  # type: ignore[union-attr]
-                               tuple(pads), conv)
+    conv = Conv(
+        dims=spec.dims,
+        in_channels=spec.in_channels,
+        out_channels=spec.out_channels,
+        kernel_size=spec.kernel_size,
+        stride=1,
+        padding=0,
+        dilation=spec.dilation,
+        groups=spec.groups,
+        bias=spec.bias,
+        flip=True,
+    )
+    return TransposeEquivalent(
+        spec,
+        tuple(s - 1 for s in spec.stride),  # type: ignore[union-attr]
+        tuple(pads),
+        conv,
+    )
 
 
 def verify_adjoint(spec: ConvTranspose, input_size: int | Sequence[int]) -> bool:
@@ -233,5 +281,7 @@ def verify_adjoint(spec: ConvTranspose, input_size: int | Sequence[int]) -> bool
         idx = np.unravel_index(r, conv_out)
         if all(i < n for i, n in zip(idx, keep, strict=True)):
             expected[(c, int(np.ravel_multi_index(idx, keep)))] = v
-    return tt.shape == (math.prod((spec.out_channels, *out)), math.prod(keep)) and \
-        dict(tt.todok()) == expected
+    return (
+        tt.shape == (math.prod((spec.out_channels, *out)), math.prod(keep))
+        and dict(tt.todok()) == expected
+    )

@@ -16,12 +16,15 @@ torch.set_num_threads(1)
 
 
 # -- the index map ----------------------------------------------------------------------------
-@pytest.mark.parametrize("mode, expected", [
-    ("zeros", [None, None, 0, 1, 2, 3, None, None]),
-    ("circular", [2, 3, 0, 1, 2, 3, 0, 1]),
-    ("reflect", [2, 1, 0, 1, 2, 3, 2, 1]),
-    ("replicate", [0, 0, 0, 1, 2, 3, 3, 3]),
-])
+@pytest.mark.parametrize(
+    "mode, expected",
+    [
+        ("zeros", [None, None, 0, 1, 2, 3, None, None]),
+        ("circular", [2, 3, 0, 1, 2, 3, 0, 1]),
+        ("reflect", [2, 1, 0, 1, 2, 3, 2, 1]),
+        ("replicate", [0, 0, 0, 1, 2, 3, 3, 3]),
+    ],
+)
 def test_pad_map_per_mode(mode, expected):
     form = sc.index_form(sc.Conv(dims=1, kernel_size=3, padding=2, padding_mode=mode), 4)
     assert [form.pad_map(0, j) for j in range(8)] == expected
@@ -33,20 +36,32 @@ def test_source_applies_stride_dilation_padding_and_flip():
     form = sc.index_form(spec, 9)
     assert form.output_size == (4,)
     # S o + D a - P
-    assert [[form.source(0, o, a) for a in range(3)] for o in range(4)] == \
-        [[None, 1, 3], [1, 3, 5], [3, 5, 7], [5, 7, None]]
+    assert [[form.source(0, o, a) for a in range(3)] for o in range(4)] == [
+        [None, 1, 3],
+        [1, 3, 5],
+        [3, 5, 7],
+        [5, 7, None],
+    ]
     flipped = sc.index_form(spec.replace(flip=True), 9)
     assert [flipped.source(0, 1, a) for a in range(3)] == [5, 3, 1]
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.integers(1, 3), st.integers(1, 6), st.integers(1, 3), st.integers(1, 3),
-       st.integers(1, 2), st.integers(0, 2), st.sampled_from(sc.spec.PADDING_MODES),
-       st.booleans())
+@given(
+    st.integers(1, 3),
+    st.integers(1, 6),
+    st.integers(1, 3),
+    st.integers(1, 3),
+    st.integers(1, 2),
+    st.integers(0, 2),
+    st.sampled_from(sc.spec.PADDING_MODES),
+    st.booleans(),
+)
 def test_tap_table_is_source_everywhere(dims, size, k, s, d, p, mode, flip):
     try:
-        spec = sc.Conv(dims=dims, kernel_size=k, stride=s, dilation=d, padding=p,
-                       padding_mode=mode, flip=flip)
+        spec = sc.Conv(
+            dims=dims, kernel_size=k, stride=s, dilation=d, padding=p, padding_mode=mode, flip=flip
+        )
         form = sc.index_form(spec, size)
     except sc.SpecError:
         assume(False)
@@ -60,18 +75,34 @@ def test_tap_table_is_source_everywhere(dims, size, k, s, d, p, mode, flip):
 
 
 def test_taps_agree_with_gather():
-    spec = sc.Conv(dims=2, in_channels=4, out_channels=6, groups=2, kernel_size=(2, 3),
-                   stride=(1, 2), padding=1, padding_mode="reflect", flip=True)
+    spec = sc.Conv(
+        dims=2,
+        in_channels=4,
+        out_channels=6,
+        groups=2,
+        kernel_size=(2, 3),
+        stride=(1, 2),
+        padding=1,
+        padding_mode="reflect",
+        flip=True,
+    )
     form = sc.index_form(spec, (3, 5))
     g = form.gather()
-    from_gather = {(int(r), int(c), int(w)) for r, c, w in zip(g.rows, g.cols, g.weights, strict=True)}
+    from_gather = {
+        (int(r), int(c), int(w)) for r, c, w in zip(g.rows, g.cols, g.weights, strict=True)
+    }
     from_taps = set()
     for out in np.ndindex(*form.out_shape()):
         r = np.ravel_multi_index(out, form.out_shape())
         for widx, inp in form.taps(out):
             assert inp[0] // 2 == out[0] // 3  # groups: input channels of this group only
-            from_taps.add((int(r), int(np.ravel_multi_index(inp, form.in_shape())),
-                           int(np.ravel_multi_index(widx, form.weight_shape))))
+            from_taps.add(
+                (
+                    int(r),
+                    int(np.ravel_multi_index(inp, form.in_shape())),
+                    int(np.ravel_multi_index(widx, form.weight_shape)),
+                )
+            )
     assert from_taps == from_gather
     assert len(g) == form.tap_count()
 
@@ -95,11 +126,17 @@ def test_expression_has_symbolic_sizes():
     assert r"\left\lfloor" in tex  # the group's channel offset
 
 
-@pytest.mark.parametrize("spec, size", [
-    (sc.Conv(dims=1, kernel_size=3, stride=2, dilation=2), 9),
-    (sc.Conv(dims=2, in_channels=4, out_channels=2, groups=2, kernel_size=2, flip=True), (3, 3)),
-    (sc.Conv(dims=1, in_channels=2, out_channels=2, kernel_size=2), 4),
-])
+@pytest.mark.parametrize(
+    "spec, size",
+    [
+        (sc.Conv(dims=1, kernel_size=3, stride=2, dilation=2), 9),
+        (
+            sc.Conv(dims=2, in_channels=4, out_channels=2, groups=2, kernel_size=2, flip=True),
+            (3, 3),
+        ),
+        (sc.Conv(dims=1, in_channels=2, out_channels=2, kernel_size=2), 4),
+    ],
+)
 def test_expression_evaluates_to_the_toeplitz_rows(spec, size):
     """expression(symbolic=False), summed out at each output, is row r of T applied to x."""
     form = sc.index_form(spec, size)
@@ -111,8 +148,9 @@ def test_expression_evaluates_to_the_toeplitz_rows(spec, size):
     rhs = form.expression(symbolic=False).rhs
     for r, (k, *o) in enumerate(np.ndindex(*form.out_shape())):
         val = rhs.xreplace({s["n"]: 0, s["k"]: k, **dict(zip(s["o"], o, strict=True))}).doit()
-        val = val.replace(lambda e: isinstance(e, sympy.Indexed) and e.base == xt,
-                          lambda e: x[e.indices[1:]])
+        val = val.replace(
+            lambda e: isinstance(e, sympy.Indexed) and e.base == xt, lambda e: x[e.indices[1:]]
+        )
         val = val - sympy.IndexedBase("b")[k]
         assert sympy.expand(val - ty[r]) == 0, (k, o)
 
@@ -124,8 +162,9 @@ def test_padding_expression_matches_pad_map(mode):
     s = form.symbols()
     x = sympy.IndexedBase("x")
     for j in range(8):
-        val = eq.rhs.xreplace({sympy.Symbol("j", integer=True): j,
-                               s["P"][0]: 2, s["I"][0]: 4, s["n"]: 0, s["c"]: 0})
+        val = eq.rhs.xreplace(
+            {sympy.Symbol("j", integer=True): j, s["P"][0]: 2, s["I"][0]: 4, s["n"]: 0, s["c"]: 0}
+        )
         src = form.pad_map(0, j)
         assert val == (0 if src is None else x[0, 0, src])
 
@@ -173,18 +212,26 @@ def torch_pool(spec, x):
     d = spec.dims
     if spec.kind == "max":
         f = (F.max_pool1d, F.max_pool2d)[d - 1]
-        return f(xt, spec.kernel_size, spec.stride, spec.padding, spec.dilation,
-                 ceil_mode=spec.ceil_mode)[0].numpy()
+        return f(
+            xt, spec.kernel_size, spec.stride, spec.padding, spec.dilation, ceil_mode=spec.ceil_mode
+        )[0].numpy()
     if spec.kind == "avg":
         f = (F.avg_pool1d, F.avg_pool2d)[d - 1]
         kw = {} if d == 1 else {"divisor_override": spec.divisor_override}
-        return f(xt, spec.kernel_size, spec.stride, spec.padding, spec.ceil_mode,
-                 spec.count_include_pad, **kw)[0].numpy()
+        return f(
+            xt,
+            spec.kernel_size,
+            spec.stride,
+            spec.padding,
+            spec.ceil_mode,
+            spec.count_include_pad,
+            **kw,
+        )[0].numpy()
     if d == 1:
-        return F.lp_pool1d(xt, spec.norm_type, spec.kernel_size[0], spec.stride[0],
-                           spec.ceil_mode)[0].numpy()
-    return F.lp_pool2d(xt, spec.norm_type, spec.kernel_size, spec.stride,
-                       spec.ceil_mode)[0].numpy()
+        return F.lp_pool1d(xt, spec.norm_type, spec.kernel_size[0], spec.stride[0], spec.ceil_mode)[
+            0
+        ].numpy()
+    return F.lp_pool2d(xt, spec.norm_type, spec.kernel_size, spec.stride, spec.ceil_mode)[0].numpy()
 
 
 @settings(max_examples=60, deadline=None)
@@ -203,7 +250,7 @@ def test_pool_gather_matches_torch(case, seed):
         np.maximum.at(y, g.rows, flat)
     else:
         y = np.zeros(n_out)
-        np.add.at(y, g.rows, flat if spec.kind == "avg" else flat ** spec.norm_type)
+        np.add.at(y, g.rows, flat if spec.kind == "avg" else flat**spec.norm_type)
         if spec.kind == "avg":
             y = y / np.tile(form.divisors().ravel(), 2)
         else:
@@ -223,12 +270,28 @@ def torch_local(spec: sc.LocallyConnected, x: np.ndarray, w: np.ndarray) -> np.n
     return np.einsum("kpqcij,cijpq->kpq", w, cols)
 
 
-@pytest.mark.parametrize("spec", [
-    sc.LocallyConnected(dims=2, in_channels=2, out_channels=3, kernel_size=(2, 3), stride=(1, 2),
-                        padding=1, input_size=(4, 5)),
-    sc.LocallyConnected(dims=2, kernel_size=3, padding=1, padding_mode="reflect",
-                        dilation=(1, 2), input_size=(4, 6)),
-])
+@pytest.mark.parametrize(
+    "spec",
+    [
+        sc.LocallyConnected(
+            dims=2,
+            in_channels=2,
+            out_channels=3,
+            kernel_size=(2, 3),
+            stride=(1, 2),
+            padding=1,
+            input_size=(4, 5),
+        ),
+        sc.LocallyConnected(
+            dims=2,
+            kernel_size=3,
+            padding=1,
+            padding_mode="reflect",
+            dilation=(1, 2),
+            input_size=(4, 6),
+        ),
+    ],
+)
 def test_locally_connected_matches_unfold(spec):
     rng = np.random.default_rng(3)
     x = rng.standard_normal((spec.in_channels, *spec.input_size))
@@ -238,15 +301,31 @@ def test_locally_connected_matches_unfold(spec):
 
 
 def test_locally_connected_with_equal_kernels_is_the_convolution():
-    conv = sc.Conv(dims=1, in_channels=2, out_channels=4, groups=2, kernel_size=3, padding=1,
-                   padding_mode="circular")
-    local = sc.LocallyConnected(dims=1, in_channels=2, out_channels=4, groups=2, kernel_size=3,
-                                padding=1, padding_mode="circular", input_size=6)
+    conv = sc.Conv(
+        dims=1,
+        in_channels=2,
+        out_channels=4,
+        groups=2,
+        kernel_size=3,
+        padding=1,
+        padding_mode="circular",
+    )
+    local = sc.LocallyConnected(
+        dims=1,
+        in_channels=2,
+        out_channels=4,
+        groups=2,
+        kernel_size=3,
+        padding=1,
+        padding_mode="circular",
+        input_size=6,
+    )
     w = np.random.default_rng(4).standard_normal(conv.weight_shape)
     wl = np.repeat(w[:, None], 6, axis=1)
     assert wl.shape == local.weight_shape
-    np.testing.assert_allclose(sc.toeplitz_numeric(local, 6, wl).toarray(),
-                               sc.toeplitz_numeric(conv, 6, w).toarray())
+    np.testing.assert_allclose(
+        sc.toeplitz_numeric(local, 6, wl).toarray(), sc.toeplitz_numeric(conv, 6, w).toarray()
+    )
 
 
 def test_tiled_rotates_kernels_through_space():
@@ -254,15 +333,18 @@ def test_tiled_rotates_kernels_through_space():
     local = sc.LocallyConnected(dims=2, out_channels=2, kernel_size=2, input_size=(5, 7))
     w = np.random.default_rng(5).standard_normal(tiled.weight_shape)
     wl = w[:, np.arange(4) % 2][:, :, np.arange(6) % 3]  # w[k, o mod t, ...]
-    np.testing.assert_allclose(sc.toeplitz_numeric(tiled, (5, 7), w).toarray(),
-                               sc.toeplitz_numeric(local, (5, 7), wl).toarray())
+    np.testing.assert_allclose(
+        sc.toeplitz_numeric(tiled, (5, 7), w).toarray(),
+        sc.toeplitz_numeric(local, (5, 7), wl).toarray(),
+    )
     t = sc.toeplitz(tiled, (5, 7))
     w_ = sympy.IndexedBase("w")
     assert t[0, 0] == w_[0, 0, 0, 0, 0, 0] and t[1, 1] == w_[0, 0, 1, 0, 0, 0]
     assert t[3, 3] == w_[0, 0, 0, 0, 0, 0]  # output (0, 3): tile (0, 3 mod 3) = (0, 0)
     one = sc.Tiled(dims=1, kernel_size=3, tiles=1)
     assert sc.toeplitz(one, 6) == sc.toeplitz(sc.Conv(dims=1, kernel_size=3), 6).applyfunc(
-        lambda e: e.xreplace({w_[0, 0, a]: w_[0, 0, 0, a] for a in range(3)}))
+        lambda e: e.xreplace({w_[0, 0, a]: w_[0, 0, 0, a] for a in range(3)})
+    )
 
 
 def test_local_specs_validate():
@@ -280,7 +362,8 @@ def test_local_specs_validate():
     assert spec.num_parameters() == 9 * 9 + 9
     assert spec.macs(5) == 9 * 9
     assert "LocallyConnected2d(" in str(spec) and "tiles=(2,)" in str(
-        sc.Tiled(dims=1, kernel_size=2, tiles=2))
+        sc.Tiled(dims=1, kernel_size=2, tiles=2)
+    )
 
 
 def test_index_form_rejects_other_objects():

@@ -34,22 +34,41 @@ def torch_conv(spec: sc.Conv, x: np.ndarray, w: np.ndarray) -> np.ndarray:
 @st.composite
 def conv_cases(draw, max_dims: int = 3):
     dims = draw(st.integers(1, max_dims))
-    per_axis = lambda lo, hi: st.lists(st.integers(lo, hi), min_size=dims,  # noqa: E731
-                                       max_size=dims).map(tuple)
+
+    def per_axis(lo, hi):
+        return st.lists(
+            st.integers(lo, hi),
+            min_size=dims,
+            max_size=dims,
+        ).map(tuple)
+
     groups = draw(st.sampled_from([1, 1, 2]))
     cin, cout = groups * draw(st.integers(1, 2)), groups * draw(st.integers(1, 2))
-    padding = draw(st.one_of(
-        st.integers(0, 2), per_axis(0, 2),
-        st.lists(st.tuples(st.integers(0, 2), st.integers(0, 2)), min_size=dims,
-                 max_size=dims).map(tuple),
-        st.sampled_from(["valid", "same", "full"])))
+    padding = draw(
+        st.one_of(
+            st.integers(0, 2),
+            per_axis(0, 2),
+            st.lists(
+                st.tuples(st.integers(0, 2), st.integers(0, 2)), min_size=dims, max_size=dims
+            ).map(tuple),
+            st.sampled_from(["valid", "same", "full"]),
+        )
+    )
     stride = (1,) * dims if padding == "same" else draw(per_axis(1, 3))
     try:
-        spec = sc.Conv(dims=dims, in_channels=cin, out_channels=cout,
-                       kernel_size=draw(per_axis(1, 4)), stride=stride, padding=padding,
-                       dilation=draw(per_axis(1, 2)), groups=groups, bias=False,
-                       padding_mode=draw(st.sampled_from(sc.spec.PADDING_MODES)),
-                       flip=draw(st.booleans()))
+        spec = sc.Conv(
+            dims=dims,
+            in_channels=cin,
+            out_channels=cout,
+            kernel_size=draw(per_axis(1, 4)),
+            stride=stride,
+            padding=padding,
+            dilation=draw(per_axis(1, 2)),
+            groups=groups,
+            bias=False,
+            padding_mode=draw(st.sampled_from(sc.spec.PADDING_MODES)),
+            flip=draw(st.booleans()),
+        )
         size = draw(per_axis(1, 7 if dims < 3 else 4))
         spec.output_size(size)
     except sc.SpecError:
@@ -68,13 +87,28 @@ def test_toeplitz_numeric_matches_torch(case, seed):
     np.testing.assert_allclose(t @ x.ravel(), torch_conv(spec, x, w).ravel(), atol=1e-10)
 
 
-@pytest.mark.parametrize("spec, size", [
-    (sc.Conv(dims=1, kernel_size=3, padding=2, padding_mode="reflect", bias=False), 4),
-    (sc.Conv(dims=1, kernel_size=4, padding="same", padding_mode="replicate", flip=True), 5),
-    (sc.Conv(dims=2, in_channels=2, out_channels=4, groups=2, kernel_size=(2, 3), stride=(2, 1),
-             dilation=(1, 2), padding=((1, 0), (2, 1)), padding_mode="circular"), (4, 5)),
-    (sc.Conv(dims=3, kernel_size=2, padding=1, padding_mode="reflect"), (3, 2, 3)),
-])
+@pytest.mark.parametrize(
+    "spec, size",
+    [
+        (sc.Conv(dims=1, kernel_size=3, padding=2, padding_mode="reflect", bias=False), 4),
+        (sc.Conv(dims=1, kernel_size=4, padding="same", padding_mode="replicate", flip=True), 5),
+        (
+            sc.Conv(
+                dims=2,
+                in_channels=2,
+                out_channels=4,
+                groups=2,
+                kernel_size=(2, 3),
+                stride=(2, 1),
+                dilation=(1, 2),
+                padding=((1, 0), (2, 1)),
+                padding_mode="circular",
+            ),
+            (4, 5),
+        ),
+        (sc.Conv(dims=3, kernel_size=2, padding=1, padding_mode="reflect"), (3, 2, 3)),
+    ],
+)
 def test_symbolic_toeplitz_substituted_matches_torch(spec, size):
     rng = np.random.default_rng(0)
     x = rng.standard_normal(sc.index_form(spec, size).in_shape())
@@ -107,9 +141,20 @@ def test_goodfellow_3x4_input_2x2_kernel():
     w, x, y, z = sympy.symbols("w x y z")
     t = sc.toeplitz(sc.Conv(dims=2, kernel_size=2), (3, 4)).xreplace(_kernel_subs("w x y z"))
     out = (t * sympy.Matrix([a, b, c, d, e, f, g, h, i, j, k, l])).reshape(2, 3)
-    expected = sympy.Matrix([
-        [a*w + b*x + e*y + f*z, b*w + c*x + f*y + g*z, c*w + d*x + g*y + h*z],
-        [e*w + f*x + i*y + j*z, f*w + g*x + j*y + k*z, g*w + h*x + k*y + l*z]])
+    expected = sympy.Matrix(
+        [
+            [
+                a * w + b * x + e * y + f * z,
+                b * w + c * x + f * y + g * z,
+                c * w + d * x + g * y + h * z,
+            ],
+            [
+                e * w + f * x + i * y + j * z,
+                f * w + g * x + j * y + k * z,
+                g * w + h * x + k * y + l * z,
+            ],
+        ]
+    )
     assert (out - expected).expand() == sympy.zeros(2, 3)
 
 
@@ -122,8 +167,12 @@ def test_larson_3x3_input_2x2_filter():
         for c in range(2):
             expected = sum(X[r + u, c + v] * Fs[u, v] for u in range(2) for v in range(2))
             assert sympy.expand(out[r, c] - expected) == 0, (r, c)
-    O11 = sympy.Symbol("X11") * Fs[0, 0] + sympy.Symbol("X12") * Fs[0, 1] \
-        + sympy.Symbol("X21") * Fs[1, 0] + sympy.Symbol("X22") * Fs[1, 1]
+    O11 = (
+        sympy.Symbol("X11") * Fs[0, 0]
+        + sympy.Symbol("X12") * Fs[0, 1]
+        + sympy.Symbol("X21") * Fs[1, 0]
+        + sympy.Symbol("X22") * Fs[1, 1]
+    )
     assert sympy.expand(out[0, 0] - O11) == 0
 
 
@@ -137,16 +186,31 @@ def test_repeated_taps_are_summed():
 
 # -- T = V Pad --------------------------------------------------------------------------------
 @pytest.mark.parametrize("mode", sc.spec.PADDING_MODES)
-@pytest.mark.parametrize("dims, size, kernel, stride, padding", [
-    (1, 6, 3, 1, 2), (1, 5, 4, 2, (1, 2)), (2, (4, 5), (3, 2), (1, 2), ((2, 1), (1, 1))),
-])
+@pytest.mark.parametrize(
+    "dims, size, kernel, stride, padding",
+    [
+        (1, 6, 3, 1, 2),
+        (1, 5, 4, 2, (1, 2)),
+        (2, (4, 5), (3, 2), (1, 2), ((2, 1), (1, 1))),
+    ],
+)
 def test_toeplitz_is_valid_times_pad(mode, dims, size, kernel, stride, padding):
     if isinstance(padding, tuple) and dims == 1:
         padding = (padding,)
-    spec = sc.Conv(dims=dims, in_channels=2, out_channels=2, kernel_size=kernel, stride=stride,
-                   padding=padding, padding_mode=mode)
-    t, v, pad = (sc.toeplitz(spec, size), sc.valid_matrix(spec, size),
-                 sc.padding_matrix(spec, size))
+    spec = sc.Conv(
+        dims=dims,
+        in_channels=2,
+        out_channels=2,
+        kernel_size=kernel,
+        stride=stride,
+        padding=padding,
+        padding_mode=mode,
+    )
+    t, v, pad = (
+        sc.toeplitz(spec, size),
+        sc.valid_matrix(spec, size),
+        sc.padding_matrix(spec, size),
+    )
     assert sparse_product(dict(v.todok()), dict(pad.todok())) == dict(t.todok())
     assert set(pad.todok().values()) <= {1}
     off = [(r, c) for (r, c) in pad.todok() if mode != "zeros"]
@@ -161,23 +225,38 @@ def test_padding_matrix_reflect_rows():
 
 
 # -- structure ------------------------------------------------------------------------------
-@pytest.mark.parametrize("spec, size, name", [
-    (sc.Conv(dims=1, kernel_size=3), 6, "Toeplitz"),
-    (sc.Conv(dims=1, kernel_size=3, padding=1), 6, "Toeplitz"),
-    (sc.Conv(dims=2, kernel_size=3, padding=1), 4, "doubly block Toeplitz"),
-    (sc.Conv(dims=2, in_channels=2, out_channels=3, kernel_size=2), 4, "doubly block Toeplitz"),
-    (sc.Conv(dims=3, kernel_size=2), 3, "triply block Toeplitz"),
-    (sc.Conv(dims=1, kernel_size=3, stride=2), 7, "strided Toeplitz"),
-    (sc.Conv(dims=1, kernel_size=3, padding=1, padding_mode="circular"), 5, "circulant"),
-    (sc.Conv(dims=2, kernel_size=3, padding=1, padding_mode="circular"), 4,
-     "doubly block circulant"),
-    (sc.Conv(dims=1, kernel_size=3, padding=1, padding_mode="reflect"), 5,
-     "Toeplitz with boundary corrections"),
-    (sc.Conv(dims=2, kernel_size=3, padding=1, padding_mode="replicate"), 4,
-     "doubly block Toeplitz with boundary corrections"),
-    (sc.LocallyConnected(dims=1, kernel_size=2, input_size=4), 4,
-     "unstructured (weights vary with position)"),
-])
+@pytest.mark.parametrize(
+    "spec, size, name",
+    [
+        (sc.Conv(dims=1, kernel_size=3), 6, "Toeplitz"),
+        (sc.Conv(dims=1, kernel_size=3, padding=1), 6, "Toeplitz"),
+        (sc.Conv(dims=2, kernel_size=3, padding=1), 4, "doubly block Toeplitz"),
+        (sc.Conv(dims=2, in_channels=2, out_channels=3, kernel_size=2), 4, "doubly block Toeplitz"),
+        (sc.Conv(dims=3, kernel_size=2), 3, "triply block Toeplitz"),
+        (sc.Conv(dims=1, kernel_size=3, stride=2), 7, "strided Toeplitz"),
+        (sc.Conv(dims=1, kernel_size=3, padding=1, padding_mode="circular"), 5, "circulant"),
+        (
+            sc.Conv(dims=2, kernel_size=3, padding=1, padding_mode="circular"),
+            4,
+            "doubly block circulant",
+        ),
+        (
+            sc.Conv(dims=1, kernel_size=3, padding=1, padding_mode="reflect"),
+            5,
+            "Toeplitz with boundary corrections",
+        ),
+        (
+            sc.Conv(dims=2, kernel_size=3, padding=1, padding_mode="replicate"),
+            4,
+            "doubly block Toeplitz with boundary corrections",
+        ),
+        (
+            sc.LocallyConnected(dims=1, kernel_size=2, input_size=4),
+            4,
+            "unstructured (weights vary with position)",
+        ),
+    ],
+)
 def test_structure(spec, size, name):
     found = sc.structure(spec, size)
     assert found.name == name, found
@@ -185,18 +264,32 @@ def test_structure(spec, size, name):
 
 
 def test_circular_with_stride_is_not_circulant():
-    found = sc.structure(sc.Conv(dims=1, kernel_size=3, padding=1, stride=2,
-                                 padding_mode="circular"), 6)
+    found = sc.structure(
+        sc.Conv(dims=1, kernel_size=3, padding=1, stride=2, padding_mode="circular"), 6
+    )
     assert not found.circulant and found.corrections > 0
 
 
 # -- patch matrix -----------------------------------------------------------------------------
-@pytest.mark.parametrize("spec, size", [
-    (sc.Conv(dims=2, in_channels=2, out_channels=4, groups=2, kernel_size=2, padding=1,
-             padding_mode="reflect"), (3, 4)),
-    (sc.Conv(dims=1, in_channels=3, out_channels=2, kernel_size=3, stride=2, flip=True), 7),
-    (sc.Tiled(dims=1, kernel_size=2, tiles=2, out_channels=2), 5),
-])
+@pytest.mark.parametrize(
+    "spec, size",
+    [
+        (
+            sc.Conv(
+                dims=2,
+                in_channels=2,
+                out_channels=4,
+                groups=2,
+                kernel_size=2,
+                padding=1,
+                padding_mode="reflect",
+            ),
+            (3, 4),
+        ),
+        (sc.Conv(dims=1, in_channels=3, out_channels=2, kernel_size=3, stride=2, flip=True), 7),
+        (sc.Tiled(dims=1, kernel_size=2, tiles=2, out_channels=2), 5),
+    ],
+)
 def test_patch_matrix_gives_the_same_numbers(spec, size):
     rng = np.random.default_rng(1)
     x = rng.standard_normal(sc.index_form(spec, size).in_shape())
@@ -207,8 +300,9 @@ def test_patch_matrix_gives_the_same_numbers(spec, size):
     dense = np.zeros(xm.shape)
     for (r, c), v in xm.todok().items():
         dense[r, c] = float(v.xreplace(values))
-    np.testing.assert_allclose(dense @ w.ravel(),
-                               sc.toeplitz_numeric(spec, size, w) @ x.ravel(), atol=1e-12)
+    np.testing.assert_allclose(
+        dense @ w.ravel(), sc.toeplitz_numeric(spec, size, w) @ x.ravel(), atol=1e-12
+    )
 
 
 # -- size guard and cost ----------------------------------------------------------------------

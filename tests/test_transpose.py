@@ -20,18 +20,32 @@ torch.set_num_threads(1)
 @st.composite
 def transpose_cases(draw):
     dims = draw(st.integers(1, 3))
-    ax = lambda lo, hi: st.lists(st.integers(lo, hi), min_size=dims,  # noqa: E731
-                                 max_size=dims).map(tuple)
+
+    def ax(lo, hi):
+        return st.lists(
+            st.integers(lo, hi),
+            min_size=dims,
+            max_size=dims,
+        ).map(tuple)
+
     groups = draw(st.sampled_from([1, 1, 2]))
     stride, dilation = draw(ax(1, 3)), draw(ax(1, 2))
-    output_padding = tuple(draw(st.integers(0, max(s, d) - 1))
-                           for s, d in zip(stride, dilation, strict=True))
+    output_padding = tuple(
+        draw(st.integers(0, max(s, d) - 1)) for s, d in zip(stride, dilation, strict=True)
+    )
     try:
-        spec = sc.ConvTranspose(dims=dims, in_channels=groups * draw(st.integers(1, 2)),
-                                out_channels=groups * draw(st.integers(1, 2)),
-                                kernel_size=draw(ax(1, 3)), stride=stride,
-                                padding=draw(ax(0, 2)), output_padding=output_padding,
-                                dilation=dilation, groups=groups, bias=False)
+        spec = sc.ConvTranspose(
+            dims=dims,
+            in_channels=groups * draw(st.integers(1, 2)),
+            out_channels=groups * draw(st.integers(1, 2)),
+            kernel_size=draw(ax(1, 3)),
+            stride=stride,
+            padding=draw(ax(0, 2)),
+            output_padding=output_padding,
+            dilation=dilation,
+            groups=groups,
+            bias=False,
+        )
         size = draw(ax(1, 5 if dims < 3 else 3))
         spec.output_size(size)
     except sc.SpecError:
@@ -41,9 +55,15 @@ def transpose_cases(draw):
 
 def torch_transpose(spec, x, w):
     f = (F.conv_transpose1d, F.conv_transpose2d, F.conv_transpose3d)[spec.dims - 1]
-    return f(torch.from_numpy(x)[None], torch.from_numpy(w), stride=spec.stride,
-             padding=spec.padding, output_padding=spec.output_padding, groups=spec.groups,
-             dilation=spec.dilation)[0].numpy()
+    return f(
+        torch.from_numpy(x)[None],
+        torch.from_numpy(w),
+        stride=spec.stride,
+        padding=spec.padding,
+        output_padding=spec.output_padding,
+        groups=spec.groups,
+        dilation=spec.dilation,
+    )[0].numpy()
 
 
 @settings(max_examples=60, deadline=None)
@@ -75,24 +95,40 @@ def test_direct_convolution_equivalent_matches_torch(case, seed):
     np.testing.assert_allclose(y, torch_transpose(spec, x[0], w).ravel(), atol=1e-10)
     # ... and through torch's F.conv (flip = the reversed kernel)
     conv = (F.conv1d, F.conv2d, F.conv3d)[spec.dims - 1]
-    yt = conv(torch.from_numpy(stretched),
-              torch.from_numpy(np.ascontiguousarray(wc)).flip(list(range(2, 2 + spec.dims))),
-              dilation=spec.dilation, groups=spec.groups)
+    yt = conv(
+        torch.from_numpy(stretched),
+        torch.from_numpy(np.ascontiguousarray(wc)).flip(list(range(2, 2 + spec.dims))),
+        dilation=spec.dilation,
+        groups=spec.groups,
+    )
     np.testing.assert_allclose(yt.numpy()[0], torch_transpose(spec, x[0], w), atol=1e-10)
 
 
-@pytest.mark.parametrize("dims, k, s, p, op, d, g", [
-    (dims, k, s, p, op, d, g)
-    for dims, k, s, p, d, g in itertools.product((1, 2), (1, 2, 3), (1, 2, 3), (0, 1), (1, 2),
-                                                   (1, 2))
-    for op in range(max(s, d))
-    if not (dims == 2 and (g == 2 or d == 2))
-])
+@pytest.mark.parametrize(
+    "dims, k, s, p, op, d, g",
+    [
+        (dims, k, s, p, op, d, g)
+        for dims, k, s, p, d, g in itertools.product(
+            (1, 2), (1, 2, 3), (1, 2, 3), (0, 1), (1, 2), (1, 2)
+        )
+        for op in range(max(s, d))
+        if not (dims == 2 and (g == 2 or d == 2))
+    ],
+)
 def test_transpose_is_exactly_the_adjoint(dims, k, s, p, op, d, g):
     """toeplitz(ConvTranspose) == toeplitz(Conv)^T, same weight symbols, exact (sympy)."""
     try:
-        spec = sc.ConvTranspose(dims=dims, in_channels=g, out_channels=2 * g, kernel_size=k,
-                                stride=s, padding=p, output_padding=op, dilation=d, groups=g)
+        spec = sc.ConvTranspose(
+            dims=dims,
+            in_channels=g,
+            out_channels=2 * g,
+            kernel_size=k,
+            stride=s,
+            padding=p,
+            output_padding=op,
+            dilation=d,
+            groups=g,
+        )
         spec.output_size(3)
     except sc.SpecError:
         pytest.skip("invalid combination")
@@ -107,19 +143,24 @@ def test_lecture_1d_transpose_is_the_transposed_matrix():
 def test_output_padding_disambiguates_the_input_size():
     conv = sc.Conv(dims=1, kernel_size=3, stride=2, padding=1)
     assert conv.output_size(7) == conv.output_size(8) == (4,)
-    a = [sc.ConvTranspose(dims=1, kernel_size=3, stride=2, padding=1, output_padding=op)
-         for op in (0, 1)]
+    a = [
+        sc.ConvTranspose(dims=1, kernel_size=3, stride=2, padding=1, output_padding=op)
+        for op in (0, 1)
+    ]
     assert [t.output_size(4) for t in a] == [(7,), (8,)]
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"stride": 2, "output_padding": 2}, "output_padding 2 must be smaller than the stride 2"),
-    ({"output_padding": 1}, "output_padding 1"),
-    ({"in_channels": 3, "groups": 2}, "groups 2 must divide in_channels 3"),
-    ({"padding": "same"}, "padding must be an integer"),
-    ({"kernel_size": 0}, "kernel_size must be an integer >= 1"),
-    ({"dims": 4}, "dims must be 1, 2 or 3"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"stride": 2, "output_padding": 2}, "output_padding 2 must be smaller than the stride 2"),
+        ({"output_padding": 1}, "output_padding 1"),
+        ({"in_channels": 3, "groups": 2}, "groups 2 must divide in_channels 3"),
+        ({"padding": "same"}, "padding must be an integer"),
+        ({"kernel_size": 0}, "kernel_size must be an integer >= 1"),
+        ({"dims": 4}, "dims must be 1, 2 or 3"),
+    ],
+)
 def test_spec_errors(kwargs, match):
     with pytest.raises(sc.SpecError, match=match):
         sc.ConvTranspose(**{"dims": 1, "kernel_size": 3, **kwargs})
