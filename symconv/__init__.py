@@ -8,6 +8,7 @@ from ._errors import SpecError
 from .arith import receptive_field
 from .backprop import backprop
 from .derivation import Certificate, Derivation, Step
+from .equivariance import equivariance
 from .indexform import IndexForm, index_form
 from .local import LocallyConnected, Tiled
 from .spec import Conv, Fit, Pool
@@ -39,6 +40,7 @@ __all__ = [
     "arch",
     "backprop",
     "conv_transpose_equivalent",
+    "equivariance",
     "errata",
     "index_form",
     "padding_matrix",

@@ -158,20 +158,10 @@ def _cmd_arch(args: argparse.Namespace) -> None:
 
 
 def _derivation(args: argparse.Namespace) -> Any:
-    from .arith import lecture_formula_derivation
-    from .backprop import activation_step, backprop
+    from .derive import derive
 
-    if args.op == "output-size":
-        return lecture_formula_derivation()
-    if args.op == "activation":
-        return activation_step()
-    if args.op == "backprop":
-        size = None if args.input is None else parse_sizes("input", args.input)
-        return backprop(_spec(args), size)
-    raise SpecError(f"derive: unknown OP {args.op!r}; known: {', '.join(DERIVATIONS)}")
-
-
-DERIVATIONS = ("output-size", "backprop", "activation")
+    size = None if args.input is None else parse_sizes("input", args.input)
+    return derive(args.op, _spec(args), size)
 
 
 def _cmd_derive(args: argparse.Namespace) -> int:
@@ -217,8 +207,8 @@ def _build() -> argparse.ArgumentParser:
     p.set_defaults(run=_cmd_arch)
 
     p = sub.add_parser("derive", help="a derivation, rendered, with its certificate")
-    p.add_argument("op", help="|".join(DERIVATIONS))
-    p.add_argument("--input", "-i", default=None, help="spatial input size (backprop)")
+    p.add_argument("op", help="output-size|toeplitz|transpose|backprop|activation|equivariance")
+    p.add_argument("--input", "-i", default=None, help="spatial input size")
     _add_spec_args(p)
     p.add_argument("--format", "-f", default="text", choices=["text", "latex", "markdown", "json"])
     p.set_defaults(run=_cmd_derive)

@@ -1,0 +1,243 @@
+r"""The named derivations behind `symconv derive OP`: one registry, each entry a factory.
+
+Matrix and transposed-convolution views are assembled here from the modules that own them
+(`toeplitz`, `transpose`, `backprop`, `arith`); every factory returns a `Derivation` whose
+`verify()` runs its checks.
+
+```python
+>>> from symconv.derive import matrix_derivation
+>>> from symconv import Conv
+>>> matrix_derivation(Conv(dims=1, kernel_size=3), 5).verify().passed
+True
+
+```
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import sympy
+
+from . import _sizes
+from ._errors import SpecError
+from .arith import SYMBOLS, transpose_output_formula
+from .derivation import Derivation, grid_check
+from .indexform import index_form
+from .spec import Conv
+from .toeplitz import padding_matrix, sparse_product, structure, toeplitz, valid_matrix
+
+__all__ = ["DERIVATIONS", "derive", "matrix_derivation", "transpose_derivation"]
+
+_SHOW_MAX = 16  # show matrices up to this many rows and columns
+
+
+def matrix_derivation(spec: Any, input_size: int | Sequence[int]) -> Derivation:
+    r"""Convolution as a matrix: $\mathrm{vec}(y) = T\,\mathrm{vec}(x)$, $T = V\,\mathrm{Pad}$.
+
+    Steps: the index form, $T$ (shown when small), its structure, the padding matrix. Checks:
+    $T = V \cdot \mathrm{Pad}$ exactly; $T x$ against torch in float64 (when torch is installed).
+    """
+    form = index_form(spec, input_size)
+    T = toeplitz(spec, input_size)
+    s = structure(spec, input_size)
+    d = Derivation(f"{spec} as a matrix on input {form.input_size}")
+    d.step("Index form", form.expression(), "the definition every matrix is read from")
+    shown = (
+        T
+        if max(T.shape) <= _SHOW_MAX
+        else sympy.Symbol(
+            rf"T \in \mathbb{{R}}^{{{T.shape[0]} \times {T.shape[1]}}},"
+            rf"\ {T.nnz()}\ \text{{nonzeros}}"
+        )
+    )
+    d.step("The matrix T", shown, "rows: flattened (C_out, *output); columns: (C_in, *input)")
+    d.step("Structure", s.name, s.evidence)
+    pad = padding_matrix(spec, input_size)
+    if max(pad.shape) <= _SHOW_MAX:
+        d.step("Padding as a matrix", pad, "T = V Pad: the valid convolution of the padded input")
+    d.results.update(T=T, structure=s, pad=pad)
+
+    def factorisation() -> tuple[int, float, bool, str]:
+        v = dict(valid_matrix(spec, input_size).todok())
+        prod = {k: val for k, val in sparse_product(v, dict(pad.todok())).items() if val != 0}
+        ok = prod == dict(T.todok())
+        return T.nnz(), 0.0 if ok else 1.0, ok, "entry by entry, symbolic weights"
+
+    def against_torch() -> tuple[int, float, bool, str]:
+        try:
+            import torch
+            import torch.nn.functional as F
+        except ImportError:  # pragma: no cover - torch is optional
+            return 0, 0.0, True, "torch not installed: not checked"
+        from .toeplitz import toeplitz_numeric
+
+        if not isinstance(spec, Conv) or type(spec) is not Conv:
+            return 0, 0.0, True, "only plain convolutions have a torch counterpart"
+        rng = np.random.default_rng(0)
+        worst = 0.0
+        for _ in range(3):
+            x = rng.standard_normal((spec.in_channels, *form.input_size))
+            w = rng.standard_normal(spec.weight_shape)
+            y = toeplitz_numeric(spec, form.input_size, w) @ x.reshape(-1)
+            pads = [p for lo_hi in reversed(spec.pads) for p in lo_hi]
+            mode = "constant" if spec.padding_mode == "zeros" else spec.padding_mode
+            wt = torch.tensor(w)
+            if spec.flip:
+                wt = wt.flip(list(range(2, 2 + spec.dims)))
+            ref = getattr(F, f"conv{spec.dims}d")(
+                F.pad(torch.tensor(x[None]), pads, mode=mode),
+                wt,
+                stride=spec.stride,
+                dilation=spec.dilation,
+                groups=spec.groups,
+            )
+            worst = max(worst, float(np.max(np.abs(y - ref.numpy().reshape(-1)), initial=0.0)))
+        return 3, worst, worst < 1e-10, "float64, random inputs and weights"
+
+    d.check("T = V Pad", "exact", factorisation)
+    d.check("T x equals torch.nn.functional.conv", "numeric", against_torch)
+    return d
+
+
+def transpose_derivation(spec: Any, input_size: int | Sequence[int] | None = None) -> Derivation:
+    r"""The transposed convolution: its size rule, what `output_padding` disambiguates, $T^\top$.
+
+    A strided convolution maps $s$ input sizes onto one output size (the last
+    $a = (i + 2p - d(k-1) - 1) \bmod s$ positions are never read); its transpose returns the
+    smallest of them unless `output_padding` $= a$ asks for another.
+    """
+    from .transpose import ConvTranspose, conv_transpose_equivalent, verify_adjoint
+
+    if isinstance(spec, Conv) and type(spec) is Conv:
+        if spec.padding_mode != "zeros" or spec.flip or any(lo != hi for lo, hi in spec.pads):
+            raise SpecError(
+                "derive transpose: the transposed convolution exists for zero, symmetric padding "
+                "and cross-correlation (as torch's ConvTranspose)"
+            )
+        spec = ConvTranspose(
+            dims=spec.dims,
+            in_channels=spec.out_channels,
+            out_channels=spec.in_channels,
+            kernel_size=spec.kernel_size,
+            stride=spec.stride,
+            padding=tuple(p for p, _ in spec.pads),
+            dilation=spec.dilation,
+            groups=spec.groups,
+            bias=spec.bias,
+        )
+    if not isinstance(spec, ConvTranspose):
+        raise SpecError(
+            f"transpose_derivation: expected a Conv or ConvTranspose, got {type(spec).__name__}"
+        )
+    size = (3,) * spec.dims if input_size is None else input_size
+    S = SYMBOLS
+    i, k, s, dd, p, a = S["i"], S["k"], S["s"], S["d"], S["p"], S["a"]
+    q = sympy.Symbol("q", integer=True, nonnegative=True)
+    o_conv = _sizes.conv_out(i, k, s, dd, p, p)
+    d = Derivation(f"{spec}: the transposed convolution")
+    d.step("Convolution output size", sympy.Eq(sympy.Symbol("o"), o_conv), "many-to-one when s > 1")
+    d.step(
+        "Write the padded span as s q + a",
+        sympy.Eq(i + 2 * p - dd * (k - 1) - 1, s * q + a),
+        "0 <= a < s: a = (i + 2p - d(k-1) - 1) mod s positions are never read",
+    )
+    d.step(
+        "Transposed output size",
+        sympy.Eq(sympy.Symbol("o'"), transpose_output_formula()),
+        "torch's ConvTranspose, a = output_padding",
+    )
+    back = transpose_output_formula().subs(i, q + 1)
+    recovered = sympy.solve(sympy.Eq(i + 2 * p - dd * (k - 1) - 1, s * q + a), i)[0]
+    d.step(
+        "output_padding picks the input size back",
+        sympy.Eq(back, sympy.expand(recovered)),
+        "with o = q + 1 the transpose returns i exactly when output_padding = a",
+    )
+    eq = conv_transpose_equivalent(spec)
+    d.step(
+        "As a direct convolution",
+        sympy.Symbol(
+            rf"\text{{insert {list(eq.zeros_inserted)} zeros, pad {list(eq.padding)}, "
+            rf"flipped kernel}}"
+        ),
+        "Dumoulin & Visin, relationships 8-14 (negative pad: crop)",
+    )
+
+    def proof() -> tuple[int, float, bool, str]:
+        ok = sympy.simplify(back - recovered) == 0
+        return 1, 0.0 if ok else 1.0, ok, "symbolic in i, k, s, d, p, q, a"
+
+    def grid() -> tuple[int, float, bool, str]:
+        cases = [
+            c
+            for c in itertools.product(
+                range(1, 12), range(1, 4), range(1, 4), range(1, 3), range(0, 3)
+            )
+            if c[0] + 2 * c[4] >= c[3] * (c[1] - 1) + 1
+        ]
+
+        def err(c: tuple[int, ...]) -> float:
+            ii, kk, ss, d_, pp = c
+            o = _sizes.conv_out(ii, kk, ss, d_, pp, pp)
+            a_ = _sizes.unused(ii, kk, ss, d_, pp, pp)
+            return abs(_sizes.transpose_out(o, kk, ss, d_, pp, a_) - ii)
+
+        return grid_check(cases, err)
+
+    def adjoint() -> tuple[int, float, bool, str]:
+        ok = verify_adjoint(spec, size)
+        return 1, 0.0 if ok else 1.0, ok, f"toeplitz(ConvTranspose) == T^T at input {size}"
+
+    d.check("output_padding = a recovers the input size", "general", proof)
+    d.check("same, every i < 12, k, s < 4, d < 3, p < 3", "exact", grid)
+    d.check("the transposed matrix is T^T of the convolution", "exact", adjoint)
+    return d
+
+
+def _backprop(spec: Any, size: Any) -> Derivation:
+    from .backprop import backprop
+
+    return backprop(spec, size)
+
+
+def _activation(spec: Any, size: Any) -> Derivation:
+    from .backprop import activation_step
+
+    return activation_step()
+
+
+def _output_size(spec: Any, size: Any) -> Derivation:
+    from .arith import lecture_formula_derivation
+
+    return lecture_formula_derivation()
+
+
+def _matrix(spec: Any, size: Any) -> Derivation:
+    return matrix_derivation(spec, (5,) * spec.dims if size is None else size)
+
+
+def _equivariance(spec: Any, size: Any) -> Derivation:
+    from .equivariance import equivariance
+
+    return equivariance(spec, size)
+
+
+DERIVATIONS: dict[str, Callable[[Any, Any], Derivation]] = {
+    "output-size": _output_size,
+    "toeplitz": _matrix,
+    "transpose": transpose_derivation,
+    "backprop": _backprop,
+    "activation": _activation,
+    "equivariance": _equivariance,
+}
+
+
+def derive(op: str, spec: Any = None, input_size: Any = None) -> Derivation:
+    """The derivation named `op` (a key of `DERIVATIONS`) for `spec` at `input_size`."""
+    if op not in DERIVATIONS:
+        raise SpecError(f"derive: unknown OP {op!r}; known: {', '.join(DERIVATIONS)}")
+    return DERIVATIONS[op](spec if spec is not None else Conv(dims=1, kernel_size=3), input_size)
