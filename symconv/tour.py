@@ -102,6 +102,27 @@ def _backprop() -> dict[str, Any]:
     return {"title": d.title, "text": steps + "\n\n" + cert.text(), "passed": cert.passed}
 
 
+def _equivariance() -> dict[str, Any]:
+    from .equivariance import equivariance
+
+    lines, passed = [], True
+    for mode in ("zeros", "reflect", "circular"):
+        e = equivariance(Conv(dims=1, kernel_size=3, padding=1, padding_mode=mode), 8, shift=1)
+        where = "every output" if e.exact else f"all but outputs {[o[0] for o in e.broken]}"
+        lines.append(f"3-tap conv, {mode} padding, input 8, shift 1: equivariant at {where}")
+        passed &= e.verify().passed
+    rot = equivariance(Conv(dims=2, kernel_size=3, padding=1), 5, transform="rot90")
+    lines.append(
+        f"rot90: exact only if the kernel is rot90-symmetric ({len(rot.condition)} "
+        f"conditions, e.g. {rot.condition[0]})"
+    )
+    return {
+        "title": "Translation equivariance, derived",
+        "text": "\n".join(lines),
+        "passed": passed,
+    }
+
+
 def _pretty(matrix: Any) -> str:
     import sympy
 
@@ -109,7 +130,13 @@ def _pretty(matrix: Any) -> str:
 
 
 def _sections() -> list[Callable[[], dict[str, Any]]]:
-    sections: list[Callable[[], dict[str, Any]]] = [_derivation, _arithmetic, _matrix, _backprop]
+    sections: list[Callable[[], dict[str, Any]]] = [
+        _derivation,
+        _arithmetic,
+        _matrix,
+        _backprop,
+        _equivariance,
+    ]
     try:
         from .arch import get
     except ImportError:  # pragma: no cover - arch ships with the package
