@@ -207,7 +207,9 @@ def _build() -> argparse.ArgumentParser:
     p.set_defaults(run=_cmd_arch)
 
     p = sub.add_parser("derive", help="a derivation, rendered, with its certificate")
-    p.add_argument("op", help="output-size|toeplitz|transpose|backprop|activation|equivariance")
+    from .derive import DERIVATIONS
+
+    p.add_argument("op", help="|".join(DERIVATIONS))
     p.add_argument("--input", "-i", default=None, help="spatial input size")
     _add_spec_args(p)
     p.add_argument("--format", "-f", default="text", choices=["text", "latex", "markdown", "json"])
@@ -215,6 +217,19 @@ def _build() -> argparse.ArgumentParser:
 
     p = sub.add_parser("tour", help="a derivation, its verification and arithmetic, in one run")
     p.set_defaults(run=_cmd_tour)
+
+    p = sub.add_parser("verify", help="check every registered identity at every level; a table")
+    p.add_argument("--only", action="append", metavar="NAME", help="this identity only (repeat)")
+    p.add_argument("--list", action="store_true", help="list the registered identities")
+    from .verify import command as verify_command
+
+    p.set_defaults(run=verify_command)
+
+    from .codegen import generate as _generate
+
+    p = sub.add_parser("generate", help="print the NumPy/torch kernels (or one --spec module)")
+    _generate.add_arguments(p)
+    p.set_defaults(run=_generate.run)
 
     for action in sub.choices.values():
         action.add_argument("--json", action="store_true", help="machine-readable output")

@@ -226,6 +226,62 @@ def _equivariance(spec: Any, size: Any) -> Derivation:
     return equivariance(spec, size)
 
 
+def _fourier(spec: Any, size: Any) -> Derivation:
+    from .fourier import fourier_derivation
+
+    return fourier_derivation(spec, size)
+
+
+def _fft_padding(spec: Any, size: Any) -> Derivation:
+    from .fourier import fft_padding_derivation
+
+    return fft_padding_derivation(spec, size)
+
+
+def _commutativity(spec: Any, size: Any) -> Derivation:
+    from .fourier import commutativity_derivation
+
+    return commutativity_derivation(spec, size)
+
+
+def _separable(spec: Any, size: Any) -> Derivation:
+    from .separable import separable_derivation
+
+    return separable_derivation(spec, size)
+
+
+def _winograd(spec: Any, size: Any) -> Derivation:
+    """F(m, r): r from the spec's kernel size (default 3); the input size, if given, is the
+    tile length m + r - 1 (default m = 2)."""
+    from .winograd import winograd_derivation
+
+    r = spec.kernel_size[0] if isinstance(spec, Conv) else 3
+    if size is None:
+        return winograd_derivation(2, r)
+    tile = size if isinstance(size, int) else size[0]
+    if tile < r:
+        raise SpecError(f"derive winograd: tile length {tile} must be at least r = {r}")
+    return winograd_derivation(tile - r + 1, r)
+
+
+def _p4(spec: Any, size: Any) -> Derivation:
+    from .groupconv import p4_derivation
+
+    return p4_derivation(spec, size)
+
+
+def _local_params(spec: Any, size: Any) -> Derivation:
+    from .local_params import local_params
+
+    return local_params(spec, size)
+
+
+def _local_backprop(spec: Any, size: Any) -> Derivation:
+    from .local_params import local_backprop
+
+    return local_backprop(spec, size)
+
+
 DERIVATIONS: dict[str, Callable[[Any, Any], Derivation]] = {
     "output-size": _output_size,
     "toeplitz": _matrix,
@@ -233,6 +289,14 @@ DERIVATIONS: dict[str, Callable[[Any, Any], Derivation]] = {
     "backprop": _backprop,
     "activation": _activation,
     "equivariance": _equivariance,
+    "fourier": _fourier,
+    "fft-padding": _fft_padding,
+    "commutativity": _commutativity,
+    "separable": _separable,
+    "winograd": _winograd,
+    "p4": _p4,
+    "local-params": _local_params,
+    "local-backprop": _local_backprop,
 }
 
 

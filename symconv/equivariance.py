@@ -492,7 +492,7 @@ def _translate(
     d.step(
         "The shift",
         sympy.Eq(
-            sympy.Indexed(sympy.IndexedBase(r"(S_t x)"), s["i"][0]),
+            sympy.Indexed(sympy.IndexedBase(r"\left(S_{t} x\right)"), s["i"][0]),
             x[sympy.Mod(s["i"][0] - t_sym, n_sym)] if cyclic else x[s["i"][0] - t_sym],
             evaluate=False,
         ),

@@ -400,6 +400,33 @@ ERRATA: list[Erratum] = [
         details=lambda: {"alexnet": _alexnet_total(), "googlenet": _googlenet_total()},
     ),
     Erratum(
+        FISCHER,
+        "Equivariance: 'often one performs zero-padding in order to obtain equivariance "
+        "everywhere'",
+        "outputs where a 3-tap conv with zero 'same' padding on 8 samples breaks equivariance "
+        "to a shift by 1",
+        "everywhere (0 broken outputs)",
+        0,
+        lambda: len(_equivariance_broken()),
+        "Zero padding keeps the size, not the equivariance: outputs {broken} break, because "
+        "what shifts in at the border is a padded zero, not the pixel that shifted out. Only "
+        "circular padding is equivariant everywhere (symconv.equivariance).",
+        details=lambda: {"broken": [o[0] for o in _equivariance_broken()]},
+    ),
+    Erratum(
+        FISCHER,
+        "Multi-channel convolution: 'not guaranteed to be commutative, unless each operation "
+        "has the same number of input and output channels'",
+        "entries where B after A and A after B differ, two 2-to-2 channel 1x1 convolutions",
+        "commutative (0 differing entries)",
+        0,
+        lambda: _noncommuting_entries(),
+        "Equal channel counts only make both compositions defined; they still differ in "
+        "{value} entries for A = [[1, 1], [0, 1]], B = [[1, 0], [1, 1]] (channel-mixing "
+        "matrices). Depthwise and single-channel convolutions do commute "
+        "(symconv.commutativity_derivation).",
+    ),
+    Erratum(
         KONDOR,
         "AlexNet: number of parameters in the first layer",
         "parameters of conv1",
@@ -412,3 +439,18 @@ ERRATA: list[Erratum] = [
         details=lambda: {"weights": math.prod(_alexnet_conv1().weight_shape)},
     ),
 ]
+
+
+def _equivariance_broken() -> tuple[tuple[int, ...], ...]:
+    from .equivariance import equivariance
+
+    return equivariance(Conv(dims=1, kernel_size=3, padding="same"), 8, shift=1).broken
+
+
+def _noncommuting_entries() -> int:
+    from .toeplitz import toeplitz_numeric
+
+    spec = Conv(dims=1, in_channels=2, out_channels=2, kernel_size=1, bias=False)
+    a = toeplitz_numeric(spec, 1, np.array([[1.0, 1.0], [0.0, 1.0]])[..., None])
+    b = toeplitz_numeric(spec, 1, np.array([[1.0, 0.0], [1.0, 1.0]])[..., None])
+    return int(np.count_nonzero((b @ a - a @ b).toarray()))

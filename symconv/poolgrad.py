@@ -23,7 +23,7 @@ import sympy
 
 from ._errors import SpecError
 from .derivation import Derivation
-from .indexform import index_form
+from .indexform import WindowMax, index_form
 from .spec import Pool
 
 __all__ = ["pool_backprop", "pool_backward", "pool_forward"]
@@ -113,7 +113,7 @@ def pool_backprop(spec: Pool, input_size: int | Sequence[int] | None = None) -> 
         star = sympy.Symbol("a^*_o")
         d.step(
             "Forward",
-            sympy.Eq(sympy.Indexed("y", o), sympy.Max(x[tap])),
+            sympy.Eq(sympy.Indexed("y", o), WindowMax(x[tap], (a, 0, K - 1))),
             "the maximum over the window a = 0..K-1",
         )
         d.step(
@@ -221,6 +221,16 @@ def _torch_pool(spec: Pool, x):
             x, spec.kernel_size, spec.stride, spec.padding, spec.dilation, ceil_mode=spec.ceil_mode
         )
     if spec.kind == "avg":
+        if n == 1:  # torch's avg_pool1d has no divisor_override: run it as a 1 x k 2-d pool
+            return F.avg_pool2d(
+                x[..., None, :],
+                (1, *spec.kernel_size),
+                (1, *spec.stride),
+                (0, *spec.padding),
+                ceil_mode=spec.ceil_mode,
+                count_include_pad=spec.count_include_pad,
+                divisor_override=spec.divisor_override,
+            )[..., 0, :]
         return getattr(F, f"avg_pool{n}d")(
             x,
             spec.kernel_size,

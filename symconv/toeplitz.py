@@ -92,6 +92,8 @@ def _assemble(
     shape: tuple[int, int], rows: np.ndarray, cols: np.ndarray, values: Sequence[Any]
 ) -> sympy.SparseMatrix:
     """A `SparseMatrix` from parallel arrays; repeated `(row, col)` pairs are summed."""
+    if len(rows) == 0:  # no tap reaches the input (e.g. cropped away): the zero matrix
+        return SparseMatrix(shape[0], shape[1], {})
     lin = rows.astype(np.int64) * shape[1] + cols
     order = np.argsort(lin, kind="stable")
     lin_sorted = lin[order]

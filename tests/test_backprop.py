@@ -25,6 +25,7 @@ from symconv.backprop import (
     verify_exact,
 )
 from symconv.poolgrad import pool_backward, pool_forward
+from symconv.testing import conv_specs
 
 
 def test_exact_grid_all_pass() -> None:
@@ -102,32 +103,20 @@ def _run_derived(spec: sc.Conv, x: np.ndarray, w: np.ndarray, delta: np.ndarray)
     return gx.reshape(x.shape), gw
 
 
-@st.composite
-def conv_and_size(draw):
-    dims = draw(st.integers(1, 2))
-    groups = draw(st.sampled_from([1, 2]))
-    kw = dict(
-        dims=dims,
-        in_channels=2 * groups,
-        out_channels=groups * draw(st.integers(1, 2)),
-        kernel_size=draw(st.integers(1, 3)),
-        stride=draw(st.integers(1, 3)),
-        dilation=draw(st.integers(1, 2)),
-        padding=draw(st.integers(0, 2)),
-        groups=groups,
-        padding_mode=draw(st.sampled_from(["zeros", "reflect", "replicate", "circular"])),
-        flip=draw(st.booleans()),
-    )
-    size = (draw(st.integers(3, 8)),) * dims
-    try:
-        spec = sc.Conv(**kw)
-        spec.output_size(size)
-    except sc.SpecError:
-        spec = sc.Conv(dims=dims, kernel_size=1)
-    return spec, size
+# every drawn spec is valid (no fallback to a 1x1 kernel): sizes start at the spec's minimum
+conv_and_size = conv_specs(
+    dims=(1, 2),
+    max_size=8,
+    channels=(1, 4),
+    groups=(1, 2),
+    stride=(1, 3),
+    dilation=(1, 2),
+    padding=(0, 2),
+    padding_styles=("int", "tuple", "pairs", "valid", "same", "full"),
+)
 
 
-@given(conv_and_size(), st.integers(0, 2**32 - 1))
+@given(conv_and_size, st.integers(0, 2**32 - 1))
 def test_derived_operators_match_torch_autograd(case, seed) -> None:
     spec, size = case
     rng = np.random.default_rng(seed)
@@ -225,3 +214,10 @@ def test_max_pool_tie_rule_first_maximum() -> None:
     # the lectures' max-pool example
     grid = np.array([[[1, 1, 2, 4], [5, 6, 7, 8], [3, 2, 1, 0], [1, 2, 3, 4]]], dtype=float)
     assert pool_forward(sc.Pool(kind="max", kernel_size=2), grid).tolist() == [[[6, 8], [3, 4]]]
+
+
+@pytest.mark.parametrize("divisor", [None, 2])
+def test_avg_pool1d_backprop_including_divisor_override(divisor) -> None:
+    spec = sc.Pool(dims=1, kind="avg", kernel_size=3, stride=2, padding=1, divisor_override=divisor)
+    cert = backprop(spec, 7).verify()
+    assert cert.passed, cert.text()

@@ -179,3 +179,10 @@ def test_weight_layout_and_parameters():
     assert spec.num_parameters() == 4 * 3 * 9 + 6
     assert spec.adjoint().weight_shape == spec.weight_shape
     assert "ConvTranspose2d(4, 6" in str(spec)
+
+
+def test_fully_cropped_transpose_is_the_zero_matrix() -> None:
+    spec = sc.ConvTranspose(dims=1, kernel_size=1, stride=2, padding=1)
+    t = sc.toeplitz(spec, 2)
+    assert t.shape == (1, 2) and t.nnz() == 0
+    assert verify_adjoint(spec, 2)

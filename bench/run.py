@@ -1,0 +1,107 @@
+"""Generated NumPy conv kernels vs torch CPU conv2d, and vs the machine's SGEMM peak.
+
+Run: `env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE .venv/bin/python bench/run.py`.
+Same process, torch.set_num_threads(2), a 1 GiB allocation touched and freed first (torch's
+conv is sensitive to the allocation history), warm-up calls, medians of >= 7 runs, float32.
+Forward: nm.conv2d vs F.conv2d. Backward: nm.conv2d_grad_input + conv2d_grad_weight vs
+torch autograd's backward pass (input and weight gradients, graph retained).
+"""
+
+from __future__ import annotations
+
+# ruff: noqa: B023  (the timed closures are called inside their loop iteration)
+import statistics
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from threadpoolctl import threadpool_info
+
+import numeric as nm
+
+LAYERS = [  # name, N, C_in, H, C_out, k, stride, padding, dilation, groups
+    ("LeNet conv1", 64, 1, 28, 6, 5, 1, 0, 1, 1),
+    ("AlexNet conv1", 8, 3, 227, 96, 11, 4, 0, 1, 1),
+    ("VGG 64x56x56", 8, 64, 56, 64, 3, 1, 1, 1, 1),
+    ("VGG 256x28x28", 8, 256, 28, 256, 3, 1, 1, 1, 1),
+    ("depthwise 128x56x56", 8, 128, 56, 128, 3, 1, 1, 1, 128),
+    ("dilated 32x64x64 d2", 8, 32, 64, 32, 3, 1, 2, 2, 1),
+]
+REPS = 7
+
+
+def median_ms(fn, reps=REPS):
+    fn()
+    fn()
+    times = []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return 1e3 * statistics.median(times)
+
+
+def main() -> None:
+    torch.set_num_threads(2)
+    big = np.ones(2**28, np.float32)  # 1 GiB touched and freed before any timing
+    del big
+    a = np.random.default_rng(0).standard_normal((2048, 2048)).astype(np.float32)
+    gemm_ms = median_ms(lambda: a @ a)
+    peak = 2 * 2048**3 / (gemm_ms * 1e-3) / 1e9
+    print(f"python {sys.version.split()[0]}, numpy {np.__version__}, torch {torch.__version__}")
+    for info in threadpool_info():
+        print(
+            f"  {info.get('internal_api')} {info.get('version')} "
+            f"({info.get('architecture')}, {info.get('num_threads')} threads) "
+            f"{info.get('filepath', '').split('/')[-1]}"
+        )
+    print(f"numpy SGEMM 2048^2: {peak:.0f} GFLOP/s; torch threads {torch.get_num_threads()}")
+    print()
+    print(
+        "| layer | fwd numpy ms | fwd torch ms | fwd ratio | fwd % SGEMM "
+        "| bwd numpy ms | bwd torch ms | bwd ratio | bwd % SGEMM |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
+    rng = np.random.default_rng(0)
+    ratios_f, ratios_b = [], []
+    for name, n, c, h, k, ks, s, p, d, g in LAYERS:
+        x = rng.standard_normal((n, c, h, h)).astype(np.float32)
+        w = (rng.standard_normal((k, c // g, ks, ks)) * 0.1).astype(np.float32)
+        kw = dict(stride=s, padding=p, dilation=d, groups=g)
+        y = nm.conv2d(x, w, **kw)
+        delta = rng.standard_normal(y.shape).astype(np.float32)
+        xt, wt, dt = torch.from_numpy(x), torch.from_numpy(w), torch.from_numpy(delta)
+        xg, wg = xt.clone().requires_grad_(), wt.clone().requires_grad_()
+        f_np = median_ms(lambda: nm.conv2d(x, w, **kw))
+        f_t = median_ms(lambda: F.conv2d(xt, wt, None, s, p, d, g))
+
+        out = F.conv2d(xg, wg, None, s, p, d, g)
+
+        def torch_bwd():  # the backward pass alone (autograd graph kept)
+            torch.autograd.grad(out, (xg, wg), dt, retain_graph=True)
+
+        def np_bwd():
+            nm.conv2d_grad_input(x.shape, w, delta, **kw)
+            nm.conv2d_grad_weight(x, w.shape, delta, **kw)
+
+        b_t = median_ms(torch_bwd)
+        b_np = median_ms(np_bwd)
+        flops = 2 * np.prod(y.shape) * (c // g) * ks * ks
+        gf = lambda ms, f=flops: f / (ms * 1e-3) / 1e9  # noqa: E731
+        ratios_f.append(f_np / f_t)
+        ratios_b.append(b_np / b_t)
+        print(
+            f"| {name} | {f_np:.2f} | {f_t:.2f} | {f_np / f_t:.2f} | {100 * gf(f_np) / peak:.0f} "
+            f"| {b_np:.2f} | {b_t:.2f} | {b_np / b_t:.2f} | {100 * 2 * gf(b_np) / peak:.0f} |"
+        )
+    print()
+    print(
+        f"median ratio numpy / torch: forward {statistics.median(ratios_f):.2f}, "
+        f"backward {statistics.median(ratios_b):.2f}"
+    )
+
+
+if __name__ == "__main__":
+    main()

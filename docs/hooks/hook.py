@@ -1,0 +1,49 @@
+"""mkdocs hook (mkdocs.yml `hooks:`): expands `{{ symconv ... }}` directives at build time.
+
+The rendering lives in the `scdocs` package beside this file; this module only connects it to
+mkdocs' events and turns a bad directive into a build error.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from mkdocs.exceptions import PluginError
+from scdocs import DirectiveError, MathError, expand, finish
+
+_BLOCKS: dict[str, list[Any]] = {}
+
+
+def on_config(config: Any) -> Any:
+    """Add docs/testing.md (written separately) to the nav when it exists."""
+    docs = Path(config["docs_dir"])
+    nav = config.get("nav")
+    listed = {next(iter(item.values())) for item in nav or [] if isinstance(item, dict)}
+    if nav is not None and (docs / "testing.md").is_file() and "testing.md" not in listed:
+        at = next(
+            (
+                i
+                for i, item in enumerate(nav)
+                if isinstance(item, dict) and "api.md" in item.values()
+            ),
+            len(nav),
+        )
+        nav.insert(at, {"Testing your convolution code": "testing.md"})
+    return config
+
+
+def on_page_markdown(markdown: str, page: Any, **kwargs: Any) -> str:
+    try:
+        text, blocks = expand(markdown)
+    except (DirectiveError, MathError) as error:
+        raise PluginError(f"{page.file.src_uri}: {error}") from error
+    _BLOCKS[page.file.src_uri] = blocks
+    return text
+
+
+def on_page_content(html: str, page: Any, **kwargs: Any) -> str:
+    try:
+        return finish(html, _BLOCKS.pop(page.file.src_uri, []))
+    except (DirectiveError, MathError) as error:
+        raise PluginError(f"{page.file.src_uri}: {error}") from error

@@ -1,0 +1,1 @@
+"""Generated kernels (symconv generate); do not edit."""

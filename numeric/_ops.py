@@ -1,0 +1,334 @@
+"""The public operations, any number of spatial axes; `numeric/__init__.py` names them per dims.
+
+Each operation normalises its arguments once (by building the `symconv` spec: one validation
+path), checks the arrays, sizes the batch chunk from the workspace budget and calls the
+generated kernel of the backend the arrays pick.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from symconv import Conv, ConvTranspose, Pool, SpecError
+
+from ._backend import check_ndim, chunk_for, itemsize, pick, prod
+
+Array = Any
+IntOrTuple = int | Sequence[int]
+
+
+def _layout(dims: int) -> str:
+    return "(N, C, " + ", ".join("DHW"[3 - dims :]) + ")"
+
+
+def _batched(op: str, name: str, x: Array, dims: int) -> tuple[Array, bool]:
+    """Accept torch's unbatched input (C, *spatial) by adding a batch axis."""
+    if x.ndim == dims + 1:
+        return x[None], True
+    check_ndim(op, name, x, dims + 2, _layout(dims))
+    return x, False
+
+
+def _spec(op: str, cls: type, **kw: Any) -> Any:
+    try:
+        return cls(**kw)
+    except SpecError as err:
+        raise SpecError(f"{op}: {err}") from None
+
+
+def _checked_size(op: str, spec: Any, size: Sequence[int]) -> tuple[int, ...]:
+    try:
+        return spec.output_size(tuple(int(s) for s in size))
+    except SpecError as err:
+        raise SpecError(f"{op}: {err}") from None
+
+
+def _check_shape(op: str, name: str, a: Array, shape: Sequence[int]) -> None:
+    if tuple(a.shape) != tuple(shape):
+        raise SpecError(f"{op}: {name} has shape {tuple(a.shape)}, expected {tuple(shape)}")
+
+
+# -- convolution --------------------------------------------------------------------------------
+def conv_spec(
+    op: str,
+    dims: int,
+    c_in: int,
+    weight_shape: Sequence[int],
+    bias: bool,
+    stride: IntOrTuple,
+    padding: Any,
+    dilation: IntOrTuple,
+    groups: int,
+    padding_mode: str,
+    flip: bool,
+) -> Conv:
+    """The `symconv.Conv` these arguments describe, the weight's channel count checked."""
+    if len(weight_shape) != dims + 2:
+        raise SpecError(
+            f"{op}: weight must have {dims + 2} dimensions (C_out, C_in/groups, *kernel), "
+            f"got shape {tuple(weight_shape)}"
+        )
+    c_out, c_g = int(weight_shape[0]), int(weight_shape[1])
+    spec = _spec(
+        op,
+        Conv,
+        dims=dims,
+        in_channels=c_in,
+        out_channels=c_out,
+        kernel_size=tuple(int(k) for k in weight_shape[2:]),
+        stride=stride,
+        padding=padding,
+        dilation=dilation,
+        groups=groups,
+        bias=bias,
+        padding_mode=padding_mode,
+        flip=flip,
+    )
+    if c_g * spec.groups != c_in:
+        raise SpecError(
+            f"{op}: weight of shape {tuple(weight_shape)} expects {c_g * spec.groups} input "
+            f"channels (C_in/groups = {c_g}, groups = {spec.groups}), but the input has {c_in}"
+        )
+    return spec
+
+
+def _conv_bytes(spec: Conv, size: Sequence[int], item: int) -> int:
+    """Workspace per sample: padded input, im2col or shifted-GEMM accumulator, a copy of y."""
+    padded = prod(i + lo + hi for i, (lo, hi) in zip(size, spec.pads, strict=True))
+    out = prod(spec.output_size(tuple(size)))
+    taps = prod(spec.kernel_size)
+    cg = spec.in_channels // spec.groups
+    work = max(out * taps * cg, 2 * padded * spec.out_channels)
+    return item * (padded * spec.in_channels + work + out * spec.out_channels)
+
+
+def conv(
+    dims: int,
+    op: str,
+    input: Array,
+    weight: Array,
+    bias: Array | None,
+    stride: IntOrTuple,
+    padding: Any,
+    dilation: IntOrTuple,
+    groups: int,
+    padding_mode: str,
+    flip: bool,
+) -> Array:
+    be = pick(op, input=input, weight=weight, bias=bias)
+    x, unbatched = _batched(op, "input", input, dims)
+    spec = conv_spec(
+        op, dims, x.shape[1], weight.shape, bias is not None, stride, padding, dilation,
+        groups, padding_mode, flip,
+    )  # fmt: skip
+    _checked_size(op, spec, x.shape[2:])
+    if bias is not None:
+        _check_shape(op, "bias", bias, (spec.out_channels,))
+    chunk = chunk_for(_conv_bytes(spec, x.shape[2:], itemsize(x)))
+    y = be.run(
+        be.conv.conv_forward, x, weight, bias, spec.stride, spec.pads, spec.dilation,
+        spec.groups, spec.padding_mode, spec.flip, chunk,
+    )  # fmt: skip
+    return y[0] if unbatched else y
+
+
+def conv_grad_input(
+    dims: int,
+    op: str,
+    input_size: Sequence[int],
+    weight: Array,
+    grad_output: Array,
+    stride: IntOrTuple,
+    padding: Any,
+    dilation: IntOrTuple,
+    groups: int,
+    padding_mode: str,
+    flip: bool,
+) -> Array:
+    be = pick(op, weight=weight, grad_output=grad_output)
+    size = tuple(int(s) for s in input_size)
+    if len(size) != dims + 2:
+        raise SpecError(
+            f"{op}: input_size must be the input's full shape {_layout(dims)}, got {size}"
+        )
+    check_ndim(op, "grad_output", grad_output, dims + 2, _layout(dims))
+    spec = conv_spec(
+        op, dims, size[1], weight.shape, False, stride, padding, dilation, groups,
+        padding_mode, flip,
+    )  # fmt: skip
+    out = _checked_size(op, spec, size[2:])
+    _check_shape(op, "grad_output", grad_output, (size[0], spec.out_channels, *out))
+    chunk = chunk_for(_conv_bytes(spec, size[2:], itemsize(weight)) * 2)
+    return be.run(
+        be.conv.conv_grad_input, grad_output, weight, size[2:], spec.stride, spec.pads,
+        spec.dilation, spec.groups, spec.padding_mode, spec.flip, chunk,
+    )  # fmt: skip
+
+
+def conv_grad_weight(
+    dims: int,
+    op: str,
+    input: Array,
+    weight_size: Sequence[int],
+    grad_output: Array,
+    stride: IntOrTuple,
+    padding: Any,
+    dilation: IntOrTuple,
+    groups: int,
+    padding_mode: str,
+    flip: bool,
+) -> Array:
+    be = pick(op, input=input, grad_output=grad_output)
+    check_ndim(op, "input", input, dims + 2, _layout(dims))
+    check_ndim(op, "grad_output", grad_output, dims + 2, _layout(dims))
+    wsize = tuple(int(s) for s in weight_size)
+    spec = conv_spec(
+        op, dims, input.shape[1], wsize, False, stride, padding, dilation, groups,
+        padding_mode, flip,
+    )  # fmt: skip
+    out = _checked_size(op, spec, input.shape[2:])
+    _check_shape(op, "grad_output", grad_output, (input.shape[0], spec.out_channels, *out))
+    chunk = chunk_for(_conv_bytes(spec, input.shape[2:], itemsize(input)) * 2)
+    return be.run(
+        be.conv.conv_grad_weight, input, grad_output, spec.kernel_size, spec.stride, spec.pads,
+        spec.dilation, spec.groups, spec.padding_mode, spec.flip, chunk,
+    )  # fmt: skip
+
+
+def conv_grad_bias(op: str, grad_output: Array) -> Array:
+    be = pick(op, grad_output=grad_output)
+    if grad_output.ndim < 3:
+        raise SpecError(f"{op}: grad_output must be (N, C_out, *spatial), got {grad_output.shape}")
+    return be.run(be.conv.conv_grad_bias, grad_output)
+
+
+def conv_transpose(
+    dims: int,
+    op: str,
+    input: Array,
+    weight: Array,
+    bias: Array | None,
+    stride: IntOrTuple,
+    padding: IntOrTuple,
+    output_padding: IntOrTuple,
+    groups: int,
+    dilation: IntOrTuple,
+) -> Array:
+    be = pick(op, input=input, weight=weight, bias=bias)
+    x, unbatched = _batched(op, "input", input, dims)
+    check_ndim(op, "weight", weight, dims + 2, "(C_in, C_out/groups, *kernel)")
+    spec = _spec(
+        op,
+        ConvTranspose,
+        dims=dims,
+        in_channels=x.shape[1],
+        out_channels=int(weight.shape[1]) * groups,
+        kernel_size=tuple(int(k) for k in weight.shape[2:]),
+        stride=stride,
+        padding=padding,
+        output_padding=output_padding,
+        groups=groups,
+        dilation=dilation,
+        bias=bias is not None,
+    )
+    if weight.shape[0] != x.shape[1]:
+        raise SpecError(
+            f"{op}: weight of shape {tuple(weight.shape)} expects {weight.shape[0]} input "
+            f"channels, but the input has {x.shape[1]}"
+        )
+    out = _checked_size(op, spec, x.shape[2:])
+    if bias is not None:
+        _check_shape(op, "bias", bias, (spec.out_channels,))
+    per = (
+        itemsize(x)
+        * prod(out)
+        * (spec.in_channels * 4 + spec.out_channels * 3)
+        * prod(spec.kernel_size)
+    )
+    y = be.run(
+        be.conv.conv_transpose_forward, x, weight, bias, spec.stride, spec.padding,
+        spec.output_padding, spec.dilation, spec.groups, chunk_for(per),
+    )  # fmt: skip
+    return y[0] if unbatched else y
+
+
+# -- pooling ------------------------------------------------------------------------------------
+def pool_spec(op: str, dims: int, x: Array, **kw: Any) -> tuple[Pool, tuple[int, ...]]:
+    stride = kw.pop("stride", None)
+    if stride is not None and not isinstance(stride, int) and len(stride) == 0:
+        stride = None  # torch: stride=[] means the kernel size
+    spec = _spec(op, Pool, dims=dims, stride=stride, **kw)
+    return spec, _checked_size(op, spec, x.shape[2:])
+
+
+def max_pool(dims: int, op: str, input: Array, return_indices: bool, **kw: Any) -> Any:
+    be = pick(op, input=input)
+    x, unbatched = _batched(op, "input", input, dims)
+    spec, out = pool_spec(op, dims, x, kind="max", **kw)
+    y, idx = be.run(
+        be.pool.max_pool, x, spec.kernel_size, spec.stride, spec.padding, spec.dilation, out
+    )
+    if unbatched:
+        y, idx = y[0], idx[0]
+    return (y, idx) if return_indices else y
+
+
+def max_pool_backward(
+    dims: int, op: str, grad_output: Array, input: Array, indices: Array | None, **kw: Any
+) -> Array:
+    be = pick(op, grad_output=grad_output, input=input)
+    check_ndim(op, "input", input, dims + 2, _layout(dims))
+    spec, out = pool_spec(op, dims, input, kind="max", **kw)
+    _check_shape(op, "grad_output", grad_output, (*input.shape[:2], *out))
+    if indices is None:
+        _, indices = be.run(
+            be.pool.max_pool, input, spec.kernel_size, spec.stride, spec.padding,
+            spec.dilation, out,
+        )  # fmt: skip
+    else:
+        _check_shape(op, "indices", indices, grad_output.shape)
+    return be.run(be.pool.max_pool_backward, grad_output, indices, tuple(input.shape[2:]))
+
+
+def avg_pool(dims: int, op: str, input: Array, **kw: Any) -> Array:
+    be = pick(op, input=input)
+    x, unbatched = _batched(op, "input", input, dims)
+    spec, out = pool_spec(op, dims, x, kind="avg", **kw)
+    y = be.run(
+        be.pool.avg_pool, x, spec.kernel_size, spec.stride, spec.padding, out,
+        spec.count_include_pad, spec.divisor_override,
+    )  # fmt: skip
+    return y[0] if unbatched else y
+
+
+def avg_pool_backward(dims: int, op: str, grad_output: Array, input: Array, **kw: Any) -> Array:
+    be = pick(op, grad_output=grad_output, input=input)
+    check_ndim(op, "input", input, dims + 2, _layout(dims))
+    spec, out = pool_spec(op, dims, input, kind="avg", **kw)
+    _check_shape(op, "grad_output", grad_output, (*input.shape[:2], *out))
+    return be.run(
+        be.pool.avg_pool_backward, grad_output, tuple(input.shape[2:]), spec.kernel_size,
+        spec.stride, spec.padding, spec.count_include_pad, spec.divisor_override,
+    )  # fmt: skip
+
+
+def lp_pool(dims: int, op: str, input: Array, norm_type: float, **kw: Any) -> Array:
+    be = pick(op, input=input)
+    x, unbatched = _batched(op, "input", input, dims)
+    spec, out = pool_spec(op, dims, x, kind="lp", norm_type=norm_type, **kw)
+    y = be.run(be.pool.lp_pool, x, float(norm_type), spec.kernel_size, spec.stride, out)
+    return y[0] if unbatched else y
+
+
+def lp_pool_backward(
+    dims: int, op: str, grad_output: Array, input: Array, norm_type: float, **kw: Any
+) -> Array:
+    be = pick(op, grad_output=grad_output, input=input)
+    check_ndim(op, "input", input, dims + 2, _layout(dims))
+    spec, out = pool_spec(op, dims, input, kind="lp", norm_type=norm_type, **kw)
+    _check_shape(op, "grad_output", grad_output, (*input.shape[:2], *out))
+    return be.run(
+        be.pool.lp_pool_backward, grad_output, input, float(norm_type), spec.kernel_size,
+        spec.stride,
+    )  # fmt: skip

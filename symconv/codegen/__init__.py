@@ -1,0 +1,21 @@
+"""Code generation: print NumPy and torch kernels from the index forms.
+
+`printer` (the backend-independent walk), `numpy_backend` / `torch_backend` (thin subclasses),
+`kernels` (the nodes read off the index forms), `generate` (module assembly, `--check`).
+"""
+
+from .generate import generate_all, spec_module, stale, write
+from .numpy_backend import NumPyKernelPrinter
+from .printer import IndexExprPrinter, KernelPrinter
+from .torch_backend import TorchKernelPrinter
+
+__all__ = [
+    "IndexExprPrinter",
+    "KernelPrinter",
+    "NumPyKernelPrinter",
+    "TorchKernelPrinter",
+    "generate_all",
+    "spec_module",
+    "stale",
+    "write",
+]

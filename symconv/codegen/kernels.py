@@ -1,0 +1,795 @@
+r"""The kernel nodes: index maps read off the index forms, and the array programs that use them.
+
+`conv_nodes()` and `pool_nodes()` return the nodes a `KernelPrinter` prints into
+`numeric/_generated/*_conv.py` and `*_pool.py`. Every index computation in a kernel goes through
+an `IndexMap` whose expression comes from `symconv.indexform` (the padding maps $\varphi$, tap
+positions), from `symconv._sizes` (output sizes, padding arithmetic) or from the derived gradient
+operators of `symconv.backprop` (`GradInput`'s padding, `GradWeight`'s window); the kernel bodies
+below only slice, gather and multiply with them. They are backend-independent text over the
+primitive vocabulary (`_zeros`, `_take`, `_matmul`, ...) that a backend printer defines.
+"""
+
+from __future__ import annotations
+
+import sympy
+
+from .. import _sizes
+from .._errors import SpecError
+from ..indexform import index_form
+from ..spec import Conv, Pool
+from .printer import IndexMap, Kernel
+
+__all__ = ["conv_nodes", "form_summary", "pool_nodes"]
+
+_MODES = ("zeros", "reflect", "replicate", "circular")
+
+
+def _sym(*names: str) -> list[sympy.Symbol]:
+    return [sympy.Symbol(n, integer=True) for n in names]
+
+
+def _by_name(expr: sympy.Expr, names: dict[str, str]) -> sympy.Expr:
+    """Rename the form's symbols (`S`, `D`, `K`, ...) to the kernel's argument names."""
+    return expr.xreplace(
+        {s: sympy.Symbol(names[s.name], integer=True) for s in expr.free_symbols if s.name in names}
+    )
+
+
+def _phi_map(mode: str) -> IndexMap:
+    """$\\varphi$ of `mode` from the index form's `padding_expression()`: $u = j - P$, $n = I$."""
+    form = index_form(Conv(dims=1, kernel_size=1, padding_mode=mode))
+    rhs = form.padding_expression().rhs
+    names = {"j": "u", "P": "p0", "I": "n"}
+    if isinstance(rhs, sympy.Piecewise):  # zeros: the index inside, nothing (-1) outside
+        (read, cond), _ = rhs.args
+        expr = sympy.Piecewise((read.indices[-1], cond), (-1, True))
+    else:
+        expr = rhs.indices[-1]
+    expr = _by_name(expr, names).subs(sympy.Symbol("p0", integer=True), 0)
+    return IndexMap(
+        f"_phi_{mode}",
+        ("u", "n"),
+        expr,
+        f"padding map phi of mode {mode!r} (IndexForm.padding_expression); -1: a zero.",
+    )
+
+
+def _position(spec: Conv | Pool) -> sympy.Expr:
+    """The padded-input position $S o + D a'$ the index form reads (last index of x~)."""
+    eq = index_form(spec).expression()
+    reads = [i for i in eq.rhs.atoms(sympy.Indexed) if str(i.base) == r"\tilde{x}"]
+    return reads[0].indices[-1]
+
+
+def _start_map(name: str, pos: sympy.Expr, origin: str) -> IndexMap:
+    """Window start of one tap: the position at $o = 0$; the step must be $S$ (checked)."""
+    s = next(v for v in pos.free_symbols if v.name == "S")
+    o = next(v for v in pos.free_symbols if v.name == "o")
+    if sympy.expand(pos - pos.subs(o, 0) - s * o) != 0:
+        raise SpecError(f"codegen: position {pos} is not start + S*o; cannot print a window")
+    start = _by_name(pos.subs(o, 0), {"a": "a", "K": "k", "D": "d"})
+    return IndexMap(name, ("a", "k", "d"), start, origin)
+
+
+def _size_maps() -> list[IndexMap]:
+    i, k, s, d, lo, hi, p = _sym("i", "k", "s", "d", "lo", "hi", "p")
+    reach = _sizes.dilated_extent(k, d) - 1
+    return [
+        IndexMap(
+            "_conv_out",
+            ("i", "k", "s", "d", "lo", "hi"),
+            _sizes.conv_out(i, k, s, d, lo, hi),
+            "output length (symconv._sizes.conv_out).",
+        ),
+        IndexMap(
+            "_reach",
+            ("k", "d"),
+            reach,
+            "GradInput's full padding d(k - 1) on each side (symconv.backprop.grad_input_op).",
+        ),
+        IndexMap(
+            "_unused",
+            ("i", "k", "s", "d", "lo", "hi"),
+            _sizes.unused(i, k, s, d, lo, hi),
+            "GradInput's extra high padding: the unread tail (symconv._sizes.unused).",
+        ),
+        IndexMap(
+            "_transpose_lo",
+            ("k", "d", "p"),
+            reach - p,
+            "ConvTranspose as a direct convolution: pad p' = d(k - 1) - p "
+            "(symconv.transpose.conv_transpose_equivalent).",
+        ),
+    ]
+
+
+def _grad_weight_start() -> IndexMap:
+    """GradWeight: $\\tilde x$ correlated with $\\delta$, stride $D$, dilation $S$: output
+    (= weight tap) $a$ reads from $D a + S o$, so its window starts at the position at $o = 0$."""
+    pos = _position(Conv(dims=1, kernel_size=1))  # S*o + D*a of a plain correlation
+    syms = {v.name: v for v in pos.free_symbols}
+    tap, d = _sym("a", "d")
+    # the gradient convolution: its stride is the forward dilation, its output index is the tap
+    gw = pos.xreplace({syms["S"]: d, syms["o"]: tap, syms["a"]: sympy.Integer(0)})
+    return IndexMap(
+        "_gw_start", ("a", "d"), gw, "GradWeight window start of weight tap a (stride D, o = 0)."
+    )
+
+
+def _pool_maps() -> list[IndexMap]:
+    pos = _position(Pool(dims=1, kind="max", kernel_size=1))  # S*o + D*a
+    syms = {v.name: v for v in pos.free_symbols}
+    o, a, s, d, p, i, k, j, m = _sym("o", "a", "s", "d", "p", "i", "k", "j", "out")
+    ren = {syms["S"]: s, syms["D"]: d, syms["o"]: o, syms["a"]: a}
+    inside = _phi_map("zeros").expr.args[0][1]  # (u >= 0) & (u < n) of the zeros padding map
+    u, n = (sympy.Symbol(v, integer=True) for v in ("u", "n"))
+    return [
+        IndexMap(
+            "_pool_start",
+            ("a", "d"),
+            pos.xreplace({**ren, o: 0}).subs(o, 0),
+            "pooling window start of tap a (Pool index form S*o + D*a at o = 0).",
+        ),
+        IndexMap(
+            "_pool_source",
+            ("o", "a", "s", "d", "p"),
+            pos.xreplace(ren) - p,
+            "input coordinate read by output o at tap a: S*o + D*a - P.",
+        ),
+        IndexMap(
+            "_in_padded",
+            ("j", "i", "p"),
+            sympy.StrictLessThan(j, _sizes.padded_length(i, p, p)),
+            "a padded position inside x~ (IndexForm.tap_table(padded=True) >= 0).",
+        ),
+        IndexMap(
+            "_in_input",
+            ("j", "i", "p"),
+            inside.xreplace({u: j - p, n: i}),
+            "a padded position that reads the input (the zeros padding map is not -1).",
+        ),
+        IndexMap(
+            "_ceil_extra",
+            ("i", "k", "s", "d", "p", "out"),
+            sympy.Max(
+                0,
+                s * (m - 1) + _sizes.dilated_extent(k, d) - _sizes.padded_length(i, p, p),
+            ),
+            "ceil mode: how far the last window reaches beyond the padded input.",
+        ),
+    ]
+
+
+def form_summary() -> list[str]:
+    """The index forms the modules are printed from, one line each (for the header)."""
+    conv = index_form(Conv(dims=1, kernel_size=1)).expression()
+    flip = index_form(Conv(dims=1, kernel_size=1, flip=True)).expression()
+    pool = index_form(Pool(dims=1, kind="max", kernel_size=1)).expression()
+    return [
+        f"conv:  {conv.lhs} = {conv.rhs}",
+        f"flip:  {flip.lhs} = {flip.rhs}",
+        f"pad:   {index_form(Conv(dims=1, kernel_size=1)).padding_expression()}",
+        f"pool:  {pool.lhs} = {pool.rhs}",
+        "grad:  symconv.backprop.GradInput / GradWeight; symconv.poolgrad rules",
+    ]
+
+
+def conv_nodes() -> list:
+    """Index maps and kernels of the convolution module."""
+    maps = [_phi_map(m) for m in _MODES]
+    maps.append(
+        _start_map(
+            "_start_corr",
+            _position(Conv(dims=1, kernel_size=1)),
+            "window start of tap a, cross-correlation (index form S*o + D*a at o = 0).",
+        )
+    )
+    maps.append(
+        _start_map(
+            "_start_flip",
+            _position(Conv(dims=1, kernel_size=1, flip=True)),
+            "window start of tap a, true convolution (S*o + D*(K - 1 - a) at o = 0).",
+        )
+    )
+    maps += _size_maps()
+    maps.append(_grad_weight_start())
+    return maps + [Kernel(name, src, "") for name, src in _CONV_KERNELS]
+
+
+def pool_nodes() -> list:
+    """Index maps and kernels of the pooling module."""
+    return _pool_maps() + [Kernel(name, src, "") for name, src in _POOL_KERNELS]
+
+
+_CONV_KERNELS = [
+    (
+        "PHI",
+        """
+PHI = {"zeros": _phi_zeros, "reflect": _phi_reflect, "replicate": _phi_replicate,
+       "circular": _phi_circular}
+""",
+    ),
+    (
+        "_layout",
+        '''
+def _last(x):
+    """(N, C, *I) -> (N, *I, C), a view: channels last, so the channel sum is a GEMM."""
+    return _permute(x, (0, *range(2, x.ndim), 1))
+
+
+def _first(y):
+    """(N, *O, C) -> (N, C, *O), a view."""
+    return _permute(y, (0, y.ndim - 1, *range(1, y.ndim - 1)))
+
+
+def _swap01(x):
+    """Exchange the first two axes, a view: (C, N, *O) <-> (N, C, *O)."""
+    return _permute(x, (1, 0, *range(2, x.ndim)))
+
+
+def _product(sizes):
+    out = 1
+    for s in sizes:
+        out *= s
+    return out
+
+
+# Cost model. An im2col tile holds about _TILE elements (16 MB in float32: it stays in the
+# last-level cache while its GEMM reads it); layers with fewer than _FEW input channels per
+# group im2col channels first (one copy per tap moves every channel), the others channels last
+# (each copy moves contiguous rows of C channels).
+_TILE = 4 * 2**20
+_FEW = 16
+
+
+def _tile(per_sample, n):
+    """Samples per im2col tile (at least one)."""
+    return max(1, min(n, _TILE // max(1, per_sample)))
+
+
+def _windows(kernel, stride, dilation, out, start):
+    """Tap a's window x~[S o + D a'] for o = 0..O-1, one strided slice per axis; `start` is
+    the printed window start (_start_corr, _start_flip or _gw_start)."""
+    taps = itertools.product(*(range(k) for k in kernel))
+    return [
+        tuple(
+            slice(start(t, k, d), start(t, k, d) + s * (o - 1) + 1, s)
+            for t, k, d, s, o in zip(a, kernel, dilation, stride, out)
+        )
+        for a in taps
+    ]
+''',
+    ),
+    (
+        "_pad",
+        '''
+def _pad(x, pads, mode, last=True):
+    """x~[n, c, j] = x[n, c, phi(j - lo)] on every spatial axis: (N, *P, C) when `last`
+    (channels last), else (N, C, *P).
+
+    zeros: phi is the identity on [0, n) and -1 (a zero) elsewhere, so x is copied into the
+    interior of a zero buffer; the other modes gather along each axis with the printed phi.
+    """
+    xl = _last(x) if last else x
+    first = 1 if last else 2  # the first spatial axis
+    size = x.shape[2:]
+    if mode == "zeros":
+        padded = [n + lo + hi for n, (lo, hi) in zip(size, pads)]
+        shape = (x.shape[0], *padded, x.shape[1]) if last else (*x.shape[:2], *padded)
+        xp = _zeros(shape, x)
+        inner = tuple(slice(lo, lo + n) for n, (lo, _) in zip(size, pads))
+        xp[(slice(None),) * first + inner] = xl
+        return xp
+    for axis, (n, (lo, hi)) in enumerate(zip(size, pads)):
+        xl = _take(xl, PHI[mode](_arange(n + lo + hi, x) - lo, n), axis + first)
+    return _contiguous(xl)
+''',
+    ),
+    (
+        "_fold",
+        '''
+def _fold(g, size, pads, mode, first=1):
+    """Pad^T: dL/dx from dL/dx~ (spatial axes from `first`: 1 channels last, 2 channels first).
+    Keep the interior; for reflect, replicate and circular add every padded position j back
+    onto its source phi(j - lo)."""
+    for axis, (n, (lo, hi)) in enumerate(zip(size, pads)):
+        ax = axis + first
+        inner = _copy(g[(slice(None),) * ax + (slice(lo, lo + n),)])
+        if mode != "zeros" and lo + hi:
+            border = _index([*range(lo), *range(lo + n, lo + n + hi)], g)
+            _index_add(inner, ax, PHI[mode](border - lo, n), _take(g, border, ax))
+        g = inner
+    return g
+''',
+    ),
+    (
+        "_swap_channels",
+        '''
+def _swap_channels(w, groups):
+    """Exchange the two channel axes within each group, (A, B, *K) -> (G B, A / G, *K): the
+    weight of the gradient convolution (symconv.backprop.transpose_weight) and of ConvTranspose's
+    direct convolution (TransposeEquivalent.weight)."""
+    a, b, *k = w.shape
+    w = _permute(w.reshape(groups, a // groups, b, *k), (0, 2, 1, *range(3, 3 + len(k))))
+    return _contiguous(w).reshape(groups * b, a // groups, *k)
+''',
+    ),
+    (
+        "_conv_padded",
+        '''
+def _conv_padded(xp, w, out, stride, dilation, groups, flip, y):
+    """y[n, o, k] = sum_{c, a} x~[n, S o + D a', c_in(k, c)] w[k, c, a] into y (N, *O, C_out).
+
+    xp is the padded input, channels last. The tap loop reads, per tap a, the window
+    x~[S o + D a'] for o = 0..O-1: a strided slice starting at the printed _start_corr or
+    _start_flip. Depthwise layers take the shift-add path, the rest im2col and GEMMs.
+    """
+    c_out, c_g, *kernel = w.shape
+    windows = _windows(kernel, stride, dilation, out, _start_flip if flip else _start_corr)
+    w_taps = _contiguous(_permute(w.reshape(c_out, c_g, len(windows)), (2, 1, 0)))  # (T, C/G, K)
+    if groups == xp.shape[-1] and c_g == 1 and groups > 1:
+        _depthwise(xp, w_taps, windows, y)
+    else:
+        _im2col_last(xp, w_taps, windows, groups, y)
+''',
+    ),
+    (
+        "_im2col_last",
+        '''
+def _im2col_last(xp, w_taps, windows, groups, y):
+    """Channels last: copy the tap windows into a contiguous (n * prod(O), T * C/G) matrix
+    (im2col), a tile of samples at a time, then one GEMM per group into y (N, *O, C_out)."""
+    n, c_in, c_out = xp.shape[0], xp.shape[-1], y.shape[-1]
+    c_g, k_g = c_in // groups, c_out // groups
+    tile = _tile(_product(y.shape[1:-1]) * len(windows) * c_g, n)
+    for n0 in range(0, n, tile):
+        m = min(tile, n - n0)
+        cols = _empty((m, *y.shape[1:-1], len(windows), c_g), xp)
+        y2 = y[n0 : n0 + m].reshape(-1, c_out)
+        for g in range(groups):
+            cs, ks = slice(g * c_g, (g + 1) * c_g), slice(g * k_g, (g + 1) * k_g)
+            for t, win in enumerate(windows):
+                cols[..., t, :] = xp[(slice(n0, n0 + m), *win, cs)]
+            w_g = w_taps[:, :, ks].reshape(-1, k_g)
+            if groups == 1:
+                _matmul(cols.reshape(y2.shape[0], -1), w_g, y2)
+            else:
+                y2[:, ks] = _matmul(cols.reshape(y2.shape[0], -1), w_g, None)
+''',
+    ),
+    (
+        "_im2col_first",
+        '''
+def _im2col_first(xp, w, windows, out, groups, y):
+    """Channels first (few channels per group): per tap, one copy moves the window of every
+    channel into cols[c, t] (C/G, T, n, *O); then y (C_out, n prod(O)) = W (C_out, C/G T) @ cols,
+    one GEMM per group and tile. xp: (N, C_in, *P); y: (C_out, N prod(O)), a column block."""
+    n = xp.shape[0]
+    c_out, c_g = w.shape[:2]
+    k_g, t_n = c_out // groups, len(windows)
+    per = _product(out)
+    w2 = w.reshape(c_out, c_g * t_n)
+    tile = _tile(per * t_n * c_g, n)
+    for n0 in range(0, n, tile):
+        m = min(tile, n - n0)
+        cols = _empty((c_g, t_n, m, *out), xp)
+        for g in range(groups):
+            cs, ks = slice(g * c_g, (g + 1) * c_g), slice(g * k_g, (g + 1) * k_g)
+            for t, win in enumerate(windows):
+                cols[:, t] = _swap01(xp[(slice(n0, n0 + m), cs, *win)])
+            _matmul(w2[ks], cols.reshape(c_g * t_n, -1), y[ks, n0 * per : (n0 + m) * per])
+''',
+    ),
+    (
+        "_col2im_first",
+        '''
+def _col2im_first(delta, w, windows, groups, gp):
+    """dL/dx~ as (im2col)^T: T = im2col followed by the GEMM with W, so T^T delta is the GEMM
+    with W^T (columns = W^T delta), then im2col read the other way: every tap's column block is
+    added back onto the window it was copied from (the windows of the forward's index form;
+    overlapping windows add). gp (N, C_in, *P) holds zeros on entry; delta (N, C_out, *O)."""
+    n, c_out, *out = delta.shape
+    c_g = w.shape[1]
+    k_g, t_n = c_out // groups, len(windows)
+    w2 = w.reshape(c_out, c_g * t_n)
+    tile = _tile(_product(out) * t_n * c_g, n)
+    for n0 in range(0, n, tile):
+        m = min(tile, n - n0)
+        for g in range(groups):
+            cs, ks = slice(g * c_g, (g + 1) * c_g), slice(g * k_g, (g + 1) * k_g)
+            d = _contiguous(_swap01(delta[n0 : n0 + m, ks])).reshape(k_g, -1)
+            cols = _matmul(_permute(w2[ks], (1, 0)), d, None).reshape(c_g, t_n, m, *out)
+            for t, win in enumerate(windows):
+                view = gp[(slice(n0, n0 + m), cs, *win)]
+                view += _swap01(cols[:, t])
+''',
+    ),
+    (
+        "_depthwise",
+        '''
+def _depthwise(xp, w_taps, windows, y):
+    """groups == C_in: no channel sum, so no GEMM. Shift-add: one multiply-add of a window per
+    tap, channel multiplier m = C_out / C_in (output channel c m + j)."""
+    c_in = xp.shape[-1]
+    mult = y.shape[-1] // c_in
+    acc = y.reshape(*y.shape[:-1], c_in, mult)
+    w = w_taps.reshape(len(windows), c_in, mult)
+    for t, win in enumerate(windows):
+        term = xp[(slice(None), *win, slice(None), None)] * w[t]
+        if t == 0:
+            acc[...] = term
+        else:
+            acc += term
+''',
+    ),
+    (
+        "conv_forward",
+        '''
+def _few_channels(c_in, c_g, groups):
+    """The channels-first im2col path: few channels per group, not depthwise."""
+    return c_g < _FEW and not (groups == c_in and c_g == 1 and groups > 1)
+
+
+def conv_forward(x, w, b, stride, pads, dilation, groups, mode, flip, chunk):
+    """Convolution, any number of spatial axes: the index form
+
+        y[n, k, o] = b[k] + sum_{c, a} x~[n, g(k) C_in/G + c, S o + D a'] w[k, c, a],
+
+    x~ the padded input (phi of `mode`), a' = K - 1 - a when `flip`. x (N, C_in, *I),
+    w (C_out, C_in/G, *K), b (C_out,) or None; stride, dilation: one int per axis; pads: one
+    (lo, hi) pair per axis. Runs over the batch `chunk` samples at a time (bounded workspace).
+    Returns (N, C_out, *O), a view of a channels-last (or, few channels, a channel-major) buffer.
+    """
+    n, c_in, *size = x.shape
+    c_out, c_g, *kernel = w.shape
+    out = [
+        _conv_out(i, k, s, d, lo, hi)
+        for i, k, s, d, (lo, hi) in zip(size, kernel, stride, dilation, pads)
+    ]
+    if _few_channels(c_in, c_g, groups):
+        per = _product(out)
+        windows = _windows(kernel, stride, dilation, out, _start_flip if flip else _start_corr)
+        y = _empty((c_out, n * per), x)
+        for n0 in range(0, n, chunk):
+            xp = _pad(x[n0 : n0 + chunk], pads, mode, last=False)
+            block = y[:, n0 * per : (n0 + xp.shape[0]) * per]
+            _im2col_first(xp, w, windows, out, groups, block)
+        y = _swap01(y.reshape(c_out, n, *out))
+    else:
+        y = _empty((n, *out, c_out), x)
+        for n0 in range(0, n, chunk):
+            xp = _pad(x[n0 : n0 + chunk], pads, mode)
+            _conv_padded(xp, w, out, stride, dilation, groups, flip, y[n0 : n0 + chunk])
+        y = _first(y)
+    if b is not None:
+        y += b.reshape(c_out, *(1 for _ in out))
+    return y
+''',
+    ),
+    (
+        "conv_grad_input",
+        '''
+def conv_grad_input(delta, w, size, stride, pads, dilation, groups, mode, flip, chunk):
+    """dL/dx of conv_forward (symconv.backprop.GradInput), then Pad^T (_fold).
+
+    Two readings of the same T^T. Strided or few-channel layers: T^T = (im2col)^T W^T, the
+    forward's structure read the other way (_col2im_first): no zeros between the entries of
+    delta are ever multiplied. Otherwise the derived operator literally: dilate delta by the
+    stride, pad it d(k - 1) on each side plus the unread tail, convolve (stride 1, dilation D,
+    the kernel flip toggled) with the channel-swapped weight.
+
+    delta (N, C_out, *O), w (C_out, C_in/G, *K), size: the input's spatial size.
+    Returns (N, C_in, *size).
+    """
+    n, c_out, *out = delta.shape
+    _, c_g, *kernel = w.shape
+    c_in = c_g * groups
+    padded = [i + lo + hi for i, (lo, hi) in zip(size, pads)]
+    if _few_channels(c_in, c_g, groups) or any(s > 1 for s in stride):
+        windows = _windows(kernel, stride, dilation, out, _start_flip if flip else _start_corr)
+        dx = _empty((n, c_in, *size), delta)
+        for n0 in range(0, n, chunk):
+            d = delta[n0 : n0 + chunk]
+            gp = _zeros((d.shape[0], c_in, *padded), delta)
+            _col2im_first(d, w, windows, groups, gp)
+            dx[n0 : n0 + chunk] = _fold(gp, size, pads, mode, 2)
+        return dx
+    gpads = [
+        (_reach(k, d), _reach(k, d) + _unused(i, k, s, d, lo, hi))
+        for i, k, s, d, (lo, hi) in zip(size, kernel, stride, dilation, pads)
+    ]
+    w_t = _swap_channels(w, groups)
+    ones = tuple(1 for _ in size)
+    dx = _empty((n, *size, c_in), delta)
+    for n0 in range(0, n, chunk):
+        d = delta[n0 : n0 + chunk]
+        # delta-hat: s - 1 zeros between the entries of delta, inside the gradient padding
+        shape = [s * (o - 1) + 1 + lo + hi for s, o, (lo, hi) in zip(stride, out, gpads)]
+        dp = _zeros((d.shape[0], *shape, c_out), delta)
+        every = [slice(lo, lo + s * (o - 1) + 1, s) for s, o, (lo, _) in zip(stride, out, gpads)]
+        dp[(slice(None), *every)] = _last(d)
+        g = _empty((d.shape[0], *padded, c_in), delta)
+        _conv_padded(dp, w_t, padded, ones, dilation, groups, not flip, g)
+        dx[n0 : n0 + chunk] = _fold(g, size, pads, mode)
+    return _first(dx)
+''',
+    ),
+    (
+        "conv_grad_weight",
+        '''
+def conv_grad_weight(x, delta, kernel, stride, pads, dilation, groups, mode, flip, chunk):
+    """dL/dw of conv_forward (symconv.backprop.GradWeight): x~ correlated with delta as the
+    kernel (stride D, dilation S); output a is weight tap a (reversed when `flip`):
+
+        dw[k, c, a] = sum_{n, o} delta[n, k, o] x~[n, c_in(k, c), D a + S o].
+
+    The windows x~[D a + S o] are im2col's columns, so dw = delta^T @ im2col, a tile at a time.
+    Returns (C_out, C_in/G, *kernel).
+    """
+    n, c_in, *size = x.shape
+    _, c_out, *out = delta.shape
+    c_g, k_g = c_in // groups, c_out // groups
+    windows = _windows(kernel, stride, dilation, out, lambda a, k, d: _gw_start(a, d))
+    t_n = len(windows)
+    if _few_channels(c_in, c_g, groups):
+        dw = _zeros((c_out, c_g * t_n), x)
+        tile = _tile(_product(out) * t_n * c_g, max(1, chunk))
+        for n0 in range(0, n, tile):
+            xp = _pad(x[n0 : n0 + tile], pads, mode, last=False)
+            cols = _empty((c_g, t_n, xp.shape[0], *out), x)
+            for g in range(groups):
+                cs, ks = slice(g * c_g, (g + 1) * c_g), slice(g * k_g, (g + 1) * k_g)
+                for t, win in enumerate(windows):
+                    cols[:, t] = _swap01(xp[(slice(None), cs, *win)])
+                d = _contiguous(_swap01(delta[n0 : n0 + tile, ks])).reshape(k_g, -1)
+                dw[ks] += _matmul(d, _permute(cols.reshape(c_g * t_n, -1), (1, 0)), None)
+        dw = dw.reshape(c_out, c_g, *kernel)
+    else:
+        dw = _zeros((t_n, c_g, c_out), x)
+        for n0 in range(0, n, chunk):
+            xp = _pad(x[n0 : n0 + chunk], pads, mode)
+            dl = _contiguous(_last(delta[n0 : n0 + chunk]))
+            if groups == c_in:
+                # depthwise: a per-channel dot product per tap
+                dl_m = dl.reshape(*dl.shape[:-1], c_in, c_out // c_in)
+                for t, win in enumerate(windows):
+                    dw[t, 0] += _einsum("...c,...cm->cm", xp[(slice(None), *win)], dl_m).reshape(-1)
+                continue
+            tile = _tile(_product(out) * t_n * c_g, xp.shape[0])
+            for m0 in range(0, xp.shape[0], tile):
+                xt, dt = xp[m0 : m0 + tile], dl[m0 : m0 + tile]
+                cols = _empty((*dt.shape[:-1], t_n, c_g), x)
+                d2 = dt.reshape(-1, c_out)
+                for g in range(groups):
+                    cs, ks = slice(g * c_g, (g + 1) * c_g), slice(g * k_g, (g + 1) * k_g)
+                    for t, win in enumerate(windows):
+                        cols[..., t, :] = xt[(slice(None), *win, cs)]
+                    cols2 = _permute(cols.reshape(d2.shape[0], -1), (1, 0))
+                    dw[:, :, ks] += _matmul(cols2, d2[:, ks], None).reshape(t_n, c_g, k_g)
+        dw = _contiguous(_permute(dw, (2, 1, 0))).reshape(c_out, c_g, *kernel)
+    if flip:
+        dw = _contiguous(_flip(dw, tuple(range(2, dw.ndim))))
+    return dw
+''',
+    ),
+    (
+        "conv_grad_bias",
+        '''
+def conv_grad_bias(delta):
+    """dL/db = the sum of delta over the batch and every spatial axis: (C_out,)."""
+    return _sum(delta, (0, *range(2, delta.ndim)))
+''',
+    ),
+    (
+        "conv_transpose_forward",
+        '''
+def conv_transpose_forward(x, w, b, stride, padding, output_padding, dilation, groups, chunk):
+    """Transposed convolution as a direct one (symconv.transpose.conv_transpose_equivalent):
+    s - 1 zeros between the inputs, pad p' = d(k - 1) - p low and p' + output_padding high (a
+    negative p' crops), then a valid stride-1 convolution with the flipped kernel and the
+    channel-swapped weight. x (N, C_in, *I), w (C_in, C_out/G, *K). Returns (N, C_out, *O).
+    """
+    n, c_in, *size = x.shape
+    _, k_g, *kernel = w.shape
+    c_out = k_g * groups
+    lo = [_transpose_lo(k, d, p) for k, d, p in zip(kernel, dilation, padding)]
+    hi = [p + q for p, q in zip(lo, output_padding)]
+    full = [s * (i - 1) + 1 + max(a, 0) + max(c, 0) for s, i, a, c in zip(stride, size, lo, hi)]
+    crop = (slice(None), *(slice(max(-a, 0), f - max(-c, 0)) for f, a, c in zip(full, lo, hi)))
+    out = [
+        f - max(-a, 0) - max(-c, 0) - d * (k - 1)
+        for f, a, c, d, k in zip(full, lo, hi, dilation, kernel)
+    ]
+    every = (
+        slice(None),
+        *(slice(max(a, 0), max(a, 0) + s * (i - 1) + 1, s) for s, i, a in zip(stride, size, lo)),
+    )
+    w_d = _swap_channels(w, groups)
+    ones = tuple(1 for _ in size)
+    y = _empty((n, *out, c_out), x)
+    for n0 in range(0, n, chunk):
+        xc = x[n0 : n0 + chunk]
+        xs = _zeros((xc.shape[0], *full, c_in), x)
+        xs[every] = _last(xc)
+        xs = _contiguous(xs[crop])
+        _conv_padded(xs, w_d, out, ones, dilation, groups, True, y[n0 : n0 + chunk])
+    if b is not None:
+        y += b
+    return _first(y)
+''',
+    ),
+]
+
+
+_POOL_KERNELS = [
+    (
+        "_pool_common",
+        '''
+def _pad_fill(x, pads, fill):
+    """x~: x in the interior, `fill` in the padding and past it (ceil mode): (N, C, *P)."""
+    size = x.shape[2:]
+    xp = _full((*x.shape[:2], *(n + lo + hi for n, (lo, hi) in zip(size, pads))), fill, x)
+    xp[(slice(None), slice(None), *(slice(lo, lo + n) for n, (lo, _) in zip(size, pads)))] = x
+    return xp
+
+
+def _windows(kernel, stride, dilation, out):
+    """Taps a and their windows x~[S o + D a], o = 0..O-1 (strided slices)."""
+    taps = list(itertools.product(*(range(k) for k in kernel)))
+    wins = [
+        (slice(None), slice(None))
+        + tuple(
+            slice(_pool_start(t, d), _pool_start(t, d) + s * (o - 1) + 1, s)
+            for t, s, d, o in zip(a, stride, dilation, out)
+        )
+        for a in taps
+    ]
+    return taps, wins
+
+
+def _pads(size, kernel, stride, dilation, padding, out):
+    return [
+        (p, p + _ceil_extra(i, k, s, d, p, o))
+        for i, k, s, d, p, o in zip(size, kernel, stride, dilation, padding, out)
+    ]
+
+
+def _interior(gp, size, pads):
+    inner = (slice(lo, lo + n) for n, (lo, _) in zip(size, pads))
+    return _copy(gp[(slice(None), slice(None), *inner)])
+
+
+def _axis_counts(size, kernel, stride, padding, out, inside, like):
+    """Divisor of every output: the product over axes of the taps for which inside(j) holds."""
+    total = None
+    for axis, (i, k, s, p, o) in enumerate(zip(size, kernel, stride, padding, out)):
+        j = s * _arange(o, like)
+        count = sum(_as_float(inside(j + t, i, p), like) for t in range(k))
+        count = count.reshape((o,) + (1,) * (len(size) - axis - 1))
+        total = count if total is None else total * count
+    return total
+''',
+    ),
+    (
+        "max_pool",
+        '''
+def max_pool(x, kernel, stride, padding, dilation, out):
+    """y[n, c, o] = max_a x~[n, c, S o + D a] (x~ = -inf outside x), and the flat input index of
+    the first maximum in the window's scan order (torch's tie rule: a later tap must be
+    strictly greater). x (N, C, *I); out: the output size. Returns (y, indices)."""
+    size = x.shape[2:]
+    xp = _pad_fill(x, _pads(size, kernel, stride, dilation, padding, out), -float("inf"))
+    taps, wins = _windows(kernel, stride, dilation, out)
+    rows = [_product(size[i + 1 :]) for i in range(len(size))]
+    y = idx = None
+    for a, win in zip(taps, wins):
+        v = xp[win]
+        pos = 0
+        for axis, (o, t, s, d, p, r) in enumerate(zip(out, a, stride, dilation, padding, rows)):
+            src = _pool_source(_arange(o, x), t, s, d, p) * r
+            pos = pos + src.reshape((o,) + (1,) * (len(out) - axis - 1))
+        if y is None:
+            y = _copy(v)
+            idx = _zeros_index(v.shape, x) + pos
+        else:
+            better = v > y
+            y = _where(better, v, y)
+            idx = _where(better, pos, idx)
+    return y, idx
+
+
+def _product(sizes):
+    out = 1
+    for s in sizes:
+        out *= s
+    return out
+''',
+    ),
+    (
+        "max_pool_backward",
+        '''
+def max_pool_backward(delta, indices, size):
+    """dL/dx of max_pool: each delta goes to its window's argmax (`indices`, flat over the
+    input's spatial axes); overlapping windows add. Returns (N, C, *size)."""
+    n, c = delta.shape[:2]
+    per = _product(size)
+    base = (_arange(n * c, delta) * per).reshape((n, c) + (1,) * (delta.ndim - 2))
+    flat = (indices + base).reshape(-1)
+    return _scatter_flat(n * c * per, flat, delta.reshape(-1), delta).reshape(n, c, *size)
+''',
+    ),
+    (
+        "avg_pool",
+        '''
+def _avg_divisor(size, kernel, stride, padding, out, count_include_pad, divisor, like):
+    """N_o: divisor_override; with count_include_pad the window clipped to the padded input;
+    otherwise the number of input positions in the window."""
+    if divisor is not None:
+        return divisor
+    inside = _in_padded if count_include_pad else _in_input
+    return _axis_counts(size, kernel, stride, padding, out, inside, like)
+
+
+def avg_pool(x, kernel, stride, padding, out, count_include_pad, divisor):
+    """y[n, c, o] = sum_a x~[n, c, S o + a] / N_o (x~ = 0 outside x). Returns (N, C, *out)."""
+    size = x.shape[2:]
+    ones = tuple(1 for _ in size)
+    xp = _pad_fill(x, _pads(size, kernel, stride, ones, padding, out), 0)
+    _, wins = _windows(kernel, stride, ones, out)
+    total = _copy(xp[wins[0]])
+    for win in wins[1:]:
+        total += xp[win]
+    return total / _avg_divisor(size, kernel, stride, padding, out, count_include_pad, divisor, x)
+
+
+def avg_pool_backward(delta, size, kernel, stride, padding, count_include_pad, divisor):
+    """dL/dx of avg_pool: every position of window o gets delta[o] / N_o."""
+    out = delta.shape[2:]
+    ones = tuple(1 for _ in size)
+    pads = _pads(size, kernel, stride, ones, padding, out)
+    g = delta / _avg_divisor(size, kernel, stride, padding, out, count_include_pad, divisor, delta)
+    gp = _zeros((*delta.shape[:2], *(n + lo + hi for n, (lo, hi) in zip(size, pads))), delta)
+    for win in _windows(kernel, stride, ones, out)[1]:
+        gp[win] += g
+    return _interior(gp, size, pads)
+''',
+    ),
+    (
+        "lp_pool",
+        '''
+def lp_pool(x, p, kernel, stride, out):
+    """torch's power-average pooling: y[n, c, o] = (prod(K) / N_o sum_a x[n, c, S o + a]^p)^(1/p),
+    N_o the window clipped to the input (ceil mode)."""
+    size = x.shape[2:]
+    ones = tuple(1 for _ in size)
+    zeros = tuple(0 for _ in size)
+    pads = _pads(size, kernel, stride, ones, zeros, out)
+    with _quiet():
+        xp = _pad_fill(x, pads, 0) ** p
+        _, wins = _windows(kernel, stride, ones, out)
+        total = _copy(xp[wins[0]])
+        for win in wins[1:]:
+            total += xp[win]
+        count = _axis_counts(size, kernel, stride, zeros, out, _in_padded, x)
+        return (total / count * _product(kernel)) ** (1.0 / p)
+
+
+def lp_pool_backward(delta, x, p, kernel, stride):
+    """dL/dx of lp_pool (symconv.poolgrad): dy_o/dx_j = c_o x_j^(p-1) y_o^(1-p), c_o =
+    prod(K) / N_o, and zero where the window's sum of powers is zero."""
+    size, out = x.shape[2:], delta.shape[2:]
+    ones = tuple(1 for _ in size)
+    zeros = tuple(0 for _ in size)
+    pads = _pads(size, kernel, stride, ones, zeros, out)
+    y = lp_pool(x, p, kernel, stride, out)
+    c = _product(kernel) / _axis_counts(size, kernel, stride, zeros, out, _in_padded, x)
+    with _quiet():
+        coef = _where(y > 0, delta * c * y ** (1.0 - p), 0.0)
+        xp = _pad_fill(x, pads, 0)
+        gp = _zeros(xp.shape, x)
+        for win in _windows(kernel, stride, ones, out)[1]:
+            gp[win] += coef * xp[win] ** (p - 1.0)
+    return _interior(gp, size, pads)
+''',
+    ),
+]

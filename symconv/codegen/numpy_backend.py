@@ -1,0 +1,51 @@
+"""The NumPy backend: the primitive vocabulary of `KernelPrinter` in NumPy."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from .printer import IndexExprPrinter, KernelPrinter
+
+__all__ = ["NumPyKernelPrinter"]
+
+
+class NumPyIndexPrinter(IndexExprPrinter):
+    _module = "numpy"
+    _minimum = "numpy.minimum"
+    _maximum = "numpy.maximum"
+    _where = "numpy.where"
+
+
+class NumPyKernelPrinter(KernelPrinter):
+    """Kernels on `numpy.ndarray` (float32 / float64)."""
+
+    _module = "numpy"
+    _expr_printer = NumPyIndexPrinter
+    _extra_imports: ClassVar[dict[str, str]] = {"numpy": "numpy", "contextlib": "contextlib"}
+    _primitives: ClassVar[dict[str, tuple[str, str]]] = {
+        "_empty": ("shape, like", "numpy.empty(shape, dtype=like.dtype)"),
+        "_zeros": ("shape, like", "numpy.zeros(shape, dtype=like.dtype)"),
+        "_full": ("shape, value, like", "numpy.full(shape, value, dtype=like.dtype)"),
+        "_zeros_index": ("shape, like", "numpy.zeros(shape, dtype=numpy.int64)"),
+        "_arange": ("n, like", "numpy.arange(n, dtype=numpy.int64)"),
+        "_index": ("values, like", "numpy.asarray(values, dtype=numpy.int64)"),
+        "_as_float": ("a, like", "numpy.asarray(a).astype(like.dtype)"),
+        "_take": ("x, index, axis", "numpy.take(x, index, axis=axis)"),
+        "_index_add": (
+            "target, axis, index, values",
+            "numpy.add.at(target, (slice(None),) * axis + (index,), values)",
+        ),
+        "_scatter_flat": (
+            "n, index, values, like",
+            "numpy.bincount(index, weights=values, minlength=n).astype(like.dtype)",
+        ),
+        "_permute": ("x, axes", "numpy.transpose(x, axes)"),
+        "_contiguous": ("x", "numpy.ascontiguousarray(x)"),
+        "_copy": ("x", "numpy.array(x, copy=True)"),
+        "_matmul": ("a, b, out", "numpy.matmul(a, b, out=out)"),
+        "_einsum": ("spec, *operands", "numpy.einsum(spec, *operands, optimize=True)"),
+        "_where": ("cond, a, b", "numpy.where(cond, a, b)"),
+        "_flip": ("x, axes", "numpy.flip(x, axes)"),
+        "_sum": ("x, axes", "x.sum(axis=axes)"),
+        "_quiet": ("", 'numpy.errstate(divide="ignore", invalid="ignore", over="ignore")'),
+    }

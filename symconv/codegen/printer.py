@@ -1,0 +1,195 @@
+r"""The backend-independent printer: index forms in, array-program source out.
+
+Two layers, both visitors in SymPy's sense (`Printer._print` walks `type(obj).__mro__` and calls
+`_print_<ClassName>`):
+
+- `IndexExprPrinter` (a `NumPyPrinter`) prints the scalar index arithmetic the index forms and
+  `symconv._sizes` define -- the padding maps $\varphi$, the tap positions $S o + D a'$, the
+  output and gradient-padding sizes -- as array code. Integer division becomes `//`, `Mod`
+  `%`, `Piecewise` a `where`, `Min`/`Max` the backend's element-wise minimum/maximum.
+- `KernelPrinter` walks a list of kernel nodes (`IndexMap`, `Kernel`) into one module. Each
+  `IndexMap` is an expression read off an index form, printed as a small function; each `Kernel`
+  is a vectorised array program over a *primitive vocabulary* (`_zeros`, `_take`, `_matmul`,
+  ...). A backend is a thin subclass that supplies the vocabulary (`_primitives`: name ->
+  signature and body) and the module name; the emitted module defines and imports exactly the
+  primitives its kernels use (recorded while printing).
+
+How the index form becomes code: the sum over the group's input channels $c$ is a GEMM over the
+channel axis (channels-last layout), the sum over taps $a$ a loop over `itertools.product` of
+the kernel ranges, and the input read $\tilde x[S o + D a']$ for one tap and every output $o$ is
+the strided window `slice(start, start + S (O - 1) + 1, S)` whose `start` and step are read off
+the index form's position expression (at $o = 0$, and the coefficient of $o$).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import sympy
+from sympy.printing.numpy import NumPyPrinter
+from sympy.printing.printer import Printer
+
+__all__ = ["IndexExprPrinter", "IndexMap", "Kernel", "KernelPrinter", "Unsupported"]
+
+
+class Unsupported(NotImplementedError):
+    """A construct the backend declares it cannot print."""
+
+
+class IndexExprPrinter(NumPyPrinter):
+    """Index arithmetic as array code; `_module` and `_minimum`/`_maximum` pick the backend."""
+
+    _minimum = "numpy.minimum"
+    _maximum = "numpy.maximum"
+    _where = "numpy.where"
+
+    def _call(self, qualified: str, *args: Any) -> str:
+        return f"{self._module_format(qualified)}({', '.join(self._print(a) for a in args)})"
+
+    def _print_floor(self, expr: Any) -> str:  # floor(a / b) of integers -> a // b
+        num, den = sympy.fraction(sympy.together(expr.args[0]))
+        if den == 1:
+            return self._print(num)
+        return f"({self._print(num)}) // ({self._print(den)})"
+
+    def _print_Mod(self, expr: Any) -> str:
+        a, b = expr.args
+        return f"({self._print(a)}) % ({self._print(b)})"
+
+    def _print_Abs(self, expr: Any) -> str:
+        return f"abs({self._print(expr.args[0])})"
+
+    def _print_Min(self, expr: Any) -> str:
+        return self._fold(self._minimum, expr.args)
+
+    def _print_Max(self, expr: Any) -> str:
+        return self._fold(self._maximum, expr.args)
+
+    def _fold(self, fn: str, args: Any) -> str:
+        if not any(_is_index(a) for a in args):  # sizes only: plain integers
+            name = "min" if fn == self._minimum else "max"
+            return f"{name}({', '.join(self._print(a) for a in args)})"
+        # the argument holding an index variable (the array) goes first, the bounds after it
+        *rest, last = sorted(
+            args, key=lambda e: any(v.name in ("u", "j", "o") for v in e.free_symbols)
+        )
+        out = self._print(last)
+        for a in rest:
+            out = f"{self._module_format(fn)}({out}, {self._print(a)})"
+        return out
+
+    def _print_Piecewise(self, expr: Any) -> str:
+        (value, cond), (other, _) = expr.args
+        return self._call(self._where, cond, value, other)
+
+    def _print_And(self, expr: Any) -> str:
+        return " & ".join(f"({self._print(a)})" for a in expr.args)
+
+    def _print_Relational(self, expr: Any) -> str:
+        return f"{self._print(expr.lhs)} {expr.rel_op} {self._print(expr.rhs)}"
+
+    def _print_Symbol(self, expr: Any) -> str:
+        return expr.name
+
+
+def _is_index(expr: Any) -> bool:
+    """Whether `expr` holds an index variable (an array at run time): `u`, `j` or `o`."""
+    return any(v.name in ("u", "j", "o") for v in expr.free_symbols)
+
+
+@dataclass(frozen=True)
+class IndexMap:
+    """One expression read off an index form, printed as `def name(*args): return expr`.
+
+    `origin` names where it was read (printed as the function's docstring).
+    """
+
+    name: str
+    args: tuple[str, ...]
+    expr: Any
+    origin: str
+
+
+@dataclass(frozen=True)
+class Kernel:
+    """One kernel: a backend-independent array program (`source`, over the primitives).
+
+    `origin` is the index form or derived operator it computes; it leads the docstring.
+    """
+
+    name: str
+    source: str
+    origin: str
+
+
+class KernelPrinter(Printer):
+    """Print kernel nodes into one module's source for a backend (see the module docstring).
+
+    Subclasses set `_module` (the array library), `_expr_printer` (an `IndexExprPrinter`
+    subclass) and `_primitives` (`name -> (signature, body expression)`); `_unsupported` lists
+    kernels the backend declares it cannot run (printing one raises `Unsupported`).
+    """
+
+    printmethod = "_kernelcode"
+    _module: ClassVar[str] = ""
+    _expr_printer: ClassVar[type[IndexExprPrinter]] = IndexExprPrinter
+    _primitives: ClassVar[dict[str, tuple[str, str]]] = {}
+    _extra_imports: ClassVar[dict[str, str]] = {}
+    _unsupported: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._exprs = self._expr_printer({"fully_qualified_modules": True})
+        self.module_imports: set[str] = {"itertools"}
+
+    # -- nodes ------------------------------------------------------------------------------
+    def _print_IndexMap(self, node: IndexMap) -> str:
+        expr = sympy.sympify(node.expr)
+        body = self._exprs.doprint(expr)
+        return (
+            f"def {node.name}({', '.join(node.args)}):\n"
+            f'    """{node.origin}"""\n'
+            f"    return {body}\n"
+        )
+
+    def _print_Kernel(self, node: Kernel) -> str:
+        if node.name in self._unsupported:
+            raise Unsupported(f"{type(self).__name__}: kernel {node.name!r} is not supported")
+        return node.source.strip("\n") + "\n"
+
+    def _print_list(self, nodes: list) -> str:
+        return "\n\n".join(self._print(n) for n in nodes)
+
+    # -- the module -------------------------------------------------------------------------
+    def module(self, nodes: list, header: str) -> str:
+        """The module: `header`, imports, the used primitives, then the nodes in order."""
+        body = self._print(nodes)
+        prims = self._used_primitives(body)
+        prelude = []
+        for name in prims:
+            sig, impl = self._primitives[name]
+            prelude.append(f"def {name}({sig}):\n    return {impl}\n")
+        text = "\n\n".join([*prelude, body])
+        self.module_imports |= set(self._exprs.module_imports)
+        imports = self._imports(text)
+        return f"{header}\n{imports}\n\n\n{text}"
+
+    def _used_primitives(self, text: str) -> list[str]:
+        used: set[str] = set()
+        frontier = set(re.findall(r"\b(_[a-z_]+)\(", text)) & set(self._primitives)
+        while frontier:  # primitives may use other primitives
+            used |= frontier
+            found = set()
+            for name in frontier:
+                found |= set(re.findall(r"\b(_[a-z_]+)\(", self._primitives[name][1]))
+            frontier = (found & set(self._primitives)) - used
+        return sorted(used)
+
+    def _imports(self, text: str) -> str:
+        mods = {m for m in self.module_imports if re.search(rf"\b{re.escape(m)}\.", text)}
+        for mod in self._extra_imports:
+            if re.search(rf"\b{re.escape(mod)}\.", text):
+                mods.add(mod)
+        return "\n".join(f"import {m}" for m in sorted(mods))

@@ -1,0 +1,368 @@
+r"""p4 group convolution: equivariance to rotations by 90 degrees, built in.
+
+Plain convolution commutes with translations but not with rotations (unless the kernel is
+rot90-symmetric: `symconv.equivariance(spec, transform="rot90")`). The group $p4$ of
+translations and rotations by multiples of 90 degrees fixes that (Cohen & Welling, 2016):
+
+- **lifting** ($\mathbb{Z}^2 \to p4$): output channel $k$ gets an orientation axis
+  $r \in \{0, 1, 2, 3\}$, correlating with the kernel rotated by $r$,
+  $y[k, r] = \sum_c x[c] \star R^r w[k, c]$;
+- **group convolution** ($p4 \to p4$): the filter has an orientation axis too; output
+  orientation $r$ rotates it spatially by $r$ and shifts its orientation axis cyclically by $r$,
+  $y[k, r] = \sum_{c, s} x[c, s] \star R^r w[k, c, (s - r) \bmod 4]$.
+
+With $R$ = `numpy.rot90` (counter-clockwise, $(R x)_{i,j} = x_{j,\, n-1-i}$), rotating the input
+rotates every output map and shifts the orientation axis by one:
+
+$$\mathrm{lift}(R x) = \mathrm{roll}_1\big(R\,\mathrm{lift}(x)\big), \qquad
+  \mathrm{gconv}(\mathcal{R} x) = \mathcal{R}\,\mathrm{gconv}(x),\quad
+  (\mathcal{R} x)[s] = R\, x[s - 1],$$
+
+for square inputs and symmetric padding (zeros or circular). The kernels here are NumPy,
+vectorised: a sliding-window view and one `einsum`.
+
+```python
+>>> import numpy as np
+>>> from symconv.groupconv import lift, rotate_p4
+>>> rng = np.random.default_rng(0)
+>>> x, w = rng.standard_normal((1, 2, 6, 6)), rng.standard_normal((3, 2, 3, 3))
+>>> y = lift(x, w, padding=1)
+>>> y.shape
+(1, 3, 4, 6, 6)
+>>> np.allclose(lift(np.rot90(x, 1, axes=(-2, -1)), w, padding=1), rotate_p4(y))
+True
+
+```
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+import numpy as np
+import sympy
+
+from ._errors import SpecError
+from .derivation import Derivation
+from .spec import Conv
+
+__all__ = ["correlate2d", "group_conv", "lift", "p4_derivation", "rotate_p4"]
+
+_OP = "p4"
+
+
+def _padding(padding: Any, k: int) -> int:
+    if padding == "same":
+        if k % 2 == 0:
+            raise SpecError(
+                f"{_OP}: padding 'same' needs an odd kernel for rotation symmetry, got {k}"
+            )
+        return (k - 1) // 2
+    if padding == "valid":
+        return 0
+    if isinstance(padding, bool) or not isinstance(padding, numbers.Integral) or padding < 0:
+        raise SpecError(
+            f"{_OP}: padding must be an integer >= 0, 'valid' or 'same' (symmetric, so that "
+            f"rotations map windows to windows), got {padding!r}"
+        )
+    return int(padding)
+
+
+def correlate2d(
+    x: np.ndarray, w: np.ndarray, padding: int | str = 0, padding_mode: str = "zeros"
+) -> np.ndarray:
+    r"""Cross-correlation, stride 1: `x` $(N, C_\mathrm{in}, H, W)$, `w` $(C_\mathrm{out},
+    C_\mathrm{in}, k, k)$ $\to (N, C_\mathrm{out}, H', W')$, torch's `conv2d` convention."""
+    x, w = np.asarray(x), np.asarray(w)
+    if x.ndim != 4 or w.ndim != 4 or x.shape[1] != w.shape[1]:
+        raise SpecError(
+            f"{_OP}: expected x (N, C_in, H, W) and w (C_out, C_in, k, k) with matching C_in, "
+            f"got {x.shape} and {w.shape}"
+        )
+    if padding_mode not in ("zeros", "circular"):
+        raise SpecError(f"{_OP}: padding_mode must be 'zeros' or 'circular', got {padding_mode!r}")
+    p = _padding(padding, w.shape[-1])
+    mode = "constant" if padding_mode == "zeros" else "wrap"
+    xp = np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)), mode=mode)  # pad both spatial axes alike
+    if xp.shape[-2] < w.shape[-2] or xp.shape[-1] < w.shape[-1]:
+        raise SpecError(
+            f"{_OP}: kernel {w.shape[-2:]} larger than the padded input {xp.shape[-2:]}"
+        )
+    windows = np.lib.stride_tricks.sliding_window_view(xp, w.shape[-2:], axis=(2, 3))
+    return np.einsum("nchwab,kcab->nkhw", windows, w, optimize=True)  # one window per output
+
+
+def _square(x: np.ndarray, what: str) -> None:
+    if x.shape[-1] != x.shape[-2]:
+        raise SpecError(f"{_OP}: {what} must be square for rotations, got {x.shape[-2:]}")
+
+
+def lift(
+    x: np.ndarray, w: np.ndarray, padding: int | str = 0, padding_mode: str = "zeros"
+) -> np.ndarray:
+    r"""Lifting convolution $\mathbb{Z}^2 \to p4$: `x` $(N, C_\mathrm{in}, H, W)$, `w`
+    $(C_\mathrm{out}, C_\mathrm{in}, k, k)$ $\to (N, C_\mathrm{out}, 4, H', W')$."""
+    w = np.asarray(w)
+    _square(w, "the kernel")
+    # four copies of the kernel, rotated by r = 0..3 (counter-clockwise), as extra channels
+    ws = np.stack([np.rot90(w, r, axes=(-2, -1)) for r in range(4)], axis=1)
+    c_out, _, c_in, k, _ = ws.shape
+    y = correlate2d(x, ws.reshape(c_out * 4, c_in, k, k), padding, padding_mode)
+    return y.reshape(y.shape[0], c_out, 4, *y.shape[-2:])
+
+
+def group_conv(
+    x: np.ndarray, w: np.ndarray, padding: int | str = 0, padding_mode: str = "zeros"
+) -> np.ndarray:
+    r"""Group convolution $p4 \to p4$: `x` $(N, C_\mathrm{in}, 4, H, W)$, `w`
+    $(C_\mathrm{out}, C_\mathrm{in}, 4, k, k)$ $\to (N, C_\mathrm{out}, 4, H', W')$."""
+    x, w = np.asarray(x), np.asarray(w)
+    if x.ndim != 5 or w.ndim != 5 or x.shape[2] != 4 or w.shape[2] != 4:
+        raise SpecError(
+            f"{_OP}: group_conv expects x (N, C_in, 4, H, W) and w (C_out, C_in, 4, k, k), "
+            f"got {x.shape} and {w.shape}"
+        )
+    _square(w, "the kernel")
+    # output orientation r: shift the filter's orientation axis by r, then rotate it by r
+    ws = np.stack(
+        [np.rot90(np.roll(w, r, axis=2), r, axes=(-2, -1)) for r in range(4)], axis=1
+    )  # (C_out, 4, C_in, 4, k, k)
+    c_out, _, c_in, _, k, _ = ws.shape
+    y = correlate2d(
+        x.reshape(x.shape[0], c_in * 4, *x.shape[-2:]),
+        ws.reshape(c_out * 4, c_in * 4, k, k),
+        padding,
+        padding_mode,
+    )
+    return y.reshape(y.shape[0], c_out, 4, *y.shape[-2:])
+
+
+def rotate_p4(y: np.ndarray) -> np.ndarray:
+    """The p4 action on a feature map `(..., 4, H, W)`: rotate every map, shift orientations."""
+    return np.roll(np.rot90(y, 1, axes=(-2, -1)), 1, axis=-3)
+
+
+# -- the exact derivation --------------------------------------------------------------------
+def _rot_source(k: int, r: int) -> np.ndarray:
+    """Flat kernel index read at each position of the kernel rotated by r (numpy's rot90)."""
+    return np.rot90(np.arange(k * k).reshape(k, k), r).ravel()
+
+
+def _rows(T: sympy.SparseMatrix) -> dict[tuple[int, int], Any]:
+    return {key: v for key, v in T.todok().items() if v != 0}
+
+
+def _lift_matrix(spec: Conv, n: int, orientations: int = 4, name: str = "psi") -> dict:
+    """T of the lifting layer (rows (r, o), columns input), symbolic kernel psi[a, b]."""
+    from .toeplitz import toeplitz
+
+    k = spec.kernel_size[0]
+    T = toeplitz(spec, (n, n))
+    rows = T.rows
+    w, psi = sympy.IndexedBase("w"), sympy.IndexedBase(name)
+    out: dict[tuple[int, int], Any] = {}
+    for r in range(orientations):
+        src = _rot_source(k, r)
+        sub = {
+            w[0, 0, a, b]: psi[divmod(int(src[a * k + b]), k)] for a in range(k) for b in range(k)
+        }
+        for (i, j), v in T.todok().items():
+            out[(r * rows + i, j)] = v.xreplace(sub)
+    return out
+
+
+def _gconv_matrix(spec: Conv, n: int) -> dict:
+    """T of the p4 group convolution: block (r, s) = T(R^r psi[(s - r) mod 4])."""
+    from .toeplitz import toeplitz
+
+    k = spec.kernel_size[0]
+    T = toeplitz(spec, (n, n))
+    rows, cols = T.shape
+    w, psi = sympy.IndexedBase("w"), sympy.IndexedBase("psi")
+    out: dict[tuple[int, int], Any] = {}
+    for r in range(4):
+        src = _rot_source(k, r)
+        for s in range(4):
+            sub = {
+                w[0, 0, a, b]: psi[(s - r) % 4, *divmod(int(src[a * k + b]), k)]
+                for a in range(k)
+                for b in range(k)
+            }
+            for (i, j), v in T.todok().items():
+                out[(r * rows + i, s * cols + j)] = v.xreplace(sub)
+    return out
+
+
+def _rot_perm(n: int, layers: int) -> np.ndarray:
+    """sigma with (P x)[p] = x[sigma[p]] for P = (shift orientations by 1) (x) rot90, flattened."""
+    s, i, j = np.indices((layers, n, n))
+    src_s = (s - 1) % layers if layers > 1 else s
+    return np.ravel_multi_index((src_s, j, n - 1 - i), (layers, n, n)).ravel()
+
+
+def _equivariant(T: dict, n_in: int, l_in: int, n_out: int, l_out: int) -> bool:
+    """T P_in == P_out T entry by entry, without a product (index maps on T's entries)."""
+    sig_in, tau = _rot_perm(n_in, l_in), _rot_perm(n_out, l_out)
+    lhs = {(row, int(sig_in[col])): v for (row, col), v in T.items()}  # (T P)[row, sigma(c)]
+    inv_tau = np.argsort(tau)
+    rhs = {(int(inv_tau[row]), col): v for (row, col), v in T.items()}  # (Q T)[p, c] = T[tau(p), c]
+    return lhs == rhs
+
+
+def p4_derivation(spec: Any = None, input_size: Any = None) -> Derivation:
+    r"""Rotating the input by 90 degrees rotates each output map and shifts the orientation axis.
+
+    `spec`: a 2D single-channel `Conv` with a square kernel and symmetric padding (zeros or
+    circular), stride 1 (default 3x3, padding 1); `input_size`: the side of the square input
+    (default 5). Checks: the index-level identity $\mathrm{corr}(Rx, Rw) = R\,\mathrm{corr}(x, w)$,
+    the lifting layer and the group convolution as exact matrix identities $T P = Q T$ with
+    symbolic weights; the NumPy kernels numerically; plain convolution's failure via
+    `symconv.equivariance(spec, transform="rot90")`.
+    """
+    spec = Conv(dims=2, kernel_size=3, padding=1, bias=False) if spec is None else spec
+    if not isinstance(spec, Conv) or type(spec) is not Conv or spec.dims != 2:
+        raise SpecError(f"{_OP}: expected a 2D symconv.Conv, got {spec}")
+    k = spec.kernel_size[0]
+    pads = {lo for lo_hi in spec.pads for lo in lo_hi}
+    if (
+        spec.kernel_size[1] != k
+        or len(pads) != 1
+        or any(s != 1 for s in spec.stride)
+        or any(d != 1 for d in spec.dilation)
+        or spec.padding_mode not in ("zeros", "circular")
+        or spec.flip
+    ):
+        raise SpecError(
+            f"{_OP}: needs a square kernel, the same padding on every side (zeros or circular), "
+            f"stride 1, dilation 1, cross-correlation; got {spec}"
+        )
+    if spec.in_channels != 1 or spec.out_channels != 1 or spec.bias:
+        spec = spec.replace(in_channels=1, out_channels=1, groups=1, bias=False)
+    if input_size is None:
+        n = 5
+    else:
+        sizes = spec._check_input(input_size)
+        if len(set(sizes)) != 1:
+            raise SpecError(f"{_OP}: the input must be square, got {sizes}")
+        n = sizes[0]
+    p = pads.pop()
+    m = spec.output_size((n, n))[0]
+    i, j, a, b = sympy.symbols("i j a b", integer=True)
+    nn, kk, pp = sympy.symbols("n k p", integer=True, positive=True)
+    x, w = sympy.IndexedBase("x"), sympy.IndexedBase("w")
+    d = Derivation(f"p4 equivariance: lifting and group convolution ({k}x{k}, padding {p})")
+    d.step(
+        "Rotation by 90 degrees (numpy's rot90)",
+        sympy.Eq(sympy.Indexed("(R x)", i, j), x[j, nn - 1 - i]),
+        "counter-clockwise; R^4 = 1",
+    )
+    o = nn + 2 * pp - kk + 1
+    d.step(
+        "Rotate input and kernel together",
+        sympy.Eq(
+            sympy.Symbol(r"\mathrm{corr}(Rx, Rw)_{i,j}"),
+            sympy.Sum(
+                x[j + b - pp, o - 1 - i + (kk - 1 - a) - pp] * w[b, kk - 1 - a],
+                (a, 0, kk - 1),
+                (b, 0, kk - 1),
+            ),
+        ),
+        "substitute a' = b, b' = k - 1 - a: this is corr(x, w) at (j, o - 1 - i), "
+        "i.e. (R corr(x, w))_{i,j}",
+    )
+    d.step(
+        "Hence",
+        sympy.Eq(sympy.Symbol(r"\mathrm{corr}(R x, R w)"), sympy.Symbol(r"R\,\mathrm{corr}(x, w)")),
+        "square input, symmetric padding (zeros or circular): R maps windows onto windows",
+    )
+    d.step(
+        "Lifting: y[r] = corr(x, R^r w)",
+        sympy.Eq(sympy.Symbol(r"\mathrm{lift}(Rx)_r"), sympy.Symbol(r"R\,\mathrm{lift}(x)_{r-1}")),
+        "corr(Rx, R^r w) = R corr(x, R^{r-1} w): rotate each map, roll the orientation axis by 1",
+    )
+    d.step(
+        "Group convolution: y[r] = sum_s corr(x[s], R^r w[(s - r) mod 4])",
+        sympy.Eq(
+            sympy.Symbol(r"\mathrm{gconv}(\mathcal{R} x)_r"),
+            sympy.Symbol(r"R\,\mathrm{gconv}(x)_{r-1}"),
+        ),
+        "(R x)[s] = R x[s-1]; substitute s' = s - 1: the filter index (s' - (r - 1)) mod 4 matches",
+    )
+    d.step(
+        "Plain convolution",
+        sympy.Symbol(r"\mathrm{corr}(Rx, w) = R\,\mathrm{corr}(x, w) \iff w = R w"),
+        "only rot90-symmetric kernels (symconv.equivariance(spec, transform='rot90'))",
+    )
+    d.results.update(output_size=m)
+
+    def plain() -> tuple[int, float, bool, str]:
+        from .toeplitz import toeplitz
+
+        base = _rows(toeplitz(spec, (n, n)))
+        rot = _lift_matrix(spec, n, orientations=2, name="w0")
+        # block r = 1 uses R w; check T(R w) P = P T(w) with w -> w0 in both
+        w, w0 = sympy.IndexedBase("w"), sympy.IndexedBase("w0")
+        plain_w = {
+            key: v.xreplace({w[0, 0, a_, b_]: w0[a_, b_] for a_ in range(k) for b_ in range(k)})
+            for key, v in base.items()
+        }
+        rows = m * m
+        t_rot = {(r - rows, c): v for (r, c), v in rot.items() if r >= rows}
+        sig, tau = _rot_perm(n, 1), _rot_perm(m, 1)
+        lhs = {(r, int(sig[c])): v for (r, c), v in t_rot.items()}
+        rhs = {(int(np.argsort(tau)[r]), c): v for (r, c), v in plain_w.items()}
+        ok = lhs == rhs
+        return len(base), 0.0 if ok else 1.0, ok, "T(R w) P_R = P_R T(w), symbolic w"
+
+    def lifting() -> tuple[int, float, bool, str]:
+        T = _lift_matrix(spec, n)
+        ok = _equivariant(T, n, 1, m, 4)
+        return len(T), 0.0 if ok else 1.0, ok, "T_lift P_R = (roll (x) R) T_lift, symbolic w"
+
+    def gconv() -> tuple[int, float, bool, str]:
+        T = _gconv_matrix(spec, n)
+        ok = _equivariant(T, n, 4, m, 4)
+        return len(T), 0.0 if ok else 1.0, ok, "T_g (roll (x) R) = (roll (x) R) T_g, symbolic w"
+
+    def numeric() -> tuple[int, float, bool, str]:
+        rng = np.random.default_rng(0)
+        mode = spec.padding_mode
+        worst = 0.0
+        for _ in range(3):
+            xx = rng.standard_normal((2, 2, n, n))
+            w1 = rng.standard_normal((3, 2, k, k))
+            y = lift(xx, w1, p, mode)
+            worst = max(
+                worst,
+                float(
+                    np.max(np.abs(lift(np.rot90(xx, 1, axes=(-2, -1)), w1, p, mode) - rotate_p4(y)))
+                ),
+            )
+            w2 = rng.standard_normal((2, 3, 4, k, k))
+            if m + 2 * p < k:
+                continue
+            z = group_conv(y, w2, p, mode)
+            zr = group_conv(rotate_p4(y), w2, p, mode)
+            worst = max(worst, float(np.max(np.abs(zr - rotate_p4(z)))))
+        return 6, worst, worst < 1e-10, "numpy kernels, float64, random x and w"
+
+    def contrast() -> tuple[int, float, bool, str]:
+        from .equivariance import equivariance
+
+        fails = not equivariance(spec, (n, n), transform="rot90").exact
+        sym = np.zeros((k, k))
+        c = (k - 1) / 2
+        for a_ in range(k):
+            for b_ in range(k):
+                sym[a_, b_] = (a_ - c) ** 2 + (b_ - c) ** 2  # invariant under rot90
+        holds = equivariance(spec, (n, n), transform="rot90", weight=sym).exact
+        ok = fails and holds
+        return 2, 0.0 if ok else 1.0, ok, "generic kernel: broken; rot90-symmetric kernel: exact"
+
+    d.check("corr(Rx, Rw) = R corr(x, w)", "exact", plain)
+    d.check("lift(R x) = roll(R lift(x), 1)", "exact", lifting)
+    d.check("gconv(roll R x) = roll R gconv(x)", "exact", gconv)
+    d.check("numpy lift and group_conv are equivariant", "numeric", numeric)
+    d.check("plain convolution is not (unless w = R w)", "exact", contrast)
+    return d

@@ -1,0 +1,550 @@
+r"""The identity registry behind `symconv verify`: every identity symconv states, checked at
+every level it supports.
+
+An `Identity` is a name, a one-line statement and a *derivation factory*: a function returning
+the `Derivation` whose checks establish it. `verify()` calls each factory, runs
+`Derivation.verify()` (the same checks a user gets from the derivation itself) and groups the
+certificate's results by level (`general`, `exact`, `numeric`; see `symconv.derivation`).
+A factory raises `Skip` when what it checks is not available (torch not installed, the
+`numeric` kernels not written yet); the row then says so, it is never counted as a pass.
+
+```python
+>>> from symconv.verify import REGISTRY, verify
+>>> report = verify(only=["output-size"])
+>>> report.passed, [(row.level, row.passed) for row in report.rows]
+(True, [('general', True), ('exact', True)])
+
+```
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ._errors import SpecError
+from .derivation import LEVELS, Check, CheckResult, Derivation, grid_check
+from .indexform import index_form
+from .spec import Conv, Pool
+
+__all__ = [
+    "REGISTRY",
+    "Identity",
+    "LevelRow",
+    "Report",
+    "Skip",
+    "backprop_grid_derivation",
+    "command",
+    "numeric_kernels_derivation",
+    "toeplitz_factorization_derivation",
+    "toeplitz_torch_derivation",
+    "transpose_adjoint_derivation",
+    "verify",
+]
+
+
+class Skip(Exception):
+    """Raised by a derivation factory whose subject is unavailable; the message says why."""
+
+
+@dataclass(frozen=True)
+class Identity:
+    """A registered identity: `name` (CLI id), `statement`, and its derivation factory."""
+
+    name: str
+    statement: str
+    derivation: Callable[[], Derivation]
+
+
+REGISTRY: dict[str, Identity] = {}
+
+
+def register(name: str, statement: str) -> Callable[[Callable[[], Derivation]], Any]:
+    """Decorator: add a derivation factory to `REGISTRY` under `name`."""
+
+    def add(factory: Callable[[], Derivation]) -> Callable[[], Derivation]:
+        REGISTRY[name] = Identity(name, statement, factory)
+        return factory
+
+    return add
+
+
+def _merged(title: str, parts: Iterable[Derivation]) -> Derivation:
+    """One derivation with the steps and checks of several (check names get the part's title)."""
+    d = Derivation(title)
+    for part in parts:
+        d.steps.extend(part.steps)
+        d.checks.extend(Check(f"{part.title}: {c.name}", c.level, c.run) for c in part.checks)
+    return d
+
+
+def _torch() -> Any:
+    try:
+        import torch
+    except ImportError as err:  # pragma: no cover - torch is a test dependency
+        raise Skip("torch is not installed (pip install 'symconv[torch]')") from err
+    return torch
+
+
+def _sample_grid(every: int = 3) -> list[tuple[Conv, tuple[int, ...]]]:
+    from .backprop import exact_grid
+
+    return exact_grid(quick=True)[::every]
+
+
+# -- identities built elsewhere ---------------------------------------------------------------
+@register("output-size", "o = floor((i + 2p - d(k-1) - 1)/s) + 1, the lectures' (N - F + 2P)/S + 1")
+def _output_size() -> Derivation:
+    from .arith import lecture_formula_derivation
+
+    return lecture_formula_derivation()
+
+
+@register("activation-step", "delta_j = h'(a_j) sum_k delta_k w_kj through an activation")
+def _activation() -> Derivation:
+    from .backprop import activation_step
+
+    return activation_step()
+
+
+@register("backprop", "dL/dx = Pad^T (flipped kernel * dilated delta), dL/dw = X^T delta, dL/db")
+def _backprop() -> Derivation:
+    from .backprop import backprop
+
+    spec = Conv(
+        dims=2,
+        in_channels=2,
+        out_channels=4,
+        groups=2,
+        kernel_size=3,
+        stride=2,
+        padding=1,
+        padding_mode="reflect",
+    )
+    return backprop(spec)
+
+
+POOL_SPECS = (
+    Pool(kind="max", kernel_size=3, stride=2, padding=1, ceil_mode=True),
+    Pool(kind="max", kernel_size=2, stride=1, dilation=2),
+    Pool(kind="avg", kernel_size=3, stride=2, padding=1, count_include_pad=False, ceil_mode=True),
+    Pool(kind="avg", kernel_size=2, divisor_override=3),
+    Pool(kind="lp", kernel_size=2, norm_type=3, ceil_mode=True),
+    Pool(dims=1, kind="lp", kernel_size=3, stride=2, norm_type=1.5),
+)
+
+
+@register("pool-gradients", "max routes delta to the first maximum; avg divides by N_o; lp")
+def _pool_gradients() -> Derivation:
+    from .poolgrad import pool_backprop
+
+    _torch()
+    return _merged("Pooling gradients", (pool_backprop(s, 7) for s in POOL_SPECS))
+
+
+@register("equivariance", "T S = S T on the outputs the index form predicts; rot90/flip symmetry")
+def _equivariance() -> Derivation:
+    try:
+        from .equivariance import equivariance
+    except ImportError as err:  # pragma: no cover - being written alongside
+        raise Skip(f"symconv.equivariance is not importable: {err}") from err
+    return _merged(
+        "Equivariance",
+        (
+            equivariance(Conv(dims=1, kernel_size=3, padding=1), 7),
+            equivariance(Conv(dims=2, kernel_size=3, padding=1, padding_mode="circular"), 5),
+            equivariance(Conv(dims=1, kernel_size=3, stride=2), 7, shift=2),
+            equivariance(Conv(dims=2, kernel_size=3, padding=1, bias=False), 5, transform="rot90"),
+            equivariance(Pool(kind="max", kernel_size=2), 6),
+        ),
+    )
+
+
+# -- identities checked here ------------------------------------------------------------------
+def _table(*keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A bilinear form as (unique index tuples, integer coefficients): exact comparison."""
+    stacked = np.stack([np.asarray(k, dtype=np.int64) for k in keys], axis=1)
+    return np.unique(stacked, axis=0, return_counts=True)
+
+
+def _factorization_error(case: tuple[Conv, tuple[int, ...]]) -> float:
+    spec, size = case
+    form = index_form(spec, size)
+    g, v, pad = form.gather(), form.gather(padded=True), form.pad_gather()
+    lookup = np.full(math.prod(pad.out_shape), -1, dtype=np.int64)
+    lookup[pad.rows] = pad.cols
+    cols = lookup[v.cols]
+    ok = cols >= 0
+    t = _table(g.rows, g.cols, g.weights)
+    vp = _table(v.rows[ok], cols[ok], v.weights[ok])
+    same = t[0].shape == vp[0].shape and np.array_equal(t[0], vp[0]) and np.array_equal(t[1], vp[1])
+    return 0.0 if same else 1.0
+
+
+@register("toeplitz-factorization", "T = V Pad: the valid convolution of the padded input")
+def toeplitz_factorization_derivation() -> Derivation:
+    """$T = V\\,\\mathrm{Pad}$ as exact integer coefficient tables, on the verification grid."""
+    d = Derivation("Toeplitz matrix: T = V Pad")
+    d.step("Factorization", "T = V Pad", "Pad copies x into the padded input; V convolves it")
+
+    def grid() -> tuple[int, float, bool, str]:
+        from .backprop import exact_grid
+
+        cases = exact_grid(quick=True)
+        n, err, ok, detail = grid_check(cases, _factorization_error)
+        return n, err, ok, detail or "coefficient of every (row, col, weight) equal"
+
+    d.check("T = V Pad for all weights (coefficient tables), verification grid", "exact", grid)
+    return d
+
+
+def _torch_conv(torch: Any, spec: Conv, x: np.ndarray, w: np.ndarray) -> np.ndarray:
+    import torch.nn.functional as F
+
+    pads = [p for lo_hi in reversed(spec.pads) for p in lo_hi]
+    mode = "constant" if spec.padding_mode == "zeros" else spec.padding_mode
+    wt = torch.from_numpy(w)
+    if spec.flip:
+        wt = wt.flip(list(range(2, 2 + spec.dims)))
+    xt = F.pad(torch.from_numpy(x), pads, mode=mode)
+    conv = getattr(F, f"conv{spec.dims}d")
+    return conv(xt, wt, stride=spec.stride, dilation=spec.dilation, groups=spec.groups).numpy()
+
+
+@register("toeplitz-torch", "vec(y) = T vec(x) agrees with torch's convolution (float64)")
+def toeplitz_torch_derivation() -> Derivation:
+    """`toeplitz_numeric` against torch on a sample of the grid (every mode, flip, groups)."""
+    from .toeplitz import toeplitz_numeric
+
+    torch = _torch()
+    d = Derivation("Toeplitz matrix against torch")
+    d.step("Statement", "vec(y) = T vec(x)", "T from the index form, y from torch.nn.functional")
+
+    def numeric() -> tuple[int, float, bool, str]:
+        rng = np.random.default_rng(0)
+        cases = [
+            *_sample_grid(),
+            (
+                Conv(
+                    dims=3,
+                    in_channels=2,
+                    out_channels=2,
+                    kernel_size=2,
+                    padding=1,
+                    padding_mode="circular",
+                ),
+                (3, 3, 3),
+            ),
+        ]
+        worst, where = 0.0, ""
+        for spec, size in cases:
+            x = rng.standard_normal((1, spec.in_channels, *size))
+            w = rng.standard_normal(spec.weight_shape)
+            ours = toeplitz_numeric(spec, size, w) @ x.reshape(-1)
+            theirs = _torch_conv(torch, spec, x, w).reshape(-1)
+            err = float(np.max(np.abs(ours - theirs), initial=0.0))
+            if err > worst:
+                worst, where = err, f"worst {spec} on {size}"
+        return len(cases), worst, worst < 1e-10, where
+
+    d.check("T x = torch conv(x), float64, |error| < 1e-10", "numeric", numeric)
+    return d
+
+
+def _transpose_cases() -> list[tuple[Any, int]]:
+    from .transpose import ConvTranspose
+
+    cases = []
+    for dims, k, s, p, dil, g, i in itertools.product(
+        (1, 2), (1, 2, 3), (1, 2, 3), (0, 1), (1, 2), (1, 2), (2, 3)
+    ):
+        for op in range(max(s, dil)):
+            try:
+                spec = ConvTranspose(
+                    dims=dims,
+                    in_channels=2 * g,
+                    out_channels=g,
+                    kernel_size=k,
+                    stride=s,
+                    padding=p,
+                    output_padding=op,
+                    dilation=dil,
+                    groups=g,
+                )
+                spec.output_size(i)
+            except SpecError:
+                continue
+            cases.append((spec, i))
+    return cases
+
+
+@register("transpose-adjoint", "ConvTranspose is T^T of its adjoint convolution, same weights")
+def transpose_adjoint_derivation() -> Derivation:
+    """`transpose.verify_adjoint` (exact, symbolic weights) on a grid of transposed convs."""
+    from .transpose import verify_adjoint
+
+    d = Derivation("Transposed convolution = T^T")
+    d.step("Statement", "toeplitz(ConvTranspose) = toeplitz(spec.adjoint())^T", "entry by entry")
+
+    def grid() -> tuple[int, float, bool, str]:
+        return grid_check(_transpose_cases(), lambda c: 0.0 if verify_adjoint(*c) else 1.0)
+
+    d.check("T^T entry by entry, symbolic weights, dims 1-2", "exact", grid)
+    return d
+
+
+@register("backprop-grid", "T^T delta = dL/dx and X^T delta = dL/dw on the whole grid")
+def backprop_grid_derivation() -> Derivation:
+    """`backprop.verify_exact` on every spec of `backprop.exact_grid()` (DESIGN.md's grid)."""
+    from .backprop import exact_grid, verify_exact
+
+    d = Derivation("Backpropagation on the verification grid")
+    d.step("Statement", "T^T delta = dL/dx, X^T delta = dL/dw", "for all weights and deltas")
+
+    def grid() -> tuple[int, float, bool, str]:
+        return grid_check(exact_grid(), lambda c: 0.0 if all(verify_exact(*c)) else 1.0)
+
+    d.check("derived gradient operators, every spec of the grid", "exact", grid)
+    return d
+
+
+_NUMERIC_NAMES = ("conv1d", "conv2d", "conv3d")
+
+
+@register("numeric-kernels", "numeric.conv{1,2,3}d (generated kernels) = T x + b")
+def numeric_kernels_derivation() -> Derivation:
+    """The generated kernels of the `numeric` package against the Toeplitz matrix.
+
+    Raises `Skip` until `numeric` exports `conv1d`/`conv2d`/`conv3d`.
+    """
+    from .toeplitz import toeplitz_numeric
+
+    try:
+        import numeric
+    except ImportError as err:
+        raise Skip(f"the numeric package is not importable: {err}") from err
+    missing = [n for n in _NUMERIC_NAMES if not callable(getattr(numeric, n, None))]
+    if missing:
+        raise Skip(f"numeric has no {', '.join(missing)} yet")
+    d = Derivation("Generated numeric kernels against the Toeplitz matrix")
+    d.step("Statement", "numeric.convNd(x, w, b, ...) = T x + b", "NumPy arrays, float64")
+
+    def numeric_check() -> tuple[int, float, bool, str]:
+        rng = np.random.default_rng(1)
+        worst, where, n = 0.0, "", 0
+        for spec, size in _sample_grid(every=4):
+            if any(lo != hi for lo, hi in spec.pads) or spec.flip:
+                continue  # torch-style signature: symmetric padding, cross-correlation
+            x = rng.standard_normal((2, spec.in_channels, *size))
+            w = rng.standard_normal(spec.weight_shape)
+            b = rng.standard_normal(spec.out_channels)
+            fn = getattr(numeric, f"conv{spec.dims}d")
+            y = np.asarray(
+                fn(
+                    x,
+                    w,
+                    b,
+                    stride=spec.stride,
+                    padding=tuple(lo for lo, _ in spec.pads),
+                    dilation=spec.dilation,
+                    groups=spec.groups,
+                    padding_mode=spec.padding_mode,
+                )
+            )
+            T = toeplitz_numeric(spec, size, w)
+            ref = (T @ x.reshape(2, -1).T).T.reshape(y.shape) + b.reshape(
+                (1, -1) + (1,) * spec.dims
+            )
+            err = float(np.max(np.abs(y - ref), initial=0.0))
+            n += 1
+            if err > worst:
+                worst, where = err, f"worst {spec} on {size}"
+        return n, worst, worst < 1e-9, where
+
+    d.check("numeric.convNd = T x + b, float64", "numeric", numeric_check)
+    return d
+
+
+# -- running ----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class LevelRow:
+    """One line of the table: one identity at one level (or a skipped identity, level None)."""
+
+    identity: str
+    level: str | None
+    cases: int
+    max_error: float
+    passed: bool
+    checks: tuple[CheckResult, ...] = ()
+    skipped: str = ""
+    seconds: float = 0.0
+
+    @property
+    def status(self) -> str:
+        return "skip" if self.skipped else ("pass" if self.passed else "FAIL")
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "identity": self.identity,
+            "statement": REGISTRY[self.identity].statement if self.identity in REGISTRY else "",
+            "level": self.level,
+            "cases": self.cases,
+            "max_error": self.max_error,
+            "status": self.status,
+            "skipped": self.skipped or None,
+            "checks": [c.as_dict() for c in self.checks],
+        }
+
+
+@dataclass(frozen=True)
+class Report:
+    """What `verify()` found: rows per (identity, level), and the wall time."""
+
+    rows: tuple[LevelRow, ...]
+    seconds: float = 0.0
+    names: tuple[str, ...] = field(default=())
+
+    @property
+    def passed(self) -> bool:
+        """Every row that ran passed (skipped rows neither pass nor fail)."""
+        return all(r.passed for r in self.rows if not r.skipped)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "passed": self.passed,
+            "seconds": round(self.seconds, 2),
+            "rows": [r.as_dict() for r in self.rows],
+        }
+
+    def json(self) -> str:
+        return json.dumps(self.as_dict(), indent=2)
+
+    def text(self) -> str:
+        head = ("identity", "level", "cases", "max discrepancy", "result")
+        body = [
+            (
+                r.identity,
+                r.level or "-",
+                str(r.cases) if not r.skipped else "-",
+                f"{r.max_error:.3g}" if not r.skipped else "-",
+                r.status + (f" ({r.skipped})" if r.skipped else ""),
+            )
+            for r in self.rows
+        ]
+        widths = [max(len(row[i]) for row in [head, *body]) for i in range(4)]
+
+        def line(row: Sequence[str]) -> str:
+            cells = [
+                row[0].ljust(widths[0]),
+                row[1].ljust(widths[1]),
+                row[2].rjust(widths[2]),
+                row[3].rjust(widths[3]),
+                row[4],
+            ]
+            return "  ".join(cells).rstrip()
+
+        lines = [line(head), line(["-" * w for w in widths] + ["------"])]
+        lines += [line(row) for row in body]
+        ran = [r for r in self.rows if not r.skipped]
+        failed = [r for r in ran if not r.passed]
+        skipped = len(self.rows) - len(ran)
+        summary = (
+            f"{len(self.names)} identities, {len(ran)} level checks: "
+            + ("all passed" if not failed else f"{len(failed)} FAILED")
+            + (f", {skipped} skipped" if skipped else "")
+            + f" ({self.seconds:.1f} s)"
+        )
+        for r in failed:
+            for c in r.checks:
+                if not c.passed:
+                    lines.append(f"FAIL {r.identity} [{r.level}] {c.name}: {c.detail}")
+        return "\n".join([*lines, summary])
+
+
+def _rows(identity: Identity) -> list[LevelRow]:
+    start = time.perf_counter()
+    try:
+        cert = identity.derivation().verify()
+    except Skip as why:
+        return [LevelRow(identity.name, None, 0, 0.0, True, skipped=str(why))]
+    elapsed = time.perf_counter() - start
+    rows = []
+    for level in LEVELS:
+        mine = tuple(r for r in cert.results if r.level == level)
+        if mine:
+            rows.append(
+                LevelRow(
+                    identity.name,
+                    level,
+                    sum(r.cases for r in mine),
+                    max(r.max_error for r in mine),
+                    all(r.passed for r in mine),
+                    mine,
+                    seconds=elapsed,
+                )
+            )
+    return rows
+
+
+def verify(
+    only: Sequence[str] | None = None,
+    progress: Callable[[int, int, str], None] | None = None,
+) -> Report:
+    """Run every registered identity (or those named in `only`) at every level it supports.
+
+    `progress(done, total, name)` is called before each identity and once at the end.
+    Raises `SpecError` for an unknown name.
+    """
+    names = list(REGISTRY) if not only else list(dict.fromkeys(only))
+    unknown = [n for n in names if n not in REGISTRY]
+    if unknown:
+        raise SpecError(
+            f"verify: unknown identity {', '.join(map(repr, unknown))}; known: "
+            f"{', '.join(REGISTRY)}"
+        )
+    start = time.perf_counter()
+    rows: list[LevelRow] = []
+    for done, name in enumerate(names):
+        if progress is not None:
+            progress(done, len(names), name)
+        rows.extend(_rows(REGISTRY[name]))
+    if progress is not None:
+        progress(len(names), len(names), "")
+    return Report(tuple(rows), time.perf_counter() - start, tuple(names))
+
+
+# -- the `symconv verify` subcommand --------------------------------------------------------------
+def _bar(stream: Any) -> Callable[[int, int, str], None]:
+    def show(done: int, total: int, name: str) -> None:
+        width = 24
+        filled = width * done // max(total, 1)
+        text = f"\rverify [{'#' * filled}{'.' * (width - filled)}] {done}/{total} {name}"
+        stream.write(text.ljust(72) if name else "\r" + " " * 72 + "\r")
+        stream.flush()
+
+    return show
+
+
+def command(args: Any) -> int:
+    """`symconv verify [--only NAME]... [--list] [--json]`: exit 0 when every identity passes."""
+    import sys
+
+    if args.list:
+        if args.json:
+            print(json.dumps({n: i.statement for n, i in REGISTRY.items()}, indent=2))
+        else:
+            width = max(map(len, REGISTRY))
+            for n, i in REGISTRY.items():
+                print(f"{n.ljust(width)}  {i.statement}")
+        return 0
+    progress = _bar(sys.stderr) if sys.stderr.isatty() else None
+    report = verify(args.only, progress)
+    print(report.json() if args.json else report.text())
+    return 0 if report.passed else 1

@@ -1,0 +1,415 @@
+r"""Winograd minimal filtering $F(m, r)$: the matrices $A^\top$, $G$, $B^\top$, derived exactly.
+
+$F(m, r)$ computes $m$ outputs of the valid correlation of a tile $d$ of length
+$\alpha = m + r - 1$ with a filter $g$ of length $r$ using $\alpha$ multiplications instead
+of $m r$:
+
+$$y = A^\top\big[(G g) \odot (B^\top d)\big], \qquad
+  y_i = \sum_{k < r} d_{i + k}\, g_k .$$
+
+**Construction (Cook-Toom, the Chinese remainder theorem at $\alpha$ points).** The linear
+convolution $c = h * g$ of polynomials of degree $m - 1$ and $r - 1$ has degree $\alpha - 1$,
+so it is fixed by its values at $\alpha$ points $a_0, \dots, a_{\alpha - 2}$ and $\infty$ (the
+leading coefficient). With the evaluation (Vandermonde) matrices $V_n[i, j] = a_i^j$ ($n$
+columns; the row of $\infty$ is $e_{n-1}^\top$), $c = V_\alpha^{-1}[(V_r g) \odot (V_m h)]$.
+Correlation is the transpose of convolution (Lavin & Gray), so
+
+$$A^\top = V_m^\top, \qquad G = D^{-1} V_r, \qquad B^\top = D\, V_\alpha^{-\top},$$
+
+with $D$ the diagonal of Lagrange denominators $f_i = \prod_{k \ne i}(a_i - a_k)$ (1 for
+$\infty$; wincnn's `FractionsInG`: the fractions go to $G$, which is transformed once per
+filter, and $B^\top$ stays integral for the default points). The 2D algorithm nests the 1D one:
+$Y = A^\top\big[(G g G^\top) \odot (B^\top d B)\big] A$.
+
+The precondition wincnn documents but never checks (at least $m + r - 2$ distinct finite
+points) raises `SpecError` here.
+
+```python
+>>> from symconv.winograd import winograd
+>>> f = winograd(2, 3)
+>>> f.AT.tolist(), f.BT.tolist()
+([[1, 1, 1, 0], [0, 1, -1, 1]], [[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, -1, 0, 1]])
+>>> f.G.tolist()
+[[1, 0, 0], [1/2, 1/2, 1/2], [1/2, -1/2, 1/2], [0, 0, 1]]
+>>> f.speedup(dims=2)        # 36 / 16 multiplications per 2x2 output tile
+9/4
+
+```
+"""
+
+from __future__ import annotations
+
+import itertools
+import numbers
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+import sympy
+
+from ._errors import SpecError
+from .derivation import Derivation
+
+__all__ = [
+    "Winograd",
+    "default_points",
+    "float32_error",
+    "winograd",
+    "winograd_derivation",
+    "winograd_residual",
+]
+
+_OP = "winograd"
+
+
+def _point_sequence() -> Iterator[sympy.Rational]:
+    """0, 1, -1, 2, -2, 1/2, -1/2, 3, -3, 1/3, -1/3, ... (small, well-conditioned first)."""
+    yield sympy.Integer(0)
+    for n in itertools.count(1):
+        yield sympy.Integer(n)
+        yield sympy.Integer(-n)
+        if n > 1:
+            yield sympy.Rational(1, n)
+            yield sympy.Rational(-1, n)
+
+
+def default_points(count: int) -> tuple[sympy.Rational, ...]:
+    """The first `count` finite interpolation points: 0, 1, -1, 2, -2, 1/2, -1/2, 3, ...
+
+    ```python
+    >>> default_points(5)
+    (0, 1, -1, 2, -2)
+
+    ```
+    """
+    return tuple(itertools.islice(_point_sequence(), count))
+
+
+def _as_rational(p: Any) -> sympy.Rational:
+    if isinstance(p, sympy.Basic):
+        if not p.is_Rational:
+            raise SpecError(f"{_OP}: interpolation point {p} is not rational")
+        return sympy.Rational(p)
+    if isinstance(p, bool) or not isinstance(p, numbers.Real):
+        raise SpecError(
+            f"{_OP}: interpolation points must be rational numbers (int, Fraction, "
+            f"sympy.Rational or a finite float), got {p!r}"
+        )
+    if isinstance(p, float) and not np.isfinite(p):
+        raise SpecError(f"{_OP}: interpolation point {p!r} is not finite")
+    if isinstance(p, Fraction):
+        return sympy.Rational(p.numerator, p.denominator)
+    return sympy.Rational(p)  # ints exactly; floats by their exact binary value
+
+
+def _check_size(name: str, v: Any) -> int:
+    if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 1:
+        raise SpecError(f"{_OP}: {name} must be an integer >= 1, got {v!r}")
+    return int(v)
+
+
+def _vandermonde(points: Sequence[sympy.Rational], n: int) -> sympy.Matrix:
+    """Evaluation of a polynomial with `n` coefficients at `points` and at infinity (last row)."""
+    finite = sympy.Matrix(len(points), n, lambda i, j: points[i] ** j)
+    infinity = sympy.Matrix(1, n, lambda i, j: 1 if j == n - 1 else 0)
+    return finite.col_join(infinity)
+
+
+@dataclass(frozen=True)
+class Winograd:
+    r"""The transforms of $F(m, r)$: $y = A^\top[(G g) \odot (B^\top d)]$ (exact rationals).
+
+    `AT` is $m \times \alpha$, `G` is $\alpha \times r$, `BT` is $\alpha \times \alpha$, with
+    $\alpha = m + r - 1$ = `multiplications` (per 1D tile; $\alpha^d$ per $d$-dimensional tile
+    against $(m r)^d$ for the direct method). `points` are the finite interpolation points (the
+    point at infinity is always the last).
+    """
+
+    m: int
+    r: int
+    points: tuple[sympy.Rational, ...]
+    AT: sympy.Matrix
+    G: sympy.Matrix
+    BT: sympy.Matrix
+
+    @property
+    def alpha(self) -> int:
+        """Tile length $\\alpha = m + r - 1$."""
+        return self.m + self.r - 1
+
+    @property
+    def multiplications(self) -> int:
+        """Element-wise multiplications per 1D tile: $\\alpha = m + r - 1$."""
+        return self.alpha
+
+    def tile_multiplications(self, dims: int = 2) -> tuple[int, int]:
+        """`(winograd, direct)` multiplications per output tile: $(\\alpha^d, (m r)^d)$."""
+        return self.alpha**dims, (self.m * self.r) ** dims
+
+    def speedup(self, dims: int = 2) -> sympy.Rational:
+        """Reduction in multiplications, $(m r)^d / \\alpha^d$, an exact `Rational`."""
+        w, direct = self.tile_multiplications(dims)
+        return sympy.Rational(direct, w)
+
+    def numpy(self, dtype: Any = np.float32) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """`(AT, G, BT)` as float arrays of `dtype`, for a kernel."""
+        return tuple(  # type: ignore[return-value]
+            np.array(M.tolist(), dtype=np.float64).astype(dtype) for M in (self.AT, self.G, self.BT)
+        )
+
+    def apply(self, d: Any, g: Any) -> Any:
+        """$A^\\top[(G g) \\odot (B^\\top d)]$ on sympy column vectors (exact), 1D."""
+        return self.AT * (self.G * g).multiply_elementwise(self.BT * d)
+
+    def apply2d(self, d: Any, g: Any) -> Any:
+        """$A^\\top[(G g G^\\top) \\odot (B^\\top d B)] A$ on sympy matrices (exact), 2D."""
+        U = self.G * g * self.G.T
+        V = self.BT * d * self.BT.T
+        return self.AT * U.multiply_elementwise(V) * self.AT.T
+
+
+def winograd(m: int, r: int, points: Sequence[Any] | None = None) -> Winograd:
+    r"""Derive $A^\top$, $G$, $B^\top$ of $F(m, r)$ from interpolation points (wincnn's method).
+
+    Args:
+        m: outputs per tile, >= 1.
+        r: filter length, >= 1.
+        points: exactly $m + r - 2$ distinct finite rational points (the point at infinity is
+            added); default `default_points(m + r - 2)`: 0, 1, -1, 2, -2, 1/2, -1/2, ...
+
+    Raises:
+        SpecError: bad `m` or `r`, a wrong number of points, repeated or non-rational points.
+
+    ```python
+    >>> f = winograd(4, 3)
+    >>> f.AT.shape, f.G.shape, f.BT.shape, f.points
+    ((4, 6), (6, 3), (6, 6), (0, 1, -1, 2, -2))
+
+    ```
+    """
+    m, r = _check_size("m", m), _check_size("r", r)
+    alpha = m + r - 1
+    need = alpha - 1
+    if points is None:
+        pts = default_points(need)
+    else:
+        pts = tuple(_as_rational(p) for p in points)
+        if len(pts) != need:
+            raise SpecError(
+                f"{_OP}: F({m}, {r}) needs m + r - 2 = {need} finite interpolation points "
+                f"(plus the point at infinity), got {len(pts)}: {list(pts)}"
+            )
+        if len(set(pts)) != len(pts):
+            raise SpecError(f"{_OP}: interpolation points must be distinct, got {list(pts)}")
+    # Lagrange denominators f_i = prod_{k != i} (a_i - a_k); 1 for the point at infinity.
+    f = [sympy.Mul(*(a - b for b in pts if b != a)) for a in pts] + [sympy.Integer(1)]
+    if f[0] < 0:  # wincnn flips the first row's sign; any nonzero scaling of row i works
+        f[0] = -f[0]
+    D = sympy.diag(*f)
+    AT = _vandermonde(pts, m).T
+    G = D.inv() * _vandermonde(pts, r)
+    BT = D * _vandermonde(pts, alpha).inv().T
+    return Winograd(m, r, pts, AT, G, BT)
+
+
+def _symbols(name: str, *shape: int) -> sympy.Matrix:
+    base = sympy.IndexedBase(name)
+    if len(shape) == 1:
+        return sympy.Matrix(shape[0], 1, lambda i, _: base[i])
+    return sympy.Matrix(shape[0], shape[1], lambda i, j: base[i, j])
+
+
+def _valid_correlation(d: sympy.Matrix, g: sympy.Matrix, dims: int) -> sympy.Matrix:
+    """The reference, read from `symconv.toeplitz` (cross-correlation, valid)."""
+    from .spec import Conv
+    from .toeplitz import toeplitz
+
+    if dims == 1:
+        spec = Conv(dims=1, kernel_size=g.rows, bias=False)
+        T = toeplitz(spec, d.rows)
+        w = sympy.IndexedBase("w")
+        sub = {w[0, 0, a]: g[a] for a in range(g.rows)}
+        return (T.subs(sub) * d).applyfunc(sympy.expand)
+    spec = Conv(dims=2, kernel_size=g.shape, bias=False)
+    T = toeplitz(spec, d.shape)
+    w = sympy.IndexedBase("w")
+    sub = {w[0, 0, a, b]: g[a, b] for a in range(g.rows) for b in range(g.cols)}
+    o = (d.rows - g.rows + 1, d.cols - g.cols + 1)
+    y = T.subs(sub) * d.reshape(d.rows * d.cols, 1)
+    return y.reshape(*o).applyfunc(sympy.expand)
+
+
+def winograd_residual(f: Winograd, dims: int = 1) -> sympy.Matrix:
+    """The symbolic residual of $F(m, r)$ (or $F(m \\times m, r \\times r)$) against the valid
+    correlation of symbolic `d` with symbolic `g` (from `symconv.toeplitz`): zero when correct.
+
+    ```python
+    >>> winograd_residual(winograd(2, 3)).is_zero_matrix
+    True
+
+    ```
+    """
+    if dims not in (1, 2):
+        raise SpecError(f"{_OP}: dims must be 1 or 2, got {dims!r}")
+    if dims == 1:
+        d, g = _symbols("d", f.alpha), _symbols("g", f.r)
+        got = f.apply(d, g)
+    else:
+        d, g = _symbols("d", f.alpha, f.alpha), _symbols("g", f.r, f.r)
+        got = f.apply2d(d, g)
+    return (got.applyfunc(sympy.expand) - _valid_correlation(d, g, dims)).applyfunc(sympy.expand)
+
+
+def _exact_random_check(f: Winograd, trials: int = 5, seed: int = 0) -> int:
+    """Largest numerator of the 2D residual on random rational tiles (0 when exact)."""
+    rng = np.random.default_rng(seed)
+    worst = 0
+    for _ in range(trials):
+        d = sympy.Matrix(rng.integers(-9, 10, (f.alpha, f.alpha)).tolist())
+        g = sympy.Matrix(rng.integers(-9, 10, (f.r, f.r)).tolist()) / 7
+        ref = _valid_correlation(d, g, 2)
+        worst = max(worst, *(abs(v) for v in (f.apply2d(d, g) - ref)))
+    return int(worst != 0)
+
+
+def float32_error(
+    m: int, r: int = 3, *, dims: int = 2, trials: int = 2000, seed: int = 0
+) -> dict[str, float]:
+    r"""Max abs error of the float32 Winograd tile against a float64 direct correlation.
+
+    Inputs and filters are standard normal; `trials` random tiles, vectorised. Returns the max
+    (`winograd`) and mean (`winograd_mean`) abs error, and the same for the float32 *direct*
+    correlation on the same tiles (`direct`, `direct_mean`) for comparison.
+
+    ```python
+    >>> e = float32_error(2, 3, trials=100)
+    >>> e["winograd"] < 1e-5 and e["direct"] < 1e-5
+    True
+
+    ```
+    """
+    f = winograd(m, r)
+    AT, G, BT = f.numpy(np.float32)
+    rng = np.random.default_rng(seed)
+    a = f.alpha
+    if dims == 1:
+        d = rng.standard_normal((trials, a))
+        g = rng.standard_normal((trials, r))
+        win = np.einsum(
+            "ia,na->ni", AT, (g.astype(np.float32) @ G.T) * (d.astype(np.float32) @ BT.T)
+        )
+        windows = np.lib.stride_tricks.sliding_window_view(d, r, axis=1)  # (n, m, r)
+        ref = np.einsum("nik,nk->ni", windows, g)
+        direct = np.einsum("nik,nk->ni", windows.astype(np.float32), g.astype(np.float32))
+    elif dims == 2:
+        d = rng.standard_normal((trials, a, a))
+        g = rng.standard_normal((trials, r, r))
+        d32, g32 = d.astype(np.float32), g.astype(np.float32)
+        U = G @ g32 @ G.T  # (n, alpha, alpha)
+        V = BT @ d32 @ BT.T
+        win = AT @ (U * V) @ AT.T
+        windows = np.lib.stride_tricks.sliding_window_view(d, (r, r), axis=(1, 2))
+        ref = np.einsum("nijab,nab->nij", windows, g)
+        direct = np.einsum("nijab,nab->nij", windows.astype(np.float32), g32)
+    else:
+        raise SpecError(f"{_OP}: dims must be 1 or 2, got {dims!r}")
+    err_w = np.abs(win.astype(np.float64) - ref)
+    err_d = np.abs(direct.astype(np.float64) - ref)
+    return {
+        "winograd": float(np.max(err_w)),
+        "direct": float(np.max(err_d)),
+        "winograd_mean": float(np.mean(err_w)),
+        "direct_mean": float(np.mean(err_d)),
+    }
+
+
+def winograd_derivation(
+    m: int = 2, r: int = 3, points: Sequence[Any] | None = None, *, dims: int = 2
+) -> Derivation:
+    r"""The derivation of $F(m, r)$ (and the nested $F(m \times m, r \times r)$) with checks.
+
+    Checks: the 1D residual is zero for symbolic $d$, $g$ (exact, all values); the 2D residual
+    symbolically for $\alpha \le 4$, otherwise on random rational tiles (exact arithmetic); the
+    multiplication counts; the float32 error (numeric, recorded).
+    """
+    f = winograd(m, r, points)
+    a = f.alpha
+    x = sympy.Symbol("x")
+    d = Derivation(f"Winograd minimal filtering F({m}, {r}) and F({m}x{m}, {r}x{r})")
+    d.step(
+        "The task",
+        sympy.Eq(
+            sympy.Symbol("y_i"),
+            sympy.Sum(
+                sympy.Indexed("d", sympy.Symbol("i") + sympy.Symbol("k"))
+                * sympy.Indexed("g", sympy.Symbol("k")),
+                (sympy.Symbol("k"), 0, r - 1),
+            ),
+        ),
+        f"{m} outputs of a valid correlation from a tile of {a} inputs",
+    )
+    h = sum(sympy.Symbol(f"h{j}") * x**j for j in range(m))
+    gp = sum(sympy.Symbol(f"g{j}") * x**j for j in range(r))
+    d.step(
+        "Linear convolution is a polynomial product",
+        sympy.Eq(sympy.Symbol("c(x)"), sympy.Mul(h, gp, evaluate=False)),
+        f"degree {a - 1}: fixed by {a} values (Chinese remainder theorem / interpolation)",
+    )
+    d.step(
+        "Interpolation points",
+        sympy.FiniteSet(*f.points, sympy.oo),
+        "m + r - 2 finite points plus infinity (the leading coefficient)",
+    )
+    d.step(
+        "Transforms (fractions in G)",
+        sympy.Tuple(f.AT, f.G, f.BT),
+        "A^T = V_m^T, G = D^{-1} V_r, B^T = D V_alpha^{-T}: correlation is the transpose of "
+        "the Cook-Toom convolution",
+    )
+    d.step(
+        "1D algorithm",
+        sympy.Eq(sympy.Symbol("y"), sympy.Symbol(r"A^{T}\left[(G g) \odot (B^{T} d)\right]")),
+        f"{a} multiplications instead of {m * r}",
+    )
+    d.step(
+        "2D algorithm (nested)",
+        sympy.Eq(
+            sympy.Symbol("Y"),
+            sympy.Symbol(r"A^{T}\left[(G g G^{T}) \odot (B^{T} d B)\right] A"),
+        ),
+        f"{a**2} multiplications instead of {(m * r) ** 2} per {m}x{m} tile: {f.speedup(2)} fewer",
+    )
+    d.results.update(
+        winograd=f, multiplications={1: f.tile_multiplications(1), 2: f.tile_multiplications(2)}
+    )
+
+    def one_d() -> tuple[int, float, bool, str]:
+        ok = winograd_residual(f, 1).is_zero_matrix
+        return 1, 0.0 if ok else 1.0, ok, "symbolic d, g: residual expands to zero"
+
+    def two_d() -> tuple[int, float, bool, str]:
+        if a <= 4:
+            ok = winograd_residual(f, 2).is_zero_matrix
+            return 1, 0.0 if ok else 1.0, ok, "symbolic d, g: residual expands to zero"
+        bad = _exact_random_check(f)
+        return 5, float(bad), bad == 0, "random rational tiles, exact arithmetic"
+
+    def counts() -> tuple[int, float, bool, str]:
+        w, direct = f.tile_multiplications(2)
+        nnz = a * a  # the element-wise product: one multiplication per entry of U * V
+        ok = w == nnz and direct == (m * r) ** 2 and f.speedup(2) == sympy.Rational(direct, w)
+        return 1, 0.0 if ok else 1.0, ok, f"{w} vs {direct} per tile, {f.speedup(2)}x"
+
+    def float32() -> tuple[int, float, bool, str]:
+        e = float32_error(m, r, dims=dims, trials=500)
+        ok = e["winograd"] < 1e-2
+        detail = f"float32 max abs error {e['winograd']:.2g} (direct float32: {e['direct']:.2g})"
+        return 500, e["winograd"], ok, detail
+
+    d.check("A^T[(G g) * (B^T d)] = valid correlation, all d, g", "exact", one_d)
+    d.check("2D nested form = valid 2D correlation", "exact", two_d)
+    d.check("multiplications per tile", "exact", counts)
+    d.check("float32 tile error, standard normal inputs", "numeric", float32)
+    return d

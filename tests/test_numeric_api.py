@@ -1,0 +1,215 @@
+"""numeric's API contract: errors, optional torch, bounded workspace, generated modules."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+import tracemalloc
+
+import numpy as np
+import pytest
+import torch
+
+import numeric as nm
+import symconv as sc
+from symconv.cli import main
+from symconv.codegen import generate as gen
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: nm.conv2d(np.zeros((1, 3, 8, 8)), np.zeros((4, 2, 3, 3))), "input channels"),
+        (lambda: nm.conv2d(np.zeros((3, 8)), np.zeros((4, 3, 3, 3))), "dimensions"),
+        (lambda: nm.conv2d(np.zeros((1, 3, 8, 8), int), np.zeros((4, 3, 3, 3))), "float32"),
+        (lambda: nm.conv2d(np.zeros((1, 3, 8, 8)), torch.zeros(4, 3, 3, 3)), "mixed"),
+        (
+            lambda: nm.conv2d(np.zeros((1, 3, 8, 8), np.float32), np.zeros((4, 3, 3, 3))),
+            "one dtype",
+        ),
+        (lambda: nm.conv2d(np.zeros((1, 3, 2, 2)), np.zeros((4, 3, 3, 3))), "padded input"),
+        (
+            lambda: nm.conv2d(
+                np.zeros((1, 3, 8, 8)), np.zeros((4, 3, 3, 3)), stride=2, padding="same"
+            ),
+            "same",
+        ),
+        (lambda: nm.conv2d(np.zeros((1, 3, 8, 8)), np.zeros((4, 3, 3, 3)), np.zeros(3)), "bias"),
+        (
+            lambda: nm.conv2d(
+                np.zeros((1, 3, 3, 3)), np.zeros((4, 3, 3, 3)), padding=3, padding_mode="reflect"
+            ),
+            "reflect",
+        ),
+        (lambda: nm.conv2d([[1.0]], np.zeros((4, 3, 3, 3))), "numpy.ndarray"),
+        (lambda: nm.max_pool2d(np.zeros((1, 1, 4, 4)), 2, padding=2), "half the kernel"),
+        (
+            lambda: nm.conv2d_grad_input(
+                (1, 3, 8, 8), np.zeros((4, 3, 3, 3)), np.zeros((1, 4, 5, 5))
+            ),
+            "grad_output",
+        ),
+        (
+            lambda: nm.max_pool2d_backward(np.zeros((1, 1, 3, 3)), np.zeros((1, 1, 4, 4)), 2),
+            "grad_output",
+        ),
+    ],
+)
+def test_errors_are_spec_errors(call, message):
+    with pytest.raises(sc.SpecError, match=message):
+        call()
+
+
+def test_torch_device_and_batch_zero():
+    x, w = torch.zeros(0, 3, 8, 8), torch.zeros(4, 3, 3, 3)
+    assert nm.conv2d(x, w).shape == (0, 4, 6, 6)
+    assert nm.conv2d(np.zeros((0, 3, 8, 8)), np.zeros((4, 3, 3, 3))).shape == (0, 4, 6, 6)
+    y = nm.conv2d(torch.ones(3, 8, 8), torch.ones(4, 3, 3, 3))  # unbatched, as torch
+    assert y.shape == (4, 6, 6) and y.device == x.device
+
+
+def test_numpy_kernels_without_torch():
+    code = textwrap.dedent(
+        """
+        import sys
+        class Block:
+            def find_spec(self, name, path=None, target=None):
+                if name == "torch" or name.startswith("torch."):
+                    raise ImportError("torch is blocked")
+        sys.meta_path.insert(0, Block())
+        import numpy as np
+        import numeric as nm
+        y = nm.conv2d(np.ones((2, 3, 6, 6)), np.ones((4, 3, 3, 3)), padding=1)
+        g = nm.max_pool2d_backward(np.ones((2, 3, 3, 3)), np.ones((2, 3, 6, 6)), 2)
+        assert y.shape == (2, 4, 6, 6) and g.shape == (2, 3, 6, 6)
+        assert "torch" not in sys.modules
+        print("ok")
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "ok"
+
+
+def test_workspace_is_bounded():
+    """A large batch with a small budget: peak extra memory stays near the budget."""
+    x = np.random.default_rng(0).standard_normal((64, 8, 32, 32)).astype(np.float32)
+    w = np.ones((8, 8, 3, 3), np.float32)
+    out_bytes = 64 * 8 * 32 * 32 * 4
+    limit = 2 * 2**20
+    with nm.workspace_limit(limit):
+        assert nm.get_workspace_limit() == limit
+        tracemalloc.start()
+        try:
+            y = nm.conv2d(x, w, padding=1)
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+    assert y.shape == (64, 8, 32, 32)
+    assert peak - out_bytes < 1.5 * limit, (peak - out_bytes, limit)
+    with nm.workspace_limit(2**30):  # unbounded: the whole batch at once uses more
+        tracemalloc.start()
+        try:
+            nm.conv2d(x, w, padding=1)
+            _, big = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+    assert big > 3 * limit
+    with pytest.raises(sc.SpecError):
+        nm.set_workspace_limit(0)
+
+
+def test_generated_modules_are_current(capsys):
+    assert gen.stale() == []
+    assert main(["generate", "--check"]) == 0
+
+
+def test_check_reports_stale_files(tmp_path, capsys):
+    gen.write(gen.generate_all(), tmp_path)
+    assert main(["generate", "--check", "--out", str(tmp_path)]) == 0
+    (tmp_path / "numpy_conv.py").write_text("# edited\n")
+    assert main(["generate", "--check", "--out", str(tmp_path)]) == 1
+    out = capsys.readouterr().out.strip().splitlines()
+    assert len(out) == 1 and "numpy_conv.py" in out[0]
+
+
+def test_generation_is_deterministic():
+    assert gen.generate_all() == gen.generate_all()
+    text = gen.generate_all()["numpy_conv.py"]
+    assert "do not edit" in text and "symconv 0.1.0" in text and "def _phi_reflect" in text
+
+
+@pytest.mark.parametrize("backend", ["numpy", "torch"])
+def test_spec_module_standalone(tmp_path, backend):
+    spec = 'Conv(dims=2, in_channels=3, out_channels=4, kernel_size=3, stride=2, padding=1, padding_mode="reflect")'
+    assert main(["generate", "--spec", spec, "--input", "9x9", "--out", str(tmp_path),
+                 "--backend", backend]) == 0  # fmt: skip
+    name = f"{backend}_conv_spec"
+    text = (tmp_path / f"{name}.py").read_text()
+    assert "((1, 1), (1, 1))" in text and "(9, 9)" in text  # literals folded in
+    code = textwrap.dedent(
+        f"""
+        import sys
+        class Block:
+            def find_spec(self, name, path=None, target=None):
+                if name.split(".")[0] in ("symconv", "numeric", "sympy"):
+                    raise ImportError(name + " is blocked")
+        sys.meta_path.insert(0, Block())
+        sys.path.insert(0, {str(tmp_path)!r})
+        import numpy as np
+        import {name} as m
+        x = np.random.default_rng(0).standard_normal((2, 3, 9, 9))
+        w = np.random.default_rng(1).standard_normal((4, 3, 3, 3))
+        if {backend!r} == "torch":
+            import torch
+            x, w = torch.tensor(x), torch.tensor(w)
+        y = m.forward(x, w)
+        gx = m.grad_input(y, w)
+        np.save({str(tmp_path / "y.npy")!r}, np.asarray(y))
+        np.save({str(tmp_path / "gx.npy")!r}, np.asarray(gx))
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    rng0, rng1 = np.random.default_rng(0), np.random.default_rng(1)
+    x, w = rng0.standard_normal((2, 3, 9, 9)), rng1.standard_normal((4, 3, 3, 3))
+    y = nm.conv2d(x, w, stride=2, padding=1, padding_mode="reflect")
+    np.testing.assert_allclose(np.load(tmp_path / "y.npy"), y, atol=1e-12)
+    gx = nm.conv2d_grad_input(x.shape, w, y, stride=2, padding=1, padding_mode="reflect")
+    np.testing.assert_allclose(np.load(tmp_path / "gx.npy"), gx, atol=1e-12)
+
+
+def test_spec_rejects_non_literals(capsys):
+    assert main(["generate", "--spec", "Conv(kernel_size=__import__('os'))", "--input", "5"]) == 2
+    assert main(["generate", "--spec", "print(1)", "--input", "5"]) == 2
+    assert "error" in capsys.readouterr().err
+
+
+def test_pool_spec_module(tmp_path):
+    assert main(["generate", "--spec", 'Pool(kind="max", kernel_size=2)', "--input", "4x4",
+                 "--out", str(tmp_path)]) == 0  # fmt: skip
+    assert "def forward(x)" in (tmp_path / "numpy_pool_spec.py").read_text()
+
+
+def test_printer_declares_unsupported():
+    from symconv.codegen.kernels import conv_nodes
+    from symconv.codegen.numpy_backend import NumPyKernelPrinter
+    from symconv.codegen.printer import Unsupported
+
+    class Limited(NumPyKernelPrinter):
+        _unsupported = ("conv_transpose_forward",)
+
+    with pytest.raises(Unsupported, match="conv_transpose_forward"):
+        Limited().module(conv_nodes(), "")
+
+
+def test_swap_channels_is_transpose_weight():
+    from numeric._generated import numpy_conv
+    from symconv.backprop import transpose_weight
+
+    spec = sc.Conv(in_channels=4, out_channels=6, kernel_size=2, groups=2)
+    w = np.arange(np.prod(spec.weight_shape)).reshape(spec.weight_shape)
+    np.testing.assert_array_equal(
+        numpy_conv._swap_channels(w, 2), w.ravel()[transpose_weight(spec)]
+    )

@@ -1,0 +1,135 @@
+"""Generated convolution kernels against torch (forward, dL/dx, dL/dw, dL/db) and T x, T^T delta."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse  # noqa: F401  (toeplitz_numeric)
+import torch
+from helpers import check_op
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+import numeric as nm
+import symconv as sc
+
+
+@st.composite
+def conv_cases(draw, dims=None):
+    dims = draw(st.sampled_from([1, 2, 3])) if dims is None else dims
+    groups = draw(st.sampled_from([1, 1, 2, 3]))
+    c_in = groups * draw(st.integers(1, 2))
+    c_out = groups * draw(st.integers(1, 2))
+    kernel = tuple(draw(st.integers(1, 3)) for _ in range(dims))
+    stride = tuple(draw(st.integers(1, 3)) for _ in range(dims))
+    dilation = tuple(draw(st.integers(1, 2)) for _ in range(dims))
+    kind = draw(st.sampled_from(["int", "sides", "same", "valid", "full"]))
+    if kind == "int":
+        padding = draw(st.integers(0, 2))
+    elif kind == "sides":
+        padding = tuple((draw(st.integers(0, 2)), draw(st.integers(0, 2))) for _ in range(dims))
+    else:
+        padding = kind
+    if padding == "same":
+        stride = 1
+    mode = draw(st.sampled_from(["zeros", "reflect", "replicate", "circular"]))
+    flip = draw(st.booleans())
+    size = tuple(draw(st.integers(3, 8 if dims < 3 else 5)) for _ in range(dims))
+    batch = draw(st.sampled_from([0, 1, 2]))
+    kwargs = dict(stride=stride, padding=padding, dilation=dilation, groups=groups,
+                  padding_mode=mode, flip=flip)  # fmt: skip
+    try:
+        spec = sc.Conv(
+            dims=dims, in_channels=c_in, out_channels=c_out, kernel_size=kernel, **kwargs
+        )
+        spec.output_size(size)
+    except sc.SpecError:
+        assume(False)
+    bias = draw(st.booleans())
+    args = {
+        "input": (batch, c_in, *size),
+        "weight": (c_out, c_in // groups, *kernel),
+        "bias": (c_out,) if bias else None,
+    }
+    return dims, args, kwargs
+
+
+@given(conv_cases(), st.sampled_from(["numpy", "torch"]), st.integers(0, 2**16))
+def test_conv_float64_against_torch(case, backend, seed):
+    dims, args, kwargs = case
+    check_op(f"conv{dims}d", args, kwargs, backend=backend, dtype=np.float64, seed=seed)
+
+
+@settings(max_examples=30)
+@given(conv_cases(dims=2), st.sampled_from(["numpy", "torch"]))
+def test_conv_float32_against_torch(case, backend):
+    _, args, kwargs = case
+    check_op("conv2d", args, kwargs, backend=backend, dtype=np.float32)
+
+
+@settings(max_examples=30)
+@given(conv_cases(dims=2), st.integers(0, 100))
+def test_conv_matches_toeplitz(case, seed):
+    """y = T x + b and dL/dx = T^T delta with T from the index form (symconv.toeplitz_numeric)."""
+    _, args, kwargs = case
+    _, c_in, *size = args["input"]
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((1, c_in, *size))
+    w = rng.standard_normal(args["weight"])
+    spec = sc.Conv(dims=2, in_channels=c_in, out_channels=w.shape[0], kernel_size=w.shape[2:],
+                   bias=False, **kwargs)  # fmt: skip
+    t = sc.toeplitz_numeric(spec, tuple(size), w)
+    y = nm.conv2d(x, w, **kwargs)
+    np.testing.assert_allclose(y.ravel(), t @ x.ravel(), atol=1e-10)
+    delta = rng.standard_normal(y.shape)
+    gx = nm.conv2d_grad_input(x.shape, w, delta, **kwargs)
+    np.testing.assert_allclose(gx.ravel(), t.T @ delta.ravel(), atol=1e-10)
+
+
+@settings(max_examples=40)
+@given(
+    st.sampled_from([1, 2, 3]),
+    st.integers(1, 3),
+    st.integers(1, 3),
+    st.integers(0, 1),
+    st.integers(1, 2),
+    st.sampled_from([1, 2]),
+    st.sampled_from(["numpy", "torch"]),
+)
+def test_conv_transpose_against_torch(dims, k, s, p, d, groups, backend):
+    op = np.random.default_rng(k + s).integers(0, max(s, d)) if max(s, d) > 1 else 0
+    try:
+        sc.ConvTranspose(dims=dims, kernel_size=k, stride=s, padding=p, output_padding=int(op),
+                         dilation=d).output_size(4)  # fmt: skip
+    except sc.SpecError:
+        assume(False)
+    args = {"input": (2, 2 * groups, *(4,) * dims), "weight": (2 * groups, 3, *(k,) * dims),
+            "bias": (3 * groups,)}  # fmt: skip
+    kwargs = dict(stride=s, padding=p, output_padding=int(op), groups=groups, dilation=d)
+    check_op(f"conv_transpose{dims}d", args, kwargs, backend=backend)
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        (2, {"input": (4, 8, 9, 9), "weight": (8, 1, 3, 3), "bias": (8,)}, {"groups": 8}),
+        (2, {"input": (2, 4, 9, 9), "weight": (8, 1, 3, 3), "bias": None}, {"groups": 4}),
+        (2, {"input": (2, 3, 12, 12), "weight": (4, 3, 5, 5), "bias": None}, {"stride": 4}),
+        (2, {"input": (2, 4, 10, 10), "weight": (4, 4, 3, 3), "bias": (4,)},
+         {"padding": 2, "dilation": 2}),
+    ],
+)  # fmt: skip
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_benchmark_shapes_small(case, dtype):
+    """The code paths of the benchmark layers (depthwise, multiplier, strided im2col, dilated)."""
+    _, args, kwargs = case
+    check_op("conv2d", args, kwargs, dtype=dtype)
+    check_op("conv2d", args, kwargs, dtype=dtype, backend="torch")
+
+
+def test_grad_aliases_and_bias():
+    assert nm.grad.conv2d_input is nm.conv2d_grad_input
+    assert nm.grad.conv1d_weight is nm.conv1d_grad_weight
+    d = np.ones((2, 3, 4))
+    np.testing.assert_array_equal(nm.conv_grad_bias(d), [8.0, 8.0, 8.0])
+    assert torch.equal(nm.conv_grad_bias(torch.ones(2, 3, 4)), torch.full((3,), 8.0))
