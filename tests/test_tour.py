@@ -18,6 +18,7 @@ def test_tour_runs_and_passes(capsys) -> None:
         "Backpropagation",
         "equivariance",
         "VGG16",
+        "generated kernel",
     ):
         assert expected in titles
     assert all(s["passed"] for s in sections)
