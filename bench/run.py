@@ -2,7 +2,9 @@
 
 Run: `env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE .venv/bin/python bench/run.py`.
 Same process, torch.set_num_threads(2), a 1 GiB allocation touched and freed first (torch's
-conv is sensitive to the allocation history), warm-up calls, medians of >= 7 runs, float32.
+conv is sensitive to the allocation history), two warm-up calls of each side, then the NumPy
+and torch calls alternate (so that load from other processes hits both alike) and each side's
+median of >= 7 runs is taken; float32. The load average is printed before and after.
 Forward: nm.conv2d vs F.conv2d. Backward: nm.conv2d_grad_input + conv2d_grad_weight vs
 torch autograd's backward pass (input and weight gradients, graph retained).
 """
@@ -10,6 +12,7 @@ torch autograd's backward pass (input and weight gradients, graph retained).
 from __future__ import annotations
 
 # ruff: noqa: B023  (the timed closures are called inside their loop iteration)
+import os
 import statistics
 import sys
 import time
@@ -29,18 +32,25 @@ LAYERS = [  # name, N, C_in, H, C_out, k, stride, padding, dilation, groups
     ("depthwise 128x56x56", 8, 128, 56, 128, 3, 1, 1, 1, 128),
     ("dilated 32x64x64 d2", 8, 32, 64, 32, 3, 1, 2, 2, 1),
 ]
-REPS = 7
+REPS = 9
 
 
 def median_ms(fn, reps=REPS):
-    fn()
-    fn()
-    times = []
-    for _ in range(reps):
-        t0 = time.perf_counter()
+    return paired_ms(fn, reps=reps)[0]
+
+
+def paired_ms(*fns, reps=REPS):
+    """Median ms of each function; after two warm-up calls each, the calls alternate."""
+    for fn in fns:
         fn()
-        times.append(time.perf_counter() - t0)
-    return 1e3 * statistics.median(times)
+        fn()
+    times = [[] for _ in fns]
+    for _ in range(reps):
+        for fn, ts in zip(fns, times, strict=True):
+            t0 = time.perf_counter()
+            fn()
+            ts.append(time.perf_counter() - t0)
+    return [1e3 * statistics.median(ts) for ts in times]
 
 
 def main() -> None:
@@ -58,6 +68,7 @@ def main() -> None:
             f"{info.get('filepath', '').split('/')[-1]}"
         )
     print(f"numpy SGEMM 2048^2: {peak:.0f} GFLOP/s; torch threads {torch.get_num_threads()}")
+    print(f"load average before: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
     print()
     print(
         "| layer | fwd numpy ms | fwd torch ms | fwd ratio | fwd % SGEMM "
@@ -74,8 +85,9 @@ def main() -> None:
         delta = rng.standard_normal(y.shape).astype(np.float32)
         xt, wt, dt = torch.from_numpy(x), torch.from_numpy(w), torch.from_numpy(delta)
         xg, wg = xt.clone().requires_grad_(), wt.clone().requires_grad_()
-        f_np = median_ms(lambda: nm.conv2d(x, w, **kw))
-        f_t = median_ms(lambda: F.conv2d(xt, wt, None, s, p, d, g))
+        f_np, f_t = paired_ms(
+            lambda: nm.conv2d(x, w, **kw), lambda: F.conv2d(xt, wt, None, s, p, d, g)
+        )
 
         out = F.conv2d(xg, wg, None, s, p, d, g)
 
@@ -86,8 +98,7 @@ def main() -> None:
             nm.conv2d_grad_input(x.shape, w, delta, **kw)
             nm.conv2d_grad_weight(x, w.shape, delta, **kw)
 
-        b_t = median_ms(torch_bwd)
-        b_np = median_ms(np_bwd)
+        b_np, b_t = paired_ms(np_bwd, torch_bwd)
         flops = 2 * np.prod(y.shape) * (c // g) * ks * ks
         gf = lambda ms, f=flops: f / (ms * 1e-3) / 1e9  # noqa: E731
         ratios_f.append(f_np / f_t)
@@ -101,6 +112,7 @@ def main() -> None:
         f"median ratio numpy / torch: forward {statistics.median(ratios_f):.2f}, "
         f"backward {statistics.median(ratios_b):.2f}"
     )
+    print(f"load average after: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
 
 
 if __name__ == "__main__":

@@ -94,7 +94,8 @@ def conv_spec(
 
 
 def _conv_bytes(spec: Conv, size: Sequence[int], item: int) -> int:
-    """Workspace per sample: padded input, im2col or shifted-GEMM accumulator, a copy of y."""
+    """Workspace per sample: padded input, im2col columns (or, for the gradient, the padded
+    delta's convolution), a copy of y."""
     padded = prod(i + lo + hi for i, (lo, hi) in zip(size, spec.pads, strict=True))
     out = prod(spec.output_size(tuple(size)))
     taps = prod(spec.kernel_size)

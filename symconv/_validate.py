@@ -12,7 +12,7 @@ from typing import Any
 
 from ._errors import SpecError
 
-__all__ = ["as_bool", "as_choice", "as_int", "as_per_axis", "as_size"]
+__all__ = ["as_bool", "as_choice", "as_dims", "as_groups", "as_int", "as_per_axis", "as_size"]
 
 
 def as_int(op: str, name: str, value: Any, minimum: int) -> int:
@@ -23,6 +23,22 @@ def as_int(op: str, name: str, value: Any, minimum: int) -> int:
     if value < minimum:
         raise SpecError(f"{op}: {name} must be an integer >= {minimum}, got {value}")
     return value
+
+
+def as_dims(op: str, value: Any) -> int:
+    """The number of spatial axes: 1, 2 or 3."""
+    if isinstance(value, bool) or value not in (1, 2, 3):
+        raise SpecError(f"{op}: dims must be 1, 2 or 3, got {value!r}")
+    return value
+
+
+def as_groups(op: str, value: Any, in_channels: int, out_channels: int) -> int:
+    """`groups`: an integer >= 1 that divides both (validated) channel counts."""
+    groups = as_int(op, "groups", value, 1)
+    for name, channels in (("in_channels", in_channels), ("out_channels", out_channels)):
+        if channels % groups:
+            raise SpecError(f"{op}: groups {groups} must divide {name} {channels}")
+    return groups
 
 
 def as_bool(op: str, name: str, value: Any) -> bool:

@@ -359,7 +359,7 @@ def _general_steps(d: Derivation) -> None:
     d.step(
         "Local derivative",
         sympy.Eq(sympy.Derivative(sympy.Indexed("y", o), x[j]), kd),
-        "dx[S o + D a]/dx[j] is a Kronecker delta",
+        "dx[S o + D a]/dx[j] is a Kronecker delta, written [j = S o + D a]",
     )
     collapsed = kd.doit()
     d.step(

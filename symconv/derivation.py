@@ -18,11 +18,27 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import sympy
+from sympy.printing.latex import LatexPrinter
 
-__all__ = ["LEVELS", "Certificate", "Check", "CheckResult", "Derivation", "Step"]
+__all__ = ["LEVELS", "Certificate", "Check", "CheckResult", "Derivation", "Step", "latex"]
 
 Level = Literal["general", "exact", "numeric"]
 LEVELS: tuple[Level, ...] = ("general", "exact", "numeric")
+
+
+class _LatexPrinter(LatexPrinter):
+    r"""SymPy's LaTeX printer, with the Kronecker delta as an Iverson bracket $[i = j]$, so it
+    cannot be confused with the upstream gradient $\delta = \partial L / \partial y$."""
+
+    def _print_KroneckerDelta(self, expr: Any, exp: Any = None) -> str:
+        i, j = (self._print(a) for a in expr.args)
+        tex = rf"\left[{i} = {j}\right]"
+        return tex if exp is None else rf"{tex}^{{{exp}}}"
+
+
+def latex(expr: Any) -> str:
+    """LaTeX of a SymPy object as symconv renders it (Kronecker deltas as Iverson brackets)."""
+    return _LatexPrinter().doprint(expr)
 
 
 @dataclass(frozen=True)
@@ -39,7 +55,7 @@ class Step:
             return self.latex_override
         if isinstance(self.statement, str):
             return r"\text{" + self.statement + "}"
-        return sympy.latex(self.statement)
+        return latex(self.statement)
 
     def text(self) -> str:
         if isinstance(self.statement, str):

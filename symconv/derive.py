@@ -24,6 +24,7 @@ import sympy
 
 from . import _sizes
 from ._errors import SpecError
+from ._torchref import conv_reference, torch_or_none
 from .arith import SYMBOLS, transpose_output_formula
 from .derivation import Derivation, grid_check
 from .indexform import index_form
@@ -68,10 +69,7 @@ def matrix_derivation(spec: Any, input_size: int | Sequence[int]) -> Derivation:
         return T.nnz(), 0.0 if ok else 1.0, ok, "entry by entry, symbolic weights"
 
     def against_torch() -> tuple[int, float, bool, str]:
-        try:
-            import torch
-            import torch.nn.functional as F
-        except ImportError:  # pragma: no cover - torch is optional
+        if torch_or_none() is None:  # pragma: no cover - torch is optional
             return 0, 0.0, True, "torch not installed: not checked"
         from .toeplitz import toeplitz_numeric
 
@@ -83,18 +81,7 @@ def matrix_derivation(spec: Any, input_size: int | Sequence[int]) -> Derivation:
             x = rng.standard_normal((spec.in_channels, *form.input_size))
             w = rng.standard_normal(spec.weight_shape)
             y = toeplitz_numeric(spec, form.input_size, w) @ x.reshape(-1)
-            pads = [p for lo_hi in reversed(spec.pads) for p in lo_hi]
-            mode = "constant" if spec.padding_mode == "zeros" else spec.padding_mode
-            wt = torch.tensor(w)
-            if spec.flip:
-                wt = wt.flip(list(range(2, 2 + spec.dims)))
-            ref = getattr(F, f"conv{spec.dims}d")(
-                F.pad(torch.tensor(x[None]), pads, mode=mode),
-                wt,
-                stride=spec.stride,
-                dilation=spec.dilation,
-                groups=spec.groups,
-            )
+            ref = conv_reference(spec, x[None], w)
             worst = max(worst, float(np.max(np.abs(y - ref.numpy().reshape(-1)), initial=0.0)))
         return 3, worst, worst < 1e-10, "float64, random inputs and weights"
 

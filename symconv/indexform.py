@@ -563,7 +563,9 @@ class IndexForm:
 
     def latex(self, symbolic: bool = True) -> str:
         """`expression()` as LaTeX: `y_{n,k,o} = ...`."""
-        return sympy.latex(self.expression(symbolic))
+        from .derivation import latex
+
+        return latex(self.expression(symbolic))
 
     def _repr_latex_(self) -> str:
         return f"$\\displaystyle {self.latex()}$"

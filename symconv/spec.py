@@ -25,7 +25,7 @@ from typing import Any, Literal
 
 from . import _sizes
 from ._errors import SpecError
-from ._validate import as_bool, as_choice, as_int, as_per_axis, as_size
+from ._validate import as_bool, as_choice, as_dims, as_groups, as_int, as_per_axis, as_size
 
 __all__ = ["PADDING_MODES", "POOL_KINDS", "Conv", "Fit", "Pool"]
 
@@ -152,20 +152,14 @@ class Conv(_Windowed):
 
     def __post_init__(self) -> None:
         op = self._op
-        dims = self.dims
-        if isinstance(dims, bool) or dims not in (1, 2, 3):
-            raise SpecError(f"{op}: dims must be 1, 2 or 3, got {dims!r}")
+        dims = as_dims(op, self.dims)
         set_ = object.__setattr__
         set_(self, "in_channels", as_int(op, "in_channels", self.in_channels, 1))
         set_(self, "out_channels", as_int(op, "out_channels", self.out_channels, 1))
         set_(self, "kernel_size", as_per_axis(op, "kernel_size", self.kernel_size, dims, 1))
         set_(self, "stride", as_per_axis(op, "stride", self.stride, dims, 1))
         set_(self, "dilation", as_per_axis(op, "dilation", self.dilation, dims, 1))
-        groups = as_int(op, "groups", self.groups, 1)
-        for name in ("in_channels", "out_channels"):
-            if getattr(self, name) % groups:
-                raise SpecError(f"{op}: groups {groups} must divide {name} {getattr(self, name)}")
-        set_(self, "groups", groups)
+        set_(self, "groups", as_groups(op, self.groups, self.in_channels, self.out_channels))
         set_(self, "bias", as_bool(op, "bias", self.bias))
         set_(self, "flip", as_bool(op, "flip", self.flip))
         set_(self, "padding_mode", as_choice(op, "padding_mode", self.padding_mode, PADDING_MODES))
@@ -315,9 +309,7 @@ class Pool(_Windowed):
     _op = "Pool"
 
     def __post_init__(self) -> None:
-        op, dims = self._op, self.dims
-        if isinstance(dims, bool) or dims not in (1, 2, 3):
-            raise SpecError(f"{op}: dims must be 1, 2 or 3, got {dims!r}")
+        op, dims = self._op, as_dims(self._op, self.dims)
         set_ = object.__setattr__
         kind = as_choice(op, "kind", self.kind, POOL_KINDS)
         op = f"Pool({kind})"

@@ -41,7 +41,7 @@ import numpy as np
 
 from . import _sizes
 from ._errors import SpecError
-from ._validate import as_bool, as_int, as_per_axis, as_size
+from ._validate import as_bool, as_dims, as_groups, as_int, as_per_axis, as_size
 from .spec import Conv
 
 __all__ = ["ConvTranspose", "TransposeEquivalent", "conv_transpose_equivalent", "verify_adjoint"]
@@ -81,9 +81,7 @@ class ConvTranspose:
     _op = "ConvTranspose"
 
     def __post_init__(self) -> None:
-        op, dims = self._op, self.dims
-        if isinstance(dims, bool) or dims not in (1, 2, 3):
-            raise SpecError(f"{op}: dims must be 1, 2 or 3, got {dims!r}")
+        op, dims = self._op, as_dims(self._op, self.dims)
         set_ = object.__setattr__
         set_(self, "in_channels", as_int(op, "in_channels", self.in_channels, 1))
         set_(self, "out_channels", as_int(op, "out_channels", self.out_channels, 1))
@@ -94,17 +92,8 @@ class ConvTranspose:
             ("padding", 0),
             ("output_padding", 0),
         ):
-            if isinstance(getattr(self, name), str):
-                raise SpecError(
-                    f"{op}: {name} must be an integer >= {minimum} or a tuple of "
-                    f"{dims}, got {getattr(self, name)!r}"
-                )
             set_(self, name, as_per_axis(op, name, getattr(self, name), dims, minimum))
-        groups = as_int(op, "groups", self.groups, 1)
-        for name in ("in_channels", "out_channels"):
-            if getattr(self, name) % groups:
-                raise SpecError(f"{op}: groups {groups} must divide {name} {getattr(self, name)}")
-        set_(self, "groups", groups)
+        set_(self, "groups", as_groups(op, self.groups, self.in_channels, self.out_channels))
         set_(self, "bias", as_bool(op, "bias", self.bias))
         for a in range(dims):
             op_, s, d = self.output_padding[a], self.stride[a], self.dilation[a]  # type: ignore[index]

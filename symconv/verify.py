@@ -205,25 +205,13 @@ def toeplitz_factorization_derivation() -> Derivation:
     return d
 
 
-def _torch_conv(torch: Any, spec: Conv, x: np.ndarray, w: np.ndarray) -> np.ndarray:
-    import torch.nn.functional as F
-
-    pads = [p for lo_hi in reversed(spec.pads) for p in lo_hi]
-    mode = "constant" if spec.padding_mode == "zeros" else spec.padding_mode
-    wt = torch.from_numpy(w)
-    if spec.flip:
-        wt = wt.flip(list(range(2, 2 + spec.dims)))
-    xt = F.pad(torch.from_numpy(x), pads, mode=mode)
-    conv = getattr(F, f"conv{spec.dims}d")
-    return conv(xt, wt, stride=spec.stride, dilation=spec.dilation, groups=spec.groups).numpy()
-
-
 @register("toeplitz-torch", "vec(y) = T vec(x) agrees with torch's convolution (float64)")
 def toeplitz_torch_derivation() -> Derivation:
     """`toeplitz_numeric` against torch on a sample of the grid (every mode, flip, groups)."""
+    from ._torchref import conv_reference
     from .toeplitz import toeplitz_numeric
 
-    torch = _torch()
+    _torch()  # skips the derivation without torch
     d = Derivation("Toeplitz matrix against torch")
     d.step("Statement", "vec(y) = T vec(x)", "T from the index form, y from torch.nn.functional")
 
@@ -248,7 +236,7 @@ def toeplitz_torch_derivation() -> Derivation:
             x = rng.standard_normal((1, spec.in_channels, *size))
             w = rng.standard_normal(spec.weight_shape)
             ours = toeplitz_numeric(spec, size, w) @ x.reshape(-1)
-            theirs = _torch_conv(torch, spec, x, w).reshape(-1)
+            theirs = conv_reference(spec, x, w).numpy().reshape(-1)
             err = float(np.max(np.abs(ours - theirs), initial=0.0))
             if err > worst:
                 worst, where = err, f"worst {spec} on {size}"

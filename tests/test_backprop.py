@@ -14,6 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import symconv as sc
+from symconv._torchref import conv_reference
 from symconv.backprop import (
     activation_step,
     backprop,
@@ -71,12 +72,7 @@ def _run_derived(spec: sc.Conv, x: np.ndarray, w: np.ndarray, delta: np.ndarray)
         delta
     )
     wt = torch.tensor(w.reshape(-1)[transpose_weight(spec)])
-    if op.conv.flip:
-        wt = wt.flip(list(range(2, 2 + spec.dims)))
-    pads = [p for lo_hi in reversed(op.conv.pads) for p in lo_hi]
-    gx_pad = getattr(F, f"conv{spec.dims}d")(
-        F.pad(dil, pads), wt, dilation=spec.dilation, groups=spec.groups
-    )[0]
+    gx_pad = conv_reference(op.conv, dil, wt)[0]  # stride 1, dilation D, groups G, zero padding
     # Pad^T through the index form's padding map
     form = sc.index_form(spec, x.shape[1:])
     pg = form.pad_gather()
@@ -124,16 +120,7 @@ def test_derived_operators_match_torch_autograd(case, seed) -> None:
     w = rng.standard_normal(spec.weight_shape)
     xt = torch.tensor(x[None], requires_grad=True)
     wt = torch.tensor(w, requires_grad=True)
-    pads = [p for lo_hi in reversed(spec.pads) for p in lo_hi]
-    mode = "constant" if spec.padding_mode == "zeros" else spec.padding_mode
-    kernel = wt.flip(list(range(2, 2 + spec.dims))) if spec.flip else wt
-    y = getattr(F, f"conv{spec.dims}d")(
-        F.pad(xt, pads, mode=mode),
-        kernel,
-        stride=spec.stride,
-        dilation=spec.dilation,
-        groups=spec.groups,
-    )
+    y = conv_reference(spec, xt, wt)
     delta = rng.standard_normal(tuple(y.shape[1:]))
     y.backward(torch.tensor(delta[None]))
     gx, gw = _run_derived(spec, x, w, delta)

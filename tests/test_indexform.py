@@ -11,6 +11,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import symconv as sc
+from symconv._torchref import pool_reference
 
 torch.set_num_threads(1)
 
@@ -208,30 +209,7 @@ def pool_cases(draw):
 
 
 def torch_pool(spec, x):
-    xt = torch.from_numpy(x)[None]
-    d = spec.dims
-    if spec.kind == "max":
-        f = (F.max_pool1d, F.max_pool2d)[d - 1]
-        return f(
-            xt, spec.kernel_size, spec.stride, spec.padding, spec.dilation, ceil_mode=spec.ceil_mode
-        )[0].numpy()
-    if spec.kind == "avg":
-        f = (F.avg_pool1d, F.avg_pool2d)[d - 1]
-        kw = {} if d == 1 else {"divisor_override": spec.divisor_override}
-        return f(
-            xt,
-            spec.kernel_size,
-            spec.stride,
-            spec.padding,
-            spec.ceil_mode,
-            spec.count_include_pad,
-            **kw,
-        )[0].numpy()
-    if d == 1:
-        return F.lp_pool1d(xt, spec.norm_type, spec.kernel_size[0], spec.stride[0], spec.ceil_mode)[
-            0
-        ].numpy()
-    return F.lp_pool2d(xt, spec.norm_type, spec.kernel_size, spec.stride, spec.ceil_mode)[0].numpy()
+    return pool_reference(spec, torch.from_numpy(x)[None])[0].numpy()
 
 
 @settings(max_examples=60, deadline=None)

@@ -133,3 +133,41 @@ def test_grad_aliases_and_bias():
     d = np.ones((2, 3, 4))
     np.testing.assert_array_equal(nm.conv_grad_bias(d), [8.0, 8.0, 8.0])
     assert torch.equal(nm.conv_grad_bias(torch.ones(2, 3, 4)), torch.full((3,), 8.0))
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        ({"input": (5, 4, 9, 9), "weight": (8, 1, 3, 3)}, {"groups": 4, "padding": 1}),
+        ({"input": (5, 1, 10, 10), "weight": (3, 1, 5, 5)}, {}),
+        ({"input": (5, 3, 13, 13), "weight": (4, 3, 5, 5)}, {"stride": 4}),
+        ({"input": (5, 18, 8, 8), "weight": (17, 18, 3, 3)}, {"padding": 2, "dilation": 2}),
+        ({"input": (5, 6, 7, 7), "weight": (4, 3, 3, 3)}, {"groups": 2, "stride": 2}),
+    ],
+)
+@pytest.mark.parametrize("backend", ["numpy", "torch"])
+def test_chunks_and_tiles_write_column_blocks(case, backend, monkeypatch):
+    """Batch chunks (workspace budget), im2col tiles and depthwise channel blocks each write a
+    block of one output buffer: tiny budgets give the same forward, dx and dw as one chunk."""
+    from numeric._generated import numpy_conv, torch_conv
+
+    args, kwargs = case
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(args["input"])
+    w = rng.standard_normal(args["weight"])
+    y_ref = torch.nn.functional.conv2d(torch.tensor(x), torch.tensor(w), **kwargs).numpy()
+    delta = rng.standard_normal(y_ref.shape)
+    whole = [nm.conv2d(x, w, **kwargs), nm.conv2d_grad_input(x.shape, w, delta, **kwargs),
+             nm.conv2d_grad_weight(x, w.shape, delta, **kwargs)]  # fmt: skip
+    np.testing.assert_allclose(whole[0], y_ref, atol=1e-10)
+    for mod in (numpy_conv, torch_conv):
+        monkeypatch.setattr(mod, "_TILE", 1)
+        monkeypatch.setattr(mod, "_DEPTHWISE", 1)
+    arr = (lambda a: torch.tensor(a)) if backend == "torch" else (lambda a: a)
+    for limit in (1, nm.get_workspace_limit()):  # one sample per chunk; one-sample tiles
+        with nm.workspace_limit(limit):
+            parts = [nm.conv2d(arr(x), arr(w), **kwargs),
+                     nm.conv2d_grad_input(x.shape, arr(w), arr(delta), **kwargs),
+                     nm.conv2d_grad_weight(arr(x), w.shape, arr(delta), **kwargs)]  # fmt: skip
+        for got, ref in zip(parts, whole, strict=True):
+            np.testing.assert_allclose(np.asarray(got), ref, atol=1e-10)

@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 import sympy
 import torch
-import torch.nn.functional as F
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import symconv as sc
+from symconv._torchref import conv_reference
 from symconv.toeplitz import sparse_product
 
 torch.set_num_threads(1)
@@ -20,15 +20,8 @@ W = sympy.IndexedBase("w")
 
 
 def torch_conv(spec: sc.Conv, x: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """torch's answer for `spec` on one sample `x` (C, *size): F.pad, then F.conv{1,2,3}d."""
-    xt, wt = torch.from_numpy(x)[None], torch.from_numpy(w)
-    if spec.flip:  # true convolution = cross-correlation with the reversed kernel
-        wt = wt.flip(dims=list(range(2, 2 + spec.dims)))
-    pads = [p for lo, hi in reversed(spec.pads) for p in (lo, hi)]
-    mode = "constant" if spec.padding_mode == "zeros" else spec.padding_mode
-    xt = F.pad(xt, pads, mode=mode)
-    conv = (F.conv1d, F.conv2d, F.conv3d)[spec.dims - 1]
-    return conv(xt, wt, stride=spec.stride, dilation=spec.dilation, groups=spec.groups)[0].numpy()
+    """torch's answer for `spec` on one sample `x` (C, *size): the library's torch reference."""
+    return conv_reference(spec, x[None], w)[0].numpy()
 
 
 @st.composite

@@ -212,16 +212,6 @@ PHI = {"zeros": _phi_zeros, "reflect": _phi_reflect, "replicate": _phi_replicate
     (
         "_layout",
         '''
-def _last(x):
-    """(N, C, *I) -> (N, *I, C), a view: channels last, so the channel sum is a GEMM."""
-    return _permute(x, (0, *range(2, x.ndim), 1))
-
-
-def _first(y):
-    """(N, *O, C) -> (N, C, *O), a view."""
-    return _permute(y, (0, y.ndim - 1, *range(1, y.ndim - 1)))
-
-
 def _swap01(x):
     """Exchange the first two axes, a view: (C, N, *O) <-> (N, C, *O)."""
     return _permute(x, (1, 0, *range(2, x.ndim)))
@@ -235,11 +225,10 @@ def _product(sizes):
 
 
 # Cost model. An im2col tile holds about _TILE elements (16 MB in float32: it stays in the
-# last-level cache while its GEMM reads it); layers with fewer than _FEW input channels per
-# group im2col channels first (one copy per tap moves every channel), the others channels last
-# (each copy moves contiguous rows of C channels).
+# last-level cache while its GEMM reads it); a depthwise block about _DEPTHWISE (its
+# accumulator and scratch stay in the per-core cache).
 _TILE = 4 * 2**20
-_FEW = 16
+_DEPTHWISE = 2**18
 
 
 def _tile(per_sample, n):
@@ -263,37 +252,30 @@ def _windows(kernel, stride, dilation, out, start):
     (
         "_pad",
         '''
-def _pad(x, pads, mode, last=True):
-    """x~[n, c, j] = x[n, c, phi(j - lo)] on every spatial axis: (N, *P, C) when `last`
-    (channels last), else (N, C, *P).
+def _pad(x, pads, mode):
+    """x~[n, c, j] = x[n, c, phi(j - lo)] on every spatial axis: (N, C, *P).
 
     zeros: phi is the identity on [0, n) and -1 (a zero) elsewhere, so x is copied into the
     interior of a zero buffer; the other modes gather along each axis with the printed phi.
     """
-    xl = _last(x) if last else x
-    first = 1 if last else 2  # the first spatial axis
     size = x.shape[2:]
     if mode == "zeros":
-        padded = [n + lo + hi for n, (lo, hi) in zip(size, pads)]
-        shape = (x.shape[0], *padded, x.shape[1]) if last else (*x.shape[:2], *padded)
-        xp = _zeros(shape, x)
-        inner = tuple(slice(lo, lo + n) for n, (lo, _) in zip(size, pads))
-        xp[(slice(None),) * first + inner] = xl
+        xp = _zeros((*x.shape[:2], *(n + lo + hi for n, (lo, hi) in zip(size, pads))), x)
+        xp[(slice(None), slice(None), *(slice(lo, lo + n) for n, (lo, _) in zip(size, pads)))] = x
         return xp
     for axis, (n, (lo, hi)) in enumerate(zip(size, pads)):
-        xl = _take(xl, PHI[mode](_arange(n + lo + hi, x) - lo, n), axis + first)
-    return _contiguous(xl)
+        x = _take(x, PHI[mode](_arange(n + lo + hi, x) - lo, n), axis + 2)
+    return _contiguous(x)
 ''',
     ),
     (
         "_fold",
         '''
-def _fold(g, size, pads, mode, first=1):
-    """Pad^T: dL/dx from dL/dx~ (spatial axes from `first`: 1 channels last, 2 channels first).
-    Keep the interior; for reflect, replicate and circular add every padded position j back
-    onto its source phi(j - lo)."""
+def _fold(g, size, pads, mode):
+    """Pad^T: dL/dx from dL/dx~ (N, C, *P). Keep the interior; for reflect, replicate and
+    circular add every padded position j back onto its source phi(j - lo)."""
     for axis, (n, (lo, hi)) in enumerate(zip(size, pads)):
-        ax = axis + first
+        ax = axis + 2
         inner = _copy(g[(slice(None),) * ax + (slice(lo, lo + n),)])
         if mode != "zeros" and lo + hi:
             border = _index([*range(lo), *range(lo + n, lo + n + hi)], g)
@@ -317,57 +299,37 @@ def _swap_channels(w, groups):
     (
         "_conv_padded",
         '''
-def _conv_padded(xp, w, out, stride, dilation, groups, flip, y):
-    """y[n, o, k] = sum_{c, a} x~[n, S o + D a', c_in(k, c)] w[k, c, a] into y (N, *O, C_out).
+def _depthwise_layer(c_in, c_g, groups):
+    """groups == C_in > 1 with one input channel per group: no channel sum, no GEMM."""
+    return groups == c_in and c_g == 1 and groups > 1
 
-    xp is the padded input, channels last. The tap loop reads, per tap a, the window
-    x~[S o + D a'] for o = 0..O-1: a strided slice starting at the printed _start_corr or
-    _start_flip. Depthwise layers take the shift-add path, the rest im2col and GEMMs.
+
+def _conv_padded(xp, w, out, stride, dilation, groups, flip, y):
+    """y[k, n, o] = sum_{c, a} x~[n, c_in(k, c), S o + D a'] w[k, c, a], channels first.
+
+    xp: the padded input (n, C_in, *P); y: (C_out, n prod(O)), a column block of the output.
+    Per tap a the index form reads the window x~[S o + D a'], o = 0..O-1: a strided slice
+    starting at the printed _start_corr or _start_flip. Depthwise layers shift-add; the others
+    im2col and GEMM.
     """
     c_out, c_g, *kernel = w.shape
     windows = _windows(kernel, stride, dilation, out, _start_flip if flip else _start_corr)
-    w_taps = _contiguous(_permute(w.reshape(c_out, c_g, len(windows)), (2, 1, 0)))  # (T, C/G, K)
-    if groups == xp.shape[-1] and c_g == 1 and groups > 1:
-        _depthwise(xp, w_taps, windows, y)
+    if _depthwise_layer(xp.shape[1], c_g, groups):
+        _depthwise(xp, w, windows, out, y)
     else:
-        _im2col_last(xp, w_taps, windows, groups, y)
+        _im2col(xp, w, windows, out, groups, y)
 ''',
     ),
     (
-        "_im2col_last",
+        "_im2col",
         '''
-def _im2col_last(xp, w_taps, windows, groups, y):
-    """Channels last: copy the tap windows into a contiguous (n * prod(O), T * C/G) matrix
-    (im2col), a tile of samples at a time, then one GEMM per group into y (N, *O, C_out)."""
-    n, c_in, c_out = xp.shape[0], xp.shape[-1], y.shape[-1]
-    c_g, k_g = c_in // groups, c_out // groups
-    tile = _tile(_product(y.shape[1:-1]) * len(windows) * c_g, n)
-    for n0 in range(0, n, tile):
-        m = min(tile, n - n0)
-        cols = _empty((m, *y.shape[1:-1], len(windows), c_g), xp)
-        y2 = y[n0 : n0 + m].reshape(-1, c_out)
-        for g in range(groups):
-            cs, ks = slice(g * c_g, (g + 1) * c_g), slice(g * k_g, (g + 1) * k_g)
-            for t, win in enumerate(windows):
-                cols[..., t, :] = xp[(slice(n0, n0 + m), *win, cs)]
-            w_g = w_taps[:, :, ks].reshape(-1, k_g)
-            if groups == 1:
-                _matmul(cols.reshape(y2.shape[0], -1), w_g, y2)
-            else:
-                y2[:, ks] = _matmul(cols.reshape(y2.shape[0], -1), w_g, None)
-''',
-    ),
-    (
-        "_im2col_first",
-        '''
-def _im2col_first(xp, w, windows, out, groups, y):
-    """Channels first (few channels per group): per tap, one copy moves the window of every
-    channel into cols[c, t] (C/G, T, n, *O); then y (C_out, n prod(O)) = W (C_out, C/G T) @ cols,
-    one GEMM per group and tile. xp: (N, C_in, *P); y: (C_out, N prod(O)), a column block."""
+def _im2col(xp, w, windows, out, groups, y):
+    """im2col, channels first: per tap one copy moves the window of every channel of the group
+    into cols[c, t] (C/G, T, n, *O); then y (C_out, n prod(O)) = W (C_out, C/G T) @ cols, one
+    GEMM per group and tile (a tile of samples keeps cols near _TILE elements)."""
     n = xp.shape[0]
     c_out, c_g = w.shape[:2]
-    k_g, t_n = c_out // groups, len(windows)
-    per = _product(out)
+    k_g, t_n, per = c_out // groups, len(windows), _product(out)
     w2 = w.reshape(c_out, c_g * t_n)
     tile = _tile(per * t_n * c_g, n)
     for n0 in range(0, n, tile):
@@ -375,19 +337,27 @@ def _im2col_first(xp, w, windows, out, groups, y):
         cols = _empty((c_g, t_n, m, *out), xp)
         for g in range(groups):
             cs, ks = slice(g * c_g, (g + 1) * c_g), slice(g * k_g, (g + 1) * k_g)
-            for t, win in enumerate(windows):
-                cols[:, t] = _swap01(xp[(slice(n0, n0 + m), cs, *win)])
+            _gather(cols, xp, windows, slice(n0, n0 + m), cs)
             _matmul(w2[ks], cols.reshape(c_g * t_n, -1), y[ks, n0 * per : (n0 + m) * per])
+
+
+def _gather(cols, xp, windows, rows, cs):
+    """im2col's copies: cols[c, t] = x~[rows, cs, window t] (C/G, n, *O), the taps in parallel."""
+
+    def tap(t):
+        cols[:, t] = _swap01(xp[(rows, cs, *windows[t])])
+
+    _parallel(tap, range(len(windows)))
 ''',
     ),
     (
-        "_col2im_first",
+        "_col2im",
         '''
-def _col2im_first(delta, w, windows, groups, gp):
-    """dL/dx~ as (im2col)^T: T = im2col followed by the GEMM with W, so T^T delta is the GEMM
-    with W^T (columns = W^T delta), then im2col read the other way: every tap's column block is
-    added back onto the window it was copied from (the windows of the forward's index form;
-    overlapping windows add). gp (N, C_in, *P) holds zeros on entry; delta (N, C_out, *O)."""
+def _col2im(delta, w, windows, groups, gp):
+    """dL/dx~ = T^T delta with T = (im2col, then the GEMM with W) read the other way: first the
+    GEMM with W^T (columns = W^T delta), then im2col transposed, Pad^T's partner: every tap's
+    column block is added back onto the window it was copied from (the forward's windows;
+    overlapping windows add). gp (n, C_in, *P) holds zeros on entry; delta (n, C_out, *O)."""
     n, c_out, *out = delta.shape
     c_g = w.shape[1]
     k_g, t_n = c_out // groups, len(windows)
@@ -399,35 +369,69 @@ def _col2im_first(delta, w, windows, groups, gp):
             cs, ks = slice(g * c_g, (g + 1) * c_g), slice(g * k_g, (g + 1) * k_g)
             d = _contiguous(_swap01(delta[n0 : n0 + m, ks])).reshape(k_g, -1)
             cols = _matmul(_permute(w2[ks], (1, 0)), d, None).reshape(c_g, t_n, m, *out)
-            for t, win in enumerate(windows):
-                view = gp[(slice(n0, n0 + m), cs, *win)]
-                view += _swap01(cols[:, t])
+
+            def scatter(block):  # disjoint blocks of samples and channels, in parallel
+                rows, chans = block
+                at = (_shift(rows, n0), _shift(chans, g * c_g))
+                for t, win in enumerate(windows):
+                    view = gp[(*at, *win)]
+                    view += _swap01(cols[chans, t, rows])
+
+            _parallel(scatter, [(r, c) for r in _halves(m) for c in _halves(c_g)])
+
+
+def _halves(n):
+    """[0, n) as one or two slices."""
+    return [slice(0, n)] if n < 2 else [slice(0, n // 2), slice(n // 2, n)]
+
+
+def _shift(s, by):
+    return slice(s.start + by, s.stop + by)
 ''',
     ),
     (
         "_depthwise",
         '''
-def _depthwise(xp, w_taps, windows, y):
-    """groups == C_in: no channel sum, so no GEMM. Shift-add: one multiply-add of a window per
-    tap, channel multiplier m = C_out / C_in (output channel c m + j)."""
-    c_in = xp.shape[-1]
-    mult = y.shape[-1] // c_in
-    acc = y.reshape(*y.shape[:-1], c_in, mult)
-    w = w_taps.reshape(len(windows), c_in, mult)
-    for t, win in enumerate(windows):
-        term = xp[(slice(None), *win, slice(None), None)] * w[t]
-        if t == 0:
-            acc[...] = term
-        else:
-            acc += term
+def _depthwise(xp, w, windows, out, y):
+    """Shift-add: y[c m + j] = sum_a w[c m + j, 0, a] x~[c, window a], multiplier m = C_out / C_in.
+    One multiply into a scratch buffer and one add per tap (no temporaries), a block of
+    channels at a time so that the accumulator and the scratch stay in cache; the blocks run
+    in parallel."""
+    n, c_in = xp.shape[:2]
+    c_out = w.shape[0]
+    mult, per = c_out // c_in, _product(out)
+    w3 = w.reshape(c_in, mult, len(windows))
+    acc_all = y.reshape(c_in, mult, n, *out)
+    block = max(1, min(c_in, _DEPTHWISE // max(1, mult * n * per)))
+
+    def run(c0):
+        cb = min(block, c_in - c0)
+        acc, scratch = acc_all[c0 : c0 + cb], _empty((cb, mult, n, *out), xp)
+        for t, win in enumerate(windows):
+            src = _swap01(xp[(slice(None), slice(c0, c0 + cb), *win)])[:, None]
+            wt = w3[c0 : c0 + cb, :, t].reshape(cb, mult, *(1 for _ in range(1 + len(out))))
+            if t == 0:
+                _multiply(src, wt, acc)
+            else:
+                _multiply(src, wt, scratch)
+                acc += scratch
+
+    _parallel(run, range(0, c_in, block))
 ''',
     ),
     (
         "conv_forward",
         '''
-def _few_channels(c_in, c_g, groups):
-    """The channels-first im2col path: few channels per group, not depthwise."""
-    return c_g < _FEW and not (groups == c_in and c_g == 1 and groups > 1)
+def _run_conv(x_hat, w, out, stride, dilation, groups, flip, chunk, pad):
+    """y (N, C_out, *O), a view of a (C_out, N, *O) buffer: `pad` maps a chunk of samples to
+    its padded input (n, C_in, *P), then _conv_padded writes the chunk's column block."""
+    n, c_out, per = x_hat.shape[0], w.shape[0], _product(out)
+    y = _empty((c_out, n * per), w)
+    for n0 in range(0, n, chunk):
+        xp = pad(x_hat[n0 : n0 + chunk])
+        block = y[:, n0 * per : (n0 + xp.shape[0]) * per]
+        _conv_padded(xp, w, out, stride, dilation, groups, flip, block)
+    return _swap01(y.reshape(c_out, n, *out))
 
 
 def conv_forward(x, w, b, stride, pads, dilation, groups, mode, flip, chunk):
@@ -438,7 +442,7 @@ def conv_forward(x, w, b, stride, pads, dilation, groups, mode, flip, chunk):
     x~ the padded input (phi of `mode`), a' = K - 1 - a when `flip`. x (N, C_in, *I),
     w (C_out, C_in/G, *K), b (C_out,) or None; stride, dilation: one int per axis; pads: one
     (lo, hi) pair per axis. Runs over the batch `chunk` samples at a time (bounded workspace).
-    Returns (N, C_out, *O), a view of a channels-last (or, few channels, a channel-major) buffer.
+    Returns (N, C_out, *O), a view of a (C_out, N, *O) buffer.
     """
     n, c_in, *size = x.shape
     c_out, c_g, *kernel = w.shape
@@ -446,21 +450,9 @@ def conv_forward(x, w, b, stride, pads, dilation, groups, mode, flip, chunk):
         _conv_out(i, k, s, d, lo, hi)
         for i, k, s, d, (lo, hi) in zip(size, kernel, stride, dilation, pads)
     ]
-    if _few_channels(c_in, c_g, groups):
-        per = _product(out)
-        windows = _windows(kernel, stride, dilation, out, _start_flip if flip else _start_corr)
-        y = _empty((c_out, n * per), x)
-        for n0 in range(0, n, chunk):
-            xp = _pad(x[n0 : n0 + chunk], pads, mode, last=False)
-            block = y[:, n0 * per : (n0 + xp.shape[0]) * per]
-            _im2col_first(xp, w, windows, out, groups, block)
-        y = _swap01(y.reshape(c_out, n, *out))
-    else:
-        y = _empty((n, *out, c_out), x)
-        for n0 in range(0, n, chunk):
-            xp = _pad(x[n0 : n0 + chunk], pads, mode)
-            _conv_padded(xp, w, out, stride, dilation, groups, flip, y[n0 : n0 + chunk])
-        y = _first(y)
+    y = _run_conv(
+        x, w, out, stride, dilation, groups, flip, chunk, lambda c: _pad(c, pads, mode)
+    )
     if b is not None:
         y += b.reshape(c_out, *(1 for _ in out))
     return y
@@ -472,11 +464,12 @@ def conv_forward(x, w, b, stride, pads, dilation, groups, mode, flip, chunk):
 def conv_grad_input(delta, w, size, stride, pads, dilation, groups, mode, flip, chunk):
     """dL/dx of conv_forward (symconv.backprop.GradInput), then Pad^T (_fold).
 
-    Two readings of the same T^T. Strided or few-channel layers: T^T = (im2col)^T W^T, the
-    forward's structure read the other way (_col2im_first): no zeros between the entries of
-    delta are ever multiplied. Otherwise the derived operator literally: dilate delta by the
-    stride, pad it d(k - 1) on each side plus the unread tail, convolve (stride 1, dilation D,
-    the kernel flip toggled) with the channel-swapped weight.
+    Two readings of the same T^T. Layers with a channel sum: T = (im2col, then the GEMM with W),
+    so T^T = (im2col)^T W^T, the forward's structure read the other way (_col2im): the zeros a
+    stride puts between the entries of delta are never multiplied. Depthwise layers: the
+    derived operator literally (shift-add): dilate delta by the stride, pad it d(k - 1) on each
+    side plus the unread tail, convolve (stride 1, dilation D, the kernel flip toggled) with the
+    channel-swapped weight.
 
     delta (N, C_out, *O), w (C_out, C_in/G, *K), size: the input's spatial size.
     Returns (N, C_in, *size).
@@ -485,33 +478,31 @@ def conv_grad_input(delta, w, size, stride, pads, dilation, groups, mode, flip, 
     _, c_g, *kernel = w.shape
     c_in = c_g * groups
     padded = [i + lo + hi for i, (lo, hi) in zip(size, pads)]
-    if _few_channels(c_in, c_g, groups) or any(s > 1 for s in stride):
+    if not _depthwise_layer(c_in, c_g, groups):
         windows = _windows(kernel, stride, dilation, out, _start_flip if flip else _start_corr)
         dx = _empty((n, c_in, *size), delta)
         for n0 in range(0, n, chunk):
             d = delta[n0 : n0 + chunk]
             gp = _zeros((d.shape[0], c_in, *padded), delta)
-            _col2im_first(d, w, windows, groups, gp)
-            dx[n0 : n0 + chunk] = _fold(gp, size, pads, mode, 2)
+            _col2im(d, w, windows, groups, gp)
+            dx[n0 : n0 + chunk] = _fold(gp, size, pads, mode)
         return dx
     gpads = [
         (_reach(k, d), _reach(k, d) + _unused(i, k, s, d, lo, hi))
         for i, k, s, d, (lo, hi) in zip(size, kernel, stride, dilation, pads)
     ]
+    shape = [s * (o - 1) + 1 + lo + hi for s, o, (lo, hi) in zip(stride, out, gpads)]
+    every = [slice(lo, lo + s * (o - 1) + 1, s) for s, o, (lo, _) in zip(stride, out, gpads)]
+
+    def pad(d):  # delta-hat: s - 1 zeros between the entries of delta, in the gradient padding
+        dp = _zeros((*d.shape[:2], *shape), delta)
+        dp[(slice(None), slice(None), *every)] = d
+        return dp
+
     w_t = _swap_channels(w, groups)
     ones = tuple(1 for _ in size)
-    dx = _empty((n, *size, c_in), delta)
-    for n0 in range(0, n, chunk):
-        d = delta[n0 : n0 + chunk]
-        # delta-hat: s - 1 zeros between the entries of delta, inside the gradient padding
-        shape = [s * (o - 1) + 1 + lo + hi for s, o, (lo, hi) in zip(stride, out, gpads)]
-        dp = _zeros((d.shape[0], *shape, c_out), delta)
-        every = [slice(lo, lo + s * (o - 1) + 1, s) for s, o, (lo, _) in zip(stride, out, gpads)]
-        dp[(slice(None), *every)] = _last(d)
-        g = _empty((d.shape[0], *padded, c_in), delta)
-        _conv_padded(dp, w_t, padded, ones, dilation, groups, not flip, g)
-        dx[n0 : n0 + chunk] = _fold(g, size, pads, mode)
-    return _first(dx)
+    g = _run_conv(delta, w_t, padded, ones, dilation, groups, not flip, chunk, pad)
+    return _fold(g, size, pads, mode)
 ''',
     ),
     (
@@ -523,50 +514,37 @@ def conv_grad_weight(x, delta, kernel, stride, pads, dilation, groups, mode, fli
 
         dw[k, c, a] = sum_{n, o} delta[n, k, o] x~[n, c_in(k, c), D a + S o].
 
-    The windows x~[D a + S o] are im2col's columns, so dw = delta^T @ im2col, a tile at a time.
-    Returns (C_out, C_in/G, *kernel).
+    The windows x~[D a + S o] are im2col's columns, so dw = delta @ im2col^T, a tile of samples
+    at a time; depthwise: one per-channel dot product per tap. Returns (C_out, C_in/G, *kernel).
     """
     n, c_in, *size = x.shape
     _, c_out, *out = delta.shape
     c_g, k_g = c_in // groups, c_out // groups
     windows = _windows(kernel, stride, dilation, out, lambda a, k, d: _gw_start(a, d))
-    t_n = len(windows)
-    if _few_channels(c_in, c_g, groups):
-        dw = _zeros((c_out, c_g * t_n), x)
-        tile = _tile(_product(out) * t_n * c_g, max(1, chunk))
-        for n0 in range(0, n, tile):
-            xp = _pad(x[n0 : n0 + tile], pads, mode, last=False)
-            cols = _empty((c_g, t_n, xp.shape[0], *out), x)
-            for g in range(groups):
-                cs, ks = slice(g * c_g, (g + 1) * c_g), slice(g * k_g, (g + 1) * k_g)
-                for t, win in enumerate(windows):
-                    cols[:, t] = _swap01(xp[(slice(None), cs, *win)])
-                d = _contiguous(_swap01(delta[n0 : n0 + tile, ks])).reshape(k_g, -1)
-                dw[ks] += _matmul(d, _permute(cols.reshape(c_g * t_n, -1), (1, 0)), None)
-        dw = dw.reshape(c_out, c_g, *kernel)
-    else:
-        dw = _zeros((t_n, c_g, c_out), x)
-        for n0 in range(0, n, chunk):
-            xp = _pad(x[n0 : n0 + chunk], pads, mode)
-            dl = _contiguous(_last(delta[n0 : n0 + chunk]))
-            if groups == c_in:
-                # depthwise: a per-channel dot product per tap
-                dl_m = dl.reshape(*dl.shape[:-1], c_in, c_out // c_in)
-                for t, win in enumerate(windows):
-                    dw[t, 0] += _einsum("...c,...cm->cm", xp[(slice(None), *win)], dl_m).reshape(-1)
-                continue
-            tile = _tile(_product(out) * t_n * c_g, xp.shape[0])
-            for m0 in range(0, xp.shape[0], tile):
-                xt, dt = xp[m0 : m0 + tile], dl[m0 : m0 + tile]
-                cols = _empty((*dt.shape[:-1], t_n, c_g), x)
-                d2 = dt.reshape(-1, c_out)
-                for g in range(groups):
-                    cs, ks = slice(g * c_g, (g + 1) * c_g), slice(g * k_g, (g + 1) * k_g)
-                    for t, win in enumerate(windows):
-                        cols[..., t, :] = xt[(slice(None), *win, cs)]
-                    cols2 = _permute(cols.reshape(d2.shape[0], -1), (1, 0))
-                    dw[:, :, ks] += _matmul(cols2, d2[:, ks], None).reshape(t_n, c_g, k_g)
-        dw = _contiguous(_permute(dw, (2, 1, 0))).reshape(c_out, c_g, *kernel)
+    t_n, per = len(windows), _product(out)
+    dw = _zeros((c_out, c_g * t_n), x)
+    depthwise = _depthwise_layer(c_in, c_g, groups)
+    tile = max(1, chunk) if depthwise else _tile(per * t_n * c_g, max(1, chunk))
+    for n0 in range(0, n, tile):
+        xp = _pad(x[n0 : n0 + tile], pads, mode)
+        m = xp.shape[0]
+        if depthwise:  # per tap, a dot product per channel of the window with delta
+            d = delta[n0 : n0 + tile].reshape(m, c_in, c_out // c_in, *out)
+            o = "xyz"[: len(out)]  # the spatial axes
+
+            def tap(win):
+                return _einsum(f"nc{o},ncm{o}->cm", xp[(slice(None), slice(None), *win)], d)
+
+            for t, part in enumerate(_parallel(tap, windows)):
+                dw[:, t] += part.reshape(c_out)
+            continue
+        cols = _empty((c_g, t_n, m, *out), x)
+        for g in range(groups):
+            cs, ks = slice(g * c_g, (g + 1) * c_g), slice(g * k_g, (g + 1) * k_g)
+            _gather(cols, xp, windows, slice(None), cs)
+            d = _contiguous(_swap01(delta[n0 : n0 + tile, ks])).reshape(k_g, -1)
+            dw[ks] += _matmul(d, _permute(cols.reshape(c_g * t_n, -1), (1, 0)), None)
+    dw = dw.reshape(c_out, c_g, *kernel)
     if flip:
         dw = _contiguous(_flip(dw, tuple(range(2, dw.ndim))))
     return dw
@@ -595,27 +573,29 @@ def conv_transpose_forward(x, w, b, stride, padding, output_padding, dilation, g
     lo = [_transpose_lo(k, d, p) for k, d, p in zip(kernel, dilation, padding)]
     hi = [p + q for p, q in zip(lo, output_padding)]
     full = [s * (i - 1) + 1 + max(a, 0) + max(c, 0) for s, i, a, c in zip(stride, size, lo, hi)]
-    crop = (slice(None), *(slice(max(-a, 0), f - max(-c, 0)) for f, a, c in zip(full, lo, hi)))
+    keep = (slice(max(-a, 0), f - max(-c, 0)) for f, a, c in zip(full, lo, hi))
+    crop = (slice(None), slice(None), *keep)
     out = [
         f - max(-a, 0) - max(-c, 0) - d * (k - 1)
         for f, a, c, d, k in zip(full, lo, hi, dilation, kernel)
     ]
     every = (
         slice(None),
+        slice(None),
         *(slice(max(a, 0), max(a, 0) + s * (i - 1) + 1, s) for s, i, a in zip(stride, size, lo)),
     )
     w_d = _swap_channels(w, groups)
     ones = tuple(1 for _ in size)
-    y = _empty((n, *out, c_out), x)
-    for n0 in range(0, n, chunk):
-        xc = x[n0 : n0 + chunk]
-        xs = _zeros((xc.shape[0], *full, c_in), x)
-        xs[every] = _last(xc)
-        xs = _contiguous(xs[crop])
-        _conv_padded(xs, w_d, out, ones, dilation, groups, True, y[n0 : n0 + chunk])
+
+    def pad(xc):  # s - 1 zeros between the inputs, padded by p' (cropped where p' < 0)
+        xs = _zeros((*xc.shape[:2], *full), x)
+        xs[every] = xc
+        return _contiguous(xs[crop])
+
+    y = _run_conv(x, w_d, out, ones, dilation, groups, True, chunk, pad)
     if b is not None:
-        y += b
-    return _first(y)
+        y += b.reshape(c_out, *(1 for _ in out))
+    return y
 ''',
     ),
 ]

@@ -14,11 +14,13 @@ Two layers, both visitors in SymPy's sense (`Printer._print` walks `type(obj).__
   signature and body) and the module name; the emitted module defines and imports exactly the
   primitives its kernels use (recorded while printing).
 
-How the index form becomes code: the sum over the group's input channels $c$ is a GEMM over the
-channel axis (channels-last layout), the sum over taps $a$ a loop over `itertools.product` of
-the kernel ranges, and the input read $\tilde x[S o + D a']$ for one tap and every output $o$ is
-the strided window `slice(start, start + S (O - 1) + 1, S)` whose `start` and step are read off
-the index form's position expression (at $o = 0$, and the coefficient of $o$).
+How the index form becomes code: the input read $\tilde x[S o + D a']$ for one tap $a$ and every
+output $o$ is the strided window `slice(start, start + S (O - 1) + 1, S)` whose `start` and step
+are read off the index form's position expression (at $o = 0$, and the coefficient of $o$); the
+taps are `itertools.product` of the kernel ranges. Copying every tap's window into the rows
+$(c, a)$ of one matrix (im2col, channels first) turns the double sum over the group's input
+channels $c$ and the taps $a$ into one GEMM; its transpose (the same copies read the other way,
+as adds) gives $T^\top$.
 """
 
 from __future__ import annotations
@@ -128,7 +130,8 @@ class KernelPrinter(Printer):
     """Print kernel nodes into one module's source for a backend (see the module docstring).
 
     Subclasses set `_module` (the array library), `_expr_printer` (an `IndexExprPrinter`
-    subclass) and `_primitives` (`name -> (signature, body expression)`); `_unsupported` lists
+    subclass) and `_primitives` (`name -> (signature, body)`: an expression, or a block of
+    statements with its own `return` when it has several lines); `_unsupported` lists
     kernels the backend declares it cannot run (printing one raises `Unsupported`).
     """
 
@@ -170,7 +173,11 @@ class KernelPrinter(Printer):
         prelude = []
         for name in prims:
             sig, impl = self._primitives[name]
-            prelude.append(f"def {name}({sig}):\n    return {impl}\n")
+            if "\n" in impl:  # a block of statements with its own `return`: indent it
+                block = "".join(f"    {line}\n" if line else "\n" for line in impl.split("\n"))
+                prelude.append(f"def {name}({sig}):\n{block}")
+            else:
+                prelude.append(f"def {name}({sig}):\n    return {impl}\n")
         text = "\n\n".join([*prelude, body])
         self.module_imports |= set(self._exprs.module_imports)
         imports = self._imports(text)

@@ -55,9 +55,11 @@ class TorchKernelPrinter(KernelPrinter):
             "a, b, out",
             "torch.matmul(a, b) if out is None else torch.matmul(a, b, out=out)",
         ),
+        "_multiply": ("a, b, out", "torch.mul(a, b, out=out)"),
         "_einsum": ("spec, *operands", "torch.einsum(spec, *operands)"),
         "_where": ("cond, a, b", "torch.where(cond, a, b)"),
         "_flip": ("x, axes", "torch.flip(x, axes)"),
         "_sum": ("x, axes", "x.sum(dim=axes)"),
+        "_parallel": ("fn, items", "[fn(item) for item in items]"),  # torch ops run parallel
         "_quiet": ("", "contextlib.nullcontext()"),
     }

@@ -13,6 +13,7 @@ from typing import Any
 import sympy
 
 from symconv.derivation import Certificate, Derivation
+from symconv.derivation import latex as symconv_latex
 
 from .mathml import to_mathml
 
@@ -40,7 +41,7 @@ def esc(text: Any) -> str:
 
 def math_html(expr: Any, display: bool = True) -> str:
     """A SymPy object (or a LaTeX string from the engine) as MathML."""
-    tex = expr if isinstance(expr, str) else sympy.latex(expr)
+    tex = expr if isinstance(expr, str) else symconv_latex(expr)
     math = to_mathml(tex, display=display)
     return f'<div class="sc-math">{math}</div>' if display else math
 

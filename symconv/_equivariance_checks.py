@@ -1,0 +1,341 @@
+r"""The checks attached to an equivariance derivation: exact grids and torch.
+
+Exact level: on a grid of small specs, the broken set from the rows equals the index-form
+criterion, interior outputs are never broken, strides behave as derived, circular padding
+commutes with every cyclic shift, and the solved rotation/flip condition is the kernel's
+symmetry. Numeric level: torch's layer (`symconv._torchref`) on random inputs changes exactly
+the outputs the derivation calls broken. Private: used by `symconv.equivariance`.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import sympy
+
+from ._equivariance_core import Equivariance, _kind
+from ._equivariance_pooling import max_pool_changes
+from ._equivariance_symmetry import (
+    _kernel_symmetry,
+    _solve,
+    _symmetric_setup,
+    _symmetry_core,
+    _weight_symbols,
+)
+from ._equivariance_translate import _interior, _tapwise_broken, _translate_core
+from ._errors import SpecError
+from ._torchref import conv_reference, pool_reference
+from ._torchref import torch_or_none as _torch
+from .spec import PADDING_MODES, Conv, Pool
+
+
+def _grid_translate() -> list[tuple[Conv, tuple[int, ...], tuple[int, ...]]]:
+    """The exact-level grid: 1D and 2D, sizes up to 7, kernels up to 3, strides up to 3."""
+    cases = []
+    for n, k, s, p, mode, t in itertools.product(
+        (3, 5, 7), (1, 2, 3), (1, 2, 3), (0, 1, 2), PADDING_MODES, (1, -2, 3)
+    ):
+        cases.append(
+            (dict(dims=1, kernel_size=k, stride=s, padding=p, padding_mode=mode), (n,), (t,))
+        )
+    for n, k, s, p, mode, t in itertools.product(
+        ((4, 4), (5, 3)), (1, 3), (1, 2), (0, 1), PADDING_MODES, ((1, 0), (2, -2), (1, 3))
+    ):
+        cases.append((dict(dims=2, kernel_size=k, stride=s, padding=p, padding_mode=mode), n, t))
+    for n, k in itertools.product((5, 7), (2, 3)):  # dilation and true convolution
+        cases.append((dict(dims=1, kernel_size=k, dilation=2, padding=2, flip=True), (n,), (1,)))
+    out = []
+    for kw, n, t in cases:
+        try:
+            spec = Conv(bias=False, **kw)
+            spec.output_size(n)
+        except SpecError:
+            continue
+        out.append((spec, tuple(n), tuple(t)))
+    return out
+
+
+def _witness(form: Any, shift: tuple[int, ...]) -> bool:
+    r"""Whether some output's window stays inside the input after the shift, along every axis,
+    with at least two taps along each axis where the stride does not divide the shift.
+
+    Then no output shift reproduces a non-multiple shift: the shifted window reads $K \ge 2$
+    distinct, evenly spaced inputs, which padding (clamped or mirrored) never reproduces.
+    """
+    for a, ax in enumerate(form.axes):
+        j = form.tap_table(a, padded=True) - ax.lo  # unpadded coordinate of every tap
+        ok = np.all(
+            (j >= 0) & (j < ax.size) & (j - shift[a] >= 0) & (j - shift[a] < ax.size), axis=1
+        )
+        if not ok.any() or (shift[a] % ax.stride and ax.kernel < 2):
+            return False
+    return True
+
+
+def _translate_claims(spec: Conv, sizes: tuple[int, ...], shift: tuple[int, ...]) -> str:
+    """The statements of the translation derivation on one case; '' when all hold."""
+    core = _translate_core(spec, sizes, shift)
+    form, u, broken = core["form"], core["output_shift"], set(core["broken"])
+    if core["divisible"]:
+        tapwise = _tapwise_broken(form, shift, u, core["cyclic"])
+        if tapwise != broken:
+            return f"index-form criterion {sorted(tapwise)} != rows {sorted(broken)}"
+        if not core["cyclic"] and not broken <= set(np.ndindex(*form.output_size)) - _interior(
+            form, u
+        ):
+            return "an interior output broke"
+        full = form.output_size == form.input_size and all(ax.stride == 1 for ax in form.axes)
+        if core["cyclic"] and full and broken:
+            return "circular padding broke"
+    elif core["reproducing"] and not core["cyclic"] and _witness(form, shift):
+        return f"output shift {core['reproducing'][0]} reproduces a non-multiple shift"
+    return ""
+
+
+def _circulant_claim(spec: Conv, sizes: tuple[int, ...]) -> str:
+    """Every cyclic shift commutes with T (circular padding, stride 1, full-size output)."""
+    for t in itertools.product(*[range(n) for n in sizes]):
+        core = _translate_core(spec, sizes, t)
+        if core["broken"]:
+            return f"shift {t} broke {core['broken']}"
+    return ""
+
+
+def _torch_layer(spec: Conv | Pool, x: Any, weight: Any) -> Any:
+    """The layer in torch: the reference convolution (no bias) or pooling."""
+    return conv_reference(spec, x, weight) if isinstance(spec, Conv) else pool_reference(spec, x)
+
+
+def _torch_transform(x: Any, transform: str, shift: Sequence[int], cyclic: bool) -> Any:
+    """The transformation in torch (roll then zero the wrapped part; rot90; flip)."""
+    torch = _torch()
+    dims = x.dim() - 2
+    if transform == "rot90":
+        return torch.rot90(x, 1, dims=(-2, -1))
+    if transform == "flip_h":
+        return torch.flip(x, dims=(-1,))
+    if transform == "flip_v":
+        return torch.flip(x, dims=(-2,))
+    y = torch.roll(x, shifts=tuple(shift), dims=tuple(range(2, 2 + dims)))
+    if not cyclic:
+        for a, t in enumerate(shift):
+            idx = [slice(None)] * x.dim()
+            idx[2 + a] = slice(0, t) if t >= 0 else slice(x.shape[2 + a] + t, None)
+            y[tuple(idx)] = 0
+    return y
+
+
+def _torch_changed(
+    spec: Conv | Pool,
+    sizes: tuple[int, ...],
+    transform: str,
+    shift: Sequence[int],
+    u: Sequence[int],
+    cyclic: bool,
+    weight: Any,
+    x: Any,
+    invariance: bool = False,
+) -> set[tuple[int, ...]]:
+    """Positions where layer(g x) differs from g'(layer(x)) (or from layer(x): invariance)."""
+    torch = _torch()
+    y = _torch_layer(spec, x, weight)
+    lhs = _torch_layer(spec, _torch_transform(x, transform, shift, cyclic), weight)
+    rhs = y if invariance else _torch_transform(y, transform, u, cyclic)
+    diff = (lhs - rhs).abs().amax(dim=(0, 1))
+    tol = 1e-9 * (1.0 + float(y.abs().max()))
+    return {tuple(int(v) for v in p) for p in torch.nonzero(diff > tol).tolist()}
+
+
+def _random_input(spec: Conv | Pool, sizes: tuple[int, ...], gen: Any) -> Any:
+    torch = _torch()
+    channels = spec.in_channels if isinstance(spec, Conv) else 2
+    x = torch.randn((2, channels, *sizes), generator=gen, dtype=torch.float64)
+    return x.abs() + 0.1 if _kind(spec) == "lp" else x
+
+
+def _weight_tensor(spec: Conv, subs: dict | None, gen: Any) -> Any:
+    torch = _torch()
+    if subs is None:
+        return torch.randn(spec.weight_shape, generator=gen, dtype=torch.float64)
+    base = sympy.IndexedBase("w")
+    vals = [float(subs[base[idx]]) for idx in np.ndindex(*spec.weight_shape)]
+    return torch.tensor(vals, dtype=torch.float64).reshape(spec.weight_shape)
+
+
+def _torch_trials(
+    spec: Conv | Pool,
+    sizes: tuple[int, ...],
+    subs: dict | None,
+    expected: set[tuple[int, ...]],
+    changed: Callable[[Any, Any], set[tuple[int, ...]]],
+    extra: Callable[[Any, Any], str] | None = None,
+    passed: str = "changed output positions match .broken",
+) -> tuple[int, float, bool, str]:
+    """Three random trials: the positions torch changes, `changed(w, x)`, are `expected` (for
+    max pooling: within it); `extra(x, gen)` may check more per trial ('' when it holds)."""
+    torch = _torch()
+    if torch is None:  # pragma: no cover
+        return 0, 0.0, True, "torch not installed: skipped"
+    gen = torch.Generator().manual_seed(0)
+    for _ in range(3):
+        x = _random_input(spec, sizes, gen)
+        w = _weight_tensor(spec, subs, gen) if isinstance(spec, Conv) else None
+        got = changed(w, x)
+        ok = got <= expected if _kind(spec) == "max" else got == expected
+        if not ok:
+            return 3, 1.0, False, f"torch changed {sorted(got)}, derived {sorted(expected)}"
+        why = extra(x, gen) if extra else ""
+        if why:
+            return 3, 1.0, False, why
+    return 3, 0.0, True, passed
+
+
+def _translate_checks(
+    d: Equivariance,
+    spec: Conv | Pool,
+    sizes: tuple[int, ...],
+    shift: tuple[int, ...],
+    core: dict[str, Any],
+    subs: dict | None,
+) -> None:
+    if isinstance(spec, Conv) and subs is None:
+
+        def grid() -> tuple[int, float, bool, str]:
+            cases = [(spec, sizes, shift), *_grid_translate()]
+            for case in cases:
+                why = _translate_claims(*case)
+                if why:
+                    return len(cases), 1.0, False, f"{case[0]} on {case[1]}, shift {case[2]}: {why}"
+            return len(cases), 0.0, True, "rows of T S = rows of S T exactly where predicted"
+
+        d.check("broken set = index-form criterion; interior equivariant; strides", "exact", grid)
+        if core["cyclic"]:
+
+            def circ() -> tuple[int, float, bool, str]:
+                cases = [
+                    Conv(
+                        dims=dm, kernel_size=k, padding="same", padding_mode="circular", bias=False
+                    )
+                    for dm in (1, 2)
+                    for k in (1, 3)
+                ]
+                sizes_ = {1: [(n,) for n in range(2, 8)], 2: [(3, 3), (4, 2)]}
+                n_cases = 0
+                for c in cases:
+                    for sz in sizes_[c.dims]:
+                        n_cases += 1
+                        why = _circulant_claim(c, sz)
+                        if why:
+                            return n_cases, 1.0, False, f"{c} on {sz}: {why}"
+                return n_cases, 0.0, True, "T commutes with every cyclic shift"
+
+            d.check("circulant: every cyclic shift commutes with T", "exact", circ)
+
+    def numeric() -> tuple[int, float, bool, str]:
+        def changed(w: Any, x: Any) -> set[tuple[int, ...]]:
+            u, cyclic = core["output_shift"], core["cyclic"]
+            return _torch_changed(spec, sizes, "translate", shift, u, cyclic, w, x)
+
+        return _torch_trials(spec, sizes, subs, set(core["broken"]), changed)
+
+    d.check("torch: conv(shift(x)) vs shift(conv(x))", "numeric", numeric)
+    if isinstance(spec, Pool) and spec.kind == "max":
+
+        def invariance() -> tuple[int, float, bool, str]:
+            torch = _torch()
+            if torch is None:  # pragma: no cover
+                return 0, 0.0, True, "torch not installed: skipped"
+            gen = torch.Generator().manual_seed(1)
+            for _ in range(5):
+                x = torch.randn((1, 1, *sizes), generator=gen, dtype=torch.float64)
+                got = _torch_changed(
+                    spec,
+                    sizes,
+                    "translate",
+                    shift,
+                    (0,) * spec.dims,
+                    False,
+                    None,
+                    x,
+                    invariance=True,
+                )
+                want = max_pool_changes(spec, x[0, 0].numpy(), shift)
+                if not got <= want:
+                    return 5, 1.0, False, f"changed {sorted(got)} not within {sorted(want)}"
+            return 5, 0.0, True, "changed outputs within the predicted set"
+
+        d.check(
+            "max pooling: changed outputs within the window-overlap prediction",
+            "numeric",
+            invariance,
+        )
+
+
+def _grid_symmetry(transform: str) -> list[tuple[Conv, tuple[int, ...]]]:
+    cases = []
+    dims = (1, 2) if transform == "flip_h" else (2,)
+    for dm, n, k, p, mode in itertools.product(dims, (3, 4, 5), (1, 2, 3), (0, 1), PADDING_MODES):
+        try:
+            spec = Conv(dims=dm, kernel_size=k, padding=p, padding_mode=mode, bias=False)
+            spec.output_size(n)
+        except SpecError:
+            continue
+        if _symmetric_setup(spec, (n,) * dm, transform):
+            cases.append((spec, (n,) * dm))
+    return cases
+
+
+def _symmetry_checks(
+    d: Equivariance,
+    spec: Conv | Pool,
+    sizes: tuple[int, ...],
+    transform: str,
+    subs: dict | None,
+    core: dict[str, Any],
+) -> None:
+    if isinstance(spec, Conv):
+
+        def grid() -> tuple[int, float, bool, str]:
+            cases = _grid_symmetry(transform)
+            if _symmetric_setup(spec, sizes, transform):
+                cases.insert(0, (spec, sizes))
+            for c, sz in cases:
+                cond = _symmetry_core(c, sz, transform, None)["condition"]
+                syms = _weight_symbols(c)
+                if _solve(cond, syms) != _solve(_kernel_symmetry(c, transform), syms):
+                    return len(cases), 1.0, False, f"{c} on {sz}: {cond}"
+            return len(cases), 0.0, True, "solved condition = kernel symmetry"
+
+        d.check(f"condition = the kernel's {transform} symmetry", "exact", grid)
+
+    def numeric() -> tuple[int, float, bool, str]:
+        def changed(w: Any, x: Any) -> set[tuple[int, ...]]:
+            return _torch_changed(spec, sizes, transform, (), (), False, w, x)
+
+        def symmetric_kernel(x: Any, gen: Any) -> str:
+            if not isinstance(spec, Conv) or subs is not None:
+                return ""
+            torch = _torch()  # a kernel satisfying the condition
+            syms = _weight_symbols(spec)
+            noise = torch.randn(len(syms), generator=gen, dtype=torch.float64).tolist()
+            free = dict(zip(syms, noise, strict=True))
+            sol = _solve(d.condition, syms)
+            vals = [float(e.xreplace(free)) for e in sol]
+            w = torch.tensor(vals, dtype=torch.float64).reshape(spec.weight_shape)
+            got = changed(w, x)
+            return f"a kernel meeting the condition changed {sorted(got)}" if got else ""
+
+        return _torch_trials(
+            spec,
+            sizes,
+            subs,
+            set(core["broken"]),
+            changed,
+            symmetric_kernel,
+            "changed positions match .broken; symmetric kernels exact",
+        )
+
+    d.check(f"torch: conv({transform}(x)) vs {transform}(conv(x))", "numeric", numeric)

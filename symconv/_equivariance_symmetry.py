@@ -1,0 +1,210 @@
+r"""Rotations by 90 degrees and flips: the condition on the weights, solved with `linsolve`.
+
+$T P_g = P_g T$ entry by entry is a linear system in the weight symbols; its solution is the
+kernel's own symmetry under $g$ (`_kernel_symmetry`), which the checks confirm on a grid.
+Private: used by `symconv.equivariance`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import sympy
+
+from ._equivariance_core import (
+    Equivariance,
+    _full_map,
+    _kind,
+    _moved,
+    _rows,
+    _spatial,
+    _spatial_map,
+)
+from .spec import Conv, Pool
+
+
+def _image(transform: str, a: tuple[int, ...], kernel: tuple[int, ...]) -> tuple[int, ...]:
+    """Where the kernel symmetry sends tap `a`: w[a] = w[image(a)]."""
+    if transform == "rot90":
+        return (a[1], kernel[0] - 1 - a[0])
+    if transform == "flip_h":
+        return (*a[:-1], kernel[-1] - 1 - a[-1])
+    return (kernel[0] - 1 - a[0], a[1])
+
+
+def _kernel_symmetry(spec: Conv, transform: str) -> list[sympy.Eq]:
+    w = sympy.IndexedBase("w")
+    out = []
+    for k, c, *a in np.ndindex(*spec.weight_shape):
+        b = _image(transform, tuple(a), spec.kernel_size)
+        if tuple(b) != tuple(a):
+            out.append(sympy.Eq(w[(k, c, *a)], w[(k, c, *b)]))
+    return out
+
+
+def _weight_symbols(spec: Conv) -> list[sympy.Indexed]:
+    w = sympy.IndexedBase("w")
+    return [w[idx] for idx in np.ndindex(*spec.weight_shape)]
+
+
+def _solve(eqs: Sequence[Any], syms: list[sympy.Indexed]) -> tuple[Any, ...]:
+    """The solution of a linear system in the weights, one expression per symbol."""
+    eqs = [e.lhs - e.rhs if isinstance(e, sympy.Eq) else e for e in eqs]
+    if not eqs:
+        return tuple(syms)
+    (sol,) = sympy.linsolve(eqs, syms)
+    return tuple(sol)
+
+
+def _symmetric_setup(spec: Conv | Pool, sizes: tuple[int, ...], transform: str) -> bool:
+    """Whether the transformation maps the padded grid and the windows onto themselves."""
+    axes = [0, 1] if transform == "rot90" else ([spec.dims - 1] if transform == "flip_h" else [0])
+    fit = spec.fits(sizes).unused
+    for a in axes:
+        k, _, dil, lo, hi = spec._axis(a)
+        if lo != hi or fit[a] or sizes[a] < dil * (k - 1) + 1:
+            return False
+    if transform == "rot90":
+        return spec._axis(0) == spec._axis(1)
+    return True
+
+
+def _symmetry_core(
+    spec: Conv | Pool, sizes: tuple[int, ...], transform: str, subs: dict | None
+) -> dict[str, Any]:
+    rows, in_shape, out_shape = _rows(spec, sizes, None)
+    is_max = _kind(spec) == "max"
+    pi_in = _full_map(_spatial_map(transform, sizes, (), False), in_shape[0])
+    pi_out = _full_map(_spatial_map(transform, out_shape[1:], (), False), out_shape[0])
+    eqs: set[Any] = set()
+    bad = []
+    for o in range(math.prod(out_shape)):
+        lhs = _moved(rows.get(o, {}), pi_in, is_max)
+        rhs = rows.get(int(pi_out[o]), {})
+        if isinstance(spec, Pool):
+            if lhs != rhs:
+                bad.append(o)
+            continue
+        diffs = [sympy.expand(lhs.get(c, 0) - rhs.get(c, 0)) for c in set(lhs) | set(rhs)]
+        nonzero = [e for e in diffs if e != 0]
+        eqs.update(nonzero)
+        if subs:
+            nonzero = [e for e in nonzero if e.xreplace(subs) != 0]
+        if nonzero:
+            bad.append(o)
+    condition: list[sympy.Eq] = []
+    if isinstance(spec, Conv):
+        syms = _weight_symbols(spec)
+        sol = _solve(sorted(eqs, key=sympy.default_sort_key), syms)
+        condition = [sympy.Eq(s, v) for s, v in zip(syms, sol, strict=True) if v != s]
+    return {
+        "rows": rows,
+        "out_shape": out_shape,
+        "broken_flat": bad,
+        "broken": _spatial(bad, out_shape),
+        "equations": eqs,
+        "condition": condition,
+    }
+
+
+def _symmetry(
+    spec: Conv | Pool, sizes: tuple[int, ...], transform: str, subs: dict | None
+) -> tuple[Equivariance, dict[str, Any]]:
+    """The rotation or flip derivation and its numbers (`_symmetry_core`), for the checks."""
+    core = _symmetry_core(spec, sizes, transform, subs)
+    broken, condition = core["broken"], core["condition"]
+    n_out = math.prod(core["out_shape"][1:])
+    exact = not broken
+    d = Equivariance(f"Equivariance of {spec} to {transform} on input {sizes}")
+    d.results.update(
+        exact=exact,
+        broken=broken,
+        count=len(broken),
+        outputs=n_out,
+        condition=condition,
+        transform=transform,
+        input_size=sizes,
+        equations=len(core["equations"]),
+    )
+    i, j, n = sympy.symbols("i j n", integer=True)
+    a, b, K = sympy.symbols("a b K", integer=True)
+    x, w, g = sympy.IndexedBase("x"), sympy.IndexedBase("w"), sympy.IndexedBase("(g x)")
+    src = {"rot90": (j, n - 1 - i), "flip_h": (i, n - 1 - j), "flip_v": (n - 1 - i, j)}
+    if spec.dims == 1:
+        d.step(
+            "The transformation",
+            sympy.Eq(g[i], x[n - 1 - i], evaluate=False),
+            "flip_h of a row reverses it",
+        )
+    else:
+        d.step(
+            "The transformation",
+            sympy.Eq(g[i, j], x[src[transform]], evaluate=False),
+            "numpy's rot90 (counter-clockwise)" if transform == "rot90" else "a mirror",
+        )
+    d.step(
+        "Equivariance, row by row",
+        sympy.Symbol(r"T P_g^{\mathrm{in}} = P_g^{\mathrm{out}} T"),
+        "row o of T P reads x[pi(j)] with T[o, j]; row o of P T is row pi(o) of T",
+    )
+    o1, o2, P, Dl, m, c_, e_ = sympy.symbols("o_1 o_2 P D m c d", integer=True)
+    general: dict[str, Any] = {}
+    if spec.dims == 2 and transform == "rot90":
+        # second index: after rotation tap (a, b) reads n-1-o1-Da+P; output (o2, m-1-o1)'s tap
+        # (c, d) reads m-1-o1+Dd-P with m = n + 2P - D(K-1)
+        lhs_ = (n + 2 * P - Dl * (K - 1)) - 1 - o1 + Dl * e_ - P
+        general["sol"] = sympy.solve(sympy.Eq(lhs_, n - 1 - o1 - Dl * a + P), e_)
+        general["want"] = K - 1 - a
+        d.step(
+            "Matching taps (general)",
+            sympy.Eq(w[a, b], w[b, K - 1 - a]),
+            "tap (a, b) of the rotated input meets tap (b, K - 1 - a) of the rotated output: "
+            "the kernel must be invariant under rot90",
+        )
+    else:
+        lhs_ = (n + 2 * P - Dl * (K - 1)) - 1 - o2 + Dl * e_ - P
+        general["sol"] = sympy.solve(sympy.Eq(lhs_, n - 1 - o2 - Dl * b + P), e_)
+        general["want"] = K - 1 - b
+        pair = {"flip_h": (w[a, b], w[a, K - 1 - b]), "flip_v": (w[a, b], w[K - 1 - a, b])}
+        stmt = sympy.Eq(w[b], w[K - 1 - b]) if spec.dims == 1 else sympy.Eq(*pair[transform])
+        d.step(
+            "Matching taps (general)",
+            stmt,
+            "the mirrored input meets the mirrored tap: the kernel must be mirror-symmetric",
+        )
+    del o1, o2, m, c_
+    if isinstance(spec, Conv):
+        d.step(
+            "Condition on the weights (solved)",
+            sympy.Tuple(*condition),
+            f"linsolve of the {len(core['equations'])} distinct entry equations "
+            f"T P = P T; empty means every kernel works",
+        )
+        if subs:
+            kernel = [e.xreplace(subs) for e in condition]
+            d.step(
+                "With the given weights",
+                sympy.Tuple(*kernel),
+                "the condition holds"
+                if all(k == sympy.true for k in kernel)
+                else "the condition fails",
+            )
+    d.step(
+        "Broken outputs",
+        sympy.FiniteSet(*[sympy.Tuple(*p) for p in broken]),
+        f"{len(broken)} of {n_out} outputs; {'exact' if exact else 'not exact'}",
+    )
+    d.check(
+        "matched tap solved symbolically",
+        "general",
+        lambda: (
+            1,
+            0.0,
+            len(general["sol"]) == 1 and sympy.simplify(general["sol"][0] - general["want"]) == 0,
+            f"d = {general['sol']}",
+        ),
+    )
+    return d, core

@@ -1,0 +1,285 @@
+r"""Translation equivariance: the output shift, the broken outputs, strides and the border.
+
+Tap $a$ of output $o$ reads $x[\varphi(S o + D a - P)]$; after a shift by $t$ it reads the
+input $t$ earlier, which is tap $a$ of output $o - u$ exactly when $S u = t$. `_translate_core`
+computes the numbers (output shift, broken outputs, reproducing shifts) by comparing rows;
+`_translate` writes the derivation. `_interior` and `_tapwise_broken` state the criteria the
+checks compare the rows with. Private: used by `symconv.equivariance`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import sympy
+
+from ._equivariance_core import (
+    _ZERO,
+    Equivariance,
+    _compare,
+    _expr,
+    _full_map,
+    _kind,
+    _moved,
+    _rows,
+    _spatial,
+    _spatial_map,
+)
+from ._equivariance_pooling import _pool_invariance
+from .indexform import index_form
+from .spec import Conv, Pool
+
+
+def _inside_taps(form: Any) -> list[np.ndarray]:
+    """Per axis, per output: whether every tap reads inside the unpadded input."""
+    out = []
+    for a, ax in enumerate(form.axes):
+        j = form.tap_table(a, padded=True)  # coordinate in the padded input, -1 beyond it
+        out.append(np.all((j >= ax.lo) & (j < ax.lo + ax.size), axis=1))
+    return out
+
+
+def _interior(form: Any, u: tuple[int, ...]) -> set[tuple[int, ...]]:
+    r"""Outputs $o$ with $o - u$ an output and every tap of $o$ and of $o - u$ inside the input."""
+    inside = _inside_taps(form)
+    ok = set()
+    for o in np.ndindex(*form.output_size):
+        prev = [v - s for v, s in zip(o, u, strict=True)]
+        if all(
+            0 <= p < m and inside[a][v] and inside[a][p]
+            for a, (v, p, m) in enumerate(zip(o, prev, form.output_size, strict=True))
+        ):
+            ok.add(tuple(int(v) for v in o))
+    return ok
+
+
+def _tapwise_broken(
+    form: Any, t: tuple[int, ...], u: tuple[int, ...], cyclic: bool
+) -> set[tuple[int, ...]]:
+    r"""The index-form criterion: output $o$ is equivariant iff for every tap $a$
+    $\sigma_t(\mathrm{src}(o, a)) = \mathrm{src}(o - u, a)$ (`None` for a zero on either side)."""
+    tables = [form.tap_table(a) for a in range(form.dims)]
+    sizes, outs = form.input_size, form.output_size
+
+    def shifted(src: tuple[int, ...] | None) -> tuple[int, ...] | None:
+        if src is None:
+            return None
+        v = [s - d for s, d in zip(src, t, strict=True)]
+        if cyclic:
+            return tuple(x % n for x, n in zip(v, sizes, strict=True))
+        return tuple(v) if all(0 <= x < n for x, n in zip(v, sizes, strict=True)) else None
+
+    def source(o: Sequence[int], a: tuple[int, ...]) -> tuple[int, ...] | None:
+        pos = tuple(int(tables[ax][o[ax], a[ax]]) for ax in range(form.dims))
+        return None if min(pos) < 0 else pos
+
+    bad = set()
+    kernel = [ax.kernel for ax in form.axes]
+    for o in np.ndindex(*outs):
+        prev = [v - s for v, s in zip(o, u, strict=True)]
+        if cyclic:
+            prev = [p % m for p, m in zip(prev, outs, strict=True)]
+        valid = all(0 <= p < m for p, m in zip(prev, outs, strict=True))
+        for a in np.ndindex(*kernel):
+            if shifted(source(o, a)) != (source(prev, a) if valid else None):
+                bad.add(tuple(int(v) for v in o))
+                break
+    return bad
+
+
+def _translate_core(
+    spec: Conv | Pool,
+    sizes: tuple[int, ...],
+    shift: tuple[int, ...],
+    subs: dict | None = None,
+    all_candidates: bool = True,
+) -> dict[str, Any]:
+    """The numbers of a translation: output shift, broken positions, reproducing shifts."""
+    form = index_form(spec, sizes)
+    is_max = _kind(spec) == "max"
+    cyclic = isinstance(spec, Conv) and spec.padding_mode == "circular"
+    rows, in_shape, out_shape = _rows(spec, sizes, subs)
+    strides = tuple(ax.stride for ax in form.axes)
+    if cyclic:  # a cyclic shift by t is a shift by t mod n
+        shift = tuple(t % n for t, n in zip(shift, sizes, strict=True))
+    pi_in = _full_map(_spatial_map("translate", sizes, shift, cyclic), in_shape[0])
+
+    def broken_for(u: tuple[int, ...], stop: bool = False) -> list[int]:
+        pi_out = _full_map(_spatial_map("translate", out_shape[1:], u, cyclic), out_shape[0])
+        return _compare(rows, pi_in, pi_out, out_shape, is_max, stop)
+
+    divisible = all(t % s == 0 for t, s in zip(shift, strides, strict=True))
+    if divisible:
+        u = tuple(t // s for t, s in zip(shift, strides, strict=True))
+        bad = broken_for(u)
+        reproducing = [u] if not bad else []
+    else:
+        near = itertools.product(
+            *[sorted({t // s, -(-t // s)}) for t, s in zip(shift, strides, strict=True)]
+        )
+        u, bad = min(((v, broken_for(v)) for v in near), key=lambda p: (len(p[1]), p[0]))
+        reproducing = []
+        if all_candidates:
+            ranges = [range(m) if cyclic else range(-(m - 1), m) for m in out_shape[1:]]
+            reproducing = [v for v in itertools.product(*ranges) if not broken_for(v, True)]
+        if reproducing:
+            u, bad = reproducing[0], []
+    return {
+        "form": form,
+        "rows": rows,
+        "in_shape": in_shape,
+        "out_shape": out_shape,
+        "cyclic": cyclic,
+        "divisible": divisible,
+        "output_shift": u,
+        "broken_flat": bad,
+        "broken": _spatial(bad, out_shape),
+        "reproducing": reproducing,
+        "strides": strides,
+        "is_max": is_max,
+    }
+
+
+def _translate(
+    spec: Conv | Pool, sizes: tuple[int, ...], shift: tuple[int, ...], subs: dict | None
+) -> tuple[Equivariance, dict[str, Any]]:
+    """The translation derivation and its numbers (`_translate_core`), for the checks."""
+    core = _translate_core(spec, sizes, shift, subs)
+    form, u, broken = core["form"], core["output_shift"], core["broken"]
+    out_shape, in_shape, cyclic = core["out_shape"], core["in_shape"], core["cyclic"]
+    n_out = math.prod(out_shape[1:])
+    exact = not broken
+    mode = spec.padding_mode if isinstance(spec, Conv) else "pool"
+    d = Equivariance(f"Translation equivariance of {spec} on input {sizes}, shift {shift}")
+    d.results.update(
+        exact=exact,
+        broken=broken,
+        count=len(broken),
+        outputs=n_out,
+        shift=shift,
+        output_shift=u,
+        divisible=core["divisible"],
+        reproducing_shifts=tuple(core["reproducing"]),
+        shift_kind="cyclic" if cyclic else "zero-filled",
+        input_size=sizes,
+    )
+    s = form.symbols()
+    o, a, t_sym = s["o"][0], s["a"][0], sympy.Symbol("t", integer=True)
+    S, D, P, K = s["S"][0], s["D"][0], s["P"][0], s["K"][0]
+    n_sym, u_sym = sympy.Symbol("n", integer=True, positive=True), sympy.Symbol("u", integer=True)
+    x, w, y = sympy.IndexedBase("x"), sympy.IndexedBase("w"), sympy.IndexedBase("y")
+    d.step(
+        "The layer (index form)",
+        form.expression(),
+        "tap a of output o reads the padded input at S o + D a",
+    )
+    d.step(
+        "The shift",
+        sympy.Eq(
+            sympy.Indexed(sympy.IndexedBase(r"\left(S_{t} x\right)"), s["i"][0]),
+            x[sympy.Mod(s["i"][0] - t_sym, n_sym)] if cyclic else x[s["i"][0] - t_sym],
+            evaluate=False,
+        ),
+        "cyclic for circular padding" if cyclic else "zero-filled: what enters at the border is 0",
+    )
+    # general form: which output shift u reproduces a shift t of the input
+    lhs = S * o + D * a - P - t_sym
+    rhs = S * (o - u_sym) + D * a - P
+    sol = sympy.solve(sympy.Eq(lhs, rhs), u_sym)
+    d.step(
+        "Output shift (general)",
+        sympy.Eq(u_sym, sol[0]),
+        "after the shift tap a of output o reads S o + D a - P - t; that is tap a of output "
+        "o - u iff S u = t: an integer output shift exists only for multiples of the stride",
+    )
+    d.check(
+        "S u = t solved for u (symbolic sizes)",
+        "general",
+        lambda: (1, 0.0, len(sol) == 1 and sympy.simplify(sol[0] - t_sym / S) == 0, f"u = {sol}"),
+    )
+    if cyclic:
+        y_o = sympy.Sum(x[sympy.Mod(o + a - P, n_sym)] * w[a], (a, 0, K - 1))
+        y_t = sympy.Sum(x[sympy.Mod(o + a - P - t_sym, n_sym)] * w[a], (a, 0, K - 1))
+        inner = sympy.Mod(sympy.Mod(o - t_sym, n_sym) + a - P, n_sym)
+        d.step(
+            "Circular padding, stride 1 (general)",
+            sympy.Eq(y_t, y_o.xreplace({o: sympy.Mod(o - t_sym, n_sym)}), evaluate=False),
+            "substituting x -> x[(. - t) mod n] gives y[(o - t) mod n]: T is (block) "
+            "circulant and commutes with every cyclic shift",
+        )
+        d.check(
+            "(o - t) mod n + a - P = o + a - P - t (mod n)",
+            "general",
+            lambda: (1, 0.0, sympy.simplify(inner - sympy.Mod(o + a - P - t_sym, n_sym)) == 0, ""),
+        )
+    elif isinstance(spec, Conv):
+        crit = sympy.And(
+            *[
+                sympy.And(P <= S * v, S * v + D * (K - 1) - P <= s["I"][0] - 1)
+                for v in (o, o - u_sym)
+            ]
+        )
+        d.step(
+            "Interior (sufficient)",
+            sympy.Implies(crit, sympy.Eq(sympy.Indexed(sympy.IndexedBase("y'"), o), y[o - u_sym])),
+            "if every tap of o and of o - u reads inside the unpadded input, row o of T S_t is "
+            "row o - u of T; near the border the padding differs from the shifted input",
+        )
+        d.step(
+            "Exact criterion (index form)",
+            sympy.Symbol(r"\forall a:\ \sigma_t(\mathrm{src}(o, a)) = \mathrm{src}(o - u, a)"),
+            "two rows agree iff every tap reads the same input (weights are distinct symbols); "
+            "sigma_t shifts and drops what leaves the input, src is IndexForm.source",
+        )
+    rows = core["rows"]
+    if broken:
+        first = core["broken_flat"][0]
+        pi_out = _full_map(_spatial_map("translate", out_shape[1:], u, cyclic), out_shape[0])
+        pi_in = _full_map(_spatial_map("translate", sizes, shift, cyclic), in_shape[0])
+        left = _expr(_moved(rows.get(first, {}), pi_in, core["is_max"]), in_shape, _kind(spec))
+        src = int(pi_out[first])
+        zero = {_ZERO: 1} if core["is_max"] else {}
+        right = _expr(rows.get(src, {}) if src >= 0 else zero, in_shape, _kind(spec))
+        pos = _spatial([first], out_shape)[0]
+        d.step(
+            "Smallest counterexample",
+            sympy.Ne(left, right, evaluate=False),
+            f"output {pos}: y'[o] on the left, y[o - u] with u = {u} on the right",
+        )
+        d.results["counterexample"] = (pos, left, right)
+    if not core["divisible"]:
+        d.step(
+            "Not a multiple of the stride",
+            sympy.Symbol(f"{len(core['reproducing'])} output shifts reproduce it"),
+            f"shift {shift} with stride {core['strides']}: the best output shift ({u}) breaks "
+            f"{len(broken)} of {n_out}; none reproduces it whenever some window stays inside "
+            f"the input after the shift and the kernel has >= 2 taps along the axis (tiny "
+            f"layers whose windows read only padding or entering zeros are exceptions)",
+        )
+    d.step(
+        "Broken outputs",
+        sympy.FiniteSet(*[sympy.Tuple(*p) for p in broken]),
+        f"{len(broken)} of {n_out} outputs; {'exact' if exact else 'not exact'} "
+        f"({mode} padding, {d.results['shift_kind']} shift, output shift {u})",
+    )
+    if isinstance(spec, Conv) and core["divisible"] and not cyclic:
+        interior = _interior(form, u)
+        band = sorted(set(np.ndindex(*out_shape[1:])) - interior)
+        d.results["interior"] = tuple(sorted(interior))
+        d.results["band"] = tuple(tuple(int(v) for v in p) for p in band)
+        if mode == "zeros":
+            why = (
+                "with zero padding a pad zero and a zero entering with the shift coincide, so "
+                "some band outputs stay equivariant: zero padding keeps the size, not "
+                "equivariance at the border"
+            )
+        else:
+            why = f"{mode} padding copies inputs into the border, which the shift does not move"
+        d.step("Border band", sympy.Symbol(f"{len(band)} outputs outside the interior"), why)
+    if isinstance(spec, Pool):
+        _pool_invariance(d, spec, sizes, shift, core)
+    return d, core
