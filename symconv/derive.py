@@ -291,4 +291,13 @@ def derive(op: str, spec: Any = None, input_size: Any = None) -> Derivation:
     """The derivation named `op` (a key of `DERIVATIONS`) for `spec` at `input_size`."""
     if op not in DERIVATIONS:
         raise SpecError(f"derive: unknown OP {op!r}; known: {', '.join(DERIVATIONS)}")
-    return DERIVATIONS[op](spec if spec is not None else Conv(dims=1, kernel_size=3), input_size)
+    if spec is None:
+        spec = _DEFAULT_SPECS.get(op, Conv(dims=1, kernel_size=3))
+    return DERIVATIONS[op](spec, input_size)
+
+
+# ops defined for 2-d layers only get a 2-d default
+_DEFAULT_SPECS = {
+    "p4": Conv(dims=2, kernel_size=3, padding=1),
+    "local-params": Conv(dims=2, kernel_size=3),
+}

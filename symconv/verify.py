@@ -188,6 +188,28 @@ def _factorization_error(case: tuple[Conv, tuple[int, ...]]) -> float:
     return 0.0 if same else 1.0
 
 
+def _theorem(op: str) -> Callable[[], Derivation]:
+    def factory() -> Derivation:
+        from .derive import derive
+
+        return derive(op)
+
+    return factory
+
+
+for _op, _statement in (
+    ("fourier", "the DFT diagonalises every circulant T; eigenvalues = DFT of the kernel"),
+    ("fft-padding", "circular = linear convolution once N >= max(K, n + max(p_lo, p_hi))"),
+    ("commutativity", "f * g = g * f; correlation does not commute; multichannel in general not"),
+    ("separable", "T(u v^T) = T(u) (x) T(v): a rank-1 kernel is two 1-d passes"),
+    ("winograd", "A^T[(G g) . (B^T d)] = valid correlation of d with g (Cook-Toom points)"),
+    ("p4", "rotating the input rotates the p4 feature maps and shifts their orientation"),
+    ("local-params", "parameter counts: conv, tiled, locally connected, dense"),
+    ("local-backprop", "unshared and tiled weights: dL/dw = X^T delta, dL/dx = T^T delta"),
+):
+    register(_op, _statement)(_theorem(_op))
+
+
 @register("toeplitz-factorization", "T = V Pad: the valid convolution of the padded input")
 def toeplitz_factorization_derivation() -> Derivation:
     """$T = V\\,\\mathrm{Pad}$ as exact integer coefficient tables, on the verification grid."""
