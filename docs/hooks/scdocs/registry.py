@@ -32,7 +32,8 @@ import symconv as sc
 from symconv import arch, arith, errata
 from symconv.backprop import activation_step
 from symconv.derivation import Certificate, Derivation
-from symconv.derive import matrix_derivation, transpose_derivation
+from symconv.derive import DERIVATIONS as ENGINE_DERIVATIONS
+from symconv.derive import derive, matrix_derivation, transpose_derivation
 from symconv.equivariance import pooling_example
 from symconv.indexform import index_form
 
@@ -122,8 +123,19 @@ def _derivation_factory(op: str, spec: Any, size: Any, shift: Any, transform: st
         return sc.backprop(spec, size)
     if op == "equivariance":
         return sc.equivariance(spec, size, shift=shift, transform=transform)
+    if op in ENGINE_DERIVATIONS:  # the registry behind `symconv derive OP`
+        return derive(op, spec, size)
     raise DirectiveError(f"derivation: unknown op {op!r}; known: {', '.join(DERIVATIONS)}")
 
+
+_ENGINE_ONLY = frozenset(ENGINE_DERIVATIONS) - {
+    "output-size",
+    "activation",
+    "toeplitz",
+    "transpose",
+    "backprop",
+    "equivariance",
+}
 
 DERIVATIONS = (
     "output-size",
@@ -133,6 +145,7 @@ DERIVATIONS = (
     "transpose",
     "backprop",
     "equivariance",
+    *(op for op in ENGINE_DERIVATIONS if op not in ("output-size", "activation", "toeplitz")),
 )
 
 
@@ -146,7 +159,11 @@ def derivation(
     **fields: Any,
 ) -> Output:
     """A derivation's steps and its certificate; a failed certificate fails the build."""
-    spec = _spec(layer, fields) if fields or layer != "conv" else sc.Conv(dims=1, kernel_size=3)
+    spec = _spec(layer, fields) if fields or layer != "conv" else None
+    if spec is None and op in _ENGINE_ONLY:
+        pass  # symconv.derive picks the op's own default layer
+    elif spec is None:
+        spec = sc.Conv(dims=1, kernel_size=3)
     key = (op, layer, tuple(sorted(fields.items())), input, shift, transform)
     d, cert = _verified(key, lambda: _derivation_factory(op, spec, input, shift, transform))
     if not cert.passed:
