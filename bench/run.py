@@ -2,9 +2,10 @@
 
 Run: `env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE .venv/bin/python bench/run.py`.
 Same process, torch.set_num_threads(2), a 1 GiB allocation touched and freed first (torch's
-conv is sensitive to the allocation history), two warm-up calls of each side, then the NumPy
-and torch calls alternate (so that load from other processes hits both alike) and each side's
-median of >= 7 runs is taken; float32. The load average is printed before and after.
+conv is sensitive to the allocation history), two warm-up calls of each side, then each
+side's median (and minimum) of 9 runs, one side after the other; float32. SGEMM is the fastest
+of 9 runs. The load average is printed before and after (other processes on a shared machine
+make runs differ; the ratio of minima is the less load-sensitive figure).
 Forward: nm.conv2d vs F.conv2d. Backward: nm.conv2d_grad_input + conv2d_grad_weight vs
 torch autograd's backward pass (input and weight gradients, graph retained).
 """
@@ -35,22 +36,21 @@ LAYERS = [  # name, N, C_in, H, C_out, k, stride, padding, dilation, groups
 REPS = 9
 
 
-def median_ms(fn, reps=REPS):
-    return paired_ms(fn, reps=reps)[0]
-
-
-def paired_ms(*fns, reps=REPS):
-    """Median ms of each function; after two warm-up calls each, the calls alternate."""
+def timed_ms(*fns, reps=REPS):
+    """(median ms, min ms) of each function: two warm-up calls, then `reps` timed calls, one
+    function after the other. (Alternating single calls is slower for both: OpenBLAS's and
+    OpenMP's worker threads keep spinning after a call and take the cores from the other.)"""
+    out = []
     for fn in fns:
         fn()
         fn()
-    times = [[] for _ in fns]
-    for _ in range(reps):
-        for fn, ts in zip(fns, times, strict=True):
+        times = []
+        for _ in range(reps):
             t0 = time.perf_counter()
             fn()
-            ts.append(time.perf_counter() - t0)
-    return [1e3 * statistics.median(ts) for ts in times]
+            times.append(time.perf_counter() - t0)
+        out.append((1e3 * statistics.median(times), 1e3 * min(times)))
+    return out
 
 
 def main() -> None:
@@ -58,7 +58,7 @@ def main() -> None:
     big = np.ones(2**28, np.float32)  # 1 GiB touched and freed before any timing
     del big
     a = np.random.default_rng(0).standard_normal((2048, 2048)).astype(np.float32)
-    gemm_ms = median_ms(lambda: a @ a)
+    gemm_ms = timed_ms(lambda: a @ a)[0][1]  # the peak: the fastest run
     peak = 2 * 2048**3 / (gemm_ms * 1e-3) / 1e9
     print(f"python {sys.version.split()[0]}, numpy {np.__version__}, torch {torch.__version__}")
     for info in threadpool_info():
@@ -72,11 +72,11 @@ def main() -> None:
     print()
     print(
         "| layer | fwd numpy ms | fwd torch ms | fwd ratio | fwd % SGEMM "
-        "| bwd numpy ms | bwd torch ms | bwd ratio | bwd % SGEMM |"
+        "| bwd numpy ms | bwd torch ms | bwd ratio | bwd % SGEMM | fwd / bwd ratio of minima |"
     )
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     rng = np.random.default_rng(0)
-    ratios_f, ratios_b = [], []
+    ratios_f, ratios_b, minima_f, minima_b = [], [], [], []
     for name, n, c, h, k, ks, s, p, d, g in LAYERS:
         x = rng.standard_normal((n, c, h, h)).astype(np.float32)
         w = (rng.standard_normal((k, c // g, ks, ks)) * 0.1).astype(np.float32)
@@ -85,7 +85,7 @@ def main() -> None:
         delta = rng.standard_normal(y.shape).astype(np.float32)
         xt, wt, dt = torch.from_numpy(x), torch.from_numpy(w), torch.from_numpy(delta)
         xg, wg = xt.clone().requires_grad_(), wt.clone().requires_grad_()
-        f_np, f_t = paired_ms(
+        (f_np, f_np_min), (f_t, f_t_min) = timed_ms(
             lambda: nm.conv2d(x, w, **kw), lambda: F.conv2d(xt, wt, None, s, p, d, g)
         )
 
@@ -98,19 +98,26 @@ def main() -> None:
             nm.conv2d_grad_input(x.shape, w, delta, **kw)
             nm.conv2d_grad_weight(x, w.shape, delta, **kw)
 
-        b_np, b_t = paired_ms(np_bwd, torch_bwd)
+        (b_np, b_np_min), (b_t, b_t_min) = timed_ms(np_bwd, torch_bwd)
         flops = 2 * np.prod(y.shape) * (c // g) * ks * ks
         gf = lambda ms, f=flops: f / (ms * 1e-3) / 1e9  # noqa: E731
         ratios_f.append(f_np / f_t)
         ratios_b.append(b_np / b_t)
+        minima_f.append(f_np_min / f_t_min)
+        minima_b.append(b_np_min / b_t_min)
         print(
             f"| {name} | {f_np:.2f} | {f_t:.2f} | {f_np / f_t:.2f} | {100 * gf(f_np) / peak:.0f} "
-            f"| {b_np:.2f} | {b_t:.2f} | {b_np / b_t:.2f} | {100 * 2 * gf(b_np) / peak:.0f} |"
+            f"| {b_np:.2f} | {b_t:.2f} | {b_np / b_t:.2f} | {100 * 2 * gf(b_np) / peak:.0f} "
+            f"| {minima_f[-1]:.2f} / {minima_b[-1]:.2f} |"
         )
     print()
     print(
         f"median ratio numpy / torch: forward {statistics.median(ratios_f):.2f}, "
         f"backward {statistics.median(ratios_b):.2f}"
+    )
+    print(
+        f"median ratio of minima: forward {statistics.median(minima_f):.2f}, "
+        f"backward {statistics.median(minima_b):.2f}"
     )
     print(f"load average after: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
 

@@ -715,4 +715,5 @@ def conv_grad_bias(grad_output: Array) -> Array:
     return _ops.conv_grad_bias("conv_grad_bias", grad_output)
 
 
+from . import algorithms as algorithms  # noqa: E402  (conv2d by FFT, Winograd, separable)
 from . import grad  # noqa: E402  (its aliases name the functions above)

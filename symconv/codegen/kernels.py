@@ -224,9 +224,9 @@ def _product(sizes):
     return out
 
 
-# Cost model. An im2col tile holds about _TILE elements (16 MB in float32: it stays in the
-# last-level cache while its GEMM reads it); a depthwise block about _DEPTHWISE (its
-# accumulator and scratch stay in the per-core cache).
+# Cost model. An im2col tile holds about _TILE elements (16 MB in float32, half the last-level
+# cache: wide enough for an efficient GEMM, small enough to be read back from the cache); a
+# depthwise block about _DEPTHWISE (its accumulator and scratch stay in the per-core cache).
 _TILE = 4 * 2**20
 _DEPTHWISE = 2**18
 
@@ -342,22 +342,19 @@ def _im2col(xp, w, windows, out, groups, y):
 
 
 def _gather(cols, xp, windows, rows, cs):
-    """im2col's copies: cols[c, t] = x~[rows, cs, window t] (C/G, n, *O), the taps in parallel."""
-
-    def tap(t):
-        cols[:, t] = _swap01(xp[(rows, cs, *windows[t])])
-
-    _parallel(tap, range(len(windows)))
+    """im2col's copies: cols[c, t] = x~[rows, cs, window t] (C/G, n, *O), one per tap."""
+    for t, win in enumerate(windows):
+        cols[:, t] = _swap01(xp[(rows, cs, *win)])
 ''',
     ),
     (
         "_col2im",
         '''
 def _col2im(delta, w, windows, groups, gp):
-    """dL/dx~ = T^T delta with T = (im2col, then the GEMM with W) read the other way: first the
-    GEMM with W^T (columns = W^T delta), then im2col transposed, Pad^T's partner: every tap's
-    column block is added back onto the window it was copied from (the forward's windows;
-    overlapping windows add). gp (n, C_in, *P) holds zeros on entry; delta (n, C_out, *O)."""
+    """dL/dx~ = T^T delta, T = (im2col, then the GEMM with W) read the other way: first the GEMM
+    with W^T (columns = W^T delta), then im2col transposed (col2im): every tap's column block
+    is added back onto the window it was copied from (the forward's windows; overlapping
+    windows add). gp (n, C_in, *P) holds zeros on entry; delta (n, C_out, *O)."""
     n, c_out, *out = delta.shape
     c_g = w.shape[1]
     k_g, t_n = c_out // groups, len(windows)
@@ -369,24 +366,9 @@ def _col2im(delta, w, windows, groups, gp):
             cs, ks = slice(g * c_g, (g + 1) * c_g), slice(g * k_g, (g + 1) * k_g)
             d = _contiguous(_swap01(delta[n0 : n0 + m, ks])).reshape(k_g, -1)
             cols = _matmul(_permute(w2[ks], (1, 0)), d, None).reshape(c_g, t_n, m, *out)
-
-            def scatter(block):  # disjoint blocks of samples and channels, in parallel
-                rows, chans = block
-                at = (_shift(rows, n0), _shift(chans, g * c_g))
-                for t, win in enumerate(windows):
-                    view = gp[(*at, *win)]
-                    view += _swap01(cols[chans, t, rows])
-
-            _parallel(scatter, [(r, c) for r in _halves(m) for c in _halves(c_g)])
-
-
-def _halves(n):
-    """[0, n) as one or two slices."""
-    return [slice(0, n)] if n < 2 else [slice(0, n // 2), slice(n // 2, n)]
-
-
-def _shift(s, by):
-    return slice(s.start + by, s.stop + by)
+            for t, win in enumerate(windows):
+                view = gp[(slice(n0, n0 + m), cs, *win)]
+                view += _swap01(cols[:, t])
 ''',
     ),
     (
@@ -395,18 +377,17 @@ def _shift(s, by):
 def _depthwise(xp, w, windows, out, y):
     """Shift-add: y[c m + j] = sum_a w[c m + j, 0, a] x~[c, window a], multiplier m = C_out / C_in.
     One multiply into a scratch buffer and one add per tap (no temporaries), a block of
-    channels at a time so that the accumulator and the scratch stay in cache; the blocks run
-    in parallel."""
+    channels at a time so that the accumulator and the scratch stay in cache."""
     n, c_in = xp.shape[:2]
     c_out = w.shape[0]
     mult, per = c_out // c_in, _product(out)
     w3 = w.reshape(c_in, mult, len(windows))
     acc_all = y.reshape(c_in, mult, n, *out)
     block = max(1, min(c_in, _DEPTHWISE // max(1, mult * n * per)))
-
-    def run(c0):
+    tmp = _empty((block, mult, n, *out), xp)
+    for c0 in range(0, c_in, block):
         cb = min(block, c_in - c0)
-        acc, scratch = acc_all[c0 : c0 + cb], _empty((cb, mult, n, *out), xp)
+        acc, scratch = acc_all[c0 : c0 + cb], tmp[:cb]
         for t, win in enumerate(windows):
             src = _swap01(xp[(slice(None), slice(c0, c0 + cb), *win)])[:, None]
             wt = w3[c0 : c0 + cb, :, t].reshape(cb, mult, *(1 for _ in range(1 + len(out))))
@@ -415,8 +396,6 @@ def _depthwise(xp, w, windows, out, y):
             else:
                 _multiply(src, wt, scratch)
                 acc += scratch
-
-    _parallel(run, range(0, c_in, block))
 ''',
     ),
     (
@@ -531,12 +510,9 @@ def conv_grad_weight(x, delta, kernel, stride, pads, dilation, groups, mode, fli
         if depthwise:  # per tap, a dot product per channel of the window with delta
             d = delta[n0 : n0 + tile].reshape(m, c_in, c_out // c_in, *out)
             o = "xyz"[: len(out)]  # the spatial axes
-
-            def tap(win):
-                return _einsum(f"nc{o},ncm{o}->cm", xp[(slice(None), slice(None), *win)], d)
-
-            for t, part in enumerate(_parallel(tap, windows)):
-                dw[:, t] += part.reshape(c_out)
+            for t, win in enumerate(windows):
+                src = xp[(slice(None), slice(None), *win)]
+                dw[:, t] += _einsum(f"nc{o},ncm{o}->cm", src, d).reshape(c_out)
             continue
         cols = _empty((c_g, t_n, m, *out), x)
         for g in range(groups):

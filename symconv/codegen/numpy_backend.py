@@ -16,30 +16,12 @@ class NumPyIndexPrinter(IndexExprPrinter):
     _where = "numpy.where"
 
 
-# NumPy's element-wise loops (copies, ufuncs, einsum) run on one thread but release the GIL:
-# independent pieces of work (taps, channel blocks) run on a pool of one thread per core.
-_PARALLEL = '''"""[fn(item) for item in items], on a pool of one thread per core."""
-items = list(items)
-if len(items) < 2:
-    return [fn(item) for item in items]
-pool = _parallel.__dict__.get("pool")
-if pool is None:
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    pool = _parallel.pool = concurrent.futures.ThreadPoolExecutor(max(1, cores or 1))
-return list(pool.map(fn, items))'''
-
-
 class NumPyKernelPrinter(KernelPrinter):
     """Kernels on `numpy.ndarray` (float32 / float64)."""
 
     _module = "numpy"
     _expr_printer = NumPyIndexPrinter
-    _extra_imports: ClassVar[dict[str, str]] = {
-        "numpy": "numpy",
-        "contextlib": "contextlib",
-        "concurrent.futures": "concurrent.futures",
-        "os": "os",
-    }
+    _extra_imports: ClassVar[dict[str, str]] = {"numpy": "numpy", "contextlib": "contextlib"}
     _primitives: ClassVar[dict[str, tuple[str, str]]] = {
         "_empty": ("shape, like", "numpy.empty(shape, dtype=like.dtype)"),
         "_zeros": ("shape, like", "numpy.zeros(shape, dtype=like.dtype)"),
@@ -66,6 +48,5 @@ class NumPyKernelPrinter(KernelPrinter):
         "_where": ("cond, a, b", "numpy.where(cond, a, b)"),
         "_flip": ("x, axes", "numpy.flip(x, axes)"),
         "_sum": ("x, axes", "x.sum(axis=axes)"),
-        "_parallel": ("fn, items", _PARALLEL),
         "_quiet": ("", 'numpy.errstate(divide="ignore", invalid="ignore", over="ignore")'),
     }

@@ -130,8 +130,7 @@ class KernelPrinter(Printer):
     """Print kernel nodes into one module's source for a backend (see the module docstring).
 
     Subclasses set `_module` (the array library), `_expr_printer` (an `IndexExprPrinter`
-    subclass) and `_primitives` (`name -> (signature, body)`: an expression, or a block of
-    statements with its own `return` when it has several lines); `_unsupported` lists
+    subclass) and `_primitives` (`name -> (signature, body expression)`); `_unsupported` lists
     kernels the backend declares it cannot run (printing one raises `Unsupported`).
     """
 
@@ -173,11 +172,7 @@ class KernelPrinter(Printer):
         prelude = []
         for name in prims:
             sig, impl = self._primitives[name]
-            if "\n" in impl:  # a block of statements with its own `return`: indent it
-                block = "".join(f"    {line}\n" if line else "\n" for line in impl.split("\n"))
-                prelude.append(f"def {name}({sig}):\n{block}")
-            else:
-                prelude.append(f"def {name}({sig}):\n    return {impl}\n")
+            prelude.append(f"def {name}({sig}):\n    return {impl}\n")
         text = "\n\n".join([*prelude, body])
         self.module_imports |= set(self._exprs.module_imports)
         imports = self._imports(text)

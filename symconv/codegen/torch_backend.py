@@ -60,6 +60,5 @@ class TorchKernelPrinter(KernelPrinter):
         "_where": ("cond, a, b", "torch.where(cond, a, b)"),
         "_flip": ("x, axes", "torch.flip(x, axes)"),
         "_sum": ("x, axes", "x.sum(dim=axes)"),
-        "_parallel": ("fn, items", "[fn(item) for item in items]"),  # torch ops run parallel
         "_quiet": ("", "contextlib.nullcontext()"),
     }
