@@ -12,44 +12,21 @@ from hypothesis import strategies as st
 
 import numeric as nm
 import symconv as sc
+from symconv.testing import conv_specs
 
 
 @st.composite
 def conv_cases(draw, dims=None):
+    """A valid (spec, input size) from symconv.testing.conv_specs, as check_op arguments."""
     dims = draw(st.sampled_from([1, 2, 3])) if dims is None else dims
-    groups = draw(st.sampled_from([1, 1, 2, 3]))
-    c_in = groups * draw(st.integers(1, 2))
-    c_out = groups * draw(st.integers(1, 2))
-    kernel = tuple(draw(st.integers(1, 3)) for _ in range(dims))
-    stride = tuple(draw(st.integers(1, 3)) for _ in range(dims))
-    dilation = tuple(draw(st.integers(1, 2)) for _ in range(dims))
-    kind = draw(st.sampled_from(["int", "sides", "same", "valid", "full"]))
-    if kind == "int":
-        padding = draw(st.integers(0, 2))
-    elif kind == "sides":
-        padding = tuple((draw(st.integers(0, 2)), draw(st.integers(0, 2))) for _ in range(dims))
-    else:
-        padding = kind
-    if padding == "same":
-        stride = 1
-    mode = draw(st.sampled_from(["zeros", "reflect", "replicate", "circular"]))
-    flip = draw(st.booleans())
-    size = tuple(draw(st.integers(3, 8 if dims < 3 else 5)) for _ in range(dims))
+    spec, size = draw(conv_specs(dims, max_size=8 if dims < 3 else 5))
     batch = draw(st.sampled_from([0, 1, 2]))
-    kwargs = dict(stride=stride, padding=padding, dilation=dilation, groups=groups,
-                  padding_mode=mode, flip=flip)  # fmt: skip
-    try:
-        spec = sc.Conv(
-            dims=dims, in_channels=c_in, out_channels=c_out, kernel_size=kernel, **kwargs
-        )
-        spec.output_size(size)
-    except sc.SpecError:
-        assume(False)
-    bias = draw(st.booleans())
+    kwargs = dict(stride=spec.stride, padding=spec.padding, dilation=spec.dilation,
+                  groups=spec.groups, padding_mode=spec.padding_mode, flip=spec.flip)  # fmt: skip
     args = {
-        "input": (batch, c_in, *size),
-        "weight": (c_out, c_in // groups, *kernel),
-        "bias": (c_out,) if bias else None,
+        "input": (batch, spec.in_channels, *size),
+        "weight": spec.weight_shape,
+        "bias": (spec.out_channels,) if spec.bias else None,
     }
     return dims, args, kwargs
 

@@ -666,12 +666,15 @@ def _product(sizes):
         '''
 def max_pool_backward(delta, indices, size):
     """dL/dx of max_pool: each delta goes to its window's argmax (`indices`, flat over the
-    input's spatial axes); overlapping windows add. Returns (N, C, *size)."""
+    input's spatial axes); overlapping windows add. A window entirely in the padding (index -1,
+    its maximum is the padding's -inf) sends nothing. Returns (N, C, *size)."""
     n, c = delta.shape[:2]
     per = _product(size)
     base = (_arange(n * c, delta) * per).reshape((n, c) + (1,) * (delta.ndim - 2))
-    flat = (indices + base).reshape(-1)
-    return _scatter_flat(n * c * per, flat, delta.reshape(-1), delta).reshape(n, c, *size)
+    inside = indices >= 0
+    flat = _where(inside, indices + base, 0 * base).reshape(-1)
+    values = _where(inside, delta, 0 * delta).reshape(-1)
+    return _scatter_flat(n * c * per, flat, values, delta).reshape(n, c, *size)
 ''',
     ),
     (
