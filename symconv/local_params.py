@@ -136,38 +136,14 @@ def local_params(spec: Any = None, input_size: Any = None) -> Derivation:
     def grid() -> tuple[int, float, bool, str]:
         def err(c: tuple) -> float:
             n, k, ci, co, tiles, s, p, bias = c
-            conv = Conv(
-                dims=2,
-                in_channels=ci,
-                out_channels=co,
-                kernel_size=k,
-                stride=s,
-                padding=p,
-                bias=bias,
-            )
+            layer = dict(dims=2, in_channels=ci, out_channels=co, kernel_size=k, stride=s,
+                         padding=p, bias=bias)  # fmt: skip
+            conv = Conv(**layer)
             o = conv.output_size((n, n))
             if o[0] != o[1]:
                 return 1.0
-            loc = LocallyConnected(
-                dims=2,
-                in_channels=ci,
-                out_channels=co,
-                kernel_size=k,
-                stride=s,
-                padding=p,
-                bias=bias,
-                input_size=(n, n),
-            )
-            til = Tiled(
-                dims=2,
-                in_channels=ci,
-                out_channels=co,
-                kernel_size=k,
-                stride=s,
-                padding=p,
-                bias=bias,
-                tiles=tiles,
-            )
+            loc = LocallyConnected(**layer, input_size=(n, n))
+            til = Tiled(**layer, tiles=tiles)
             vals = {N: n, K: k, C_IN: ci, C_OUT: co, O: o[0], T_TILES: math.prod(tiles)}
             ff = param_formulas(bias)
             got = {
