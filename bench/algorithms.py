@@ -1,11 +1,12 @@
-"""conv2d by algorithm (direct, FFT, Winograd F(2x2) / F(4x4), separable) vs torch CPU conv2d.
+"""Every convolution algorithm of numeric (direct, Winograd, FFT, separable, auto) vs torch CPU.
 
 Run: `env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE .venv/bin/python bench/algorithms.py`.
-Same process, torch.set_num_threads(2), a 1 GiB allocation touched and freed first, two
-warm-up calls of each side, then the median of 7 runs, one side after the other; float32.
-Separable runs on a rank-1 kernel of the layer's shape (random outer products); the other
-columns on a random kernel. Ratios are time / torch F.conv2d (lower is better); "auto" is what
-`numeric.algorithms.explain` picks for the layer (with the weights, so separable counts).
+Same process, torch.set_num_threads(2) and numeric's 2 threads, a 1 GiB allocation touched and
+freed first, two warm-up calls of each side, then the median of 7 runs, one side after the
+other; float32. Forward: `nm.conv2d(..., algorithm=a)` / torch `F.conv2d`. Backward:
+`nm.conv2d_grad_input` + `nm.conv2d_grad_weight` (same algorithm) / torch autograd's backward.
+Separable runs on a rank-1 kernel of the layer's shape (forward only); "auto" is the default,
+with the algorithm `numeric.algorithms.explain` picks in brackets. Ratios: lower is better.
 """
 
 from __future__ import annotations
@@ -19,16 +20,15 @@ import time
 import numpy as np
 import torch
 import torch.nn.functional as F
+from suite import LARGE_KERNEL, SUITE
 from threadpoolctl import threadpool_info
 
+import numeric as nm
 import symconv as sc
-from numeric.algorithms import conv2d, explain
+from numeric.algorithms import explain, supported
 
-LAYERS = [  # name, N, C_in, H, C_out, k, padding
-    ("VGG 64x56x56 3x3", 8, 64, 56, 64, 3, 1),
-    ("VGG 256x28x28 3x3", 8, 256, 28, 256, 3, 1),
-    ("large kernel 16x128x128 15x15", 2, 16, 128, 16, 15, 7),
-]
+LAYERS = [*SUITE, LARGE_KERNEL]
+ALGORITHMS = ("direct", "winograd", "fft", "separable", "auto")
 REPS = 7
 
 
@@ -53,36 +53,47 @@ def main() -> None:
             f"  {info.get('internal_api')} {info.get('version')} "
             f"({info.get('architecture')}, {info.get('num_threads')} threads)"
         )
-    print(f"load average {os.getloadavg()[0]:.2f}")
+    print(f"numeric threads {nm.get_num_threads()}; load average {os.getloadavg()[0]:.2f}")
     rng = np.random.default_rng(0)
-    head = "| layer | torch ms | direct | fft | winograd F2 | winograd F4 | separable | auto |"
-    print(head)
-    print("|" + "---|" * 8)
-    for name, n, c, h, k, ks, p in LAYERS:
+    print("| layer | pass | torch ms | " + " | ".join(ALGORITHMS) + " |")
+    print("|---|---|---|" + "---|" * len(ALGORITHMS))
+    for name, n, c, h, k, ks, s, p, d, g in LAYERS:
+        spec = sc.Conv(dims=2, in_channels=c, out_channels=k, kernel_size=ks, stride=s,
+                       padding=p, dilation=d, groups=g)  # fmt: skip
+        kw = dict(stride=s, padding=p, dilation=d, groups=g)
         x = rng.standard_normal((n, c, h, h)).astype(np.float32)
-        w = rng.standard_normal((k, c, ks, ks)).astype(np.float32)
-        u, v = rng.standard_normal((2, k, c, ks)).astype(np.float32)
+        w = (rng.standard_normal((k, c // g, ks, ks)) * 0.1).astype(np.float32)
+        u, v = rng.standard_normal((2, k, c // g, ks)).astype(np.float32)
         ws = np.einsum("kca,kcb->kcab", u, v)
         xt, wt = torch.from_numpy(x), torch.from_numpy(w)
-        torch_ms = median_ms(lambda: F.conv2d(xt, wt, None, 1, p))
-        cells = []
-        runs = [
-            ("direct", w, {}),
-            ("fft", w, {}),
-            ("winograd", w, {"winograd_m": 2}),
-            ("winograd", w, {"winograd_m": 4}),
-            ("separable", ws, {}),
-        ]
-        for algorithm, weight, kw in runs:
-            if algorithm == "winograd" and ks != 3:
-                cells.append("n/a")
+        xg, wg = xt.clone().requires_grad_(), wt.clone().requires_grad_()
+        out = F.conv2d(xg, wg, None, s, p, d, g)
+        delta = rng.standard_normal(tuple(out.shape)).astype(np.float32)
+        dt = torch.from_numpy(delta)
+        torch_f = median_ms(lambda: F.conv2d(xt, wt, None, s, p, d, g))
+        torch_b = median_ms(lambda: torch.autograd.grad(out, (xg, wg), dt, retain_graph=True))
+        auto_f = explain(spec, (h, h), batch=n)["algorithm"]
+        auto_b = explain(spec, (h, h), batch=n, op="grad_weight")["algorithm"]
+        fwd, bwd = [], []
+        for a in ALGORITHMS:
+            weight = ws if a == "separable" else w
+            if a != "auto" and supported(spec, a) is not None:
+                fwd.append("n/a")
+            else:
+                ms = median_ms(lambda: nm.conv2d(x, weight, None, **kw, algorithm=a))
+                fwd.append(f"{ms / torch_f:.2f}" + (f" ({auto_f})" if a == "auto" else ""))
+            if a != "auto" and supported(spec, a, "grad_weight") is not None:
+                bwd.append("n/a")
                 continue
-            ms = median_ms(lambda: conv2d(x, weight, None, 1, p, algorithm=algorithm, **kw))
-            cells.append(f"{ms / torch_ms:.2f}")
-        spec = sc.Conv(dims=2, in_channels=c, out_channels=k, kernel_size=ks, padding=p)
-        auto = explain(spec, (h, h), batch=n)["algorithm"]
-        auto_sep = explain(spec, (h, h), batch=n, weight=ws)["algorithm"]
-        print(f"| {name} | {torch_ms:.1f} | {' | '.join(cells)} | {auto} ({auto_sep} if rank 1) |")
+
+            def backward():
+                nm.conv2d_grad_input(x.shape, w, delta, **kw, algorithm=a)
+                nm.conv2d_grad_weight(x, w.shape, delta, **kw, algorithm=a)
+
+            ms = median_ms(backward)
+            bwd.append(f"{ms / torch_b:.2f}" + (f" ({auto_b})" if a == "auto" else ""))
+        print(f"| {name} | fwd | {torch_f:.2f} | " + " | ".join(fwd) + " |")
+        print(f"| | bwd | {torch_b:.2f} | " + " | ".join(bwd) + " |")
     print(f"load average {os.getloadavg()[0]:.2f}")
 
 

@@ -7,7 +7,9 @@ side's median (and minimum) of 9 runs, one side after the other; float32. SGEMM 
 of 9 runs. The load average is printed before and after (other processes on a shared machine
 make runs differ; the ratio of minima is the less load-sensitive figure).
 Forward: nm.conv2d vs F.conv2d. Backward: nm.conv2d_grad_input + conv2d_grad_weight vs
-torch autograd's backward pass (input and weight gradients, graph retained).
+torch autograd's backward pass (input and weight gradients, graph retained). numeric runs its
+defaults: algorithm="auto" (the last column: what numeric.algorithms.explain picks, forward /
+backward) and as many threads as torch (numeric.set_num_threads(2)).
 """
 
 from __future__ import annotations
@@ -21,18 +23,14 @@ import time
 import numpy as np
 import torch
 import torch.nn.functional as F
+from suite import SUITE
 from threadpoolctl import threadpool_info
 
 import numeric as nm
+import symconv as sc
+from numeric.algorithms import explain
 
-LAYERS = [  # name, N, C_in, H, C_out, k, stride, padding, dilation, groups
-    ("LeNet conv1", 64, 1, 28, 6, 5, 1, 0, 1, 1),
-    ("AlexNet conv1", 8, 3, 227, 96, 11, 4, 0, 1, 1),
-    ("VGG 64x56x56", 8, 64, 56, 64, 3, 1, 1, 1, 1),
-    ("VGG 256x28x28", 8, 256, 28, 256, 3, 1, 1, 1, 1),
-    ("depthwise 128x56x56", 8, 128, 56, 128, 3, 1, 1, 1, 128),
-    ("dilated 32x64x64 d2", 8, 32, 64, 32, 3, 1, 2, 2, 1),
-]
+LAYERS = SUITE
 REPS = 9
 
 
@@ -55,6 +53,7 @@ def timed_ms(*fns, reps=REPS):
 
 def main() -> None:
     torch.set_num_threads(2)
+    nm.set_num_threads(2)
     big = np.ones(2**28, np.float32)  # 1 GiB touched and freed before any timing
     del big
     a = np.random.default_rng(0).standard_normal((2048, 2048)).astype(np.float32)
@@ -67,14 +66,18 @@ def main() -> None:
             f"({info.get('architecture')}, {info.get('num_threads')} threads) "
             f"{info.get('filepath', '').split('/')[-1]}"
         )
-    print(f"numpy SGEMM 2048^2: {peak:.0f} GFLOP/s; torch threads {torch.get_num_threads()}")
+    print(
+        f"numpy SGEMM 2048^2: {peak:.0f} GFLOP/s; torch threads {torch.get_num_threads()}, "
+        f"numeric threads {nm.get_num_threads()}"
+    )
     print(f"load average before: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
     print()
     print(
         "| layer | fwd numpy ms | fwd torch ms | fwd ratio | fwd % SGEMM "
-        "| bwd numpy ms | bwd torch ms | bwd ratio | bwd % SGEMM | fwd / bwd ratio of minima |"
+        "| bwd numpy ms | bwd torch ms | bwd ratio | bwd % SGEMM | fwd / bwd ratio of minima "
+        "| algorithm |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     rng = np.random.default_rng(0)
     ratios_f, ratios_b, minima_f, minima_b = [], [], [], []
     for name, n, c, h, k, ks, s, p, d, g in LAYERS:
@@ -100,6 +103,10 @@ def main() -> None:
 
         (b_np, b_np_min), (b_t, b_t_min) = timed_ms(np_bwd, torch_bwd)
         flops = 2 * np.prod(y.shape) * (c // g) * ks * ks
+        spec = sc.Conv(dims=2, in_channels=c, out_channels=k, kernel_size=ks, **kw)
+        algorithms = " / ".join(
+            explain(spec, (h, h), batch=n, op=op)["algorithm"] for op in ("forward", "grad_input")
+        )
         gf = lambda ms, f=flops: f / (ms * 1e-3) / 1e9  # noqa: E731
         ratios_f.append(f_np / f_t)
         ratios_b.append(b_np / b_t)
@@ -108,7 +115,7 @@ def main() -> None:
         print(
             f"| {name} | {f_np:.2f} | {f_t:.2f} | {f_np / f_t:.2f} | {100 * gf(f_np) / peak:.0f} "
             f"| {b_np:.2f} | {b_t:.2f} | {b_np / b_t:.2f} | {100 * 2 * gf(b_np) / peak:.0f} "
-            f"| {minima_f[-1]:.2f} / {minima_b[-1]:.2f} |"
+            f"| {minima_f[-1]:.2f} / {minima_b[-1]:.2f} | {algorithms} |"
         )
     print()
     print(

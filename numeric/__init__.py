@@ -20,6 +20,7 @@ array([[4., 6., 6., 4.],
 Every invalid argument raises `symconv.SpecError` (a `ValueError`) naming the operation and
 what is wrong. Workspaces (padded copies, im2col) are chunked over the batch within
 `set_workspace_limit(bytes)` (default 256 MB; `workspace_limit(bytes)` as a context manager).
+NumPy kernels split the batch across `set_num_threads(n)` threads (default: the CPUs available).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from typing import Any
 
 from . import _ops
 from ._backend import get_workspace_limit, set_workspace_limit, workspace_limit
+from ._parallel import get_num_threads, set_num_threads
 
 Array = Any
 IntOrTuple = int | Sequence[int]
@@ -53,6 +55,7 @@ __all__ = [
     "conv_transpose1d",
     "conv_transpose2d",
     "conv_transpose3d",
+    "get_num_threads",
     "get_workspace_limit",
     "grad",
     "lp_pool1d",
@@ -67,6 +70,7 @@ __all__ = [
     "max_pool2d_backward",
     "max_pool3d",
     "max_pool3d_backward",
+    "set_num_threads",
     "set_workspace_limit",
     "workspace_limit",
 ]
@@ -83,15 +87,18 @@ def conv1d(
     *,
     padding_mode: str = "zeros",
     flip: bool = False,
+    algorithm: str = "auto",
 ) -> Array:
     """1-d convolution, `torch.nn.functional.conv1d`'s signature: input (N, C_in, L),
     weight (C_out, C_in/groups, *kernel), padding an int, a tuple, `"valid"`, `"same"` or
     `"full"`. symconv extras (keywords): `padding_mode` (zeros, reflect, replicate, circular: as
-    `nn.Conv1d`) and `flip=True` (the true convolution).
+    `nn.Conv1d`), `flip=True` (the true convolution) and `algorithm` (`"auto"`,
+    `"direct"`, `"winograd"`, `"fft"`, `"separable"`: see `numeric.algorithms`).
     """
     return _ops.conv(
-        1, "conv1d", input, weight, bias, stride, padding, dilation, groups, padding_mode, flip
-    )
+        1, "conv1d", input, weight, bias, stride, padding, dilation, groups, padding_mode, flip,
+        algorithm,
+    )  # fmt: skip
 
 
 def conv_transpose1d(
@@ -124,13 +131,15 @@ def conv1d_grad_input(
     *,
     padding_mode: str = "zeros",
     flip: bool = False,
+    algorithm: str = "auto",
 ) -> Array:
     """dL/dx of `conv1d` (`torch.nn.grad.conv1d_input`): `input_size` is the input's full
-    shape, `grad_output` dL/dy. Runs the derived operator `symconv.backprop.GradInput`.
+    shape, `grad_output` dL/dy. Runs the derived operator `symconv.backprop.GradInput`
+    (`algorithm="direct"`) or another algorithm (`numeric.algorithms`; default `"auto"`).
     """
     return _ops.conv_grad_input(
         1, "conv1d_grad_input", input_size, weight, grad_output, stride, padding, dilation,
-        groups, padding_mode, flip,
+        groups, padding_mode, flip, algorithm,
     )  # fmt: skip
 
 
@@ -145,13 +154,15 @@ def conv1d_grad_weight(
     *,
     padding_mode: str = "zeros",
     flip: bool = False,
+    algorithm: str = "auto",
 ) -> Array:
     """dL/dw of `conv1d` (`torch.nn.grad.conv1d_weight`): `weight_size` is the weight's
-    shape. Runs the derived operator `symconv.backprop.GradWeight`.
+    shape. Runs the derived operator `symconv.backprop.GradWeight`
+    (`algorithm="direct"`) or another algorithm (`numeric.algorithms`; default `"auto"`).
     """
     return _ops.conv_grad_weight(
         1, "conv1d_grad_weight", input, weight_size, grad_output, stride, padding, dilation,
-        groups, padding_mode, flip,
+        groups, padding_mode, flip, algorithm,
     )  # fmt: skip
 
 
@@ -271,11 +282,13 @@ def conv2d(
     *,
     padding_mode: str = "zeros",
     flip: bool = False,
+    algorithm: str = "auto",
 ) -> Array:
     """2-d convolution, `torch.nn.functional.conv2d`'s signature: input (N, C_in, H, W),
     weight (C_out, C_in/groups, *kernel), padding an int, a tuple, `"valid"`, `"same"` or
     `"full"`. symconv extras (keywords): `padding_mode` (zeros, reflect, replicate, circular: as
-    `nn.Conv2d`) and `flip=True` (the true convolution).
+    `nn.Conv2d`), `flip=True` (the true convolution) and `algorithm` (`"auto"`,
+    `"direct"`, `"winograd"`, `"fft"`, `"separable"`: see `numeric.algorithms`).
 
     ```python
     >>> import numpy as np, numeric as nm
@@ -285,8 +298,9 @@ def conv2d(
     ```
     """
     return _ops.conv(
-        2, "conv2d", input, weight, bias, stride, padding, dilation, groups, padding_mode, flip
-    )
+        2, "conv2d", input, weight, bias, stride, padding, dilation, groups, padding_mode, flip,
+        algorithm,
+    )  # fmt: skip
 
 
 def conv_transpose2d(
@@ -327,9 +341,11 @@ def conv2d_grad_input(
     *,
     padding_mode: str = "zeros",
     flip: bool = False,
+    algorithm: str = "auto",
 ) -> Array:
     """dL/dx of `conv2d` (`torch.nn.grad.conv2d_input`): `input_size` is the input's full
-    shape, `grad_output` dL/dy. Runs the derived operator `symconv.backprop.GradInput`.
+    shape, `grad_output` dL/dy. Runs the derived operator `symconv.backprop.GradInput`
+    (`algorithm="direct"`) or another algorithm (`numeric.algorithms`; default `"auto"`).
 
     ```python
     >>> import numpy as np, numeric as nm
@@ -344,7 +360,7 @@ def conv2d_grad_input(
     """
     return _ops.conv_grad_input(
         2, "conv2d_grad_input", input_size, weight, grad_output, stride, padding, dilation,
-        groups, padding_mode, flip,
+        groups, padding_mode, flip, algorithm,
     )  # fmt: skip
 
 
@@ -359,9 +375,11 @@ def conv2d_grad_weight(
     *,
     padding_mode: str = "zeros",
     flip: bool = False,
+    algorithm: str = "auto",
 ) -> Array:
     """dL/dw of `conv2d` (`torch.nn.grad.conv2d_weight`): `weight_size` is the weight's
-    shape. Runs the derived operator `symconv.backprop.GradWeight`.
+    shape. Runs the derived operator `symconv.backprop.GradWeight`
+    (`algorithm="direct"`) or another algorithm (`numeric.algorithms`; default `"auto"`).
 
     ```python
     >>> import numpy as np, numeric as nm
@@ -374,7 +392,7 @@ def conv2d_grad_weight(
     """
     return _ops.conv_grad_weight(
         2, "conv2d_grad_weight", input, weight_size, grad_output, stride, padding, dilation,
-        groups, padding_mode, flip,
+        groups, padding_mode, flip, algorithm,
     )  # fmt: skip
 
 
@@ -531,15 +549,18 @@ def conv3d(
     *,
     padding_mode: str = "zeros",
     flip: bool = False,
+    algorithm: str = "auto",
 ) -> Array:
     """3-d convolution, `torch.nn.functional.conv3d`'s signature: input (N, C_in, D, H, W),
     weight (C_out, C_in/groups, *kernel), padding an int, a tuple, `"valid"`, `"same"` or
     `"full"`. symconv extras (keywords): `padding_mode` (zeros, reflect, replicate, circular: as
-    `nn.Conv3d`) and `flip=True` (the true convolution).
+    `nn.Conv3d`), `flip=True` (the true convolution) and `algorithm` (`"auto"`,
+    `"direct"`, `"winograd"`, `"fft"`, `"separable"`: see `numeric.algorithms`).
     """
     return _ops.conv(
-        3, "conv3d", input, weight, bias, stride, padding, dilation, groups, padding_mode, flip
-    )
+        3, "conv3d", input, weight, bias, stride, padding, dilation, groups, padding_mode, flip,
+        algorithm,
+    )  # fmt: skip
 
 
 def conv_transpose3d(
@@ -572,13 +593,15 @@ def conv3d_grad_input(
     *,
     padding_mode: str = "zeros",
     flip: bool = False,
+    algorithm: str = "auto",
 ) -> Array:
     """dL/dx of `conv3d` (`torch.nn.grad.conv3d_input`): `input_size` is the input's full
-    shape, `grad_output` dL/dy. Runs the derived operator `symconv.backprop.GradInput`.
+    shape, `grad_output` dL/dy. Runs the derived operator `symconv.backprop.GradInput`
+    (`algorithm="direct"`) or another algorithm (`numeric.algorithms`; default `"auto"`).
     """
     return _ops.conv_grad_input(
         3, "conv3d_grad_input", input_size, weight, grad_output, stride, padding, dilation,
-        groups, padding_mode, flip,
+        groups, padding_mode, flip, algorithm,
     )  # fmt: skip
 
 
@@ -593,13 +616,15 @@ def conv3d_grad_weight(
     *,
     padding_mode: str = "zeros",
     flip: bool = False,
+    algorithm: str = "auto",
 ) -> Array:
     """dL/dw of `conv3d` (`torch.nn.grad.conv3d_weight`): `weight_size` is the weight's
-    shape. Runs the derived operator `symconv.backprop.GradWeight`.
+    shape. Runs the derived operator `symconv.backprop.GradWeight`
+    (`algorithm="direct"`) or another algorithm (`numeric.algorithms`; default `"auto"`).
     """
     return _ops.conv_grad_weight(
         3, "conv3d_grad_weight", input, weight_size, grad_output, stride, padding, dilation,
-        groups, padding_mode, flip,
+        groups, padding_mode, flip, algorithm,
     )  # fmt: skip
 
 
@@ -715,5 +740,7 @@ def conv_grad_bias(grad_output: Array) -> Array:
     return _ops.conv_grad_bias("conv_grad_bias", grad_output)
 
 
-from . import algorithms as algorithms  # noqa: E402  (conv2d by FFT, Winograd, separable)
+from . import algorithms as algorithms  # noqa: E402  (Winograd, FFT, separable; "auto")
 from . import grad  # noqa: E402  (its aliases name the functions above)
+from . import local as local  # noqa: E402  (locally connected and tiled layers)
+from . import p4 as p4  # noqa: E402  (p4 lifting and group convolution)

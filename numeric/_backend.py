@@ -69,6 +69,13 @@ class Backend:
         self.name = name
         self.conv = importlib.import_module(f"numeric._generated.{name}_conv")
         self.pool = importlib.import_module(f"numeric._generated.{name}_pool")
+        self._modules: dict[str, Any] = {"conv": self.conv, "pool": self.pool}
+
+    def module(self, kind: str) -> Any:
+        """The generated module `numeric._generated.{name}_{kind}` (imported on first use)."""
+        if kind not in self._modules:
+            self._modules[kind] = importlib.import_module(f"numeric._generated.{self.name}_{kind}")
+        return self._modules[kind]
 
     def run(self, fn: Any, *args: Any) -> Any:
         if self.name == "torch":

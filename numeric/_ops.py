@@ -13,6 +13,7 @@ from typing import Any
 from symconv import Conv, ConvTranspose, Pool, SpecError
 
 from ._backend import check_ndim, chunk_for, itemsize, pick, prod
+from ._parallel import get_num_threads, map_batch
 
 Array = Any
 IntOrTuple = int | Sequence[int]
@@ -104,6 +105,20 @@ def _conv_bytes(spec: Conv, size: Sequence[int], item: int) -> int:
     return item * (padded * spec.in_channels + work + out * spec.out_channels)
 
 
+def _algorithm(
+    op: str,
+    kind: str,
+    spec: Conv,
+    size: Sequence[int],
+    batch: int,
+    algorithm: str,
+    weight: Array | None = None,
+) -> str:
+    from . import algorithms
+
+    return algorithms.choose(kind, op, spec, tuple(size), batch, algorithm, weight)
+
+
 def conv(
     dims: int,
     op: str,
@@ -116,6 +131,8 @@ def conv(
     groups: int,
     padding_mode: str,
     flip: bool,
+    algorithm: str = "auto",
+    winograd_m: int | None = None,
 ) -> Array:
     be = pick(op, input=input, weight=weight, bias=bias)
     x, unbatched = _batched(op, "input", input, dims)
@@ -126,12 +143,47 @@ def conv(
     _checked_size(op, spec, x.shape[2:])
     if bias is not None:
         _check_shape(op, "bias", bias, (spec.out_channels,))
-    chunk = chunk_for(_conv_bytes(spec, x.shape[2:], itemsize(x)))
-    y = be.run(
-        be.conv.conv_forward, x, weight, bias, spec.stride, spec.pads, spec.dilation,
-        spec.groups, spec.padding_mode, spec.flip, chunk,
-    )  # fmt: skip
+    chunk = _chunk(be, _conv_bytes(spec, x.shape[2:], itemsize(x)))
+    if winograd_m is not None:
+        _check_winograd_m(op, winograd_m)
+        if algorithm == "auto":
+            algorithm = "winograd"
+    name = _algorithm(op, "forward", spec, x.shape[2:], x.shape[0], algorithm, weight)
+    if name == "direct":
+
+        def call(s: slice) -> Array:
+            return be.run(
+                be.conv.conv_forward, x[s], weight, bias, spec.stride, spec.pads,
+                spec.dilation, spec.groups, spec.padding_mode, spec.flip, chunk,
+            )  # fmt: skip
+    else:
+        from . import algorithms
+
+        m = algorithms.WINOGRAD_M if winograd_m is None else winograd_m
+
+        def call(s: slice) -> Array:
+            return be.run(algorithms.forward, be, name, spec, x[s], weight, bias, chunk, m)
+
+    y = map_batch(be.name, x.shape[0], _work(spec, x.shape), chunk, call, "concat")
     return y[0] if unbatched else y
+
+
+def _chunk(be: Any, per_sample: int) -> int:
+    """Samples per chunk: the workspace budget shared by the threads that run at once."""
+    threads = get_num_threads() if be.name == "numpy" else 1
+    return chunk_for(per_sample * threads)
+
+
+def _work(spec: Conv, shape: Sequence[int]) -> float:
+    """Floating-point operations of the layer on the batch (2 x multiply-adds)."""
+    return 2.0 * int(shape[0]) * spec.macs(tuple(int(s) for s in shape[2:]))
+
+
+def _check_winograd_m(op: str, m: Any) -> None:
+    from .algorithms import WINOGRAD_TILES
+
+    if m not in WINOGRAD_TILES or isinstance(m, bool):
+        raise SpecError(f"{op}: winograd_m must be one of {list(WINOGRAD_TILES)}, got {m!r}")
 
 
 def conv_grad_input(
@@ -146,6 +198,7 @@ def conv_grad_input(
     groups: int,
     padding_mode: str,
     flip: bool,
+    algorithm: str = "auto",
 ) -> Array:
     be = pick(op, weight=weight, grad_output=grad_output)
     size = tuple(int(s) for s in input_size)
@@ -160,11 +213,24 @@ def conv_grad_input(
     )  # fmt: skip
     out = _checked_size(op, spec, size[2:])
     _check_shape(op, "grad_output", grad_output, (size[0], spec.out_channels, *out))
-    chunk = chunk_for(_conv_bytes(spec, size[2:], itemsize(weight)) * 2)
-    return be.run(
-        be.conv.conv_grad_input, grad_output, weight, size[2:], spec.stride, spec.pads,
-        spec.dilation, spec.groups, spec.padding_mode, spec.flip, chunk,
-    )  # fmt: skip
+    chunk = _chunk(be, _conv_bytes(spec, size[2:], itemsize(weight)) * 2)
+    name = _algorithm(op, "grad_input", spec, size[2:], size[0], algorithm)
+    if name != "direct":
+        from . import algorithms
+
+        def call(s: slice) -> Array:
+            return be.run(
+                algorithms.grad_input, be, name, spec, grad_output[s], weight, size[2:], chunk
+            )
+    else:
+
+        def call(s: slice) -> Array:
+            return be.run(
+                be.conv.conv_grad_input, grad_output[s], weight, size[2:], spec.stride,
+                spec.pads, spec.dilation, spec.groups, spec.padding_mode, spec.flip, chunk,
+            )  # fmt: skip
+
+    return map_batch(be.name, size[0], _work(spec, size), chunk, call, "concat")
 
 
 def conv_grad_weight(
@@ -179,6 +245,7 @@ def conv_grad_weight(
     groups: int,
     padding_mode: str,
     flip: bool,
+    algorithm: str = "auto",
 ) -> Array:
     be = pick(op, input=input, grad_output=grad_output)
     check_ndim(op, "input", input, dims + 2, _layout(dims))
@@ -190,11 +257,23 @@ def conv_grad_weight(
     )  # fmt: skip
     out = _checked_size(op, spec, input.shape[2:])
     _check_shape(op, "grad_output", grad_output, (input.shape[0], spec.out_channels, *out))
-    chunk = chunk_for(_conv_bytes(spec, input.shape[2:], itemsize(input)) * 2)
-    return be.run(
-        be.conv.conv_grad_weight, input, grad_output, spec.kernel_size, spec.stride, spec.pads,
-        spec.dilation, spec.groups, spec.padding_mode, spec.flip, chunk,
-    )  # fmt: skip
+    chunk = _chunk(be, _conv_bytes(spec, input.shape[2:], itemsize(input)) * 2)
+    name = _algorithm(op, "grad_weight", spec, input.shape[2:], input.shape[0], algorithm)
+    if name != "direct":
+        from . import algorithms
+
+        def call(s: slice) -> Array:
+            return be.run(algorithms.grad_weight, be, name, spec, input[s], grad_output[s], chunk)
+    else:
+
+        def call(s: slice) -> Array:
+            return be.run(
+                be.conv.conv_grad_weight, input[s], grad_output[s], spec.kernel_size,
+                spec.stride, spec.pads, spec.dilation, spec.groups, spec.padding_mode,
+                spec.flip, chunk,
+            )  # fmt: skip
+
+    return map_batch(be.name, input.shape[0], _work(spec, input.shape), chunk, call, "sum")
 
 
 def conv_grad_bias(op: str, grad_output: Array) -> Array:

@@ -1,170 +1,497 @@
-r"""Alternative algorithms for `conv2d` (issue 7): direct, FFT, Winograd, separable, and "auto".
+r"""Convolution algorithms (issue 7): direct, Winograd, FFT, separable, and the choice "auto".
 
-`conv2d(..., algorithm=...)` runs the kernels printed into `numeric/_generated/numpy_algorithms.py`
-by `symconv.codegen.algorithms` (NumPy arrays; zero padding). `explain(spec, input_size)` gives
-the cost of each algorithm and the one "auto" picks.
+Every conv function of `numeric` takes `algorithm=` (keyword; default `"auto"`):
 
-**Costs** (multiplications, for a batch of `batch` samples; $C_g = C_\mathrm{in}/G$, output
-$o_1 \times o_2$, kernel $k_1 \times k_2$):
+| algorithm | runs | kernels (generated) |
+|---|---|---|
+| `"direct"` | every layer | im2col + GEMM, `numeric/_generated/*_conv.py` |
+| `"winograd"` | 2-d, $3 \times 3$, stride 1 (any dilation, padding, groups) | `*_winograd.py` |
+| `"fft"` | 1-d, 2-d, 3-d, every stride, dilation, groups | `*_fft.py` |
+| `"separable"` | forward, 2-d, every $(k, c)$ kernel slice of rank 1 | two 1-d passes, `*_fft.py` |
 
-- direct: $N C_\mathrm{out} C_g o_1 o_2 k_1 k_2$ (`Conv.macs`);
-- fft: transform lengths $L_1 \times L_2$ from `symconv.fourier.fft_plan` (rounded up to
-  5-smooth lengths), $\tfrac{5}{4} L \log_2 L$ per real transform ($L = L_1 L_2$): $N C_\mathrm{in}$
-  forward, $N C_\mathrm{out}$ inverse, $C_\mathrm{out} C_g$ for the kernel; plus 4 real
-  multiplications per complex product, $N C_\mathrm{out} C_g L_1 (L_2/2 + 1)$ of them;
-- winograd $F(m \times m, 3 \times 3)$: $\alpha^2$ (`winograd(m, 3).tile_multiplications()`)
-  per tile and channel pair, $N C_\mathrm{out} C_g \lceil o_1/m \rceil \lceil o_2/m \rceil
-  \alpha^2$, plus the dense transforms, $2\alpha^3$ per input tile and channel, and
-  $\alpha^2 m + \alpha m^2$ per output tile and channel;
-- separable (rank-1 kernels only): $N C_\mathrm{out} C_g (h\,o_2 k_2 + o_1 o_2 k_1)$, $h$ the
-  padded rows read: $k_1 + k_2$ per output instead of $k_1 k_2$.
+Forward, `grad_input` and `grad_weight` run by each algorithm (separable: forward only).
+Padding modes other than zeros are applied first (the direct kernels' padding map; for the
+gradient, its transpose after), `flip=True` flips the kernel; NumPy arrays and torch tensors.
 
-**Rule of "auto"**: the cheapest supported algorithm, where an alternative counts only if it
-costs at most `MARGIN` (0.4) of direct (direct is one dense GEMM; the others pay transforms and
-memory traffic that the count does not show: Winograd $F(2 \times 2)$ at 0.46 of direct's count
-ran 1.5x slower than direct on VGG 256x28x28); ties go to the earlier of `ORDER`. Winograd is
-considered with $F(2 \times 2, 3 \times 3)$ only: its float32 tile error is about 10x smaller
-(max abs error on 300 standard-normal tiles, `symconv.winograd.float32_error`: 2.6e-6 against
-2.8e-5 for $F(4 \times 4, 3 \times 3)$; the float32 direct sum: 1.1e-6); ask for
-`winograd_m=4` explicitly. Separable is considered only when the weights are given and every
-$(k, c)$ slice has rank 1 (`rank_one_factors`).
+**Cost model.** `cost_formulas()` gives, per algorithm, the floating-point work of its GEMM
+stage and FFTs and the elements its copies and transforms move, as SymPy expressions of the
+layer ($N$ samples, $O$ outputs and $P$ padded inputs per channel, $k$ taps, $t$ Winograd tiles
+of $\alpha^2$ points, $L$ FFT points...). `costs()` evaluates them for one layer, and turns them
+into seconds with the machine's rates (`RATES`: GEMM FLOP/s, FFT FLOP/s, elements moved per
+second), measured by `calibrate()` (`python bench/calibrate.py` prints them). "auto" takes the
+fastest supported algorithm by that estimate; `explain()` shows the numbers and the rule.
+
+**Accuracy.** $F(4 \times 4, 3 \times 3)$ rounds about 10-30x more than the direct sum in float32
+(relative error about $10^{-5}$ on the VGG layers against $4 \times 10^{-7}$ direct,
+`symconv.winograd.float32_error` for one tile); `"direct"` or float64 when that matters.
 """
 
 from __future__ import annotations
 
+import functools
 import math
+import time
 from typing import Any
 
 import numpy as np
+import sympy
 
 import symconv as sc
 from symconv import SpecError
-from symconv.fourier import fft_plan
-from symconv.winograd import winograd
 
-from . import conv2d as _direct_conv2d
-from ._backend import pick
-from ._generated import numpy_algorithms as _gen
+from ._backend import Backend
 
-__all__ = ["ALGORITHMS", "MARGIN", "ORDER", "conv2d", "costs", "explain", "rank_one_factors"]
+__all__ = [
+    "ALGORITHMS",
+    "RATES",
+    "WINOGRAD_M",
+    "calibrate",
+    "choose",
+    "conv2d",
+    "cost_formulas",
+    "costs",
+    "explain",
+    "rank_one_factors",
+    "supported",
+]
 
-_OP = "conv2d"
-ALGORITHMS = ("auto", "direct", "fft", "winograd", "separable")
-ORDER = ("direct", "winograd", "separable", "fft")
-MARGIN = 0.4  # calibrated on bench/algorithms.py (BENCHMARKS.md, issue 7)
+ALGORITHMS = ("auto", "direct", "winograd", "fft", "separable")
+_CANDIDATES = ("direct", "winograd", "fft", "separable")  # ties go to the earlier
+WINOGRAD_M = 4  # F(4x4, 3x3); F(2x2, 3x3) through conv2d(winograd_m=2)
+WINOGRAD_TILES = (2, 4)
+OPS = ("forward", "grad_input", "grad_weight")
 RANK_TOL = {"float64": 1e-10, "float32": 1e-6}  # sigma_2 / sigma_1 still counted as zero
 
+# Rates of this project's CPU machine (2-core x86_64, OpenBLAS 0.3.31, float32), measured by
+# `env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE .venv/bin/python bench/calibrate.py`
+# (BENCHMARKS.md).
+RATES: dict[str, float] = {"gemm": 1.5e11, "fft": 6.0e9, "memory": 8.0e8}
 
-def rank_one_factors(weight: Any, tol: float | None = None) -> tuple[np.ndarray, np.ndarray] | None:
+
+# -- cost formulas --------------------------------------------------------------------------------
+_S = dict(
+    zip(
+        ("N", "C_in", "C_out", "G", "O", "P", "k", "t", "alpha", "m", "L", "F"),
+        sympy.symbols("N C_in C_out G O P k t alpha m L F", positive=True, integer=True),
+        strict=True,
+    )
+)
+
+
+@functools.cache
+def cost_formulas() -> dict[str, dict[str, sympy.Expr]]:
+    r"""Per algorithm: `gemm` and `fft` (floating-point operations) and `memory` (elements
+    moved), SymPy expressions in $N, C_\mathrm{in}, C_\mathrm{out}, G$, $O$ (outputs per
+    channel), $P$ (padded inputs per channel), $k$ (taps), $t$ (Winograd tiles per sample and
+    channel, all dilation phases), $\alpha$, $m$, $L$ (FFT points per channel), $F$ (complex
+    frequencies of the real FFT).
+
+    ```python
+    >>> from numeric.algorithms import cost_formulas
+    >>> cost_formulas()["direct"]["gemm"]
+    2*C_in*C_out*N*O*k/G
+
+    ```
+    """
+    N, Ci, Co, G, O, P, k, t, a, m, L, F = _S.values()
+    cg = Ci / G
+    return {
+        # im2col: pad, one copy of every window (C_in k O), the GEMM, the output
+        "direct": {
+            "gemm": 2 * N * Co * cg * O * k,
+            "fft": sympy.Integer(0),
+            "memory": N * (Ci * P + 2 * Ci * k * O + Co * O),
+        },
+        # groups == C_in, one channel each: no GEMM, a multiply and an add per tap (shift-add)
+        "direct-depthwise": {
+            "gemm": sympy.Integer(0),
+            "fft": sympy.Integer(0),
+            "memory": N * (Ci * P + 4 * Co * O * k),
+        },
+        # pad, gather the a x a tiles, B^T d B and A^T M A (two GEMM passes each, read and
+        # write), the element-wise stage as a GEMM per tile position, scatter the m x m tiles
+        "winograd": {
+            "gemm": 2 * N * Co * cg * t * a**2,
+            "fft": sympy.Integer(0),
+            "memory": N * (Ci * P + 5 * Ci * t * a**2 + 4 * Co * t * a**2 + 2 * Co * t * m**2),
+        },
+        # real FFTs of the inputs, outputs and kernels (5/2 L log2 L each), the channel sum as a
+        # complex GEMM per frequency (8 real operations per complex multiply-add)
+        "fft": {
+            "gemm": 8 * N * Co * cg * F,
+            "fft": sympy.Rational(5, 2) * L * sympy.log(L, 2) * (N * Ci + N * Co + Co * cg),
+            "memory": N * (Ci * P + 4 * Ci * F + 4 * Co * F + Co * O),
+        },
+        # rank-1 kernels: a row pass and a column pass, broadcast multiply-adds (memory-bound)
+        "separable": {
+            "gemm": sympy.Integer(0),
+            "fft": sympy.Integer(0),
+            "memory": N * (Ci * P + 3 * Co * cg * (P + O) * sympy.sqrt(k)),
+        },
+    }
+
+
+@functools.cache
+def _compiled(algorithm: str) -> Any:
+    f = cost_formulas()[algorithm]
+    args = list(_S.values())
+    return {part: sympy.lambdify(args, e, modules="math") for part, e in f.items()}
+
+
+# -- what runs where ------------------------------------------------------------------------------
+def supported(
+    spec: sc.Conv, algorithm: str, op: str = "forward", *, m: int = WINOGRAD_M
+) -> str | None:
+    """Why `algorithm` cannot run `op` of `spec` (None when it can).
+
+    ```python
+    >>> import symconv as sc
+    >>> from numeric.algorithms import supported
+    >>> supported(sc.Conv(dims=2, kernel_size=3, stride=2), "winograd")
+    'needs a 3x3 kernel and stride 1, got kernel_size (3, 3), stride (2, 2)'
+
+    ```
+    """
+    if algorithm not in _CANDIDATES:
+        return f"algorithm must be one of {list(ALGORITHMS)}, got {algorithm!r}"
+    if op not in OPS:
+        return f"op must be one of {list(OPS)}, got {op!r}"
+    if algorithm in ("direct", "fft"):
+        return None
+    if spec.dims != 2:
+        return f"needs a 2-d convolution, got dims {spec.dims}"
+    if algorithm == "winograd":
+        if spec.kernel_size != (3, 3) or spec.stride != (1, 1):
+            return (
+                f"needs a 3x3 kernel and stride 1, got kernel_size {spec.kernel_size}, "
+                f"stride {spec.stride}"
+            )
+        if m not in WINOGRAD_TILES:
+            return f"winograd_m must be one of {list(WINOGRAD_TILES)}, got {m!r}"
+        return None
+    if op != "forward":
+        return "runs the forward pass only (its gradients are not rank-1 layers)"
+    return None
+
+
+def rank_one_factors(weight: Any, tol: float | None = None) -> tuple[Any, Any] | None:
     """`(u, v)` with `weight[k, c] == outer(u[k, c], v[k, c])`, or None when some slice has rank
     > 1: $\\sigma_2 >$ `tol` $\\sigma_1$ (the rule of `symconv.separable`; default `tol`
-    `RANK_TOL` by dtype: 1e-10 for float64 as there, 1e-6 for float32's rounding)."""
-    w = np.asarray(weight)
+    `RANK_TOL` by dtype). NumPy arrays or torch tensors (returned on the weight's device).
+
+    ```python
+    >>> import numpy as np
+    >>> from numeric.algorithms import rank_one_factors
+    >>> u, v = rank_one_factors(np.outer([1.0, 2, 1], [1.0, 0, -1])[None, None])
+    >>> np.allclose(np.einsum("kca,kcb->kcab", u, v), np.outer([1, 2, 1], [1, 0, -1]))
+    True
+
+    ```
+    """
+    torch_like = not isinstance(weight, np.ndarray) and hasattr(weight, "detach")
+    w = weight.detach().cpu().numpy() if torch_like else np.asarray(weight)
     tol = RANK_TOL.get(str(w.dtype), 1e-10) if tol is None else tol
     K, Cg, kh, kw = w.shape
+    if K * Cg == 0:
+        return None
     U, s, Vt = np.linalg.svd(w.astype(np.float64).reshape(K * Cg, kh, kw), full_matrices=False)
     if s.shape[1] > 1 and np.any(s[:, 1] > tol * s[:, 0]):
         return None
     root = np.sqrt(s[:, 0])
     u = (U[:, :, 0] * root[:, None]).reshape(K, Cg, kh).astype(w.dtype)
     v = (Vt[:, 0, :] * root[:, None]).reshape(K, Cg, kw).astype(w.dtype)
+    if torch_like:
+        import torch
+
+        return torch.from_numpy(u).to(weight.device), torch.from_numpy(v).to(weight.device)
     return u, v
 
 
-def _why_not(spec: sc.Conv, algorithm: str, m: int = 2) -> str | None:
-    """Why `algorithm` cannot run `spec` (None when it can)."""
-    if spec.dims != 2:
-        return f"needs a 2-d convolution, got dims {spec.dims}"
-    if algorithm == "direct":
-        return None
-    if spec.padding_mode != "zeros" or spec.flip:
-        return (
-            f"needs zeros padding and cross-correlation, got padding_mode "
-            f"{spec.padding_mode!r}, flip {spec.flip}"
-        )
-    if algorithm == "winograd":
-        if spec.kernel_size != (3, 3) or spec.stride != (1, 1) or spec.dilation != (1, 1):
-            return (
-                f"needs a 3x3 kernel, stride 1 and dilation 1, got kernel_size "
-                f"{spec.kernel_size}, stride {spec.stride}, dilation {spec.dilation}"
-            )
-        if m not in _gen.WINOGRAD:
-            return f"winograd_m must be one of {sorted(_gen.WINOGRAD)}, got {m!r}"
-    return None
+# -- costs and the choice -------------------------------------------------------------------------
+def _fft_lengths(spec: sc.Conv, size: tuple[int, ...]) -> tuple[int, ...]:
+    """The FFT kernels' transform lengths (the printed `fft_lengths`, from `fft_plan`)."""
+    from symconv.fourier import fft_plan
+
+    from ._generated.numpy_fft import fft_lengths
+
+    return tuple(fft_lengths(size, fft_plan(spec, size).kernel_extent, spec.pads))
+
+
+def _ceil(a: int, b: int) -> int:
+    return -(-a // b)
+
+
+def _values(spec: sc.Conv, size: tuple[int, ...], batch: int, m: int) -> dict[str, int]:
+    out = spec.output_size(size)
+    padded = [n + lo + hi for n, (lo, hi) in zip(size, spec.pads, strict=True)]
+    tiles = math.prod(_ceil(_ceil(o, d), m) * d for o, d in zip(out, spec.dilation, strict=True))
+    lengths = _fft_lengths(spec, size)
+    return dict(
+        N=batch,
+        C_in=spec.in_channels,
+        C_out=spec.out_channels,
+        G=spec.groups,
+        O=math.prod(out),
+        P=math.prod(padded),
+        k=math.prod(spec.kernel_size),
+        t=tiles,
+        alpha=m + 2,
+        m=m,
+        L=math.prod(lengths),
+        F=math.prod(lengths[:-1]) * (lengths[-1] // 2 + 1),
+    )
 
 
 def costs(
-    spec: sc.Conv, input_size: Any, *, batch: int = 1, weight: Any = None
-) -> dict[str, int | None]:
-    """Multiplications of each algorithm for `batch` samples (None: not applicable here)."""
+    spec: sc.Conv,
+    input_size: Any,
+    *,
+    batch: int = 1,
+    op: str = "forward",
+    rates: dict[str, float] | None = None,
+) -> dict[str, dict[str, float] | None]:
+    """Per algorithm, its work (`gemm`, `fft` operations; `memory` elements) for `batch`
+    samples and the estimated `seconds` at `rates` (default `RATES`); None where it does not
+    run. Every op costs what the forward does (each gradient is a correlation of the same size).
+    """
     size = spec._check_input(input_size)
-    o1, o2 = spec.output_size(size)
-    (k1, k2), cg = spec.kernel_size, spec.in_channels // spec.groups
-    pairs = batch * spec.out_channels * cg
-    out: dict[str, int | None] = {"direct": batch * spec.macs(size)}
-    if _why_not(spec, "fft") is None:
-        plan = fft_plan(spec, size)
-        L1, L2 = _gen.fft_lengths(size, plan.kernel_extent, spec.pads)
-        L = L1 * L2
-        transforms = batch * (spec.in_channels + spec.out_channels) + spec.out_channels * cg
-        out["fft"] = math.ceil(1.25 * L * math.log2(max(L, 2)) * transforms) + 4 * pairs * L1 * (
-            L2 // 2 + 1
-        )
-    else:
-        out["fft"] = None
-    if _why_not(spec, "winograd") is None:
-        f = winograd(2, 3)
-        a, m = f.alpha, f.m
-        tiles = math.ceil(o1 / m) * math.ceil(o2 / m)
-        per_tile = f.tile_multiplications(2)[0]
-        out["winograd"] = (
-            pairs * tiles * per_tile
-            + batch * tiles * spec.in_channels * 2 * a**3
-            + batch * tiles * spec.out_channels * (a * a * m + a * m * m)
-        )
-    else:
-        out["winograd"] = None
-    if _why_not(spec, "separable") is None and (
-        weight is not None and rank_one_factors(weight) is not None
-    ):
-        rows = (o1 - 1) * spec.stride[0] + spec.dilation[0] * (k1 - 1) + 1
-        out["separable"] = pairs * (rows * o2 * k2 + o1 * o2 * k1)
-    else:
-        out["separable"] = None
+    rates = RATES if rates is None else rates
+    values = _values(spec, size, batch, WINOGRAD_M)
+    out: dict[str, dict[str, float] | None] = {}
+    for name in _CANDIDATES:
+        if supported(spec, name, op) is not None:
+            out[name] = None
+            continue
+        formula = name
+        if name == "direct" and spec.groups == spec.in_channels > 1:
+            formula = "direct-depthwise"  # the direct kernels' shift-add path
+        work = {part: float(f(*values.values())) for part, f in _compiled(formula).items()}
+        work["seconds"] = sum(work[p] / rates[p] for p in ("gemm", "fft", "memory"))
+        out[name] = work
     return out
 
 
 def explain(
-    spec: sc.Conv, input_size: Any, *, batch: int = 1, weight: Any = None
+    spec: sc.Conv,
+    input_size: Any,
+    *,
+    batch: int = 1,
+    op: str = "forward",
+    weight: Any = None,
 ) -> dict[str, Any]:
-    """The algorithm "auto" picks for `spec` on `input_size`, the costs, and the rule.
+    """The algorithm "auto" runs for `op` of `spec` on `batch` inputs of `input_size`, with the
+    costs behind it and the rule. Separable counts only when `weight` is given and every slice
+    has rank 1 (checked only when it would win).
 
     ```python
     >>> import symconv as sc
     >>> from numeric.algorithms import explain
-    >>> spec = sc.Conv(dims=2, in_channels=16, out_channels=16, kernel_size=15, padding=7)
-    >>> explain(spec, (128, 128))["algorithm"]
+    >>> big = sc.Conv(dims=2, in_channels=16, out_channels=16, kernel_size=15, padding=7)
+    >>> explain(big, (128, 128), batch=2)["algorithm"]
     'fft'
+    >>> vgg = sc.Conv(dims=2, in_channels=256, out_channels=256, kernel_size=3, padding=1)
+    >>> explain(vgg, (28, 28), batch=8)["algorithm"]
+    'winograd'
 
     ```
     """
     if not isinstance(spec, sc.Conv) or type(spec) is not sc.Conv:
         raise SpecError(f"explain: expected a symconv.Conv, got {type(spec).__name__}")
-    c = costs(spec, input_size, batch=batch, weight=weight)
-    bar = MARGIN * c["direct"]  # type: ignore[operator]
-    ok = {"direct": c["direct"]}
-    ok.update({k: v for k, v in c.items() if k != "direct" and v is not None and v <= bar})
-    best = min(ORDER, key=lambda k: (ok.get(k, math.inf), ORDER.index(k)))
+    c = costs(spec, input_size, batch=batch, op=op)
+    order = sorted(
+        (k for k, v in c.items() if v is not None),
+        key=lambda k: (c[k]["seconds"], _CANDIDATES.index(k)),  # type: ignore[index]
+    )
+    best = order[0]
+    if best == "separable" and (weight is None or rank_one_factors(weight) is None):
+        best = next(k for k in order if k != "separable")
     return {
         "algorithm": best,
         "costs": c,
+        "rates": dict(RATES),
         "rule": (
-            f"cheapest of {list(ORDER)} by multiplications; an alternative must cost <= "
-            f"{MARGIN} x direct; ties to the earlier; winograd counted as F(2x2, 3x3)"
+            "fastest supported algorithm by seconds = gemm / rates['gemm'] + fft / rates['fft'] "
+            "+ memory / rates['memory'] (cost_formulas); separable only for rank-1 weights; "
+            f"ties to the earlier of {list(_CANDIDATES)}"
         ),
     }
 
 
+def choose(
+    op: str,
+    name: str,
+    spec: sc.Conv,
+    size: tuple[int, ...],
+    batch: int,
+    algorithm: str,
+    weight: Any = None,
+) -> str:
+    """The algorithm to run (`algorithm`, or the auto choice), checked: SpecError when the
+    named algorithm cannot run this layer."""
+    if algorithm not in ALGORITHMS:
+        raise SpecError(f"{name}: algorithm must be one of {list(ALGORITHMS)}, got {algorithm!r}")
+    if algorithm == "auto":
+        if batch == 0:
+            return "direct"
+        return explain(spec, size, batch=batch, op=op, weight=weight)["algorithm"]
+    why = supported(spec, algorithm, op)
+    if why is not None:
+        raise SpecError(f"{name}: algorithm {algorithm!r} {why}")
+    return algorithm
+
+
+# -- running one ----------------------------------------------------------------------------------
+def _zero_pads(spec: sc.Conv) -> tuple[tuple[int, int], ...]:
+    return tuple((0, 0) for _ in range(spec.dims))
+
+
+def _flip(be: Backend, w: Any, dims: int) -> Any:
+    return be.conv._contiguous(be.conv._flip(w, tuple(range(2, 2 + dims))))
+
+
+def forward(
+    be: Backend,
+    algorithm: str,
+    spec: sc.Conv,
+    x: Any,
+    w: Any,
+    b: Any,
+    chunk: int,
+    m: int = WINOGRAD_M,
+) -> Any:
+    """y of `spec` by `algorithm` (not "direct": numeric._ops runs that)."""
+    pads = spec.pads
+    if spec.padding_mode != "zeros":  # the mode's padding first, then a zero-padded layer
+        x, pads = be.conv._pad(x, pads, spec.padding_mode), _zero_pads(spec)
+    if spec.flip:
+        w = _flip(be, w, spec.dims)
+    if algorithm == "winograd":
+        return be.module("winograd").conv2d_winograd(
+            x, w, b, pads, spec.dilation, spec.groups, m, chunk
+        )
+    if algorithm == "fft":
+        return be.module("fft").conv_fft(x, w, b, spec.stride, pads, spec.dilation, spec.groups)
+    factors = rank_one_factors(w)
+    if factors is None:
+        raise SpecError(
+            "conv2d: algorithm 'separable' needs a rank-1 kernel in every (out, in) channel "
+            "slice (see numeric.algorithms.rank_one_factors)"
+        )
+    u, v = factors
+    return be.module("fft").conv_separable(
+        x, u, v, b, spec.stride, pads, spec.dilation, spec.groups
+    )
+
+
+def grad_input(
+    be: Backend,
+    algorithm: str,
+    spec: sc.Conv,
+    delta: Any,
+    w: Any,
+    size: tuple[int, ...],
+    chunk: int,
+    m: int = WINOGRAD_M,
+) -> Any:
+    """dL/dx of `spec` by `algorithm`: the zero-padded layer's gradient, then Pad^T (the direct
+    kernels' `_fold`) for the other padding modes."""
+    pads, inner = spec.pads, size
+    mode = spec.padding_mode
+    if mode != "zeros":
+        inner = tuple(n + lo + hi for n, (lo, hi) in zip(size, pads, strict=True))
+        pads = _zero_pads(spec)
+    if spec.flip:
+        w = _flip(be, w, spec.dims)
+    if algorithm == "winograd":
+        g = be.module("winograd").conv2d_winograd_grad_input(
+            delta, w, inner, pads, spec.dilation, spec.groups, m, chunk
+        )
+    else:
+        g = be.module("fft").conv_fft_grad_input(
+            delta, w, inner, spec.stride, pads, spec.dilation, spec.groups
+        )
+    return g if mode == "zeros" else be.conv._fold(g, size, spec.pads, mode)
+
+
+def grad_weight(
+    be: Backend, algorithm: str, spec: sc.Conv, x: Any, delta: Any, chunk: int, m: int = WINOGRAD_M
+) -> Any:
+    """dL/dw of `spec` by `algorithm` (flipped back for `flip=True`)."""
+    pads = spec.pads
+    if spec.padding_mode != "zeros":
+        x, pads = be.conv._pad(x, pads, spec.padding_mode), _zero_pads(spec)
+    if algorithm == "winograd":
+        dw = be.module("winograd").conv2d_winograd_grad_weight(
+            x, delta, pads, spec.dilation, spec.groups, m, chunk
+        )
+    else:
+        dw = be.module("fft").conv_fft_grad_weight(
+            x, delta, spec.kernel_size, spec.stride, pads, spec.dilation, spec.groups
+        )
+    return _flip(be, dw, spec.dims) if spec.flip else dw
+
+
+# -- calibration ----------------------------------------------------------------------------------
+def _best_seconds(fn: Any, reps: int = 5) -> float:
+    fn()
+    best = math.inf
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def calibrate(*, apply: bool = False, dtype: Any = np.float32) -> dict[str, float]:
+    """Measure this machine's rates with NumPy, split over the batch the way the kernels run
+    (`numeric.set_num_threads`): `gemm` (FLOP/s of VGG-shaped GEMMs, 256 x 2304 by 784 per
+    sample), `fft` (FLOP/s at 5/2 L log2 L per real 2-d FFT of 64 x 64), `memory` (elements per
+    second of im2col's strided window copies). With `apply=True` they replace `RATES` for
+    this process. Takes about a second.
+
+    ```python
+    >>> from numeric.algorithms import calibrate
+    >>> sorted(calibrate())
+    ['fft', 'gemm', 'memory']
+
+    ```
+    """
+    from ._parallel import map_batch
+
+    rng = np.random.default_rng(0)
+    n = 8
+    a = rng.standard_normal((256, 2304)).astype(dtype)
+    b = rng.standard_normal((n, 2304, 784)).astype(dtype)
+    x = rng.standard_normal((n, 32, 64, 64)).astype(dtype)
+    xp = rng.standard_normal((n, 64, 30, 30)).astype(dtype)
+    cols = np.empty((n, 64, 9, 28, 28), dtype)
+
+    def gemm(s: slice) -> Any:
+        return np.matmul(a, b[s])
+
+    def fft(s: slice) -> Any:
+        return np.fft.rfftn(x[s], axes=(2, 3))
+
+    def copies(s: slice) -> Any:
+        for t in range(9):
+            i, j = divmod(t, 3)
+            cols[s, :, t] = xp[s, :, i : i + 28, j : j + 28]
+        return cols[s]
+
+    def rate(call: Any) -> float:
+        return 1 / _best_seconds(lambda: map_batch("numpy", n, math.inf, 1, call, "concat"))
+
+    rates = {
+        "gemm": 2 * 256 * 2304 * 784 * n * rate(gemm),
+        "fft": 2.5 * 4096 * 12 * n * 32 * rate(fft),
+        "memory": cols.size * rate(copies),
+    }
+    if apply:
+        RATES.update(rates)
+    return rates
+
+
+# -- conv2d by name (the module's original entry point) -------------------------------------------
 def conv2d(
     input: Any,
     weight: Any,
@@ -175,77 +502,25 @@ def conv2d(
     groups: int = 1,
     *,
     algorithm: str = "auto",
-    winograd_m: int = 2,
+    winograd_m: int = WINOGRAD_M,
+    padding_mode: str = "zeros",
+    flip: bool = False,
 ) -> Any:
-    """`numeric.conv2d` by the chosen `algorithm`: "direct" (`numeric.conv2d`), "fft",
-    "winograd" (`winograd_m` 2 or 4: $F(m \\times m, 3 \\times 3)$), "separable" (rank-1
-    kernels) or "auto" (`explain`). NumPy arrays for all but "direct"; zero padding.
+    """`numeric.conv2d` by the chosen `algorithm`, with the Winograd tile `winograd_m` (2 or
+    4: $F(m \\times m, 3 \\times 3)$) open to choice.
 
     ```python
     >>> import numpy as np
     >>> from numeric.algorithms import conv2d
     >>> x, w = np.ones((1, 2, 6, 6)), np.ones((3, 2, 3, 3))
-    >>> float(conv2d(x, w, padding=1, algorithm="winograd")[0, 0, 2, 2])
+    >>> float(conv2d(x, w, padding=1, algorithm="winograd", winograd_m=2)[0, 0, 2, 2])
     18.0
 
     ```
     """
-    if algorithm not in ALGORITHMS:
-        raise SpecError(f"{_OP}: algorithm must be one of {list(ALGORITHMS)}, got {algorithm!r}")
-    if algorithm == "direct":
-        return _direct_conv2d(input, weight, bias, stride, padding, dilation, groups)
-    backend = pick(_OP, input=input, weight=weight, bias=bias)
-    if backend.name != "numpy":
-        raise SpecError(
-            f"{_OP}: algorithm {algorithm!r} runs on NumPy arrays only (for now), got "
-            f"{backend.name} tensors; use algorithm='direct'"
-        )
-    if input.ndim != 4 or weight.ndim != 4:
-        raise SpecError(
-            f"{_OP}: input (N, C_in, H, W) and weight (C_out, C_in/groups, kh, kw) must have 4 "
-            f"dimensions, got shapes {input.shape} and {weight.shape}"
-        )
-    try:
-        spec = sc.Conv(
-            dims=2,
-            in_channels=int(input.shape[1]),
-            out_channels=int(weight.shape[0]),
-            kernel_size=tuple(int(k) for k in weight.shape[2:]),
-            stride=stride,
-            padding=padding,
-            dilation=dilation,
-            groups=groups,
-            bias=bias is not None,
-        )
-    except SpecError as err:
-        raise SpecError(f"{_OP}: {err}") from err
-    if weight.shape[1] * spec.groups != input.shape[1]:
-        raise SpecError(
-            f"{_OP}: weight of shape {tuple(weight.shape)} expects "
-            f"{weight.shape[1] * spec.groups} input channels, input has {input.shape[1]}"
-        )
-    size = spec._check_input(tuple(int(s) for s in input.shape[2:]))
-    if bias is not None and tuple(bias.shape) != (spec.out_channels,):
-        raise SpecError(f"{_OP}: bias must have shape ({spec.out_channels},), got {bias.shape}")
-    factors = None
-    if algorithm == "auto":
-        algorithm = explain(spec, size, batch=int(input.shape[0]), weight=weight)["algorithm"]
-        if algorithm == "direct":
-            return _direct_conv2d(input, weight, bias, stride, padding, dilation, groups)
-    why = _why_not(spec, algorithm, winograd_m)
-    if algorithm == "separable" and why is None:
-        factors = rank_one_factors(weight)
-        if factors is None:
-            why = "needs a rank-1 kernel in every (out, in) channel slice (see rank_one_factors)"
-    if why is not None:
-        raise SpecError(f"{_OP}: algorithm {algorithm!r} {why}")
-    if algorithm == "fft":
-        return _gen.conv2d_fft(
-            input, weight, bias, spec.stride, spec.pads, spec.dilation, spec.groups
-        )
-    if algorithm == "winograd":
-        return _gen.conv2d_winograd(input, weight, bias, spec.pads, spec.groups, winograd_m)
-    u, v = factors  # type: ignore[misc]
-    return _gen.conv2d_separable(
-        input, u, v, bias, spec.stride, spec.pads, spec.dilation, spec.groups
-    )
+    from . import _ops
+
+    return _ops.conv(
+        2, "conv2d", input, weight, bias, stride, padding, dilation, groups, padding_mode, flip,
+        algorithm, winograd_m,
+    )  # fmt: skip

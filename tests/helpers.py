@@ -14,9 +14,11 @@ from typing import Any
 import numpy as np
 import torch
 import torch.nn.functional as F
+from hypothesis import strategies as st
 
 import numeric as nm
 import symconv as sc
+from symconv.testing import conv_specs
 
 _TORCH_DTYPE = {np.float64: torch.float64, np.float32: torch.float32}
 
@@ -100,7 +102,7 @@ def check_op(
             out_channels=w.shape[0],
             kernel_size=w.shape[2:],
             bias=b is not None,
-            **{k: v for k, v in kwargs.items()},
+            **{k: v for k, v in kwargs.items() if k != "algorithm"},
         )
         xt, wt = ref(x), ref(w)
         bt = None if b is None else ref(b)
@@ -137,3 +139,21 @@ def check_op(
 
 def _grad_kw(kwargs: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in kwargs.items() if k != "bias"}
+
+
+@st.composite
+def conv_cases(draw: Any, dims: int | None = None, max_size: int | None = None, **limits: Any):
+    """`(dims, args, kwargs)` for check_op: a valid layer from symconv.testing.conv_specs (any
+    of 1-3 dims unless given; inputs up to 8, or 5 in 3-d; `limits` go to conv_specs)."""
+    dims = draw(st.sampled_from([1, 2, 3])) if dims is None else dims
+    size_cap = (8 if dims < 3 else 5) if max_size is None else max_size
+    spec, size = draw(conv_specs(dims, max_size=size_cap, **limits))
+    batch = draw(st.sampled_from([0, 1, 2]))
+    kwargs = dict(stride=spec.stride, padding=spec.padding, dilation=spec.dilation,
+                  groups=spec.groups, padding_mode=spec.padding_mode, flip=spec.flip)  # fmt: skip
+    args = {
+        "input": (batch, spec.in_channels, *size),
+        "weight": spec.weight_shape,
+        "bias": (spec.out_channels,) if spec.bias else None,
+    }
+    return dims, args, kwargs

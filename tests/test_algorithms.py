@@ -1,233 +1,222 @@
-"""numeric.algorithms: FFT, Winograd and separable conv2d against torch; auto; errors; codegen."""
+"""Convolution algorithms (numeric.algorithms): Winograd, FFT, separable and "auto" against torch.
+
+Every algorithm runs through the public conv functions (`algorithm=`), forward and both
+gradients, on NumPy arrays and torch tensors, and is compared with torch (check_op)."""
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 import pytest
 import sympy
 import torch
 import torch.nn.functional as F
-from helpers import tolerance
+from helpers import assert_close, check_op, conv_cases
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import numeric as nm
 import symconv as sc
 from numeric import algorithms as alg
-from numeric._generated import numpy_algorithms as gen
-from symconv.codegen.algorithms import algorithm_modules
+from numeric._generated import numpy_winograd, torch_winograd
 from symconv.codegen.generate import DEFAULT_DIR
-from symconv.fourier import fft_plan, fft_size
-from symconv.separable import separable
-from symconv.winograd import float32_error, winograd
+from symconv.codegen.winograd import winograd_modules
+from symconv.winograd import winograd
+
+WINOGRAD_LAYERS = dict(kernel_size=3, stride=1, dilation=(1, 3), padding=(0, 4))
 
 
-def _reference(x, w, b, stride, padding, dilation, groups):
-    t = [None if a is None else torch.from_numpy(a) for a in (x, w, b)]
-    return F.conv2d(*t, stride, padding, dilation, groups).numpy()
+@given(
+    conv_cases(2, 9, **WINOGRAD_LAYERS), st.sampled_from(["numpy", "torch"]), st.integers(0, 2**16)
+)
+def test_winograd_float64_against_torch(case, backend, seed):
+    # every padding mode and style, flip, groups (depthwise too), dilation phases, batch 0
+    _, args, kwargs = case
+    check_op("conv2d", args, {**kwargs, "algorithm": "winograd"}, backend=backend, seed=seed)
 
 
-def _check(ours, ref, dtype, length, factor=1.0):
-    assert ours.shape == ref.shape and ours.dtype == ref.dtype
-    scale = 1.0 + float(np.max(np.abs(ref)))
-    err = float(np.max(np.abs(ours.astype(np.float64) - ref.astype(np.float64))))
-    tol = 1e-9 if dtype == np.float64 else factor * tolerance(dtype, length)
-    assert err <= tol * scale, f"error {err:.3g}, tolerance {tol * scale:.3g}"
+@settings(max_examples=30)
+@given(conv_cases(2, 9, **WINOGRAD_LAYERS, channels=(4, 8)), st.sampled_from(["numpy", "torch"]))
+def test_winograd_float32_against_torch(case, backend):
+    _, args, kwargs = case
+    check_op("conv2d", args, {**kwargs, "algorithm": "winograd"}, backend=backend, dtype=np.float32)
 
 
-@st.composite
-def layers(draw, *, winograd_only=False):
-    groups = draw(st.sampled_from([1, 2]))
-    cg, kg = draw(st.integers(1, 3)), draw(st.integers(1, 3))
-    if winograd_only:
-        k, stride, dilation = (3, 3), (1, 1), (1, 1)
-    else:
-        k = (draw(st.integers(1, 4)), draw(st.integers(1, 4)))
-        stride = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
-        dilation = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
-    padding = (draw(st.integers(0, 3)), draw(st.integers(0, 3)))
-    ext = [d * (kk - 1) + 1 for d, kk in zip(dilation, k, strict=True)]
-    size = [draw(st.integers(max(1, e - 2 * p), 12)) for e, p in zip(ext, padding, strict=True)]
-    return dict(
-        n=draw(st.integers(1, 2)),
-        c=cg * groups,
-        k_out=kg * groups,
-        kernel=k,
-        size=size,
-        stride=stride,
-        padding=padding,
-        dilation=dilation,
-        groups=groups,
-        bias=draw(st.booleans()),
-        dtype=draw(st.sampled_from([np.float64, np.float32])),
-        seed=draw(st.integers(0, 2**16)),
+@settings(max_examples=30)
+@given(
+    conv_cases(2, 9, **WINOGRAD_LAYERS),
+    st.sampled_from([2, 4]),
+    st.sampled_from(["numpy", "torch"]),
+)
+def test_winograd_tile_sizes(case, m, backend):
+    """F(2x2, 3x3) and F(4x4, 3x3) through numeric.algorithms.conv2d(winograd_m=m)."""
+    _, args, kwargs = case
+    rng = np.random.default_rng(m)
+    x, w = rng.standard_normal(args["input"]), rng.standard_normal(args["weight"])
+    ref = nm.conv2d(x, w, **kwargs, algorithm="direct")
+    if backend == "torch":
+        x, w = torch.from_numpy(x), torch.from_numpy(w)
+    got = alg.conv2d(x, w, **kwargs, algorithm="winograd", winograd_m=m)
+    assert_close(got, ref, np.float64, 9, f"winograd F({m}x{m}, 3x3)")
+
+
+@given(conv_cases(), st.sampled_from(["numpy", "torch"]))
+def test_fft_against_torch(case, backend):
+    dims, args, kwargs = case
+    check_op(f"conv{dims}d", args, {**kwargs, "algorithm": "fft"}, backend=backend)
+
+
+@settings(max_examples=30)
+@given(
+    conv_cases(2, 9, channels=(1, 3)), st.sampled_from(["numpy", "torch"]), st.integers(0, 2**16)
+)
+def test_separable_against_torch(case, backend, seed):
+    """Rank-1 kernels w[k, c] = u v^T: the two-pass forward equals torch's conv2d."""
+    _, args, kwargs = case
+    rng = np.random.default_rng(seed)
+    k, cg, kh, kw = args["weight"]
+    w = np.einsum(
+        "kca,kcb->kcab", rng.standard_normal((k, cg, kh)), rng.standard_normal((k, cg, kw))
     )
+    x = rng.standard_normal(args["input"])
+    ref = nm.conv2d(x, w, **kwargs, algorithm="direct")
+    if backend == "torch":
+        x, w = torch.from_numpy(x), torch.from_numpy(w)
+    assert_close(nm.conv2d(x, w, **kwargs, algorithm="separable"), ref, np.float64, 9, "separable")
 
 
-def _arrays(L, rank_one=False):
-    rng = np.random.default_rng(L["seed"])
-    x = rng.standard_normal((L["n"], L["c"], *L["size"])).astype(L["dtype"])
-    shape = (L["k_out"], L["c"] // L["groups"], *L["kernel"])
-    if rank_one:
-        u = rng.standard_normal((*shape[:2], shape[2]))
-        v = rng.standard_normal((*shape[:2], shape[3]))
-        w = np.einsum("kca,kcb->kcab", u, v).astype(L["dtype"])
-    else:
-        w = rng.standard_normal(shape).astype(L["dtype"])
-    b = rng.standard_normal(L["k_out"]).astype(L["dtype"]) if L["bias"] else None
-    return x, w, b
+@settings(max_examples=40)
+@given(conv_cases(channels=(1, 8)), st.sampled_from(["numpy", "torch"]))
+def test_auto_against_torch(case, backend):
+    dims, args, kwargs = case
+    check_op(f"conv{dims}d", args, kwargs, backend=backend)  # algorithm="auto" is the default
 
 
-def _run(L, algorithm, rank_one=False, factor=1.0, **kw):
-    x, w, b = _arrays(L, rank_one)
-    args = (L["stride"], L["padding"], L["dilation"], L["groups"])
-    ours = alg.conv2d(x, w, b, *args, algorithm=algorithm, **kw)
-    length = w.shape[1] * w.shape[2] * w.shape[3]
-    _check(ours, _reference(x, w, b, *args), L["dtype"], length, factor)
+def test_auto_runs_winograd_and_fft_where_they_win():
+    """The VGG layer runs Winograd, the 15x15 kernel the FFT; both still equal torch."""
+    rng = np.random.default_rng(0)
+    for c, n, k, p, name in ((64, 12, 3, 1, "winograd"), (4, 40, 15, 7, "fft")):
+        spec = sc.Conv(dims=2, in_channels=c, out_channels=c, kernel_size=k, padding=p)
+        assert alg.explain(spec, (n, n), batch=2)["algorithm"] == name
+        x = rng.standard_normal((2, c, n, n)).astype(np.float32)
+        w = rng.standard_normal((c, c, k, k)).astype(np.float32)
+        ref = F.conv2d(torch.from_numpy(x), torch.from_numpy(w), padding=p)
+        assert_close(nm.conv2d(x, w, padding=p), ref, np.float32, c * k * k, name)
 
 
-@settings(max_examples=40, deadline=None)
-@given(layers())
-def test_fft_matches_torch(L):
-    _run(L, "fft")
-
-
-@settings(max_examples=40, deadline=None)
-@given(layers(winograd_only=True), st.sampled_from([2, 4]))
-def test_winograd_matches_torch(L, m):
-    # F(4x4): float32 tile error ~100x F(2x2)'s (symconv.winograd.float32_error)
-    _run(L, "winograd", factor=1.0 if m == 2 else 20.0, winograd_m=m)
-
-
-@settings(max_examples=40, deadline=None)
-@given(layers())
-def test_separable_matches_torch(L):
-    _run(L, "separable", rank_one=True)
-
-
-@settings(max_examples=20, deadline=None)
-@given(layers())
-def test_auto_and_direct_match_torch(L):
-    _run(L, "auto")
-    _run(L, "direct")
-
-
-def test_winograd_tolerances_follow_float32_error():
-    # the tile errors of the derivation justify test_winograd_matches_torch's factors (1 and 20)
-    e2, e4 = float32_error(2, trials=300)["winograd"], float32_error(4, trials=300)["winograd"]
-    assert e2 <= tolerance(np.float32, 9) < e4 * 20
-    assert e4 <= 20 * tolerance(np.float32, 9)
-
-
-def test_printed_winograd_matrices_are_the_derived_rationals():
-    for m in (2, 4):
-        f = winograd(m, 3)
-        for name, M in zip(("AT", "G", "BT"), gen.WINOGRAD[m], strict=True):
-            exact = np.array(getattr(f, name).tolist(), dtype=np.float64)
-            assert np.array_equal(M, exact), (m, name)
-
-
-@settings(max_examples=60, deadline=None)
-@given(layers())
-def test_printed_fft_size_is_fft_plan(L):
-    spec = sc.Conv(
-        dims=2,
-        kernel_size=L["kernel"],
-        stride=L["stride"],
-        padding=L["padding"],
-        dilation=L["dilation"],
-    )
-    plan = fft_plan(spec, L["size"])
-    got = tuple(
-        gen.fft_size(n, K, lo, hi)
-        for n, K, (lo, hi) in zip(L["size"], plan.kernel_extent, spec.pads, strict=True)
-    )
-    assert got == plan.sizes
-    assert got == tuple(
-        fft_size(n, k, lo, hi, d)
-        for n, k, (lo, hi), d in zip(L["size"], L["kernel"], spec.pads, L["dilation"], strict=True)
-    )
-    lengths = gen.fft_lengths(L["size"], plan.kernel_extent, spec.pads)
-    assert all(n >= m for n, m in zip(lengths, plan.sizes, strict=True))
-    assert all(sympy.factorint(n).keys() <= {2, 3, 5} for n in lengths)
-
-
-def test_rank_one_factors_agree_with_symconv_separable():
-    sobel = np.array([[1, 0, -1], [2, 0, -2], [1, 0, -1]], dtype=np.float64)
-    w = np.stack([sobel, 2 * sobel])[:, None]  # (2, 1, 3, 3)
-    u, v = alg.rank_one_factors(w)
-    np.testing.assert_allclose(np.einsum("kca,kcb->kcab", u, v), w, atol=1e-12)
-    assert separable(sobel) is not None
-    assert alg.rank_one_factors(np.eye(3)[None, None]) is None
-    assert separable(np.eye(3)) is None
-
-
+# -- the cost model and the choice ----------------------------------------------------------------
 def _spec(**kw):
-    base = dict(dims=2, in_channels=64, out_channels=64, kernel_size=3, padding=1)
-    return sc.Conv(**{**base, **kw})
+    return sc.Conv(
+        **{**dict(dims=2, in_channels=64, out_channels=64, kernel_size=3, padding=1), **kw}
+    )
 
 
-def test_auto_is_deterministic_and_explained():
-    vgg = alg.explain(_spec(), (56, 56), batch=8)
-    assert vgg == alg.explain(_spec(), (56, 56), batch=8)
-    assert set(vgg["costs"]) == {"direct", "fft", "winograd", "separable"}
-    assert vgg["costs"]["direct"] == 8 * _spec().macs((56, 56))
-    assert vgg["costs"]["separable"] is None  # no weights given: cannot know the rank
-    assert "cheapest" in vgg["rule"]
-    big = _spec(in_channels=16, out_channels=16, kernel_size=15, padding=7)
-    assert alg.explain(big, (128, 128), batch=2)["algorithm"] == "fft"
-    small = _spec(in_channels=3, out_channels=4, kernel_size=3, padding=1)
-    assert alg.explain(small, (8, 8))["algorithm"] == "direct"
-    assert alg.explain(_spec(stride=2), (56, 56))["costs"]["winograd"] is None
-    # chosen: cheapest admissible (<= MARGIN x direct), ties to ORDER
-    for e in (vgg, alg.explain(big, (128, 128), batch=2)):
-        ok = {
-            k: v
-            for k, v in e["costs"].items()
-            if v is not None and (k == "direct" or v <= alg.MARGIN * e["costs"]["direct"])
-        }
-        assert e["algorithm"] == min(ok, key=lambda k: (ok[k], alg.ORDER.index(k)))
+def test_cost_formulas_count_the_derived_multiplications():
+    """direct: 2 x MACs; Winograd F(m x m, 3 x 3): alpha^2 per m x m tile (the derivation's
+    tile_multiplications) instead of 9 m^2; checked symbolically and on numbers."""
+    f = alg.cost_formulas()
+    s = {str(v): v for v in f["direct"]["gemm"].free_symbols | f["winograd"]["gemm"].free_symbols}
+    for m in (2, 4):
+        w, direct = winograd(m, 3).tile_multiplications(2)
+        ratio = (f["winograd"]["gemm"] / f["direct"]["gemm"]).subs(
+            {s["t"]: s["O"] / m**2, s["alpha"]: m + 2, s["k"]: 9}
+        )
+        assert sympy.simplify(ratio - sympy.Rational(w, direct)) == 0
+    spec, size = _spec(in_channels=8, out_channels=16, groups=2), (12, 12)
+    c = alg.costs(spec, size, batch=3)
+    assert c["direct"]["gemm"] == 2 * 3 * spec.macs(size)
+    assert c["winograd"]["gemm"] == c["direct"]["gemm"] / 4  # 12 = 3 whole tiles of 4
+    assert c["separable"] is not None and alg.costs(_spec(stride=2), size)["winograd"] is None
 
 
-def test_auto_uses_separable_for_rank_one_weights():
+def test_explain_is_deterministic_and_follows_its_rule():
+    vgg = alg.explain(_spec(in_channels=256, out_channels=256), (28, 28), batch=8)
+    assert vgg == alg.explain(_spec(in_channels=256, out_channels=256), (28, 28), batch=8)
+    assert vgg["algorithm"] == "winograd" and "fastest" in vgg["rule"]
+    for e in (
+        vgg,
+        alg.explain(_spec(in_channels=16, out_channels=16, kernel_size=15, padding=7), (128, 128)),
+    ):
+        ok = {k: v["seconds"] for k, v in e["costs"].items() if v is not None and k != "separable"}
+        assert e["algorithm"] == min(ok, key=ok.get)
+        for k, v in e["costs"].items():
+            if v is not None:
+                expect = sum(v[p] / e["rates"][p] for p in ("gemm", "fft", "memory"))
+                assert math.isclose(v["seconds"], expect), k
+    assert alg.explain(_spec(in_channels=3, out_channels=4), (8, 8))["algorithm"] == "direct"
+
+
+def test_separable_is_chosen_only_for_rank_one_weights():
     spec = _spec(in_channels=1, out_channels=1, kernel_size=9, padding=4)
-    w = np.einsum("a,b->ab", np.arange(1.0, 10), np.ones(9))[None, None]
-    e = alg.explain(spec, (16, 16), weight=w)
-    assert e["costs"]["separable"] < e["costs"]["direct"]
-    assert e["algorithm"] in ("separable", "fft")
+    rank1 = np.einsum("a,b->ab", np.arange(1.0, 10), np.ones(9))[None, None]
+    c = alg.costs(spec, (64, 64))
+    if min(c, key=lambda k: c[k]["seconds"] if c[k] else math.inf) == "separable":
+        assert alg.explain(spec, (64, 64), weight=rank1)["algorithm"] == "separable"
+    full = np.random.default_rng(0).standard_normal((1, 1, 9, 9))
+    assert alg.explain(spec, (64, 64), weight=full)["algorithm"] != "separable"
+    assert (
+        alg.rank_one_factors(full) is None and alg.rank_one_factors(np.eye(3)[None, None]) is None
+    )
+
+
+def test_calibrate_measures_positive_rates_without_changing_them():
+    before = dict(alg.RATES)
+    rates = alg.calibrate()
+    assert set(rates) == {"gemm", "fft", "memory"}
+    assert all(math.isfinite(v) and v > 0 for v in rates.values())
+    assert alg.RATES == before
 
 
 @pytest.mark.parametrize(
-    ("kw", "algorithm", "match"),
+    ("call", "match"),
     [
-        (dict(stride=2), "winograd", "3x3 kernel, stride 1 and dilation 1"),
-        (dict(dilation=2), "winograd", "3x3 kernel, stride 1 and dilation 1"),
-        (dict(kernel=(5, 5)), "winograd", "3x3 kernel"),
-        ({}, "separable", "rank-1"),
-        ({}, "magic", "algorithm must be one of"),
+        (lambda x, w: nm.conv2d(x, w, stride=2, algorithm="winograd"), "3x3 kernel and stride 1"),
+        (lambda x, w: nm.conv2d(x, w[..., :2], algorithm="winograd"), "3x3 kernel"),
+        (lambda x, w: nm.conv1d(x[..., 0], w[..., 0], algorithm="winograd"), "2-d convolution"),
+        (lambda x, w: nm.conv2d(x, w, algorithm="separable"), "rank-1"),
+        (lambda x, w: nm.conv2d_grad_input(x.shape, w, x[:, :, :7, :7], algorithm="separable"),
+         "forward pass only"),
+        (lambda x, w: nm.conv2d(x, w, algorithm="magic"), "algorithm must be one of"),
+        (lambda x, w: alg.conv2d(x, w, algorithm="winograd", winograd_m=3), "winograd_m"),
+        (lambda x, w: alg.explain("conv", (9, 9)), r"symconv\.Conv"),
     ],
-)
-def test_unsupported_raise_spec_error(kw, algorithm, match):
+)  # fmt: skip
+def test_unsupported_raise_spec_error(call, match):
     rng = np.random.default_rng(0)
-    k = kw.pop("kernel", (3, 3))
-    x, w = rng.standard_normal((1, 2, 9, 9)), rng.standard_normal((2, 2, *k))
+    x, w = rng.standard_normal((1, 2, 9, 9)), rng.standard_normal((2, 2, 3, 3))
     with pytest.raises(sc.SpecError, match=match):
-        alg.conv2d(x, w, padding=1, algorithm=algorithm, **kw)
+        call(x, w)
 
 
-def test_spec_errors_for_bad_inputs():
-    x, w = np.zeros((1, 2, 9, 9)), np.zeros((2, 2, 3, 3))
-    with pytest.raises(sc.SpecError, match="winograd_m"):
-        alg.conv2d(x, w, algorithm="winograd", winograd_m=3)
-    with pytest.raises(sc.SpecError, match="NumPy arrays only"):
-        alg.conv2d(torch.zeros(1, 2, 9, 9), torch.zeros(2, 2, 3, 3), algorithm="fft")
-    with pytest.raises(sc.SpecError, match="input channels"):
-        alg.conv2d(np.zeros((1, 3, 9, 9)), w, algorithm="fft")
-    with pytest.raises(sc.SpecError):
-        alg.conv2d(x.astype(np.float32), w, algorithm="fft")
-    with pytest.raises(sc.SpecError, match=r"symconv\.Conv"):
-        alg.explain("conv", (9, 9))
+def test_winograd_chunks_stay_correct_under_a_small_workspace():
+    rng = np.random.default_rng(1)
+    x, w = rng.standard_normal((5, 3, 10, 10)), rng.standard_normal((4, 3, 3, 3))
+    ref = nm.conv2d(x, w, padding=1, algorithm="direct")
+    delta = rng.standard_normal(ref.shape)
+    with nm.workspace_limit(1):  # one sample per chunk
+        got = nm.conv2d(x, w, padding=1, algorithm="winograd")
+        gw = nm.conv2d_grad_weight(x, w.shape, delta, padding=1, algorithm="winograd")
+    np.testing.assert_allclose(got, ref, atol=1e-10)
+    ref_gw = nm.conv2d_grad_weight(x, w.shape, delta, padding=1, algorithm="direct")
+    np.testing.assert_allclose(gw, ref_gw, atol=1e-10)
 
 
-def test_generated_module_is_current():
-    for name, text in algorithm_modules().items():
+# -- the printed modules --------------------------------------------------------------------------
+def test_printed_winograd_matrices_are_the_derived_rationals():
+    for module in (numpy_winograd, torch_winograd):
+        for m in (2, 4):
+            f, b = winograd(m, 3), winograd(3, m)
+            for printed, exact in zip(module.FORWARD[m], (f.AT, f.G, f.BT), strict=True):
+                assert np.array_equal(
+                    np.array(printed, dtype=np.float64), np.array(exact.tolist(), dtype=np.float64)
+                )
+            for printed, exact in zip(module.GRAD_WEIGHT[m], (b.AT, b.G, b.BT), strict=True):
+                assert np.array_equal(
+                    np.array(printed, dtype=np.float64), np.array(exact.tolist(), dtype=np.float64)
+                )
+
+
+def test_generated_winograd_modules_are_current():
+    for name, text in winograd_modules().items():
         assert (DEFAULT_DIR / name).read_text(encoding="utf-8") == text, name

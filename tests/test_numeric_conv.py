@@ -6,29 +6,12 @@ import numpy as np
 import pytest
 import scipy.sparse  # noqa: F401  (toeplitz_numeric)
 import torch
-from helpers import check_op
+from helpers import check_op, conv_cases
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import numeric as nm
 import symconv as sc
-from symconv.testing import conv_specs
-
-
-@st.composite
-def conv_cases(draw, dims=None):
-    """A valid (spec, input size) from symconv.testing.conv_specs, as check_op arguments."""
-    dims = draw(st.sampled_from([1, 2, 3])) if dims is None else dims
-    spec, size = draw(conv_specs(dims, max_size=8 if dims < 3 else 5))
-    batch = draw(st.sampled_from([0, 1, 2]))
-    kwargs = dict(stride=spec.stride, padding=spec.padding, dilation=spec.dilation,
-                  groups=spec.groups, padding_mode=spec.padding_mode, flip=spec.flip)  # fmt: skip
-    args = {
-        "input": (batch, spec.in_channels, *size),
-        "weight": spec.weight_shape,
-        "bias": (spec.out_channels,) if spec.bias else None,
-    }
-    return dims, args, kwargs
 
 
 @given(conv_cases(), st.sampled_from(["numpy", "torch"]), st.integers(0, 2**16))

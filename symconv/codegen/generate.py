@@ -21,11 +21,13 @@ from typing import Any
 
 from .._errors import SpecError
 from ..spec import Conv, Pool
-from .algorithms import algorithm_modules
+from .fft import fft_modules
 from .kernels import conv_nodes, form_summary, pool_nodes
+from .local import local_modules
 from .numpy_backend import NumPyKernelPrinter
 from .printer import KernelPrinter
 from .torch_backend import TorchKernelPrinter
+from .winograd import winograd_modules
 
 __all__ = [
     "BACKENDS",
@@ -87,7 +89,9 @@ def generate_all() -> dict[str, str]:
             title = "Convolution" if what == "conv" else "Pooling"
             text = printer().module(nodes, _header(backend, title))
             files[f"{backend}_{what}.py"] = _format(text)
-    files.update(algorithm_modules())
+    files.update(fft_modules())
+    files.update(local_modules())
+    files.update(winograd_modules())
     return files
 
 

@@ -17,6 +17,7 @@ then `dims=1 kernel_size=3 ...`), so the layer is validated by the engine (`Spec
 | `errata` | `symconv.errata.ERRATA` | a table |
 | `jupyter` | `Derivation._repr_latex_` | what a notebook shows |
 | `figure` | `figures.FIGURES` | an inline SVG |
+| `algorithm-costs` | `numeric.algorithms.cost_formulas`, `explain` | two tables |
 """
 
 from __future__ import annotations
@@ -373,6 +374,55 @@ def errata_table() -> Output:
         )
     head = ["source", "where", "quantity", "printed", "computed", "verdict", "why"]
     return Html(table_html(head, rows, numeric={4}))
+
+
+_SUITE = (  # name, batch, input size, Conv fields: the benchmark suite (BENCHMARKS.md)
+    ("LeNet conv1", 64, 28, dict(in_channels=1, out_channels=6, kernel_size=5)),
+    ("AlexNet conv1", 8, 227, dict(in_channels=3, out_channels=96, kernel_size=11, stride=4)),
+    ("VGG 64x56x56", 8, 56, dict(in_channels=64, out_channels=64, kernel_size=3, padding=1)),
+    ("VGG 256x28x28", 8, 28, dict(in_channels=256, out_channels=256, kernel_size=3, padding=1)),
+    (
+        "depthwise 128x56x56",
+        8,
+        56,
+        dict(in_channels=128, out_channels=128, kernel_size=3, padding=1, groups=128),
+    ),
+    (
+        "dilated 32x64x64 d2",
+        8,
+        64,
+        dict(in_channels=32, out_channels=32, kernel_size=3, padding=2, dilation=2),
+    ),
+    (
+        "15x15 kernel 16x128x128",
+        2,
+        128,
+        dict(in_channels=16, out_channels=16, kernel_size=15, padding=7),
+    ),
+)
+
+
+@renderer("algorithm-costs")
+def algorithm_costs() -> Output:
+    """`numeric.algorithms`: the cost formulas, and what "auto" picks for the benchmark suite."""
+    from numeric import algorithms as alg
+
+    formulas = alg.cost_formulas()
+    rows = [
+        [name, *(Html(math_html(f[part], display=False)) for part in ("gemm", "fft", "memory"))]
+        for name, f in formulas.items()
+    ]
+    out = table_html(["algorithm", "GEMM FLOPs", "FFT FLOPs", "elements moved"], rows, set())
+    rows = []
+    for name, batch, size, fields in _SUITE:
+        spec = sc.Conv(dims=2, **fields)
+        e = alg.explain(spec, (size, size), batch=batch)
+        ms = {k: "n/a" if v is None else f"{1e3 * v['seconds']:.1f}" for k, v in e["costs"].items()}
+        rows.append([name, str(spec), batch, *ms.values(), e["algorithm"]])
+    head = ["layer", "spec", "N", *(f"{k} (ms)" for k in e["costs"]), "auto"]
+    rates = ", ".join(f"{k} {v:.2g}/s" for k, v in alg.RATES.items())
+    note = f"<p>Estimated milliseconds at the recorded rates ({esc(rates)}).</p>"
+    return Html(out + note + table_html(head, rows, numeric={2, 3, 4, 5, 6}))
 
 
 @renderer("figure")

@@ -94,12 +94,17 @@ def derivation_html(d: Derivation, cert: Certificate) -> str:
 
 
 def table_html(head: Sequence[str], rows: Sequence[Sequence[Any]], numeric: set[int]) -> str:
-    """A plain HTML table; cells are escaped, columns in `numeric` right-aligned."""
+    """A plain HTML table; cells are escaped (`Html` cells kept as they are, e.g. math),
+    columns in `numeric` right-aligned."""
     th = "".join(f"<th>{esc(h)}</th>" for h in head)
+
+    def cell(c: Any) -> str:
+        return c.text if isinstance(c, Html) else esc(c)
+
     body = "".join(
         "<tr>"
         + "".join(
-            f'<td class="sc-num">{esc(c)}</td>' if i in numeric else f"<td>{esc(c)}</td>"
+            f'<td class="sc-num">{cell(c)}</td>' if i in numeric else f"<td>{cell(c)}</td>"
             for i, c in enumerate(row)
         )
         + "</tr>"

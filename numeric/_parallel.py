@@ -1,0 +1,124 @@
+"""Intra-op parallelism for the NumPy kernels: the batch split across threads.
+
+NumPy runs element-wise work (im2col's copies, Winograd's tile gathers, FFT passes) on one
+thread; only BLAS calls use several. So a NumPy convolution splits its batch into one part per
+thread and runs the generated kernel on each part at once (NumPy and BLAS release the GIL),
+with BLAS held to one thread inside (through `threadpoolctl`, when installed): two levels of
+threads would compete for the same cores (OpenBLAS's workers spin-wait between calls). Results
+are concatenated (outputs, dL/dx) or summed (dL/dw). torch tensors run torch's own threads.
+
+```python
+>>> import numeric as nm
+>>> old = nm.set_num_threads(1)   # serial NumPy kernels
+>>> _ = nm.set_num_threads(old)
+
+```
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
+from typing import Any
+
+import numpy as np
+
+from symconv import SpecError
+
+__all__ = ["get_num_threads", "map_batch", "set_num_threads"]
+
+MIN_WORK = 2e7  # floating-point operations below which a split costs more than it saves
+
+
+def _default_threads() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+_STATE: dict[str, Any] = {"threads": _default_threads(), "pool": None, "controller": None}
+_LOCK = threading.Lock()
+
+
+def set_num_threads(n: int) -> int:
+    """Threads for the NumPy kernels (default: the CPUs this process may use); returns the old
+    count. 1 runs every kernel serially (BLAS keeps its own threads then)."""
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise SpecError(f"set_num_threads: n must be an integer >= 1, got {n!r}")
+    with _LOCK:
+        old, _STATE["threads"] = _STATE["threads"], n
+        if _STATE["pool"] is not None and n != old:
+            _STATE["pool"].shutdown(wait=False)
+            _STATE["pool"] = None
+    return old
+
+
+def get_num_threads() -> int:
+    """Threads the NumPy kernels use."""
+    return _STATE["threads"]
+
+
+def _pool() -> ThreadPoolExecutor:
+    with _LOCK:
+        if _STATE["pool"] is None:
+            _STATE["pool"] = ThreadPoolExecutor(_STATE["threads"], thread_name_prefix="numeric")
+        return _STATE["pool"]
+
+
+def _one_blas_thread() -> Any:
+    """A context holding BLAS to one thread (a no-op without threadpoolctl)."""
+    if _STATE["controller"] is None:
+        try:
+            from threadpoolctl import ThreadpoolController
+        except ImportError:  # pragma: no cover - threadpoolctl is a dependency
+            _STATE["controller"] = False
+        else:
+            _STATE["controller"] = ThreadpoolController()
+    ctl = _STATE["controller"]
+    return ctl.limit(limits=1, user_api="blas") if ctl else nullcontext()
+
+
+def parts(n: int, work: float, chunk: int) -> list[slice]:
+    """The batch slices: at least one per thread, none over `chunk` samples (the workspace
+    budget); a single slice for small work or one thread."""
+    threads = min(_STATE["threads"], n) if work >= MIN_WORK else 1
+    if threads <= 1:
+        return [slice(0, n)]
+    k = max(threads, -(-n // max(1, chunk)))
+    return [slice(i * n // k, (i + 1) * n // k) for i in range(k)]
+
+
+def map_batch(
+    backend: str, n: int, work: float, chunk: int, call: Callable[[slice], Any], combine: str
+) -> Any:
+    """`call(batch slice)` over the batch's parts, in parallel for NumPy: `combine` "concat"
+    (each part is copied into one output by the thread that made it, so at most one part per
+    thread is alive) or "sum". torch, one thread, small work: one call."""
+    split: Sequence[slice] = parts(n, work, chunk) if backend == "numpy" else [slice(0, n)]
+    if len(split) == 1:
+        return call(slice(0, n))
+    out: list[Any] = [None]
+    lock = threading.Lock()
+
+    def run(s: slice) -> Any:
+        part = call(s)
+        if combine == "sum":
+            return part
+        with lock:
+            if out[0] is None:
+                out[0] = np.empty((n, *part.shape[1:]), dtype=part.dtype)
+        out[0][s] = part
+        return None
+
+    with _one_blas_thread():
+        results = list(_pool().map(run, split))
+    if combine == "sum":
+        total = results[0]
+        for r in results[1:]:
+            total += r
+        return total
+    return out[0]

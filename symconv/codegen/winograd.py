@@ -1,0 +1,286 @@
+r"""Printer of the Winograd convolution kernels (issue 7), for NumPy and torch.
+
+The printed modules `numeric/_generated/{numpy,torch}_winograd.py` run $3 \times 3$, stride-1
+layers (any dilation, padding and groups) by Winograd's minimal filtering, reading the transforms
+off `symconv.winograd.winograd`, printed entry by entry as exact rationals:
+
+- **forward**, $F(m \times m, 3 \times 3)$: $Y = A^\top[(G g G^\top) \odot (B^\top d B)]A$ on
+  $\alpha \times \alpha$ input tiles ($\alpha = m + 2$) at step $m$; the sum over input channels
+  sits inside the element-wise product, so the middle stage is one batched GEMM per tile position
+  $(i, j)$: $M_{ij} = U_{ij} V_{ij}$, $U_{ij}$ of shape $(C_\mathrm{out}, C_\mathrm{in})$;
+- **dilation** $D$: output $o = D q + r$ reads only inputs of the same phase $r$
+  ($\tilde x[D(q + a) + r]$), so every phase is an undilated layer on the sub-image
+  $\tilde x[r::D]$; the phases ride along as extra columns of the GEMMs;
+- **dL/dx**: at stride 1 the derived `GradInput` (`symconv.backprop`) is itself a $3 \times 3$
+  stride-1 correlation: delta padded $2D - p$ on each side, the kernel flipped and its two
+  channel axes exchanged, so it runs through the same forward kernel;
+- **dL/dw**: $\partial L/\partial w[a] = \sum_{n, o} \delta[o]\, \tilde x[o + D a]$ is a valid
+  correlation of the input with delta producing three outputs per axis, summed over tiles:
+  $F(3 \times 3, m \times m)$ (`winograd(3, m)`, the same points, so the same $B^\top$ and the
+  same input tiles as the forward), with delta's $m \times m$ blocks as the filters:
+  $\partial L/\partial w = A'^\top\big[\sum_\mathrm{tiles} (G' \delta G'^\top) \odot
+  (B^\top d B)\big] A'$, the sum over tiles and samples one batched GEMM per tile position.
+
+Every transform $L\,Z\,L^\top$ over the two tile axes is two GEMMs (dense, as BLAS likes them);
+the batch runs in chunks (bounded workspace). `winograd_modules()` returns
+`{file name: text}`; `symconv generate` writes and `--check`s them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sympy
+
+__all__ = ["TILES", "winograd_modules"]
+
+TILES = (2, 4)  # F(2x2, 3x3) and F(4x4, 3x3); dL/dw: F(3x3, 2x2) and F(3x3, 4x4)
+
+
+def _rational(v: Any) -> str:
+    v = sympy.Rational(v)
+    return str(v.p) if v.q == 1 else f"{v.p} / {v.q}"
+
+
+def _matrix(M: sympy.Matrix) -> str:
+    return "[" + ", ".join("[" + ", ".join(_rational(v) for v in r) + "]" for r in M.tolist()) + "]"
+
+
+def _literals() -> str:
+    from ..winograd import winograd
+
+    out = []
+    for m in TILES:
+        f, b = winograd(m, 3), winograd(3, m)
+        assert f.BT == b.BT  # the same points, so dL/dw reads the forward's input tiles
+        w, direct = f.tile_multiplications(2)
+        pts = ", ".join(map(str, f.points))
+        out.append(
+            f"# F({m}x{m}, 3x3) = winograd({m}, 3) and F(3x3, {m}x{m}) = winograd(3, {m}), "
+            f"points ({pts}, oo):\n# {w} multiplications per tile instead of {direct}"
+        )
+        out.append(f"F{m} = ({_matrix(f.AT)}, {_matrix(f.G)}, {_matrix(f.BT)})")
+        out.append(f"W{m} = ({_matrix(b.AT)}, {_matrix(b.G)})")
+    out.append("FORWARD = {" + ", ".join(f"{m}: F{m}" for m in TILES) + "}")
+    out.append(
+        "GRAD_WEIGHT = {"
+        + ", ".join(f"{m}: (*W{m}, F{m}[2])" for m in TILES)
+        + "}  # A'^T, G', B^T"
+    )
+    return "\n".join(out)
+
+
+_HELPERS = {
+    "numpy": """
+import numpy
+
+
+def _const(rows, like):
+    return numpy.array(rows, dtype=numpy.float64).astype(like.dtype)
+
+
+def _empty(shape, like):
+    return numpy.empty(shape, dtype=like.dtype)
+
+
+def _zeros(shape, like):
+    return numpy.zeros(shape, dtype=like.dtype)
+
+
+def _matmul(a, b):
+    return numpy.matmul(a, b)
+
+
+def _permute(x, axes):
+    return numpy.transpose(x, axes)
+
+
+def _contiguous(x):
+    return numpy.ascontiguousarray(x)
+
+
+def _flip(x, axes):
+    return numpy.flip(x, axes)
+""",
+    "torch": """
+import torch
+
+
+def _const(rows, like):
+    return torch.tensor(rows, dtype=torch.float64, device=like.device).to(like.dtype)
+
+
+def _empty(shape, like):
+    return torch.empty(shape, dtype=like.dtype, device=like.device)
+
+
+def _zeros(shape, like):
+    return torch.zeros(shape, dtype=like.dtype, device=like.device)
+
+
+def _matmul(a, b):
+    return torch.matmul(a, b)
+
+
+def _permute(x, axes):
+    return x.permute(*axes)
+
+
+def _contiguous(x):
+    return x.contiguous()
+
+
+def _flip(x, axes):
+    return torch.flip(x, axes)
+""",
+}
+
+_BODY = '''
+
+def tiles(out, dilation, m):
+    """Tiles per axis: ceil(ceil(O / D) / m) (each phase's outputs in tiles of m)."""
+    return [-(-(-(-o // d)) // m) for o, d in zip(out, dilation)]
+
+
+def _transform(L, Z):
+    """L Z L^T over the two leading axes of Z (p, p, *rest) -> (q, q, *rest): two GEMMs."""
+    p, rest = Z.shape[0], Z.shape[2:]
+    q = L.shape[0]
+    Z = _matmul(L, Z.reshape(p, -1)).reshape(q, p, -1)  # along the first tile axis
+    return _matmul(L, Z).reshape(q, q, *rest)  # along the second, batched over the first
+
+
+def _input_tiles(x, pads, dilation, m, T):
+    """D[i, j, c, n, t0, r0, t1, r1] = x~[n, c, D0 (m t0 + i) + r0, D1 (m t1 + j) + r1], the
+    a x a tiles (a = m + 2) of the zero-padded input x~[j] = x[j - lo], one copy per (i, j).
+
+    x~ is held in blocks (N, C, T0 + 1, m, D0, T1 + 1, m, D1): index D (m t + i) + r is block
+    t + i // m, offset i % m, phase r. A negative lo crops the input."""
+    N, C = x.shape[:2]
+    a = m + 2
+    P = [d * m * (t + 1) for d, t in zip(dilation, T)]
+    xp = _zeros((N, C, P[0], P[1]), x)
+    src, dst = [slice(None), slice(None)], [slice(None), slice(None)]
+    for n, (lo, _), p in zip(x.shape[2:], pads, P):
+        s, t = max(0, -lo), max(0, lo)
+        count = max(0, min(n - s, p - t))
+        src.append(slice(s, s + count))
+        dst.append(slice(t, t + count))
+    xp[tuple(dst)] = x[tuple(src)]
+    xb = xp.reshape(N, C, T[0] + 1, m, dilation[0], T[1] + 1, m, dilation[1])
+    D = _empty((a, a, C, N, T[0], dilation[0], T[1], dilation[1]), x)
+    for i in range(a):
+        for j in range(a):
+            block = xb[:, :, i // m : i // m + T[0], i % m, :, j // m : j // m + T[1], j % m, :]
+            D[i, j] = _permute(block, (1, 0, 2, 3, 4, 5))
+    return D
+
+
+def _forward(x, U, pads, dilation, groups, m, T, y):
+    """One chunk: y (n, K, T0, m, D0, T1, m, D1) = A^T [U (.) (B^T D B)] A, the channel sum of
+    each tile position one batched GEMM per group."""
+    AT, _, BT = (_const(M, x) for M in FORWARD[m])
+    a, K = m + 2, U.shape[1] * U.shape[2]
+    N, C = x.shape[:2]
+    V = _transform(BT, _input_tiles(x, pads, dilation, m, T))
+    V = V.reshape(a * a, groups, C // groups, -1)
+    M = _matmul(U, V)  # (a a, G, K/G, columns): per (i, j) and group, U_ij V_ij
+    Y = _transform(AT, M.reshape(a, a, K, N, T[0], dilation[0], T[1], dilation[1]))
+    y[...] = _permute(Y, (3, 2, 4, 0, 5, 6, 1, 7))
+
+
+def conv2d_winograd(x, w, b, pads, dilation, groups, m, chunk):
+    """3x3 kernel, stride 1: cross-correlation by F(m x m, 3 x 3), zero padding pads
+    ((lo, hi) per axis; negative crops), any dilation and groups, `chunk` samples at a time.
+    x (N, C_in, H, W), w (C_out, C_in/G, 3, 3), b (C_out,) or None -> (N, C_out, *O)."""
+    N = x.shape[0]
+    K, Cg = w.shape[:2]
+    out = [n + lo + hi - 2 * d for n, (lo, hi), d in zip(x.shape[2:], pads, dilation)]
+    T = tiles(out, dilation, m)
+    a = m + 2
+    # filter transform U = G g G^T, (a a, G, K/G, C/G)
+    Gm = _const(FORWARD[m][1], x)
+    U = _transform(Gm, _contiguous(_permute(w, (2, 3, 0, 1))))
+    U = U.reshape(a * a, groups, K // groups, Cg)
+    y = _empty((N, K, T[0], m, dilation[0], T[1], m, dilation[1]), x)
+    for n0 in range(0, N, max(1, chunk)):
+        n1 = min(N, n0 + max(1, chunk))
+        _forward(x[n0:n1], U, pads, dilation, groups, m, T, y[n0:n1])
+    full = [t * m * d for t, d in zip(T, dilation)]
+    y = y.reshape(N, K, full[0], full[1])[:, :, : out[0], : out[1]]
+    if b is not None:
+        y += b.reshape(1, K, 1, 1)
+    return y
+
+
+def gradient_weight_of(w, groups):
+    """The kernel of dL/dx as a convolution: w flipped, its channel axes exchanged per group
+    (symconv.backprop.transpose_weight): (C_out, C_in/G, 3, 3) -> (C_in, C_out/G, 3, 3)."""
+    K, Cg = w.shape[:2]
+    w = _flip(w, (2, 3)).reshape(groups, K // groups, Cg, 3, 3)
+    return _contiguous(_permute(w, (0, 2, 1, 3, 4))).reshape(groups * Cg, K // groups, 3, 3)
+
+
+def conv2d_winograd_grad_input(delta, w, size, pads, dilation, groups, m, chunk):
+    """dL/dx (N, C_in, *size): delta padded 2D - p on each side, correlated by F(m x m, 3 x 3)
+    with the flipped, channel-swapped kernel (the derived GradInput at stride 1)."""
+    gpads = [(2 * d - lo, 2 * d - hi) for (lo, hi), d in zip(pads, dilation)]
+    wt = gradient_weight_of(w, groups)
+    dx = conv2d_winograd(delta, wt, None, gpads, dilation, groups, m, chunk)
+    assert tuple(dx.shape[2:]) == tuple(size)
+    return dx
+
+
+def conv2d_winograd_grad_weight(x, delta, pads, dilation, groups, m, chunk):
+    """dL/dw (C_out, C_in/G, 3, 3) by F(3 x 3, m x m): per tile position (i, j), the sum over
+    samples and tiles of (G' delta G'^T)_ij (B^T d B)_ij^T is one batched GEMM per group."""
+    ATw, Gw, BT = (_const(M, x) for M in GRAD_WEIGHT[m])
+    N, C = x.shape[:2]
+    K, out = delta.shape[1], delta.shape[2:]
+    a = m + 2
+    T = tiles(out, dilation, m)
+    full = [t * m * d for t, d in zip(T, dilation)]
+    acc = _zeros((a * a, groups, K // groups, C // groups), x)
+    for n0 in range(0, N, max(1, chunk)):
+        n1 = min(N, n0 + max(1, chunk))
+        V = _transform(BT, _input_tiles(x[n0:n1], pads, dilation, m, T))
+        V = V.reshape(a * a, groups, C // groups, -1)
+        # delta's m x m blocks, zero beyond the output: E[u, v, k, n, t0, r0, t1, r1]
+        dp = _zeros((n1 - n0, K, full[0], full[1]), x)
+        dp[:, :, : out[0], : out[1]] = delta[n0:n1]
+        dp = dp.reshape(n1 - n0, K, T[0], m, dilation[0], T[1], m, dilation[1])
+        E = _contiguous(_permute(dp, (3, 6, 1, 0, 2, 4, 5, 7)))
+        E = _transform(Gw, E).reshape(a * a, groups, K // groups, -1)
+        acc += _matmul(E, _permute(V, (0, 1, 3, 2)))
+    dw = _transform(ATw, acc.reshape(a, a, K, C // groups))  # (3, 3, K, C/G)
+    return _contiguous(_permute(dw, (2, 3, 0, 1)))
+'''
+
+_HEADER = '''r"""Winograd convolution for {backend}: GENERATED by `symconv generate` (do not edit).
+
+symconv {version}; printed by symconv.codegen.winograd from symconv.winograd.winograd(m, r):
+
+    forward, dL/dx:  F(m x m, 3 x 3), Y = A^T[(G g G^T) * (B^T d B)]A, m in {tiles}
+    dL/dw:           F(3 x 3, m x m), the same points: dW = A'^T[sum (G' delta G'^T) * (B^T d B)]A'
+    dilation D:      output D q + r reads x~[D (q + a) + r]: each phase r an undilated layer
+"""
+
+# ruff: noqa
+'''
+
+
+def winograd_module(backend: str) -> str:
+    """The text of `{backend}_winograd.py` (before formatting)."""
+    from .. import __version__
+
+    if backend not in _HELPERS:
+        raise ValueError(f"backend must be one of {sorted(_HELPERS)}, got {backend!r}")
+    header = _HEADER.format(backend=backend, version=__version__, tiles=list(TILES))
+    return header + _HELPERS[backend] + "\n\n" + _literals() + "\n" + _BODY
+
+
+def winograd_modules() -> dict[str, str]:
+    """File name -> formatted text of the generated Winograd modules."""
+    from .generate import _format
+
+    return {f"{b}_winograd.py": _format(winograd_module(b)) for b in _HELPERS}
