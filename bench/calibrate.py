@@ -1,16 +1,20 @@
-"""Measure this machine's rates for numeric.algorithms' cost model (GEMM, FFT, memory).
+"""Calibrate numeric.algorithms' cost model on this machine, and check it against the kernels.
 
 Run: `env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE .venv/bin/python bench/calibrate.py`.
-Prints the rates `numeric.algorithms.calibrate()` measures (best of 5, after a warm-up, three
-rounds) and the `RATES` line to record in numeric/algorithms.py, then what "auto" picks for the
-benchmark suite with the recorded and the measured rates.
+Prints the rates `numeric.algorithms.calibrate()` measures (median of three rounds) as the
+`RATES` line to record in numeric/algorithms.py; then, for the benchmark suite, each algorithm's
+measured forward time (NumPy, float32, median of 5 after a warm-up, numeric's threads) next to
+the time the cost model predicts at the measured rates, and what "auto" picks.
 """
 
 from __future__ import annotations
 
+# ruff: noqa: B023  (the timed closures are called inside their loop iteration)
 import os
 import statistics
+import time
 
+import numpy as np
 from suite import LARGE_KERNEL, SUITE
 
 import numeric as nm
@@ -20,7 +24,19 @@ from numeric import algorithms as alg
 LAYERS = [*SUITE, LARGE_KERNEL]
 
 
+def median_ms(fn, reps: int = 5) -> float:
+    fn()
+    times = []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return 1e3 * statistics.median(times)
+
+
 def main() -> None:
+    big = np.ones(2**28, np.float32)  # 1 GiB touched and freed before any timing
+    del big
     print(f"load average {os.getloadavg()[0]:.2f}, numeric threads {nm.get_num_threads()}")
     rounds = [alg.calibrate() for _ in range(3)]
     rates = {k: statistics.median(r[k] for r in rounds) for k in rounds[0]}
@@ -28,17 +44,27 @@ def main() -> None:
         print(f"  {k}: " + ", ".join(f"{r[k]:.3g}" for r in rounds))
     line = ", ".join(f'"{k}": {v:.2g}' for k, v in rates.items())
     print(f"RATES = {{{line}}}")
-    recorded = dict(alg.RATES)
-    print("| layer | auto (recorded rates) | auto (measured rates) |")
-    print("|---|---|---|")
+    alg.RATES.update(rates)
+    rng = np.random.default_rng(0)
+    names = ("direct", "winograd", "fft")
+    print("| layer | " + " | ".join(f"{a} ms (model)" for a in names) + " | auto | fastest |")
+    print("|---|" + "---|" * (len(names) + 2))
     for name, n, c, h, k, ks, s, p, d, g in LAYERS:
         spec = sc.Conv(dims=2, in_channels=c, out_channels=k, kernel_size=ks, stride=s,
                        padding=p, dilation=d, groups=g)  # fmt: skip
-        a = alg.explain(spec, (h, h), batch=n)["algorithm"]
-        alg.RATES.update(rates)
-        b = alg.explain(spec, (h, h), batch=n)["algorithm"]
-        alg.RATES.update(recorded)
-        print(f"| {name} | {a} | {b} |")
+        x = rng.standard_normal((n, c, h, h)).astype(np.float32)
+        w = (rng.standard_normal((k, c // g, ks, ks)) * 0.1).astype(np.float32)
+        e = alg.explain(spec, (h, h), batch=n)
+        cells, measured = [], {}
+        for a in names:
+            if e["costs"][a] is None:
+                cells.append("n/a")
+                continue
+            kw = dict(stride=s, padding=p, dilation=d, groups=g, algorithm=a)
+            measured[a] = median_ms(lambda: nm.conv2d(x, w, **kw))
+            cells.append(f"{measured[a]:.1f} ({1e3 * e['costs'][a]['seconds']:.1f})")
+        fastest = min(measured, key=measured.get)
+        print(f"| {name} | " + " | ".join(cells) + f" | {e['algorithm']} | {fastest} |")
     print(f"load average {os.getloadavg()[0]:.2f}")
 
 

@@ -43,6 +43,7 @@ from ._backend import Backend
 
 __all__ = [
     "ALGORITHMS",
+    "EFFICIENCY",
     "RATES",
     "WINOGRAD_M",
     "calibrate",
@@ -65,14 +66,21 @@ RANK_TOL = {"float64": 1e-10, "float32": 1e-6}  # sigma_2 / sigma_1 still counte
 # Rates of this project's CPU machine (2-core x86_64, OpenBLAS 0.3.31, float32), measured by
 # `env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE .venv/bin/python bench/calibrate.py`
 # (BENCHMARKS.md).
-RATES: dict[str, float] = {"gemm": 1.5e11, "fft": 6.0e9, "memory": 8.0e8}
+RATES: dict[str, float] = {"gemm": 2.1e11, "fft": 4.6e9, "memory": 1.3e9, "calls": 5.0e5}
+# The fraction of those rates each algorithm's parts reach (bench/calibrate.py compares the model
+# with the kernels): Winograd's alpha^2 GEMMs, one per tile position, and the FFT's small
+# batched complex GEMMs and numpy.fft's transforms of many short signals run at about half.
+EFFICIENCY: dict[str, dict[str, float]] = {
+    "winograd": {"gemm": 0.5},
+    "fft": {"gemm": 0.5, "fft": 0.5},
+}
 
 
 # -- cost formulas --------------------------------------------------------------------------------
 _S = dict(
     zip(
-        ("N", "C_in", "C_out", "G", "O", "P", "k", "t", "alpha", "m", "L", "F"),
-        sympy.symbols("N C_in C_out G O P k t alpha m L F", positive=True, integer=True),
+        ("N", "C_in", "C_out", "G", "O", "P", "k", "t", "alpha", "m", "D", "L", "F"),
+        sympy.symbols("N C_in C_out G O P k t alpha m D L F", positive=True, integer=True),
         strict=True,
     )
 )
@@ -80,11 +88,12 @@ _S = dict(
 
 @functools.cache
 def cost_formulas() -> dict[str, dict[str, sympy.Expr]]:
-    r"""Per algorithm: `gemm` and `fft` (floating-point operations) and `memory` (elements
-    moved), SymPy expressions in $N, C_\mathrm{in}, C_\mathrm{out}, G$, $O$ (outputs per
+    r"""Per algorithm: `gemm` and `fft` (floating-point operations), `memory` (elements
+    moved) and `calls` (NumPy operations issued, each with a fixed cost), SymPy expressions in
+    $N, C_\mathrm{in}, C_\mathrm{out}, G$, $O$ (outputs per
     channel), $P$ (padded inputs per channel), $k$ (taps), $t$ (Winograd tiles per sample and
-    channel, all dilation phases), $\alpha$, $m$, $L$ (FFT points per channel), $F$ (complex
-    frequencies of the real FFT).
+    channel, all dilation phases), $\alpha$, $m$, $D$ (the dilations' product), $L$ (FFT points
+    per channel), $F$ (complex frequencies of the real FFT).
 
     ```python
     >>> from numeric.algorithms import cost_formulas
@@ -93,7 +102,7 @@ def cost_formulas() -> dict[str, dict[str, sympy.Expr]]:
 
     ```
     """
-    N, Ci, Co, G, O, P, k, t, a, m, L, F = _S.values()
+    N, Ci, Co, G, O, P, k, t, a, m, D, L, F = _S.values()
     cg = Ci / G
     return {
         # im2col: pad, one copy of every window (C_in k O), the GEMM, the output
@@ -101,32 +110,46 @@ def cost_formulas() -> dict[str, dict[str, sympy.Expr]]:
             "gemm": 2 * N * Co * cg * O * k,
             "fft": sympy.Integer(0),
             "memory": N * (Ci * P + 2 * Ci * k * O + Co * O),
+            "calls": k + 4,
         },
-        # groups == C_in, one channel each: no GEMM, a multiply and an add per tap (shift-add)
+        # groups == C_in, one channel each: no GEMM, a multiply and an add per tap on
+        # cache-resident blocks (measured: 3/4 of a strided copy's time per tap and output)
         "direct-depthwise": {
             "gemm": sympy.Integer(0),
             "fft": sympy.Integer(0),
-            "memory": N * (Ci * P + 4 * Co * O * k),
+            "memory": N * (Ci * P + sympy.Rational(3, 4) * Co * O * k),
+            "calls": 2 * k + 4,
         },
-        # pad, gather the a x a tiles, B^T d B and A^T M A (two GEMM passes each, read and
-        # write), the element-wise stage as a GEMM per tile position, scatter the m x m tiles
+        # the element-wise stage as one GEMM per tile position; pad, gather the a x a tiles,
+        # B^T d B and A^T M A (two GEMM passes each), scatter the m x m output tiles; with
+        # dilation D (its product over the axes) the gather copies runs of D elements, about
+        # D times slower per element (measured: 2 D, bench/calibrate.py)
         "winograd": {
             "gemm": 2 * N * Co * cg * t * a**2,
             "fft": sympy.Integer(0),
-            "memory": N * (Ci * P + 5 * Ci * t * a**2 + 4 * Co * t * a**2 + 2 * Co * t * m**2),
+            "memory": N
+            * (
+                Ci * P
+                + Ci * t * a**2 * (sympy.Rational(3, 2) + 2 * D)
+                + 2 * Co * t * a**2
+                + Co * t * m**2
+            ),
+            "calls": a**2 + 16,
         },
-        # real FFTs of the inputs, outputs and kernels (5/2 L log2 L each), the channel sum as a
-        # complex GEMM per frequency (8 real operations per complex multiply-add)
+        # real FFTs of the inputs, outputs and kernels (5/2 L log2 L each) and the channel sum
+        # as a complex GEMM per frequency (8 real operations per complex multiply-add)
         "fft": {
             "gemm": 8 * N * Co * cg * F,
             "fft": sympy.Rational(5, 2) * L * sympy.log(L, 2) * (N * Ci + N * Co + Co * cg),
             "memory": N * (Ci * P + 4 * Ci * F + 4 * Co * F + Co * O),
+            "calls": sympy.Integer(16),
         },
         # rank-1 kernels: a row pass and a column pass, broadcast multiply-adds (memory-bound)
         "separable": {
             "gemm": sympy.Integer(0),
             "fft": sympy.Integer(0),
             "memory": N * (Ci * P + 3 * Co * cg * (P + O) * sympy.sqrt(k)),
+            "calls": 4 * G * sympy.sqrt(k),
         },
     }
 
@@ -237,6 +260,7 @@ def _values(spec: sc.Conv, size: tuple[int, ...], batch: int, m: int) -> dict[st
         t=tiles,
         alpha=m + 2,
         m=m,
+        D=math.prod(spec.dilation),
         L=math.prod(lengths),
         F=math.prod(lengths[:-1]) * (lengths[-1] // 2 + 1),
     )
@@ -251,8 +275,9 @@ def costs(
     rates: dict[str, float] | None = None,
 ) -> dict[str, dict[str, float] | None]:
     """Per algorithm, its work (`gemm`, `fft` operations; `memory` elements) for `batch`
-    samples and the estimated `seconds` at `rates` (default `RATES`); None where it does not
-    run. Every op costs what the forward does (each gradient is a correlation of the same size).
+    samples and the estimated `seconds` at `rates` (default `RATES`) reached to `EFFICIENCY`;
+    None where it does not run. Every op costs what the forward does (each gradient is a
+    correlation of the same size).
     """
     size = spec._check_input(input_size)
     rates = RATES if rates is None else rates
@@ -266,7 +291,8 @@ def costs(
         if name == "direct" and spec.groups == spec.in_channels > 1:
             formula = "direct-depthwise"  # the direct kernels' shift-add path
         work = {part: float(f(*values.values())) for part, f in _compiled(formula).items()}
-        work["seconds"] = sum(work[p] / rates[p] for p in ("gemm", "fft", "memory"))
+        eff = EFFICIENCY.get(name, {})
+        work["seconds"] = sum(work[p] / (rates[p] * eff.get(p, 1.0)) for p in rates)
         out[name] = work
     return out
 
@@ -298,23 +324,38 @@ def explain(
     if not isinstance(spec, sc.Conv) or type(spec) is not sc.Conv:
         raise SpecError(f"explain: expected a symconv.Conv, got {type(spec).__name__}")
     c = costs(spec, input_size, batch=batch, op=op)
-    order = sorted(
-        (k for k, v in c.items() if v is not None),
-        key=lambda k: (c[k]["seconds"], _CANDIDATES.index(k)),  # type: ignore[index]
-    )
-    best = order[0]
-    if best == "separable" and (weight is None or rank_one_factors(weight) is None):
-        best = next(k for k in order if k != "separable")
     return {
-        "algorithm": best,
+        "algorithm": _pick(spec, spec._check_input(input_size), batch, op, weight),
         "costs": c,
         "rates": dict(RATES),
         "rule": (
-            "fastest supported algorithm by seconds = gemm / rates['gemm'] + fft / rates['fft'] "
-            "+ memory / rates['memory'] (cost_formulas); separable only for rank-1 weights; "
+            "fastest supported algorithm by seconds = sum over parts p of work[p] / (rates[p] x "
+            "EFFICIENCY[algorithm][p]) (cost_formulas); separable only for rank-1 weights; "
             f"ties to the earlier of {list(_CANDIDATES)}"
         ),
     }
+
+
+@functools.lru_cache(maxsize=1024)
+def _ranked(
+    spec: sc.Conv, size: tuple[int, ...], batch: int, op: str, rates: tuple[tuple[str, float], ...]
+) -> tuple[str, ...]:
+    """Supported algorithms, fastest first by the cost model (cached: "auto" asks per call)."""
+    c = costs(spec, size, batch=batch, op=op, rates=dict(rates))
+    return tuple(
+        sorted(
+            (k for k, v in c.items() if v is not None),
+            key=lambda k: (c[k]["seconds"], _CANDIDATES.index(k)),  # type: ignore[index]
+        )
+    )
+
+
+def _pick(spec: sc.Conv, size: tuple[int, ...], batch: int, op: str, weight: Any) -> str:
+    """The fastest by the cost model; separable only for rank-1 weights."""
+    order = _ranked(spec, size, batch, op, tuple(RATES.items()))
+    if order[0] == "separable" and (weight is None or rank_one_factors(weight) is None):
+        return order[1]
+    return order[0]
 
 
 def choose(
@@ -331,9 +372,7 @@ def choose(
     if algorithm not in ALGORITHMS:
         raise SpecError(f"{name}: algorithm must be one of {list(ALGORITHMS)}, got {algorithm!r}")
     if algorithm == "auto":
-        if batch == 0:
-            return "direct"
-        return explain(spec, size, batch=batch, op=op, weight=weight)["algorithm"]
+        return "direct" if batch == 0 else _pick(spec, size, batch, op, weight)
     why = supported(spec, algorithm, op)
     if why is not None:
         raise SpecError(f"{name}: algorithm {algorithm!r} {why}")
@@ -446,13 +485,14 @@ def calibrate(*, apply: bool = False, dtype: Any = np.float32) -> dict[str, floa
     """Measure this machine's rates with NumPy, split over the batch the way the kernels run
     (`numeric.set_num_threads`): `gemm` (FLOP/s of VGG-shaped GEMMs, 256 x 2304 by 784 per
     sample), `fft` (FLOP/s at 5/2 L log2 L per real 2-d FFT of 64 x 64), `memory` (elements per
-    second of im2col's strided window copies). With `apply=True` they replace `RATES` for
-    this process. Takes about a second.
+    second of im2col's strided window copies), `calls` (small window copies per second: the
+    fixed cost of one NumPy operation). With `apply=True` they replace `RATES` for this
+    process. Takes about a second.
 
     ```python
     >>> from numeric.algorithms import calibrate
     >>> sorted(calibrate())
-    ['fft', 'gemm', 'memory']
+    ['calls', 'fft', 'gemm', 'memory']
 
     ```
     """
@@ -481,10 +521,19 @@ def calibrate(*, apply: bool = False, dtype: Any = np.float32) -> dict[str, floa
     def rate(call: Any) -> float:
         return 1 / _best_seconds(lambda: map_batch("numpy", n, math.inf, 1, call, "concat"))
 
+    small, target = np.ones((2, 2, 6, 6), dtype), np.empty((2, 9, 2, 4, 4), dtype)
+
+    def calls() -> None:
+        for _ in range(10):
+            for t in range(9):
+                i, j = divmod(t, 3)
+                target[:, t] = small[:, :, i : i + 4, j : j + 4].transpose(1, 0, 2, 3)
+
     rates = {
         "gemm": 2 * 256 * 2304 * 784 * n * rate(gemm),
         "fft": 2.5 * 4096 * 12 * n * 32 * rate(fft),
         "memory": cols.size * rate(copies),
+        "calls": 90 / _best_seconds(calls),
     }
     if apply:
         RATES.update(rates)

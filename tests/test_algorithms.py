@@ -142,7 +142,11 @@ def test_explain_is_deterministic_and_follows_its_rule():
         assert e["algorithm"] == min(ok, key=ok.get)
         for k, v in e["costs"].items():
             if v is not None:
-                expect = sum(v[p] / e["rates"][p] for p in ("gemm", "fft", "memory"))
+                eff = alg.EFFICIENCY.get(k, {})
+                expect = sum(
+                    v[p] / (e["rates"][p] * eff.get(p, 1))
+                    for p in ("gemm", "fft", "memory", "calls")
+                )
                 assert math.isclose(v["seconds"], expect), k
     assert alg.explain(_spec(in_channels=3, out_channels=4), (8, 8))["algorithm"] == "direct"
 
@@ -163,7 +167,7 @@ def test_separable_is_chosen_only_for_rank_one_weights():
 def test_calibrate_measures_positive_rates_without_changing_them():
     before = dict(alg.RATES)
     rates = alg.calibrate()
-    assert set(rates) == {"gemm", "fft", "memory"}
+    assert set(rates) == {"gemm", "fft", "memory", "calls"}
     assert all(math.isfinite(v) and v > 0 for v in rates.values())
     assert alg.RATES == before
 

@@ -28,7 +28,11 @@ from symconv.testing import (
 )
 
 torch.set_num_threads(1)
-FIND = settings(database=None, max_examples=2000, suppress_health_check=list(HealthCheck))
+# derandomize: which minimal example `find` reaches depends on its random draws (about 1 run
+# in 25 stopped at another local minimum); a fixed seed makes the shrink assertions repeatable
+FIND = settings(
+    database=None, derandomize=True, max_examples=2000, suppress_health_check=list(HealthCheck)
+)
 
 
 def _span(spec, a):
