@@ -14,12 +14,16 @@ Padding modes other than zeros are applied first (the direct kernels' padding ma
 gradient, its transpose after), `flip=True` flips the kernel; NumPy arrays and torch tensors.
 
 **Cost model.** `cost_formulas()` gives, per algorithm, the floating-point work of its GEMM
-stage and FFTs and the elements its copies and transforms move, as SymPy expressions of the
-layer ($N$ samples, $O$ outputs and $P$ padded inputs per channel, $k$ taps, $t$ Winograd tiles
-of $\alpha^2$ points, $L$ FFT points...). `costs()` evaluates them for one layer, and turns them
-into seconds with the machine's rates (`RATES`: GEMM FLOP/s, FFT FLOP/s, elements moved per
-second), measured by `calibrate()` (`python bench/calibrate.py` prints them). "auto" takes the
-fastest supported algorithm by that estimate; `explain()` shows the numbers and the rule.
+stage and FFTs, the elements its copies and transforms move, and the NumPy calls it issues, as
+SymPy expressions of the layer ($N$ samples, $O$ outputs and $P$ padded inputs per channel, $k$
+taps, $t$ Winograd tiles of $\alpha^2$ points, $L$ FFT points...). `costs()` evaluates them for
+one layer and turns them into seconds with this machine's rates (`RATES`: GEMM FLOP/s, FFT
+FLOP/s, elements moved and calls per second, measured by `calibrate()`) times the fraction of
+them each algorithm reaches (`EFFICIENCY`); `python bench/calibrate.py` measures the rates and
+prints the model's predictions next to the kernels' times. "auto" takes the fastest supported
+algorithm by that estimate (a batch of 0 runs direct); `explain()` shows the numbers and the
+rule. The rates are the CPU's: torch tensors on another device get the same choice (name the
+algorithm to override it).
 
 **Accuracy.** $F(4 \times 4, 3 \times 3)$ rounds about 10-30x more than the direct sum in float32
 (relative error about $10^{-5}$ on the VGG layers against $4 \times 10^{-7}$ direct,

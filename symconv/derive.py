@@ -251,6 +251,19 @@ def _winograd(spec: Any, size: Any) -> Derivation:
     return winograd_derivation(tile - r + 1, r)
 
 
+def _winograd_layer(spec: Any, size: Any) -> Derivation:
+    """A 3x3 stride-1 layer by F(m x m, 3 x 3); the input size, if given, is the tile length
+    m + 2 (6 by default: m = 4; 4: m = 2, the tiles numeric runs)."""
+    from .winograd_layer import winograd_layer_derivation
+
+    tile = 6 if size is None else (size if isinstance(size, int) else size[0])
+    if tile not in (4, 6):
+        raise SpecError(
+            f"derive winograd-layer: tile length must be 4 or 6 (m = 2 or 4), got {tile}"
+        )
+    return winograd_layer_derivation(tile - 2)
+
+
 def _p4(spec: Any, size: Any) -> Derivation:
     from .groupconv import p4_derivation
 
@@ -281,6 +294,7 @@ DERIVATIONS: dict[str, Callable[[Any, Any], Derivation]] = {
     "commutativity": _commutativity,
     "separable": _separable,
     "winograd": _winograd,
+    "winograd-layer": _winograd_layer,
     "p4": _p4,
     "local-params": _local_params,
     "local-backprop": _local_backprop,

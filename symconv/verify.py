@@ -203,6 +203,10 @@ for _op, _statement in (
     ("commutativity", "f * g = g * f; correlation does not commute; multichannel in general not"),
     ("separable", "T(u v^T) = T(u) (x) T(v): a rank-1 kernel is two 1-d passes"),
     ("winograd", "A^T[(G g) . (B^T d)] = valid correlation of d with g (Cook-Toom points)"),
+    (
+        "winograd-layer",
+        "a 3x3 layer by F(4x4, 3x3): channels, dilation, dL/dx, dL/dw by F(3x3, 4x4)",
+    ),
     ("p4", "rotating the input rotates the p4 feature maps and shifts their orientation"),
     ("local-params", "parameter counts: conv, tiled, locally connected, dense"),
     ("local-backprop", "unshared and tiled weights: dL/dw = X^T delta, dL/dx = T^T delta"),

@@ -224,3 +224,21 @@ def test_printed_winograd_matrices_are_the_derived_rationals():
 def test_generated_winograd_modules_are_current():
     for name, text in winograd_modules().items():
         assert (DEFAULT_DIR / name).read_text(encoding="utf-8") == text, name
+
+
+@pytest.mark.parametrize("m", [2, 4])
+def test_winograd_layer_derivation_certifies_the_kernels(m):
+    """The layer derivation (channels, phases, gradients) passes every check, exact and numeric;
+    a weight gradient with other points would not share the forward's tiles."""
+    from symconv.derive import derive
+    from symconv.winograd_layer import winograd_layer_derivation
+
+    cert = derive("winograd-layer", None, m + 2).verify()
+    assert cert.passed and {r.level for r in cert.results} == {"exact", "numeric"}
+    assert winograd_layer_derivation(m).results["weight_gradient"].BT == winograd(m, 3).BT
+    assert (
+        winograd(3, m, points=[sympy.Rational(1, 2), *winograd(3, m).points[1:]]).BT
+        != winograd(m, 3).BT
+    )
+    with pytest.raises(sc.SpecError, match="tile length"):
+        derive("winograd-layer", None, 5)

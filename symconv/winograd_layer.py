@@ -1,0 +1,157 @@
+r"""A whole convolution layer by Winograd: channels, dilation phases and both gradients.
+
+`winograd_derivation` proves one tile, $F(m, r)$. A layer needs four more facts, each one
+used by the generated kernels (`symconv.codegen.winograd`):
+
+1. **Channels.** $A^\top$ is linear, so the sum over input channels moves inside the transform:
+   $Y_k = A^\top\big[\sum_c (G g_{kc} G^\top) \odot (B^\top d_c B)\big] A$; entry $(i, j)$ of
+   the bracket is the matrix product $M_{ij} = U_{ij} V_{ij}$ of $U_{ij}$ (out x in channels)
+   with $V_{ij}$ (in channels x tiles): one GEMM per tile position.
+2. **Dilation.** Output $D q + r$ reads $\tilde x[D(q + a) + r]$: only the inputs of its own
+   phase $r$. Each phase is an undilated layer on the sub-image $\tilde x[r::D]$.
+3. **Input gradient.** At stride 1 the derived `GradInput` (`symconv.backprop`) is a stride-1
+   correlation of delta, padded $D(k - 1) - p$, with the flipped, channel-swapped kernel: the
+   same kernel runs it.
+4. **Weight gradient.** $\partial L / \partial w[a] = \sum_o \delta[o]\, \tilde x[o + D a]$, a
+   valid correlation of the input with delta giving $k = 3$ outputs per axis. Split $o$ into
+   blocks of $m$: each block is $F(3, m)$ with the block of delta as the filter and the
+   forward's $(m + 2)$-tile of the input as the data, $\partial L/\partial w =
+   A'^\top\big[\sum_\mathrm{tiles} (G' \delta_t G'^\top) \odot (B^\top d_t B)\big] A'$; with
+   the same interpolation points $B^\top$ is the forward's, so the input tiles are shared.
+
+```python
+>>> from symconv.winograd_layer import winograd_layer_derivation
+>>> winograd_layer_derivation(2).verify().passed
+True
+
+```
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import sympy
+
+from .derivation import Derivation
+from .winograd import _exact_random_check, winograd, winograd_residual
+
+__all__ = ["winograd_layer_derivation"]
+
+
+def _cases() -> list[tuple[dict[str, Any], tuple[int, int, int, int], tuple[int, int]]]:
+    """(conv2d keywords, (N, C_in, C_out, groups), input size): every feature the kernels have."""
+    return [
+        (dict(padding=1), (2, 3, 4, 1), (7, 9)),
+        (dict(padding=2, dilation=2), (1, 4, 6, 2), (9, 8)),
+        (dict(padding=(3, 0), dilation=(3, 1)), (2, 2, 2, 1), (12, 5)),
+        (dict(padding=1, padding_mode="reflect", flip=True), (1, 2, 3, 1), (6, 6)),
+        (dict(padding="same", padding_mode="circular"), (1, 4, 4, 4), (5, 7)),
+    ]
+
+
+def _kernels_error(m: int) -> float:
+    """Max abs error of numeric's Winograd kernels (float64, integer-valued data): forward
+    against T x + b, dL/dx against T^T delta (T from `symconv.toeplitz_numeric`), dL/dw
+    against the direct kernel's (itself checked exactly by `symconv verify numeric-kernels`)."""
+    import numeric as nm
+    from numeric.algorithms import conv2d as by_algorithm
+
+    from .spec import Conv
+    from .toeplitz import toeplitz_numeric
+
+    rng = np.random.default_rng(m)
+    worst = 0.0
+    for kw, (n, c, k, g), size in _cases():
+        spec = Conv(dims=2, in_channels=c, out_channels=k, kernel_size=3, groups=g, **kw)
+        x = rng.integers(-3, 4, (n, c, *size)).astype(np.float64)
+        w = rng.integers(-3, 4, spec.weight_shape).astype(np.float64)
+        y = by_algorithm(x, w, None, groups=g, algorithm="winograd", winograd_m=m, **kw)
+        T = toeplitz_numeric(spec, size, w)
+        worst = max(worst, float(np.max(np.abs(y.reshape(n, -1) - (T @ x.reshape(n, -1).T).T))))
+        delta = rng.integers(-3, 4, y.shape).astype(np.float64)
+        gkw = dict(groups=g, **kw)
+        dx = nm.conv2d_grad_input(x.shape, w, delta, algorithm="winograd", **gkw)
+        ref = (T.T @ delta.reshape(n, -1).T).T
+        worst = max(worst, float(np.max(np.abs(dx.reshape(n, -1) - ref))))
+        dw = nm.conv2d_grad_weight(x, w.shape, delta, algorithm="winograd", **gkw)
+        dw_ref = nm.conv2d_grad_weight(x, w.shape, delta, algorithm="direct", **gkw)
+        worst = max(worst, float(np.max(np.abs(dw - dw_ref))))
+    return worst
+
+
+def winograd_layer_derivation(m: int = 4) -> Derivation:
+    r"""How numeric runs a 3x3 stride-1 layer by $F(m \times m, 3 \times 3)$, with checks:
+    the weight gradient's $F(3 \times 3, m \times m)$ exact (symbolic residual for $m = 2$,
+    exact rational tiles otherwise), its $B^\top$ the forward's, and the generated kernels on
+    integer data against the Toeplitz matrix (forward, dL/dx) and the direct dL/dw."""
+    f, b = winograd(m, 3), winograd(3, m)
+    a = f.alpha
+    d = Derivation(f"A 3x3 stride-1 layer by Winograd F({m}x{m}, 3x3), forward and gradients")
+    ij, k, c = sympy.symbols("ij k c")
+    d.step(
+        "Channels inside the transform",
+        sympy.Eq(
+            sympy.Indexed("M", ij, k),
+            sympy.Sum(sympy.Indexed("U", ij, k, c) * sympy.Indexed("V", ij, c), (c, 1, "C_in")),
+        ),
+        f"A^T is linear: per tile position (i, j) of {a}x{a}, one GEMM (out x in channels) "
+        "times (in channels x tiles)",
+    )
+    q, r, D, aa = sympy.symbols("q r D a", integer=True)
+    d.step(
+        "Dilation phases",
+        sympy.Eq(
+            sympy.Indexed("y", D * q + r),
+            sympy.Sum(
+                sympy.Indexed(r"\tilde{x}", D * (q + aa) + r) * sympy.Indexed("w", aa), (aa, 0, 2)
+            ),
+        ),
+        "output D q + r reads only phase r: an undilated layer on x~[r::D]",
+    )
+    d.step(
+        "Input gradient",
+        "dL/dx = delta padded D(k - 1) - p, correlated with flip(w), channels exchanged",
+        "symconv.backprop's GradInput at stride 1: a 3x3 stride-1 layer, run by the same kernel",
+    )
+    d.step(
+        "Weight gradient",
+        sympy.Eq(
+            sympy.Symbol(r"\partial L / \partial w"),
+            sympy.Symbol(
+                r"A'^{T}\left[\sum_{t} (G' \delta_t G'^{T}) \odot (B^{T} d_t B)\right] A'"
+            ),
+        ),
+        f"F(3x3, {m}x{m}) = winograd(3, {m}): delta's {m}x{m} blocks are the filters, the "
+        f"forward's {a}x{a} input tiles the data; the sum over tiles and samples is one GEMM per "
+        "tile position",
+    )
+    d.step("F(3, m) transforms", sympy.Tuple(b.AT, b.G), "A'^T and G'; B^T is the forward's")
+    d.results.update(forward=f, weight_gradient=b)
+
+    def weight_gradient() -> tuple[int, float, bool, str]:
+        if b.alpha <= 4:
+            ok = winograd_residual(b, 2).is_zero_matrix
+            return 1, 0.0 if ok else 1.0, ok, "symbolic delta block and tile: residual is zero"
+        bad = _exact_random_check(b)
+        return 5, float(bad), bad == 0, "random rational tiles, exact arithmetic"
+
+    def shared_tiles() -> tuple[int, float, bool, str]:
+        ok = b.BT == f.BT and b.points == f.points
+        return 1, 0.0 if ok else 1.0, ok, "the same points, the same B^T: input tiles shared"
+
+    def kernels() -> tuple[int, float, bool, str]:
+        err = _kernels_error(m)
+        detail = (
+            f"{len(_cases())} layers (dilation, groups, depthwise, reflect/circular, flip): "
+            f"max abs error {err:.2g} on integer data"
+        )
+        return len(_cases()), err, err <= 1e-9, detail
+
+    d.check(
+        "F(3x3, mxm): sum of delta-weighted tiles = the weight gradient", "exact", weight_gradient
+    )
+    d.check("the weight gradient's B^T is the forward's", "exact", shared_tiles)
+    d.check("generated kernels = T x, T^T delta and the direct dL/dw", "numeric", kernels)
+    return d
