@@ -143,12 +143,12 @@ def conv(
     _checked_size(op, spec, x.shape[2:])
     if bias is not None:
         _check_shape(op, "bias", bias, (spec.out_channels,))
-    chunk = _chunk(be, _conv_bytes(spec, x.shape[2:], itemsize(x)))
     if winograd_m is not None:
         _check_winograd_m(op, winograd_m)
         if algorithm == "auto":
             algorithm = "winograd"
     name = _algorithm(op, "forward", spec, x.shape[2:], x.shape[0], algorithm, weight)
+    chunk = _chunk(be, _bytes(spec, x.shape[2:], itemsize(x), name))
     if name == "direct":
 
         def call(s: slice) -> Array:
@@ -166,6 +166,15 @@ def conv(
 
     y = map_batch(be.name, x.shape[0], _work(spec, x.shape), chunk, call, "concat")
     return y[0] if unbatched else y
+
+
+def _bytes(spec: Conv, size: Sequence[int], item: int, algorithm: str) -> int:
+    """Workspace per sample of `algorithm` (direct: `_conv_bytes`)."""
+    if algorithm == "direct":
+        return _conv_bytes(spec, size, item)
+    from .algorithms import workspace_bytes
+
+    return workspace_bytes(spec, tuple(int(s) for s in size), algorithm, item)
 
 
 def _chunk(be: Any, per_sample: int) -> int:
@@ -213,8 +222,8 @@ def conv_grad_input(
     )  # fmt: skip
     out = _checked_size(op, spec, size[2:])
     _check_shape(op, "grad_output", grad_output, (size[0], spec.out_channels, *out))
-    chunk = _chunk(be, _conv_bytes(spec, size[2:], itemsize(weight)) * 2)
     name = _algorithm(op, "grad_input", spec, size[2:], size[0], algorithm)
+    chunk = _chunk(be, _bytes(spec, size[2:], itemsize(weight), name) * 2)
     if name != "direct":
         from . import algorithms
 
@@ -257,8 +266,8 @@ def conv_grad_weight(
     )  # fmt: skip
     out = _checked_size(op, spec, input.shape[2:])
     _check_shape(op, "grad_output", grad_output, (input.shape[0], spec.out_channels, *out))
-    chunk = _chunk(be, _conv_bytes(spec, input.shape[2:], itemsize(input)) * 2)
     name = _algorithm(op, "grad_weight", spec, input.shape[2:], input.shape[0], algorithm)
+    chunk = _chunk(be, _bytes(spec, input.shape[2:], itemsize(input), name) * 2)
     if name != "direct":
         from . import algorithms
 

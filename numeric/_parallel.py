@@ -82,23 +82,23 @@ def _one_blas_thread() -> Any:
     return ctl.limit(limits=1, user_api="blas") if ctl else nullcontext()
 
 
-def parts(n: int, work: float, chunk: int) -> list[slice]:
-    """The batch slices: at least one per thread, none over `chunk` samples (the workspace
-    budget); a single slice for small work or one thread."""
-    threads = min(_STATE["threads"], n) if work >= MIN_WORK else 1
-    if threads <= 1:
-        return [slice(0, n)]
-    k = max(threads, -(-n // max(1, chunk)))
+def parts(n: int, work: float, chunk: int, threads: int) -> list[slice]:
+    """The batch slices: none over `chunk` samples (the workspace budget) and, for work worth
+    splitting, at least one per thread."""
+    k = min(threads, n) if work >= MIN_WORK else 1
+    k = max(k, 1, -(-n // max(1, chunk)))
     return [slice(i * n // k, (i + 1) * n // k) for i in range(k)]
 
 
 def map_batch(
     backend: str, n: int, work: float, chunk: int, call: Callable[[slice], Any], combine: str
 ) -> Any:
-    """`call(batch slice)` over the batch's parts, in parallel for NumPy: `combine` "concat"
-    (each part is copied into one output by the thread that made it, so at most one part per
-    thread is alive) or "sum". torch, one thread, small work: one call."""
-    split: Sequence[slice] = parts(n, work, chunk) if backend == "numpy" else [slice(0, n)]
+    """`call(batch slice)` over the batch in parts of at most `chunk` samples: in parallel for
+    NumPy (`get_num_threads()` threads; small work runs on one), one after the other for torch
+    (torch's own threads run each part). `combine`: "concat" (each part is copied into one
+    output as soon as it is made, so at most one part per thread is alive) or "sum"."""
+    threads = _STATE["threads"] if backend == "numpy" else 1
+    split: Sequence[slice] = parts(n, work, chunk, threads)
     if len(split) == 1:
         return call(slice(0, n))
     out: list[Any] = [None]
@@ -110,12 +110,19 @@ def map_batch(
             return part
         with lock:
             if out[0] is None:
-                out[0] = np.empty((n, *part.shape[1:]), dtype=part.dtype)
+                out[0] = (
+                    np.empty((n, *part.shape[1:]), dtype=part.dtype)
+                    if isinstance(part, np.ndarray)
+                    else part.new_empty((n, *part.shape[1:]))
+                )
         out[0][s] = part
         return None
 
-    with _one_blas_thread():
-        results = list(_pool().map(run, split))
+    if threads > 1 and min(threads, n) > 1 and work >= MIN_WORK:
+        with _one_blas_thread():
+            results = list(_pool().map(run, split))
+    else:
+        results = [run(s) for s in split]
     if combine == "sum":
         total = results[0]
         for r in results[1:]:

@@ -58,6 +58,7 @@ __all__ = [
     "explain",
     "rank_one_factors",
     "supported",
+    "workspace_bytes",
 ]
 
 ALGORITHMS = ("auto", "direct", "winograd", "fft", "separable")
@@ -268,6 +269,23 @@ def _values(spec: sc.Conv, size: tuple[int, ...], batch: int, m: int) -> dict[st
         L=math.prod(lengths),
         F=math.prod(lengths[:-1]) * (lengths[-1] // 2 + 1),
     )
+
+
+def workspace_bytes(spec: sc.Conv, size: tuple[int, ...], algorithm: str, itemsize: int) -> int:
+    """Extra memory per sample of `algorithm`'s kernels (what the batch chunks are sized by):
+    Winograd: the padded input, the tiles and their transform, the element-wise products and
+    their transform, the output tiles; FFT: the padded input, the input and output spectra
+    (complex: two numbers each, and one temporary), the inverse transform and the crop;
+    separable: the padded input and the two passes."""
+    v = _values(spec, size, 1, WINOGRAD_M)
+    ci, co, a2, t = v["C_in"], v["C_out"], v["alpha"] ** 2, v["t"]
+    if algorithm == "winograd":
+        n = ci * v["P"] + 2 * a2 * t * ci + 2 * a2 * t * co + v["m"] ** 2 * t * co
+    elif algorithm == "fft":
+        n = ci * v["P"] + 4 * (ci + co) * v["F"] + co * (v["L"] + v["O"])
+    else:
+        n = ci * v["P"] + 2 * co * (v["P"] + v["O"])
+    return int(n) * itemsize
 
 
 def costs(

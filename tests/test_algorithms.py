@@ -242,3 +242,51 @@ def test_winograd_layer_derivation_certifies_the_kernels(m):
     )
     with pytest.raises(sc.SpecError, match="tile length"):
         derive("winograd-layer", None, 5)
+
+
+@pytest.mark.parametrize("algorithm", ["direct", "winograd", "fft"])
+def test_every_algorithm_keeps_the_workspace_budget(algorithm):
+    """A large batch with a 4 MB budget: peak extra memory (tracemalloc, NumPy) stays near the
+    budget for every algorithm, and is larger without it; results are unchanged."""
+    import tracemalloc
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((64, 8, 24, 24)).astype(np.float32)
+    w = rng.standard_normal((8, 8, 3, 3)).astype(np.float32)
+    out_bytes = x.nbytes  # the output has the input's shape
+
+    def peak(limit):
+        with nm.workspace_limit(limit):
+            tracemalloc.start()
+            try:
+                y = nm.conv2d(x, w, padding=1, algorithm=algorithm)
+                _, top = tracemalloc.get_traced_memory()
+            finally:
+                tracemalloc.stop()
+        return y, top - out_bytes
+
+    limit = 4 * 2**20
+    nm.conv2d(x[:1], w, padding=1, algorithm=algorithm)  # imports the kernels' module first
+    y_small, small = peak(limit)
+    y_big, big = peak(2**30)
+    assert small < 1.5 * limit, (small, limit)
+    assert big > small
+    np.testing.assert_allclose(y_small, y_big, rtol=1e-5, atol=1e-5)
+
+
+def test_torch_runs_in_chunks_too():
+    rng = np.random.default_rng(2)
+    x, w = (
+        torch.from_numpy(rng.standard_normal((6, 3, 9, 9))),
+        torch.from_numpy(rng.standard_normal((4, 3, 3, 3))),
+    )
+    ref = F.conv2d(x, w, padding=1)
+    delta = torch.from_numpy(rng.standard_normal(tuple(ref.shape)))
+    for algorithm in ("direct", "winograd", "fft"):
+        with nm.workspace_limit(1):  # one sample per part
+            y = nm.conv2d(x, w, padding=1, algorithm=algorithm)
+            gw = nm.conv2d_grad_weight(x, w.shape, delta, padding=1, algorithm=algorithm)
+        assert isinstance(y, torch.Tensor) and torch.allclose(y, ref, atol=1e-10)
+        assert torch.allclose(
+            gw, torch.nn.grad.conv2d_weight(x, w.shape, delta, padding=1), atol=1e-9
+        )
