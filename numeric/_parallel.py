@@ -44,6 +44,17 @@ _STATE: dict[str, Any] = {"threads": _default_threads(), "pool": None, "controll
 _LOCK = threading.Lock()
 
 
+def _forget_pool() -> None:
+    """In a forked child the pool's threads do not exist: start a new pool on first use."""
+    global _LOCK
+    _LOCK = threading.Lock()
+    _STATE["pool"] = None
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool)
+
+
 def set_num_threads(n: int) -> int:
     """Threads for the NumPy kernels (default: the CPUs this process may use); returns the old
     count. 1 runs every kernel serially (BLAS keeps its own threads then)."""

@@ -214,3 +214,27 @@ def test_swap_channels_is_transpose_weight():
     np.testing.assert_array_equal(
         numpy_conv._swap_channels(w, 2), w.ravel()[transpose_weight(spec)]
     )
+
+
+def test_threads_setting_and_forked_children():
+    """set_num_threads validates and returns the old count; a child forked after the pool
+    started gets a new pool (its parent's threads do not exist there) instead of hanging."""
+    import multiprocessing
+
+    with pytest.raises(sc.SpecError, match="integer >= 1"):
+        nm.set_num_threads(0)
+    old = nm.set_num_threads(2)
+    try:
+        x = np.random.default_rng(0).standard_normal((8, 16, 32, 32))
+        w = np.ones((16, 16, 3, 3))
+        y = nm.conv2d(x, w, padding=1)  # large enough to run on the pool
+        ctx = multiprocessing.get_context("fork")
+        with ctx.Pool(1) as pool:
+            child = pool.apply_async(_conv_sum, (x, w)).get(timeout=60)
+        assert np.isclose(child, float(y.sum()))
+    finally:
+        nm.set_num_threads(old)
+
+
+def _conv_sum(x, w):
+    return float(nm.conv2d(x, w, padding=1).sum())
