@@ -156,6 +156,32 @@ def _kernels() -> dict[str, Any]:
         "(N=4, 6x16x16, 8@3x3), printed from the index form, against torch:"
     ]
     lines += [f"  {name:<12} max |difference| {err:.1e}" for name, err in errs.items()]
+    # the same layer type by the other algorithms: a 3x3 stride-1 layer, dilation 2
+    x2, w2 = rng.standard_normal((2, 16, 12, 12)), rng.standard_normal((16, 16, 3, 3))
+    kw2 = {"padding": 2, "dilation": 2}
+    xt2, wt2 = (torch.tensor(a, requires_grad=True) for a in (x2, w2))
+    ref2 = F.conv2d(xt2, wt2, None, **kw2)
+    delta2 = rng.standard_normal(tuple(ref2.shape))
+    ref2.backward(torch.tensor(delta2))
+    lines.append("conv2d(padding=2, dilation=2), N=2, 16x12x12, 16@3x3, by each algorithm:")
+    for algorithm in ("winograd", "fft"):
+        got = (
+            nm.conv2d(x2, w2, None, **kw2, algorithm=algorithm),
+            nm.conv2d_grad_input(x2.shape, w2, delta2, **kw2, algorithm=algorithm),
+            nm.conv2d_grad_weight(x2, w2.shape, delta2, **kw2, algorithm=algorithm),
+        )
+        want = (ref2.detach().numpy(), xt2.grad.numpy(), wt2.grad.numpy())
+        err = max(float(np.abs(a - b).max()) for a, b in zip(got, want, strict=True))
+        errs[algorithm] = err
+        lines.append(f"  {algorithm:<12} max |difference| {err:.1e} (forward, dL/dx, dL/dw)")
+    from numeric.algorithms import explain
+
+    vgg = Conv(dims=2, in_channels=512, out_channels=512, kernel_size=3, padding=1)
+    e = explain(vgg, (28, 28), batch=8)
+    est = ", ".join(
+        f"{k} {1e3 * v['seconds']:.0f} ms" for k, v in e["costs"].items() if v is not None
+    )
+    lines.append(f"algorithm='auto' on VGG16 conv4_2 (N=8): {e['algorithm']} (estimated {est})")
     return {
         "title": "A generated kernel running against torch",
         "text": "\n".join(lines),
