@@ -13,14 +13,12 @@ from __future__ import annotations
 
 # ruff: noqa: B023  (the timed closures are called inside their loop iteration)
 import os
-import statistics
 import sys
-import time
 
 import numpy as np
 import torch
 import torch.nn.functional as F
-from suite import LARGE_KERNEL, SUITE
+from suite import LARGE_KERNEL, SUITE, time_ms
 from threadpoolctl import threadpool_info
 
 import numeric as nm
@@ -33,14 +31,7 @@ REPS = 7
 
 
 def median_ms(fn) -> float:
-    fn()
-    fn()
-    times = []
-    for _ in range(REPS):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return 1e3 * statistics.median(times)
+    return time_ms(fn, REPS)[0]
 
 
 def main() -> None:

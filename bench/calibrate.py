@@ -12,10 +12,9 @@ from __future__ import annotations
 # ruff: noqa: B023  (the timed closures are called inside their loop iteration)
 import os
 import statistics
-import time
 
 import numpy as np
-from suite import LARGE_KERNEL, SUITE
+from suite import LARGE_KERNEL, SUITE, time_ms
 
 import numeric as nm
 import symconv as sc
@@ -25,13 +24,7 @@ LAYERS = [*SUITE, LARGE_KERNEL]
 
 
 def median_ms(fn, reps: int = 5) -> float:
-    fn()
-    times = []
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return 1e3 * statistics.median(times)
+    return time_ms(fn, reps, warmup=1)[0]
 
 
 def main() -> None:

@@ -18,12 +18,11 @@ from __future__ import annotations
 import os
 import statistics
 import sys
-import time
 
 import numpy as np
 import torch
 import torch.nn.functional as F
-from suite import SUITE
+from suite import SUITE, time_ms
 from threadpoolctl import threadpool_info
 
 import numeric as nm
@@ -38,17 +37,7 @@ def timed_ms(*fns, reps=REPS):
     """(median ms, min ms) of each function: two warm-up calls, then `reps` timed calls, one
     function after the other. (Alternating single calls is slower for both: OpenBLAS's and
     OpenMP's worker threads keep spinning after a call and take the cores from the other.)"""
-    out = []
-    for fn in fns:
-        fn()
-        fn()
-        times = []
-        for _ in range(reps):
-            t0 = time.perf_counter()
-            fn()
-            times.append(time.perf_counter() - t0)
-        out.append((1e3 * statistics.median(times), 1e3 * min(times)))
-    return out
+    return [time_ms(fn, reps) for fn in fns]
 
 
 def main() -> None:

@@ -12,3 +12,18 @@ SUITE = [
     ("dilated 32x64x64 d2", 8, 32, 64, 32, 3, 1, 2, 2, 1),
 ]
 LARGE_KERNEL = ("large kernel 16x128x128 15x15", 2, 16, 128, 16, 15, 1, 7, 1, 1)
+
+
+def time_ms(fn, reps: int = 9, warmup: int = 2) -> tuple[float, float]:
+    """(median, minimum) milliseconds of `reps` calls of `fn` after `warmup` calls."""
+    import statistics
+    import time
+
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return 1e3 * statistics.median(times), 1e3 * min(times)
