@@ -12,6 +12,8 @@ from typing import Any
 
 from symconv import Conv, ConvTranspose, Pool, SpecError
 
+from . import _autograd
+from ._autograd import needs_grad
 from ._backend import check_ndim, chunk_for, itemsize, pick, prod
 from ._parallel import get_num_threads, map_batch
 
@@ -135,6 +137,9 @@ def conv(
     winograd_m: int | None = None,
 ) -> Array:
     be = pick(op, input=input, weight=weight, bias=bias)
+    if needs_grad(input, weight, bias):  # torch autograd: backward by numeric's gradients
+        layer = (stride, padding, dilation, groups, padding_mode, flip)
+        return _autograd.conv(dims, op, input, weight, bias, layer, algorithm, winograd_m)
     x, unbatched = _batched(op, "input", input, dims)
     spec = conv_spec(
         op, dims, x.shape[1], weight.shape, bias is not None, stride, padding, dilation,

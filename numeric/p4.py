@@ -8,10 +8,10 @@ The same layers as `symconv.groupconv` (Cohen & Welling, 2016), run by the gener
   the filter's orientation axis rolled by $r$, then rotated by $r$ (`group_filters`);
 
 then one `numeric.conv2d` each. $R$ is `rot90` (counter-clockwise, numpy's and torch's
-convention). On torch tensors that require a gradient the convolution is a
-`torch.autograd.Function` whose backward runs `numeric.conv2d_grad_input` and
-`numeric.conv2d_grad_weight`; the rotations and stacking are torch operations, so autograd
-flows to the input and to the unrotated weight.
+convention). On torch tensors that require a gradient `numeric.conv2d` is differentiable (its
+backward runs `numeric.conv2d_grad_input` and `numeric.conv2d_grad_weight`, see
+`numeric._autograd`); the rotations and stacking are torch operations, so autograd flows to the
+input and to the unrotated weight.
 
 ```python
 >>> import numpy as np
@@ -31,7 +31,6 @@ True
 from __future__ import annotations
 
 import sys
-from functools import cache
 from typing import Any
 
 import numpy as np
@@ -39,7 +38,7 @@ import numpy as np
 from symconv import SpecError
 from symconv.groupconv import _padding
 
-from . import conv2d, conv2d_grad_input, conv2d_grad_weight
+from . import conv2d
 
 __all__ = ["group_conv", "group_filters", "lift", "lift_filters"]
 
@@ -134,42 +133,9 @@ def _conf(weight: Array, padding: Any, padding_mode: str) -> int:
     return _padding(padding, int(weight.shape[-1]))
 
 
-@cache
-def _autograd_conv() -> Any:
-    """A `torch.autograd.Function` around `numeric.conv2d` (backward: its derived gradients)."""
-    import torch
-    from torch.autograd.function import once_differentiable
-
-    class NumericConv2d(torch.autograd.Function):
-        @staticmethod
-        def forward(ctx: Any, x: Any, w: Any, padding: int, mode: str) -> Any:
-            ctx.save_for_backward(x, w)
-            ctx.conf = (padding, mode)
-            return conv2d(x, w, padding=padding, padding_mode=mode)
-
-        @staticmethod
-        @once_differentiable
-        def backward(ctx: Any, delta: Any) -> Any:
-            x, w = ctx.saved_tensors
-            padding, mode = ctx.conf
-            delta = delta.contiguous()
-            dx = dw = None
-            if ctx.needs_input_grad[0]:
-                dx = conv2d_grad_input(x.shape, w, delta, padding=padding, padding_mode=mode)
-            if ctx.needs_input_grad[1]:
-                dw = conv2d_grad_weight(x, w.shape, delta, padding=padding, padding_mode=mode)
-            return dx, dw, None, None
-
-    return NumericConv2d
-
-
 def _correlate(x: Array, w: Array, padding: int, mode: str) -> Array:
-    """`numeric.conv2d` (stride 1); through autograd when a tensor requires a gradient."""
-    torch = _torch(x) or _torch(w)
-    grad = any(getattr(a, "requires_grad", False) for a in (x, w))
+    """`numeric.conv2d` (stride 1): torch autograd flows through it (`numeric._autograd`)."""
     try:
-        if torch is not None and torch.is_grad_enabled() and grad:
-            return _autograd_conv().apply(x, w, padding, mode)
         return conv2d(x, w, padding=padding, padding_mode=mode)
     except SpecError as err:
         raise SpecError(f"{_OP}: {err}") from None

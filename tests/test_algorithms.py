@@ -290,3 +290,33 @@ def test_torch_runs_in_chunks_too():
         assert torch.allclose(
             gw, torch.nn.grad.conv2d_weight(x, w.shape, delta, padding=1), atol=1e-9
         )
+
+
+@pytest.mark.parametrize(
+    ("dims", "kw", "algorithm"),
+    [
+        (2, dict(padding=2, dilation=2, groups=2, padding_mode="reflect", flip=True), "winograd"),
+        (2, dict(padding=1, groups=2), "direct"),
+        (2, dict(stride=2, padding=(1, 0), padding_mode="circular"), "fft"),
+        (1, dict(stride=2, padding=1, dilation=2), "auto"),
+        (3, dict(padding=1, padding_mode="replicate"), "auto"),
+    ],
+)
+def test_torch_autograd_runs_the_derived_gradients(dims, kw, algorithm):
+    """numeric's conv is differentiable on torch tensors: gradcheck (finite differences of the
+    forward) passes for input, weight and bias; without requires_grad nothing is recorded."""
+    g = torch.Generator().manual_seed(dims)
+    groups = kw.get("groups", 1)
+    size = (7,) * dims if dims < 3 else (4,) * dims
+    x = torch.randn(2, 4, *size, dtype=torch.float64, generator=g, requires_grad=True)
+    w = torch.randn(
+        6, 4 // groups, *(3,) * dims, dtype=torch.float64, generator=g, requires_grad=True
+    )
+    b = torch.randn(6, dtype=torch.float64, generator=g, requires_grad=True)
+    conv = getattr(nm, f"conv{dims}d")
+    assert torch.autograd.gradcheck(
+        lambda x, w, b: conv(x, w, b, **kw, algorithm=algorithm), (x, w, b)
+    )
+    with torch.no_grad():
+        assert conv(x, w, b, **kw).grad_fn is None
+    assert conv(x.detach(), w.detach(), None, **kw).grad_fn is None

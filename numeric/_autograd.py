@@ -1,0 +1,86 @@
+"""torch autograd through numeric's convolutions: the backward pass runs the derived gradients.
+
+When a torch tensor argument of `numeric.conv1d/2d/3d` requires a gradient (and grad mode is
+on), the call goes through a `torch.autograd.Function` whose backward calls numeric's own
+`conv*_grad_input`, `conv*_grad_weight` and `conv_grad_bias` with the same layer and algorithm:
+numeric's kernels can train a torch model, and `torch.autograd.gradcheck` checks the derived
+gradients against finite differences of the forward.
+
+```python
+>>> import torch, numeric as nm
+>>> x = torch.randn(2, 3, 6, 6, dtype=torch.float64, requires_grad=True)
+>>> w = torch.randn(4, 3, 3, 3, dtype=torch.float64, requires_grad=True)
+>>> torch.autograd.gradcheck(lambda x, w: nm.conv2d(x, w, padding=1), (x, w))
+True
+
+```
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from typing import Any
+
+__all__ = ["needs_grad"]
+
+
+def needs_grad(*arrays: Any) -> bool:
+    """Whether any argument is a torch tensor that requires a gradient, with grad mode on."""
+    torch = sys.modules.get("torch")
+    if torch is None or not torch.is_grad_enabled():
+        return False
+    return any(isinstance(a, torch.Tensor) and a.requires_grad for a in arrays)
+
+
+@functools.cache
+def _function() -> Any:
+    import torch
+    from torch.autograd.function import once_differentiable
+
+    from . import _ops
+
+    class NumericConv(torch.autograd.Function):
+        """y = numeric conv(x, w, b); backward: numeric's derived dL/dx, dL/dw, dL/db."""
+
+        @staticmethod
+        def forward(ctx: Any, x: Any, w: Any, b: Any, conf: tuple) -> Any:
+            ctx.save_for_backward(x, w)
+            ctx.conf, ctx.has_bias = conf, b is not None
+            dims, op, *layer, algorithm, winograd_m = conf
+            return _ops.conv(dims, op, x, w, b, *layer, algorithm, winograd_m)
+
+        @staticmethod
+        @once_differentiable
+        def backward(ctx: Any, delta: Any) -> Any:
+            x, w = ctx.saved_tensors
+            dims, op, *layer, algorithm, _ = ctx.conf
+            if algorithm == "separable":  # a forward-only algorithm: the gradients by "auto"
+                algorithm = "auto"
+            unbatched = x.ndim == dims + 1
+            xb = x.unsqueeze(0) if unbatched else x
+            d = (delta.unsqueeze(0) if unbatched else delta).contiguous()
+            dx = dw = db = None
+            if ctx.needs_input_grad[0]:
+                dx = _ops.conv_grad_input(
+                    dims, f"{op} (backward)", xb.shape, w, d, *layer, algorithm
+                )
+                dx = dx[0] if unbatched else dx
+            if ctx.needs_input_grad[1]:
+                dw = _ops.conv_grad_weight(
+                    dims, f"{op} (backward)", xb, w.shape, d, *layer, algorithm
+                )
+            if ctx.has_bias and ctx.needs_input_grad[2]:
+                db = _ops.conv_grad_bias(f"{op} (backward)", d)
+            return dx, dw, db, None
+
+    return NumericConv
+
+
+def conv(
+    dims: int, op: str, x: Any, w: Any, b: Any, layer: tuple, algorithm: str, winograd_m: Any
+) -> Any:
+    """`numeric._ops.conv` through autograd (`layer`: stride, padding, dilation, groups,
+    padding_mode, flip)."""
+    conf = (dims, op, *layer, algorithm, winograd_m)
+    return _function().apply(x, w, b, conf)
