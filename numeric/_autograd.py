@@ -22,7 +22,7 @@ import functools
 import sys
 from typing import Any
 
-__all__ = ["needs_grad"]
+__all__ = ["conv", "local", "needs_grad"]
 
 
 def needs_grad(*arrays: Any) -> bool:
@@ -84,3 +84,45 @@ def conv(
     padding_mode, flip)."""
     conf = (dims, op, *layer, algorithm, winograd_m)
     return _function().apply(x, w, b, conf)
+
+
+@functools.cache
+def _local_function() -> Any:
+    import torch
+    from torch.autograd.function import once_differentiable
+
+    from . import local as layers
+
+    class NumericLocal(torch.autograd.Function):
+        """Locally connected / tiled layer; backward: numeric.local's derived gradients."""
+
+        @staticmethod
+        def forward(ctx: Any, x: Any, w: Any, b: Any, conf: tuple) -> Any:
+            ctx.save_for_backward(x, w)
+            ctx.conf, ctx.has_bias = conf, b is not None
+            op, tiled, *layer = conf
+            return layers._forward(op, tiled, x, w, b, *layer)
+
+        @staticmethod
+        @once_differentiable
+        def backward(ctx: Any, delta: Any) -> Any:
+            x, w = ctx.saved_tensors
+            op, tiled, *layer = ctx.conf
+            d = delta.contiguous()
+            dx = dw = db = None
+            if ctx.needs_input_grad[0]:
+                dx = layers._grad_input(f"{op} (backward)", tiled, x.shape, w, d, *layer)
+            if ctx.needs_input_grad[1]:
+                dw = layers._grad_weight(f"{op} (backward)", tiled, x, w.shape, d, *layer)
+            if ctx.has_bias and ctx.needs_input_grad[2]:
+                # locally connected: one bias per output position; tiled: per channel
+                db = d.sum(dim=(0, *range(2, d.ndim))) if tiled else d.sum(dim=0)
+            return dx, dw, db, None
+
+    return NumericLocal
+
+
+def local(op: str, tiled: bool, x: Any, w: Any, b: Any, layer: tuple) -> Any:
+    """`numeric.local`'s forward through autograd (`layer`: stride, padding, dilation, groups,
+    padding_mode, flip)."""
+    return _local_function().apply(x, w, b, (op, tiled, *layer))

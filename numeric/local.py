@@ -7,7 +7,8 @@ kernel $o \bmod t$, weight $(C_\mathrm{out}, t_1, \dots, t_d, C_\mathrm{in}/G, k
 (the tiles are read from the weight's shape). The number of spatial axes $d \in \{1, 2, 3\}$
 is read from the weight too. The arguments are validated by building the layer's spec
 (`symconv.local.LocallyConnected` / `Tiled`), and the generated kernels of
-`numeric/_generated/*_local.py` run on the backend the array type picks.
+`numeric/_generated/*_local.py` run on the backend the array type picks. On torch tensors that
+require a gradient the layers are differentiable (the backward runs these gradients).
 
 ```python
 >>> import numpy as np
@@ -31,6 +32,8 @@ from typing import Any
 from symconv import SpecError
 from symconv.local import LocallyConnected, Tiled
 
+from . import _autograd
+from ._autograd import needs_grad
 from ._backend import Backend, check_ndim, chunk_for, itemsize, pick, prod
 
 __all__ = [
@@ -147,6 +150,8 @@ def _forward(
     op: str, tiled_layer: bool, input: Array, weight: Array, bias: Array | None, *conf: Any
 ) -> Array:
     be = pick(op, input=input, weight=weight, bias=bias)
+    if needs_grad(input, weight, bias):  # torch autograd: backward by the derived gradients
+        return _autograd.local(op, tiled_layer, input, weight, bias, conf)
     spec = _spec(op, tiled_layer, tuple(input.shape), weight.shape, bias is not None, *conf)
     out = spec.output_size(tuple(input.shape[2:]))
     if bias is not None:
