@@ -1,10 +1,12 @@
 """torch autograd through numeric's convolutions: the backward pass runs the derived gradients.
 
-When a torch tensor argument of `numeric.conv1d/2d/3d` requires a gradient (and grad mode is
-on), the call goes through a `torch.autograd.Function` whose backward calls numeric's own
-`conv*_grad_input`, `conv*_grad_weight` and `conv_grad_bias` with the same layer and algorithm:
-numeric's kernels can train a torch model, and `torch.autograd.gradcheck` checks the derived
-gradients against finite differences of the forward.
+When a torch tensor argument of `numeric.conv1d/2d/3d`, of a pooling function or of a
+`numeric.local` layer requires a gradient (and grad mode is on), the call goes through a
+`torch.autograd.Function` whose backward calls numeric's own derived gradients
+(`conv*_grad_input`, `conv*_grad_weight` and `conv_grad_bias` with the same layer and
+algorithm; `*_pool*d_backward`): numeric's kernels can train a torch model, and
+`torch.autograd.gradcheck` checks the derived gradients against finite differences of the
+forward.
 
 ```python
 >>> import torch, numeric as nm
@@ -22,7 +24,7 @@ import functools
 import sys
 from typing import Any
 
-__all__ = ["conv", "local", "needs_grad"]
+__all__ = ["conv", "local", "needs_grad", "pool"]
 
 
 def needs_grad(*arrays: Any) -> bool:
@@ -126,3 +128,59 @@ def local(op: str, tiled: bool, x: Any, w: Any, b: Any, layer: tuple) -> Any:
     """`numeric.local`'s forward through autograd (`layer`: stride, padding, dilation, groups,
     padding_mode, flip)."""
     return _local_function().apply(x, w, b, (op, tiled, *layer))
+
+
+@functools.cache
+def _pool_function() -> Any:
+    import torch
+    from torch.autograd.function import once_differentiable
+
+    from . import _ops
+
+    class NumericPool(torch.autograd.Function):
+        """max / avg / lp pooling; backward: numeric's pooling backward functions."""
+
+        @staticmethod
+        def forward(ctx: Any, x: Any, conf: tuple) -> Any:
+            kind, dims, op, norm, kw, return_indices = conf
+            ctx.conf = conf
+            if kind == "max":
+                y, idx = _ops.max_pool(dims, op, x, True, **kw)
+                ctx.save_for_backward(x, idx)
+                if return_indices:
+                    ctx.mark_non_differentiable(idx)
+                    return y, idx
+                return y
+            ctx.save_for_backward(x)
+            if kind == "avg":
+                return _ops.avg_pool(dims, op, x, **kw)
+            return _ops.lp_pool(dims, op, x, norm, **kw)
+
+        @staticmethod
+        @once_differentiable
+        def backward(ctx: Any, delta: Any, *_: Any) -> Any:
+            kind, dims, op, norm, kw, _ = ctx.conf
+            x, *idx = ctx.saved_tensors
+            unbatched = x.ndim == dims + 1
+
+            def batched(a: Any) -> Any:
+                return a.unsqueeze(0) if unbatched else a
+
+            name = f"{op} (backward)"
+            d, xb = batched(delta).contiguous(), batched(x)
+            if kind == "max":
+                dx = _ops.max_pool_backward(dims, name, d, xb, batched(idx[0]), **kw)
+            elif kind == "avg":
+                dx = _ops.avg_pool_backward(dims, name, d, xb, **kw)
+            else:
+                dx = _ops.lp_pool_backward(dims, name, d, xb, norm, **kw)
+            return (dx[0] if unbatched else dx), None
+
+    return NumericPool
+
+
+def pool(
+    kind: str, dims: int, op: str, x: Any, norm: Any, kw: dict, return_indices: bool = False
+) -> Any:
+    """A pooling function through autograd (`kw`: its keyword arguments)."""
+    return _pool_function().apply(x, (kind, dims, op, norm, kw, return_indices))

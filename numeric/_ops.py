@@ -358,6 +358,8 @@ def pool_spec(op: str, dims: int, x: Array, **kw: Any) -> tuple[Pool, tuple[int,
 
 def max_pool(dims: int, op: str, input: Array, return_indices: bool, **kw: Any) -> Any:
     be = pick(op, input=input)
+    if needs_grad(input):
+        return _autograd.pool("max", dims, op, input, None, kw, return_indices)
     x, unbatched = _batched(op, "input", input, dims)
     spec, out = pool_spec(op, dims, x, kind="max", **kw)
     y, idx = be.run(
@@ -387,6 +389,8 @@ def max_pool_backward(
 
 def avg_pool(dims: int, op: str, input: Array, **kw: Any) -> Array:
     be = pick(op, input=input)
+    if needs_grad(input):
+        return _autograd.pool("avg", dims, op, input, None, kw)
     x, unbatched = _batched(op, "input", input, dims)
     spec, out = pool_spec(op, dims, x, kind="avg", **kw)
     y = be.run(
@@ -409,6 +413,8 @@ def avg_pool_backward(dims: int, op: str, grad_output: Array, input: Array, **kw
 
 def lp_pool(dims: int, op: str, input: Array, norm_type: float, **kw: Any) -> Array:
     be = pick(op, input=input)
+    if needs_grad(input):
+        return _autograd.pool("lp", dims, op, input, norm_type, kw)
     x, unbatched = _batched(op, "input", input, dims)
     spec, out = pool_spec(op, dims, x, kind="lp", norm_type=norm_type, **kw)
     y = be.run(be.pool.lp_pool, x, float(norm_type), spec.kernel_size, spec.stride, out)

@@ -245,14 +245,13 @@ def _fft_lengths(spec: sc.Conv, size: tuple[int, ...]) -> tuple[int, ...]:
     return tuple(fft_lengths(size, fft_plan(spec, size).kernel_extent, spec.pads))
 
 
-def _ceil(a: int, b: int) -> int:
-    return -(-a // b)
-
-
 def _values(spec: sc.Conv, size: tuple[int, ...], batch: int, m: int) -> dict[str, int]:
+    from ._generated.numpy_winograd import tiles as winograd_tiles
+
     out = spec.output_size(size)
     padded = [n + lo + hi for n, (lo, hi) in zip(size, spec.pads, strict=True)]
-    tiles = math.prod(_ceil(_ceil(o, d), m) * d for o, d in zip(out, spec.dilation, strict=True))
+    per_axis = winograd_tiles(out, spec.dilation, m)  # the printed kernels' own tiling
+    tiles = math.prod(t * d for t, d in zip(per_axis, spec.dilation, strict=True))
     lengths = _fft_lengths(spec, size)
     return dict(
         N=batch,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
+import torch
 from helpers import check_op
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
@@ -89,3 +91,27 @@ def test_max_pool_window_entirely_in_padding():
     assert gx.tolist() == [[[0.0], [0.0]]]
     assert _windows_in_padding_only(sc.Pool(dims=1, kernel_size=2, padding=1, dilation=2,
                                             stride=1), (1,))  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("name", "args", "kw"),
+    [
+        ("max_pool2d", (), dict(kernel_size=3, stride=2, padding=1, ceil_mode=True)),
+        ("max_pool1d", (), dict(kernel_size=3, stride=2, dilation=2)),
+        ("avg_pool2d", (), dict(kernel_size=3, stride=2, padding=1, count_include_pad=False)),
+        ("avg_pool3d", (), dict(kernel_size=2, divisor_override=3)),
+        ("lp_pool2d", (2.0,), dict(kernel_size=2, stride=1)),
+    ],
+)
+def test_torch_autograd_through_pooling(name, args, kw):
+    """On tensors that require a gradient the pooling functions are differentiable: gradcheck
+    passes (backward = numeric's *_backward; random inputs have no max ties)."""
+    dims = int(name[-2])
+    g = torch.Generator().manual_seed(dims)
+    x = torch.rand(2, 3, *(7,) * dims if dims < 3 else (4, 5, 4), dtype=torch.float64, generator=g)
+    x = (x + 0.5).requires_grad_()  # positive: lp pooling's gradient is smooth there
+    fn = getattr(nm, name)
+    assert torch.autograd.gradcheck(lambda x: fn(x, *args, **kw), (x,))
+    if name.startswith("max"):
+        y, idx = fn(x, *args, **kw, return_indices=True)
+        assert y.requires_grad and not idx.requires_grad

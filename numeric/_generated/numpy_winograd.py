@@ -87,9 +87,19 @@ FORWARD = {2: F2, 4: F4}
 GRAD_WEIGHT = {2: (*W2, F2[2]), 4: (*W4, F4[2])}  # A'^T, G', B^T
 
 
+def _conv_out(i, k, s, d, lo, hi):
+    """output length (symconv._sizes.conv_out)."""
+    return (-d * (k - 1) + hi + i + lo - 1) // (s) + 1
+
+
 def tiles(out, dilation, m):
-    """Tiles per axis: ceil(ceil(O / D) / m) (each phase's outputs in tiles of m)."""
+    """Tiles per axis and phase: ceil(ceil(O / D) / m) (each phase's outputs in tiles of m)."""
     return [-(-(-(-o // d)) // m) for o, d in zip(out, dilation)]
+
+
+def output_size(size, pads, dilation):
+    """The 3x3 stride-1 layer's output size (_conv_out, printed from symconv._sizes)."""
+    return [_conv_out(n, 3, 1, d, lo, hi) for n, (lo, hi), d in zip(size, pads, dilation)]
 
 
 def _transform(L, Z):
@@ -145,7 +155,7 @@ def conv2d_winograd(x, w, b, pads, dilation, groups, m, chunk):
     x (N, C_in, H, W), w (C_out, C_in/G, 3, 3), b (C_out,) or None -> (N, C_out, *O)."""
     N = x.shape[0]
     K, Cg = w.shape[:2]
-    out = [n + lo + hi - 2 * d for n, (lo, hi), d in zip(x.shape[2:], pads, dilation)]
+    out = output_size(x.shape[2:], pads, dilation)
     T = tiles(out, dilation, m)
     a = m + 2
     # filter transform U = G g G^T, (a a, G, K/G, C/G)
