@@ -21,9 +21,9 @@ Every invalid argument raises `symconv.SpecError` (a `ValueError`) naming the op
 what is wrong. Workspaces (padded copies, im2col) are chunked over the batch within
 `set_workspace_limit(bytes)` (default 256 MB; `workspace_limit(bytes)` as a context manager).
 NumPy kernels split the batch across `set_num_threads(n)` threads (default: the CPUs available).
-On torch tensors that require a gradient the conv and pooling functions are differentiable: their
-backward runs numeric's derived gradients (`conv*_grad_input`, `conv*_grad_weight`,
-`conv_grad_bias`, `*_pool*d_backward`).
+On torch tensors that require a gradient the conv, transposed conv and pooling functions are
+differentiable: their backward runs numeric's derived gradients (`conv*_grad_input`,
+`conv*_grad_weight`, `conv_grad_bias`, `*_pool*d_backward`).
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """torch autograd through numeric's convolutions: the backward pass runs the derived gradients.
 
-When a torch tensor argument of `numeric.conv1d/2d/3d`, of a pooling function or of a
-`numeric.local` layer requires a gradient (and grad mode is on), the call goes through a
-`torch.autograd.Function` whose backward calls numeric's own derived gradients
+When a torch tensor argument of `numeric.conv1d/2d/3d`, `conv_transpose1d/2d/3d`, of a
+pooling function or of a `numeric.local` layer requires a gradient (and grad mode is on), the
+call goes through a `torch.autograd.Function` whose backward calls numeric's own derived gradients
 (`conv*_grad_input`, `conv*_grad_weight` and `conv_grad_bias` with the same layer and
 algorithm; `*_pool*d_backward`): numeric's kernels can train a torch model, and
 `torch.autograd.gradcheck` checks the derived gradients against finite differences of the
@@ -24,7 +24,7 @@ import functools
 import sys
 from typing import Any
 
-__all__ = ["conv", "local", "needs_grad", "pool"]
+__all__ = ["conv", "conv_transpose", "local", "needs_grad", "pool"]
 
 
 def needs_grad(*arrays: Any) -> bool:
@@ -184,3 +184,53 @@ def pool(
 ) -> Any:
     """A pooling function through autograd (`kw`: its keyword arguments)."""
     return _pool_function().apply(x, (kind, dims, op, norm, kw, return_indices))
+
+
+@functools.cache
+def _transpose_function() -> Any:
+    import torch
+    from torch.autograd.function import once_differentiable
+
+    from . import _ops
+
+    class NumericConvTranspose(torch.autograd.Function):
+        """y = T^T x (T: the convolution with the same weight, stride, padding, dilation and
+        groups); backward: dL/dx = T delta (numeric's conv), dL/dw = the conv's weight
+        gradient with delta as its input and x as its upstream gradient."""
+
+        @staticmethod
+        def forward(ctx: Any, x: Any, w: Any, b: Any, conf: tuple) -> Any:
+            ctx.save_for_backward(x, w)
+            ctx.conf, ctx.has_bias = conf, b is not None
+            dims, op, stride, padding, output_padding, groups, dilation = conf
+            return _ops.conv_transpose(
+                dims, op, x, w, b, stride, padding, output_padding, groups, dilation
+            )
+
+        @staticmethod
+        @once_differentiable
+        def backward(ctx: Any, delta: Any) -> Any:
+            x, w = ctx.saved_tensors
+            dims, op, stride, padding, _, groups, dilation = ctx.conf
+            unbatched = x.ndim == dims + 1
+            xb = x.unsqueeze(0) if unbatched else x
+            d = (delta.unsqueeze(0) if unbatched else delta).contiguous()
+            name = f"{op} (backward)"
+            layer = (stride, padding, dilation, groups, "zeros", False)
+            dx = dw = db = None
+            if ctx.needs_input_grad[0]:
+                dx = _ops.conv(dims, name, d, w, None, *layer)
+                dx = dx[0] if unbatched else dx
+            if ctx.needs_input_grad[1]:
+                dw = _ops.conv_grad_weight(dims, name, d, w.shape, xb.contiguous(), *layer)
+            if ctx.has_bias and ctx.needs_input_grad[2]:
+                db = _ops.conv_grad_bias(name, d)
+            return dx, dw, db, None
+
+    return NumericConvTranspose
+
+
+def conv_transpose(dims: int, op: str, x: Any, w: Any, b: Any, conf: tuple) -> Any:
+    """`numeric._ops.conv_transpose` through autograd (`conf`: stride, padding,
+    output_padding, groups, dilation)."""
+    return _transpose_function().apply(x, w, b, (dims, op, *conf))

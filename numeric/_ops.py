@@ -310,6 +310,9 @@ def conv_transpose(
     dilation: IntOrTuple,
 ) -> Array:
     be = pick(op, input=input, weight=weight, bias=bias)
+    if needs_grad(input, weight, bias):  # torch autograd: dL/dx = T delta, a convolution
+        conf = (stride, padding, output_padding, groups, dilation)
+        return _autograd.conv_transpose(dims, op, input, weight, bias, conf)
     x, unbatched = _batched(op, "input", input, dims)
     check_ndim(op, "weight", weight, dims + 2, "(C_in, C_out/groups, *kernel)")
     spec = _spec(

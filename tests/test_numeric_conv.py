@@ -131,3 +131,23 @@ def test_chunks_and_tiles_write_column_blocks(case, backend, monkeypatch):
                      nm.conv2d_grad_weight(arr(x), w.shape, arr(delta), **kwargs)]  # fmt: skip
         for got, ref in zip(parts, whole, strict=True):
             np.testing.assert_allclose(np.asarray(got), ref, atol=1e-10)
+
+
+@pytest.mark.parametrize(
+    ("dims", "kw"),
+    [
+        (2, dict(stride=2, padding=1, output_padding=1, groups=2)),
+        (1, dict(stride=3, padding=2, output_padding=2, dilation=2)),
+        (3, dict(stride=2)),
+    ],
+)
+def test_conv_transpose_torch_autograd(dims, kw):
+    """conv_transpose on tensors that require a gradient is differentiable: its backward is
+    numeric's convolution (dL/dx = T delta) and the convolution's weight gradient."""
+    g = torch.Generator().manual_seed(dims)
+    size = (4,) * dims if dims < 3 else (3, 2, 3)
+    x = torch.randn(2, 4, *size, dtype=torch.float64, generator=g, requires_grad=True)
+    w = torch.randn(4, 3, *(3,) * dims, dtype=torch.float64, generator=g, requires_grad=True)
+    b = torch.randn(3 * kw.get("groups", 1), dtype=torch.float64, generator=g, requires_grad=True)
+    fn = getattr(nm, f"conv_transpose{dims}d")
+    assert torch.autograd.gradcheck(lambda x, w, b: fn(x, w, b, **kw), (x, w, b))
