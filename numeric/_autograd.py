@@ -35,6 +35,15 @@ def needs_grad(*arrays: Any) -> bool:
     return any(isinstance(a, torch.Tensor) and a.requires_grad for a in arrays)
 
 
+def _batched(dims: int, x: Any, delta: Any) -> tuple[bool, Any, Any]:
+    """(unbatched, x, delta) with the batch axis the gradient functions need (torch accepts an
+    unbatched input: one sample without its axis)."""
+    unbatched = x.ndim == dims + 1
+    if unbatched:
+        x, delta = x.unsqueeze(0), delta.unsqueeze(0)
+    return unbatched, x, delta.contiguous()
+
+
 @functools.cache
 def _function() -> Any:
     import torch
@@ -59,9 +68,7 @@ def _function() -> Any:
             dims, op, *layer, algorithm, _ = ctx.conf
             if algorithm == "separable":  # a forward-only algorithm: the gradients by "auto"
                 algorithm = "auto"
-            unbatched = x.ndim == dims + 1
-            xb = x.unsqueeze(0) if unbatched else x
-            d = (delta.unsqueeze(0) if unbatched else delta).contiguous()
+            unbatched, xb, d = _batched(dims, x, delta)
             dx = dw = db = None
             if ctx.needs_input_grad[0]:
                 dx = _ops.conv_grad_input(
@@ -161,15 +168,12 @@ def _pool_function() -> Any:
         def backward(ctx: Any, delta: Any, *_: Any) -> Any:
             kind, dims, op, norm, kw, _ = ctx.conf
             x, *idx = ctx.saved_tensors
-            unbatched = x.ndim == dims + 1
-
-            def batched(a: Any) -> Any:
-                return a.unsqueeze(0) if unbatched else a
-
+            unbatched, xb, d = _batched(dims, x, delta)
             name = f"{op} (backward)"
-            d, xb = batched(delta).contiguous(), batched(x)
             if kind == "max":
-                dx = _ops.max_pool_backward(dims, name, d, xb, batched(idx[0]), **kw)
+                dx = _ops.max_pool_backward(
+                    dims, name, d, xb, idx[0].unsqueeze(0) if unbatched else idx[0], **kw
+                )
             elif kind == "avg":
                 dx = _ops.avg_pool_backward(dims, name, d, xb, **kw)
             else:
@@ -212,9 +216,7 @@ def _transpose_function() -> Any:
         def backward(ctx: Any, delta: Any) -> Any:
             x, w = ctx.saved_tensors
             dims, op, stride, padding, _, groups, dilation = ctx.conf
-            unbatched = x.ndim == dims + 1
-            xb = x.unsqueeze(0) if unbatched else x
-            d = (delta.unsqueeze(0) if unbatched else delta).contiguous()
+            unbatched, xb, d = _batched(dims, x, delta)
             name = f"{op} (backward)"
             layer = (stride, padding, dilation, groups, "zeros", False)
             dx = dw = db = None

@@ -115,10 +115,11 @@ def _algorithm(
     batch: int,
     algorithm: str,
     weight: Array | None = None,
+    winograd_m: int | None = None,
 ) -> str:
     from . import algorithms
 
-    return algorithms.choose(kind, op, spec, tuple(size), batch, algorithm, weight)
+    return algorithms.choose(kind, op, spec, tuple(size), batch, algorithm, weight, winograd_m)
 
 
 def conv(
@@ -148,11 +149,7 @@ def conv(
     _checked_size(op, spec, x.shape[2:])
     if bias is not None:
         _check_shape(op, "bias", bias, (spec.out_channels,))
-    if winograd_m is not None:
-        _check_winograd_m(op, winograd_m)
-        if algorithm == "auto":
-            algorithm = "winograd"
-    name = _algorithm(op, "forward", spec, x.shape[2:], x.shape[0], algorithm, weight)
+    name = _algorithm(op, "forward", spec, x.shape[2:], x.shape[0], algorithm, weight, winograd_m)
     chunk = _chunk(be, _bytes(spec, x.shape[2:], itemsize(x), name))
     if name == "direct":
 
@@ -191,13 +188,6 @@ def _chunk(be: Any, per_sample: int) -> int:
 def _work(spec: Conv, shape: Sequence[int]) -> float:
     """Floating-point operations of the layer on the batch (2 x multiply-adds)."""
     return 2.0 * int(shape[0]) * spec.macs(tuple(int(s) for s in shape[2:]))
-
-
-def _check_winograd_m(op: str, m: Any) -> None:
-    from .algorithms import WINOGRAD_TILES
-
-    if m not in WINOGRAD_TILES or isinstance(m, bool):
-        raise SpecError(f"{op}: winograd_m must be one of {list(WINOGRAD_TILES)}, got {m!r}")
 
 
 def conv_grad_input(

@@ -129,7 +129,7 @@ def map_batch(
         out[0][s] = part
         return None
 
-    if threads > 1 and min(threads, n) > 1 and work >= MIN_WORK:
+    if threads > 1 and work >= MIN_WORK:  # len(split) > 1, so n >= 2
         with _one_blas_thread():
             results = list(_pool().map(run, split))
     else:

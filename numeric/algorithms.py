@@ -44,6 +44,8 @@ import symconv as sc
 from symconv import SpecError
 
 from ._backend import Backend
+from ._generated.numpy_winograd import FORWARD as _WINOGRAD_FORWARD
+from ._generated.numpy_winograd import tiles as winograd_tiles
 
 __all__ = [
     "ALGORITHMS",
@@ -64,7 +66,7 @@ __all__ = [
 ALGORITHMS = ("auto", "direct", "winograd", "fft", "separable")
 _CANDIDATES = ("direct", "winograd", "fft", "separable")  # ties go to the earlier
 WINOGRAD_M = 4  # F(4x4, 3x3); F(2x2, 3x3) through conv2d(winograd_m=2)
-WINOGRAD_TILES = (2, 4)
+WINOGRAD_TILES = tuple(sorted(_WINOGRAD_FORWARD))  # the tiles the printed kernels carry
 OPS = ("forward", "grad_input", "grad_weight")
 RANK_TOL = {"float64": 1e-10, "float32": 1e-6}  # sigma_2 / sigma_1 still counted as zero
 
@@ -245,9 +247,9 @@ def _fft_lengths(spec: sc.Conv, size: tuple[int, ...]) -> tuple[int, ...]:
     return tuple(fft_lengths(size, fft_plan(spec, size).kernel_extent, spec.pads))
 
 
+@functools.lru_cache(maxsize=1024)
 def _values(spec: sc.Conv, size: tuple[int, ...], batch: int, m: int) -> dict[str, int]:
-    from ._generated.numpy_winograd import tiles as winograd_tiles
-
+    """The cost formulas' symbols for one layer (cached: every non-direct call asks)."""
     out = spec.output_size(size)
     padded = [n + lo + hi for n, (lo, hi) in zip(size, spec.pads, strict=True)]
     per_axis = winograd_tiles(out, spec.dilation, m)  # the printed kernels' own tiling
@@ -387,14 +389,20 @@ def choose(
     batch: int,
     algorithm: str,
     weight: Any = None,
+    m: int | None = None,
 ) -> str:
     """The algorithm to run (`algorithm`, or the auto choice), checked: SpecError when the
-    named algorithm cannot run this layer."""
+    named algorithm cannot run this layer or a given Winograd tile `m` does not exist (a tile
+    given with "auto" asks for Winograd)."""
     if algorithm not in ALGORITHMS:
         raise SpecError(f"{name}: algorithm must be one of {list(ALGORITHMS)}, got {algorithm!r}")
+    if m is not None:
+        if isinstance(m, bool) or m not in WINOGRAD_TILES:
+            raise SpecError(f"{name}: winograd_m must be one of {list(WINOGRAD_TILES)}, got {m!r}")
+        algorithm = "winograd" if algorithm == "auto" else algorithm
     if algorithm == "auto":
         return "direct" if batch == 0 else _pick(spec, size, batch, op, weight)
-    why = supported(spec, algorithm, op)
+    why = supported(spec, algorithm, op, m=WINOGRAD_M if m is None else m)
     if why is not None:
         raise SpecError(f"{name}: algorithm {algorithm!r} {why}")
     return algorithm

@@ -16,28 +16,28 @@ def _const(rows, like):
     return torch.tensor(rows, dtype=torch.float64, device=like.device).to(like.dtype)
 
 
+def _contiguous(x):
+    return x.contiguous()
+
+
 def _empty(shape, like):
     return torch.empty(shape, dtype=like.dtype, device=like.device)
 
 
-def _zeros(shape, like):
-    return torch.zeros(shape, dtype=like.dtype, device=like.device)
+def _flip(x, axes):
+    return torch.flip(x, axes)
 
 
-def _matmul(a, b):
-    return torch.matmul(a, b)
+def _matmul(a, b, out):
+    return torch.matmul(a, b) if out is None else torch.matmul(a, b, out=out)
 
 
 def _permute(x, axes):
     return x.permute(*axes)
 
 
-def _contiguous(x):
-    return x.contiguous()
-
-
-def _flip(x, axes):
-    return torch.flip(x, axes)
+def _zeros(shape, like):
+    return torch.zeros(shape, dtype=like.dtype, device=like.device)
 
 
 # F(2x2, 3x3) = winograd(2, 3) and F(3x3, 2x2) = winograd(3, 2), points (0, 1, -1, oo):
@@ -106,8 +106,8 @@ def _transform(L, Z):
     """L Z L^T over the two leading axes of Z (p, p, *rest) -> (q, q, *rest): two GEMMs."""
     p, rest = Z.shape[0], Z.shape[2:]
     q = L.shape[0]
-    Z = _matmul(L, Z.reshape(p, -1)).reshape(q, p, -1)  # along the first tile axis
-    return _matmul(L, Z).reshape(q, q, *rest)  # along the second, batched over the first
+    Z = _matmul(L, Z.reshape(p, -1), None).reshape(q, p, -1)  # along the first tile axis
+    return _matmul(L, Z, None).reshape(q, q, *rest)  # along the second, batched over the first
 
 
 def _input_tiles(x, pads, dilation, m, T):
@@ -144,7 +144,7 @@ def _forward(x, U, pads, dilation, groups, m, T, y):
     N, C = x.shape[:2]
     V = _transform(BT, _input_tiles(x, pads, dilation, m, T))
     V = V.reshape(a * a, groups, C // groups, -1)
-    M = _matmul(U, V)  # (a a, G, K/G, columns): per (i, j) and group, U_ij V_ij
+    M = _matmul(U, V, None)  # (a a, G, K/G, columns): per (i, j) and group, U_ij V_ij
     Y = _transform(AT, M.reshape(a, a, K, N, T[0], dilation[0], T[1], dilation[1]))
     y[...] = _permute(Y, (3, 2, 4, 0, 5, 6, 1, 7))
 
@@ -211,6 +211,6 @@ def conv2d_winograd_grad_weight(x, delta, pads, dilation, groups, m, chunk):
         dp = dp.reshape(n1 - n0, K, T[0], m, dilation[0], T[1], m, dilation[1])
         E = _contiguous(_permute(dp, (3, 6, 1, 0, 2, 4, 5, 7)))
         E = _transform(Gw, E).reshape(a * a, groups, K // groups, -1)
-        acc += _matmul(E, _permute(V, (0, 1, 3, 2)))
+        acc += _matmul(E, _permute(V, (0, 1, 3, 2)), None)
     dw = _transform(ATw, acc.reshape(a, a, K, C // groups))  # (3, 3, K, C/G)
     return _contiguous(_permute(dw, (2, 3, 0, 1)))
