@@ -250,6 +250,18 @@ def _windows(kernel, stride, dilation, out, start):
 ''',
     ),
     (
+        "_taps",
+        '''
+def _taps(kernel, dilation, start):
+    """Per axis (K, first, step): tap a's window starts at first + step a, read off the printed
+    window start (linear in a; the step is negative for a flipped kernel)."""
+    return [
+        (k, start(0, k, d), start(1, k, d) - start(0, k, d) if k > 1 else 0)
+        for k, d in zip(kernel, dilation)
+    ]
+''',
+    ),
+    (
         "_pad",
         '''
 def _pad(x, pads, mode):
@@ -313,23 +325,23 @@ def _conv_padded(xp, w, out, stride, dilation, groups, flip, y):
     im2col and GEMM.
     """
     c_out, c_g, *kernel = w.shape
-    windows = _windows(kernel, stride, dilation, out, _start_flip if flip else _start_corr)
+    start = _start_flip if flip else _start_corr
     if _depthwise_layer(xp.shape[1], c_g, groups):
-        _depthwise(xp, w, windows, out, y)
+        _depthwise(xp, w, _windows(kernel, stride, dilation, out, start), out, y)
     else:
-        _im2col(xp, w, windows, out, groups, y)
+        _im2col(xp, w, _taps(kernel, dilation, start), stride, out, groups, y)
 ''',
     ),
     (
         "_im2col",
         '''
-def _im2col(xp, w, windows, out, groups, y):
-    """im2col, channels first: per tap one copy moves the window of every channel of the group
+def _im2col(xp, w, taps, stride, out, groups, y):
+    """im2col, channels first: one copy moves every tap's window of every channel of the group
     into cols[c, t] (C/G, T, n, *O); then y (C_out, n prod(O)) = W (C_out, C/G T) @ cols, one
     GEMM per group and tile (a tile of samples keeps cols near _TILE elements)."""
     n = xp.shape[0]
     c_out, c_g = w.shape[:2]
-    k_g, t_n, per = c_out // groups, len(windows), _product(out)
+    k_g, t_n, per = c_out // groups, _product([k for k, _, _ in taps]), _product(out)
     w2 = w.reshape(c_out, c_g * t_n)
     tile = _tile(per * t_n * c_g, n)
     for n0 in range(0, n, tile):
@@ -337,14 +349,25 @@ def _im2col(xp, w, windows, out, groups, y):
         cols = _empty((c_g, t_n, m, *out), xp)
         for g in range(groups):
             cs, ks = slice(g * c_g, (g + 1) * c_g), slice(g * k_g, (g + 1) * k_g)
-            _gather(cols, xp, windows, slice(n0, n0 + m), cs)
+            _gather(cols, xp, taps, stride, slice(n0, n0 + m), cs)
             _matmul(w2[ks], cols.reshape(c_g * t_n, -1), y[ks, n0 * per : (n0 + m) * per])
 
 
-def _gather(cols, xp, windows, rows, cs):
-    """im2col's copies: cols[c, t] = x~[rows, cs, window t] (C/G, n, *O), one per tap."""
-    for t, win in enumerate(windows):
-        cols[:, t] = _swap01(xp[(rows, cs, *win)])
+def _gather(cols, xp, taps, stride, rows, cs):
+    """im2col's copy: cols[c, a, n, o] = x~[rows, cs, first + step a + S o] (C/G, *K, n, *O).
+
+    The index is linear in (a, o) on each axis, so all windows are one strided view of x~ and
+    one copy (a copy per tap costs prod(K) calls, which hold the interpreter while the other
+    threads wait). The view steps through the taps upwards from the lowest window; axes whose
+    printed step is negative (a flipped kernel) are flipped back."""
+    low = [f + min(0, s * (k - 1)) for k, f, s in taps]
+    src = xp[(rows, cs, *(slice(lo, None) for lo in low))]
+    sn, sc, *sp = _steps(src)
+    shape = (src.shape[1], *(k for k, _, _ in taps), src.shape[0], *cols.shape[3:])
+    steps = (sc, *(abs(s) * e for (_, _, s), e in zip(taps, sp)), sn)
+    view = _strided(src, shape, (*steps, *(t * e for t, e in zip(stride, sp))))
+    back = tuple(1 + i for i, (_, _, s) in enumerate(taps) if s < 0)
+    cols.reshape(shape)[...] = _flip(view, back) if back else view
 ''',
     ),
     (
@@ -500,6 +523,7 @@ def conv_grad_weight(x, delta, kernel, stride, pads, dilation, groups, mode, fli
     _, c_out, *out = delta.shape
     c_g, k_g = c_in // groups, c_out // groups
     windows = _windows(kernel, stride, dilation, out, lambda a, k, d: _gw_start(a, d))
+    taps = _taps(kernel, dilation, lambda a, k, d: _gw_start(a, d))
     t_n, per = len(windows), _product(out)
     dw = _zeros((c_out, c_g * t_n), x)
     depthwise = _depthwise_layer(c_in, c_g, groups)
@@ -517,7 +541,7 @@ def conv_grad_weight(x, delta, kernel, stride, pads, dilation, groups, mode, fli
         cols = _empty((c_g, t_n, m, *out), x)
         for g in range(groups):
             cs, ks = slice(g * c_g, (g + 1) * c_g), slice(g * k_g, (g + 1) * k_g)
-            _gather(cols, xp, windows, slice(None), cs)
+            _gather(cols, xp, taps, stride, slice(None), cs)
             d = _contiguous(_swap01(delta[n0 : n0 + tile, ks])).reshape(k_g, -1)
             dw[ks] += _matmul(d, _permute(cols.reshape(c_g * t_n, -1), (1, 0)), None)
     dw = dw.reshape(c_out, c_g, *kernel)

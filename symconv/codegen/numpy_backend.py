@@ -41,6 +41,13 @@ class NumPyKernelPrinter(KernelPrinter):
         ),
         "_permute": ("x, axes", "numpy.transpose(x, axes)"),
         "_contiguous": ("x", "numpy.ascontiguousarray(x)"),
+        "_steps": ("x", "tuple(s // x.itemsize for s in x.strides)"),
+        "_strided": (
+            "x, shape, steps",
+            "numpy.lib.stride_tricks.as_strided(\n"
+            "        x, shape, tuple(s * x.itemsize for s in steps), writeable=False\n"
+            "    )",
+        ),
         "_copy": ("x", "numpy.array(x, copy=True)"),
         "_matmul": ("a, b, out", "numpy.matmul(a, b, out=out)"),
         "_multiply": ("a, b, out", "numpy.multiply(a, b, out=out)"),

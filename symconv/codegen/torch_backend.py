@@ -50,6 +50,8 @@ class TorchKernelPrinter(KernelPrinter):
         ),
         "_permute": ("x, axes", "x.permute(*axes)"),
         "_contiguous": ("x", "x.contiguous()"),
+        "_steps": ("x", "x.stride()"),
+        "_strided": ("x, shape, steps", "x.as_strided(shape, steps)"),
         "_copy": ("x", "x.clone()"),
         "_matmul": (
             "a, b, out",
