@@ -116,10 +116,12 @@ def _algorithm(
     algorithm: str,
     weight: Array | None = None,
     winograd_m: int | None = None,
-) -> str:
+) -> tuple[str, Any]:
+    """The algorithm to run and what choosing it found (separable: the kernel's rank-1 factors,
+    found once per call)."""
     from . import algorithms
 
-    return algorithms.choose(kind, op, spec, tuple(size), batch, algorithm, weight, winograd_m)
+    return algorithms.plan(kind, op, spec, tuple(size), batch, algorithm, weight, winograd_m)
 
 
 def conv(
@@ -149,7 +151,9 @@ def conv(
     _checked_size(op, spec, x.shape[2:])
     if bias is not None:
         _check_shape(op, "bias", bias, (spec.out_channels,))
-    name = _algorithm(op, "forward", spec, x.shape[2:], x.shape[0], algorithm, weight, winograd_m)
+    name, factors = _algorithm(
+        op, "forward", spec, x.shape[2:], x.shape[0], algorithm, weight, winograd_m
+    )
     chunk = _chunk(be, _bytes(spec, x.shape[2:], itemsize(x), name))
     if name == "direct":
 
@@ -164,7 +168,7 @@ def conv(
         m = algorithms.WINOGRAD_M if winograd_m is None else winograd_m
 
         def call(s: slice) -> Array:
-            return be.run(algorithms.forward, be, name, spec, x[s], weight, bias, chunk, m)
+            return be.run(algorithms.forward, be, name, spec, x[s], weight, bias, chunk, m, factors)
 
     y = map_batch(be.name, x.shape[0], _work(spec, x.shape), chunk, call, "concat")
     return y[0] if unbatched else y
@@ -217,7 +221,7 @@ def conv_grad_input(
     )  # fmt: skip
     out = _checked_size(op, spec, size[2:])
     _check_shape(op, "grad_output", grad_output, (size[0], spec.out_channels, *out))
-    name = _algorithm(op, "grad_input", spec, size[2:], size[0], algorithm)
+    name, _ = _algorithm(op, "grad_input", spec, size[2:], size[0], algorithm)
     chunk = _chunk(be, _bytes(spec, size[2:], itemsize(weight), name) * 2)
     if name != "direct":
         from . import algorithms
@@ -261,7 +265,7 @@ def conv_grad_weight(
     )  # fmt: skip
     out = _checked_size(op, spec, input.shape[2:])
     _check_shape(op, "grad_output", grad_output, (input.shape[0], spec.out_channels, *out))
-    name = _algorithm(op, "grad_weight", spec, input.shape[2:], input.shape[0], algorithm)
+    name, _ = _algorithm(op, "grad_weight", spec, input.shape[2:], input.shape[0], algorithm)
     chunk = _chunk(be, _bytes(spec, input.shape[2:], itemsize(input), name) * 2)
     if name != "direct":
         from . import algorithms

@@ -58,6 +58,7 @@ __all__ = [
     "cost_formulas",
     "costs",
     "explain",
+    "plan",
     "rank_one_factors",
     "supported",
     "workspace_bytes",
@@ -348,7 +349,7 @@ def explain(
         raise SpecError(f"explain: expected a symconv.Conv, got {type(spec).__name__}")
     c = costs(spec, input_size, batch=batch, op=op)
     return {
-        "algorithm": _pick(spec, spec._check_input(input_size), batch, op, weight),
+        "algorithm": _pick(spec, spec._check_input(input_size), batch, op, weight)[0],
         "costs": c,
         "rates": dict(RATES),
         "rule": (
@@ -373,12 +374,16 @@ def _ranked(
     )
 
 
-def _pick(spec: sc.Conv, size: tuple[int, ...], batch: int, op: str, weight: Any) -> str:
-    """The fastest by the cost model; separable only for rank-1 weights."""
+def _pick(
+    spec: sc.Conv, size: tuple[int, ...], batch: int, op: str, weight: Any
+) -> tuple[str, Any]:
+    """The fastest by the cost model, with the rank-1 factors when that is separable (which
+    counts only for rank-1 weights: the test runs only when separable would win)."""
     order = _ranked(spec, size, batch, op, tuple(RATES.items()))
-    if order[0] == "separable" and (weight is None or rank_one_factors(weight) is None):
-        return order[1]
-    return order[0]
+    if order[0] == "separable":
+        factors = None if weight is None else rank_one_factors(weight)
+        return (order[1], None) if factors is None else ("separable", factors)
+    return order[0], None
 
 
 def choose(
@@ -394,6 +399,21 @@ def choose(
     """The algorithm to run (`algorithm`, or the auto choice), checked: SpecError when the
     named algorithm cannot run this layer or a given Winograd tile `m` does not exist (a tile
     given with "auto" asks for Winograd)."""
+    return plan(op, name, spec, size, batch, algorithm, weight, m)[0]
+
+
+def plan(
+    op: str,
+    name: str,
+    spec: sc.Conv,
+    size: tuple[int, ...],
+    batch: int,
+    algorithm: str,
+    weight: Any = None,
+    m: int | None = None,
+) -> tuple[str, Any]:
+    """`choose`, with what the choice found: the rank-1 factors `(u, v)` of `weight` when the
+    algorithm is separable (so that a call factors its kernel once), else None."""
     if algorithm not in ALGORITHMS:
         raise SpecError(f"{name}: algorithm must be one of {list(ALGORITHMS)}, got {algorithm!r}")
     if m is not None:
@@ -401,11 +421,19 @@ def choose(
             raise SpecError(f"{name}: winograd_m must be one of {list(WINOGRAD_TILES)}, got {m!r}")
         algorithm = "winograd" if algorithm == "auto" else algorithm
     if algorithm == "auto":
-        return "direct" if batch == 0 else _pick(spec, size, batch, op, weight)
+        return ("direct", None) if batch == 0 else _pick(spec, size, batch, op, weight)
     why = supported(spec, algorithm, op, m=WINOGRAD_M if m is None else m)
     if why is not None:
         raise SpecError(f"{name}: algorithm {algorithm!r} {why}")
-    return algorithm
+    if algorithm != "separable" or weight is None:
+        return algorithm, None
+    factors = rank_one_factors(weight)
+    if factors is None:
+        raise SpecError(
+            f"{name}: algorithm 'separable' needs a rank-1 kernel in every (out, in) channel "
+            "slice (see numeric.algorithms.rank_one_factors)"
+        )
+    return algorithm, factors
 
 
 # -- running one ----------------------------------------------------------------------------------
@@ -442,8 +470,10 @@ def forward(
     b: Any,
     chunk: int,
     m: int = WINOGRAD_M,
+    factors: Any = None,
 ) -> Any:
-    """y of `spec` by `algorithm` (not "direct": numeric._ops runs that)."""
+    """y of `spec` by `algorithm` (not "direct": numeric._ops runs that); separable uses the
+    rank-1 `factors` of `w` (`plan` finds them), or factors `w` itself."""
     pads = spec.pads
     if spec.padding_mode != "zeros":  # the mode's padding first, then a zero-padded layer
         x, pads = be.conv._pad(x, pads, spec.padding_mode), _zero_pads(spec)
@@ -456,12 +486,10 @@ def forward(
         )
     if algorithm == "fft":
         return be.module("fft").conv_fft(x, w, b, spec.stride, pads, spec.dilation, spec.groups)
-    factors = rank_one_factors(w)
     if factors is None:
-        raise SpecError(
-            "conv2d: algorithm 'separable' needs a rank-1 kernel in every (out, in) channel "
-            "slice (see numeric.algorithms.rank_one_factors)"
-        )
+        factors = plan("forward", "conv2d", spec, (), 1, "separable", w)[1]
+    elif spec.flip:  # the factors of the flipped kernel: both reversed
+        factors = tuple(be.conv._contiguous(be.conv._flip(f, (2,))) for f in factors)
     u, v = factors
     return be.module("fft").conv_separable(
         x, u, v, b, spec.stride, pads, spec.dilation, spec.groups

@@ -320,3 +320,24 @@ def test_torch_autograd_runs_the_derived_gradients(dims, kw, algorithm):
     with torch.no_grad():
         assert conv(x, w, b, **kw).grad_fn is None
     assert conv(x.detach(), w.detach(), None, **kw).grad_fn is None
+
+
+@pytest.mark.parametrize("algorithm", ["auto", "separable"])
+@pytest.mark.parametrize("flip", [False, True])
+def test_separable_factors_the_kernel_once_per_call(algorithm, flip, monkeypatch):
+    """The rank-1 test (an SVD per kernel slice) runs once per call: where "auto" chooses
+    separable and where it is named, however many batch parts and threads run the layer."""
+    spec = _spec(in_channels=1, out_channels=1, kernel_size=5, padding=2)
+    rng = np.random.default_rng(2)
+    w = np.einsum("a,b->ab", rng.standard_normal(5), rng.standard_normal(5))[None, None]
+    x = rng.standard_normal((4, 1, 64, 64))
+    calls = []
+    real = alg.rank_one_factors
+    monkeypatch.setattr(alg, "rank_one_factors", lambda *a, **k: calls.append(1) or real(*a, **k))
+    monkeypatch.setattr(nm._parallel, "MIN_WORK", 0.0)  # one part per thread
+    got = nm.conv2d(x, w, padding=2, flip=flip, algorithm=algorithm)
+    factored = len(calls)
+    assert_close(got, nm.conv2d(x, w, padding=2, flip=flip, algorithm="direct"), np.float64, 25, "")
+    chosen = alg.plan("forward", "conv2d", spec, (64, 64), 4, algorithm, w)[0]
+    assert chosen == "separable", "the cost model no longer picks separable here: pick a layer"
+    assert factored == 1
