@@ -29,6 +29,10 @@ def _empty(shape, like):
     return numpy.empty(shape, dtype=like.dtype)
 
 
+def _flip(x, axes):
+    return numpy.flip(x, axes)
+
+
 def _index(values, like):
     return numpy.asarray(values, dtype=numpy.int64)
 
@@ -43,6 +47,16 @@ def _matmul(a, b, out):
 
 def _permute(x, axes):
     return numpy.transpose(x, axes)
+
+
+def _steps(x):
+    return tuple(s // x.itemsize for s in x.strides)
+
+
+def _strided(x, shape, steps):
+    return numpy.lib.stride_tricks.as_strided(
+        x, shape, tuple(s * x.itemsize for s in steps), writeable=False
+    )
 
 
 def _sum(x, axes):
@@ -137,6 +151,33 @@ def _windows(kernel, stride, dilation, out, start):
     ]
 
 
+def _taps(kernel, dilation, start):
+    """Per axis (K, first, step): tap a's window starts at first + step a, read off the printed
+    window start (linear in a; the step is negative for a flipped kernel)."""
+    return [
+        (k, start(0, k, d), start(1, k, d) - start(0, k, d) if k > 1 else 0)
+        for k, d in zip(kernel, dilation)
+    ]
+
+
+def _window_view(xp, taps, stride, out):
+    """Every tap's window at once, (n, C, *K, *O): x~[n, c, first + step a + S o] for the taps
+    of `_taps`, one strided view of xp (n, C, *P), no copy (a copy per tap costs prod(K) calls,
+    which hold the interpreter while the other threads wait).
+
+    The index is linear in (a, o) on each axis. The view steps through the taps upwards from
+    the lowest window; axes whose printed step is negative (a flipped kernel) are flipped back.
+    """
+    low = [f + min(0, s * (k - 1)) for k, f, s in taps]
+    src = xp[(slice(None), slice(None), *(slice(lo, None) for lo in low))]
+    sn, sc, *sp = _steps(src)
+    shape = (*src.shape[:2], *(k for k, _, _ in taps), *out)
+    steps = (sn, sc, *(abs(s) * e for (_, _, s), e in zip(taps, sp)))
+    view = _strided(src, shape, (*steps, *(t * e for t, e in zip(stride, sp))))
+    back = tuple(2 + i for i, (_, _, s) in enumerate(taps) if s < 0)
+    return _flip(view, back) if back else view
+
+
 def _pad(x, pads, mode):
     """x~[n, c, j] = x[n, c, phi(j - lo)] on every spatial axis: (N, C, *P).
 
@@ -171,14 +212,14 @@ def _tile_of(o, t):
     return (o) % (t)
 
 
-def _columns(xp, windows, out, groups):
+def _columns(xp, taps, stride, out, groups):
     """im2col, positions first: cols[g, o, (c, t), n] = x~[n, g C_in/G + c, window t at o],
-    (G, P, C_in/G T, n), one copy per tap; every output position gets its own column block."""
+    (G, P, C_in/G T, n), one copy of the convolution's _window_view; every output position
+    gets its own column block."""
     n, c_in = xp.shape[:2]
-    cols = _empty((n, c_in, len(windows), *out), xp)
-    for t, win in enumerate(windows):
-        cols[:, :, t] = xp[(slice(None), slice(None), *win)]
-    rows = c_in // groups * len(windows)
+    t_n = _product([k for k, _, _ in taps])
+    cols = _contiguous(_window_view(xp, taps, stride, out)).reshape(n, c_in, t_n, *out)
+    rows = c_in // groups * t_n
     return _permute(cols.reshape(n, groups, rows, _product(out)), (1, 3, 2, 0))
 
 
@@ -199,6 +240,11 @@ def _delta_by_position(d, groups):
 def _local_windows(kernel, stride, dilation, out, flip):
     """Tap a's window x~[S o + D a'] (a' = K - 1 - a when flip): the convolution's windows."""
     return _windows(kernel, stride, dilation, out, _start_flip if flip else _start_corr)
+
+
+def _local_taps(kernel, dilation, flip):
+    """The same windows as (K, first, step) per axis, for _window_view."""
+    return _taps(kernel, dilation, _start_flip if flip else _start_corr)
 
 
 def _output_size(size, kernel, stride, dilation, pads):
@@ -222,11 +268,11 @@ def local_forward(x, w, b, stride, pads, dilation, groups, mode, flip, chunk):
     dims = len(size)
     c_out, kernel = w.shape[0], w.shape[2 + dims :]
     out = _output_size(size, kernel, stride, dilation, pads)
-    windows = _local_windows(kernel, stride, dilation, out, flip)
+    taps = _local_taps(kernel, dilation, flip)
     wp = _weight_by_position(w, groups, dims)  # (G, P, C_out/G, C_in/G T)
     y = _empty((n, c_out, *out), x)
     for n0 in range(0, n, chunk):
-        cols = _columns(_pad(x[n0 : n0 + chunk], pads, mode), windows, out, groups)
+        cols = _columns(_pad(x[n0 : n0 + chunk], pads, mode), taps, stride, out, groups)
         m = cols.shape[-1]
         # (G, P, C_out/G, m) -> (m, C_out, *O)
         y[n0 : n0 + m] = _permute(_matmul(wp, cols, None), (3, 0, 2, 1)).reshape(m, c_out, *out)
@@ -273,11 +319,11 @@ def local_grad_weight(x, delta, kernel, stride, pads, dilation, groups, mode, fl
     """
     n, c_in, *size = x.shape
     _, c_out, *out = delta.shape
-    windows = _local_windows(kernel, stride, dilation, out, flip)
+    taps = _local_taps(kernel, dilation, flip)
     c_g = c_in // groups
-    dw = _zeros((groups, _product(out), c_out // groups, c_g * len(windows)), x)
+    dw = _zeros((groups, _product(out), c_out // groups, c_g * _product(kernel)), x)
     for n0 in range(0, n, chunk):
-        cols = _columns(_pad(x[n0 : n0 + chunk], pads, mode), windows, out, groups)
+        cols = _columns(_pad(x[n0 : n0 + chunk], pads, mode), taps, stride, out, groups)
         d = _delta_by_position(delta[n0 : n0 + chunk], groups)
         dw += _matmul(d, _permute(cols, (0, 1, 3, 2)), None)
     return _contiguous(_permute(dw, (0, 2, 1, 3))).reshape(c_out, *out, c_g, *kernel)

@@ -187,6 +187,24 @@ def _taps(kernel, dilation, start):
     ]
 
 
+def _window_view(xp, taps, stride, out):
+    """Every tap's window at once, (n, C, *K, *O): x~[n, c, first + step a + S o] for the taps
+    of `_taps`, one strided view of xp (n, C, *P), no copy (a copy per tap costs prod(K) calls,
+    which hold the interpreter while the other threads wait).
+
+    The index is linear in (a, o) on each axis. The view steps through the taps upwards from
+    the lowest window; axes whose printed step is negative (a flipped kernel) are flipped back.
+    """
+    low = [f + min(0, s * (k - 1)) for k, f, s in taps]
+    src = xp[(slice(None), slice(None), *(slice(lo, None) for lo in low))]
+    sn, sc, *sp = _steps(src)
+    shape = (*src.shape[:2], *(k for k, _, _ in taps), *out)
+    steps = (sn, sc, *(abs(s) * e for (_, _, s), e in zip(taps, sp)))
+    view = _strided(src, shape, (*steps, *(t * e for t, e in zip(stride, sp))))
+    back = tuple(2 + i for i, (_, _, s) in enumerate(taps) if s < 0)
+    return _flip(view, back) if back else view
+
+
 def _pad(x, pads, mode):
     """x~[n, c, j] = x[n, c, phi(j - lo)] on every spatial axis: (N, C, *P).
 
@@ -265,20 +283,14 @@ def _im2col(xp, w, taps, stride, out, groups, y):
 
 
 def _gather(cols, xp, taps, stride, rows, cs):
-    """im2col's copy: cols[c, a, n, o] = x~[rows, cs, first + step a + S o] (C/G, *K, n, *O).
-
-    The index is linear in (a, o) on each axis, so all windows are one strided view of x~ and
-    one copy (a copy per tap costs prod(K) calls, which hold the interpreter while the other
-    threads wait). The view steps through the taps upwards from the lowest window; axes whose
-    printed step is negative (a flipped kernel) are flipped back."""
-    low = [f + min(0, s * (k - 1)) for k, f, s in taps]
-    src = xp[(rows, cs, *(slice(lo, None) for lo in low))]
-    sn, sc, *sp = _steps(src)
-    shape = (src.shape[1], *(k for k, _, _ in taps), src.shape[0], *cols.shape[3:])
-    steps = (sc, *(abs(s) * e for (_, _, s), e in zip(taps, sp)), sn)
-    view = _strided(src, shape, (*steps, *(t * e for t, e in zip(stride, sp))))
-    back = tuple(1 + i for i, (_, _, s) in enumerate(taps) if s < 0)
-    cols.reshape(shape)[...] = _flip(view, back) if back else view
+    """im2col's copy: cols[c, a, n, o] = x~[rows, cs, first + step a + S o] (C/G, *K, n, *O),
+    one copy of _window_view."""
+    d = len(taps)
+    view = _window_view(xp[(rows, cs)], taps, stride, cols.shape[3:])
+    order = (1, *range(2, 2 + d), 0, *range(2 + d, 2 + 2 * d))  # (n, c, a, o) -> (c, a, n, o)
+    cols.reshape(cols.shape[0], *(k for k, _, _ in taps), *cols.shape[2:])[...] = _permute(
+        view, order
+    )
 
 
 def _col2im(delta, w, windows, groups, gp):

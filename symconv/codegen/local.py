@@ -45,6 +45,7 @@ _REUSED = (
     "_conv_out",
     "PHI",
     "_layout",
+    "_taps",
     "_pad",
     "_fold",
 )
@@ -125,14 +126,14 @@ _LOCAL_KERNELS = [
     (
         "_positions",
         """
-def _columns(xp, windows, out, groups):
+def _columns(xp, taps, stride, out, groups):
     \"\"\"im2col, positions first: cols[g, o, (c, t), n] = x~[n, g C_in/G + c, window t at o],
-    (G, P, C_in/G T, n), one copy per tap; every output position gets its own column block.\"\"\"
+    (G, P, C_in/G T, n), one copy of the convolution's _window_view; every output position
+    gets its own column block.\"\"\"
     n, c_in = xp.shape[:2]
-    cols = _empty((n, c_in, len(windows), *out), xp)
-    for t, win in enumerate(windows):
-        cols[:, :, t] = xp[(slice(None), slice(None), *win)]
-    rows = c_in // groups * len(windows)
+    t_n = _product([k for k, _, _ in taps])
+    cols = _contiguous(_window_view(xp, taps, stride, out)).reshape(n, c_in, t_n, *out)
+    rows = c_in // groups * t_n
     return _permute(cols.reshape(n, groups, rows, _product(out)), (1, 3, 2, 0))
 
 
@@ -153,6 +154,11 @@ def _delta_by_position(d, groups):
 def _local_windows(kernel, stride, dilation, out, flip):
     \"\"\"Tap a's window x~[S o + D a'] (a' = K - 1 - a when flip): the convolution's windows.\"\"\"
     return _windows(kernel, stride, dilation, out, _start_flip if flip else _start_corr)
+
+
+def _local_taps(kernel, dilation, flip):
+    \"\"\"The same windows as (K, first, step) per axis, for _window_view.\"\"\"
+    return _taps(kernel, dilation, _start_flip if flip else _start_corr)
 
 
 def _output_size(size, kernel, stride, dilation, pads):
@@ -179,11 +185,11 @@ def local_forward(x, w, b, stride, pads, dilation, groups, mode, flip, chunk):
     dims = len(size)
     c_out, kernel = w.shape[0], w.shape[2 + dims :]
     out = _output_size(size, kernel, stride, dilation, pads)
-    windows = _local_windows(kernel, stride, dilation, out, flip)
+    taps = _local_taps(kernel, dilation, flip)
     wp = _weight_by_position(w, groups, dims)  # (G, P, C_out/G, C_in/G T)
     y = _empty((n, c_out, *out), x)
     for n0 in range(0, n, chunk):
-        cols = _columns(_pad(x[n0 : n0 + chunk], pads, mode), windows, out, groups)
+        cols = _columns(_pad(x[n0 : n0 + chunk], pads, mode), taps, stride, out, groups)
         m = cols.shape[-1]
         # (G, P, C_out/G, m) -> (m, C_out, *O)
         y[n0 : n0 + m] = _permute(_matmul(wp, cols, None), (3, 0, 2, 1)).reshape(m, c_out, *out)
@@ -236,11 +242,11 @@ def local_grad_weight(x, delta, kernel, stride, pads, dilation, groups, mode, fl
     \"\"\"
     n, c_in, *size = x.shape
     _, c_out, *out = delta.shape
-    windows = _local_windows(kernel, stride, dilation, out, flip)
+    taps = _local_taps(kernel, dilation, flip)
     c_g = c_in // groups
-    dw = _zeros((groups, _product(out), c_out // groups, c_g * len(windows)), x)
+    dw = _zeros((groups, _product(out), c_out // groups, c_g * _product(kernel)), x)
     for n0 in range(0, n, chunk):
-        cols = _columns(_pad(x[n0 : n0 + chunk], pads, mode), windows, out, groups)
+        cols = _columns(_pad(x[n0 : n0 + chunk], pads, mode), taps, stride, out, groups)
         d = _delta_by_position(delta[n0 : n0 + chunk], groups)
         dw += _matmul(d, _permute(cols, (0, 1, 3, 2)), None)
     return _contiguous(_permute(dw, (0, 2, 1, 3))).reshape(c_out, *out, c_g, *kernel)
