@@ -5,7 +5,9 @@ Same process, torch.set_num_threads(2), a 1 GiB allocation touched and freed fir
 conv is sensitive to the allocation history), two warm-up calls of each side, then each
 side's median (and minimum) of 9 runs, one side after the other; float32. SGEMM is the fastest
 of 9 runs. The load average is printed before and after (other processes on a shared machine
-make runs differ; the ratio of minima is the less load-sensitive figure).
+make runs differ; the ratio of minima is the less load-sensitive figure). `--rounds R` runs the
+suite R times in the process and ends with each layer's median ratio over the rounds and the
+median of the rounds' suite medians (a hiccup of either side in one round moves one figure).
 Forward: nm.conv2d vs F.conv2d. Backward: nm.conv2d_grad_input + conv2d_grad_weight vs
 torch autograd's backward pass (input and weight gradients, graph retained). numeric runs its
 defaults: algorithm="auto" (the last column: what numeric.algorithms.explain picks, forward /
@@ -15,6 +17,7 @@ backward) and as many threads as torch (numeric.set_num_threads(2)).
 from __future__ import annotations
 
 # ruff: noqa: B023  (the timed closures are called inside their loop iteration)
+import argparse
 import os
 import statistics
 import sys
@@ -41,6 +44,9 @@ def timed_ms(*fns, reps=REPS):
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=1, help="times to run the suite (default 1)")
+    rounds = max(1, parser.parse_args().rounds)
     torch.set_num_threads(2)
     nm.set_num_threads(2)
     big = np.ones(2**28, np.float32)  # 1 GiB touched and freed before any timing
@@ -61,6 +67,27 @@ def main() -> None:
     )
     print(f"load average before: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
     print()
+    per_layer: dict[str, list[tuple[float, float]]] = {name: [] for name, *_ in LAYERS}
+    medians = []
+    for r in range(rounds):
+        if rounds > 1:
+            print(f"round {r + 1} of {rounds}")
+        medians.append(_round(peak, per_layer))
+    if rounds > 1:
+        print(f"over {rounds} rounds, each layer's median ratio (forward / backward):")
+        for name, pairs in per_layer.items():
+            f, b = (statistics.median(v) for v in zip(*pairs, strict=True))
+            print(f"  {name}: {f:.2f} / {b:.2f}")
+        f, b = (statistics.median(v) for v in zip(*medians, strict=True))
+        print(
+            f"median over the rounds of the suite's median ratio: forward {f:.2f}, backward {b:.2f}"
+        )
+    print(f"load average after: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
+
+
+def _round(peak: float, per_layer: dict[str, list[tuple[float, float]]]) -> tuple[float, float]:
+    """One pass over the suite: prints its table; returns the median ratios (forward,
+    backward) and appends each layer's ratios to `per_layer`."""
     print(
         "| layer | fwd numpy ms | fwd torch ms | fwd ratio | fwd % SGEMM "
         "| bwd numpy ms | bwd torch ms | bwd ratio | bwd % SGEMM | fwd / bwd ratio of minima "
@@ -99,6 +126,7 @@ def main() -> None:
         gf = lambda ms, f=flops: f / (ms * 1e-3) / 1e9  # noqa: E731
         ratios_f.append(f_np / f_t)
         ratios_b.append(b_np / b_t)
+        per_layer[name].append((ratios_f[-1], ratios_b[-1]))
         minima_f.append(f_np_min / f_t_min)
         minima_b.append(b_np_min / b_t_min)
         print(
@@ -115,7 +143,8 @@ def main() -> None:
         f"median ratio of minima: forward {statistics.median(minima_f):.2f}, "
         f"backward {statistics.median(minima_b):.2f}"
     )
-    print(f"load average after: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
+    print()
+    return statistics.median(ratios_f), statistics.median(ratios_b)
 
 
 if __name__ == "__main__":
