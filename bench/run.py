@@ -1,6 +1,9 @@
 """Generated NumPy conv kernels vs torch CPU conv2d, and vs the machine's SGEMM peak.
 
 Run: `env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE .venv/bin/python bench/run.py`.
+`--backend torch [--device cuda]` times numeric's generated *torch* kernels instead (numeric on
+torch tensors of that device) against torch's own conv2d (cuDNN on a GPU) on the same device,
+and the peak is torch's SGEMM there; CUDA timings synchronise the device around every call.
 Same process, torch.set_num_threads(2), a 1 GiB allocation touched and freed first (torch's
 conv is sensitive to the allocation history), two warm-up calls of each side, then each
 side's median (and minimum) of 9 runs, one side after the other; float32. SGEMM is the fastest
@@ -46,13 +49,23 @@ def timed_ms(*fns, reps=REPS):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=1, help="times to run the suite (default 1)")
-    rounds = max(1, parser.parse_args().rounds)
+    parser.add_argument(
+        "--backend", choices=("numpy", "torch"), default="numpy", help="numeric's kernels to time"
+    )
+    parser.add_argument("--device", default="cpu", help="torch device for --backend torch")
+    args = parser.parse_args()
+    rounds = max(1, args.rounds)
+    device = torch.device(args.device if args.backend == "torch" else "cpu")
     torch.set_num_threads(2)
     nm.set_num_threads(2)
     big = np.ones(2**28, np.float32)  # 1 GiB touched and freed before any timing
     del big
     a = np.random.default_rng(0).standard_normal((2048, 2048)).astype(np.float32)
-    gemm_ms = timed_ms(lambda: a @ a)[0][1]  # the peak: the fastest run
+    if args.backend == "numpy":
+        gemm_ms = timed_ms(lambda: a @ a)[0][1]  # the peak: the fastest run
+    else:
+        at = torch.from_numpy(a).to(device)
+        gemm_ms = timed_ms(_synced(lambda: at @ at, device))[0][1]
     peak = 2 * 2048**3 / (gemm_ms * 1e-3) / 1e9
     print(f"python {sys.version.split()[0]}, numpy {np.__version__}, torch {torch.__version__}")
     for info in threadpool_info():
@@ -61,9 +74,11 @@ def main() -> None:
             f"({info.get('architecture')}, {info.get('num_threads')} threads) "
             f"{info.get('filepath', '').split('/')[-1]}"
         )
+    if device.type == "cuda":
+        print(f"  {torch.cuda.get_device_name(device)}, cuDNN {torch.backends.cudnn.version()}")
     print(
-        f"numpy SGEMM 2048^2: {peak:.0f} GFLOP/s; torch threads {torch.get_num_threads()}, "
-        f"numeric threads {nm.get_num_threads()}"
+        f"{args.backend} SGEMM 2048^2 on {device}: {peak:.0f} GFLOP/s; torch threads "
+        f"{torch.get_num_threads()}, numeric threads {nm.get_num_threads()}"
     )
     print(f"load average before: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
     print()
@@ -72,7 +87,7 @@ def main() -> None:
     for r in range(rounds):
         if rounds > 1:
             print(f"round {r + 1} of {rounds}")
-        medians.append(_round(peak, per_layer))
+        medians.append(_round(peak, per_layer, args.backend, device))
     if rounds > 1:
         print(f"over {rounds} rounds, each layer's median ratio (forward / backward):")
         for name, pairs in per_layer.items():
@@ -85,12 +100,32 @@ def main() -> None:
     print(f"load average after: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
 
 
-def _round(peak: float, per_layer: dict[str, list[tuple[float, float]]]) -> tuple[float, float]:
+def _synced(fn, device: torch.device):
+    """`fn` followed by a device synchronisation on CUDA (kernels run asynchronously there)."""
+    if device.type != "cuda":
+        return fn
+
+    def call():
+        fn()
+        torch.cuda.synchronize(device)
+
+    return call
+
+
+def _synced_to(device: torch.device):
+    """Decorator form of `_synced`."""
+    return lambda fn: _synced(fn, device)
+
+
+def _round(
+    peak: float, per_layer: dict[str, list[tuple[float, float]]], backend: str, device
+) -> tuple[float, float]:
     """One pass over the suite: prints its table; returns the median ratios (forward,
     backward) and appends each layer's ratios to `per_layer`."""
+    ours = "numpy" if backend == "numpy" else "numeric-torch"
     print(
-        "| layer | fwd numpy ms | fwd torch ms | fwd ratio | fwd % SGEMM "
-        "| bwd numpy ms | bwd torch ms | bwd ratio | bwd % SGEMM | fwd / bwd ratio of minima "
+        f"| layer | fwd {ours} ms | fwd torch ms | fwd ratio | fwd % SGEMM "
+        f"| bwd {ours} ms | bwd torch ms | bwd ratio | bwd % SGEMM | fwd / bwd ratio of minima "
         "| algorithm |"
     )
     print("|---|---|---|---|---|---|---|---|---|---|---|")
@@ -102,17 +137,22 @@ def _round(peak: float, per_layer: dict[str, list[tuple[float, float]]]) -> tupl
         kw = dict(stride=s, padding=p, dilation=d, groups=g)
         y = nm.conv2d(x, w, **kw)
         delta = rng.standard_normal(y.shape).astype(np.float32)
-        xt, wt, dt = torch.from_numpy(x), torch.from_numpy(w), torch.from_numpy(delta)
+        xt, wt, dt = (torch.from_numpy(v).to(device) for v in (x, w, delta))
+        if backend == "torch":  # numeric runs its torch kernels on the same tensors
+            x, w, delta = xt, wt, dt
         xg, wg = xt.clone().requires_grad_(), wt.clone().requires_grad_()
         (f_np, f_np_min), (f_t, f_t_min) = timed_ms(
-            lambda: nm.conv2d(x, w, **kw), lambda: F.conv2d(xt, wt, None, s, p, d, g)
+            _synced(lambda: nm.conv2d(x, w, **kw), device),
+            _synced(lambda: F.conv2d(xt, wt, None, s, p, d, g), device),
         )
 
         out = F.conv2d(xg, wg, None, s, p, d, g)
 
+        @_synced_to(device)
         def torch_bwd():  # the backward pass alone (autograd graph kept)
             torch.autograd.grad(out, (xg, wg), dt, retain_graph=True)
 
+        @_synced_to(device)
         def np_bwd():
             nm.conv2d_grad_input(x.shape, w, delta, **kw)
             nm.conv2d_grad_weight(x, w.shape, delta, **kw)
@@ -136,7 +176,7 @@ def _round(peak: float, per_layer: dict[str, list[tuple[float, float]]]) -> tupl
         )
     print()
     print(
-        f"median ratio numpy / torch: forward {statistics.median(ratios_f):.2f}, "
+        f"median ratio {ours} / torch: forward {statistics.median(ratios_f):.2f}, "
         f"backward {statistics.median(ratios_b):.2f}"
     )
     print(

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 import numeric as nm
 import symconv as sc
 from numeric import algorithms as alg
+from numeric._backend import _backend
 from numeric._generated import numpy_winograd, torch_winograd
 from symconv.codegen.generate import DEFAULT_DIR
 from symconv.codegen.winograd import winograd_modules
@@ -341,3 +342,26 @@ def test_separable_factors_the_kernel_once_per_call(algorithm, flip, monkeypatch
     chosen = alg.plan("forward", "conv2d", spec, (64, 64), 4, algorithm, w)[0]
     assert chosen == "separable", "the cost model no longer picks separable here: pick a layer"
     assert factored == 1
+
+
+def test_winograd_runs_cache_sized_chunks_on_the_cpu(monkeypatch):
+    """NumPy and torch-on-CPU Winograd run as many samples at a time as fit `CACHE_BYTES` per
+    thread (torch's threads share each call), and still equal the direct method."""
+    spec = _spec(in_channels=64, out_channels=64, kernel_size=3, padding=1)
+    per = alg.workspace_bytes(spec, (56, 56), "winograd", 4)
+    x = np.zeros((8, 64, 56, 56), np.float32)
+    numpy_be, torch_be = _backend("numpy"), _backend("torch")
+    assert alg._cache_chunk(numpy_be, spec, x, 8) == max(1, min(8, alg.CACHE_BYTES // per))
+    threads = torch.get_num_threads()
+    want = max(1, min(8, alg.CACHE_BYTES * threads // per))
+    assert alg._cache_chunk(torch_be, spec, torch.from_numpy(x), 8) == want < 8
+    seen = []
+    module = torch_be.module("winograd")
+    real = module.conv2d_winograd
+    monkeypatch.setattr(module, "conv2d_winograd", lambda *a: seen.append(a[-1]) or real(*a))
+    rng = np.random.default_rng(3)
+    xs, w = rng.standard_normal((4, 64, 56, 56)), rng.standard_normal((64, 64, 3, 3))
+    got = nm.conv2d(torch.from_numpy(xs), torch.from_numpy(w), padding=1, algorithm="winograd")
+    cached = alg._cache_chunk(torch_be, spec, torch.from_numpy(xs), 10**9)
+    assert seen == [cached] and cached < 4  # float64: fewer samples fit
+    assert_close(got, nm.conv2d(xs, w, padding=1, algorithm="direct"), np.float64, 576, "")
