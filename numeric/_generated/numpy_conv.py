@@ -26,10 +26,6 @@ def _copy(x):
     return numpy.array(x, copy=True)
 
 
-def _einsum(spec, *operands):
-    return numpy.einsum(spec, *operands)
-
-
 def _empty(shape, like):
     return numpy.empty(shape, dtype=like.dtype)
 
@@ -74,6 +70,12 @@ def _sum(x, axes):
 
 def _take(x, index, axis):
     return numpy.take(x, index, axis=axis)
+
+
+def _window_dot(src, d):
+    return numpy.einsum(
+        src, [0, 1, *range(3, src.ndim + 1)], d, [0, 1, 2, *range(3, d.ndim)], [1, 2]
+    )
 
 
 def _zeros(shape, like):
@@ -441,10 +443,9 @@ def conv_grad_weight(x, delta, kernel, stride, pads, dilation, groups, mode, fli
         m = xp.shape[0]
         if depthwise:  # per tap, a dot product per channel of the window with delta
             d = delta[n0 : n0 + tile].reshape(m, c_in, c_out // c_in, *out)
-            o = "xyz"[: len(out)]  # the spatial axes
             for t, win in enumerate(windows):
                 src = xp[(slice(None), slice(None), *win)]
-                dw[:, t] += _einsum(f"nc{o},ncm{o}->cm", src, d).reshape(c_out)
+                dw[:, t] += _window_dot(src, d).reshape(c_out)
             continue
         cols = _empty((c_g, t_n, m, *out), x)
         for g in range(groups):

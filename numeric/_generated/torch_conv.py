@@ -26,10 +26,6 @@ def _copy(x):
     return x.clone()
 
 
-def _einsum(spec, *operands):
-    return torch.einsum(spec, *operands)
-
-
 def _empty(shape, like):
     return torch.empty(shape, dtype=like.dtype, device=like.device)
 
@@ -72,6 +68,10 @@ def _sum(x, axes):
 
 def _take(x, index, axis):
     return torch.index_select(x, axis, index)
+
+
+def _window_dot(src, d):
+    return (src.unsqueeze(2) * d).sum((0, *range(3, d.ndim)))
 
 
 def _zeros(shape, like):
@@ -439,10 +439,9 @@ def conv_grad_weight(x, delta, kernel, stride, pads, dilation, groups, mode, fli
         m = xp.shape[0]
         if depthwise:  # per tap, a dot product per channel of the window with delta
             d = delta[n0 : n0 + tile].reshape(m, c_in, c_out // c_in, *out)
-            o = "xyz"[: len(out)]  # the spatial axes
             for t, win in enumerate(windows):
                 src = xp[(slice(None), slice(None), *win)]
-                dw[:, t] += _einsum(f"nc{o},ncm{o}->cm", src, d).reshape(c_out)
+                dw[:, t] += _window_dot(src, d).reshape(c_out)
             continue
         cols = _empty((c_g, t_n, m, *out), x)
         for g in range(groups):

@@ -545,10 +545,9 @@ def conv_grad_weight(x, delta, kernel, stride, pads, dilation, groups, mode, fli
         m = xp.shape[0]
         if depthwise:  # per tap, a dot product per channel of the window with delta
             d = delta[n0 : n0 + tile].reshape(m, c_in, c_out // c_in, *out)
-            o = "xyz"[: len(out)]  # the spatial axes
             for t, win in enumerate(windows):
                 src = xp[(slice(None), slice(None), *win)]
-                dw[:, t] += _einsum(f"nc{o},ncm{o}->cm", src, d).reshape(c_out)
+                dw[:, t] += _window_dot(src, d).reshape(c_out)
             continue
         cols = _empty((c_g, t_n, m, *out), x)
         for g in range(groups):

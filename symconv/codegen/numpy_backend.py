@@ -52,6 +52,12 @@ class NumPyKernelPrinter(KernelPrinter):
         "_matmul": ("a, b, out", "numpy.matmul(a, b, out=out)"),
         "_multiply": ("a, b, out", "numpy.multiply(a, b, out=out)"),
         "_einsum": ("spec, *operands", "numpy.einsum(spec, *operands)"),
+        "_window_dot": (  # sum over n and the spatial axes of src[n, c, o] d[n, c, m, o]
+            "src, d",
+            "numpy.einsum(\n"
+            "        src, [0, 1, *range(3, src.ndim + 1)], d, [0, 1, 2, *range(3, d.ndim)], [1, 2]"
+            "\n    )",
+        ),
         "_where": ("cond, a, b", "numpy.where(cond, a, b)"),
         "_flip": ("x, axes", "numpy.flip(x, axes)"),
         "_sum": ("x, axes", "x.sum(axis=axes)"),

@@ -59,6 +59,7 @@ class TorchKernelPrinter(KernelPrinter):
         ),
         "_multiply": ("a, b, out", "torch.mul(a, b, out=out)"),
         "_einsum": ("spec, *operands", "torch.einsum(spec, *operands)"),
+        "_window_dot": ("src, d", "(src.unsqueeze(2) * d).sum((0, *range(3, d.ndim)))"),
         "_where": ("cond, a, b", "torch.where(cond, a, b)"),
         "_flip": ("x, axes", "torch.flip(x, axes)"),
         "_sum": ("x, axes", "x.sum(dim=axes)"),
