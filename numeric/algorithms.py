@@ -413,7 +413,22 @@ def plan(
     m: int | None = None,
 ) -> tuple[str, Any]:
     """`choose`, with what the choice found: the rank-1 factors `(u, v)` of `weight` when the
-    algorithm is separable (so that a call factors its kernel once), else None."""
+    algorithm is separable (so that a call factors its kernel once), else None.
+
+    ```python
+    >>> import numpy as np
+    >>> import symconv as sc
+    >>> from numeric.algorithms import plan
+    >>> sobel = np.outer([1.0, 2, 1], [1.0, 0, -1])[None, None]
+    >>> spec = sc.Conv(dims=2, in_channels=1, out_channels=1, kernel_size=3)
+    >>> name, (u, v) = plan("forward", "conv2d", spec, (32, 32), 1, "separable", sobel)
+    >>> name, np.allclose(u[0, 0, :, None] * v[0, 0], sobel[0, 0])
+    ('separable', True)
+    >>> plan("forward", "conv2d", spec, (32, 32), 1, "direct", sobel)
+    ('direct', None)
+
+    ```
+    """
     if algorithm not in ALGORITHMS:
         raise SpecError(f"{name}: algorithm must be one of {list(ALGORITHMS)}, got {algorithm!r}")
     if m is not None:
