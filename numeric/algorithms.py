@@ -469,7 +469,8 @@ def _cache_chunk(
     """Samples per Winograd chunk on the CPU: as many as keep the tiles, their transform and the
     products within `CACHE_BYTES` per thread (NumPy: one VGG 64x56x56 sample at a time ran 2.3x
     faster than four, 11 against 26 ms; torch on the CPU, whose threads share each call, two
-    samples against all eight: 15 against 27 ms), at most `chunk` (the workspace budget's).
+    samples against all eight: 15-17 against 24-27 ms), at most `chunk` (the workspace
+    budget's).
     A GPU takes the whole budget's chunk."""
     if be.name == "numpy":
         budget = CACHE_BYTES
