@@ -1,4 +1,5 @@
-"""Every convolution algorithm of numeric (direct, Winograd, FFT, separable, auto) vs torch CPU.
+"""Every convolution algorithm of numeric (direct, Winograd, shifted, FFT, separable, auto) vs
+torch CPU.
 
 Run: `env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE .venv/bin/python bench/algorithms.py`.
 Same process, torch.set_num_threads(2) and numeric's 2 threads, a 1 GiB allocation touched and
@@ -26,7 +27,7 @@ import symconv as sc
 from numeric.algorithms import explain, supported
 
 LAYERS = [*SUITE, LARGE_KERNEL]
-ALGORITHMS = ("direct", "winograd", "fft", "separable", "auto")
+ALGORITHMS = ("direct", "winograd", "shifted", "fft", "separable", "auto")
 REPS = 7
 
 

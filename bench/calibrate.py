@@ -39,7 +39,7 @@ def main() -> None:
     print(f"RATES = {{{line}}}")
     alg.RATES.update(rates)
     rng = np.random.default_rng(0)
-    names = ("direct", "winograd", "fft")
+    names = ("direct", "winograd", "shifted", "fft")
     print("| layer | " + " | ".join(f"{a} ms (model)" for a in names) + " | auto | fastest |")
     print("|---|" + "---|" * (len(names) + 2))
     for name, n, c, h, k, ks, s, p, d, g in LAYERS:

@@ -1,4 +1,5 @@
-r"""Convolution algorithms (issue 7): direct, Winograd, FFT, separable, and the choice "auto".
+r"""Convolution algorithms (issue 7): direct, Winograd, shifted GEMMs, FFT, separable, and the
+choice "auto".
 
 Every conv function of `numeric` takes `algorithm=` (keyword; default `"auto"`):
 
@@ -6,10 +7,13 @@ Every conv function of `numeric` takes `algorithm=` (keyword; default `"auto"`):
 |---|---|---|
 | `"direct"` | every layer | im2col + GEMM, `numeric/_generated/*_conv.py` |
 | `"winograd"` | 2-d, $3 \times 3$, stride 1 (any dilation, padding, groups) | `*_winograd.py` |
+| `"shifted"` | 1-d, 2-d, 3-d, stride 1 (any kernel, dilation, padding, groups) | `*_shifted.py` |
 | `"fft"` | 1-d, 2-d, 3-d, every stride, dilation, groups | `*_fft.py` |
 | `"separable"` | forward, 2-d, every $(k, c)$ kernel slice of rank 1 | two 1-d passes, `*_fft.py` |
 
-Forward, `grad_input` and `grad_weight` run by each algorithm (separable: forward only).
+Forward, `grad_input` and `grad_weight` run by each algorithm (separable: forward only). The
+shifted GEMMs read the stride-1 Toeplitz band on the flattened padded input: one GEMM per tap
+on a shifted view, no im2col copy (`symconv/codegen/shifted.py`).
 Padding modes other than zeros are applied first (the direct kernels' padding map; for the
 gradient, its transpose after), `flip=True` flips the kernel; NumPy arrays and torch tensors.
 
@@ -64,8 +68,8 @@ __all__ = [
     "workspace_bytes",
 ]
 
-ALGORITHMS = ("auto", "direct", "winograd", "fft", "separable")
-_CANDIDATES = ("direct", "winograd", "fft", "separable")  # ties go to the earlier
+ALGORITHMS = ("auto", "direct", "winograd", "shifted", "fft", "separable")
+_CANDIDATES = ("direct", "winograd", "shifted", "fft", "separable")  # ties go to the earlier
 WINOGRAD_M = 4  # F(4x4, 3x3); F(2x2, 3x3) through conv2d(winograd_m=2)
 WINOGRAD_TILES = tuple(sorted(_WINOGRAD_FORWARD))  # the tiles the printed kernels carry
 OPS = ("forward", "grad_input", "grad_weight")
@@ -87,8 +91,8 @@ EFFICIENCY: dict[str, dict[str, float]] = {
 # -- cost formulas --------------------------------------------------------------------------------
 _S = dict(
     zip(
-        ("N", "C_in", "C_out", "G", "O", "P", "k", "t", "alpha", "m", "D", "L", "F"),
-        sympy.symbols("N C_in C_out G O P k t alpha m D L F", positive=True, integer=True),
+        ("N", "C_in", "C_out", "G", "O", "P", "k", "t", "alpha", "m", "D", "L", "F", "Q"),
+        sympy.symbols("N C_in C_out G O P k t alpha m D L F Q", positive=True, integer=True),
         strict=True,
     )
 )
@@ -101,7 +105,8 @@ def cost_formulas() -> dict[str, dict[str, sympy.Expr]]:
     $N, C_\mathrm{in}, C_\mathrm{out}, G$, $O$ (outputs per
     channel), $P$ (padded inputs per channel), $k$ (taps), $t$ (Winograd tiles per sample and
     channel, all dilation phases), $\alpha$, $m$, $D$ (the dilations' product), $L$ (FFT points
-    per channel), $F$ (complex frequencies of the real FFT).
+    per channel), $F$ (complex frequencies of the real FFT), $Q$ (the shifted GEMMs' rows: flat
+    positions of the padded grid from the first output to the last).
 
     ```python
     >>> from numeric.algorithms import cost_formulas
@@ -110,7 +115,7 @@ def cost_formulas() -> dict[str, dict[str, sympy.Expr]]:
 
     ```
     """
-    N, Ci, Co, G, O, P, k, t, a, m, D, L, F = _S.values()
+    N, Ci, Co, G, O, P, k, t, a, m, D, L, F, Q = _S.values()
     cg = Ci / G
     return {
         # im2col: pad, one copy of every window (C_in k O), the GEMM, the output
@@ -118,7 +123,7 @@ def cost_formulas() -> dict[str, dict[str, sympy.Expr]]:
             "gemm": 2 * N * Co * cg * O * k,
             "fft": sympy.Integer(0),
             "memory": N * (Ci * P + 2 * Ci * k * O + Co * O),
-            "calls": k + 4,
+            "calls": sympy.Integer(5),
         },
         # groups == C_in, one channel each: no GEMM, a multiply and an add per tap on
         # cache-resident blocks (measured: 3/4 of a strided copy's time per tap and output)
@@ -128,21 +133,27 @@ def cost_formulas() -> dict[str, dict[str, sympy.Expr]]:
             "memory": N * (Ci * P + sympy.Rational(3, 4) * Co * O * k),
             "calls": 2 * k + 4,
         },
-        # the element-wise stage as one GEMM per tile position; pad, gather the a x a tiles,
-        # B^T d B and A^T M A (two GEMM passes each), scatter the m x m output tiles; with
-        # dilation D (its product over the axes) the gather copies runs of D elements, about
-        # D times slower per element (measured: 2 D, bench/calibrate.py)
+        # the element-wise stage as one GEMM per tile position; pad, copy the a x a tiles (one
+        # strided copy), B^T d B and A^T M A (two GEMM passes each), scatter the m x m output
+        # tiles; with dilation D (its product over the axes) the tile copy moves runs of D
+        # elements, about D times slower per element (refit with bench/calibrate.py after the
+        # one-copy gather: 1 + D, it was 3/2 + 2 D with a copy per tile position)
         "winograd": {
             "gemm": 2 * N * Co * cg * t * a**2,
             "fft": sympy.Integer(0),
-            "memory": N
-            * (
-                Ci * P
-                + Ci * t * a**2 * (sympy.Rational(3, 2) + 2 * D)
-                + 2 * Co * t * a**2
-                + Co * t * m**2
-            ),
-            "calls": a**2 + 16,
+            "memory": N * (Ci * P + Ci * t * a**2 * (1 + D) + 2 * Co * t * a**2 + Co * t * m**2),
+            "calls": sympy.Integer(16),
+        },
+        # stride 1: the flattened channels-last copy of the padded input, one GEMM per tap on a
+        # shifted view of it (Q rows: the outputs and the grid's discarded positions between
+        # them), each added into the accumulator (a cache-resident add: counted as one element
+        # moved, fit with bench/calibrate.py), the outputs; NumPy runs a batched GEMM as one
+        # call per sample
+        "shifted": {
+            "gemm": 2 * N * Co * cg * Q * k,
+            "fft": sympy.Integer(0),
+            "memory": N * (2 * Ci * P + (k - 1) * Co * Q + Co * (Q + O)),
+            "calls": 2 * G * k * N + 6,
         },
         # real FFTs of the inputs, outputs and kernels (5/2 L log2 L each) and the channel sum
         # as a complex GEMM per frequency (8 real operations per complex multiply-add)
@@ -188,6 +199,10 @@ def supported(
     if op not in OPS:
         return f"op must be one of {list(OPS)}, got {op!r}"
     if algorithm in ("direct", "fft"):
+        return None
+    if algorithm == "shifted":
+        if any(s != 1 for s in spec.stride):
+            return f"needs stride 1, got stride {spec.stride}"
         return None
     if spec.dims != 2:
         return f"needs a 2-d convolution, got dims {spec.dims}"
@@ -270,6 +285,7 @@ def _values(spec: sc.Conv, size: tuple[int, ...], batch: int, m: int) -> dict[st
         D=math.prod(spec.dilation),
         L=math.prod(lengths),
         F=math.prod(lengths[:-1]) * (lengths[-1] // 2 + 1),
+        Q=sum((o - 1) * math.prod(padded[i + 1 :]) for i, o in enumerate(out)) + 1,
     )
 
 
@@ -278,13 +294,16 @@ def workspace_bytes(spec: sc.Conv, size: tuple[int, ...], algorithm: str, itemsi
     Winograd: the padded input, the tiles and their transform, the element-wise products and
     their transform, the output tiles; FFT: the padded input, the input and output spectra
     (complex: two numbers each, and one temporary), the inverse transform and the crop;
-    separable: the padded input and the two passes."""
+    shifted: the flattened input, the accumulator and one GEMM's result, delta on the padded
+    grid (dL/dw), the output; separable: the padded input and the two passes."""
     v = _values(spec, size, 1, WINOGRAD_M)
     ci, co, a2, t = v["C_in"], v["C_out"], v["alpha"] ** 2, v["t"]
     if algorithm == "winograd":
         n = ci * v["P"] + 2 * a2 * t * ci + 2 * a2 * t * co + v["m"] ** 2 * t * co
     elif algorithm == "fft":
         n = ci * v["P"] + 4 * (ci + co) * v["F"] + co * (v["L"] + v["O"])
+    elif algorithm == "shifted":
+        n = ci * v["P"] + co * (2 * v["Q"] + v["P"] + v["O"])
     else:
         n = ci * v["P"] + 2 * co * (v["P"] + v["O"])
     return int(n) * itemsize
@@ -464,14 +483,18 @@ CACHE_BYTES = 8 * 2**20  # Winograd's NumPy working set per chunk (bench: BENCHM
 
 
 def _cache_chunk(
-    be: Backend, spec: sc.Conv, a: Any, chunk: int, size: tuple[int, ...] | None = None
+    be: Backend,
+    spec: sc.Conv,
+    a: Any,
+    chunk: int,
+    size: tuple[int, ...] | None = None,
+    algorithm: str = "winograd",
 ) -> int:
-    """Samples per Winograd chunk on the CPU: as many as keep the tiles, their transform and the
-    products within `CACHE_BYTES` per thread (NumPy: one VGG 64x56x56 sample at a time ran 2.3x
-    faster than four, 11 against 26 ms; torch on the CPU, whose threads share each call, two
-    samples against all eight: 15-17 against 24-27 ms), at most `chunk` (the workspace
-    budget's).
-    A GPU takes the whole budget's chunk."""
+    """Samples per Winograd (or shifted-GEMM) chunk on the CPU: as many as keep the tiles,
+    their transform and the products (the accumulators) within `CACHE_BYTES` per thread (NumPy:
+    one VGG 64x56x56 sample at a time ran 2.3x faster than four, 11 against 26 ms; torch on the
+    CPU, whose threads share each call, two samples against all eight: 15-17 against 24-27 ms),
+    at most `chunk` (the workspace budget's). A GPU takes the whole budget's chunk."""
     if be.name == "numpy":
         budget = CACHE_BYTES
     elif a.device.type == "cpu":
@@ -481,7 +504,7 @@ def _cache_chunk(
     else:
         return chunk
     size = tuple(int(n) for n in a.shape[2:]) if size is None else size
-    per = workspace_bytes(spec, size, "winograd", a.dtype.itemsize)
+    per = workspace_bytes(spec, size, algorithm, a.dtype.itemsize)
     return max(1, min(chunk, budget // max(1, per)))
 
 
@@ -508,6 +531,9 @@ def forward(
         return be.module("winograd").conv2d_winograd(
             x, w, b, pads, spec.dilation, spec.groups, m, chunk
         )
+    if algorithm == "shifted":
+        chunk = _cache_chunk(be, spec, x, chunk, algorithm="shifted")
+        return be.module("shifted").conv_shifted(x, w, b, pads, spec.dilation, spec.groups, chunk)
     if algorithm == "fft":
         return be.module("fft").conv_fft(x, w, b, spec.stride, pads, spec.dilation, spec.groups)
     if factors is None:
@@ -544,6 +570,11 @@ def grad_input(
         g = be.module("winograd").conv2d_winograd_grad_input(
             delta, w, inner, pads, spec.dilation, spec.groups, m, chunk
         )
+    elif algorithm == "shifted":
+        chunk = _cache_chunk(be, spec, delta, chunk, size, algorithm="shifted")
+        g = be.module("shifted").conv_shifted_grad_input(
+            delta, w, inner, pads, spec.dilation, spec.groups, chunk
+        )
     else:
         g = be.module("fft").conv_fft_grad_input(
             delta, w, inner, spec.stride, pads, spec.dilation, spec.groups
@@ -562,6 +593,11 @@ def grad_weight(
         chunk = _cache_chunk(be, spec, x, chunk)
         dw = be.module("winograd").conv2d_winograd_grad_weight(
             x, delta, pads, spec.dilation, spec.groups, m, chunk
+        )
+    elif algorithm == "shifted":
+        chunk = _cache_chunk(be, spec, x, chunk, algorithm="shifted")
+        dw = be.module("shifted").conv_shifted_grad_weight(
+            x, delta, pads, spec.dilation, spec.groups, chunk
         )
     else:
         dw = be.module("fft").conv_fft_grad_weight(

@@ -68,6 +68,13 @@ def test_fft_against_torch(case, backend):
     check_op(f"conv{dims}d", args, {**kwargs, "algorithm": "fft"}, backend=backend)
 
 
+@given(conv_cases(), st.sampled_from(["numpy", "torch"]))
+def test_shifted_against_torch(case, backend):
+    """Shifted GEMMs (stride 1: every other option, 1-3 d) forward, dL/dx and dL/dw."""
+    dims, args, kwargs = case
+    check_op(f"conv{dims}d", args, {**kwargs, "stride": 1, "algorithm": "shifted"}, backend=backend)
+
+
 @settings(max_examples=30)
 @given(
     conv_cases(2, 9, channels=(1, 3)), st.sampled_from(["numpy", "torch"]), st.integers(0, 2**16)
@@ -180,6 +187,7 @@ def test_calibrate_measures_positive_rates_without_changing_them():
         (lambda x, w: nm.conv2d(x, w[..., :2], algorithm="winograd"), "3x3 kernel"),
         (lambda x, w: nm.conv1d(x[..., 0], w[..., 0], algorithm="winograd"), "2-d convolution"),
         (lambda x, w: nm.conv2d(x, w, algorithm="separable"), "rank-1"),
+        (lambda x, w: nm.conv2d(x, w, stride=2, algorithm="shifted"), "needs stride 1"),
         (lambda x, w: nm.conv2d_grad_input(x.shape, w, x[:, :, :7, :7], algorithm="separable"),
          "forward pass only"),
         (lambda x, w: nm.conv2d(x, w, algorithm="magic"), "algorithm must be one of"),

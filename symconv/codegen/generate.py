@@ -26,6 +26,7 @@ from .kernels import conv_nodes, form_summary, pool_nodes
 from .local import local_modules
 from .numpy_backend import NumPyKernelPrinter
 from .printer import KernelPrinter
+from .shifted import shifted_modules
 from .torch_backend import TorchKernelPrinter
 from .winograd import winograd_modules
 
@@ -92,6 +93,7 @@ def generate_all() -> dict[str, str]:
     files.update(fft_modules())
     files.update(local_modules())
     files.update(winograd_modules())
+    files.update(shifted_modules())
     return files
 
 

@@ -422,7 +422,7 @@ def algorithm_costs() -> Output:
     head = ["layer", "spec", "N", *(f"{k} (ms)" for k in e["costs"]), "auto"]
     rates = ", ".join(f"{k} {v:.2g}/s" for k, v in alg.RATES.items())
     note = f"<p>Estimated milliseconds at the recorded rates ({esc(rates)}).</p>"
-    return Html(out + note + table_html(head, rows, numeric={2, 3, 4, 5, 6}))
+    return Html(out + note + table_html(head, rows, numeric=set(range(2, 3 + len(e["costs"])))))
 
 
 @renderer("figure")
