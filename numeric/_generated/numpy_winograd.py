@@ -102,6 +102,27 @@ def _conv_out(i, k, s, d, lo, hi):
     return (-d * (k - 1) + hi + i + lo - 1) // (s) + 1
 
 
+def _swap_channels(w, groups):
+    """Exchange the two channel axes within each group, (A, B, *K) -> (G B, A / G, *K): the
+    weight of the gradient convolution (symconv.backprop.transpose_weight) and of ConvTranspose's
+    direct convolution (TransposeEquivalent.weight)."""
+    a, b, *k = w.shape
+    w = _permute(w.reshape(groups, a // groups, b, *k), (0, 2, 1, *range(3, 3 + len(k))))
+    return _contiguous(w).reshape(groups * b, a // groups, *k)
+
+
+def _placement(size, pads, padded):
+    """Per axis the slices (source, destination) that put x into its padded grid,
+    x~[j] = x[j - lo] (zeros elsewhere; a negative lo crops x)."""
+    src, dst = [], []
+    for n, (lo, _), p in zip(size, pads, padded):
+        s, t = max(0, -lo), max(0, lo)
+        count = max(0, min(n - s, p - t))
+        src.append(slice(s, s + count))
+        dst.append(slice(t, t + count))
+    return src, dst
+
+
 def tiles(out, dilation, m):
     """Tiles per axis and phase: ceil(ceil(O / D) / m) (each phase's outputs in tiles of m)."""
     return [-(-(-(-o // d)) // m) for o, d in zip(out, dilation)]
@@ -131,13 +152,8 @@ def _input_tiles(x, pads, dilation, m, T):
     a = m + 2
     P = [d * m * (t + 1) for d, t in zip(dilation, T)]
     xp = _zeros((N, C, P[0], P[1]), x)
-    src, dst = [slice(None), slice(None)], [slice(None), slice(None)]
-    for n, (lo, _), p in zip(x.shape[2:], pads, P):
-        s, t = max(0, -lo), max(0, lo)
-        count = max(0, min(n - s, p - t))
-        src.append(slice(s, s + count))
-        dst.append(slice(t, t + count))
-    xp[tuple(dst)] = x[tuple(src)]
+    src, dst = _placement(x.shape[2:], pads, P)
+    xp[(slice(None), slice(None), *dst)] = x[(slice(None), slice(None), *src)]
     sn, sc, s0, s1 = _steps(xp)
     d0, d1 = dilation
     shape = (a, a, C, N, T[0], d0, T[1], d1)
@@ -184,10 +200,8 @@ def conv2d_winograd(x, w, b, pads, dilation, groups, m, chunk):
 
 def gradient_weight_of(w, groups):
     """The kernel of dL/dx as a convolution: w flipped, its channel axes exchanged per group
-    (symconv.backprop.transpose_weight): (C_out, C_in/G, 3, 3) -> (C_in, C_out/G, 3, 3)."""
-    K, Cg = w.shape[:2]
-    w = _flip(w, (2, 3)).reshape(groups, K // groups, Cg, 3, 3)
-    return _contiguous(_permute(w, (0, 2, 1, 3, 4))).reshape(groups * Cg, K // groups, 3, 3)
+    (symconv.backprop.transpose_weight): (C_out, C_in/G, *K) -> (C_in, C_out/G, *K)."""
+    return _swap_channels(_flip(w, tuple(range(2, w.ndim))), groups)
 
 
 def conv2d_winograd_grad_input(delta, w, size, pads, dilation, groups, m, chunk):

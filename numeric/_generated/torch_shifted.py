@@ -11,6 +11,7 @@ flattened padded input (the block Toeplitz matrix as a band):
 
 # ruff: noqa
 
+import itertools
 import torch
 
 
@@ -51,11 +52,62 @@ def _conv_out(i, k, s, d, lo, hi):
     return (-d * (k - 1) + hi + i + lo - 1) // (s) + 1
 
 
+def _swap01(x):
+    """Exchange the first two axes, a view: (C, N, *O) <-> (N, C, *O)."""
+    return _permute(x, (1, 0, *range(2, x.ndim)))
+
+
 def _product(sizes):
     out = 1
     for s in sizes:
         out *= s
     return out
+
+
+# Cost model. An im2col tile holds about _TILE elements (16 MB in float32, half the last-level
+# cache: wide enough for an efficient GEMM, small enough to be read back from the cache); a
+# depthwise block about _DEPTHWISE (its accumulator and scratch stay in the per-core cache).
+_TILE = 4 * 2**20
+_DEPTHWISE = 2**18
+
+
+def _tile(per_sample, n):
+    """Samples per im2col tile (at least one)."""
+    return max(1, min(n, _TILE // max(1, per_sample)))
+
+
+def _windows(kernel, stride, dilation, out, start):
+    """Tap a's window x~[S o + D a'] for o = 0..O-1, one strided slice per axis; `start` is
+    the printed window start (_start_corr, _start_flip or _gw_start)."""
+    taps = itertools.product(*(range(k) for k in kernel))
+    return [
+        tuple(
+            slice(start(t, k, d), start(t, k, d) + s * (o - 1) + 1, s)
+            for t, k, d, s, o in zip(a, kernel, dilation, stride, out)
+        )
+        for a in taps
+    ]
+
+
+def _swap_channels(w, groups):
+    """Exchange the two channel axes within each group, (A, B, *K) -> (G B, A / G, *K): the
+    weight of the gradient convolution (symconv.backprop.transpose_weight) and of ConvTranspose's
+    direct convolution (TransposeEquivalent.weight)."""
+    a, b, *k = w.shape
+    w = _permute(w.reshape(groups, a // groups, b, *k), (0, 2, 1, *range(3, 3 + len(k))))
+    return _contiguous(w).reshape(groups * b, a // groups, *k)
+
+
+def _placement(size, pads, padded):
+    """Per axis the slices (source, destination) that put x into its padded grid,
+    x~[j] = x[j - lo] (zeros elsewhere; a negative lo crops x)."""
+    src, dst = [], []
+    for n, (lo, _), p in zip(size, pads, padded):
+        s, t = max(0, -lo), max(0, lo)
+        count = max(0, min(n - s, p - t))
+        src.append(slice(s, s + count))
+        dst.append(slice(t, t + count))
+    return src, dst
 
 
 def output_size(size, kernel, pads, dilation):
@@ -83,13 +135,8 @@ def _flat(x, pads):
     n, c, *size = x.shape
     padded = [i + lo + hi for i, (lo, hi) in zip(size, pads)]
     xp = _zeros((n, *padded, c), x)
-    src, dst = [slice(None)], [slice(None)]
-    for i, (lo, _), p in zip(size, pads, padded):
-        s, t = max(0, -lo), max(0, lo)
-        count = max(0, min(i - s, p - t))
-        src.append(slice(s, s + count))
-        dst.append(slice(t, t + count))
-    xp[tuple(dst)] = _permute(x, (0, *range(2, x.ndim), 1))[tuple(src)]
+    src, dst = _placement(size, pads, padded)
+    xp[(slice(None), *dst)] = _permute(x, (0, *range(2, x.ndim), 1))[(slice(None), *src)]
     return xp.reshape(n, _product(padded), c), padded
 
 
@@ -132,10 +179,7 @@ def conv_shifted(x, w, b, pads, dilation, groups, chunk):
 def gradient_weight_of(w, groups):
     """The kernel of dL/dx as a convolution: w flipped, its channel axes exchanged per group
     (symconv.backprop.transpose_weight): (C_out, C_in/G, *K) -> (C_in, C_out/G, *K)."""
-    c_out, c_g, *kernel = w.shape
-    w = _flip(w, tuple(range(2, w.ndim))).reshape(groups, c_out // groups, c_g, *kernel)
-    w = _contiguous(_permute(w, (0, 2, 1, *range(3, w.ndim))))
-    return w.reshape(groups * c_g, c_out // groups, *kernel)
+    return _swap_channels(_flip(w, tuple(range(2, w.ndim))), groups)
 
 
 def conv_shifted_grad_input(delta, w, size, pads, dilation, groups, chunk):

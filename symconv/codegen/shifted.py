@@ -28,7 +28,7 @@ from __future__ import annotations
 from .numpy_backend import NumPyKernelPrinter
 from .printer import Kernel, KernelPrinter
 from .torch_backend import TorchKernelPrinter
-from .winograd import _conv_out
+from .winograd import PLACEMENT, _conv_out, reused_conv_nodes
 
 __all__ = ["shifted_modules"]
 
@@ -38,13 +38,6 @@ _PRINTERS: dict[str, type[KernelPrinter]] = {
 }
 
 _BODY = '''
-
-def _product(sizes):
-    out = 1
-    for s in sizes:
-        out *= s
-    return out
-
 
 def output_size(size, kernel, pads, dilation):
     """The stride-1 layer's output size (_conv_out, printed from symconv._sizes)."""
@@ -71,13 +64,8 @@ def _flat(x, pads):
     n, c, *size = x.shape
     padded = [i + lo + hi for i, (lo, hi) in zip(size, pads)]
     xp = _zeros((n, *padded, c), x)
-    src, dst = [slice(None)], [slice(None)]
-    for i, (lo, _), p in zip(size, pads, padded):
-        s, t = max(0, -lo), max(0, lo)
-        count = max(0, min(i - s, p - t))
-        src.append(slice(s, s + count))
-        dst.append(slice(t, t + count))
-    xp[tuple(dst)] = _permute(x, (0, *range(2, x.ndim), 1))[tuple(src)]
+    src, dst = _placement(size, pads, padded)
+    xp[(slice(None), *dst)] = _permute(x, (0, *range(2, x.ndim), 1))[(slice(None), *src)]
     return xp.reshape(n, _product(padded), c), padded
 
 
@@ -120,10 +108,7 @@ def conv_shifted(x, w, b, pads, dilation, groups, chunk):
 def gradient_weight_of(w, groups):
     """The kernel of dL/dx as a convolution: w flipped, its channel axes exchanged per group
     (symconv.backprop.transpose_weight): (C_out, C_in/G, *K) -> (C_in, C_out/G, *K)."""
-    c_out, c_g, *kernel = w.shape
-    w = _flip(w, tuple(range(2, w.ndim))).reshape(groups, c_out // groups, c_g, *kernel)
-    w = _contiguous(_permute(w, (0, 2, 1, *range(3, w.ndim))))
-    return w.reshape(groups * c_g, c_out // groups, *kernel)
+    return _swap_channels(_flip(w, tuple(range(2, w.ndim))), groups)
 
 
 def conv_shifted_grad_input(delta, w, size, pads, dilation, groups, chunk):
@@ -185,7 +170,13 @@ def shifted_module(backend: str) -> str:
     if backend not in _PRINTERS:
         raise ValueError(f"backend must be one of {sorted(_PRINTERS)}, got {backend!r}")
     header = _HEADER.format(backend=backend, version=__version__)
-    return _PRINTERS[backend]().module([_conv_out(), Kernel("shifted", _BODY, "")], header)
+    nodes = [
+        _conv_out(),
+        *reused_conv_nodes("_layout", "_swap_channels"),
+        PLACEMENT,
+        Kernel("shifted", _BODY, ""),
+    ]
+    return _PRINTERS[backend]().module(nodes, header)
 
 
 def shifted_modules() -> dict[str, str]:

@@ -132,13 +132,8 @@ def _input_tiles(x, pads, dilation, m, T):
     a = m + 2
     P = [d * m * (t + 1) for d, t in zip(dilation, T)]
     xp = _zeros((N, C, P[0], P[1]), x)
-    src, dst = [slice(None), slice(None)], [slice(None), slice(None)]
-    for n, (lo, _), p in zip(x.shape[2:], pads, P):
-        s, t = max(0, -lo), max(0, lo)
-        count = max(0, min(n - s, p - t))
-        src.append(slice(s, s + count))
-        dst.append(slice(t, t + count))
-    xp[tuple(dst)] = x[tuple(src)]
+    src, dst = _placement(x.shape[2:], pads, P)
+    xp[(slice(None), slice(None), *dst)] = x[(slice(None), slice(None), *src)]
     sn, sc, s0, s1 = _steps(xp)
     d0, d1 = dilation
     shape = (a, a, C, N, T[0], d0, T[1], d1)
@@ -185,10 +180,8 @@ def conv2d_winograd(x, w, b, pads, dilation, groups, m, chunk):
 
 def gradient_weight_of(w, groups):
     """The kernel of dL/dx as a convolution: w flipped, its channel axes exchanged per group
-    (symconv.backprop.transpose_weight): (C_out, C_in/G, 3, 3) -> (C_in, C_out/G, 3, 3)."""
-    K, Cg = w.shape[:2]
-    w = _flip(w, (2, 3)).reshape(groups, K // groups, Cg, 3, 3)
-    return _contiguous(_permute(w, (0, 2, 1, 3, 4))).reshape(groups * Cg, K // groups, 3, 3)
+    (symconv.backprop.transpose_weight): (C_out, C_in/G, *K) -> (C_in, C_out/G, *K)."""
+    return _swap_channels(_flip(w, tuple(range(2, w.ndim))), groups)
 
 
 def conv2d_winograd_grad_input(delta, w, size, pads, dilation, groups, m, chunk):
@@ -227,6 +220,35 @@ def conv2d_winograd_grad_weight(x, delta, pads, dilation, groups, m, chunk):
 '''
 
 
+PLACEMENT = Kernel(
+    "_placement",
+    '''
+def _placement(size, pads, padded):
+    """Per axis the slices (source, destination) that put x into its padded grid,
+    x~[j] = x[j - lo] (zeros elsewhere; a negative lo crops x)."""
+    src, dst = [], []
+    for n, (lo, _), p in zip(size, pads, padded):
+        s, t = max(0, -lo), max(0, lo)
+        count = max(0, min(n - s, p - t))
+        src.append(slice(s, s + count))
+        dst.append(slice(t, t + count))
+    return src, dst
+''',
+    "",
+)
+
+
+def reused_conv_nodes(*names: str) -> list:
+    """The direct kernels' nodes `names` (printed once there, reused here)."""
+    from .kernels import conv_nodes
+
+    found = {n.name: n for n in conv_nodes() if n.name in names}
+    missing = set(names) - set(found)
+    if missing:
+        raise ValueError(f"codegen: conv_nodes() lacks {sorted(missing)}")
+    return [found[n] for n in names]
+
+
 def _conv_out() -> IndexMap:
     """`_conv_out` from `symconv._sizes.conv_out` (the one output-size formula)."""
     i, k, s, d, lo, hi = (sympy.Symbol(v, integer=True) for v in ("i", "k", "s", "d", "lo", "hi"))
@@ -258,7 +280,13 @@ def winograd_module(backend: str) -> str:
     if backend not in _PRINTERS:
         raise ValueError(f"backend must be one of {sorted(_PRINTERS)}, got {backend!r}")
     header = _HEADER.format(backend=backend, version=__version__, tiles=list(TILES))
-    nodes = [Kernel("literals", _literals(), ""), _conv_out(), Kernel("winograd", _BODY, "")]
+    nodes = [
+        Kernel("literals", _literals(), ""),
+        _conv_out(),
+        *reused_conv_nodes("_swap_channels"),
+        PLACEMENT,
+        Kernel("winograd", _BODY, ""),
+    ]
     return _PRINTERS[backend]().module(nodes, header)
 
 
