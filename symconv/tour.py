@@ -164,7 +164,7 @@ def _kernels() -> dict[str, Any]:
     delta2 = rng.standard_normal(tuple(ref2.shape))
     ref2.backward(torch.tensor(delta2))
     lines.append("conv2d(padding=2, dilation=2), N=2, 16x12x12, 16@3x3, by each algorithm:")
-    for algorithm in ("winograd", "fft"):
+    for algorithm in ("winograd", "shifted", "fft"):
         got = (
             nm.conv2d(x2, w2, None, **kw2, algorithm=algorithm),
             nm.conv2d_grad_input(x2.shape, w2, delta2, **kw2, algorithm=algorithm),
