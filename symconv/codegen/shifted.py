@@ -81,12 +81,16 @@ def conv_shifted(x, w, b, pads, dilation, groups, chunk):
     # W_a per group: (G, taps, C/G, K/G)
     wt = _contiguous(_permute(w.reshape(groups, k_g, c_g, taps), (0, 3, 2, 1)))
     y = _empty((n, c_out, *out), x)
-    for n0 in range(0, n, max(1, chunk)):
-        xf, padded = _flat(x[n0 : n0 + max(1, chunk)], pads)
-        m, grid = xf.shape[0], _grid(padded)
-        span = sum((o - 1) * s for o, s in zip(out, grid)) + 1  # L
-        acc = _empty((groups, m, span, k_g), x)
-        tmp = _empty((m, span, k_g), x)
+    step = max(1, min(chunk, n))
+    padded = [i + lo + hi for i, (lo, hi) in zip(size, pads)]
+    grid = _grid(padded)
+    span = sum((o - 1) * s for o, s in zip(out, grid)) + 1  # L
+    # one accumulator and one product buffer for all chunks (fresh pages cost as much as adds)
+    acc_all, tmp_all = _empty((groups, step, span, k_g), x), _empty((step, span, k_g), x)
+    for n0 in range(0, n, step):
+        xf, _ = _flat(x[n0 : n0 + step], pads)
+        m = xf.shape[0]
+        acc, tmp = acc_all[:, :m], tmp_all[:m]
         for g in range(groups):
             cs = slice(g * c_g, (g + 1) * c_g)
             for t, off in enumerate(_offsets(kernel, dilation, padded)):
@@ -96,7 +100,7 @@ def conv_shifted(x, w, b, pads, dilation, groups, chunk):
                     _matmul(xf[:, off : off + span, cs], wt[g, t], tmp)
                     acc[g] += tmp
         # the outputs: Y at q(o) = sum_i o_i s_i, (G, m, *O, K/G) -> (m, G, K/G, *O)
-        steps = (m * span * k_g, span * k_g, *(s * k_g for s in grid), 1)
+        steps = (_steps(acc)[0], span * k_g, *(s * k_g for s in grid), 1)
         rows = _strided(acc, (groups, m, *out, k_g), steps)
         order = (1, 0, 2 + len(out), *range(2, 2 + len(out)))
         y[n0 : n0 + m].reshape(m, groups, k_g, *out)[...] = _permute(rows, order)
