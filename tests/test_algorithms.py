@@ -307,6 +307,7 @@ def test_torch_runs_in_chunks_too():
         (2, dict(padding=2, dilation=2, groups=2, padding_mode="reflect", flip=True), "winograd"),
         (2, dict(padding=1, groups=2), "direct"),
         (2, dict(stride=2, padding=(1, 0), padding_mode="circular"), "fft"),
+        (3, dict(padding=(1, 1, 2), dilation=(1, 2, 1), groups=2, flip=True), "shifted"),
         (1, dict(stride=2, padding=1, dilation=2), "auto"),
         (3, dict(padding=1, padding_mode="replicate"), "auto"),
     ],
