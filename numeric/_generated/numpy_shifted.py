@@ -58,6 +58,11 @@ def _conv_out(i, k, s, d, lo, hi):
     return (-d * (k - 1) + hi + i + lo - 1) // (s) + 1
 
 
+def _start_corr(a, k, d):
+    """window start of tap a, cross-correlation (index form S*o + D*a at o = 0)."""
+    return a * d
+
+
 def _swap01(x):
     """Exchange the first two axes, a view: (C, N, *O) <-> (N, C, *O)."""
     return _permute(x, (1, 0, *range(2, x.ndim)))
@@ -128,10 +133,11 @@ def _grid(padded):
 
 
 def _offsets(kernel, dilation, padded):
-    """off(a) = sum_i D_i a_i s_i for every tap a (row-major over the kernel axes)."""
+    """off(a) = sum_i start(a_i) s_i for every tap a (row-major over the kernel axes), start the
+    index form's window start at o = 0 (_start_corr: D a)."""
     offs = [0]
     for k, d, s in zip(kernel, dilation, _grid(padded)):
-        offs = [o + d * a * s for o in offs for a in range(k)]
+        offs = [o + _start_corr(a, k, d) * s for o in offs for a in range(k)]
     return offs
 
 

@@ -51,10 +51,11 @@ def _grid(padded):
 
 
 def _offsets(kernel, dilation, padded):
-    """off(a) = sum_i D_i a_i s_i for every tap a (row-major over the kernel axes)."""
+    """off(a) = sum_i start(a_i) s_i for every tap a (row-major over the kernel axes), start the
+    index form's window start at o = 0 (_start_corr: D a)."""
     offs = [0]
     for k, d, s in zip(kernel, dilation, _grid(padded)):
-        offs = [o + d * a * s for o in offs for a in range(k)]
+        offs = [o + _start_corr(a, k, d) * s for o in offs for a in range(k)]
     return offs
 
 
@@ -176,7 +177,7 @@ def shifted_module(backend: str) -> str:
     header = _HEADER.format(backend=backend, version=__version__)
     nodes = [
         _conv_out(),
-        *reused_conv_nodes("_layout", "_swap_channels"),
+        *reused_conv_nodes("_start_corr", "_layout", "_swap_channels"),
         PLACEMENT,
         Kernel("shifted", _BODY, ""),
     ]
