@@ -191,6 +191,8 @@ def supported(
     >>> from numeric.algorithms import supported
     >>> supported(sc.Conv(dims=2, kernel_size=3, stride=2), "winograd")
     'needs a 3x3 kernel and stride 1, got kernel_size (3, 3), stride (2, 2)'
+    >>> supported(sc.Conv(dims=3, kernel_size=5, dilation=2), "shifted") is None
+    True
 
     ```
     """
