@@ -599,7 +599,7 @@ def grad_weight(
     elif algorithm == "shifted":
         chunk = _cache_chunk(be, spec, x, chunk, algorithm="shifted")
         dw = be.module("shifted").conv_shifted_grad_weight(
-            x, delta, pads, spec.dilation, spec.groups, chunk
+            x, delta, spec.kernel_size, pads, spec.dilation, spec.groups, chunk
         )
     else:
         dw = be.module("fft").conv_fft_grad_weight(

@@ -63,6 +63,11 @@ def _start_corr(a, k, d):
     return a * d
 
 
+def _reach(k, d):
+    """GradInput's full padding d(k - 1) on each side (symconv.backprop.grad_input_op)."""
+    return d * (k - 1)
+
+
 def _swap01(x):
     """Exchange the first two axes, a view: (C, N, *O) <-> (N, C, *O)."""
     return _permute(x, (1, 0, *range(2, x.ndim)))
@@ -107,6 +112,12 @@ def _swap_channels(w, groups):
     a, b, *k = w.shape
     w = _permute(w.reshape(groups, a // groups, b, *k), (0, 2, 1, *range(3, 3 + len(k))))
     return _contiguous(w).reshape(groups * b, a // groups, *k)
+
+
+def gradient_weight_of(w, groups):
+    """The kernel of dL/dx as a convolution: w flipped, its channel axes exchanged per group
+    (symconv.backprop.transpose_weight): (C_out, C_in/G, *K) -> (C_in, C_out/G, *K)."""
+    return _swap_channels(_flip(w, tuple(range(2, w.ndim))), groups)
 
 
 def _placement(size, pads, padded):
@@ -192,30 +203,23 @@ def conv_shifted(x, w, b, pads, dilation, groups, chunk):
     return y
 
 
-def gradient_weight_of(w, groups):
-    """The kernel of dL/dx as a convolution: w flipped, its channel axes exchanged per group
-    (symconv.backprop.transpose_weight): (C_out, C_in/G, *K) -> (C_in, C_out/G, *K)."""
-    return _swap_channels(_flip(w, tuple(range(2, w.ndim))), groups)
-
-
 def conv_shifted_grad_input(delta, w, size, pads, dilation, groups, chunk):
     """dL/dx (N, C_in, *size): delta padded D(K - 1) - p on each side, correlated by the same
     kernel with the flipped, channel-swapped weight (the derived GradInput at stride 1)."""
     kernel = w.shape[2:]
-    gpads = [(d * (k - 1) - lo, d * (k - 1) - hi) for k, d, (lo, hi) in zip(kernel, dilation, pads)]
+    layer = zip(kernel, dilation, pads)
+    gpads = [(_reach(k, d) - lo, _reach(k, d) - hi) for k, d, (lo, hi) in layer]
     dx = conv_shifted(delta, gradient_weight_of(w, groups), None, gpads, dilation, groups, chunk)
     assert tuple(dx.shape[2:]) == tuple(size)
     return dx
 
 
-def conv_shifted_grad_weight(x, delta, pads, dilation, groups, chunk):
+def conv_shifted_grad_weight(x, delta, kernel, pads, dilation, groups, chunk):
     """dL/dw (C_out, C_in/G, *K): per tap a, sum_n Delta_n^T X_n[off(a) : off(a) + L], delta on
     the padded grid (zero at the discarded rows), one batched GEMM per tap and group."""
     n, c_in, *size = x.shape
     c_out, out = delta.shape[1], delta.shape[2:]
     c_g, k_g = c_in // groups, c_out // groups
-    kernel = [p + lo + hi - o + 1 for p, (lo, hi), o in zip(size, pads, out)]
-    kernel = [(e - 1) // d + 1 for e, d in zip(kernel, dilation)]  # P - O = D (K - 1)
     dw = _zeros((groups, _product(kernel), k_g, c_g), x)
     for n0 in range(0, n, max(1, chunk)):
         xf, padded = _flat(x[n0 : n0 + max(1, chunk)], pads)

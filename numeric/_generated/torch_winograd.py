@@ -100,6 +100,11 @@ def _conv_out(i, k, s, d, lo, hi):
     return (-d * (k - 1) + hi + i + lo - 1) // (s) + 1
 
 
+def _reach(k, d):
+    """GradInput's full padding d(k - 1) on each side (symconv.backprop.grad_input_op)."""
+    return d * (k - 1)
+
+
 def _swap_channels(w, groups):
     """Exchange the two channel axes within each group, (A, B, *K) -> (G B, A / G, *K): the
     weight of the gradient convolution (symconv.backprop.transpose_weight) and of ConvTranspose's
@@ -107,6 +112,12 @@ def _swap_channels(w, groups):
     a, b, *k = w.shape
     w = _permute(w.reshape(groups, a // groups, b, *k), (0, 2, 1, *range(3, 3 + len(k))))
     return _contiguous(w).reshape(groups * b, a // groups, *k)
+
+
+def gradient_weight_of(w, groups):
+    """The kernel of dL/dx as a convolution: w flipped, its channel axes exchanged per group
+    (symconv.backprop.transpose_weight): (C_out, C_in/G, *K) -> (C_in, C_out/G, *K)."""
+    return _swap_channels(_flip(w, tuple(range(2, w.ndim))), groups)
 
 
 def _placement(size, pads, padded):
@@ -196,16 +207,10 @@ def conv2d_winograd(x, w, b, pads, dilation, groups, m, chunk):
     return y
 
 
-def gradient_weight_of(w, groups):
-    """The kernel of dL/dx as a convolution: w flipped, its channel axes exchanged per group
-    (symconv.backprop.transpose_weight): (C_out, C_in/G, *K) -> (C_in, C_out/G, *K)."""
-    return _swap_channels(_flip(w, tuple(range(2, w.ndim))), groups)
-
-
 def conv2d_winograd_grad_input(delta, w, size, pads, dilation, groups, m, chunk):
     """dL/dx (N, C_in, *size): delta padded 2D - p on each side, correlated by F(m x m, 3 x 3)
     with the flipped, channel-swapped kernel (the derived GradInput at stride 1)."""
-    gpads = [(2 * d - lo, 2 * d - hi) for (lo, hi), d in zip(pads, dilation)]
+    gpads = [(_reach(3, d) - lo, _reach(3, d) - hi) for (lo, hi), d in zip(pads, dilation)]
     wt = gradient_weight_of(w, groups)
     dx = conv2d_winograd(delta, wt, None, gpads, dilation, groups, m, chunk)
     assert tuple(dx.shape[2:]) == tuple(size)

@@ -178,16 +178,10 @@ def conv2d_winograd(x, w, b, pads, dilation, groups, m, chunk):
     return y
 
 
-def gradient_weight_of(w, groups):
-    """The kernel of dL/dx as a convolution: w flipped, its channel axes exchanged per group
-    (symconv.backprop.transpose_weight): (C_out, C_in/G, *K) -> (C_in, C_out/G, *K)."""
-    return _swap_channels(_flip(w, tuple(range(2, w.ndim))), groups)
-
-
 def conv2d_winograd_grad_input(delta, w, size, pads, dilation, groups, m, chunk):
     """dL/dx (N, C_in, *size): delta padded 2D - p on each side, correlated by F(m x m, 3 x 3)
     with the flipped, channel-swapped kernel (the derived GradInput at stride 1)."""
-    gpads = [(2 * d - lo, 2 * d - hi) for (lo, hi), d in zip(pads, dilation)]
+    gpads = [(_reach(3, d) - lo, _reach(3, d) - hi) for (lo, hi), d in zip(pads, dilation)]
     wt = gradient_weight_of(w, groups)
     dx = conv2d_winograd(delta, wt, None, gpads, dilation, groups, m, chunk)
     assert tuple(dx.shape[2:]) == tuple(size)
@@ -218,6 +212,18 @@ def conv2d_winograd_grad_weight(x, delta, pads, dilation, groups, m, chunk):
     dw = _transform(ATw, acc.reshape(a, a, K, C // groups))  # (3, 3, K, C/G)
     return _contiguous(_permute(dw, (2, 3, 0, 1)))
 '''
+
+
+GRADIENT_WEIGHT_OF = Kernel(
+    "gradient_weight_of",
+    '''
+def gradient_weight_of(w, groups):
+    """The kernel of dL/dx as a convolution: w flipped, its channel axes exchanged per group
+    (symconv.backprop.transpose_weight): (C_out, C_in/G, *K) -> (C_in, C_out/G, *K)."""
+    return _swap_channels(_flip(w, tuple(range(2, w.ndim))), groups)
+''',
+    "",
+)
 
 
 PLACEMENT = Kernel(
@@ -283,7 +289,8 @@ def winograd_module(backend: str) -> str:
     nodes = [
         Kernel("literals", _literals(), ""),
         _conv_out(),
-        *reused_conv_nodes("_swap_channels"),
+        *reused_conv_nodes("_reach", "_swap_channels"),
+        GRADIENT_WEIGHT_OF,
         PLACEMENT,
         Kernel("winograd", _BODY, ""),
     ]
