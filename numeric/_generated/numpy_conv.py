@@ -432,9 +432,8 @@ def conv_grad_weight(x, delta, kernel, stride, pads, dilation, groups, mode, fli
     n, c_in, *size = x.shape
     _, c_out, *out = delta.shape
     c_g, k_g = c_in // groups, c_out // groups
-    windows = _windows(kernel, stride, dilation, out, lambda a, k, d: _gw_start(a, d))
-    taps = _taps(kernel, dilation, lambda a, k, d: _gw_start(a, d))
-    t_n, per = len(windows), _product(out)
+    start = lambda a, k, d: _gw_start(a, d)  # the printed GradWeight window start
+    t_n, per = _product(kernel), _product(out)
     dw = _zeros((c_out, c_g * t_n), x)
     depthwise = _depthwise_layer(c_in, c_g, groups)
     tile = max(1, chunk) if depthwise else _tile(per * t_n * c_g, max(1, chunk))
@@ -443,14 +442,14 @@ def conv_grad_weight(x, delta, kernel, stride, pads, dilation, groups, mode, fli
         m = xp.shape[0]
         if depthwise:  # per tap, a dot product per channel of the window with delta
             d = delta[n0 : n0 + tile].reshape(m, c_in, c_out // c_in, *out)
-            for t, win in enumerate(windows):
+            for t, win in enumerate(_windows(kernel, stride, dilation, out, start)):
                 src = xp[(slice(None), slice(None), *win)]
                 dw[:, t] += _window_dot(src, d).reshape(c_out)
             continue
         cols = _empty((c_g, t_n, m, *out), x)
         for g in range(groups):
             cs, ks = slice(g * c_g, (g + 1) * c_g), slice(g * k_g, (g + 1) * k_g)
-            _gather(cols, xp, taps, stride, slice(None), cs)
+            _gather(cols, xp, _taps(kernel, dilation, start), stride, slice(None), cs)
             d = _contiguous(_swap01(delta[n0 : n0 + tile, ks])).reshape(k_g, -1)
             dw[ks] += _matmul(d, _permute(cols.reshape(c_g * t_n, -1), (1, 0)), None)
     dw = dw.reshape(c_out, c_g, *kernel)
