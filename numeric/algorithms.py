@@ -13,7 +13,8 @@ Every conv function of `numeric` takes `algorithm=` (keyword; default `"auto"`):
 
 Forward, `grad_input` and `grad_weight` run by each algorithm (separable: forward only). The
 shifted GEMMs read the stride-1 Toeplitz band on the flattened padded input: one GEMM per tap
-on a shifted view, no im2col copy (`symconv/codegen/shifted.py`).
+on a shifted view, no im2col copy (`symconv/codegen/shifted.py`); layers with few channels
+per group (depthwise) add each tap's shifted rows instead, channels first.
 Padding modes other than zeros are applied first (the direct kernels' padding map; for the
 gradient, its transpose after), `flip=True` flips the kernel; NumPy arrays and torch tensors.
 
@@ -48,6 +49,7 @@ import symconv as sc
 from symconv import SpecError
 
 from ._backend import Backend
+from ._generated.numpy_shifted import shift_add_layer
 from ._generated.numpy_winograd import FORWARD as _WINOGRAD_FORWARD
 from ._generated.numpy_winograd import tiles as winograd_tiles
 
@@ -155,6 +157,16 @@ def cost_formulas() -> dict[str, dict[str, sympy.Expr]]:
             "memory": N * (2 * Ci * P + (k - 1) * Co * Q + Co * (Q + O)),
             "calls": 2 * G * k * N + 6,
         },
+        # stride 1, few channels per group (the printed shift_add_layer): no GEMM; the padded
+        # input copied once (kept between chunks), then per tap and channel pair a multiply and
+        # an add over Q positions, cache-resident (fit with bench/calibrate.py: half an element
+        # moved each), two calls per block of 2^17 accumulator elements
+        "shifted-rows": {
+            "gemm": sympy.Integer(0),
+            "fft": sympy.Integer(0),
+            "memory": N * (Ci * P + sympy.Rational(1, 2) * Co * cg * k * Q + Co * O),
+            "calls": 2 * cg * k * (N * Co * Q / 2**17 + 1) + 8,
+        },
         # real FFTs of the inputs, outputs and kernels (5/2 L log2 L each) and the channel sum
         # as a complex GEMM per frequency (8 real operations per complex multiply-add)
         "fft": {
@@ -163,11 +175,13 @@ def cost_formulas() -> dict[str, dict[str, sympy.Expr]]:
             "memory": N * (Ci * P + 4 * Ci * F + 4 * Co * F + Co * O),
             "calls": sympy.Integer(16),
         },
-        # rank-1 kernels: a row pass and a column pass, broadcast multiply-adds (memory-bound)
+        # rank-1 kernels: a row pass and a column pass, broadcast multiply-adds (memory-bound;
+        # refit 2026-11-23 on four rank-1 layers, 5x5 to 9x9: one element moved per tap and
+        # position, the earlier 3 overestimated every one of them 2.5-3.6x)
         "separable": {
             "gemm": sympy.Integer(0),
             "fft": sympy.Integer(0),
-            "memory": N * (Ci * P + 3 * Co * cg * (P + O) * sympy.sqrt(k)),
+            "memory": N * (Ci * P + Co * cg * (P + O) * sympy.sqrt(k)),
             "calls": 4 * G * sympy.sqrt(k),
         },
     }
@@ -297,18 +311,28 @@ def workspace_bytes(spec: sc.Conv, size: tuple[int, ...], algorithm: str, itemsi
     their transform, the output tiles; FFT: the padded input, the input and output spectra
     (complex: two numbers each, and one temporary), the inverse transform and the crop;
     shifted: the flattened input, the accumulator and one GEMM's result, delta on the padded
-    grid (dL/dw), the output; separable: the padded input and the two passes."""
+    grid (dL/dw), the output (shift-adds: no accumulator per sample, a block of rows);
+    separable: the padded input and the two passes."""
     v = _values(spec, size, 1, WINOGRAD_M)
     ci, co, a2, t = v["C_in"], v["C_out"], v["alpha"] ** 2, v["t"]
     if algorithm == "winograd":
         n = ci * v["P"] + 2 * a2 * t * ci + 2 * a2 * t * co + v["m"] ** 2 * t * co
     elif algorithm == "fft":
         n = ci * v["P"] + 4 * (ci + co) * v["F"] + co * (v["L"] + v["O"])
+    elif algorithm == "shifted" and _shift_adds(spec, "forward"):  # fixed-size row blocks
+        n = ci * v["P"] + co * (v["P"] + v["O"])
     elif algorithm == "shifted":
         n = ci * v["P"] + co * (2 * v["Q"] + v["P"] + v["O"])
     else:
         n = ci * v["P"] + 2 * co * (v["P"] + v["O"])
     return int(n) * itemsize
+
+
+def _shift_adds(spec: sc.Conv, op: str) -> bool:
+    """Whether the shifted kernels run `op` of `spec` as shift-adds (the printed rule; dL/dx
+    is a layer with the channel counts exchanged)."""
+    c_g, k_g = spec.in_channels // spec.groups, spec.out_channels // spec.groups
+    return shift_add_layer(k_g, c_g) if op == "grad_input" else shift_add_layer(c_g, k_g)
 
 
 def costs(
@@ -335,6 +359,8 @@ def costs(
         formula = name
         if name == "direct" and spec.groups == spec.in_channels > 1:
             formula = "direct-depthwise"  # the direct kernels' shift-add path
+        elif name == "shifted" and _shift_adds(spec, op):
+            formula = "shifted-rows"
         work = {part: float(f(*values.values())) for part, f in _compiled(formula).items()}
         eff = EFFICIENCY.get(name, {})
         work["seconds"] = sum(work[p] / (rates[p] * eff.get(p, 1.0)) for p in rates)

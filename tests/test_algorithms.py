@@ -20,7 +20,7 @@ import numeric as nm
 import symconv as sc
 from numeric import algorithms as alg
 from numeric._backend import _backend
-from numeric._generated import numpy_winograd, torch_winograd
+from numeric._generated import numpy_shifted, numpy_winograd, torch_shifted, torch_winograd
 from symconv.codegen.generate import DEFAULT_DIR
 from symconv.codegen.winograd import winograd_modules
 from symconv.winograd import winograd
@@ -73,6 +73,54 @@ def test_shifted_against_torch(case, backend):
     """Shifted GEMMs (stride 1: every other option, 1-3 d) forward, dL/dx and dL/dw."""
     dims, args, kwargs = case
     check_op(f"conv{dims}d", args, {**kwargs, "stride": 1, "algorithm": "shifted"}, backend=backend)
+
+
+@settings(max_examples=40)
+@given(
+    conv_cases(channels=(1, 8)),
+    st.sampled_from(["numpy", "torch"]),
+    st.sampled_from(["gemms", "shift-adds"]),
+)
+def test_shifted_gemms_and_shift_adds_against_torch(case, backend, path):
+    """Both of the shifted kernels' paths on every layer: GEMMs per tap (channels last) and
+    shift-adds per tap and channel pair (channels first), chosen by `_SHIFT_ADD`."""
+    dims, args, kwargs = case
+    limit = -1 if path == "gemms" else 10**9
+    modules = (numpy_shifted, torch_shifted)
+    old = [m._SHIFT_ADD for m in modules]
+    try:
+        for m in modules:
+            m._SHIFT_ADD = limit
+        assert numpy_shifted.shift_add_layer(8, 8) == (path == "shift-adds")
+        check_op(
+            f"conv{dims}d", args, {**kwargs, "stride": 1, "algorithm": "shifted"}, backend=backend
+        )
+    finally:
+        for m, v in zip(modules, old, strict=True):
+            m._SHIFT_ADD = v
+
+
+def test_shifted_depthwise_runs_shift_adds():
+    """A depthwise layer (and its dL/dx) takes the shift-add path by default; a 16-channel
+    dense layer the GEMMs. Both agree with torch in float32, blocks of rows included."""
+    assert numpy_shifted.shift_add_layer(1, 1) and numpy_shifted.shift_add_layer(1, 2)
+    assert not numpy_shifted.shift_add_layer(16, 16)
+    # the cost model prices what runs: no GEMM work for the shift-adds
+    depthwise = _spec(in_channels=16, out_channels=16, groups=16)
+    for op in alg.OPS:
+        assert alg.costs(depthwise, (40, 37), batch=3, op=op)["shifted"]["gemm"] == 0
+        assert alg.costs(_spec(), (40, 37), batch=3, op=op)["shifted"]["gemm"] > 0
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((3, 16, 40, 37)).astype(np.float32)  # several row blocks
+    w = rng.standard_normal((16, 1, 3, 3)).astype(np.float32)
+    old = numpy_shifted._BAND_BLOCK
+    try:
+        numpy_shifted._BAND_BLOCK = 9000  # 5 rows of 1,558 a block: 9 blocks and a rest
+        got = nm.conv2d(x, w, padding=1, groups=16, algorithm="shifted")
+    finally:
+        numpy_shifted._BAND_BLOCK = old
+    ref = F.conv2d(torch.from_numpy(x), torch.from_numpy(w), padding=1, groups=16)
+    assert_close(got, ref, np.float32, 9, "depthwise shift-adds")
 
 
 @settings(max_examples=30)

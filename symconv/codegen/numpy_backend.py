@@ -51,6 +51,10 @@ class NumPyKernelPrinter(KernelPrinter):
         "_copy": ("x", "numpy.array(x, copy=True)"),
         "_matmul": ("a, b, out", "numpy.matmul(a, b, out=out)"),
         "_multiply": ("a, b, out", "numpy.multiply(a, b, out=out)"),
+        "_multiply_add": (  # out = acc + a b (the product in scratch)
+            "out, acc, a, b, scratch",
+            "numpy.add(acc, numpy.multiply(a, b, out=scratch), out=out)",
+        ),
         "_einsum": ("spec, *operands", "numpy.einsum(spec, *operands)"),
         "_window_dot": (  # sum over n and the spatial axes of src[n, c, o] d[n, c, m, o]
             "src, d",

@@ -20,6 +20,14 @@ the padded grid, whose rows past $O_i$ are discarded. The last read is $q(O-1) +
   positions): one GEMM per tap with the long axis $q$ as its inner dimension.
 
 Any number of spatial axes, dilation, zero padding (a negative one crops) and groups.
+
+**Few channels per group** (`shift_add_layer`: $C_\mathrm{in}/G \cdot C_\mathrm{out}/G \le 8$,
+e.g. depthwise layers and their dL/dx, or one input channel): a GEMM with an inner dimension of
+one or two is no GEMM, so these layers read $\tilde x$ channels *first* and flattened, one row
+per sample and channel, and add $w[k, c, a]\, X[r, c, q + \mathrm{off}(a)]$ over whole rows
+per tap (a multiply and an add, both long contiguous loops; torch: one `addcmul`), a
+cache-sized block of rows at a time, the last product written straight into the outputs'
+positions; dL/dw is one dot product of rows per tap and channel pair.
 `shifted_modules()` returns `{file name: text}`; `symconv generate` writes and `--check`s them.
 """
 
@@ -70,44 +78,144 @@ def _flat(x, pads):
     return xp.reshape(n, _product(padded), c), padded
 
 
+# Layers whose groups hold few channels (c_g K_g <= _SHIFT_ADD: depthwise, its gradient, one
+# input channel) skip the GEMMs: per tap and channel pair a multiply-add of whole rows of the
+# channels-first flat input, _BAND_BLOCK elements of accumulator at a time (per-core cache).
+_SHIFT_ADD = 8
+_BAND_BLOCK = 2**17
+
+
+def shift_add_layer(c_g, k_g):
+    """Whether a group of c_g inputs and k_g outputs runs as shift-adds instead of GEMMs."""
+    return c_g * k_g <= _SHIFT_ADD
+
+
+def _extent(out, grid):
+    """L = q(O - 1) + 1: the flat positions from the first output to the last."""
+    return sum((o - 1) * s for o, s in zip(out, grid)) + 1
+
+
 def conv_shifted(x, w, b, pads, dilation, groups, chunk):
     """Stride-1 cross-correlation as shifted GEMMs: x (N, C_in, *I), w (C_out, C_in/G, *K),
     b (C_out,) or None, zero padding pads ((lo, hi) per axis), any dilation and groups,
-    `chunk` samples at a time. Y[q] = sum_a X[q + off(a)] W_a, then the outputs' rows of Y.
-    Returns (N, C_out, *O)."""
+    `chunk` samples at a time. Y[q] = sum_a X[q + off(a)] W_a, then the outputs' rows of Y
+    (shift-adds instead of GEMMs where shift_add_layer). Returns (N, C_out, *O)."""
     n, c_in, *size = x.shape
     c_out, c_g, *kernel = w.shape
-    k_g, taps = c_out // groups, _product(kernel)
     out = output_size(size, kernel, pads, dilation)
-    # W_a per group: (G, taps, C/G, K/G)
-    wt = _contiguous(_permute(w.reshape(groups, k_g, c_g, taps), (0, 3, 2, 1)))
     y = _empty((n, c_out, *out), x)
-    step = max(1, min(chunk, n))
-    padded = [i + lo + hi for i, (lo, hi) in zip(size, pads)]
-    grid = _grid(padded)
-    span = sum((o - 1) * s for o, s in zip(out, grid)) + 1  # L
-    # one accumulator and one product buffer for all chunks (fresh pages cost as much as adds)
-    acc_all, tmp_all = _empty((groups, step, span, k_g), x), _empty((step, span, k_g), x)
+    run = _shift_add if shift_add_layer(c_g, c_out // groups) else _shifted_gemms
+    step, scratch = max(1, min(chunk, n)), {}
     for n0 in range(0, n, step):
-        xf, _ = _flat(x[n0 : n0 + step], pads)
-        m = xf.shape[0]
-        acc, tmp = acc_all[:, :m], tmp_all[:m]
-        for g in range(groups):
-            cs = slice(g * c_g, (g + 1) * c_g)
-            for t, off in enumerate(_offsets(kernel, dilation, padded)):
-                if t == 0:
-                    _matmul(xf[:, off : off + span, cs], wt[g, t], acc[g])
-                else:
-                    _matmul(xf[:, off : off + span, cs], wt[g, t], tmp)
-                    acc[g] += tmp
-        # the outputs: Y at q(o) = sum_i o_i s_i, (G, m, *O, K/G) -> (m, G, K/G, *O)
-        steps = (_steps(acc)[0], span * k_g, *(s * k_g for s in grid), 1)
-        rows = _strided(acc, (groups, m, *out, k_g), steps)
-        order = (1, 0, 2 + len(out), *range(2, 2 + len(out)))
-        y[n0 : n0 + m].reshape(m, groups, k_g, *out)[...] = _permute(rows, order)
+        run(x[n0 : n0 + step], w, y[n0 : n0 + step], pads, dilation, groups, scratch)
     if b is not None:
         y += b.reshape(c_out, *(1 for _ in out))
     return y
+
+
+def _scratch(buffers, key, shape, like):
+    """A buffer of `shape`, kept in `buffers` from chunk to chunk (fresh pages cost as much as
+    the adds): the first chunk's, sliced."""
+    buf = buffers.get(key)
+    if buf is None or any(b < s for b, s in zip(buf.shape, shape)):
+        buf = buffers[key] = _empty(shape, like)
+    return buf[tuple(slice(0, s) for s in shape)]
+
+
+def _shifted_gemms(x, w, y, pads, dilation, groups, buffers):
+    """y = the layer on a chunk x, one GEMM per tap and group on the channels-last X."""
+    c_out, c_g, *kernel = w.shape
+    k_g, taps, out = c_out // groups, _product(kernel), y.shape[2:]
+    wt = _contiguous(_permute(w.reshape(groups, k_g, c_g, taps), (0, 3, 2, 1)))  # (G, a, c, k)
+    xf, padded = _flat(x, pads)
+    m, grid = xf.shape[0], _grid(padded)
+    span = _extent(out, grid)
+    acc = _scratch(buffers, "acc", (groups, m, span, k_g), x)
+    tmp = _scratch(buffers, "tmp", (m, span, k_g), x)
+    for g in range(groups):
+        cs = slice(g * c_g, (g + 1) * c_g)
+        for t, off in enumerate(_offsets(kernel, dilation, padded)):
+            if t == 0:
+                _matmul(xf[:, off : off + span, cs], wt[g, t], acc[g])
+            else:
+                _matmul(xf[:, off : off + span, cs], wt[g, t], tmp)
+                acc[g] += tmp
+    # the outputs: Y at q(o) = sum_i o_i s_i, (G, m, *O, K/G) -> (m, G, K/G, *O)
+    steps = (_steps(acc)[0], span * k_g, *(s * k_g for s in grid), 1)
+    rows = _strided(acc, (groups, m, *out, k_g), steps)
+    order = (1, 0, 2 + len(out), *range(2, 2 + len(out)))
+    y.reshape(m, groups, k_g, *out)[...] = _permute(rows, order)
+
+
+def _flat_first(x, pads, groups, buffers=None):
+    """X (n G, C/G, prod(P)): x~ channels first and flattened, one row block per sample and
+    group (x~[j] = x[j - lo] on the padded grid, zeros outside). With `buffers`, the padded
+    grid is kept from chunk to chunk: its border stays zero, only x is copied in. Returns X, P."""
+    n, c, *size = x.shape
+    padded = [i + lo + hi for i, (lo, hi) in zip(size, pads)]
+    if buffers is None:
+        xp = _zeros((n, c, *padded), x)
+    else:
+        if "grid" not in buffers:
+            buffers["grid"] = _zeros((n, c, *padded), x)
+        xp = buffers["grid"][:n]
+    src, dst = _placement(size, pads, padded)
+    xp[(slice(None), slice(None), *dst)] = x[(slice(None), slice(None), *src)]
+    return xp.reshape(n * groups, c // groups, _product(padded)), padded
+
+
+def _on_grid(d, padded, first, like):
+    """delta placed on the padded grid at the outputs' positions o (zeros elsewhere: the
+    discarded rows); its spatial axes start at axis `first`."""
+    shape = (*d.shape[:first], *padded, *d.shape[first + len(padded) :])
+    dg = _zeros(shape, like)
+    at = tuple(slice(0, o) for o in d.shape[first : first + len(padded)])
+    dg[(*(slice(None) for _ in range(first)), *at)] = d
+    return dg
+
+
+def _shift_add(x, w, y, pads, dilation, groups, buffers):
+    """y = the layer on a chunk x by shift-adds: per (sample, group) row r, output k of the
+    group and input c, Y[r, k] += w[g, k, c, a] X[r, c, q + off(a)] over whole rows, a block of
+    rows at a time; the last product is added straight into the outputs' rows of y."""
+    c_out, c_g, *kernel = w.shape
+    k_g, taps, out = c_out // groups, _product(kernel), y.shape[2:]
+    xf, padded = _flat_first(x, pads, groups, buffers)
+    rows, grid = xf.shape[0], _grid(padded)
+    span = _extent(out, grid)
+    wr = _empty((rows // groups, groups, k_g, c_g, taps), x)  # the weights of every row
+    wr[...] = w.reshape(1, groups, k_g, c_g, taps)
+    wr = wr.reshape(rows, k_g, c_g, taps)
+    yr = y.reshape(rows, k_g, *out)
+    block = max(1, min(rows, _BAND_BLOCK // (k_g * span)))
+    # accumulators of O_0 s_0 >= L positions: whole rows of the grid, so that the outputs'
+    # positions q(o) are a (writable) slice of a reshape
+    rows_shape = (out[0], *padded[1:])
+    acc_all = _scratch(buffers, "acc", (block, k_g, _product(rows_shape)), x)
+    tmp_all = _scratch(buffers, "tmp", (block, k_g, _product(rows_shape)), x)
+    offs = _offsets(kernel, dilation, padded)
+    pairs = [(c, t, off) for c in range(c_g) for t, off in enumerate(offs)]  # c_g k of them
+
+    def on_outputs(v):  # (r, k, O_0 s_0) -> the outputs' positions q(o): (r, k, *O)
+        at = (slice(None), slice(None), slice(None), *(slice(0, o) for o in out[1:]))
+        return v.reshape(v.shape[0], v.shape[1], *rows_shape)[at]
+
+    for r0 in range(0, rows, block):
+        r1 = min(rows, r0 + block)
+        acc, tmp = acc_all[: r1 - r0, :, :span], tmp_all[: r1 - r0, :, :span]
+        for i, (c, t, off) in enumerate(pairs):
+            src, wt = xf[r0:r1, c : c + 1, off : off + span], wr[r0:r1, :, c, t : t + 1]
+            if i == 0:
+                _multiply(src, wt, acc)
+            elif i < len(pairs) - 1:
+                _multiply_add(acc, acc, src, wt, tmp)
+            else:  # out = acc + src w on the outputs' positions only
+                wo = wt.reshape(r1 - r0, k_g, *(1 for _ in out))
+                src = _strided(src, (r1 - r0, 1, *out), (*_steps(src)[:2], *grid))
+                whole = acc_all[: r1 - r0], tmp_all[: r1 - r0]
+                _multiply_add(yr[r0:r1], on_outputs(whole[0]), src, wo, on_outputs(whole[1]))
+        if len(pairs) == 1:
+            yr[r0:r1] = on_outputs(acc_all[: r1 - r0])
 
 
 def conv_shifted_grad_input(delta, w, size, pads, dilation, groups, chunk):
@@ -123,24 +231,34 @@ def conv_shifted_grad_input(delta, w, size, pads, dilation, groups, chunk):
 
 def conv_shifted_grad_weight(x, delta, kernel, pads, dilation, groups, chunk):
     """dL/dw (C_out, C_in/G, *K): per tap a, sum_n Delta_n^T X_n[off(a) : off(a) + L], delta on
-    the padded grid (zero at the discarded rows), one batched GEMM per tap and group."""
+    the padded grid (zero at the discarded rows), one batched GEMM per tap and group (where
+    shift_add_layer: per tap and input channel a dot product of rows with delta's rows)."""
     n, c_in, *size = x.shape
     c_out, out = delta.shape[1], delta.shape[2:]
     c_g, k_g = c_in // groups, c_out // groups
     dw = _zeros((groups, _product(kernel), k_g, c_g), x)
+    rows = shift_add_layer(c_g, k_g)
     for n0 in range(0, n, max(1, chunk)):
-        xf, padded = _flat(x[n0 : n0 + max(1, chunk)], pads)
-        m, grid = xf.shape[0], _grid(padded)
-        span = sum((o - 1) * s for o, s in zip(out, grid)) + 1
-        dg = _zeros((m, *padded, c_out), x)  # Delta: delta on the padded grid, channels last
-        dg[(slice(None), *(slice(0, o) for o in out))] = _permute(
-            delta[n0 : n0 + m], (0, *range(2, delta.ndim), 1)
-        )
-        dg = _permute(dg.reshape(m, _product(padded), c_out)[:, :span], (0, 2, 1))  # (m, K, L)
-        for g in range(groups):
-            cs, ks = slice(g * c_g, (g + 1) * c_g), slice(g * k_g, (g + 1) * k_g)
-            for t, off in enumerate(_offsets(kernel, dilation, padded)):
-                dw[g, t] += _sum(_matmul(dg[:, ks], xf[:, off : off + span, cs], None), (0,))
+        d = delta[n0 : n0 + max(1, chunk)]
+        m = d.shape[0]
+        if rows:  # channels first: X (m, G, C/G, prod(P)), Delta (m, G, K/G, prod(P))
+            xf, padded = _flat_first(x[n0 : n0 + m], pads, groups)
+            xf = xf.reshape(m, groups, c_g, -1)
+            dg = _on_grid(d, padded, 2, x).reshape(m, groups, k_g, -1)
+        else:  # channels last: X (m, prod(P), C), Delta (m, K, prod(P))
+            xf, padded = _flat(x[n0 : n0 + m], pads)
+            dg = _on_grid(_permute(d, (0, *range(2, delta.ndim), 1)), padded, 1, x)
+            dg = _permute(dg.reshape(m, -1, c_out), (0, 2, 1))
+        span = _extent(out, _grid(padded))
+        for t, off in enumerate(_offsets(kernel, dilation, padded)):
+            if rows:  # sum over (n, q) of X[n, g, c, q + off] Delta[n, g, k, q], per c
+                for c in range(c_g):
+                    dw[:, t, :, c] += _window_dot(xf[:, :, c, off : off + span], dg[..., :span])
+                continue
+            for g in range(groups):
+                cs, ks = slice(g * c_g, (g + 1) * c_g), slice(g * k_g, (g + 1) * k_g)
+                xs = xf[:, off : off + span, cs]
+                dw[g, t] += _sum(_matmul(dg[:, ks, :span], xs, None), (0,))
     # (G, taps, K/G, C/G) -> (C_out, C_in/G, *K)
     dw = _contiguous(_permute(dw, (0, 2, 3, 1)))
     return dw.reshape(c_out, c_g, *kernel)
@@ -155,6 +273,9 @@ flattened padded input (the block Toeplitz matrix as a band):
     forward:  Y[q, k] = sum_a sum_c X[q + off(a), c] w[k, c, a],  off(a) = sum_i D_i a_i s_i
     dL/dx:    the same kernel on delta padded D (K - 1) - p, the kernel flipped and transposed
     dL/dw:    dw[k, c, a] = sum_(n, q) Delta[n, q, k] X[n, q + off(a), c]
+
+Layers with few channels per group (shift_add_layer) run the same sums as shift-adds of whole
+rows of the channels-first flattened input instead of GEMMs.
 """
 
 # ruff: noqa

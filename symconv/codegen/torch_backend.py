@@ -58,6 +58,10 @@ class TorchKernelPrinter(KernelPrinter):
             "torch.matmul(a, b) if out is None else torch.matmul(a, b, out=out)",
         ),
         "_multiply": ("a, b, out", "torch.mul(a, b, out=out)"),
+        "_multiply_add": (  # out = acc + a b, one pass (scratch unused)
+            "out, acc, a, b, scratch",
+            "torch.addcmul(acc, a, b, out=out)",
+        ),
         "_einsum": ("spec, *operands", "torch.einsum(spec, *operands)"),
         "_window_dot": ("src, d", "(src.unsqueeze(2) * d).sum((0, *range(3, d.ndim)))"),
         "_where": ("cond, a, b", "torch.where(cond, a, b)"),
