@@ -28,6 +28,7 @@ per sample and channel, and add $w[k, c, a]\, X[r, c, q + \mathrm{off}(a)]$ over
 per tap (a multiply and an add, both long contiguous loops; torch: one `addcmul`), a
 cache-sized block of rows at a time, the last product written straight into the outputs'
 positions; dL/dw is one dot product of rows per tap and channel pair.
+
 `shifted_modules()` returns `{file name: text}`; `symconv generate` writes and `--check`s them.
 """
 
