@@ -18,6 +18,10 @@ import itertools
 import numpy
 
 
+def _add(a, b, out):
+    return numpy.add(a, b, out=out)
+
+
 def _contiguous(x):
     return numpy.ascontiguousarray(x)
 
@@ -250,20 +254,22 @@ def _shifted_gemms(x, w, y, pads, dilation, groups, buffers):
 
 
 def _flat_first(x, pads, groups, buffers=None):
-    """X (n G, C/G, prod(P)): x~ channels first and flattened, one row block per sample and
-    group (x~[j] = x[j - lo] on the padded grid, zeros outside). With `buffers`, the padded
-    grid is kept from chunk to chunk: its border stays zero, only x is copied in. Returns X, P."""
+    """X (G, C/G, n prod(P)): x~ channels first, and per channel the chunk's samples one after
+    the other on the flattened padded grid (x~[j] = x[j - lo], zeros outside), so that a tap's
+    shifted view is one long row per channel: every output of sample i reads inside sample i's
+    grid. With `buffers`, the grid is kept from chunk to chunk: its border stays zero, only x
+    is copied in. Returns X and P."""
     n, c, *size = x.shape
     padded = [i + lo + hi for i, (lo, hi) in zip(size, pads)]
     if buffers is None:
-        xp = _zeros((n, c, *padded), x)
+        xp = _zeros((c, n, *padded), x)
     else:
         if "grid" not in buffers:
-            buffers["grid"] = _zeros((n, c, *padded), x)
-        xp = buffers["grid"][:n]
+            buffers["grid"] = _zeros((c, n, *padded), x)
+        xp = buffers["grid"][:, :n]
     src, dst = _placement(size, pads, padded)
-    xp[(slice(None), slice(None), *dst)] = x[(slice(None), slice(None), *src)]
-    return xp.reshape(n * groups, c // groups, _product(padded)), padded
+    xp[(slice(None), slice(None), *dst)] = _swap01(x)[(slice(None), slice(None), *src)]
+    return xp.reshape(groups, c // groups, n * _product(padded)), padded
 
 
 def _on_grid(d, padded, first, like):
@@ -277,47 +283,41 @@ def _on_grid(d, padded, first, like):
 
 
 def _shift_add(x, w, y, pads, dilation, groups, buffers):
-    """y = the layer on a chunk x by shift-adds: per (sample, group) row r, output k of the
-    group and input c, Y[r, k] += w[g, k, c, a] X[r, c, q + off(a)] over whole rows, a block of
-    rows at a time; the last product is added straight into the outputs' rows of y."""
+    """y = the layer on a chunk x by shift-adds: per group g, output k of the group and input
+    c, Y[g, k] += w[g, k, c, a] X[g, c, j + off(a)] over the chunk's whole row, j = 0..J - 1,
+    J = (n - 1) prod(P) + L, a block of groups at a time; the last product is added straight
+    into y at the outputs' positions j = i prod(P) + q(o)."""
+    n = x.shape[0]
     c_out, c_g, *kernel = w.shape
     k_g, taps, out = c_out // groups, _product(kernel), y.shape[2:]
     xf, padded = _flat_first(x, pads, groups, buffers)
-    rows, grid = xf.shape[0], _grid(padded)
-    span = _extent(out, grid)
-    wr = _empty((rows // groups, groups, k_g, c_g, taps), x)  # the weights of every row
-    wr[...] = w.reshape(1, groups, k_g, c_g, taps)
-    wr = wr.reshape(rows, k_g, c_g, taps)
-    yr = y.reshape(rows, k_g, *out)
-    block = max(1, min(rows, _BAND_BLOCK // (k_g * span)))
-    # accumulators of O_0 s_0 >= L positions: whole rows of the grid, so that the outputs'
-    # positions q(o) are a (writable) slice of a reshape
-    rows_shape = (out[0], *padded[1:])
-    acc_all = _scratch(buffers, "acc", (block, k_g, _product(rows_shape)), x)
-    tmp_all = _scratch(buffers, "tmp", (block, k_g, _product(rows_shape)), x)
+    grid, whole = _grid(padded), _product(padded)
+    span = (n - 1) * whole + _extent(out, grid)  # J
+    wr = w.reshape(groups, k_g, c_g, taps)
+    yg = _permute(y.reshape(n, groups, k_g, *out), (1, 2, 0, *range(3, 3 + len(out))))
+    block = max(1, min(groups, _BAND_BLOCK // (k_g * span)))
+    acc_all = _scratch(buffers, "acc", (block, k_g, span), x)
+    tmp_all = _scratch(buffers, "tmp", (block, k_g, span), x)
     offs = _offsets(kernel, dilation, padded)
     pairs = [(c, t, off) for c in range(c_g) for t, off in enumerate(offs)]  # c_g k of them
 
-    def on_outputs(v):  # (r, k, O_0 s_0) -> the outputs' positions q(o): (r, k, *O)
-        at = (slice(None), slice(None), slice(None), *(slice(0, o) for o in out[1:]))
-        return v.reshape(v.shape[0], v.shape[1], *rows_shape)[at]
+    def on_outputs(v):  # (g, k, J) -> the outputs' positions: (g, k, n, *O), read-only
+        return _strided(v, (*v.shape[:2], n, *out), (*_steps(v)[:2], whole, *grid))
 
-    for r0 in range(0, rows, block):
-        r1 = min(rows, r0 + block)
-        acc, tmp = acc_all[: r1 - r0, :, :span], tmp_all[: r1 - r0, :, :span]
+    for g0 in range(0, groups, block):
+        g1 = min(groups, g0 + block)
+        acc, tmp = acc_all[: g1 - g0], tmp_all[: g1 - g0]
         for i, (c, t, off) in enumerate(pairs):
-            src, wt = xf[r0:r1, c : c + 1, off : off + span], wr[r0:r1, :, c, t : t + 1]
+            src, wt = xf[g0:g1, c : c + 1, off : off + span], wr[g0:g1, :, c, t : t + 1]
             if i == 0:
                 _multiply(src, wt, acc)
             elif i < len(pairs) - 1:
                 _multiply_add(acc, acc, src, wt, tmp)
-            else:  # out = acc + src w on the outputs' positions only
-                wo = wt.reshape(r1 - r0, k_g, *(1 for _ in out))
-                src = _strided(src, (r1 - r0, 1, *out), (*_steps(src)[:2], *grid))
-                whole = acc_all[: r1 - r0], tmp_all[: r1 - r0]
-                _multiply_add(yr[r0:r1], on_outputs(whole[0]), src, wo, on_outputs(whole[1]))
+            else:  # y = acc + src w, read at the outputs' positions only
+                _multiply(src, wt, tmp)
+                _add(on_outputs(acc), on_outputs(tmp), yg[g0:g1])
         if len(pairs) == 1:
-            yr[r0:r1] = on_outputs(acc_all[: r1 - r0])
+            yg[g0:g1] = on_outputs(acc)
 
 
 def conv_shifted_grad_input(delta, w, size, pads, dilation, groups, chunk):
@@ -343,19 +343,20 @@ def conv_shifted_grad_weight(x, delta, kernel, pads, dilation, groups, chunk):
     for n0 in range(0, n, max(1, chunk)):
         d = delta[n0 : n0 + max(1, chunk)]
         m = d.shape[0]
-        if rows:  # channels first: X (m, G, C/G, prod(P)), Delta (m, G, K/G, prod(P))
-            xf, padded = _flat_first(x[n0 : n0 + m], pads, groups)
-            xf = xf.reshape(m, groups, c_g, -1)
-            dg = _on_grid(d, padded, 2, x).reshape(m, groups, k_g, -1)
+        if rows:  # channels first, samples along the rows: X (G, C/G, m prod(P)), Delta
+            xf, padded = _flat_first(x[n0 : n0 + m], pads, groups)  # (G, K/G, m prod(P))
+            dg = _on_grid(_swap01(d), padded, 2, x).reshape(groups, k_g, -1)
+            span = (m - 1) * _product(padded) + _extent(out, _grid(padded))
         else:  # channels last: X (m, prod(P), C), Delta (m, K, prod(P))
             xf, padded = _flat(x[n0 : n0 + m], pads)
             dg = _on_grid(_permute(d, (0, *range(2, delta.ndim), 1)), padded, 1, x)
             dg = _permute(dg.reshape(m, -1, c_out), (0, 2, 1))
-        span = _extent(out, _grid(padded))
+            span = _extent(out, _grid(padded))
         for t, off in enumerate(_offsets(kernel, dilation, padded)):
-            if rows:  # sum over (n, q) of X[n, g, c, q + off] Delta[n, g, k, q], per c
+            if rows:  # sum over j of X[g, c, j + off] Delta[g, k, j], per c
                 for c in range(c_g):
-                    dw[:, t, :, c] += _window_dot(xf[:, :, c, off : off + span], dg[..., :span])
+                    src = xf[None, :, c, off : off + span]
+                    dw[:, t, :, c] += _window_dot(src, dg[None, ..., :span])
                 continue
             for g in range(groups):
                 cs, ks = slice(g * c_g, (g + 1) * c_g), slice(g * k_g, (g + 1) * k_g)

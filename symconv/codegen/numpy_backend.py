@@ -51,6 +51,7 @@ class NumPyKernelPrinter(KernelPrinter):
         "_copy": ("x", "numpy.array(x, copy=True)"),
         "_matmul": ("a, b, out", "numpy.matmul(a, b, out=out)"),
         "_multiply": ("a, b, out", "numpy.multiply(a, b, out=out)"),
+        "_add": ("a, b, out", "numpy.add(a, b, out=out)"),
         "_multiply_add": (  # out = acc + a b (the product in scratch)
             "out, acc, a, b, scratch",
             "numpy.add(acc, numpy.multiply(a, b, out=scratch), out=out)",

@@ -58,6 +58,7 @@ class TorchKernelPrinter(KernelPrinter):
             "torch.matmul(a, b) if out is None else torch.matmul(a, b, out=out)",
         ),
         "_multiply": ("a, b, out", "torch.mul(a, b, out=out)"),
+        "_add": ("a, b, out", "torch.add(a, b, out=out)"),
         "_multiply_add": (  # out = acc + a b, one pass (scratch unused)
             "out, acc, a, b, scratch",
             "torch.addcmul(acc, a, b, out=out)",
