@@ -93,8 +93,8 @@ EFFICIENCY: dict[str, dict[str, float]] = {
 # -- cost formulas --------------------------------------------------------------------------------
 _S = dict(
     zip(
-        ("N", "C_in", "C_out", "G", "O", "P", "k", "t", "alpha", "m", "D", "L", "F", "Q"),
-        sympy.symbols("N C_in C_out G O P k t alpha m D L F Q", positive=True, integer=True),
+        ("N", "C_in", "C_out", "G", "O", "P", "k", "t", "alpha", "m", "D", "L", "F", "Q", "H"),
+        sympy.symbols("N C_in C_out G O P k t alpha m D L F Q H", positive=True, integer=True),
         strict=True,
     )
 )
@@ -108,7 +108,8 @@ def cost_formulas() -> dict[str, dict[str, sympy.Expr]]:
     channel), $P$ (padded inputs per channel), $k$ (taps), $t$ (Winograd tiles per sample and
     channel, all dilation phases), $\alpha$, $m$, $D$ (the dilations' product), $L$ (FFT points
     per channel), $F$ (complex frequencies of the real FFT), $Q$ (the shifted GEMMs' rows: flat
-    positions of the padded grid from the first output to the last).
+    positions of the padded grid from the first output to the last), $H$ (the batch parts run
+    side by side, `numeric.set_num_threads`: each transforms the filter once).
 
     ```python
     >>> from numeric.algorithms import cost_formulas
@@ -117,7 +118,7 @@ def cost_formulas() -> dict[str, dict[str, sympy.Expr]]:
 
     ```
     """
-    N, Ci, Co, G, O, P, k, t, a, m, D, L, F, Q = _S.values()
+    N, Ci, Co, G, O, P, k, t, a, m, D, L, F, Q, H = _S.values()
     cg = Ci / G
     return {
         # im2col: pad, one copy of every window (C_in k O), the GEMM, the output
@@ -139,22 +140,27 @@ def cost_formulas() -> dict[str, dict[str, sympy.Expr]]:
         # strided copy), B^T d B and A^T M A (two GEMM passes each), scatter the m x m output
         # tiles; with dilation D (its product over the axes) the tile copy moves runs of D
         # elements, about D times slower per element (refit with bench/calibrate.py after the
-        # one-copy gather: 1 + D, it was 3/2 + 2 D with a copy per tile position)
+        # one-copy gather: 1 + D, it was 3/2 + 2 D with a copy per tile position); per batch
+        # part the filter transform G g G^T (copy 3 x 3 -> a x 3 -> a x a per channel pair:
+        # 27 + 6 a + a^2 elements moved; it dominates on small images with many channels,
+        # bench/auto_regret.py: 512 x 7 x 7 took 36 ms by Winograd, 12 direct)
         "winograd": {
             "gemm": 2 * N * Co * cg * t * a**2,
             "fft": sympy.Integer(0),
-            "memory": N * (Ci * P + Ci * t * a**2 * (1 + D) + 2 * Co * t * a**2 + Co * t * m**2),
+            "memory": N * (Ci * P + Ci * t * a**2 * (1 + D) + 2 * Co * t * a**2 + Co * t * m**2)
+            + H * (27 + 6 * a + a**2) * Co * cg,
             "calls": sympy.Integer(16),
         },
         # stride 1: the flattened channels-last copy of the padded input, one GEMM per tap on a
         # shifted view of it (Q rows: the outputs and the grid's discarded positions between
         # them), each added into the accumulator (a cache-resident add: counted as one element
         # moved, fit with bench/calibrate.py), the outputs; NumPy runs a batched GEMM as one
-        # call per sample
+        # call per sample; the channels-last copies in and out are transposes, twice a plain
+        # copy's time (bench/auto_regret.py: 1x1 64 -> 256 on 56 x 56 took 26 ms, 9 direct)
         "shifted": {
             "gemm": 2 * N * Co * cg * Q * k,
             "fft": sympy.Integer(0),
-            "memory": N * (2 * Ci * P + (k - 1) * Co * Q + Co * (Q + O)),
+            "memory": N * (3 * Ci * P + (k - 1) * Co * Q + Co * (Q + 2 * O)),
             "calls": 2 * G * k * N + 6,
         },
         # stride 1, few channels per group (the printed shift_add_layer): no GEMM; the padded
@@ -280,8 +286,13 @@ def _fft_lengths(spec: sc.Conv, size: tuple[int, ...]) -> tuple[int, ...]:
 
 
 @functools.lru_cache(maxsize=1024)
-def _values(spec: sc.Conv, size: tuple[int, ...], batch: int, m: int) -> dict[str, int]:
-    """The cost formulas' symbols for one layer (cached: every non-direct call asks)."""
+def _values(
+    spec: sc.Conv, size: tuple[int, ...], batch: int, m: int, threads: int = 1
+) -> dict[str, int]:
+    """The cost formulas' symbols for one layer (cached: every non-direct call asks); `threads`
+    the NumPy kernels' threads (the batch parts, `H`, as `numeric._parallel.parts` splits)."""
+    from ._parallel import parts
+
     out = spec.output_size(size)
     padded = [n + lo + hi for n, (lo, hi) in zip(size, spec.pads, strict=True)]
     per_axis = winograd_tiles(out, spec.dilation, m)  # the printed kernels' own tiling
@@ -302,6 +313,7 @@ def _values(spec: sc.Conv, size: tuple[int, ...], batch: int, m: int) -> dict[st
         L=math.prod(lengths),
         F=math.prod(lengths[:-1]) * (lengths[-1] // 2 + 1),
         Q=sum((o - 1) * math.prod(padded[i + 1 :]) for i, o in enumerate(out)) + 1,
+        H=len(parts(batch, 2.0 * batch * spec.macs(size), max(1, batch), threads)),
     )
 
 
@@ -342,15 +354,20 @@ def costs(
     batch: int = 1,
     op: str = "forward",
     rates: dict[str, float] | None = None,
+    threads: int | None = None,
 ) -> dict[str, dict[str, float] | None]:
     """Per algorithm, its work (`gemm`, `fft` operations; `memory` elements) for `batch`
     samples and the estimated `seconds` at `rates` (default `RATES`) reached to `EFFICIENCY`;
     None where it does not run. Every op costs what the forward does (each gradient is a
-    correlation of the same size).
+    correlation of the same size). `threads`: the NumPy kernels' (default
+    `numeric.get_num_threads()`), which set how many batch parts transform the filter.
     """
+    from ._parallel import get_num_threads
+
     size = spec._check_input(input_size)
     rates = RATES if rates is None else rates
-    values = _values(spec, size, batch, WINOGRAD_M)
+    threads = get_num_threads() if threads is None else threads
+    values = _values(spec, size, batch, WINOGRAD_M, threads)
     out: dict[str, dict[str, float] | None] = {}
     for name in _CANDIDATES:
         if supported(spec, name, op) is not None:
@@ -409,10 +426,15 @@ def explain(
 
 @functools.lru_cache(maxsize=1024)
 def _ranked(
-    spec: sc.Conv, size: tuple[int, ...], batch: int, op: str, rates: tuple[tuple[str, float], ...]
+    spec: sc.Conv,
+    size: tuple[int, ...],
+    batch: int,
+    op: str,
+    rates: tuple[tuple[str, float], ...],
+    threads: int,
 ) -> tuple[str, ...]:
     """Supported algorithms, fastest first by the cost model (cached: "auto" asks per call)."""
-    c = costs(spec, size, batch=batch, op=op, rates=dict(rates))
+    c = costs(spec, size, batch=batch, op=op, rates=dict(rates), threads=threads)
     return tuple(
         sorted(
             (k for k, v in c.items() if v is not None),
@@ -426,7 +448,9 @@ def _pick(
 ) -> tuple[str, Any]:
     """The fastest by the cost model, with the rank-1 factors when that is separable (which
     counts only for rank-1 weights: the test runs only when separable would win)."""
-    order = _ranked(spec, size, batch, op, tuple(RATES.items()))
+    from ._parallel import get_num_threads
+
+    order = _ranked(spec, size, batch, op, tuple(RATES.items()), get_num_threads())
     if order[0] == "separable":
         factors = None if weight is None else rank_one_factors(weight)
         return (order[1], None) if factors is None else ("separable", factors)
