@@ -196,9 +196,11 @@ def shift_add_layer(c_g, k_g):
     return c_g * k_g <= _SHIFT_ADD
 
 
-def _extent(out, grid):
-    """L = q(O - 1) + 1: the flat positions from the first output to the last."""
-    return sum((o - 1) * s for o, s in zip(out, grid)) + 1
+def _extent(out, padded, n=1):
+    """J = (n - 1) prod(P) + L, L = q(O - 1) + 1: the flat positions from the first output of
+    the first of n samples laid one after the other on the padded grid to the last output of
+    the last (n = 1: L)."""
+    return (n - 1) * _product(padded) + sum((o - 1) * s for o, s in zip(out, _grid(padded))) + 1
 
 
 def conv_shifted(x, w, b, pads, dilation, groups, chunk):
@@ -235,7 +237,7 @@ def _shifted_gemms(x, w, y, pads, dilation, groups, buffers):
     wt = _contiguous(_permute(w.reshape(groups, k_g, c_g, taps), (0, 3, 2, 1)))  # (G, a, c, k)
     xf, padded = _flat(x, pads)
     m, grid = xf.shape[0], _grid(padded)
-    span = _extent(out, grid)
+    span = _extent(out, padded)
     acc = _scratch(buffers, "acc", (groups, m, span, k_g), x)
     tmp = _scratch(buffers, "tmp", (m, span, k_g), x)
     for g in range(groups):
@@ -292,7 +294,7 @@ def _shift_add(x, w, y, pads, dilation, groups, buffers):
     k_g, taps, out = c_out // groups, _product(kernel), y.shape[2:]
     xf, padded = _flat_first(x, pads, groups, buffers)
     grid, whole = _grid(padded), _product(padded)
-    span = (n - 1) * whole + _extent(out, grid)  # J
+    span = _extent(out, padded, n)  # J
     wr = w.reshape(groups, k_g, c_g, taps)
     yg = _permute(y.reshape(n, groups, k_g, *out), (1, 2, 0, *range(3, 3 + len(out))))
     block = max(1, min(groups, _BAND_BLOCK // (k_g * span)))
@@ -346,12 +348,12 @@ def conv_shifted_grad_weight(x, delta, kernel, pads, dilation, groups, chunk):
         if rows:  # channels first, samples along the rows: X (G, C/G, m prod(P)), Delta
             xf, padded = _flat_first(x[n0 : n0 + m], pads, groups)  # (G, K/G, m prod(P))
             dg = _on_grid(_swap01(d), padded, 2, x).reshape(groups, k_g, -1)
-            span = (m - 1) * _product(padded) + _extent(out, _grid(padded))
+            span = _extent(out, padded, m)
         else:  # channels last: X (m, prod(P), C), Delta (m, K, prod(P))
             xf, padded = _flat(x[n0 : n0 + m], pads)
             dg = _on_grid(_permute(d, (0, *range(2, delta.ndim), 1)), padded, 1, x)
             dg = _permute(dg.reshape(m, -1, c_out), (0, 2, 1))
-            span = _extent(out, _grid(padded))
+            span = _extent(out, padded)
         for t, off in enumerate(_offsets(kernel, dilation, padded)):
             if rows:  # sum over j of X[g, c, j + off] Delta[g, k, j], per c
                 for c in range(c_g):
