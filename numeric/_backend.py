@@ -27,7 +27,9 @@ def set_workspace_limit(nbytes: int) -> int:
     """Set the workspace budget (bytes) for padded copies and im2col buffers; returns the old one.
 
     Kernels run over the batch in chunks so that their extra memory stays under this budget
-    (a single sample that needs more runs alone).
+    (a single sample that needs more runs alone). The Winograd kernels keep their buffers per
+    thread between calls, at most `numeric.algorithms.KEEP_BYTES` per thread and within the
+    budget's share of each thread; `numeric.algorithms.release_workspaces()` frees them.
 
     ```python
     >>> import numeric as nm

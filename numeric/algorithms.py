@@ -56,6 +56,7 @@ from ._generated.numpy_winograd import tiles as winograd_tiles
 __all__ = [
     "ALGORITHMS",
     "EFFICIENCY",
+    "KEEP_BYTES",
     "RATES",
     "WINOGRAD_M",
     "calibrate",
@@ -66,6 +67,7 @@ __all__ = [
     "explain",
     "plan",
     "rank_one_factors",
+    "release_workspaces",
     "supported",
     "workspace_bytes",
 ]
@@ -532,6 +534,31 @@ def _flip(be: Backend, w: Any, dims: int) -> Any:
 
 
 CACHE_BYTES = 8 * 2**20  # Winograd's NumPy working set per chunk (bench: BENCHMARKS.md)
+KEEP_BYTES = 2 * CACHE_BYTES  # Winograd's buffers kept per thread between calls (at most)
+
+
+def _keep(be: Backend) -> int:
+    """Bytes of Winograd workspace each thread keeps between calls: `KEEP_BYTES`, within the
+    workspace budget's share per thread (`numeric.set_workspace_limit`; 0 keeps nothing).
+    Fresh pages cost a fault each (about 2 us on the project's machine, as much as a pass over
+    them) and the C allocator returns large freed blocks to the system between calls, so
+    buffers allocated afresh on every call made one VGG 64x56x56 call take 10-25 ms from one
+    process to the next (BENCHMARKS.md). `release_workspaces()` frees them."""
+    from ._backend import get_workspace_limit
+    from ._parallel import get_num_threads
+
+    threads = get_num_threads() + 1 if be.name == "numpy" else 1  # the pool's and the caller's
+    return max(0, min(KEEP_BYTES, get_workspace_limit() // threads))
+
+
+def release_workspaces() -> None:
+    """Free the Winograd workspaces kept between calls (every thread's, both backends)."""
+    import sys
+
+    for name in ("numpy_winograd", "torch_winograd"):
+        module = sys.modules.get(f"{__package__}._generated.{name}")
+        if module is not None:
+            module.release_workspaces()
 
 
 def _cache_chunk(
@@ -581,7 +608,7 @@ def forward(
     if algorithm == "winograd":
         chunk = _cache_chunk(be, spec, x, chunk)
         return be.module("winograd").conv2d_winograd(
-            x, w, b, pads, spec.dilation, spec.groups, m, chunk
+            x, w, b, pads, spec.dilation, spec.groups, m, chunk, keep=_keep(be)
         )
     if algorithm == "shifted":
         chunk = _cache_chunk(be, spec, x, chunk, algorithm="shifted")
@@ -620,7 +647,7 @@ def grad_input(
     if algorithm == "winograd":
         chunk = _cache_chunk(be, spec, delta, chunk, size)
         g = be.module("winograd").conv2d_winograd_grad_input(
-            delta, w, inner, pads, spec.dilation, spec.groups, m, chunk
+            delta, w, inner, pads, spec.dilation, spec.groups, m, chunk, keep=_keep(be)
         )
     elif algorithm == "shifted":
         chunk = _cache_chunk(be, spec, delta, chunk, size, algorithm="shifted")
@@ -644,7 +671,7 @@ def grad_weight(
     if algorithm == "winograd":
         chunk = _cache_chunk(be, spec, x, chunk)
         dw = be.module("winograd").conv2d_winograd_grad_weight(
-            x, delta, pads, spec.dilation, spec.groups, m, chunk
+            x, delta, pads, spec.dilation, spec.groups, m, chunk, keep=_keep(be)
         )
     elif algorithm == "shifted":
         chunk = _cache_chunk(be, spec, x, chunk, algorithm="shifted")

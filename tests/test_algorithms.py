@@ -282,6 +282,66 @@ def test_winograd_chunks_stay_correct_under_a_small_workspace():
     np.testing.assert_allclose(gw, ref_gw, atol=1e-10)
 
 
+def test_winograd_keeps_its_workspaces_between_calls():
+    """Each thread keeps its Winograd buffers (slots "a", "b") for the next call, within
+    `KEEP_BYTES` and the workspace budget's share; results never alias them; calls of other
+    shapes stay right; `release_workspaces` drops them; a tiny budget keeps nothing."""
+    import threading
+
+    rng = np.random.default_rng(2)
+    me = threading.get_ident()
+    w = rng.standard_normal((6, 4, 3, 3)).astype(np.float32)
+    xs = [rng.standard_normal((2, 4, n, n)).astype(np.float32) for n in (12, 7, 16)]
+    old = nm.set_num_threads(1)  # the kernels run on this thread
+    try:
+        alg.release_workspaces()
+        assert numpy_winograd._KEPT == {}
+        got = [nm.conv2d(x, w, padding=1, algorithm="winograd") for x in xs]
+        kept = numpy_winograd._KEPT[me]
+        assert {slot for slot, *_ in kept} == {"a", "b"}
+        assert sum(b.nbytes for b in kept.values()) <= alg._keep(_backend("numpy"))
+        first = dict(kept)
+        again = nm.conv2d(xs[0], w, padding=1, algorithm="winograd")  # fits: the same buffers
+        assert all(numpy_winograd._KEPT[me][k] is b for k, b in first.items())
+        np.testing.assert_array_equal(again, got[0])
+        for x, y in zip(xs, got, strict=True):  # later calls did not write into earlier results
+            assert_close(y, nm.conv2d(x, w, padding=1, algorithm="direct"), np.float32, 36, "")
+        alg.release_workspaces()
+        assert numpy_winograd._KEPT == {}
+        with nm.workspace_limit(2**10):  # 1 KiB: every buffer is fresh
+            nm.conv2d(xs[2], w, padding=1, algorithm="winograd")
+        assert numpy_winograd._KEPT.get(me, {}) == {}
+    finally:
+        nm.set_num_threads(old)
+        alg.release_workspaces()
+
+
+def test_winograd_workspaces_are_per_thread():
+    """Threads running the kernel at once each use their own kept buffers: every result
+    equals the direct method (shared buffers would mix the threads' tiles)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    rng = np.random.default_rng(4)
+    w = rng.standard_normal((16, 16, 3, 3))
+    xs = [rng.standard_normal((1, 16, 48, 48)) for _ in range(8)]  # long enough calls to overlap
+    want = [nm.conv2d(x, w, padding=1, algorithm="direct") for x in xs]
+
+    def run(i):
+        return numpy_winograd.conv2d_winograd(
+            xs[i], w, None, [(1, 1), (1, 1)], (1, 1), 1, 4, 1, keep=2**24
+        )
+
+    try:
+        with ThreadPoolExecutor(4) as pool:
+            for _ in range(3):
+                for got, ref in zip(pool.map(run, range(8)), want, strict=True):
+                    np.testing.assert_allclose(got, ref, atol=1e-10)
+            idents = set(numpy_winograd._KEPT)
+        assert len(idents) >= 2
+    finally:
+        alg.release_workspaces()
+
+
 # -- the printed modules --------------------------------------------------------------------------
 def test_printed_winograd_matrices_are_the_derived_rationals():
     for module in (numpy_winograd, torch_winograd):
@@ -434,7 +494,9 @@ def test_winograd_runs_cache_sized_chunks_on_the_cpu(monkeypatch):
     seen = []
     module = torch_be.module("winograd")
     real = module.conv2d_winograd
-    monkeypatch.setattr(module, "conv2d_winograd", lambda *a: seen.append(a[-1]) or real(*a))
+    monkeypatch.setattr(
+        module, "conv2d_winograd", lambda *a, **k: seen.append(a[-1]) or real(*a, **k)
+    )
     rng = np.random.default_rng(3)
     xs, w = rng.standard_normal((4, 64, 56, 56)), rng.standard_normal((64, 64, 3, 3))
     got = nm.conv2d(torch.from_numpy(xs), torch.from_numpy(w), padding=1, algorithm="winograd")

@@ -22,8 +22,12 @@ off `symconv.winograd.winograd`, printed entry by entry as exact rationals:
   (B^\top d B)\big] A'$, the sum over tiles and samples one batched GEMM per tile position.
 
 Every transform $L\,Z\,L^\top$ over the two tile axes is two GEMMs (dense, as BLAS likes them);
-the batch runs in chunks (bounded workspace). `winograd_modules()` returns
-`{file name: text}`; `symconv generate` writes and `--check`s them.
+in $A^\top M A$ the second leaves each output tile's last axis innermost, so that the scatter into
+y copies whole rows. The batch runs in chunks (bounded workspace); the stages take turns between
+two buffers per thread (padded input, tiles, their transform, products, output tiles), kept
+between calls up to `keep` bytes: on the project's machine a fresh page costs a fault of about
+2 us, as much as a pass over it. `winograd_modules()` returns `{file name: text}`; `symconv
+generate` writes and `--check`s them.
 """
 
 from __future__ import annotations
@@ -78,6 +82,10 @@ def _literals() -> str:
 class NumPyWinogradPrinter(NumPyKernelPrinter):
     """NumPy's vocabulary plus `_const` (a printed matrix in the input's dtype)."""
 
+    _extra_imports: ClassVar[dict[str, str]] = {
+        **NumPyKernelPrinter._extra_imports,
+        "threading": "threading",
+    }
     _primitives: ClassVar[dict[str, tuple[str, str]]] = {
         **NumPyKernelPrinter._primitives,
         "_const": ("rows, like", "numpy.array(rows, dtype=numpy.float64).astype(like.dtype)"),
@@ -87,6 +95,10 @@ class NumPyWinogradPrinter(NumPyKernelPrinter):
 class TorchWinogradPrinter(TorchKernelPrinter):
     """torch's vocabulary plus `_const` (on the input's device, in its dtype)."""
 
+    _extra_imports: ClassVar[dict[str, str]] = {
+        **TorchKernelPrinter._extra_imports,
+        "threading": "threading",
+    }
     _primitives: ClassVar[dict[str, tuple[str, str]]] = {
         **TorchKernelPrinter._primitives,
         "_const": (
@@ -113,6 +125,52 @@ def output_size(size, pads, dilation):
     return [_conv_out(n, 3, 1, d, lo, hi) for n, (lo, hi), d in zip(size, pads, dilation)]
 
 
+_KEPT = {}  # thread id -> {(slot, dtype, device): flat buffer}, see _workspace
+
+
+def release_workspaces():
+    """Drop the buffers `_workspace` keeps between calls (every thread's)."""
+    _KEPT.clear()
+
+
+def _workspace(slot, shape, like, keep):
+    """An uninitialised contiguous buffer of `shape` in `slot`, kept for this thread's later
+    calls while the thread keeps at most `keep` bytes: a fresh page costs a page fault, about as
+    much as a pass over it, and the C allocator hands large freed blocks back to the system
+    between calls. A slot holds one array at a time, so the stages take turns between two
+    slots ("a", "b"; "c" in dL/dw): a stage writes where data it no longer needs lay, still in
+    the cache (a buffer per stage ran 7 % slower). keep = 0: a new buffer each call."""
+    n = 1
+    for s in shape:
+        n *= s
+    if keep <= 0:
+        return _empty(shape, like)
+    mine = _KEPT.setdefault(threading.get_ident(), {})
+    key = (slot, str(like.dtype), str(getattr(like, "device", "cpu")))
+    buf = mine.get(key)
+    if buf is None or buf.shape[0] < n:
+        mine.pop(key, None)
+        alive = {t.ident for t in threading.enumerate()}
+        for ident in [i for i in _KEPT if i not in alive]:  # threads that ended
+            _KEPT.pop(ident, None)
+        buf = _empty((n,), like)
+        if sum(b.shape[0] for b in mine.values()) * buf.itemsize + n * buf.itemsize <= keep:
+            mine[key] = buf
+    return buf[:n].reshape(shape)
+
+
+def _fill_padded(xp, x, src, dst):
+    """xp[:, :, dst] = x[:, :, src] and zeros elsewhere, writing only the border slabs (per
+    axis, before and after dst) besides the copy: xp may be a kept workspace."""
+    lead = (slice(None), slice(None))
+    for k, d in enumerate(dst):
+        rest = [slice(None)] * len(dst)
+        for part in (slice(0, d.start), slice(d.stop, None)):
+            rest[k] = part
+            xp[(*lead, *rest)] = 0
+    xp[(*lead, *dst)] = x[(*lead, *src)]
+
+
 def _transform(L, Z):
     """L Z L^T over the two leading axes of Z (p, p, *rest) -> (q, q, *rest): two GEMMs."""
     p, rest = Z.shape[0], Z.shape[2:]
@@ -121,9 +179,23 @@ def _transform(L, Z):
     return _matmul(L, Z, None).reshape(q, q, *rest)  # along the second, batched over the first
 
 
-def _input_tiles(x, pads, dilation, m, T):
-    """D[i, j, c, n, t0, r0, t1, r1] = x~[n, c, D0 (m t0 + i) + r0, D1 (m t1 + j) + r1], the
-    a x a tiles (a = m + 2) of the zero-padded input x~[j] = x[j - lo], for every phase r.
+def _transform_into(L, Z, via, into, like, keep):
+    """L Z L^T over the two leading axes of Z (p, p, *rest) -> (q, q, prod(rest)), two GEMMs
+    (two passes through memory; one GEMM by the Kronecker product L (x) L ran 4 % slower, its
+    multiplies outweighing the pass it saves): the first into workspace slot `via`, the
+    result into `into`."""
+    p, q = Z.shape[0], L.shape[0]
+    rest = Z.reshape(p, p, -1).shape[2]
+    H = _workspace(via, (q, p * rest), like, keep)
+    _matmul(L, Z.reshape(p, -1), H)  # along the first tile axis
+    out = _workspace(into, (q, q, rest), like, keep)
+    return _matmul(L, H.reshape(q, p, rest), out)  # along the second, batched over the first
+
+
+def _input_tiles(x, pads, dilation, m, T, keep):
+    """V = B^T D B, (a, a, C n T0 D0 T1 D1) in workspace slot "a": the transformed a x a
+    tiles (a = m + 2) of the zero-padded input x~[j] = x[j - lo], for every phase r, where
+    D[i, j, c, n, t0, r0, t1, r1] = x~[n, c, D0 (m t0 + i) + r0, D1 (m t1 + j) + r1].
 
     The index is linear in (i, t, r) on each axis, so the tiles are one strided view of x~ and
     one copy (a copy per (i, j) costs 36 calls, which hold the interpreter while the threads
@@ -131,32 +203,41 @@ def _input_tiles(x, pads, dilation, m, T):
     N, C = x.shape[:2]
     a = m + 2
     P = [d * m * (t + 1) for d, t in zip(dilation, T)]
-    xp = _zeros((N, C, P[0], P[1]), x)
-    src, dst = _placement(x.shape[2:], pads, P)
-    xp[(slice(None), slice(None), *dst)] = x[(slice(None), slice(None), *src)]
+    xp = _workspace("b", (N, C, P[0], P[1]), x, keep)
+    _fill_padded(xp, x, *_placement(x.shape[2:], pads, P))
     sn, sc, s0, s1 = _steps(xp)
     d0, d1 = dilation
     shape = (a, a, C, N, T[0], d0, T[1], d1)
     steps = (d0 * s0, d1 * s1, sc, sn, m * d0 * s0, s0, m * d1 * s1, s1)
-    return _contiguous(_strided(xp, shape, steps))
+    D = _workspace("a", shape, x, keep)
+    D[...] = _strided(xp, shape, steps)
+    return _transform_into(_const(FORWARD[m][2], x), D, "b", "a", x, keep)  # x~ is spent
 
 
-def _forward(x, U, pads, dilation, groups, m, T, y):
+def _forward(x, U, pads, dilation, groups, m, T, y, keep):
     """One chunk: y (n, K, T0, m, D0, T1, m, D1) = A^T [U (.) (B^T D B)] A, the channel sum of
-    each tile position one batched GEMM per group."""
-    AT, _, BT = (_const(M, x) for M in FORWARD[m])
+    each tile position one batched GEMM per group. A^T M A is two GEMMs, the second with the
+    tile's last axis v innermost, so that the scatter into y moves whole rows (T1 m)."""
+    AT = _const(FORWARD[m][0], x)
     a, K = m + 2, U.shape[1] * U.shape[2]
     N, C = x.shape[:2]
-    V = _transform(BT, _input_tiles(x, pads, dilation, m, T))
-    V = V.reshape(a * a, groups, C // groups, -1)
-    M = _matmul(U, V, None)  # (a a, G, K/G, columns): per (i, j) and group, U_ij V_ij
-    Y = _transform(AT, M.reshape(a, a, K, N, T[0], dilation[0], T[1], dilation[1]))
-    y[...] = _permute(Y, (3, 2, 4, 0, 5, 6, 1, 7))
+    cols = N * T[0] * dilation[0] * T[1] * dilation[1]
+    V = _input_tiles(x, pads, dilation, m, T, keep).reshape(a * a, groups, C // groups, cols)
+    M = _workspace("b", (a * a, groups, K // groups, cols), x, keep)
+    _matmul(U, V, M)  # per (i, j) and group, U_ij V_ij
+    Z = _workspace("a", (m, a * K * cols), x, keep)  # V is spent
+    _matmul(AT, M.reshape(a, -1), Z)  # (u, j, K cols): along the first tile axis
+    Z = _permute(Z.reshape(m, a, K * cols), (0, 2, 1))
+    Y = _workspace("b", (m, K * cols, m), x, keep)
+    _matmul(Z, _permute(AT, (1, 0)), Y)  # (u, K cols, v): along the second
+    Y = Y.reshape(m, K, N, T[0], dilation[0], T[1], dilation[1], m)
+    y[...] = _permute(Y, (2, 1, 3, 0, 4, 5, 7, 6))
 
 
-def conv2d_winograd(x, w, b, pads, dilation, groups, m, chunk):
+def conv2d_winograd(x, w, b, pads, dilation, groups, m, chunk, keep=0):
     """3x3 kernel, stride 1: cross-correlation by F(m x m, 3 x 3), zero padding pads
-    ((lo, hi) per axis; negative crops), any dilation and groups, `chunk` samples at a time.
+    ((lo, hi) per axis; negative crops), any dilation and groups, `chunk` samples at a time,
+    workspaces kept between calls up to `keep` bytes per thread (_workspace).
     x (N, C_in, H, W), w (C_out, C_in/G, 3, 3), b (C_out,) or None -> (N, C_out, *O)."""
     N = x.shape[0]
     K, Cg = w.shape[:2]
@@ -170,7 +251,7 @@ def conv2d_winograd(x, w, b, pads, dilation, groups, m, chunk):
     y = _empty((N, K, T[0], m, dilation[0], T[1], m, dilation[1]), x)
     for n0 in range(0, N, max(1, chunk)):
         n1 = min(N, n0 + max(1, chunk))
-        _forward(x[n0:n1], U, pads, dilation, groups, m, T, y[n0:n1])
+        _forward(x[n0:n1], U, pads, dilation, groups, m, T, y[n0:n1], keep)
     full = [t * m * d for t, d in zip(T, dilation)]
     y = y.reshape(N, K, full[0], full[1])[:, :, : out[0], : out[1]]
     if b is not None:
@@ -178,20 +259,21 @@ def conv2d_winograd(x, w, b, pads, dilation, groups, m, chunk):
     return y
 
 
-def conv2d_winograd_grad_input(delta, w, size, pads, dilation, groups, m, chunk):
+def conv2d_winograd_grad_input(delta, w, size, pads, dilation, groups, m, chunk, keep=0):
     """dL/dx (N, C_in, *size): delta padded 2D - p on each side, correlated by F(m x m, 3 x 3)
     with the flipped, channel-swapped kernel (the derived GradInput at stride 1)."""
     gpads = [(_reach(3, d) - lo, _reach(3, d) - hi) for (lo, hi), d in zip(pads, dilation)]
     wt = gradient_weight_of(w, groups)
-    dx = conv2d_winograd(delta, wt, None, gpads, dilation, groups, m, chunk)
+    dx = conv2d_winograd(delta, wt, None, gpads, dilation, groups, m, chunk, keep)
     assert tuple(dx.shape[2:]) == tuple(size)
     return dx
 
 
-def conv2d_winograd_grad_weight(x, delta, pads, dilation, groups, m, chunk):
+def conv2d_winograd_grad_weight(x, delta, pads, dilation, groups, m, chunk, keep=0):
     """dL/dw (C_out, C_in/G, 3, 3) by F(3 x 3, m x m): per tile position (i, j), the sum over
-    samples and tiles of (G' delta G'^T)_ij (B^T d B)_ij^T is one batched GEMM per group."""
-    ATw, Gw, BT = (_const(M, x) for M in GRAD_WEIGHT[m])
+    samples and tiles of (G' delta G'^T)_ij (B^T d B)_ij^T is one batched GEMM per group
+    """
+    ATw, Gw, _ = (_const(M, x) for M in GRAD_WEIGHT[m])
     N, C = x.shape[:2]
     K, out = delta.shape[1], delta.shape[2:]
     a = m + 2
@@ -200,15 +282,19 @@ def conv2d_winograd_grad_weight(x, delta, pads, dilation, groups, m, chunk):
     acc = _zeros((a * a, groups, K // groups, C // groups), x)
     for n0 in range(0, N, max(1, chunk)):
         n1 = min(N, n0 + max(1, chunk))
-        V = _transform(BT, _input_tiles(x[n0:n1], pads, dilation, m, T))
+        n = n1 - n0
+        V = _input_tiles(x[n0:n1], pads, dilation, m, T, keep)
         V = V.reshape(a * a, groups, C // groups, -1)
         # delta's m x m blocks, zero beyond the output: E[u, v, k, n, t0, r0, t1, r1]
-        dp = _zeros((n1 - n0, K, full[0], full[1]), x)
-        dp[:, :, : out[0], : out[1]] = delta[n0:n1]
-        dp = dp.reshape(n1 - n0, K, T[0], m, dilation[0], T[1], m, dilation[1])
-        E = _contiguous(_permute(dp, (3, 6, 1, 0, 2, 4, 5, 7)))
-        E = _transform(Gw, E).reshape(a * a, groups, K // groups, -1)
-        acc += _matmul(E, _permute(V, (0, 1, 3, 2)), None)
+        dp = _workspace("b", (n, K, full[0], full[1]), x, keep)  # V is in "a"
+        at = [slice(0, o) for o in out]
+        _fill_padded(dp, delta[n0:n1], at, at)
+        dp = dp.reshape(n, K, T[0], m, dilation[0], T[1], m, dilation[1])
+        E = _workspace("c", (m, m, K, n, T[0], dilation[0], T[1], dilation[1]), x, keep)
+        E[...] = _permute(dp, (3, 6, 1, 0, 2, 4, 5, 7))
+        EG = _transform_into(Gw, E, "b", "c", x, keep)  # delta's grid is spent
+        EG = EG.reshape(a * a, groups, K // groups, -1)
+        acc += _matmul(EG, _permute(V, (0, 1, 3, 2)), None)
     dw = _transform(ATw, acc.reshape(a, a, K, C // groups))  # (3, 3, K, C/G)
     return _contiguous(_permute(dw, (2, 3, 0, 1)))
 '''
