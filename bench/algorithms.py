@@ -2,9 +2,9 @@
 torch CPU.
 
 Run: `env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE .venv/bin/python bench/algorithms.py`.
-Same process, torch.set_num_threads(2) and numeric's 2 threads, a 1 GiB allocation touched and
-freed first, two warm-up calls of each side, then the median of 7 runs, one side after the
-other; float32. Forward: `nm.conv2d(..., algorithm=a)` / torch `F.conv2d`. Backward:
+Same process, torch.set_num_threads(2) and numeric's 2 threads, the allocator settled first
+(`suite.settle_allocator`), two warm-up calls of each side, then the median of 7 runs, one side
+after the other; float32. Forward: `nm.conv2d(..., algorithm=a)` / torch `F.conv2d`. Backward:
 `nm.conv2d_grad_input` + `nm.conv2d_grad_weight` (same algorithm) / torch autograd's backward.
 Separable runs on a rank-1 kernel of the layer's shape (forward only); "auto" is the default,
 with the algorithm `numeric.algorithms.explain` picks in brackets. Ratios: lower is better.
@@ -19,7 +19,7 @@ import sys
 import numpy as np
 import torch
 import torch.nn.functional as F
-from suite import LARGE_KERNEL, SUITE, time_ms
+from suite import LARGE_KERNEL, SUITE, settle_allocator, time_ms
 from threadpoolctl import threadpool_info
 
 import numeric as nm
@@ -37,8 +37,7 @@ def median_ms(fn) -> float:
 
 def main() -> None:
     torch.set_num_threads(2)
-    big = np.ones(2**28, np.float32)  # 1 GiB touched and freed before any timing
-    del big
+    settle_allocator()  # the allocator's thresholds of a long-running process
     print(f"python {sys.version.split()[0]}, numpy {np.__version__}, torch {torch.__version__}")
     for info in threadpool_info():
         print(

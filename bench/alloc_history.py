@@ -1,46 +1,88 @@
-"""torch's CPU conv2d and the process's allocation history (BENCHMARKING.md), and how bench/run.py
-avoids it.
+"""Convolution time and the process's allocation history: torch's conv2d and numeric's.
 
-Run: `.venv/bin/python bench/alloc_history.py`. Each measurement runs in a fresh process: F.conv2d
-on the VGG 64x56x56 layer (float32, 2 threads), the first call and the median of 9 calls, once
-in a process that never made a large allocation and once after a 1 GiB array was touched and
-freed (what bench/run.py does before timing either side).
+Run: `env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE .venv/bin/python bench/alloc_history.py`.
+Each row runs in a fresh process, VGG 64x56x56 (N=8, float32, 2 threads each side): the first
+call, the median of 15 calls after two warm-up calls, and the page faults per call (minor faults
+of the process over those calls), for torch's F.conv2d and numeric.conv2d. States:
+
+- `fresh`: no large allocation before;
+- `after-1GiB`: a 1 GiB array touched and freed (the earlier setting of bench/run.py);
+- `settled`: `suite.settle_allocator()` (the 1 GiB array, then a 30 MiB one freed: glibc's
+  mmap and trim thresholds at 30 and 60 MiB, as in a process that has freed a large array);
+- `mmap-every-block`: GLIBC_TUNABLES pins both thresholds at 128 KiB (every block above it
+  fresh pages, every freed heap top returned): the worst case;
+- `numeric-fresh-buffers`: settled, with numeric's kept Winograd buffers turned off
+  (`numeric.algorithms.KEEP_BYTES = 0`).
 """
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
 CHILD = """
-import statistics, sys, time
+import resource, statistics, sys, time
+sys.path.insert(0, "bench")
 import numpy as np, torch, torch.nn.functional as F
+import numeric as nm
+import numeric.algorithms as alg
+from suite import settle_allocator
 torch.set_num_threads(2)
-if sys.argv[1] == "after-1GiB":
+nm.set_num_threads(2)
+case = sys.argv[1]
+if case == "after-1GiB":
     big = np.ones(2**28, np.float32)
     del big
+elif case in ("settled", "numeric-fresh-buffers"):
+    settle_allocator()
+if case == "numeric-fresh-buffers":
+    alg.KEEP_BYTES = 0
 rng = np.random.default_rng(0)
-x = torch.from_numpy(rng.standard_normal((8, 64, 56, 56)).astype(np.float32))
-w = torch.from_numpy(rng.standard_normal((64, 64, 3, 3)).astype(np.float32))
-ts = []
-for _ in range(9):
+x = rng.standard_normal((8, 64, 56, 56)).astype(np.float32)
+w = (0.1 * rng.standard_normal((64, 64, 3, 3))).astype(np.float32)
+xt, wt = torch.from_numpy(x), torch.from_numpy(w)
+def measure(fn):
     t0 = time.perf_counter()
-    F.conv2d(x, w, None, 1, 1)
-    ts.append(time.perf_counter() - t0)
-print(f"{1e3 * ts[0]:.2f} {1e3 * statistics.median(ts):.2f}")
+    fn()
+    first = time.perf_counter() - t0
+    fn()
+    fn()
+    f0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    ts = []
+    for _ in range(15):
+        t0 = time.perf_counter()
+        fn()
+        ts.append(time.perf_counter() - t0)
+    faults = (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - f0) / 15
+    return f"{1e3 * first:.1f} | {1e3 * statistics.median(ts):.2f} | {faults:.0f}"
+torch_side = measure(lambda: F.conv2d(xt, wt, None, 1, 1))
+print(torch_side, "|", measure(lambda: nm.conv2d(x, w, padding=1)))
 """
+
+PINNED = "glibc.malloc.mmap_threshold=131072:glibc.malloc.trim_threshold=131072"
 
 
 def main() -> None:
-    print("| process | first call ms | median of 9 ms |")
-    print("|---|---|---|")
+    print(
+        "| process | torch first ms | torch median ms | torch faults/call "
+        "| numeric first ms | numeric median ms | numeric faults/call |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    cases = ("fresh", "after-1GiB", "settled", "mmap-every-block", "numeric-fresh-buffers")
     for _ in range(2):
-        for case in ("fresh", "after-1GiB"):
+        for case in cases:
+            env = dict(os.environ)
+            if case == "mmap-every-block":
+                env["GLIBC_TUNABLES"] = PINNED
             done = subprocess.run(
-                [sys.executable, "-c", CHILD, case], capture_output=True, text=True, check=True
+                [sys.executable, "-c", CHILD, case],
+                capture_output=True,
+                text=True,
+                check=True,
+                env=env,
             )
-            first, median = done.stdout.split()
-            print(f"| {case} | {first} | {median} |")
+            print(f"| {case} | {done.stdout.strip()} |")
 
 
 if __name__ == "__main__":

@@ -4,9 +4,10 @@ Run: `env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE .venv/bin/python bench/run.py
 `--backend torch [--device cuda]` times numeric's generated *torch* kernels instead (numeric on
 torch tensors of that device) against torch's own conv2d (cuDNN on a GPU) on the same device,
 and the peak is torch's SGEMM there; CUDA timings synchronise the device around every call.
-Same process, torch.set_num_threads(2), a 1 GiB allocation touched and freed first (torch's
-conv is sensitive to the allocation history), two warm-up calls of each side, then each
-side's median (and minimum) of 9 runs, one side after the other; float32. SGEMM is the fastest
+Same process, torch.set_num_threads(2), the allocator settled first (`suite.settle_allocator`:
+both sides are sensitive to the allocation history, bench/alloc_history.py), two warm-up calls
+of each side, then each side's median (and minimum) of 9 runs, one side after the other;
+float32. SGEMM is the fastest
 of 9 runs. The load average is printed before and after (other processes on a shared machine
 make runs differ; the ratio of minima is the less load-sensitive figure). `--rounds R` runs the
 suite R times in the process and ends with each layer's median ratio over the rounds and the
@@ -28,7 +29,7 @@ import sys
 import numpy as np
 import torch
 import torch.nn.functional as F
-from suite import SUITE, time_ms
+from suite import SUITE, settle_allocator, time_ms
 from threadpoolctl import threadpool_info
 
 import numeric as nm
@@ -58,8 +59,7 @@ def main() -> None:
     device = torch.device(args.device if args.backend == "torch" else "cpu")
     torch.set_num_threads(2)
     nm.set_num_threads(2)
-    big = np.ones(2**28, np.float32)  # 1 GiB touched and freed before any timing
-    del big
+    settle_allocator()  # the allocator's thresholds of a long-running process
     a = np.random.default_rng(0).standard_normal((2048, 2048)).astype(np.float32)
     if args.backend == "numpy":
         gemm_ms = timed_ms(lambda: a @ a)[0][1]  # the peak: the fastest run

@@ -162,15 +162,21 @@ def conv(
                 be.conv.conv_forward, x[s], weight, bias, spec.stride, spec.pads,
                 spec.dilation, spec.groups, spec.padding_mode, spec.flip, chunk,
             )  # fmt: skip
+
+        y = map_batch(be.name, x.shape[0], _work(spec, x.shape), chunk, call, "concat")
     else:
         from . import algorithms
 
         m = algorithms.WINOGRAD_M if winograd_m is None else winograd_m
 
-        def call(s: slice) -> Array:
-            return be.run(algorithms.forward, be, name, spec, x[s], weight, bias, chunk, m, factors)
+        def write(s: slice, out: Array) -> None:  # each part straight into the output
+            be.run(algorithms.forward, be, name, spec, x[s], weight, bias, chunk, m, factors, out)
 
-    y = map_batch(be.name, x.shape[0], _work(spec, x.shape), chunk, call, "concat")
+        size = (x.shape[0], spec.out_channels, *spec.output_size(x.shape[2:]))
+        y = map_batch(
+            be.name, x.shape[0], _work(spec, x.shape), chunk, write, "into",
+            be.conv._empty(size, x),
+        )  # fmt: skip
     return y[0] if unbatched else y
 
 

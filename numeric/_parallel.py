@@ -102,14 +102,32 @@ def parts(n: int, work: float, chunk: int, threads: int) -> list[slice]:
 
 
 def map_batch(
-    backend: str, n: int, work: float, chunk: int, call: Callable[[slice], Any], combine: str
+    backend: str,
+    n: int,
+    work: float,
+    chunk: int,
+    call: Callable[..., Any],
+    combine: str,
+    into: Any = None,
 ) -> Any:
     """`call(batch slice)` over the batch in parts of at most `chunk` samples: in parallel for
     NumPy (`get_num_threads()` threads; small work runs on one), one after the other for torch
     (torch's own threads run each part). `combine`: "concat" (each part is copied into one
-    output as soon as it is made, so at most one part per thread is alive) or "sum"."""
+    output as soon as it is made, so at most one part per thread is alive), "sum", or "into":
+    `call(slice, into[slice])` writes its part into the caller's output `into` (no part is
+    made and copied), which is returned."""
     threads = _STATE["threads"] if backend == "numpy" else 1
     split: Sequence[slice] = parts(n, work, chunk, threads)
+    if combine == "into":
+        if into is None or into.shape[0] != n:
+            raise ValueError("map_batch: combine='into' needs `into`, an output of n samples")
+        if len(split) > 1 and threads > 1 and work >= MIN_WORK:
+            with _one_blas_thread():
+                list(_pool().map(lambda s: call(s, into[s]), split))
+        else:
+            for s in split:
+                call(s, into[s])
+        return into
     if len(split) == 1:
         return call(slice(0, n))
     out: list[Any] = [None]

@@ -597,9 +597,30 @@ def forward(
     chunk: int,
     m: int = WINOGRAD_M,
     factors: Any = None,
+    out: Any = None,
 ) -> Any:
     """y of `spec` by `algorithm` (not "direct": numeric._ops runs that); separable uses the
-    rank-1 `factors` of `w` (`plan` finds them), or factors `w` itself."""
+    rank-1 `factors` of `w` (`plan` finds them), or factors `w` itself. With `out`, y is
+    written into it (Winograd's output tiles straight into it) and `out` returned."""
+    y = _forward(be, algorithm, spec, x, w, b, chunk, m, factors, out)
+    if out is None or y is out:
+        return y
+    out[...] = y
+    return out
+
+
+def _forward(
+    be: Backend,
+    algorithm: str,
+    spec: sc.Conv,
+    x: Any,
+    w: Any,
+    b: Any,
+    chunk: int,
+    m: int,
+    factors: Any,
+    out: Any,
+) -> Any:
     pads = spec.pads
     if spec.padding_mode != "zeros":  # the mode's padding first, then a zero-padded layer
         x, pads = be.conv._pad(x, pads, spec.padding_mode), _zero_pads(spec)
@@ -608,7 +629,7 @@ def forward(
     if algorithm == "winograd":
         chunk = _cache_chunk(be, spec, x, chunk)
         return be.module("winograd").conv2d_winograd(
-            x, w, b, pads, spec.dilation, spec.groups, m, chunk, keep=_keep(be)
+            x, w, b, pads, spec.dilation, spec.groups, m, chunk, keep=_keep(be), out=out
         )
     if algorithm == "shifted":
         chunk = _cache_chunk(be, spec, x, chunk, algorithm="shifted")

@@ -316,6 +316,41 @@ def test_winograd_keeps_its_workspaces_between_calls():
         alg.release_workspaces()
 
 
+@pytest.mark.parametrize("size", [16, 13])  # the tiles cover 16 exactly; 13 is cropped
+@pytest.mark.parametrize("module", [numpy_winograd, torch_winograd])
+def test_winograd_writes_into_the_callers_output(size, module):
+    """`out=`: the result lands in the caller's array (no part copied by map_batch); a
+    non-contiguous `out` or tiles larger than the output go through a copy, same values."""
+    rng = np.random.default_rng(5)
+    x, w, b = rng.standard_normal((3, 4, size, size)), rng.standard_normal((5, 4, 3, 3)), None
+    if module is torch_winograd:
+        x, w = torch.from_numpy(x), torch.from_numpy(w)
+    want = module.conv2d_winograd(x, w, b, [(1, 1), (1, 1)], (1, 1), 1, 4, 2)
+    out = want * 0
+    got = module.conv2d_winograd(x, w, b, [(1, 1), (1, 1)], (1, 1), 1, 4, 2, keep=2**20, out=out)
+    assert got is out
+    np.testing.assert_allclose(np.asarray(out), np.asarray(want), atol=1e-12)
+    wide = (
+        want.new_zeros((3, 5, size, 2 * size))
+        if module is torch_winograd
+        else np.zeros((3, 5, size, 2 * size))
+    )
+    strided = wide[..., ::2]  # not contiguous
+    module.conv2d_winograd(x, w, b, [(1, 1), (1, 1)], (1, 1), 1, 4, 2, out=strided)
+    np.testing.assert_allclose(np.asarray(wide[..., ::2]), np.asarray(want), atol=1e-12)
+    alg.release_workspaces()
+
+
+def test_map_batch_into_needs_the_output():
+    from numeric._parallel import map_batch
+
+    with pytest.raises(ValueError, match="into"):
+        map_batch("numpy", 4, 1e9, 1, lambda s, o: None, "into")
+    out = np.zeros((4, 2))
+    got = map_batch("numpy", 4, 1e9, 1, lambda s, o: o.__setitem__(Ellipsis, s.start), "into", out)
+    assert got is out and out[:, 0].tolist() == [0, 1, 2, 3]
+
+
 def test_winograd_workspaces_are_per_thread():
     """Threads running the kernel at once each use their own kept buffers: every result
     equals the direct method (shared buffers would mix the threads' tiles)."""

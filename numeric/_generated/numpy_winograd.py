@@ -29,6 +29,10 @@ def _flip(x, axes):
     return numpy.flip(x, axes)
 
 
+def _is_contiguous(x):
+    return x.flags.c_contiguous
+
+
 def _matmul(a, b, out):
     return numpy.matmul(a, b, out=out)
 
@@ -254,29 +258,36 @@ def _forward(x, U, pads, dilation, groups, m, T, y, keep):
     y[...] = _permute(Y, (2, 1, 3, 0, 4, 5, 7, 6))
 
 
-def conv2d_winograd(x, w, b, pads, dilation, groups, m, chunk, keep=0):
+def conv2d_winograd(x, w, b, pads, dilation, groups, m, chunk, keep=0, out=None):
     """3x3 kernel, stride 1: cross-correlation by F(m x m, 3 x 3), zero padding pads
     ((lo, hi) per axis; negative crops), any dilation and groups, `chunk` samples at a time,
     workspaces kept between calls up to `keep` bytes per thread (_workspace).
-    x (N, C_in, H, W), w (C_out, C_in/G, 3, 3), b (C_out,) or None -> (N, C_out, *O)."""
+    x (N, C_in, H, W), w (C_out, C_in/G, 3, 3), b (C_out,) or None -> (N, C_out, *O), written
+    into `out` when given (straight from the output tiles when the tiles cover O exactly and
+    `out` is contiguous: no copy of the result)."""
     N = x.shape[0]
     K, Cg = w.shape[:2]
-    out = output_size(x.shape[2:], pads, dilation)
-    T = tiles(out, dilation, m)
+    size = output_size(x.shape[2:], pads, dilation)
+    T = tiles(size, dilation, m)
     a = m + 2
     # filter transform U = G g G^T, (a a, G, K/G, C/G)
     Gm = _const(FORWARD[m][1], x)
     U = _transform(Gm, _contiguous(_permute(w, (2, 3, 0, 1))))
     U = U.reshape(a * a, groups, K // groups, Cg)
-    y = _empty((N, K, T[0], m, dilation[0], T[1], m, dilation[1]), x)
+    full = [t * m * d for t, d in zip(T, dilation)]
+    tiled = (N, K, T[0], m, dilation[0], T[1], m, dilation[1])
+    into = out is not None and full == list(size) and _is_contiguous(out)
+    y = out.reshape(tiled) if into else _empty(tiled, x)
     for n0 in range(0, N, max(1, chunk)):
         n1 = min(N, n0 + max(1, chunk))
         _forward(x[n0:n1], U, pads, dilation, groups, m, T, y[n0:n1], keep)
-    full = [t * m * d for t, d in zip(T, dilation)]
-    y = y.reshape(N, K, full[0], full[1])[:, :, : out[0], : out[1]]
+    y = y.reshape(N, K, full[0], full[1])[:, :, : size[0], : size[1]]
     if b is not None:
         y += b.reshape(1, K, 1, 1)
-    return y
+    if out is None or into:
+        return y if out is None else out
+    out[...] = y
+    return out
 
 
 def conv2d_winograd_grad_input(delta, w, size, pads, dilation, groups, m, chunk, keep=0):
