@@ -602,25 +602,6 @@ def forward(
     """y of `spec` by `algorithm` (not "direct": numeric._ops runs that); separable uses the
     rank-1 `factors` of `w` (`plan` finds them), or factors `w` itself. With `out`, y is
     written into it (Winograd's output tiles straight into it) and `out` returned."""
-    y = _forward(be, algorithm, spec, x, w, b, chunk, m, factors, out)
-    if out is None or y is out:
-        return y
-    out[...] = y
-    return out
-
-
-def _forward(
-    be: Backend,
-    algorithm: str,
-    spec: sc.Conv,
-    x: Any,
-    w: Any,
-    b: Any,
-    chunk: int,
-    m: int,
-    factors: Any,
-    out: Any,
-) -> Any:
     pads = spec.pads
     if spec.padding_mode != "zeros":  # the mode's padding first, then a zero-padded layer
         x, pads = be.conv._pad(x, pads, spec.padding_mode), _zero_pads(spec)
@@ -633,17 +614,22 @@ def _forward(
         )
     if algorithm == "shifted":
         chunk = _cache_chunk(be, spec, x, chunk, algorithm="shifted")
-        return be.module("shifted").conv_shifted(x, w, b, pads, spec.dilation, spec.groups, chunk)
-    if algorithm == "fft":
-        return be.module("fft").conv_fft(x, w, b, spec.stride, pads, spec.dilation, spec.groups)
-    if factors is None:
-        factors = plan("forward", "conv2d", spec, (), 1, "separable", w)[1]
-    elif spec.flip:  # the factors of the flipped kernel: both reversed
-        factors = tuple(be.conv._contiguous(be.conv._flip(f, (2,))) for f in factors)
-    u, v = factors
-    return be.module("fft").conv_separable(
-        x, u, v, b, spec.stride, pads, spec.dilation, spec.groups
-    )
+        y = be.module("shifted").conv_shifted(x, w, b, pads, spec.dilation, spec.groups, chunk)
+    elif algorithm == "fft":
+        y = be.module("fft").conv_fft(x, w, b, spec.stride, pads, spec.dilation, spec.groups)
+    else:
+        if factors is None:
+            factors = plan("forward", "conv2d", spec, (), 1, "separable", w)[1]
+        elif spec.flip:  # the factors of the flipped kernel: both reversed
+            factors = tuple(be.conv._contiguous(be.conv._flip(f, (2,))) for f in factors)
+        u, v = factors
+        y = be.module("fft").conv_separable(
+            x, u, v, b, spec.stride, pads, spec.dilation, spec.groups
+        )
+    if out is None:
+        return y
+    out[...] = y
+    return out
 
 
 def grad_input(
