@@ -232,17 +232,22 @@ def conv_grad_input(
     if name != "direct":
         from . import algorithms
 
-        def call(s: slice) -> Array:
-            return be.run(
-                algorithms.grad_input, be, name, spec, grad_output[s], weight, size[2:], chunk
-            )
-    else:
+        m = algorithms.WINOGRAD_M
 
-        def call(s: slice) -> Array:
-            return be.run(
-                be.conv.conv_grad_input, grad_output[s], weight, size[2:], spec.stride,
-                spec.pads, spec.dilation, spec.groups, spec.padding_mode, spec.flip, chunk,
+        def write(s: slice, out: Array) -> None:  # each part straight into dL/dx
+            be.run(
+                algorithms.grad_input, be, name, spec, grad_output[s], weight, size[2:], chunk,
+                m, out,
             )  # fmt: skip
+
+        dx = be.conv._empty(size, grad_output)
+        return map_batch(be.name, size[0], _work(spec, size), chunk, write, "into", dx)
+
+    def call(s: slice) -> Array:
+        return be.run(
+            be.conv.conv_grad_input, grad_output[s], weight, size[2:], spec.stride,
+            spec.pads, spec.dilation, spec.groups, spec.padding_mode, spec.flip, chunk,
+        )  # fmt: skip
 
     return map_batch(be.name, size[0], _work(spec, size), chunk, call, "concat")
 

@@ -609,10 +609,10 @@ def forward(
         w = _flip(be, w, spec.dims)
     if algorithm == "winograd":
         chunk = _cache_chunk(be, spec, x, chunk)
-        return be.module("winograd").conv2d_winograd(
+        y = be.module("winograd").conv2d_winograd(
             x, w, b, pads, spec.dilation, spec.groups, m, chunk, keep=_keep(be), out=out
         )
-    if algorithm == "shifted":
+    elif algorithm == "shifted":
         chunk = _cache_chunk(be, spec, x, chunk, algorithm="shifted")
         y = be.module("shifted").conv_shifted(x, w, b, pads, spec.dilation, spec.groups, chunk)
     elif algorithm == "fft":
@@ -626,7 +626,7 @@ def forward(
         y = be.module("fft").conv_separable(
             x, u, v, b, spec.stride, pads, spec.dilation, spec.groups
         )
-    if out is None:
+    if out is None or y is out:
         return y
     out[...] = y
     return out
@@ -641,9 +641,11 @@ def grad_input(
     size: tuple[int, ...],
     chunk: int,
     m: int = WINOGRAD_M,
+    out: Any = None,
 ) -> Any:
     """dL/dx of `spec` by `algorithm`: the zero-padded layer's gradient, then Pad^T (the direct
-    kernels' `_fold`) for the other padding modes."""
+    kernels' `_fold`) for the other padding modes; written into `out` when given (Winograd's
+    output tiles straight into it for zero padding)."""
     pads, inner = spec.pads, size
     mode = spec.padding_mode
     if mode != "zeros":
@@ -654,8 +656,9 @@ def grad_input(
     if algorithm == "winograd":
         chunk = _cache_chunk(be, spec, delta, chunk, size)
         g = be.module("winograd").conv2d_winograd_grad_input(
-            delta, w, inner, pads, spec.dilation, spec.groups, m, chunk, keep=_keep(be)
-        )
+            delta, w, inner, pads, spec.dilation, spec.groups, m, chunk, keep=_keep(be),
+            out=out if mode == "zeros" else None,
+        )  # fmt: skip
     elif algorithm == "shifted":
         chunk = _cache_chunk(be, spec, delta, chunk, size, algorithm="shifted")
         g = be.module("shifted").conv_shifted_grad_input(
@@ -665,7 +668,11 @@ def grad_input(
         g = be.module("fft").conv_fft_grad_input(
             delta, w, inner, spec.stride, pads, spec.dilation, spec.groups
         )
-    return g if mode == "zeros" else be.conv._fold(g, size, spec.pads, mode)
+    g = g if mode == "zeros" else be.conv._fold(g, size, spec.pads, mode)
+    if out is None or g is out:
+        return g
+    out[...] = g
+    return out
 
 
 def grad_weight(

@@ -268,12 +268,13 @@ def conv2d_winograd(x, w, b, pads, dilation, groups, m, chunk, keep=0, out=None)
     return out
 
 
-def conv2d_winograd_grad_input(delta, w, size, pads, dilation, groups, m, chunk, keep=0):
+def conv2d_winograd_grad_input(delta, w, size, pads, dilation, groups, m, chunk, keep=0, out=None):
     """dL/dx (N, C_in, *size): delta padded 2D - p on each side, correlated by F(m x m, 3 x 3)
-    with the flipped, channel-swapped kernel (the derived GradInput at stride 1)."""
+    with the flipped, channel-swapped kernel (the derived GradInput at stride 1); into `out`
+    when given."""
     gpads = [(_reach(3, d) - lo, _reach(3, d) - hi) for (lo, hi), d in zip(pads, dilation)]
     wt = gradient_weight_of(w, groups)
-    dx = conv2d_winograd(delta, wt, None, gpads, dilation, groups, m, chunk, keep)
+    dx = conv2d_winograd(delta, wt, None, gpads, dilation, groups, m, chunk, keep, out)
     assert tuple(dx.shape[2:]) == tuple(size)
     return dx
 
