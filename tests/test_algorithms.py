@@ -311,6 +311,18 @@ def test_winograd_keeps_its_workspaces_between_calls():
         with nm.workspace_limit(2**10):  # 1 KiB: every buffer is fresh
             nm.conv2d(xs[2], w, padding=1, algorithm="winograd")
         assert numpy_winograd._KEPT.get(me, {}) == {}
+        # float64 and float32 buffers side by side: the bytes kept stay within the share
+        x64, w64 = xs[2][:1].astype(np.float64), w.astype(np.float64)  # one sample: one chunk
+        nm.conv2d(x64, w64, padding=1, algorithm="winograd")
+        kept64 = sum(b.nbytes for b in numpy_winograd._KEPT[me].values())
+        alg.release_workspaces()
+        with nm.workspace_limit(2 * int(1.2 * kept64)):  # this thread's share: 1.2 kept64
+            nm.conv2d(x64, w64, padding=1, algorithm="winograd")
+            nm.conv2d(xs[2][:1], w, padding=1, algorithm="winograd")  # half as many bytes again
+            share = alg._keep(_backend("numpy"))
+        kept = numpy_winograd._KEPT[me].values()
+        assert {b.dtype for b in kept} == {np.dtype(np.float64), np.dtype(np.float32)}
+        assert sum(b.nbytes for b in kept) <= share
     finally:
         nm.set_num_threads(old)
         alg.release_workspaces()
