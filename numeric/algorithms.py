@@ -537,16 +537,21 @@ CACHE_BYTES = 8 * 2**20  # Winograd's NumPy working set per chunk (bench: BENCHM
 KEEP_BYTES = 2 * CACHE_BYTES  # Winograd's buffers kept per thread between calls (at most)
 
 
-def _keep(be: Backend) -> int:
-    """Bytes of Winograd workspace each thread keeps between calls: `KEEP_BYTES`, within the
-    workspace budget's share per thread (`numeric.set_workspace_limit`; 0 keeps nothing).
-    Fresh pages cost a fault each (about 2 us on the project's machine, as much as a pass over
-    them) and the C allocator returns large freed blocks to the system between calls, so
-    buffers allocated afresh on every call made one VGG 64x56x56 call take 10-25 ms from one
-    process to the next (BENCHMARKS.md). `release_workspaces()` frees them."""
+def _keep(be: Backend, a: Any) -> int:
+    """Bytes of Winograd workspace each thread keeps between calls on `a`'s device:
+    `KEEP_BYTES`, within the workspace budget's share per thread (`numeric.set_workspace_limit`;
+    0 keeps nothing). Fresh pages cost a fault each (about 2 us on the project's machine, as
+    much as a pass over them) and glibc's allocator hands large freed blocks back to the system
+    until the process has freed a large array: with every block on fresh pages one VGG
+    64x56x56 forward took 37-46 ms with buffers allocated per call and 17-24 ms with kept ones
+    (BENCHMARKS.md). On a GPU nothing is kept: torch's caching allocator reuses device memory
+    already, and a buffer kept across calls on different CUDA streams would race.
+    `release_workspaces()` frees them."""
     from ._backend import get_workspace_limit
     from ._parallel import get_num_threads
 
+    if be.name == "torch" and a.device.type != "cpu":
+        return 0
     threads = get_num_threads() + 1 if be.name == "numpy" else 1  # the pool's and the caller's
     return max(0, min(KEEP_BYTES, get_workspace_limit() // threads))
 
@@ -610,7 +615,7 @@ def forward(
     if algorithm == "winograd":
         chunk = _cache_chunk(be, spec, x, chunk)
         y = be.module("winograd").conv2d_winograd(
-            x, w, b, pads, spec.dilation, spec.groups, m, chunk, keep=_keep(be), out=out
+            x, w, b, pads, spec.dilation, spec.groups, m, chunk, keep=_keep(be, x), out=out
         )
     elif algorithm == "shifted":
         chunk = _cache_chunk(be, spec, x, chunk, algorithm="shifted")
@@ -656,7 +661,7 @@ def grad_input(
     if algorithm == "winograd":
         chunk = _cache_chunk(be, spec, delta, chunk, size)
         g = be.module("winograd").conv2d_winograd_grad_input(
-            delta, w, inner, pads, spec.dilation, spec.groups, m, chunk, keep=_keep(be),
+            delta, w, inner, pads, spec.dilation, spec.groups, m, chunk, keep=_keep(be, delta),
             out=out if mode == "zeros" else None,
         )  # fmt: skip
     elif algorithm == "shifted":
@@ -685,7 +690,7 @@ def grad_weight(
     if algorithm == "winograd":
         chunk = _cache_chunk(be, spec, x, chunk)
         dw = be.module("winograd").conv2d_winograd_grad_weight(
-            x, delta, pads, spec.dilation, spec.groups, m, chunk, keep=_keep(be)
+            x, delta, pads, spec.dilation, spec.groups, m, chunk, keep=_keep(be, x)
         )
     elif algorithm == "shifted":
         chunk = _cache_chunk(be, spec, x, chunk, algorithm="shifted")

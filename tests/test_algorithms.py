@@ -299,7 +299,7 @@ def test_winograd_keeps_its_workspaces_between_calls():
         got = [nm.conv2d(x, w, padding=1, algorithm="winograd") for x in xs]
         kept = numpy_winograd._KEPT[me]
         assert {slot for slot, *_ in kept} == {"a", "b"}
-        assert sum(b.nbytes for b in kept.values()) <= alg._keep(_backend("numpy"))
+        assert sum(b.nbytes for b in kept.values()) <= alg._keep(_backend("numpy"), w)
         first = dict(kept)
         again = nm.conv2d(xs[0], w, padding=1, algorithm="winograd")  # fits: the same buffers
         assert all(numpy_winograd._KEPT[me][k] is b for k, b in first.items())
@@ -319,7 +319,7 @@ def test_winograd_keeps_its_workspaces_between_calls():
         with nm.workspace_limit(2 * int(1.2 * kept64)):  # this thread's share: 1.2 kept64
             nm.conv2d(x64, w64, padding=1, algorithm="winograd")
             nm.conv2d(xs[2][:1], w, padding=1, algorithm="winograd")  # half as many bytes again
-            share = alg._keep(_backend("numpy"))
+            share = alg._keep(_backend("numpy"), w)
         kept = numpy_winograd._KEPT[me].values()
         assert {b.dtype for b in kept} == {np.dtype(np.float64), np.dtype(np.float32)}
         assert sum(b.nbytes for b in kept) <= share
@@ -361,6 +361,17 @@ def test_map_batch_into_needs_the_output():
     out = np.zeros((4, 2))
     got = map_batch("numpy", 4, 1e9, 1, lambda s, o: o.__setitem__(Ellipsis, s.start), "into", out)
     assert got is out and out[:, 0].tolist() == [0, 1, 2, 3]
+
+
+def test_winograd_keeps_nothing_on_a_gpu():
+    """torch's caching allocator keeps device memory already; buffers kept across calls on
+    different CUDA streams would race. CPU tensors keep theirs like NumPy arrays."""
+    from types import SimpleNamespace
+
+    torch_be = _backend("torch")
+    on_gpu = SimpleNamespace(device=SimpleNamespace(type="cuda"))
+    assert alg._keep(torch_be, on_gpu) == 0
+    assert alg._keep(torch_be, torch.zeros(1)) == min(alg.KEEP_BYTES, nm.get_workspace_limit())
 
 
 def test_winograd_workspaces_are_per_thread():
