@@ -101,6 +101,15 @@ def parts(n: int, work: float, chunk: int, threads: int) -> list[slice]:
     return [slice(i * n // k, (i + 1) * n // k) for i in range(k)]
 
 
+def _each(fn: Callable[[slice], Any], split: Sequence[slice], parallel: bool) -> list[Any]:
+    """`fn` on every slice: on the pool with BLAS held to one thread when `parallel` and there
+    is more than one slice, else one after the other."""
+    if parallel and len(split) > 1:
+        with _one_blas_thread():
+            return list(_pool().map(fn, split))
+    return [fn(s) for s in split]
+
+
 def map_batch(
     backend: str,
     n: int,
@@ -121,12 +130,7 @@ def map_batch(
     if combine == "into":
         if into is None or into.shape[0] != n:
             raise ValueError("map_batch: combine='into' needs `into`, an output of n samples")
-        if len(split) > 1 and threads > 1 and work >= MIN_WORK:
-            with _one_blas_thread():
-                list(_pool().map(lambda s: call(s, into[s]), split))
-        else:
-            for s in split:
-                call(s, into[s])
+        _each(lambda s: call(s, into[s]), split, threads > 1 and work >= MIN_WORK)
         return into
     if len(split) == 1:
         return call(slice(0, n))
@@ -147,11 +151,7 @@ def map_batch(
         out[0][s] = part
         return None
 
-    if threads > 1 and work >= MIN_WORK:  # len(split) > 1, so n >= 2
-        with _one_blas_thread():
-            results = list(_pool().map(run, split))
-    else:
-        results = [run(s) for s in split]
+    results = _each(run, split, threads > 1 and work >= MIN_WORK)  # len(split) > 1: n >= 2
     if combine == "sum":
         total = results[0]
         for r in results[1:]:

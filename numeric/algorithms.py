@@ -631,6 +631,11 @@ def forward(
         y = be.module("fft").conv_separable(
             x, u, v, b, spec.stride, pads, spec.dilation, spec.groups
         )
+    return _written(y, out)
+
+
+def _written(y: Any, out: Any) -> Any:
+    """`y`, or `out` holding it when given (a kernel that wrote into `out` returned it)."""
     if out is None or y is out:
         return y
     out[...] = y
@@ -673,11 +678,7 @@ def grad_input(
         g = be.module("fft").conv_fft_grad_input(
             delta, w, inner, spec.stride, pads, spec.dilation, spec.groups
         )
-    g = g if mode == "zeros" else be.conv._fold(g, size, spec.pads, mode)
-    if out is None or g is out:
-        return g
-    out[...] = g
-    return out
+    return _written(g if mode == "zeros" else be.conv._fold(g, size, spec.pads, mode), out)
 
 
 def grad_weight(

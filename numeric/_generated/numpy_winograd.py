@@ -196,11 +196,8 @@ def _fill_padded(xp, x, src, dst):
 
 
 def _transform(L, Z):
-    """L Z L^T over the two leading axes of Z (p, p, *rest) -> (q, q, *rest): two GEMMs."""
-    p, rest = Z.shape[0], Z.shape[2:]
-    q = L.shape[0]
-    Z = _matmul(L, Z.reshape(p, -1), None).reshape(q, p, -1)  # along the first tile axis
-    return _matmul(L, Z, None).reshape(q, q, *rest)  # along the second, batched over the first
+    """L Z L^T over the two leading axes of Z (p, p, *rest) -> (q, q, *rest), in new arrays."""
+    return _transform_into(L, Z, None, None, Z, 0).reshape(L.shape[0], L.shape[0], *Z.shape[2:])
 
 
 def _transform_into(L, Z, via, into, like, keep):
