@@ -26,27 +26,28 @@ _INCEPTIONS: dict[str, tuple[int, int, int, int, int, int]] = {
     "5b": (384, 192, 384, 48, 128, 128),
 }
 
-# Table 1 of Szegedy et al. (2015), as printed: row, our layers, output size, params, ops.
+# Table 1 of Szegedy et al. (2015), as printed: row, our layers, output size, depth (layers with
+# weights on the longest path), params, ops.
 # Params are in K = 1024, ops (multiply-adds) in M = 10^6; the paper's counts exclude biases.
-GOOGLENET_PRINTED: tuple[tuple[str, tuple[str, ...], str, str, str], ...] = (
-    ("convolution 7x7/2", ("conv1",), "112x112x64", "2.7K", "34M"),
-    ("max pool 3x3/2", ("pool1",), "56x56x64", "", ""),
-    ("convolution 3x3/1", ("conv2_reduce", "conv2"), "56x56x192", "112K", "360M"),
-    ("max pool 3x3/2", ("pool2",), "28x28x192", "", ""),
-    ("inception (3a)", ("inception_3a",), "28x28x256", "159K", "128M"),
-    ("inception (3b)", ("inception_3b",), "28x28x480", "380K", "304M"),
-    ("max pool 3x3/2", ("pool3",), "14x14x480", "", ""),
-    ("inception (4a)", ("inception_4a",), "14x14x512", "364K", "73M"),
-    ("inception (4b)", ("inception_4b",), "14x14x512", "437K", "88M"),
-    ("inception (4c)", ("inception_4c",), "14x14x512", "463K", "100M"),
-    ("inception (4d)", ("inception_4d",), "14x14x528", "580K", "119M"),
-    ("inception (4e)", ("inception_4e",), "14x14x832", "840K", "170M"),
-    ("max pool 3x3/2", ("pool4",), "7x7x832", "", ""),
-    ("inception (5a)", ("inception_5a",), "7x7x832", "1072K", "54M"),
-    ("inception (5b)", ("inception_5b",), "7x7x1024", "1388K", "71M"),
-    ("avg pool 7x7/1", ("avgpool",), "1x1x1024", "", ""),
-    ("dropout (40%)", ("dropout",), "1x1x1024", "", ""),
-    ("linear", ("fc",), "1x1x1000", "1000K", "1M"),
+GOOGLENET_PRINTED: tuple[tuple[str, tuple[str, ...], str, str, str, str], ...] = (
+    ("convolution 7x7/2", ("conv1",), "112x112x64", "1", "2.7K", "34M"),
+    ("max pool 3x3/2", ("pool1",), "56x56x64", "0", "", ""),
+    ("convolution 3x3/1", ("conv2_reduce", "conv2"), "56x56x192", "2", "112K", "360M"),
+    ("max pool 3x3/2", ("pool2",), "28x28x192", "0", "", ""),
+    ("inception (3a)", ("inception_3a",), "28x28x256", "2", "159K", "128M"),
+    ("inception (3b)", ("inception_3b",), "28x28x480", "2", "380K", "304M"),
+    ("max pool 3x3/2", ("pool3",), "14x14x480", "0", "", ""),
+    ("inception (4a)", ("inception_4a",), "14x14x512", "2", "364K", "73M"),
+    ("inception (4b)", ("inception_4b",), "14x14x512", "2", "437K", "88M"),
+    ("inception (4c)", ("inception_4c",), "14x14x512", "2", "463K", "100M"),
+    ("inception (4d)", ("inception_4d",), "14x14x528", "2", "580K", "119M"),
+    ("inception (4e)", ("inception_4e",), "14x14x832", "2", "840K", "170M"),
+    ("max pool 3x3/2", ("pool4",), "7x7x832", "0", "", ""),
+    ("inception (5a)", ("inception_5a",), "7x7x832", "2", "1072K", "54M"),
+    ("inception (5b)", ("inception_5b",), "7x7x1024", "2", "1388K", "71M"),
+    ("avg pool 7x7/1", ("avgpool",), "1x1x1024", "0", "", ""),
+    ("dropout (40%)", ("dropout",), "1x1x1024", "0", "", ""),
+    ("linear", ("fc",), "1x1x1000", "1", "1000K", "1M"),
 )
 _UNITS = {"K": 1024, "M": 10**6}
 
@@ -104,11 +105,13 @@ def compare_googlenet(table: Table | None = None) -> list[Comparison]:
     """
     table = table or _googlenet_layers_table(bias=False)
     out = []
-    for label, names, size, params, ops in GOOGLENET_PRINTED:
+    for label, names, size, depth, params, ops in GOOGLENET_PRINTED:
         rows = [table.row(n) for n in names]
         shape = rows[-1].shape
         computed = volume((shape[0], 1, 1) if len(shape) == 1 else shape)  # "1x1x1000"
         out.append(Comparison(label, "output", size, computed, size == computed))
+        layers = str(sum(r.depth for r in rows))
+        out.append(Comparison(label, "depth", depth, layers, depth == layers))
         for quantity, printed, computed in (
             ("params", params, sum(r.parameters for r in rows)),
             ("ops", ops, sum(r.macs for r in rows)),
@@ -162,6 +165,8 @@ def googlenet(bias: bool = False) -> Network:
         "computed one; a value agrees when it is within one unit of its last printed digit.",
         "The paper's Figure 3 also has local response normalisation after pool1 and conv2; it "
         "has no parameters, keeps the shape and is not in Table 1, so it is left out.",
+        f"Depth: {plain.depth} layers with weights on the longest path (the paper's '22 layers "
+        "deep'; the depth column's sum).",
         *(f"Table 1 {c}." for c in mismatches),
         f"The lecture says GoogLeNet 'has 5 Million or 12X fewer parameters than AlexNet': "
         f"computed {_n(total)} without biases ({_n(without_fc)} without the final linear "

@@ -65,7 +65,10 @@ Shape = tuple[int, ...]
 class LayerResult:
     """What one layer does to the incoming volume (`evaluate`'s result).
 
-    `view` is true when the output shares the input's memory (flatten, dropout at inference).
+    `view` is true when the output shares the input's memory (flatten, dropout at inference);
+    `depth` counts the layers with weights on the longest path through it (1 for a conv or
+    linear layer, 2 for an inception block: a 1x1 reduce, then its 3x3 or 5x5), as the papers
+    count a network's depth (VGG's "16 weight layers", GoogLeNet's "22 layers deep").
     """
 
     shape: Shape
@@ -73,6 +76,7 @@ class LayerResult:
     macs: int
     description: str
     view: bool = False
+    depth: int = 0
 
 
 def _spatial(shape: Shape, dims: int) -> tuple[int, tuple[int, ...]]:
@@ -126,12 +130,13 @@ class ConvLayer:
             spec.num_parameters(),
             spec.macs(spatial),
             text,
+            depth=1,
         )
 
 
 @dataclass(frozen=True)
 class PoolLayer:
-    """A pooling layer given by a `symconv.Pool` spec: no parameters, keeps the depth."""
+    """A pooling layer given by a `symconv.Pool` spec: no parameters, keeps the channel count."""
 
     name: str
     spec: Pool
@@ -236,6 +241,7 @@ class Linear:
             self.num_parameters(n),
             self.macs(n),
             f"linear {n} -> {self.out_features}",
+            depth=1,
         )
 
 
@@ -309,7 +315,7 @@ class Inception:
         if len(sizes) != 1:
             raise SpecError(f"branch outputs {sorted(sizes)} differ, cannot concatenate")
         text = "inception " + " ".join(map(str, self.widths))
-        return LayerResult((self.out_channels, *sizes.pop()), parameters, macs, text)
+        return LayerResult((self.out_channels, *sizes.pop()), parameters, macs, text, depth=2)
 
 
 Layer = ConvLayer | PoolLayer | LRN | Flatten | Dropout | Linear | Inception
@@ -334,7 +340,8 @@ class Row:
     """One layer of a `Table`.
 
     `activations` is the number of values in the layer's output; `memory` its bytes, zero for a
-    view (flatten, dropout at inference), which stores nothing new.
+    view (flatten, dropout at inference), which stores nothing new; `depth` the layers with
+    weights on the longest path through it (`LayerResult`).
     """
 
     index: int
@@ -346,6 +353,7 @@ class Row:
     macs: int
     activations: int
     memory: int
+    depth: int = 0
 
     @property
     def volume(self) -> str:
@@ -363,6 +371,7 @@ class Row:
             "macs": self.macs,
             "activations": self.activations,
             "memory": self.memory,
+            "depth": self.depth,
         }
 
 
@@ -391,6 +400,19 @@ class Table:
     @property
     def total_macs(self) -> int:
         return sum(r.macs for r in self.rows)
+
+    @property
+    def depth(self) -> int:
+        """Layers with weights on the longest path: the depth the papers give.
+
+        ```python
+        >>> from symconv import arch
+        >>> arch.get("vgg16").table().depth, arch.get("googlenet").table().depth
+        (16, 22)
+
+        ```
+        """
+        return sum(r.depth for r in self.rows)
 
     @property
     def input_activations(self) -> int:
@@ -534,6 +556,7 @@ class Table:
                 "input_activations": self.input_activations,
                 "activations": self.total_activations,
                 "memory": self.total_memory,
+                "depth": self.depth,
             },
             "notes": list(self.notes),
         }
@@ -634,6 +657,7 @@ class Network:
                     out.macs,
                     n,
                     0 if out.view else n * bytes_per_element,
+                    out.depth,
                 )
             )
             shape = out.shape

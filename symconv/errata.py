@@ -428,6 +428,29 @@ ERRATA: list[Erratum] = [
     ),
     Erratum(
         KONDOR,
+        "Discrete convolution in 2D: the 2D DFT on the torus Z_N x Z_N",
+        "f^(0, 1) of f = [[1, 2], [3, 4]] on Z_2 x Z_2 (the formula as printed gives sum f)",
+        "f^(k) = sum_x f(x) e^(-2 pi i (k . x))",
+        10,
+        lambda: _dft_2x2()[0][1],
+        "With the exponent -2 pi i (k . x) / N (symconv.fourier.dft_matrix) f^(0, 1) = {value} "
+        "and f^ = {dft}; as printed, k . x is a whole number, every exponential is 1 and every "
+        "coefficient is sum f: {literal}.",
+        details=lambda: {"dft": _dft_2x2(), "literal": _dft_2x2(literal=True)},
+    ),
+    Erratum(
+        KONDOR,
+        "In General: Output Size: a conv layer maps W1 x H1 x D1 to W2 x H2 x D2, 'Depths will "
+        "be equal'",
+        "output depth D2 of the 28x28x3 example with 100 3x3 filters",
+        "Depths will be equal (D2 = D1 = 3)",
+        3,
+        lambda: arch.ConvLayer("conv", _kondor_layer()).evaluate((3, 28, 28)).shape[0],
+        "A conv layer's output depth is its number of filters: {value} here, not D1. D2 = D1 "
+        "holds for pooling, and each filter's own depth always equals D1 (3 here).",
+    ),
+    Erratum(
+        KONDOR,
         "AlexNet: number of parameters in the first layer",
         "parameters of conv1",
         "11 X 11 X 3 X 96 = 34848",
@@ -439,6 +462,32 @@ ERRATA: list[Erratum] = [
         details=lambda: {"weights": math.prod(_alexnet_conv1().weight_shape)},
     ),
 ]
+
+
+_DFT_INPUT = ((1, 2), (3, 4))
+
+
+def _dft_2x2(literal: bool = False) -> tuple[tuple[Any, ...], ...]:
+    """The 2D DFT of `_DFT_INPUT` on Z_2 x Z_2: F f F^T with the DFT matrix, or (`literal`) the
+    lecture's sum with the exponent -2 pi i (k . x) as printed, without the 1/N."""
+    import sympy
+
+    from .fourier import dft_matrix
+
+    f = sympy.Matrix(_DFT_INPUT)
+    n = f.rows
+    if literal:
+        grid = [(a, b) for a in range(n) for b in range(n)]
+
+        def coefficient(k: tuple[int, int]) -> Any:
+            phase = [-2 * sympy.pi * sympy.I * (k[0] * x[0] + k[1] * x[1]) for x in grid]
+            return sum(f[x] * sympy.exp(p) for x, p in zip(grid, phase, strict=True))
+
+        rows = [[coefficient((k0, k1)) for k1 in range(n)] for k0 in range(n)]
+    else:
+        F = dft_matrix(n)
+        rows = (F * f * F.T).tolist()
+    return tuple(tuple(int(v) for v in r) for r in rows)
 
 
 def _equivariance_broken() -> tuple[tuple[int, ...], ...]:

@@ -386,6 +386,7 @@ def test_googlenet_conv1_row() -> None:
     assert table.row("conv1").macs == 118_013_952
     conv1 = [c for c in arch.compare_googlenet() if c.row == "convolution 7x7/2"]
     assert [str(c) for c in conv1[1:]] == [
+        "convolution 7x7/2 depth: printed 1, computed 1",
         "convolution 7x7/2 params: printed 2.7K, computed 9,408 = 9.19K",
         "convolution 7x7/2 ops: printed 34M, computed 118,013,952 = 118.01M",
     ]
@@ -472,7 +473,9 @@ def test_as_dict_is_json_ready() -> None:
         "macs": 118_013_952,
         "activations": 802_816,
         "memory": 802_816 * 4,
+        "depth": 1,
     }
+    assert data["totals"]["depth"] == 22
     assert data["notes"] == list(table.notes)
 
 

@@ -18,6 +18,7 @@ import sympy
 
 from symconv import Conv, Pool, arch, errata, receptive_field
 from symconv.arith import SYMBOLS, conv_output_formula, lecture_formula_derivation
+from symconv.backprop import grad_weight_op, sympy_gradients
 
 
 def conv(
@@ -63,6 +64,16 @@ def test_lecture_formula_is_the_general_one() -> None:
     values = {S["i"]: 7, S["k"]: 3, S["s"]: 2, S["p"]: 0, S["d"]: 1}
     assert conv_output_formula().subs(values) == 3
     assert lecture_formula_derivation().verify().passed
+
+
+def test_32x32x3_stretched_or_kept_and_six_5x5_filters() -> None:
+    """001: a 32x32x3 image stretches to 3072 x 1 for a fully connected layer; six 5x5 filters
+    give six 28x28 activation maps, 'a new image of size 28x28x6'."""
+    flat = arch.Network("fc", (3, 32, 32), [arch.Flatten("flatten")]).table()
+    assert flat.output_shape == (3072,)
+    spec = conv(5, c_in=3, c_out=6)
+    assert (spec.out_channels, *spec.output_size(32)) == (6, 28, 28)
+    assert spec.num_parameters() == 6 * (5 * 5 * 3 + 1) == 456
 
 
 def test_32x32x3_with_ten_5x5_filters_stride_1_pad_2() -> None:
@@ -124,7 +135,64 @@ def test_pool_output_size(w1: int, f: int, s: int, w2: int) -> None:
 
 @pytest.mark.parametrize("n", [4, 10, 28, 56])
 def test_khan_downsampling_by_2_gives_n_over_2(n: int) -> None:
-    assert Pool(kind="max", kernel_size=2, stride=2).output_size(n) == (n // 2, n // 2)
+    pool = Pool(kind="max", kernel_size=2, stride=2)
+    assert pool.output_size(n) == (n // 2, n // 2)
+    # "The options in the last slide discard 75% of the data": 2x2 windows at stride 2
+    assert Fraction(pool.activations(n), n * n) == Fraction(1, 4)
+
+
+# -- computing gradients (000: Khan) ---------------------------------------------------------------
+@pytest.mark.parametrize("n", [1, 2, 3, 5])
+def test_khan_valid_convolution_of_equal_and_one_larger_arrays(n: int) -> None:
+    """'A valid convolution of an n x n array with another n x n array' gives 1 x 1; an
+    (n + 1) x (n + 1) array with an n x n one gives 2 x 2."""
+    spec = conv(n)
+    assert spec.output_size(n) == (1, 1)
+    assert spec.output_size(n + 1) == (2, 2)
+
+
+def test_khan_1d_weight_gradient_is_a_valid_convolution_with_the_deltas() -> None:
+    """A 3x1 filter, 5 outputs: the zero-padded input [0 x1 .. x5 0] validly convolved with the
+    5 deltas gives the 3 weight derivatives, and dL/db = sum of the deltas."""
+    spec = Conv(dims=1, kernel_size=3, padding=1)
+    op = grad_weight_op(spec, 5)
+    assert (op.padded_size, op.conv.kernel_size, op.kernel_size) == ((7,), (5,), (3,))
+    g = sympy_gradients(spec, 5)
+    x, w, b, delta = g["x"], g["w"], g["b"], g["delta"]
+    padded = [0, *(x[i] for i in range(5)), 0]
+    for a in range(3):
+        by_valid = sum(delta[o] * padded[o + a] for o in range(5))
+        assert sympy.expand(sympy.diff(g["loss"], w[a]) - by_valid) == 0
+    assert sympy.diff(g["loss"], b[0]) == sum(delta[o] for o in range(5))
+
+
+def test_larson_gradients_of_a_2x2_filter_on_a_3x3_input() -> None:
+    """Larson: dL/dF_ij = sum_o dL/dO_o X_(o + ij) (dL/dF12 = d11 X12 + d12 X13 + d21 X22 +
+    d22 X23), and dL/dX = full convolution of dL/dO with the filter rotated by 180 degrees
+    (dL/dX22 = d11 F22 + d12 F21 + d21 F12 + d22 F11, dL/dX21 = d11 F21 + d21 F11)."""
+    g = sympy_gradients(Conv(kernel_size=2, bias=False), 3)
+    loss, x, w, delta = g["loss"], g["x"], g["w"], g["delta"]
+    X = lambda i, j: x[3 * (i - 1) + (j - 1)]  # noqa: E731 (row-major, 1-based as printed)
+    F = lambda i, j: w[2 * (i - 1) + (j - 1)]  # noqa: E731
+    d = lambda i, j: delta[2 * (i - 1) + (j - 1)]  # noqa: E731
+    df12 = d(1, 1) * X(1, 2) + d(1, 2) * X(1, 3) + d(2, 1) * X(2, 2) + d(2, 2) * X(2, 3)
+    dx22 = d(1, 1) * F(2, 2) + d(1, 2) * F(2, 1) + d(2, 1) * F(1, 2) + d(2, 2) * F(1, 1)
+    assert sympy.diff(loss, F(1, 2)) == df12
+    assert sympy.diff(loss, X(2, 2)) == dx22
+    assert sympy.diff(loss, X(2, 1)) == d(1, 1) * F(2, 1) + d(2, 1) * F(1, 1)
+    for i in (1, 2):
+        for j in (1, 2):
+            printed = sum(d(a, b) * X(a + i - 1, b + j - 1) for a in (1, 2) for b in (1, 2))
+            assert sympy.expand(sympy.diff(loss, F(i, j)) - printed) == 0
+    for i in (1, 2, 3):  # the full convolution with the rotated filter, every input
+        for j in (1, 2, 3):
+            full = sum(
+                d(a, b) * F(i - a + 1, j - b + 1)
+                for a in (1, 2)
+                for b in (1, 2)
+                if 1 <= i - a + 1 <= 2 and 1 <= j - b + 1 <= 2
+            )
+            assert sympy.expand(sympy.diff(loss, X(i, j)) - full) == 0
 
 
 # -- shared weights (000: Khan) --------------------------------------------------------------------
@@ -240,6 +308,46 @@ def test_vgg_table_2(config: str, total: int, printed: int) -> None:
     assert round(computed / 1e6) == printed == arch.VGG_PRINTED_MILLIONS[config]
 
 
+@pytest.mark.parametrize(
+    ("config", "layers"), [("A", 11), ("A-LRN", 11), ("B", 13), ("C", 16), ("D", 16), ("E", 19)]
+)
+def test_vgg_weight_layers(config: str, layers: int) -> None:
+    """VGG's Table 1 heads: '11 weight layers' ... '19 weight layers'."""
+    assert arch.vgg(config).table().depth == layers
+
+
+def test_googlenet_depth_column() -> None:
+    """GoogLeNet's Table 1 'depth' column (1, 0, 2, 0, 2, 2, ...): 22 layers in all."""
+    depth = [c for c in arch.compare_googlenet() if c.quantity == "depth"]
+    assert len(depth) == len(arch.GOOGLENET_PRINTED)
+    assert all(c.agrees for c in depth)
+    assert sum(int(c.printed) for c in depth) == arch.get("googlenet").table().depth == 22
+
+
+def test_vgg16_observations_memory_early_parameters_in_fc() -> None:
+    """'Early convolutional layers take most memory; most parameters are in the fully connected
+    layers.'"""
+    table = arch.get("vgg16").table()
+    convs = [r for r in table.rows if r.kind == "conv"]
+    assert max(table.rows, key=lambda r: r.memory).name == "conv1_1"
+    early = sum(r.memory for r in convs[:4])  # the first two blocks
+    assert early > (table.total_memory - early)
+    fc = sum(r.parameters for r in table.rows if r.kind == "linear")
+    assert fc / table.total_parameters > 0.89  # 123,642,856 of 138,357,544
+
+
+def test_tiled_parameters_grow_by_the_number_of_kernels() -> None:
+    """004: a tiled layer's parameters grow 'only by a factor of the size of this set of
+    kernels' (t per axis: t^2 kernels in 2D)."""
+    from symconv.local import Tiled
+
+    plain = conv(3, c_in=3, c_out=4, bias=False)
+    for tiles in (1, 2, 3, (2, 3)):
+        layer = Tiled(dims=2, in_channels=3, out_channels=4, kernel_size=3, tiles=tiles, bias=False)
+        count = math.prod(tiles) if isinstance(tiles, tuple) else tiles**2
+        assert layer.num_parameters() == count * plain.num_parameters()
+
+
 def test_vgg16_138_million() -> None:
     assert round(arch.get("vgg16").table().total_parameters / 1e6) == 138
 
@@ -302,6 +410,8 @@ EXPECTED_ERRATA = [  # (printed, computed)
     ("12X fewer", pytest.approx(60_965_224 / 6_990_272)),
     ("everywhere (0 broken outputs)", 2),
     ("commutative (0 differing entries)", 2),
+    ("f^(k) = sum_x f(x) e^(-2 pi i (k . x))", -2),
+    ("Depths will be equal (D2 = D1 = 3)", 100),
     ("11 X 11 X 3 X 96 = 34848", 34_944),
 ]
 
@@ -317,6 +427,18 @@ def test_each_erratum_differs_from_the_printed_value(erratum: errata.Erratum) ->
     assert verdict.computed != verdict.printed_value
     assert erratum.computed == verdict.computed
     assert "{" not in erratum.explain()
+
+
+def test_kondor_dft_as_printed_gives_sum_f_everywhere() -> None:
+    """The printed 2D DFT has no 1/N in its exponent: evaluated literally, every coefficient is
+    sum f, the erratum's printed value; the engine's DFT is numpy's."""
+    erratum = next(e for e in errata.ERRATA if "DFT" in e.place)
+    f = np.array([[1, 2], [3, 4]])
+    literal = errata._dft_2x2(literal=True)
+    assert f.sum() == erratum.printed_value
+    assert np.all(np.array(literal) == f.sum())
+    assert np.allclose(np.array(errata._dft_2x2(), dtype=float), np.fft.fft2(f))
+    assert erratum.computed == np.fft.fft2(f)[0, 1].real
 
 
 def test_errata_kinds() -> None:
