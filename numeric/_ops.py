@@ -33,7 +33,16 @@ def _batched(op: str, name: str, x: Array, dims: int) -> tuple[Array, bool]:
     return x, False
 
 
+_PER_AXIS = ("kernel_size", "stride", "padding", "dilation", "output_padding")
+
+
 def _spec(op: str, cls: type, **kw: Any) -> Any:
+    """`cls(**kw)`, a one-entry tuple or list of a per-axis argument standing for every axis
+    (torch's functional ops accept `stride=(2,)` in 2D), a SpecError prefixed with `op`."""
+    for key in _PER_AXIS:
+        value = kw.get(key)
+        if isinstance(value, tuple | list) and len(value) == 1 and kw.get("dims", 1) > 1:
+            kw[key] = tuple(value) * kw["dims"]
     try:
         return cls(**kw)
     except SpecError as err:

@@ -33,6 +33,12 @@ algorithm to override it).
 **Accuracy.** $F(4 \times 4, 3 \times 3)$ rounds about 10-30x more than the direct sum in float32
 (relative error about $10^{-5}$ on the VGG layers against $4 \times 10^{-7}$ direct,
 `symconv.winograd.float32_error` for one tile); `"direct"` or float64 when that matters.
+
+**Inf and NaN.** `"direct"` and `"shifted"` sum each output over its own window, so a
+non-finite input spoils exactly the outputs whose windows read it, as in torch. Winograd's
+transforms mix a whole $\alpha \times \alpha$ tile, so it spreads over every output tile
+whose input tile holds it; FFT mixes every position, so it spreads over the whole sample. "auto"
+may pick either: name `"direct"` for inputs that can hold inf or NaN.
 """
 
 from __future__ import annotations

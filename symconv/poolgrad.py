@@ -8,7 +8,9 @@ r"""Backpropagation through pooling, derived from the pooling index form.
   positions in the window (`False`) or `divisor_override`;
 - lp: $y_o = (c_o \sum_{j \in o} x_j^p)^{1/p}$ with $c_o = \prod k / N_o$ (torch computes it as an
   average times the window size), so $\partial y_o/\partial x_j = c_o x_j^{p-1} y_o^{1-p}$, and
-  zero where the window's sum of powers is zero (torch's rule).
+  zero where the window's sum of powers is zero (torch's rule); a negative sum (odd $p$) passes
+  through as in torch: $p = 1$ is sum pooling, other odd $p$ give NaN there.
+- max with NaN: NaN is the maximum, the window's last NaN (torch's rule).
 
 `pool_forward` and `pool_backward` evaluate these on NumPy arrays through the index form's
 gather: they are the reference the tests compare with torch.
@@ -53,20 +55,26 @@ def pool_forward(spec: Pool, x: np.ndarray) -> np.ndarray:
     v = x.reshape(-1)[g.cols]
     if spec.kind == "max":
         y = np.full(n_out, -np.inf)
-        np.maximum.at(y, g.rows, v)
+        with np.errstate(invalid="ignore"):  # a NaN input is the window's maximum
+            np.maximum.at(y, g.rows, v)
     else:
         power = v if spec.kind == "avg" else v**spec.norm_type
         y = np.zeros(n_out)
         np.add.at(y, g.rows, power)
         y = y / _divisor(spec, g, gp, n_out)
-        if spec.kind == "lp":
-            y = np.maximum(y * np.prod(spec.kernel_size), 0.0) ** (1.0 / spec.norm_type)
+        if spec.kind == "lp":  # torch: sign(s) relu(|s|) = s, so a negative sum (odd p) passes
+            with np.errstate(invalid="ignore"):
+                y = (y * np.prod(spec.kernel_size)) ** (1.0 / spec.norm_type)
     return y.reshape(form.out_shape())
 
 
 def _argmax_taps(g, values: np.ndarray, n_out: int) -> np.ndarray:
-    """Index into the gather of each window's first maximum (window scan order breaks ties)."""
-    order = np.lexsort((g.weights, -values, g.rows))  # by row, then value desc, then window pos
+    """Index into the gather of each window's first maximum (window scan order breaks ties), or
+    its last NaN: torch propagates NaN, a later NaN taking over from an earlier one."""
+    nan = np.isnan(values)
+    value_key = np.where(nan, 0.0, -values)  # NaNs first, then by value, descending
+    position_key = np.where(nan, -g.weights, g.weights)  # the last NaN, the first maximum
+    order = np.lexsort((position_key, value_key, ~nan, g.rows))
     first = np.ones(len(order), dtype=bool)
     first[1:] = g.rows[order][1:] != g.rows[order][:-1]
     return order[first]
@@ -95,7 +103,7 @@ def pool_backward(spec: Pool, x: np.ndarray, delta: np.ndarray) -> np.ndarray:
         y = pool_forward(spec, x).reshape(-1)
         with np.errstate(divide="ignore", invalid="ignore"):
             local = c[g.rows] * v ** (p - 1) * y[g.rows] ** (1 - p)
-        local = np.where(y[g.rows] > 0, local, 0.0)
+        local = np.where(y[g.rows] != 0, local, 0.0)
         np.add.at(grad, g.cols, d[g.rows] * local)
     return grad.reshape(x.shape)
 

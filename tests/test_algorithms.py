@@ -561,3 +561,29 @@ def test_winograd_runs_cache_sized_chunks_on_the_cpu(monkeypatch):
     cached = alg._cache_chunk(torch_be, spec, torch.from_numpy(xs), 10**9)
     assert seen == [cached] and cached < 4  # float64: fewer samples fit
     assert_close(got, nm.conv2d(xs, w, padding=1, algorithm="direct"), np.float64, 576, "")
+
+
+def test_non_finite_inputs_spread_as_documented():
+    """One inf in the input: direct and shifted spoil exactly torch's outputs (the windows that
+    read it); Winograd spoils those and at most the output tiles whose input tiles hold it; FFT
+    may spoil the whole sample and channel group (numeric.algorithms, 'Inf and NaN')."""
+    g = np.random.default_rng(0)
+    x, w = g.standard_normal((2, 2, 17, 17)), g.standard_normal((3, 2, 3, 3))
+    x[1, 0, 8, 9] = np.inf
+    want = ~np.isfinite(F.conv2d(torch.tensor(x), torch.tensor(w), padding=1).numpy())
+    assert want[1].sum() == 3 * 9 and not want[0].any()
+    for name in ("direct", "shifted"):
+        y = nm.conv2d(x, w, padding=1, algorithm=name)
+        np.testing.assert_array_equal(~np.isfinite(y), want)
+    m = 4
+    with np.errstate(invalid="ignore"):  # inf - inf in the transforms
+        y = alg.conv2d(x, w, padding=1, algorithm="winograd", winograd_m=m)
+    bad = ~np.isfinite(y)
+    assert (bad >= want).all() and not bad[0].any()
+    rows, cols = np.nonzero(bad[1].any(axis=0))
+    # output tile t reads padded inputs m t .. m t + m + 1, i.e. inputs m t - 1 .. m t + m
+    assert all(m * (r // m) - 1 <= 8 <= m * (r // m) + m for r in rows)
+    assert all(m * (c // m) - 1 <= 9 <= m * (c // m) + m for c in cols)
+    with np.errstate(invalid="ignore"):
+        y = nm.conv2d(x, w, padding=1, algorithm="fft")
+    assert (~np.isfinite(y) >= want).all() and np.isfinite(y[0]).all()

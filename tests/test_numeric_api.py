@@ -238,3 +238,25 @@ def test_threads_setting_and_forked_children():
 
 def _conv_sum(x, w):
     return float(nm.conv2d(x, w, padding=1).sum())
+
+
+def test_one_entry_tuples_stand_for_every_axis_as_in_torch():
+    """torch's functional ops take `stride=(2,)` in 2D for every axis; so does numeric
+    (kernel_size, stride, padding, dilation, output_padding); other lengths still fail."""
+    g = np.random.default_rng(0)
+    x, w = g.standard_normal((1, 2, 7, 7)), g.standard_normal((3, 2, 3, 3))
+    pairs = [
+        (nm.conv2d, (x, w), dict(stride=(2,), padding=[1], dilation=(2,))),
+        (nm.conv_transpose2d, (x, w.transpose(1, 0, 2, 3)),
+         dict(stride=(2,), padding=(1,), output_padding=(1,))),
+        (nm.max_pool2d, (x,), dict(kernel_size=(2,), stride=(1,), padding=(1,), dilation=(2,))),
+        (nm.avg_pool2d, (x,), dict(kernel_size=(3,), stride=(2,), padding=(1,))),
+    ]  # fmt: skip
+    for fn, args, kw in pairs:
+        ints = {k: v[0] for k, v in kw.items()}
+        np.testing.assert_array_equal(fn(*args, **kw), fn(*args, **ints))
+        ref = getattr(torch.nn.functional, fn.__name__)
+        targs = [torch.tensor(a) for a in args]
+        np.testing.assert_allclose(fn(*args, **kw), ref(*targs, **kw).numpy(), atol=1e-12)
+    with pytest.raises(sc.SpecError, match=r"stride \(2, 2, 2\) has 3 entries, expected 2"):
+        nm.conv2d(x, w, stride=(2, 2, 2))

@@ -139,6 +139,9 @@ def test_chunks_and_tiles_write_column_blocks(case, backend, monkeypatch):
         (2, dict(stride=2, padding=1, output_padding=1, groups=2)),
         (1, dict(stride=3, padding=2, output_padding=2, dilation=2)),
         (3, dict(stride=2)),
+        # output_padding >= stride (allowed below the dilation): T delta is longer than x
+        (1, dict(stride=1, output_padding=1, dilation=2)),
+        (2, dict(stride=(2, 1), output_padding=(2, 1), dilation=(3, 2), groups=2)),
     ],
 )
 def test_conv_transpose_torch_autograd(dims, kw):
@@ -151,3 +154,36 @@ def test_conv_transpose_torch_autograd(dims, kw):
     b = torch.randn(3 * kw.get("groups", 1), dtype=torch.float64, generator=g, requires_grad=True)
     fn = getattr(nm, f"conv_transpose{dims}d")
     assert torch.autograd.gradcheck(lambda x, w, b: fn(x, w, b, **kw), (x, w, b))
+    ref = getattr(torch.nn.functional, f"conv_transpose{dims}d")
+    y, r = fn(x, w, b, **kw), ref(x, w, b, **kw)
+    up = torch.randn(r.shape, dtype=torch.float64, generator=g)
+    for got, want in zip(
+        torch.autograd.grad(y, (x, w, b), up), torch.autograd.grad(r, (x, w, b), up), strict=True
+    ):
+        torch.testing.assert_close(got, want)
+    (dx,) = torch.autograd.grad(fn(x[0], w, b, **kw), x, up[0])  # unbatched
+    torch.testing.assert_close(dx, torch.autograd.grad(ref(x[0], w, b, **kw), x, up[0])[0])
+
+
+@pytest.mark.parametrize("kernel", [(1,), (1, 3), (3, 1, 1)])
+def test_flipped_results_have_no_negative_strides(kernel):
+    """flip=True with size-1 kernel axes: numpy calls a negatively strided size-1 axis
+    contiguous, so the flip skips those axes rather than hand back negative strides (which
+    torch.from_numpy refuses)."""
+    dims = len(kernel)
+    g = np.random.default_rng(dims)
+    x = g.standard_normal((2, 2, *(5,) * dims))
+    w = g.standard_normal((3, 2, *kernel))
+    y = getattr(nm, f"conv{dims}d")(x, w, flip=True)
+    delta = g.standard_normal(y.shape)
+    dw = getattr(nm, f"conv{dims}d_grad_weight")(x, w.shape, delta, flip=True)
+    dx = getattr(nm, f"conv{dims}d_grad_input")(x.shape, w, delta, flip=True)
+    for a in (y, dw, dx):
+        assert all(s > 0 for s in a.strides)
+        torch.from_numpy(a)
+    xt, wt = torch.tensor(x, requires_grad=True), torch.tensor(w, requires_grad=True)
+    ref = getattr(torch.nn.functional, f"conv{dims}d")(xt, wt.flip(list(range(2, dims + 2))))
+    want_dx, want_dw = torch.autograd.grad(ref, (xt, wt), torch.tensor(delta))
+    np.testing.assert_allclose(y, ref.detach().numpy(), atol=1e-12)
+    np.testing.assert_allclose(dw, want_dw.numpy(), atol=1e-12)
+    np.testing.assert_allclose(dx, want_dx.numpy(), atol=1e-12)

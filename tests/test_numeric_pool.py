@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 import numeric as nm
 import symconv as sc
+from symconv.poolgrad import pool_backward, pool_forward
 from symconv.testing import pool_specs
 
 
@@ -115,3 +116,60 @@ def test_torch_autograd_through_pooling(name, args, kw):
     if name.startswith("max"):
         y, idx = fn(x, *args, **kw, return_indices=True)
         assert y.requires_grad and not idx.requires_grad
+
+
+def _both(x: np.ndarray):
+    return [("numpy", x), ("torch", torch.tensor(x))]
+
+
+@pytest.mark.parametrize("dims", [1, 2])
+def test_max_pool_propagates_nan_as_torch(dims):
+    """A NaN is its window's maximum and, of several, the last one in scan order takes the
+    index and the gradient (torch's CPU rule); the reference (symconv.poolgrad) agrees."""
+    g = np.random.default_rng(dims)
+    x = g.standard_normal((2, 3, *(6,) * dims))
+    x.reshape(-1)[g.choice(x.size, size=x.size // 4, replace=False)] = np.nan
+    kw = dict(kernel_size=3, stride=1, padding=1)
+    ref = getattr(torch.nn.functional, f"max_pool{dims}d")
+    xt = torch.tensor(x, requires_grad=True)
+    want, want_idx = ref(xt, **kw, return_indices=True)
+    up = torch.tensor(g.standard_normal(want.shape))
+    (want_dx,) = torch.autograd.grad(want, xt, up)
+    fn = getattr(nm, f"max_pool{dims}d")
+    backward = getattr(nm, f"max_pool{dims}d_backward")
+    for _, a in _both(x):
+        y, idx = fn(a, **kw, return_indices=True)
+        np.testing.assert_array_equal(np.asarray(y), want.detach().numpy())  # NaNs in place
+        np.testing.assert_array_equal(np.asarray(idx), want_idx.numpy())
+        dx = backward(up.numpy() if isinstance(a, np.ndarray) else up, a, **kw)
+        np.testing.assert_allclose(np.asarray(dx), want_dx.numpy())
+    spec = sc.Pool(dims=dims, kind="max", **kw)
+    np.testing.assert_array_equal(pool_forward(spec, x[0]), want[0].detach().numpy())
+    np.testing.assert_allclose(pool_backward(spec, x[0], up[0].numpy()), want_dx[0].numpy())
+
+
+@pytest.mark.parametrize("p", [1.0, 2.0, 3.0])
+def test_lp_pool_signed_inputs_as_torch(p):
+    """Signed inputs: with odd p a window's sum of powers can be negative; torch passes it
+    through (p = 1 is sum pooling, gradient 1; p = 3 gives NaN there, forward and backward),
+    and a window of zeros sends no gradient."""
+    x = np.array([[[0.0, 0.0, 1.0, -0.5, 3.0, -5.0, 2.0, 4.0, -1.0, -2.0]]])
+    xt = torch.tensor(x, requires_grad=True)
+    want = torch.nn.functional.lp_pool1d(xt, p, 2)
+    up = torch.arange(1.0, 6.0, dtype=torch.float64).reshape(want.shape)
+    (want_dx,) = torch.autograd.grad(want, xt, up)
+    for name, a in _both(x):
+        y = nm.lp_pool1d(a, p, 2)
+        np.testing.assert_allclose(np.asarray(y), want.detach().numpy(), equal_nan=True)
+        d = up if name == "torch" else up.numpy()
+        dx = nm.lp_pool1d_backward(d, a, p, 2)
+        np.testing.assert_allclose(np.asarray(dx), want_dx.numpy(), equal_nan=True)
+    (auto,) = torch.autograd.grad(nm.lp_pool1d(xt, p, 2), xt, up)  # numeric's autograd
+    np.testing.assert_allclose(auto.numpy(), want_dx.numpy(), equal_nan=True)
+    spec = sc.Pool(dims=1, kind="lp", norm_type=p, kernel_size=2)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ref_y, ref_dx = pool_forward(spec, x[0]), pool_backward(spec, x[0], up[0].numpy())
+    np.testing.assert_allclose(ref_y, want[0].detach().numpy(), equal_nan=True)
+    np.testing.assert_allclose(ref_dx, want_dx[0].numpy(), equal_nan=True)
+    if p == 1.0:
+        assert np.asarray(want_dx)[0, 0, 2:].tolist() == np.repeat(up.numpy()[0, 0, 1:], 2).tolist()

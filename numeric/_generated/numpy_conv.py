@@ -31,7 +31,7 @@ def _empty(shape, like):
 
 
 def _flip(x, axes):
-    return numpy.flip(x, axes)
+    return numpy.flip(x, tuple(a for a in axes if x.shape[a] > 1))
 
 
 def _index(values, like):

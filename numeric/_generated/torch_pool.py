@@ -124,7 +124,8 @@ def _axis_counts(size, kernel, stride, padding, out, inside, like):
 def max_pool(x, kernel, stride, padding, dilation, out):
     """y[n, c, o] = max_a x~[n, c, S o + D a] (x~ = -inf outside x), and the flat input index of
     the first maximum in the window's scan order (torch's tie rule: a later tap must be
-    strictly greater). x (N, C, *I); out: the output size. Returns (y, indices)."""
+    strictly greater); a NaN is the maximum, the window's last one (torch's NaN rule).
+    x (N, C, *I); out: the output size. Returns (y, indices)."""
     size = x.shape[2:]
     xp = _pad_fill(x, _pads(size, kernel, stride, dilation, padding, out), -float("inf"))
     taps, wins = _windows(kernel, stride, dilation, out)
@@ -140,7 +141,7 @@ def max_pool(x, kernel, stride, padding, dilation, out):
             y = _copy(v)
             idx = _zeros_index(v.shape, x) + pos
         else:
-            better = v > y
+            better = (v > y) | (v != v)  # a NaN wins, the last one (torch's rule)
             y = _where(better, v, y)
             idx = _where(better, pos, idx)
     return y, idx
@@ -218,7 +219,8 @@ def lp_pool(x, p, kernel, stride, out):
 
 def lp_pool_backward(delta, x, p, kernel, stride):
     """dL/dx of lp_pool (symconv.poolgrad): dy_o/dx_j = c_o x_j^(p-1) y_o^(1-p), c_o =
-    prod(K) / N_o, and zero where the window's sum of powers is zero."""
+    prod(K) / N_o, and zero where the window's sum of powers is zero; a negative sum (odd p)
+    passes through as in torch: p = 1 is sum pooling, other p give NaN there."""
     size, out = x.shape[2:], delta.shape[2:]
     ones = tuple(1 for _ in size)
     zeros = tuple(0 for _ in size)
@@ -226,7 +228,7 @@ def lp_pool_backward(delta, x, p, kernel, stride):
     y = lp_pool(x, p, kernel, stride, out)
     c = _product(kernel) / _axis_counts(size, kernel, stride, zeros, out, _in_padded, x)
     with _quiet():
-        coef = _where(y > 0, delta * c * y ** (1.0 - p), 0.0)
+        coef = _where(y != 0, delta * c * y ** (1.0 - p), 0.0)
         xp = _pad_fill(x, pads, 0)
         gp = _zeros(xp.shape, x)
         for win in _windows(kernel, stride, ones, out)[1]:

@@ -64,7 +64,9 @@ class NumPyKernelPrinter(KernelPrinter):
             "\n    )",
         ),
         "_where": ("cond, a, b", "numpy.where(cond, a, b)"),
-        "_flip": ("x, axes", "numpy.flip(x, axes)"),
+        # a size-1 axis is not flipped: its flip is a no-op, and numpy calls the negatively
+        # strided view contiguous, so ascontiguousarray would keep the negative stride
+        "_flip": ("x, axes", "numpy.flip(x, tuple(a for a in axes if x.shape[a] > 1))"),
         "_sum": ("x, axes", "x.sum(axis=axes)"),
         "_quiet": ("", 'numpy.errstate(divide="ignore", invalid="ignore", over="ignore")'),
     }
