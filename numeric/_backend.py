@@ -103,8 +103,11 @@ def _is_tensor(a: Any) -> bool:
 
 
 def pick(op: str, **arrays: Any) -> Backend:
-    """The backend for `arrays` (name -> array or None): all NumPy or all torch on one device,
-    one floating dtype."""
+    """The backend for `arrays` (name -> array; `bias` may be None): all NumPy or all torch on
+    one device, one floating dtype."""
+    for k, v in arrays.items():
+        if v is None and k != "bias":
+            raise SpecError(f"{op}: {k} must be a numpy.ndarray or a torch.Tensor, got None")
     given = {k: v for k, v in arrays.items() if v is not None}
     kinds = {k: "torch" if _is_tensor(v) else "numpy" for k, v in given.items()}
     for k, v in given.items():
@@ -130,6 +133,19 @@ def pick(op: str, **arrays: Any) -> Backend:
             desc = ", ".join(f"{k} on {d}" for k, d in devices.items())
             raise SpecError(f"{op}: tensors on different devices ({desc})")
     return _backend(name)
+
+
+def shape_arg(op: str, name: str, values: Any) -> tuple[int, ...]:
+    """`values` (a tuple, list or torch.Size of integers >= 0, e.g. `input_size`) as a tuple of
+    ints; 6.9, "6" or True is a SpecError, not silently truncated or converted."""
+    if isinstance(values, str | bytes) or not hasattr(values, "__iter__"):
+        raise SpecError(f"{op}: {name} must be a sequence of integers, got {values!r}")
+    out = []
+    for v in values:
+        if isinstance(v, bool) or not isinstance(v, int | np.integer) or v < 0:
+            raise SpecError(f"{op}: {name} must hold integers >= 0, got {v!r} in {tuple(values)!r}")
+        out.append(int(v))
+    return tuple(out)
 
 
 def check_ndim(op: str, name: str, a: Any, ndim: int, layout: str) -> None:

@@ -10,11 +10,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
 from symconv import Conv, ConvTranspose, Pool, SpecError
 
 from . import _autograd
 from ._autograd import needs_grad
-from ._backend import check_ndim, chunk_for, itemsize, pick, prod
+from ._backend import check_ndim, chunk_for, itemsize, pick, prod, shape_arg
 from ._parallel import get_num_threads, map_batch
 
 Array = Any
@@ -224,7 +226,7 @@ def conv_grad_input(
     algorithm: str = "auto",
 ) -> Array:
     be = pick(op, weight=weight, grad_output=grad_output)
-    size = tuple(int(s) for s in input_size)
+    size = shape_arg(op, "input_size", input_size)
     if len(size) != dims + 2:
         raise SpecError(
             f"{op}: input_size must be the input's full shape {_layout(dims)}, got {size}"
@@ -278,7 +280,7 @@ def conv_grad_weight(
     be = pick(op, input=input, grad_output=grad_output)
     check_ndim(op, "input", input, dims + 2, _layout(dims))
     check_ndim(op, "grad_output", grad_output, dims + 2, _layout(dims))
-    wsize = tuple(int(s) for s in weight_size)
+    wsize = shape_arg(op, "weight_size", weight_size)
     spec = conv_spec(
         op, dims, input.shape[1], wsize, False, stride, padding, dilation, groups,
         padding_mode, flip,
@@ -400,8 +402,41 @@ def max_pool_backward(
             spec.dilation, out,
         )  # fmt: skip
     else:
-        _check_shape(op, "indices", indices, grad_output.shape)
+        _check_indices(op, be, indices, grad_output, prod(input.shape[2:]))
     return be.run(be.pool.max_pool_backward, grad_output, indices, tuple(input.shape[2:]))
+
+
+def _check_indices(op: str, be: Any, indices: Any, grad_output: Array, per: int) -> None:
+    """`indices` as `max_pool*d(return_indices=True)` returns them: the array type (and device)
+    of grad_output, integer, its shape, each a flat spatial index in [0, per) or -1 (a window
+    entirely in the padding: it sends nothing)."""
+    if be.name == "torch":
+        import torch
+
+        ok = isinstance(indices, torch.Tensor) and indices.device == grad_output.device
+        integer = ok and not (indices.dtype.is_floating_point or indices.dtype.is_complex)
+        integer = integer and indices.dtype != torch.bool
+    else:
+        ok = isinstance(indices, np.ndarray)
+        integer = ok and indices.dtype.kind in "iu"
+    if not ok:
+        where = (
+            f"a torch.Tensor on {grad_output.device}" if be.name == "torch" else "a numpy.ndarray"
+        )
+        raise SpecError(
+            f"{op}: indices must be {where} like grad_output, got {type(indices).__name__}"
+        )
+    if not integer:
+        raise SpecError(f"{op}: indices must have an integer dtype, got {indices.dtype}")
+    _check_shape(op, "indices", indices, grad_output.shape)
+    if indices.numel() if be.name == "torch" else indices.size:
+        lo, hi = int(indices.min()), int(indices.max())
+        if lo < -1 or hi >= per:
+            bad = lo if lo < -1 else hi
+            raise SpecError(
+                f"{op}: indices must be flat positions in [0, {per}) of the input's spatial axes "
+                f"(or -1 for a window entirely in the padding), got {bad}"
+            )
 
 
 def avg_pool(dims: int, op: str, input: Array, **kw: Any) -> Array:

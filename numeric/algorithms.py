@@ -209,6 +209,29 @@ def _compiled(algorithm: str) -> Any:
 
 
 # -- what runs where ------------------------------------------------------------------------------
+def _check_query(name: str, spec: Any, op: str, batch: Any = 0) -> None:
+    """The arguments the cost queries share: a `symconv.Conv` (not a transposed one), an op of
+    `OPS`, a batch that is an int >= 0."""
+    if type(spec) is not sc.Conv:
+        raise SpecError(f"{name}: spec must be a symconv.Conv, got {type(spec).__name__}")
+    if op not in OPS:
+        raise SpecError(f"{name}: op must be one of {list(OPS)}, got {op!r}")
+    if isinstance(batch, bool) or not isinstance(batch, int | np.integer) or batch < 0:
+        raise SpecError(f"{name}: batch must be an integer >= 0, got {batch!r}")
+
+
+def _count(v: Any) -> bool:
+    return not isinstance(v, bool) and isinstance(v, int | np.integer)
+
+
+def _positive(v: Any) -> bool:
+    return not isinstance(v, bool) and isinstance(v, int | float | np.number) and v > 0
+
+
+def _is_tile(m: Any) -> bool:
+    return not isinstance(m, bool) and isinstance(m, int | np.integer) and m in WINOGRAD_TILES
+
+
 def supported(
     spec: sc.Conv, algorithm: str, op: str = "forward", *, m: int = WINOGRAD_M
 ) -> str | None:
@@ -223,7 +246,12 @@ def supported(
     True
 
     ```
+
+    Raises:
+        SpecError: `spec` is not a `symconv.Conv`.
     """
+    if type(spec) is not sc.Conv:
+        raise SpecError(f"supported: spec must be a symconv.Conv, got {type(spec).__name__}")
     if algorithm not in _CANDIDATES:
         return f"algorithm must be one of {list(ALGORITHMS)}, got {algorithm!r}"
     if op not in OPS:
@@ -242,7 +270,7 @@ def supported(
                 f"needs a 3x3 kernel and stride 1, got kernel_size {spec.kernel_size}, "
                 f"stride {spec.stride}"
             )
-        if m not in WINOGRAD_TILES:
+        if not _is_tile(m):
             return f"winograd_m must be one of {list(WINOGRAD_TILES)}, got {m!r}"
         return None
     if op != "forward":
@@ -266,6 +294,15 @@ def rank_one_factors(weight: Any, tol: float | None = None) -> tuple[Any, Any] |
     """
     torch_like = not isinstance(weight, np.ndarray) and hasattr(weight, "detach")
     w = weight.detach().cpu().numpy() if torch_like else np.asarray(weight)
+    if w.ndim != 4 or w.dtype.kind not in "fiu":
+        raise SpecError(
+            "rank_one_factors: weight must be a real 4-d array (C_out, C_in/groups, kh, kw), "
+            f"got shape {w.shape}, dtype {w.dtype}"
+        )
+    if tol is not None and not (
+        not isinstance(tol, bool) and isinstance(tol, int | float | np.floating) and tol >= 0
+    ):
+        raise SpecError(f"rank_one_factors: tol must be a real number >= 0, got {tol!r}")
     tol = RANK_TOL.get(str(w.dtype), 1e-10) if tol is None else tol
     K, Cg, kh, kw = w.shape
     if K * Cg == 0:
@@ -372,7 +409,19 @@ def costs(
     """
     from ._parallel import get_num_threads
 
+    _check_query("costs", spec, op, batch)
     size = spec._check_input(input_size)
+    if rates is not None:
+        if not isinstance(rates, dict) or set(rates) != set(RATES):
+            keys = sorted(rates) if isinstance(rates, dict) else type(rates).__name__
+            raise SpecError(
+                f"costs: rates must be a dict with the keys {sorted(RATES)}, got {keys}"
+            )
+        bad = {k: v for k, v in rates.items() if not _positive(v)}
+        if bad:
+            raise SpecError(f"costs: rates must be positive numbers, got {bad}")
+    if threads is not None and not (_count(threads) and threads >= 1):
+        raise SpecError(f"costs: threads must be an integer >= 1, got {threads!r}")
     rates = RATES if rates is None else rates
     threads = get_num_threads() if threads is None else threads
     values = _values(spec, size, batch, WINOGRAD_M, threads)
@@ -417,8 +466,7 @@ def explain(
 
     ```
     """
-    if not isinstance(spec, sc.Conv) or type(spec) is not sc.Conv:
-        raise SpecError(f"explain: expected a symconv.Conv, got {type(spec).__name__}")
+    _check_query("explain", spec, op, batch)
     c = costs(spec, input_size, batch=batch, op=op)
     return {
         "algorithm": _pick(spec, spec._check_input(input_size), batch, op, weight)[0],
@@ -510,8 +558,10 @@ def plan(
     """
     if algorithm not in ALGORITHMS:
         raise SpecError(f"{name}: algorithm must be one of {list(ALGORITHMS)}, got {algorithm!r}")
+    if op not in OPS:
+        raise SpecError(f"{name}: op must be one of {list(OPS)}, got {op!r}")
     if m is not None:
-        if isinstance(m, bool) or m not in WINOGRAD_TILES:
+        if not _is_tile(m):
             raise SpecError(f"{name}: winograd_m must be one of {list(WINOGRAD_TILES)}, got {m!r}")
         algorithm = "winograd" if algorithm == "auto" else algorithm
     if algorithm == "auto":
@@ -739,6 +789,8 @@ def calibrate(*, apply: bool = False, dtype: Any = np.float32) -> dict[str, floa
     """
     from ._parallel import map_batch
 
+    if np.dtype(dtype) not in (np.float32, np.float64):
+        raise SpecError(f"calibrate: dtype must be float32 or float64, got {dtype!r}")
     rng = np.random.default_rng(0)
     n = 8
     a = rng.standard_normal((256, 2304)).astype(dtype)

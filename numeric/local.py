@@ -34,7 +34,7 @@ from symconv.local import LocallyConnected, Tiled
 
 from . import _autograd
 from ._autograd import needs_grad
-from ._backend import Backend, check_ndim, chunk_for, itemsize, pick, prod
+from ._backend import Backend, check_ndim, chunk_for, itemsize, pick, prod, shape_arg
 
 __all__ = [
     "locally_connected",
@@ -171,7 +171,7 @@ def _grad_input(
     *conf: Any,
 ) -> Array:
     be = pick(op, weight=weight, grad_output=grad_output)
-    size = tuple(int(s) for s in input_size)
+    size = shape_arg(op, "input_size", input_size)
     spec = _spec(op, tiled_layer, size, weight.shape, False, *conf)
     out = spec.output_size(size[2:])
     check_ndim(op, "grad_output", grad_output, spec.dims + 2, _layout(spec.dims))
@@ -190,7 +190,7 @@ def _grad_weight(
     *conf: Any,
 ) -> Array:
     be = pick(op, input=input, grad_output=grad_output)
-    wsize = tuple(int(s) for s in weight_size)
+    wsize = shape_arg(op, "weight_size", weight_size)
     spec = _spec(op, tiled_layer, tuple(input.shape), wsize, False, *conf)
     out = spec.output_size(tuple(input.shape[2:]))
     check_ndim(op, "grad_output", grad_output, spec.dims + 2, _layout(spec.dims))

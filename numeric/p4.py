@@ -69,6 +69,14 @@ def _stack(parts: list[Array], axis: int) -> Array:
     return torch.stack(parts, dim=axis) if torch else np.stack(parts, axis=axis)
 
 
+def _array(name: str, a: Any) -> None:
+    """`a` must be a NumPy array or a torch tensor (the kernels check dtypes and devices)."""
+    if not (isinstance(a, np.ndarray) or _torch(a)):
+        raise SpecError(
+            f"{_OP}: {name} must be a numpy.ndarray or a torch.Tensor, got {type(a).__name__}"
+        )
+
+
 def _square(w: Array) -> None:
     if w.shape[-1] != w.shape[-2]:
         raise SpecError(
@@ -89,6 +97,7 @@ def lift_filters(weight: Array) -> Array:
 
     ```
     """
+    _array("weight", weight)
     if weight.ndim != 4:
         raise SpecError(
             f"{_OP}: lift expects w (C_out, C_in, k, k), got shape {tuple(weight.shape)}"
@@ -116,6 +125,7 @@ def group_filters(weight: Array) -> Array:
 
     ```
     """
+    _array("weight", weight)
     if weight.ndim != 5 or weight.shape[2] != 4:
         raise SpecError(
             f"{_OP}: group_conv expects w (C_out, C_in, 4, k, k), got shape {tuple(weight.shape)}"
@@ -156,6 +166,8 @@ def lift(input: Array, weight: Array, padding: int | str = 0, padding_mode: str 
 
     ```
     """
+    _array("input", input)
+    _array("weight", weight)
     p = _conf(weight, padding, padding_mode)
     if input.ndim != 4:
         raise SpecError(f"{_OP}: lift expects x (N, C_in, H, W), got shape {tuple(input.shape)}")
@@ -178,6 +190,8 @@ def group_conv(
 
     ```
     """
+    _array("input", input)
+    _array("weight", weight)
     p = _conf(weight, padding, padding_mode)
     if input.ndim != 5 or input.shape[2] != 4:
         raise SpecError(

@@ -13,10 +13,12 @@ justification. `verify()` runs the checks attached to the derivation and returns
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+import numpy as np
 import sympy
 from sympy.printing.latex import LatexPrinter
 
@@ -244,13 +246,37 @@ def _tex_escape(text: str) -> str:
     return text
 
 
+def discrepancy(a: Any, b: Any) -> float:
+    """The largest |a - b| over two arrays of one shape, NaN and inf counting as equal only
+    where both hold the same value; `inf` when the shapes or the non-finite places differ, so
+    that a NaN can never pass a check (`max(worst, nan)` would keep `worst`).
+
+    ```python
+    >>> import numpy as np
+    >>> discrepancy([1.0, np.nan], [1.5, np.nan]), discrepancy([1.0, np.nan], [1.0, 2.0])
+    (0.5, inf)
+
+    ```
+    """
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    if a.shape != b.shape:
+        return math.inf
+    same = (a == b) | (np.isnan(a) & np.isnan(b))
+    if not np.all(np.isfinite(a) | same) or not np.all(np.isfinite(b) | same):
+        return math.inf
+    with np.errstate(invalid="ignore"):  # inf - inf where `same` already holds
+        return float(np.max(np.where(same, 0.0, np.abs(a - b)), initial=0.0))
+
+
 def grid_check(
     cases: Sequence[Any], predicate: Callable[[Any], float]
 ) -> tuple[int, float, bool, str]:
-    """Run `predicate` (returning a discrepancy, 0 when equal) over `cases`."""
+    """Run `predicate` (returning a discrepancy, 0 when equal) over `cases`; a NaN discrepancy
+    counts as infinite."""
     worst, bad = 0.0, None
     for case in cases:
         err = float(predicate(case))
+        err = math.inf if math.isnan(err) else err
         if err > worst:
             worst, bad = err, case
     return len(cases), worst, worst == 0.0, "" if bad is None else f"worst case {bad!r}"

@@ -26,7 +26,7 @@ from . import _sizes
 from ._errors import SpecError
 from ._torchref import conv_reference, torch_or_none
 from .arith import SYMBOLS, transpose_output_formula
-from .derivation import Derivation, grid_check
+from .derivation import Derivation, discrepancy, grid_check
 from .indexform import index_form
 from .spec import Conv
 from .toeplitz import padding_matrix, sparse_product, structure, toeplitz, valid_matrix
@@ -82,7 +82,7 @@ def matrix_derivation(spec: Any, input_size: int | Sequence[int]) -> Derivation:
             w = rng.standard_normal(spec.weight_shape)
             y = toeplitz_numeric(spec, form.input_size, w) @ x.reshape(-1)
             ref = conv_reference(spec, x[None], w)
-            worst = max(worst, float(np.max(np.abs(y - ref.numpy().reshape(-1)), initial=0.0)))
+            worst = max(worst, discrepancy(y, ref.numpy().reshape(-1)))
         return 3, worst, worst < 1e-10, "float64, random inputs and weights"
 
     d.check("T = V Pad", "exact", factorisation)

@@ -24,7 +24,7 @@ import numpy as np
 import sympy
 
 from ._errors import SpecError
-from .derivation import Derivation
+from .derivation import Derivation, discrepancy
 from .indexform import WindowMax, index_form
 from .spec import Pool
 
@@ -198,11 +198,8 @@ def pool_backprop(spec: Pool, input_size: int | Sequence[int] | None = None) -> 
             delta = rng.standard_normal(tuple(yt.shape[1:]))
             yt.backward(torch.tensor(delta[None]))
             ours = pool_backward(spec, x, delta)
-            worst = max(worst, float(np.max(np.abs(ours - xt.grad[0].numpy()), initial=0.0)))
-            worst = max(
-                worst,
-                float(np.max(np.abs(pool_forward(spec, x) - yt[0].detach().numpy()), initial=0.0)),
-            )
+            worst = max(worst, discrepancy(ours, xt.grad[0].numpy()))
+            worst = max(worst, discrepancy(pool_forward(spec, x), yt[0].detach().numpy()))
             cases += 1
         return cases, worst, worst < 1e-10, "float64, against torch autograd (ties included)"
 

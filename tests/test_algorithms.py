@@ -587,3 +587,34 @@ def test_non_finite_inputs_spread_as_documented():
     with np.errstate(invalid="ignore"):
         y = nm.conv2d(x, w, padding=1, algorithm="fft")
     assert (~np.isfinite(y) >= want).all() and np.isfinite(y[0]).all()
+
+
+def test_cost_queries_check_their_arguments():
+    """The public queries of numeric.algorithms name the bad argument (SpecError), rather than
+    failing inside (IndexError, KeyError) or answering nonsense (negative costs)."""
+    c = sc.Conv(dims=2, in_channels=4, out_channels=4, kernel_size=3, padding=1)
+    cases = [
+        (lambda: alg.explain(c, 8, op="x"), "explain: op must be one of"),
+        (lambda: alg.choose("bogus", "conv2d", c, (8, 8), 1, "auto"), "conv2d: op must be"),
+        (lambda: alg.costs(c, 8, rates={"direct": 1}), "rates must be a dict with the keys"),
+        (lambda: alg.costs(c, 8, rates=dict(alg.RATES, gemm=-1.0)), "positive numbers"),
+        (lambda: alg.costs(c, 8, op="bogus"), "costs: op must be"),
+        (lambda: alg.costs(c, 8, batch=-1), "batch must be an integer >= 0, got -1"),
+        (lambda: alg.costs(c, 8, threads=0), "threads must be an integer >= 1"),
+        (lambda: alg.explain(c, 8, batch="2"), "batch must be an integer >= 0, got '2'"),
+        (lambda: alg.explain(sc.ConvTranspose(kernel_size=3), 8), "spec must be a symconv.Conv"),
+        (lambda: alg.supported("x", "winograd"), "spec must be a symconv.Conv, got str"),
+        (lambda: alg.rank_one_factors(np.ones((3, 3))), "weight must be a real 4-d array"),
+        (lambda: alg.rank_one_factors(np.ones((1, 1, 3, 3)), tol="a"), "tol must be a real"),
+        (lambda: alg.calibrate(dtype=int), "dtype must be float32 or float64"),
+        (
+            lambda: alg.conv2d(np.ones((1, 4, 8, 8)), np.ones((4, 4, 3, 3)), algorithm="winograd",
+                               winograd_m=2.0),
+            r"winograd_m must be one of \[2, 4\], got 2.0",
+        ),
+    ]  # fmt: skip
+    for call, message in cases:
+        with pytest.raises(sc.SpecError, match=message):
+            call()
+    assert alg.explain(c, 8, batch=np.int64(2))["algorithm"] in alg.ALGORITHMS
+    assert alg.supported(c, "winograd", m=np.int64(4)) is None

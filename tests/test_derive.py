@@ -68,3 +68,19 @@ def test_cli_derive_toeplitz_json(capsys) -> None:
     data = json.loads(capsys.readouterr().out)
     assert code == 0 and data["certificate"]["passed"]
     assert any("Toeplitz" in s["text"] for s in data["steps"])
+
+
+def test_discrepancy_never_lets_nan_pass():
+    """`max(worst, nan)` keeps `worst`: checks measure with `discrepancy`, which is infinite
+    where the non-finite places differ, and grid_check counts a NaN error as infinite."""
+    from symconv.derivation import discrepancy, grid_check
+
+    nan, inf = float("nan"), float("inf")
+    assert discrepancy([1.0, 2.0], [1.5, 2.0]) == 0.5
+    assert discrepancy([1.0, nan, inf], [1.0, nan, inf]) == 0.0
+    assert discrepancy([1.0, nan], [1.0, 2.0]) == inf
+    assert discrepancy([1.0, 2.0], [1.0, nan]) == inf
+    assert discrepancy([inf], [-inf]) == inf
+    assert discrepancy([1.0], [1.0, 1.0]) == inf
+    count, worst, ok, _ = grid_check([0, 1], lambda case: nan if case else 0.0)
+    assert (count, worst, ok) == (2, inf, False)

@@ -260,3 +260,65 @@ def test_one_entry_tuples_stand_for_every_axis_as_in_torch():
         np.testing.assert_allclose(fn(*args, **kw), ref(*targs, **kw).numpy(), atol=1e-12)
     with pytest.raises(sc.SpecError, match=r"stride \(2, 2, 2\) has 3 entries, expected 2"):
         nm.conv2d(x, w, stride=(2, 2, 2))
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda x, w, g: nm.conv2d_grad_input((1, 2, 6.9, 6), w, g), "input_size must hold integers"),
+        (lambda x, w, g: nm.conv2d_grad_input((1, 2, "6", 6), w, g), "got '6'"),
+        (lambda x, w, g: nm.conv2d_grad_input((1, 2, True, 6), w, g), "got True"),
+        (lambda x, w, g: nm.conv2d_grad_input("abc", w, g), "sequence of integers"),
+        (lambda x, w, g: nm.conv2d_grad_weight(x, (3, 2, 3.9, 3), g), "weight_size must hold"),
+        (lambda x, w, g: nm.conv2d(None, w), "input must be a numpy.ndarray or a torch.Tensor, got None"),
+        (lambda x, w, g: nm.conv2d(x, None), "weight must be"),
+        (lambda x, w, g: nm.max_pool2d(None, 2), "input must be"),
+        (lambda x, w, g: nm.avg_pool2d_backward(g, None, 2), "input must be"),
+        (lambda x, w, g: nm.p4.lift(None, w), "p4: input must be"),
+        (lambda x, w, g: nm.p4.lift_filters("abc"), "p4: weight must be"),
+        (lambda x, w, g: nm.p4.group_conv([1], w), "p4: input must be"),
+    ],
+)  # fmt: skip
+def test_sizes_and_arrays_are_checked(call, message):
+    """Sizes are integers (6.9 is not truncated, '6' not converted); a None or a string where an
+    array belongs is a SpecError naming it, not an AttributeError from inside."""
+    import numeric.p4  # noqa: F401
+
+    g = np.random.default_rng(0)
+    x, w, d = (
+        g.standard_normal((1, 2, 6, 6)),
+        g.standard_normal((3, 2, 3, 3)),
+        g.standard_normal((1, 3, 4, 4)),
+    )
+    with pytest.raises(sc.SpecError, match=message):
+        call(x, w, d)
+    assert nm.conv2d_grad_input(torch.Size([1, 2, 6, 6]), w, d).shape == (1, 2, 6, 6)
+    assert nm.conv2d_grad_input(np.array([1, 2, 6, 6]), w, d).shape == (1, 2, 6, 6)
+
+
+def test_max_pool_backward_checks_the_indices():
+    """indices as max_pool*d(return_indices=True) gives them: same array type, integer, the
+    output's shape, flat positions in range or -1 (a window in the padding: no gradient)."""
+    x = np.arange(36.0).reshape(1, 1, 6, 6)
+    g = np.ones((1, 1, 3, 3))
+    cases = [
+        (np.full((1, 1, 3, 3), 36), r"in \[0, 36\).*got 36"),
+        (np.full((1, 1, 3, 3), -2), "got -2"),
+        (np.full((1, 1, 3, 3), 1.0), "integer dtype, got float64"),
+        ([[1]], "must be a numpy.ndarray like grad_output, got list"),
+        (torch.zeros(1, 1, 3, 3, dtype=torch.long), "got Tensor"),
+        (np.zeros((1, 1, 2, 2), dtype=np.int64), "indices has shape"),
+    ]
+    for idx, message in cases:
+        with pytest.raises(sc.SpecError, match=message):
+            nm.max_pool2d_backward(g, x, 2, indices=idx)
+    with pytest.raises(sc.SpecError, match=r"indices must be a torch\.Tensor"):
+        nm.max_pool2d_backward(
+            torch.tensor(g), torch.tensor(x), 2, indices=np.zeros((1, 1, 3, 3), np.int64)
+        )
+    _, idx = nm.max_pool2d(x, 2, return_indices=True)
+    np.testing.assert_array_equal(
+        nm.max_pool2d_backward(g, x, 2, indices=idx), nm.max_pool2d_backward(g, x, 2)
+    )
+    _, tidx = nm.max_pool2d(torch.tensor(x), 2, return_indices=True)
+    nm.max_pool2d_backward(torch.tensor(g), torch.tensor(x), 2, indices=tidx)
