@@ -15,21 +15,22 @@ from ._errors import SpecError
 __all__ = ["as_bool", "as_choice", "as_dims", "as_groups", "as_int", "as_per_axis", "as_size"]
 
 
-def as_int(op: str, name: str, value: Any, minimum: int) -> int:
-    """An integer >= `minimum`; bools, floats and strings are refused."""
+def as_int(op: str, name: str, value: Any, minimum: int | None) -> int:
+    """An integer >= `minimum` (any integer for `None`); bools, floats and strings are refused."""
     if isinstance(value, bool) or not _is_integral(value):
-        raise SpecError(f"{op}: {name} must be an integer >= {minimum}, got {value!r}")
+        rule = "an integer" if minimum is None else f"an integer >= {minimum}"
+        raise SpecError(f"{op}: {name} must be {rule}, got {value!r}")
     value = operator.index(value)
-    if value < minimum:
+    if minimum is not None and value < minimum:
         raise SpecError(f"{op}: {name} must be an integer >= {minimum}, got {value}")
     return value
 
 
 def as_dims(op: str, value: Any) -> int:
-    """The number of spatial axes: 1, 2 or 3."""
-    if isinstance(value, bool) or value not in (1, 2, 3):
+    """The number of spatial axes: the integer 1, 2 or 3 (bools, floats, arrays are refused)."""
+    if isinstance(value, bool) or not _is_integral(value) or operator.index(value) not in (1, 2, 3):
         raise SpecError(f"{op}: dims must be 1, 2 or 3, got {value!r}")
-    return value
+    return operator.index(value)
 
 
 def as_groups(op: str, value: Any, in_channels: int, out_channels: int) -> int:

@@ -13,7 +13,8 @@ floor((-d*(k - 1) + i + 2*p - 1)/s) + 1
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import operator
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +22,7 @@ import sympy
 
 from . import _sizes
 from ._errors import SpecError
+from ._validate import _is_integral
 from .derivation import Derivation, grid_check
 
 __all__ = [
@@ -76,8 +78,16 @@ def transpose_output_formula() -> sympy.Expr:
 
 def substitute_axis(formula: sympy.Expr, spec: Any, axis: int) -> sympy.Expr:
     """Put one axis of `spec` (a `Conv` or `Pool`) into `formula`, leaving the input size $i$."""
-    if not 0 <= axis < spec.dims:
-        raise SpecError(f"{type(spec).__name__}: axis {axis} out of range for dims {spec.dims}")
+    op = getattr(spec, "_op_name", type(spec).__name__)
+    if (
+        isinstance(axis, bool)
+        or not _is_integral(axis)
+        or not 0 <= operator.index(axis) < spec.dims
+    ):
+        raise SpecError(
+            f"{op}: axis must be an integer in 0..{spec.dims - 1} (dims {spec.dims}), got {axis!r}"
+        )
+    axis = operator.index(axis)
     k, s, d, lo, hi = spec._axis(axis)
     S = SYMBOLS
     return formula.subs({S["k"]: k, S["s"]: s, S["d"]: d, S["p"]: lo, S["p_lo"]: lo, S["p_hi"]: hi})
@@ -169,12 +179,27 @@ def receptive_field(layers: Sequence[Any]) -> ReceptiveField:
 
     ```
     """
-    windowed = [layer for layer in layers if hasattr(layer, "_axis")]
+    from .spec import Conv, Pool
+
+    if isinstance(layers, Conv | Pool | str | bytes) or not isinstance(layers, Iterable):
+        raise SpecError(
+            f"receptive_field: layers must be a sequence of Conv or Pool specs, got {layers!r}"
+        )
+    windowed = list(layers)
     if not windowed:
         raise SpecError("receptive_field: layers must contain at least one Conv or Pool")
+    for n, layer in enumerate(windowed):
+        if not isinstance(layer, Conv | Pool):
+            raise SpecError(
+                f"receptive_field: layers[{n}] must be a symconv.Conv or Pool, got {layer!r}"
+            )
     dims = windowed[0].dims
-    if any(layer.dims != dims for layer in windowed):
-        raise SpecError("receptive_field: every layer must have the same dims")
+    for n, layer in enumerate(windowed):
+        if layer.dims != dims:
+            raise SpecError(
+                f"receptive_field: every layer must have the same dims: layers[{n}] has dims "
+                f"{layer.dims}, layers[0] has {dims}"
+            )
     size, jump, start = [1] * dims, [1] * dims, [0.0] * dims
     for layer in windowed:
         for a in range(dims):

@@ -43,6 +43,7 @@ import sympy
 
 from . import _sizes
 from ._errors import SpecError
+from ._validate import as_int
 from .spec import Conv, Pool
 
 __all__ = ["Axis", "Gather", "IndexForm", "WindowMax", "index_form"]
@@ -571,6 +572,18 @@ class IndexForm:
         return f"$\\displaystyle {self.latex()}$"
 
 
+def check_spec(op: str, spec: Any, pool: bool = True) -> None:
+    """Refuse anything but a layer spec `index_form` understands, naming what was given."""
+    from .transpose import ConvTranspose
+
+    if not isinstance(spec, Conv | Pool | ConvTranspose):
+        kinds = "Conv or Pool" if pool else "Conv"
+        raise SpecError(
+            f"{op}: spec must be a symconv.{kinds} (or ConvTranspose, LocallyConnected, "
+            f"Tiled), got {spec!r}"
+        )
+
+
 def _none(v: int) -> int | None:
     return None if v < 0 else v
 
@@ -595,6 +608,8 @@ def index_form(
     from .local import LocallyConnected, Tiled
     from .transpose import ConvTranspose
 
+    check_spec("index_form", spec)
+    channels = as_int("index_form", "channels", channels, 1)
     if isinstance(spec, LocallyConnected) and input_size is None:
         input_size = spec.input_size
     sizes: tuple[int, ...] | None = None
@@ -645,11 +660,6 @@ def index_form(
         )
         return IndexForm(
             spec, "pool", axes, channels, channels, channels, sizes, out, spec.kernel_size
-        )
-    if not isinstance(spec, Conv):
-        raise SpecError(
-            f"index_form: expected a Conv, Pool, LocallyConnected, Tiled or "
-            f"ConvTranspose spec, got {type(spec).__name__}"
         )
     axes = tuple(
         Axis(

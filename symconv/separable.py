@@ -76,32 +76,82 @@ class Separable:
         return out
 
 
-def _as_kernel(kernel: Any) -> tuple[Any, bool]:
+_MAX_DEPTH = 32  # nesting deeper than this is no kernel (and a self-containing list never ends)
+_NON_FINITE = (sympy.nan, sympy.oo, -sympy.oo, sympy.zoo)
+
+
+def _check_entries(op: str, kernel: Any) -> Any:
+    """`kernel` as nested lists of real numbers or sympy expressions, checked before SymPy sees
+    it: strings (never sympified), bools, complex numbers, NaN and infinities are refused."""
+
+    def bad(what: str, value: Any) -> SpecError:
+        return SpecError(
+            f"{op}: kernel must be an array of real numbers or sympy expressions ({what}), "
+            f"got {value!r}"
+        )
+
+    def walk(x: Any, depth: int) -> Any:
+        if isinstance(x, sympy.MatrixBase | sympy.NDimArray):
+            x = x.tolist()
+        elif isinstance(x, np.ndarray):
+            if x.dtype.kind not in "biufO":
+                raise bad(f"numpy dtype {x.dtype} is not numeric", kernel)
+            x = x.tolist()
+        if isinstance(x, str | bytes):
+            raise bad("strings are not parsed", x)
+        if isinstance(x, list | tuple):
+            if depth >= _MAX_DEPTH:
+                raise bad(f"nested more than {_MAX_DEPTH} deep", kernel)
+            return [walk(v, depth + 1) for v in x]
+        if isinstance(x, bool | np.bool_):
+            raise bad("an entry is a bool", x)
+        if isinstance(x, sympy.Expr):
+            if x.has(*_NON_FINITE):
+                raise bad("entries must be finite", x)
+            return x
+        if isinstance(x, numbers.Real):
+            if isinstance(x, float | np.floating) and not math.isfinite(x):
+                raise bad("entries must be finite", x)
+            return x
+        if isinstance(x, numbers.Complex):
+            raise bad("an entry is complex; use sympy.I for exact complex entries", x)
+        raise bad(f"an entry is a {type(x).__name__}", x)
+
+    nested = walk(kernel, 0)
+    if not isinstance(nested, list):
+        raise SpecError(f"{op}: kernel must be an array with at least 2 axes, got {kernel!r}")
+    return nested
+
+
+def _as_kernel(kernel: Any, op: str = _OP) -> tuple[Any, bool]:
     """(array, exact): a sympy Array for exact input, a float numpy array otherwise."""
-    if isinstance(kernel, np.ndarray) and kernel.dtype.kind in "fc":
+    if isinstance(kernel, np.ndarray) and kernel.dtype.kind == "c":
+        raise SpecError(f"{op}: kernel must be real, got a numpy array of dtype {kernel.dtype}")
+    if isinstance(kernel, np.ndarray) and kernel.dtype.kind == "f":
         arr = np.asarray(kernel, dtype=np.float64)
+        if not np.isfinite(arr).all():
+            raise SpecError(f"{op}: kernel entries must be finite (no NaN or inf), got {kernel!r}")
         exact = False
     elif isinstance(kernel, np.ndarray) and kernel.dtype.kind in "iub":
         arr = sympy.Array(kernel.astype(np.int64).tolist())
         exact = True
     else:
-        if isinstance(kernel, sympy.MatrixBase):
-            kernel = kernel.tolist()
+        kernel = _check_entries(op, kernel)
         try:
             arr = sympy.Array(kernel)
         except (TypeError, ValueError) as err:
-            raise SpecError(f"{_OP}: kernel must be a rectangular array, got {kernel!r}") from err
+            raise SpecError(f"{op}: kernel must be a rectangular array, got {kernel!r}") from err
         exact = True
         for v in _flat(arr):
             if isinstance(v, float | sympy.Float):
                 exact = False
             elif not isinstance(v, sympy.Basic | numbers.Number):
-                raise SpecError(f"{_OP}: kernel entries must be numbers or sympy expressions")
+                raise SpecError(f"{op}: kernel entries must be numbers or sympy expressions")
         if not exact:
             arr = np.array(arr.tolist(), dtype=np.float64)
     shape = arr.shape
     if len(shape) < 2 or 0 in shape:
-        raise SpecError(f"{_OP}: kernel must have at least 2 non-empty axes, got shape {shape}")
+        raise SpecError(f"{op}: kernel must have at least 2 non-empty axes, got shape {shape}")
     return arr, exact
 
 
@@ -141,7 +191,8 @@ def _primitive(vec: list[Any]) -> tuple[list[Any], Any]:
     content = sympy.gcd_list(nonzero) if len(nonzero) > 1 else nonzero[0]
     prim = [sympy.cancel(v / content) for v in vec]
     lead = next(v for v in prim if v != 0)
-    if (lead.is_number and lead < 0) or (not lead.is_number and lead.could_extract_minus_sign()):
+    # is_extended_negative, not `< 0`: a non-real number (sympy.I) has no sign to compare
+    if lead.is_extended_negative or (not lead.is_number and lead.could_extract_minus_sign()):
         prim, content = [-v for v in prim], -content
     return prim, content
 
@@ -173,6 +224,13 @@ def separable(kernel: Any, *, tol: float | None = None) -> Separable | None:
     ```
     """
     arr, exact = _as_kernel(kernel)
+    if tol is not None and (
+        isinstance(tol, bool)
+        or not isinstance(tol, numbers.Real)
+        or not math.isfinite(tol)
+        or tol < 0
+    ):
+        raise SpecError(f"{_OP}: tol must be a finite real number >= 0 (or None), got {tol!r}")
     shape = arr.shape
     dims = len(shape)
     if exact:
@@ -258,7 +316,7 @@ def low_rank(kernel: Any, r: int) -> LowRank:
 
     ```
     """
-    arr, _ = _as_kernel(kernel)
+    arr, _ = _as_kernel(kernel, "low_rank")
     if len(arr.shape) != 2:
         raise SpecError(f"low_rank: kernel must be 2D, got shape {tuple(arr.shape)}")
     if isinstance(r, bool) or not isinstance(r, numbers.Integral) or r < 1:

@@ -68,6 +68,10 @@ class _Windowed:
     def _check_input(self, input_size: Any) -> tuple[int, ...]:
         raise NotImplementedError
 
+    @property
+    def _op_name(self) -> str:
+        return self._op
+
     def fits(self, input_size: int | Sequence[int]) -> Fit:
         """Whether the stride tiles the padded input exactly (see `Fit`)."""
         sizes = self._check_input(input_size)
@@ -91,7 +95,8 @@ class _Windowed:
 
     def activation_memory(self, input_size: int | Sequence[int], bytes_per_element: int = 4) -> int:
         """Bytes of the output per sample (float32 by default)."""
-        return self.activations(input_size) * bytes_per_element
+        nbytes = as_int(self._op_name, "bytes_per_element", bytes_per_element, 1)
+        return self.activations(input_size) * nbytes
 
     def _check_window(self, sizes: tuple[int, ...], pads: Pads) -> None:
         for a, i in enumerate(sizes):
@@ -154,6 +159,7 @@ class Conv(_Windowed):
         op = self._op
         dims = as_dims(op, self.dims)
         set_ = object.__setattr__
+        set_(self, "dims", dims)
         set_(self, "in_channels", as_int(op, "in_channels", self.in_channels, 1))
         set_(self, "out_channels", as_int(op, "out_channels", self.out_channels, 1))
         set_(self, "kernel_size", as_per_axis(op, "kernel_size", self.kernel_size, dims, 1))
@@ -246,7 +252,7 @@ class Conv(_Windowed):
         per output $n$ multiplications and $n - 1$ additions for $n = (C_\\mathrm{in}/G)\\prod k$
         terms, plus one addition for the bias (the lectures' "2 mult. + 1 add. per output").
         """
-        if not exact:
+        if not as_bool(self._op, "exact", exact):
             return 2 * self.macs(input_size)
         terms = math.prod(self.weight_shape[1:])
         return self.activations(input_size) * (2 * terms - 1 + (1 if self.bias else 0))
@@ -311,6 +317,7 @@ class Pool(_Windowed):
     def __post_init__(self) -> None:
         op, dims = self._op, as_dims(self._op, self.dims)
         set_ = object.__setattr__
+        set_(self, "dims", dims)
         kind = as_choice(op, "kind", self.kind, POOL_KINDS)
         op = f"Pool({kind})"
         kernel = as_per_axis(op, "kernel_size", self.kernel_size, dims, 1)
@@ -423,16 +430,19 @@ class Pool(_Windowed):
 
     def flops(self, input_size: int | Sequence[int], channels: int = 1) -> int:
         """Operations per sample: one per window element per output (comparisons or adds)."""
-        return channels * math.prod(self.output_size(input_size)) * math.prod(self.kernel_size)
+        return self.activations(input_size, channels) * math.prod(self.kernel_size)
 
     def activations(self, input_size: int | Sequence[int], channels: int = 1) -> int:
         """Output values per sample for `channels` channels (pooling keeps the depth)."""
+        channels = as_int(self._op_name, "channels", channels, 1)
         return channels * math.prod(self.output_size(input_size))
 
     def activation_memory(
         self, input_size: int | Sequence[int], bytes_per_element: int = 4, channels: int = 1
     ) -> int:
-        return self.activations(input_size, channels) * bytes_per_element
+        """Bytes of the output per sample for `channels` channels (float32 by default)."""
+        nbytes = as_int(self._op_name, "bytes_per_element", bytes_per_element, 1)
+        return self.activations(input_size, channels) * nbytes
 
     def replace(self, **changes: Any) -> Pool:
         """A copy with some fields changed (validated again)."""

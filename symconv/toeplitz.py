@@ -39,7 +39,8 @@ import numpy as np
 import sympy
 
 from ._errors import SpecError
-from .indexform import Gather, IndexForm, index_form
+from ._validate import as_int
+from .indexform import Gather, IndexForm, check_spec, index_form
 
 __all__ = [
     "DEFAULT_MAX_NONZEROS",
@@ -66,18 +67,20 @@ def _symbols(name: str, shape: tuple[int, ...]) -> tuple[sympy.Indexed, ...]:
     return tuple(base[idx] for idx in np.ndindex(*shape))
 
 
-def _form(spec: Any, input_size: Any) -> IndexForm:
+def _form(spec: Any, input_size: Any, what: str) -> IndexForm:
     from .spec import Pool
 
+    check_spec(what, spec, pool=False)
     if isinstance(spec, Pool):
         raise SpecError(
-            "toeplitz: pooling is not a linear map with weights; give a Conv, "
-            "LocallyConnected, Tiled or ConvTranspose spec"
+            f"{what}: pooling is not a linear map with weights; give a Conv, "
+            f"LocallyConnected, Tiled or ConvTranspose spec, got {spec!r}"
         )
     return index_form(spec, input_size)
 
 
 def _guard(form: IndexForm, what: str, nnz: int, shape: tuple[int, int], limit: int) -> None:
+    limit = as_int(what, "max_nonzeros", limit, 0)
     if nnz > limit:
         d = form.dims
         raise SpecError(
@@ -133,7 +136,7 @@ def toeplitz(
 
     ```
     """
-    form = _form(spec, input_size)
+    form = _form(spec, input_size, "toeplitz")
     shape = (math.prod(form.out_shape()), math.prod(form.in_shape()))
     _guard(form, "toeplitz", form.nonzeros(), shape, max_nonzeros)
     return _weighted(form.gather())
@@ -153,7 +156,7 @@ def toeplitz_numeric(
     """
     import scipy.sparse
 
-    form = _form(spec, input_size)
+    form = _form(spec, input_size, "toeplitz_numeric")
     w = np.asarray(weight)
     if w.shape != form.weight_shape:
         raise SpecError(
@@ -173,7 +176,7 @@ def padding_matrix(spec: Any, input_size: int | Sequence[int]) -> sympy.SparseMa
     Rows index the padded input $(C_\mathrm{in}, \tilde i_1, \dots)$; zero padding leaves rows
     empty, the other modes copy an input value into the border (a 1 off the shifted identity).
     """
-    form = _form(spec, input_size)
+    form = _form(spec, input_size, "padding_matrix")
     g = form.pad_gather()
     return _assemble(g.shape, g.rows, g.cols, [sympy.Integer(1)] * len(g))
 
@@ -182,7 +185,7 @@ def valid_matrix(
     spec: Any, input_size: int | Sequence[int], *, max_nonzeros: int = DEFAULT_MAX_NONZEROS
 ) -> sympy.SparseMatrix:
     r"""$V$: the convolution of the padded input $\tilde x$, unpadded; $T = V\,\mathrm{Pad}$."""
-    form = _form(spec, input_size)
+    form = _form(spec, input_size, "valid_matrix")
     shape = (math.prod(form.out_shape()), math.prod(form.in_shape(padded=True)))
     _guard(form, "valid_matrix", form.nonzeros(padded=True), shape, max_nonzeros)
     return _weighted(form.gather(padded=True))
@@ -223,7 +226,12 @@ def patch_matrix(
 
     ```
     """
-    form = _form(spec, input_size)
+    form = _form(spec, input_size, "patch_matrix")
+    if not (x is None or isinstance(x, str | sympy.IndexedBase)) or x == "":
+        raise SpecError(
+            f"patch_matrix: x must be a symbol name (a non-empty str) or a sympy.IndexedBase, "
+            f"got {x!r}"
+        )
     name = "x" if x is None else str(x.label if isinstance(x, sympy.IndexedBase) else x)
     shape = (math.prod(form.out_shape()), math.prod(form.weight_shape))
     _guard(form, "patch_matrix", form.tap_count(), shape, max_nonzeros)
@@ -305,7 +313,7 @@ def structure(spec: Any, input_size: int | Sequence[int]) -> Structure:
 
     ```
     """
-    form = _form(spec, input_size)
+    form = _form(spec, input_size, "structure")
     t = dict(toeplitz(spec, input_size).todok())
     out_shape, in_shape = form.out_shape(), form.in_shape()
     strides = tuple(ax.stride for ax in form.axes)

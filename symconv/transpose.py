@@ -83,6 +83,7 @@ class ConvTranspose:
     def __post_init__(self) -> None:
         op, dims = self._op, as_dims(self._op, self.dims)
         set_ = object.__setattr__
+        set_(self, "dims", dims)
         set_(self, "in_channels", as_int(op, "in_channels", self.in_channels, 1))
         set_(self, "out_channels", as_int(op, "out_channels", self.out_channels, 1))
         for name, minimum in (
@@ -224,6 +225,7 @@ def conv_transpose_equivalent(spec: ConvTranspose) -> TransposeEquivalent:
 
     ```
     """
+    _check_transpose("conv_transpose_equivalent", spec)
     pads = []
     for a in range(spec.dims):
         k, d = spec.kernel_size[a], spec.dilation[a]  # type: ignore[index]
@@ -258,6 +260,7 @@ def verify_adjoint(spec: ConvTranspose, input_size: int | Sequence[int]) -> bool
     """
     from .toeplitz import toeplitz
 
+    _check_transpose("verify_adjoint", spec)
     sizes = as_size(spec._op, input_size, spec.dims)
     tt = toeplitz(spec, sizes)
     conv = spec.adjoint()
@@ -274,3 +277,10 @@ def verify_adjoint(spec: ConvTranspose, input_size: int | Sequence[int]) -> bool
         tt.shape == (math.prod((spec.out_channels, *out)), math.prod(keep))
         and dict(tt.todok()) == expected
     )
+
+
+def _check_transpose(op: str, spec: Any) -> None:
+    if not isinstance(spec, ConvTranspose):
+        raise SpecError(
+            f"{op}: spec must be a symconv.ConvTranspose (a transposed convolution), got {spec!r}"
+        )
