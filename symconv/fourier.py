@@ -376,8 +376,7 @@ def fft_size(n: int, k: int, lo: int = 0, hi: int = 0, dilation: int = 1) -> int
     'full': $n + K - 1$; 'valid': $n$; torch 'same': $n + \lceil (K-1)/2 \rceil$.
 
     `n`, `k` and `dilation` are integers >= 1; `lo` and `hi` integers, a negative one crops
-    (the bound stays alias-free, though then not always the smallest). The output must be
-    non-empty: $n + p_\mathrm{lo} + p_\mathrm{hi} \ge K$, else `SpecError`.
+    (the bound stays alias-free, though then not always the smallest).
 
     ```python
     >>> fft_size(8, 3, 2, 2), fft_size(8, 3), fft_size(8, 3, 1, 1)
@@ -390,11 +389,6 @@ def fft_size(n: int, k: int, lo: int = 0, hi: int = 0, dilation: int = 1) -> int
     dilation = as_int(op, "dilation", dilation, 1)
     lo, hi = as_int(op, "lo", lo, None), as_int(op, "hi", hi, None)
     K = dilation * (k - 1) + 1
-    if n + lo + hi < K:
-        raise SpecError(
-            f"{op}: kernel extent {K} (k {k}, dilation {dilation}) > padded input {n + lo + hi} "
-            f"(n {n}, lo {lo}, hi {hi}): the output would be empty"
-        )
     return max(K, n + max(lo, hi))
 
 

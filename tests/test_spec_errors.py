@@ -448,7 +448,6 @@ def test_separable_tol_accepts_zero_and_numpy_floats() -> None:
         ((8, 3, 0, 0, 0), r"dilation must be an integer >= 1, got 0"),
         ((8, 3, 1.0, 0), r"lo must be an integer, got 1\.0"),
         ((8, 3, 0, None), r"hi must be an integer, got None"),
-        ((2, 5), r"kernel extent 5 .* > padded input 2 .*the output would be empty"),
     ],
 )
 def test_fft_size_validates_its_arguments(args, pattern) -> None:
