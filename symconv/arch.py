@@ -28,6 +28,7 @@ from functools import cache
 from typing import Any, ClassVar
 
 from ._errors import SpecError
+from ._validate import as_int
 from .spec import Conv, Pool
 
 __all__ = [
@@ -636,6 +637,7 @@ class Network:
 
         ```
         """
+        bytes_per_element = as_int(self.name, "bytes_per_element", bytes_per_element, 1)
         rows, shape = [], self.input_shape
         for i, layer in enumerate(self.layers, 1):
             try:

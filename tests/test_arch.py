@@ -607,3 +607,11 @@ def test_inception_block() -> None:
     assert out.shape == (256, 28, 28)
     assert out.parameters == 163_328 and out.macs == 128_049_152
     assert math.isclose(out.parameters / 1024, 159.5)
+
+
+@pytest.mark.parametrize("value", ["4", 0, 2.0, True])
+def test_bytes_per_element_must_be_a_positive_integer(value):
+    with pytest.raises(
+        SpecError, match=f"vgg16: bytes_per_element must be an integer >= 1, got {value!r}"
+    ):
+        arch.get("vgg16").table(bytes_per_element=value)
