@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
@@ -27,23 +28,33 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _add_spec_args(p: argparse.ArgumentParser, *, pool: bool = True) -> None:
+    # Every default is None (the real defaults live in `_LAYER_DEFAULTS`), so that a flag given
+    # explicitly can be told from one left out: flags that do not apply are rejected, not dropped.
     g = p.add_argument_group("layer")
     g.add_argument(
         "--dims", type=int, default=None, help="spatial axes, 1-3 (default: from --input or 2)"
     )
-    g.add_argument("--kernel", "-k", default="3", help="kernel size: 5 or 5x3 (default 3)")
+    g.add_argument("--kernel", "-k", default=None, help="kernel size: 5 or 5x3 (default 3)")
     g.add_argument("--stride", "-s", default=None, help="stride (default 1; pool: the kernel)")
     g.add_argument(
-        "--padding", "-p", default="0", help="0, 1x2, valid|same|full, or per side lo:hi,lo:hi"
+        "--padding",
+        "-p",
+        default=None,
+        help="0 (default), 1x2, valid|same|full, or per side lo:hi,lo:hi",
     )
-    g.add_argument("--dilation", "-d", default="1")
-    g.add_argument("--in-channels", type=int, default=1)
-    g.add_argument("--out-channels", type=int, default=1)
-    g.add_argument("--groups", type=int, default=1)
-    g.add_argument("--no-bias", action="store_true")
-    g.add_argument("--padding-mode", default="zeros", help="|".join(PADDING_MODES))
+    g.add_argument("--dilation", "-d", default=None, help="(default 1)")
+    g.add_argument("--in-channels", type=int, default=None, help="conv only (default 1)")
+    g.add_argument("--out-channels", type=int, default=None, help="conv only (default 1)")
+    g.add_argument("--groups", type=int, default=None, help="conv only (default 1)")
+    g.add_argument("--no-bias", action="store_true", default=None, help="conv only")
     g.add_argument(
-        "--flip", action="store_true", help="true convolution (default: cross-correlation)"
+        "--padding-mode", default=None, help=f"conv only: {'|'.join(PADDING_MODES)} (default zeros)"
+    )
+    g.add_argument(
+        "--flip",
+        action="store_true",
+        default=None,
+        help="conv only: true convolution (default: cross-correlation)",
     )
     if pool:
         g.add_argument(
@@ -52,11 +63,62 @@ def _add_spec_args(p: argparse.ArgumentParser, *, pool: bool = True) -> None:
             metavar="KIND",
             help=f"a pooling layer instead: {'|'.join(POOL_KINDS)}",
         )
-        g.add_argument("--ceil-mode", action="store_true")
+        g.add_argument("--ceil-mode", action="store_true", default=None, help="pooling only")
         g.add_argument("--norm-type", type=float, default=None, help="p of lp pooling")
         g.add_argument(
-            "--exclude-pad", action="store_true", help="avg pooling: count_include_pad=False"
+            "--exclude-pad",
+            action="store_true",
+            default=None,
+            help="avg pooling: count_include_pad=False",
         )
+
+
+_LAYER_DEFAULTS: dict[str, Any] = {
+    "kernel": "3",
+    "padding": "0",
+    "dilation": "1",
+    "in_channels": 1,
+    "out_channels": 1,
+    "groups": 1,
+    "no_bias": False,
+    "padding_mode": "zeros",
+    "flip": False,
+    "ceil_mode": False,
+    "exclude_pad": False,
+}
+_LAYER_FLAGS = (
+    "dims",
+    "kernel",
+    "stride",
+    "padding",
+    "dilation",
+    "in_channels",
+    "out_channels",
+    "groups",
+    "no_bias",
+    "padding_mode",
+    "flip",
+    "pool",
+    "ceil_mode",
+    "norm_type",
+    "exclude_pad",
+)
+_CONV_ONLY = ("in_channels", "out_channels", "groups", "no_bias", "padding_mode", "flip")
+_POOL_ONLY = ("ceil_mode", "norm_type", "exclude_pad")
+
+
+def _flag(dest: str) -> str:
+    return "--" + dest.replace("_", "-")
+
+
+def _given(args: argparse.Namespace, names: Sequence[str] = _LAYER_FLAGS) -> list[str]:
+    """The layer flags among `names` given explicitly on the command line (not None)."""
+    return [n for n in names if getattr(args, n, None) is not None]
+
+
+def _arg(args: argparse.Namespace, name: str) -> Any:
+    value = getattr(args, name, None)
+    return _LAYER_DEFAULTS.get(name) if value is None else value
 
 
 def _dims_of(args: argparse.Namespace) -> int:
@@ -69,34 +131,58 @@ def _dims_of(args: argparse.Namespace) -> int:
     return 2
 
 
+def _check_kind_flags(args: argparse.Namespace) -> None:
+    """Reject conv-only flags for a pooling layer and pooling-only flags for a convolution."""
+    pool = getattr(args, "pool", None)
+    if pool is not None:
+        if not pool.strip():
+            raise SpecError(f"--pool: expected one of {'|'.join(POOL_KINDS)}, got {pool!r}")
+        wrong = _given(args, _CONV_ONLY)
+        if wrong:
+            raise SpecError(
+                f"{_flag(wrong[0])} applies to convolutions only, not to --pool {pool} "
+                f"(pooling has no channels, groups, bias, padding mode or flip)"
+            )
+        if args.exclude_pad is not None and pool != "avg":
+            raise SpecError(f"--exclude-pad applies to --pool avg only, not to --pool {pool}")
+        return
+    wrong = _given(args, _POOL_ONLY)
+    if wrong:
+        raise SpecError(
+            f"{_flag(wrong[0])} applies to pooling only (give --pool KIND); the layer is a "
+            f"convolution"
+        )
+
+
 def _spec(args: argparse.Namespace) -> Conv | Pool:
+    _check_kind_flags(args)
     dims = _dims_of(args)
-    kernel = parse_sizes("kernel", args.kernel)
-    dilation = parse_sizes("dilation", args.dilation)
-    if getattr(args, "pool", None):
+    kernel = parse_sizes("kernel", _arg(args, "kernel"))
+    dilation = parse_sizes("dilation", _arg(args, "dilation"))
+    if getattr(args, "pool", None) is not None:
         return Pool(
             dims=dims,
             kind=args.pool,
             kernel_size=kernel,
             stride=None if args.stride is None else parse_sizes("stride", args.stride),
-            padding=parse_sizes("padding", args.padding),
+            padding=parse_sizes("padding", _arg(args, "padding")),
             dilation=dilation,
-            ceil_mode=args.ceil_mode,
-            count_include_pad=(False if args.exclude_pad else None) if args.pool == "avg" else None,
+            ceil_mode=_arg(args, "ceil_mode"),
+            count_include_pad=False if args.exclude_pad else None,
             norm_type=args.norm_type,
         )
     return Conv(
         dims=dims,
-        in_channels=args.in_channels,
-        out_channels=args.out_channels,
+        in_channels=_arg(args, "in_channels"),
+        out_channels=_arg(args, "out_channels"),
         kernel_size=kernel,
         stride=1 if args.stride is None else parse_sizes("stride", args.stride),
-        padding=parse_padding(args.padding),
+        padding=parse_padding(_arg(args, "padding")),
         dilation=dilation,
-        groups=args.groups,
-        bias=not args.no_bias,
-        padding_mode=args.padding_mode,
-        flip=args.flip,
+        groups=_arg(args, "groups"),
+        bias=not _arg(args, "no_bias"),
+        padding_mode=_arg(args, "padding_mode"),
+        flip=_arg(args, "flip"),
     )
 
 
@@ -157,11 +243,83 @@ def _cmd_arch(args: argparse.Namespace) -> None:
         print(table.markdown() if args.markdown else table.text())
 
 
+# derive ops that read neither the layer flags nor --input (general, symbolic statements)
+_GENERAL_OPS = ("output-size", "activation", "separable", "fft-padding", "commutativity")
+# what the fourier derivation replaces when it turns a layer into its circulant version
+_FOURIER_DROPS = ("stride", "padding", "in_channels", "out_channels", "groups", "no_bias")
+
+
+def _one_size(op: str, name: str, value: int | tuple[int, ...]) -> int:
+    """One integer from `--kernel` or `--input`: `5`, or `5x5` (every axis alike)."""
+    if isinstance(value, int):
+        return value
+    if len(set(value)) != 1:
+        raise SpecError(
+            f"derive {op}: --{name} {'x'.join(map(str, value))} must be the same on every axis "
+            f"(the derivation uses one size)"
+        )
+    return value[0]
+
+
+def _not_applicable(op: str, flags: Sequence[str], why: str) -> None:
+    if flags:
+        raise SpecError(f"derive {op}: {_flag(flags[0])} does not apply: {why}")
+
+
 def _derivation(args: argparse.Namespace) -> Any:
+    """The derivation `args.op` for the layer flags and `--input`, rejecting what it ignores."""
     from .derive import derive
 
+    op = args.op
+    given = _given(args)
+    if op in _GENERAL_OPS:
+        extra = given + (["input"] if args.input is not None else [])
+        _not_applicable(op, extra, "the derivation is general and reads no layer or input size")
+        return derive(op)
+    if op == "winograd":
+        _not_applicable(
+            op,
+            [n for n in given if n != "kernel"],
+            "F(m, r) is a stride-1 valid correlation tile; only -k (r) and -i (the tile length "
+            "m + r - 1) are read",
+        )
+        r = _one_size(op, "kernel", parse_sizes("kernel", _arg(args, "kernel")))
+        if r < 1:
+            raise SpecError(f"derive winograd: --kernel must be >= 1, got {r}")
+        size = None if args.input is None else parse_sizes("input", args.input)
+        tile = None if size is None else _one_size(op, "input", size)
+        return derive(op, Conv(dims=1, kernel_size=r), tile)
+    if op == "winograd-layer":
+        kernel_ok = args.kernel is None or parse_sizes("kernel", args.kernel) in (3, (3, 3))
+        _not_applicable(
+            op,
+            [n for n in given if n != "kernel" or not kernel_ok],
+            "the layer is fixed (3x3, stride 1, F(m x m, 3 x 3)); only -i (the tile length m + 2, "
+            "4 or 6) is read",
+        )
+        size = None if args.input is None else parse_sizes("input", args.input)
+        return derive(op, None, None if size is None else _one_size(op, "input", size))
+    spec = _spec(args)
+    if op == "p4":
+        _not_applicable(
+            op,
+            _given(args, ("in_channels", "out_channels", "groups", "no_bias")),
+            "the derivation uses one input and one output channel, no bias",
+        )
+    if op == "fourier" and isinstance(spec, Conv):
+        if spec.padding_mode != "circular" or spec.in_channels != 1 or spec.out_channels != 1:
+            dropped = _given(args, _FOURIER_DROPS)
+            if args.padding_mode is not None and args.padding_mode != "circular":
+                dropped.append("padding_mode")
+            _not_applicable(
+                op,
+                dropped,
+                "the layer is replaced by its circulant version (circular 'same' padding, one "
+                "channel, stride 1, no bias); state it with --padding-mode circular -p same",
+            )
+            _one_size(op, "dilation", parse_sizes("dilation", _arg(args, "dilation")))
     size = None if args.input is None else parse_sizes("input", args.input)
-    return derive(args.op, _spec(args), size)
+    return derive(op, spec, size)
 
 
 def _cmd_derive(args: argparse.Namespace) -> int:
@@ -241,10 +399,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _build().parse_args(argv)
     try:
         status = args.run(args)
+        sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
     except SpecError as err:
         sys.stderr.write(f"symconv {args.command}: error: {err}\n")
         return 2
+    except BrokenPipeError:
+        # the reader went away (`symconv arch vgg16 | head -1`): stop quietly. Point stdout at
+        # devnull so that the flush at exit cannot raise again (Python docs, "Note on SIGPIPE").
+        _stdout_to_devnull()
+        return 1
     return status or 0
+
+
+def _stdout_to_devnull() -> None:
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # replaced stdout (pytest's capture): no fd
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)
+    os.close(devnull)
 
 
 if __name__ == "__main__":  # pragma: no cover

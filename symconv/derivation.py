@@ -255,10 +255,14 @@ def discrepancy(a: Any, b: Any) -> float:
     >>> import numpy as np
     >>> discrepancy([1.0, np.nan], [1.5, np.nan]), discrepancy([1.0, np.nan], [1.0, 2.0])
     (0.5, inf)
+    >>> discrepancy([1j], [0])  # complex values keep their imaginary parts
+    1.0
 
     ```
     """
-    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    a, b = np.asarray(a), np.asarray(b)
+    kind = complex if np.iscomplexobj(a) or np.iscomplexobj(b) else float
+    a, b = a.astype(kind), b.astype(kind)
     if a.shape != b.shape:
         return math.inf
     same = (a == b) | (np.isnan(a) & np.isnan(b))

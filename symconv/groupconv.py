@@ -47,9 +47,31 @@ from ._errors import SpecError
 from .derivation import Derivation
 from .spec import Conv
 
-__all__ = ["correlate2d", "group_conv", "lift", "p4_derivation", "rotate_p4"]
+__all__ = ["MAX_NONZEROS", "correlate2d", "group_conv", "lift", "p4_derivation", "rotate_p4"]
 
 _OP = "p4"
+MAX_NONZEROS = 60_000
+r"""Largest symbolic group-convolution matrix `p4_derivation` builds: $16\,o^2 k^2$ entries
+(4 x 4 orientation blocks of an $o \times o$ output, $k \times k$ taps each); a few seconds
+at the cap."""
+
+
+def _array(a: Any, what: str, ndim: int, layout: str) -> np.ndarray:
+    """`a` as a numeric NumPy array with `ndim` axes (`layout` names them), or a `SpecError`."""
+    try:
+        arr = np.asarray(a)
+    except (ValueError, TypeError) as err:  # ragged nested sequences
+        raise SpecError(
+            f"{_OP}: {what} must be a numeric array {layout}, got a ragged {type(a).__name__}"
+        ) from err
+    if not (arr.dtype == bool or np.issubdtype(arr.dtype, np.number)):
+        raise SpecError(
+            f"{_OP}: {what} must be a numeric array {layout}, got a {type(a).__name__} of dtype "
+            f"{arr.dtype}"
+        )
+    if arr.ndim != ndim:
+        raise SpecError(f"{_OP}: {what} must have shape {layout}, got shape {arr.shape}")
+    return arr
 
 
 def _padding(padding: Any, k: int) -> int:
@@ -74,8 +96,9 @@ def correlate2d(
 ) -> np.ndarray:
     r"""Cross-correlation, stride 1: `x` $(N, C_\mathrm{in}, H, W)$, `w` $(C_\mathrm{out},
     C_\mathrm{in}, k, k)$ $\to (N, C_\mathrm{out}, H', W')$, torch's `conv2d` convention."""
-    x, w = np.asarray(x), np.asarray(w)
-    if x.ndim != 4 or w.ndim != 4 or x.shape[1] != w.shape[1]:
+    x = _array(x, "x", 4, "(N, C_in, H, W)")
+    w = _array(w, "w", 4, "(C_out, C_in, k, k)")
+    if x.shape[1] != w.shape[1]:
         raise SpecError(
             f"{_OP}: expected x (N, C_in, H, W) and w (C_out, C_in, k, k) with matching C_in, "
             f"got {x.shape} and {w.shape}"
@@ -103,7 +126,8 @@ def lift(
 ) -> np.ndarray:
     r"""Lifting convolution $\mathbb{Z}^2 \to p4$: `x` $(N, C_\mathrm{in}, H, W)$, `w`
     $(C_\mathrm{out}, C_\mathrm{in}, k, k)$ $\to (N, C_\mathrm{out}, 4, H', W')$."""
-    w = np.asarray(w)
+    x = _array(x, "lift: x", 4, "(N, C_in, H, W)")
+    w = _array(w, "lift: w", 4, "(C_out, C_in, k, k)")
     _square(w, "the kernel")
     # four copies of the kernel, rotated by r = 0..3 (counter-clockwise), as extra channels
     ws = np.stack([np.rot90(w, r, axes=(-2, -1)) for r in range(4)], axis=1)
@@ -117,8 +141,9 @@ def group_conv(
 ) -> np.ndarray:
     r"""Group convolution $p4 \to p4$: `x` $(N, C_\mathrm{in}, 4, H, W)$, `w`
     $(C_\mathrm{out}, C_\mathrm{in}, 4, k, k)$ $\to (N, C_\mathrm{out}, 4, H', W')$."""
-    x, w = np.asarray(x), np.asarray(w)
-    if x.ndim != 5 or w.ndim != 5 or x.shape[2] != 4 or w.shape[2] != 4:
+    x = _array(x, "group_conv: x", 5, "(N, C_in, 4, H, W)")
+    w = _array(w, "group_conv: w", 5, "(C_out, C_in, 4, k, k)")
+    if x.shape[2] != 4 or w.shape[2] != 4:
         raise SpecError(
             f"{_OP}: group_conv expects x (N, C_in, 4, H, W) and w (C_out, C_in, 4, k, k), "
             f"got {x.shape} and {w.shape}"
@@ -248,6 +273,13 @@ def p4_derivation(spec: Any = None, input_size: Any = None) -> Derivation:
         n = sizes[0]
     p = pads.pop()
     m = spec.output_size((n, n))[0]
+    entries = 16 * m * m * k * k
+    if entries > MAX_NONZEROS:
+        raise SpecError(
+            f"{_OP}: input {n}x{n} with a {k}x{k} kernel gives a group-convolution matrix of "
+            f"16 * {m}^2 * {k}^2 = {entries} symbolic entries > {MAX_NONZEROS} (MAX_NONZEROS); "
+            f"use a smaller input or kernel"
+        )
     i, j, a, b = sympy.symbols("i j a b", integer=True)
     nn, kk, pp = sympy.symbols("n k p", integer=True, positive=True)
     x, w = sympy.IndexedBase("x"), sympy.IndexedBase("w")
@@ -357,6 +389,9 @@ def p4_derivation(spec: Any = None, input_size: Any = None) -> Derivation:
             for b_ in range(k):
                 sym[a_, b_] = (a_ - c) ** 2 + (b_ - c) ** 2  # invariant under rot90
         holds = equivariance(spec, (n, n), transform="rot90", weight=sym).exact
+        if k == 1:  # every 1x1 kernel is rot90-symmetric: plain convolution is equivariant
+            ok = holds and not fails
+            return 2, 0.0 if ok else 1.0, ok, "1x1 kernel: every kernel is rot90-symmetric, exact"
         ok = fails and holds
         return 2, 0.0 if ok else 1.0, ok, "generic kernel: broken; rot90-symmetric kernel: exact"
 

@@ -84,3 +84,10 @@ def test_discrepancy_never_lets_nan_pass():
     assert discrepancy([1.0], [1.0, 1.0]) == inf
     count, worst, ok, _ = grid_check([0, 1], lambda case: nan if case else 0.0)
     assert (count, worst, ok) == (2, inf, False)
+
+
+def test_discrepancy_of_complex_values():
+    from symconv.derivation import discrepancy
+
+    assert discrepancy([1 + 1j, 2], [1 - 1j, 2]) == 2.0
+    assert discrepancy([complex("nan+0j")], [1.0]) == float("inf")

@@ -109,3 +109,45 @@ def test_errors() -> None:
 
 def test_registry() -> None:
     assert derive("p4", sc.Conv(dims=2, kernel_size=3), None).verify().passed
+
+
+@pytest.mark.parametrize(
+    ("args", "match"),
+    [
+        (("abc", "def"), r"lift: x must be a numeric array \(N, C_in, H, W\), got a str"),
+        ((np.ones((1, 1, 5, 5)), "def"), r"lift: w must be a numeric array"),
+        ((np.ones(5), np.ones((1, 1, 3, 3))), r"lift: x must have shape \(N, C_in, H, W\), got"),
+        ((np.ones((1, 1, 5, 5)), np.ones(5)), r"lift: w must have shape \(C_out, C_in, k, k\)"),
+        ((np.ones((1, 1, 5, 5)), np.ones((1, 3, 3))), r"w must have shape"),
+        (([[1, [2]]], np.ones((1, 1, 3, 3))), "ragged"),
+        ((np.ones((1, 2, 5, 5)), np.ones((1, 1, 3, 3))), "matching C_in"),
+    ],
+)
+def test_lift_rejects_bad_arrays(args, match: str) -> None:
+    with pytest.raises(sc.SpecError, match=match):
+        lift(*args)
+
+
+def test_group_conv_and_correlate2d_reject_bad_arrays() -> None:
+    with pytest.raises(sc.SpecError, match=r"group_conv: x must be a numeric array"):
+        group_conv("abc", np.ones((1, 1, 4, 3, 3)))
+    with pytest.raises(sc.SpecError, match=r"group_conv: w must have shape"):
+        group_conv(np.ones((1, 1, 4, 5, 5)), np.ones(3))
+    with pytest.raises(sc.SpecError, match=r"x must have shape \(N, C_in, H, W\)"):
+        correlate2d(np.ones(5), np.ones((1, 1, 3, 3)))
+
+
+def test_p4_derivation_size_is_capped() -> None:
+    with pytest.raises(sc.SpecError, match=r"16 \* 98\^2 \* 3\^2 = 1382976 .* > 60000"):
+        p4_derivation(sc.Conv(dims=2, kernel_size=3), 100)
+    with pytest.raises(sc.SpecError, match="MAX_NONZEROS"):
+        p4_derivation(sc.Conv(dims=2, kernel_size=25, padding=12), 5)
+    assert gc.MAX_NONZEROS == 60_000
+    # just under the cap: 16 * 8^2 * 7^2 = 50176 entries (its checks take a few seconds)
+    assert p4_derivation(sc.Conv(dims=2, kernel_size=7, padding=3), 8)["output_size"] == 8
+
+
+def test_p4_derivation_one_by_one_kernel() -> None:
+    """A 1x1 kernel is rot90-symmetric: plain convolution is equivariant, not a failure."""
+    cert = p4_derivation(sc.Conv(dims=2, kernel_size=1), 4).verify()
+    assert cert.passed and cert.level == "exact", cert.text()

@@ -112,3 +112,29 @@ def test_derivation_and_registry() -> None:
     assert derive("winograd", sc.Conv(dims=2, kernel_size=3), 6)["winograd"].m == 4
     with pytest.raises(sc.SpecError, match="tile length"):
         derive("winograd", sc.Conv(dims=2, kernel_size=3), 2)
+
+
+def test_tile_length_is_capped() -> None:
+    """F(m, r) beyond MAX_TILE fails at once (the CLI's `-i 40` or `-k 25` ran for minutes)."""
+    from symconv.winograd import MAX_TILE
+
+    assert MAX_TILE == 16
+    assert winograd(14, 3).alpha == 16 and winograd(1, 16).alpha == 16  # at the cap
+    for m, r in ((15, 3), (2, 16), (38, 3), (2, 25)):
+        with pytest.raises(sc.SpecError, match=rf"m \+ r - 1 = {m + r - 1} > 16 \(MAX_TILE\)"):
+            winograd(m, r)
+    with pytest.raises(sc.SpecError, match="MAX_TILE"):
+        winograd_derivation(2, 25)
+    with pytest.raises(sc.SpecError, match="MAX_TILE"):
+        derive("winograd", sc.Conv(dims=2, kernel_size=3), 40)
+    with pytest.raises(sc.SpecError, match="MAX_TILE"):
+        float32_error(20, 3, trials=10)
+
+
+def test_derivation_at_the_cap_verifies() -> None:
+    """At the cap, F(2, 15), the exact checks pass (the reference correlation substitutes the
+    filter with `xreplace`: seconds here, where `subs` took about 90 s; a benchmark, not
+    asserted)."""
+    cert = winograd_derivation(2, 15).verify()
+    exact = [r for r in cert.results if r.level == "exact"]
+    assert len(exact) == 3 and all(r.passed for r in exact), cert.text()

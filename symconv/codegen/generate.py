@@ -135,7 +135,7 @@ def parse_spec(text: str) -> Conv | Pool:
     arguments only (parsed with `ast`, never evaluated)."""
     try:
         node = ast.parse(text.strip(), mode="eval").body
-    except SyntaxError as err:
+    except (SyntaxError, ValueError, MemoryError, RecursionError) as err:
         raise SpecError(f"generate: --spec {text!r} is not a Conv(...) or Pool(...) call") from err
     if (
         not isinstance(node, ast.Call)
@@ -148,10 +148,18 @@ def parse_spec(text: str) -> Conv | Pool:
         )
     kwargs: dict[str, Any] = {}
     for kw in node.keywords:
+        if kw.arg is None:
+            raise SpecError(
+                f"generate: --spec {text!r} takes keyword arguments only, not **mapping"
+            )
         try:
-            kwargs[str(kw.arg)] = ast.literal_eval(kw.value)
-        except ValueError as err:
-            raise SpecError(f"generate: --spec argument {kw.arg} must be a literal") from err
+            kwargs[kw.arg] = ast.literal_eval(kw.value)
+        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError) as err:
+            # TypeError: an unhashable set element or dict key, e.g. {[1]: 2}
+            raise SpecError(
+                f"generate: --spec argument {kw.arg} must be a literal (number, string, tuple, "
+                f"True/False/None), got {ast.unparse(kw.value)!r}"
+            ) from err
     cls = Conv if node.func.id == "Conv" else Pool
     try:
         return cls(**kwargs)
@@ -245,7 +253,38 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", default=None, help=f"output directory (default {DEFAULT_DIR})")
     p.add_argument("--spec", default=None, help='one layer: "Conv(dims=2, in_channels=3, ...)"')
     p.add_argument("--input", "-i", default=None, help="with --spec: spatial input size, 32x32")
-    p.add_argument("--backend", default="numpy", choices=sorted(BACKENDS))
+    p.add_argument(
+        "--backend",
+        default=None,
+        choices=sorted(BACKENDS),
+        help="with --spec: the module's backend (default numpy; without --spec: all of them)",
+    )
+
+
+def _out_dir(text: str) -> Path:
+    """The `--out` directory: not empty (an empty path would mean the package's own
+    `numeric/_generated/`), and not an existing file."""
+    if not text.strip():
+        raise SpecError(
+            f"generate: --out must name a directory, got {text!r} (leave --out out for the "
+            f"default {DEFAULT_DIR})"
+        )
+    path = Path(text)
+    if path.exists() and not path.is_dir():
+        raise SpecError(f"generate: --out {text!r} exists and is not a directory")
+    return path
+
+
+def _write(directory: Path, files: dict[str, str]) -> list[Path]:
+    """`write`, with an unwritable `--out` (a file on the way, no permission) as a `SpecError`."""
+    try:
+        return write(files, directory)
+    except OSError as err:
+        reason = err.strerror or type(err).__name__
+        where = f": {err.filename}" if err.filename else ""
+        raise SpecError(
+            f"generate: cannot write to --out {str(directory)!r}: {reason}{where}"
+        ) from err
 
 
 def run(args: argparse.Namespace) -> int:
@@ -254,15 +293,24 @@ def run(args: argparse.Namespace) -> int:
 
     from .._cliparse import parse_sizes
 
-    directory = Path(args.out) if args.out else DEFAULT_DIR
+    directory = DEFAULT_DIR if args.out is None else _out_dir(args.out)
+    if args.spec is None and args.input is not None:
+        raise SpecError("generate: --input applies only with --spec (one layer's module)")
+    if args.spec is None and args.backend is not None:
+        raise SpecError(
+            "generate: --backend applies only with --spec (without it every backend is written)"
+        )
+    if args.spec is not None and args.check:
+        raise SpecError("generate: --check compares the committed modules; it does not take --spec")
     if args.spec is not None:
         spec = parse_spec(args.spec)
         if args.input is None:
             raise SpecError("generate: --spec needs --input (the spatial input size, e.g. 32x32)")
         size = parse_sizes("input", args.input)
-        name = f"{args.backend}_{'conv' if isinstance(spec, Conv) else 'pool'}_spec.py"
-        text = spec_module(spec, size, args.backend)
-        paths = write({name: text}, directory)
+        backend = args.backend or "numpy"
+        name = f"{backend}_{'conv' if isinstance(spec, Conv) else 'pool'}_spec.py"
+        text = spec_module(spec, size, backend)
+        paths = _write(directory, {name: text})
         print(json.dumps({"written": [str(p) for p in paths]}) if args.json else paths[0])
         return 0
     if args.check:
@@ -272,7 +320,7 @@ def run(args: argparse.Namespace) -> int:
         elif bad:
             print(f"stale generated files in {directory}: {', '.join(bad)}")
         return 1 if bad else 0
-    paths = write(generate_all(), directory)
+    paths = _write(directory, generate_all())
     print(
         json.dumps({"written": [str(p) for p in paths]})
         if args.json
