@@ -257,7 +257,7 @@ def _winograd_layer(spec: Any, size: Any) -> Derivation:
     from .winograd_layer import winograd_layer_derivation
 
     tile = 6 if size is None else (size if isinstance(size, int) else size[0])
-    if tile not in (4, 6):
+    if isinstance(tile, bool) or not isinstance(tile, int) or tile not in (4, 6):
         raise SpecError(
             f"derive winograd-layer: tile length must be 4 or 6 (m = 2 or 4), got {tile}"
         )

@@ -262,7 +262,7 @@ def winograd_residual(f: Winograd, dims: int = 1) -> sympy.Matrix:
 
     ```
     """
-    if dims not in (1, 2):
+    if isinstance(dims, bool) or not isinstance(dims, int) or dims not in (1, 2):
         raise SpecError(f"{_OP}: dims must be 1 or 2, got {dims!r}")
     if dims == 1:
         d, g = _symbols("d", f.alpha), _symbols("g", f.r)

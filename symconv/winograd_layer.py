@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 import sympy
 
-from .derivation import Derivation
+from .derivation import Derivation, discrepancy
 from .winograd import _exact_random_check, winograd, winograd_residual
 
 __all__ = ["winograd_layer_derivation"]
@@ -69,15 +69,15 @@ def _kernels_error(m: int) -> float:
         w = rng.integers(-3, 4, spec.weight_shape).astype(np.float64)
         y = by_algorithm(x, w, None, groups=g, algorithm="winograd", winograd_m=m, **kw)
         T = toeplitz_numeric(spec, size, w)
-        worst = max(worst, float(np.max(np.abs(y.reshape(n, -1) - (T @ x.reshape(n, -1).T).T))))
+        worst = max(worst, discrepancy(y.reshape(n, -1), (T @ x.reshape(n, -1).T).T))
         delta = rng.integers(-3, 4, y.shape).astype(np.float64)
         gkw = dict(groups=g, **kw)
         dx = nm.conv2d_grad_input(x.shape, w, delta, algorithm="winograd", **gkw)
         ref = (T.T @ delta.reshape(n, -1).T).T
-        worst = max(worst, float(np.max(np.abs(dx.reshape(n, -1) - ref))))
+        worst = max(worst, discrepancy(dx.reshape(n, -1), ref))
         dw = nm.conv2d_grad_weight(x, w.shape, delta, algorithm="winograd", **gkw)
         dw_ref = nm.conv2d_grad_weight(x, w.shape, delta, algorithm="direct", **gkw)
-        worst = max(worst, float(np.max(np.abs(dw - dw_ref))))
+        worst = max(worst, discrepancy(dw, dw_ref))
     return worst
 
 

@@ -138,3 +138,9 @@ def test_derivation_at_the_cap_verifies() -> None:
     cert = winograd_derivation(2, 15).verify()
     exact = [r for r in cert.results if r.level == "exact"]
     assert len(exact) == 3 and all(r.passed for r in exact), cert.text()
+
+
+@pytest.mark.parametrize("dims", [2.0, True, "2"])
+def test_residual_dims_must_be_the_integer_1_or_2(dims) -> None:
+    with pytest.raises(sc.SpecError, match="dims must be 1 or 2"):
+        winograd_residual(winograd(2, 3), dims=dims)
