@@ -453,6 +453,13 @@ class Pool(_Windowed):
         extra = f", padding={self.padding}" if any(self.padding) else ""
         extra += f", dilation={self.dilation}" if any(d > 1 for d in self.dilation) else ""
         extra += ", ceil_mode=True" if self.ceil_mode else ""
+        if self.kind == "avg":  # torch's defaults: count_include_pad=True, no divisor_override
+            extra += ", count_include_pad=False" if not self.count_include_pad else ""
+            extra += (
+                f", divisor_override={self.divisor_override}"
+                if self.divisor_override is not None
+                else ""
+            )
         extra += f", norm_type={self.norm_type}" if self.kind == "lp" else ""
         return f"{name}{self.dims}d(kernel_size={self.kernel_size}, stride={self.stride}{extra})"
 

@@ -535,3 +535,12 @@ def test_patch_matrix_x_must_be_a_name_or_indexed_base() -> None:
         sc.patch_matrix(c, 3, x=sympy.IndexedBase("u")).tolist()[0][0]
         == sympy.IndexedBase("u")[0, 0]
     )
+
+
+def test_avg_pool_printout_shows_its_divisor_options() -> None:
+    """Two different average poolings never print alike: count_include_pad=False and
+    divisor_override appear when they differ from torch's defaults."""
+    plain = sc.Pool(kind="avg", kernel_size=3, stride=2, padding=1)
+    assert str(plain) == "AvgPool2d(kernel_size=(3, 3), stride=(2, 2), padding=(1, 1))"
+    assert str(plain.replace(count_include_pad=False)).endswith(", count_include_pad=False)")
+    assert str(plain.replace(divisor_override=4)).endswith(", divisor_override=4)")
