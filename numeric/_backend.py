@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from symconv import SpecError
+from symconv._validate import as_int
 
 __all__ = ["Backend", "chunk_for", "get_workspace_limit", "pick", "set_workspace_limit"]
 
@@ -142,9 +143,12 @@ def shape_arg(op: str, name: str, values: Any) -> tuple[int, ...]:
         raise SpecError(f"{op}: {name} must be a sequence of integers, got {values!r}")
     out = []
     for v in values:
-        if isinstance(v, bool) or not isinstance(v, int | np.integer) or v < 0:
-            raise SpecError(f"{op}: {name} must hold integers >= 0, got {v!r} in {tuple(values)!r}")
-        out.append(int(v))
+        try:
+            out.append(as_int(op, name, v, 0))  # symconv's one integer rule
+        except SpecError:
+            raise SpecError(
+                f"{op}: {name} must hold integers >= 0, got {v!r} in {tuple(values)!r}"
+            ) from None
     return tuple(out)
 
 

@@ -53,6 +53,7 @@ import sympy
 
 import symconv as sc
 from symconv import SpecError
+from symconv._validate import as_int
 
 from ._backend import Backend
 from ._generated.numpy_shifted import shift_add_layer
@@ -216,12 +217,7 @@ def _check_query(name: str, spec: Any, op: str, batch: Any = 0) -> None:
         raise SpecError(f"{name}: spec must be a symconv.Conv, got {type(spec).__name__}")
     if op not in OPS:
         raise SpecError(f"{name}: op must be one of {list(OPS)}, got {op!r}")
-    if isinstance(batch, bool) or not isinstance(batch, int | np.integer) or batch < 0:
-        raise SpecError(f"{name}: batch must be an integer >= 0, got {batch!r}")
-
-
-def _count(v: Any) -> bool:
-    return not isinstance(v, bool) and isinstance(v, int | np.integer)
+    as_int(name, "batch", batch, 0)
 
 
 def _positive(v: Any) -> bool:
@@ -420,8 +416,8 @@ def costs(
         bad = {k: v for k, v in rates.items() if not _positive(v)}
         if bad:
             raise SpecError(f"costs: rates must be positive numbers, got {bad}")
-    if threads is not None and not (_count(threads) and threads >= 1):
-        raise SpecError(f"costs: threads must be an integer >= 1, got {threads!r}")
+    if threads is not None:
+        as_int("costs", "threads", threads, 1)
     rates = RATES if rates is None else rates
     threads = get_num_threads() if threads is None else threads
     values = _values(spec, size, batch, WINOGRAD_M, threads)
