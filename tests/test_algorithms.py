@@ -465,7 +465,11 @@ def test_every_algorithm_keeps_the_workspace_budget(algorithm):
     y_big, big = peak(2**30)
     assert small < 1.5 * limit, (small, limit)
     assert big > small
-    np.testing.assert_allclose(y_small, y_big, rtol=1e-5, atol=1e-5)
+    # Chunks of different sizes run the GEMMs with different blockings, so the two differ in
+    # float32 rounding (amplified by Winograd's transforms); both must match the direct method.
+    ref = nm.conv2d(x, w, padding=1, algorithm="direct")
+    for y in (y_small, y_big):
+        assert_close(y, ref, np.float32, 8 * 9, algorithm)
 
 
 def test_torch_runs_in_chunks_too():
