@@ -245,6 +245,8 @@ def _cmd_arch(args: argparse.Namespace) -> None:
 
 # derive ops that read neither the layer flags nor --input (general, symbolic statements)
 _GENERAL_OPS = ("output-size", "activation", "separable", "fft-padding", "commutativity")
+# derive ops whose registry (symconv.derive) has a default layer of its own
+_REGISTRY_DEFAULT_OPS = ("p4", "local-params")
 # what the fourier derivation replaces when it turns a layer into its circulant version
 _FOURIER_DROPS = ("stride", "padding", "in_channels", "out_channels", "groups", "no_bias")
 
@@ -299,7 +301,9 @@ def _derivation(args: argparse.Namespace) -> Any:
         )
         size = None if args.input is None else parse_sizes("input", args.input)
         return derive(op, None, None if size is None else _one_size(op, "input", size))
-    spec = _spec(args)
+    # an op with a registry default layer (p4: 3x3, padding 1) takes it when no layer flag is
+    # given, as derive(op) does; any layer flag states the whole layer with the CLI's defaults
+    spec = None if not given and op in _REGISTRY_DEFAULT_OPS else _spec(args)
     if op == "p4":
         _not_applicable(
             op,

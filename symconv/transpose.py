@@ -183,8 +183,16 @@ class TransposeEquivalent:
         )
 
     def stretch(self, x: np.ndarray) -> np.ndarray:
-        """`x` of shape `(N, C, *spatial)`, $s - 1$ zeros between values, padded (or cropped)."""
+        """`x` of shape `(N, C_in, *spatial)`, $s - 1$ zeros between values, padded (or
+        cropped); a `SpecError` names a shape that does not fit the layer."""
         x = np.asarray(x)
+        s = self.spec
+        if x.ndim != s.dims + 2 or x.shape[1] != s.in_channels:
+            raise SpecError(
+                f"{s._op}: x of shape {x.shape} must be (N, {s.in_channels}, *spatial) with "
+                f"{s.dims} spatial axes"
+            )
+        s.output_size(x.shape[2:])  # each spatial length >= 1, and an output of at least 1
         full = tuple(
             (i - 1) * (z + 1) + 1 for i, z in zip(x.shape[2:], self.zeros_inserted, strict=True)
         )

@@ -185,6 +185,17 @@ def test_defaults_and_applicable_flags_still_work(capsys) -> None:
     assert code == 0 and data["certificate"]["passed"] and "F(2, 3)" in data["title"]
 
 
+def test_derive_without_layer_flags_takes_the_registry_default(capsys) -> None:
+    """`symconv derive p4` is `derive("p4")` (3x3, padding 1); a layer flag states the layer."""
+    from symconv.derive import derive
+
+    code, out, _ = run(capsys, "derive", "p4", "--json")
+    assert code == 0 and json.loads(out)["title"] == derive("p4").title
+    assert "padding 1" in json.loads(out)["title"]
+    code, out, _ = run(capsys, "derive", "p4", "-k", "3", "--json")
+    assert code == 0 and "padding 0" in json.loads(out)["title"]
+
+
 def test_generate_empty_out_writes_nothing(capsys, tmp_path, monkeypatch) -> None:
     from symconv.codegen import generate
 

@@ -186,3 +186,21 @@ def test_fully_cropped_transpose_is_the_zero_matrix() -> None:
     t = sc.toeplitz(spec, 2)
     assert t.shape == (1, 2) and t.nnz() == 0
     assert verify_adjoint(spec, 2)
+
+
+def test_stretch_checks_the_input_shape():
+    """`stretch` names an input that does not fit the layer: wrong rank, wrong channel count,
+    an empty axis, or a size the padding crops to nothing; a fitting one passes."""
+    spec = sc.ConvTranspose(
+        dims=2, in_channels=3, out_channels=2, kernel_size=3, stride=2, padding=2
+    )
+    eq = sc.conv_transpose_equivalent(spec)
+    assert eq.stretch(np.ones((1, 3, 4, 4))).shape == (1, 3, *eq.stretched_size((4, 4)))
+    for shape, match in [
+        ((3, 4, 4), "must be"),
+        ((1, 2, 4, 4), "must be"),
+        ((1, 3, 0, 4), "input_size"),
+        ((1, 3, 1, 4), "output size"),
+    ]:
+        with pytest.raises(sc.SpecError, match=match):
+            eq.stretch(np.ones(shape))
