@@ -353,6 +353,33 @@ def test_winograd_writes_into_the_callers_output(size, module):
     alg.release_workspaces()
 
 
+@pytest.mark.parametrize("block", [0, 1, 7, 64])
+@pytest.mark.parametrize("module", [numpy_winograd, torch_winograd])
+@pytest.mark.parametrize("m", [2, 4])
+def test_winograd_thin_gemms_in_blocks(monkeypatch, block, module, m):
+    """The transform GEMMs run their long axis in blocks of `_thin_block()` entries (columns,
+    or rows for the output transform's second GEMM), any block size giving the direct method's
+    values: forward (with dilation and groups), dL/dx and dL/dw."""
+    monkeypatch.setattr(module, "_thin_block", lambda: block)
+    rng = np.random.default_rng(block)
+    x, w = rng.standard_normal((2, 4, 11, 9)), rng.standard_normal((6, 2, 3, 3))
+    delta = rng.standard_normal((2, 6, 11, 9))
+    if module is torch_winograd:
+        x, w, delta = (torch.from_numpy(a) for a in (x, w, delta))
+    pads, dil = [(2, 2), (1, 1)], (2, 1)
+    got = module.conv2d_winograd(x, w, None, pads, dil, 2, m, 1, keep=2**20)
+    ref = nm.conv2d(x, w, padding=((2, 2), (1, 1)), dilation=dil, groups=2, algorithm="direct")
+    np.testing.assert_allclose(np.asarray(got), np.asarray(ref), atol=1e-10)
+    gx = module.conv2d_winograd_grad_input(delta, w, (11, 9), pads, dil, 2, m, 2, keep=2**20)
+    kw = {"padding": ((2, 2), (1, 1)), "dilation": dil, "groups": 2, "algorithm": "direct"}
+    want = nm.conv2d_grad_input(tuple(x.shape), w, delta, **kw)
+    np.testing.assert_allclose(np.asarray(gx), np.asarray(want), atol=1e-10)
+    gw = module.conv2d_winograd_grad_weight(x, delta, pads, dil, 2, m, 1, keep=2**20)
+    want = nm.conv2d_grad_weight(x, tuple(w.shape), delta, **kw)
+    np.testing.assert_allclose(np.asarray(gw), np.asarray(want), atol=1e-10)
+    alg.release_workspaces()
+
+
 def test_map_batch_into_needs_the_output():
     from numeric._parallel import map_batch
 

@@ -90,6 +90,9 @@ class NumPyWinogradPrinter(NumPyKernelPrinter):
         **NumPyKernelPrinter._primitives,
         "_const": ("rows, like", "numpy.array(rows, dtype=numpy.float64).astype(like.dtype)"),
         "_is_contiguous": ("x", "x.flags.c_contiguous"),
+        # OpenBLAS runs a GEMM of at most about 10^6 multiply-adds by its small-matrix path,
+        # which does not pack the operands: a 6 x 6 transform of 16,384 columns stays below
+        "_thin_block": ("", "16384"),
     }
 
 
@@ -107,6 +110,7 @@ class TorchWinogradPrinter(TorchKernelPrinter):
             "torch.tensor(rows, dtype=torch.float64, device=like.device).to(like.dtype)",
         ),
         "_is_contiguous": ("x", "x.is_contiguous()"),
+        "_thin_block": ("", "0"),  # MKL runs the thin GEMMs fastest in one call (BENCHMARKS.md)
     }
 
 
@@ -178,6 +182,25 @@ def _transform(L, Z):
     return _transform_into(L, Z, None, None, Z, 0).reshape(L.shape[0], L.shape[0], *Z.shape[2:])
 
 
+def _thin_matmul(a, b, out, rows=False):
+    """out = a b where a transform matrix (at most 8 x 8) meets a long operand: the long axis,
+    out's columns (or its rows, `rows`), in blocks of _thin_block() entries (0: one call).
+    NumPy's OpenBLAS runs such a block by its small-matrix path, without packing the long
+    operand: VGG 64x56x56's transform GEMMs ran 2-3x faster in blocks; torch's MKL runs them
+    fastest in one call (BENCHMARKS.md)."""
+    axis = len(out.shape) - (2 if rows else 1)
+    n, step = out.shape[axis], _thin_block()
+    if step <= 0 or n <= step:
+        return _matmul(a, b, out)
+    for s in range(0, n, step):
+        part = slice(s, min(n, s + step))
+        if rows:
+            _matmul(a[..., part, :], b, out[..., part, :])
+        else:
+            _matmul(a, b[..., part], out[..., part])
+    return out
+
+
 def _transform_into(L, Z, via, into, like, keep):
     """L Z L^T over the two leading axes of Z (p, p, *rest) -> (q, q, prod(rest)), two GEMMs
     (two passes through memory; one GEMM by the Kronecker product L (x) L ran 4 % slower, its
@@ -186,9 +209,9 @@ def _transform_into(L, Z, via, into, like, keep):
     p, q = Z.shape[0], L.shape[0]
     rest = Z.reshape(p, p, -1).shape[2]
     H = _workspace(via, (q, p * rest), like, keep)
-    _matmul(L, Z.reshape(p, -1), H)  # along the first tile axis
+    _thin_matmul(L, Z.reshape(p, -1), H)  # along the first tile axis
     out = _workspace(into, (q, q, rest), like, keep)
-    return _matmul(L, H.reshape(q, p, rest), out)  # along the second, batched over the first
+    return _thin_matmul(L, H.reshape(q, p, rest), out)  # along the second, batched over the first
 
 
 def _input_tiles(x, pads, dilation, m, T, keep):
@@ -225,10 +248,10 @@ def _forward(x, U, pads, dilation, groups, m, T, y, keep):
     M = _workspace("b", (a * a, groups, K // groups, cols), x, keep)
     _matmul(U, V, M)  # per (i, j) and group, U_ij V_ij
     Z = _workspace("a", (m, a * K * cols), x, keep)  # V is spent
-    _matmul(AT, M.reshape(a, -1), Z)  # (u, j, K cols): along the first tile axis
+    _thin_matmul(AT, M.reshape(a, -1), Z)  # (u, j, K cols): along the first tile axis
     Z = _permute(Z.reshape(m, a, K * cols), (0, 2, 1))
     Y = _workspace("b", (m, K * cols, m), x, keep)
-    _matmul(Z, _permute(AT, (1, 0)), Y)  # (u, K cols, v): along the second
+    _thin_matmul(Z, _permute(AT, (1, 0)), Y, rows=True)  # (u, K cols, v): along the second
     Y = Y.reshape(m, K, N, T[0], dilation[0], T[1], dilation[1], m)
     y[...] = _permute(Y, (2, 1, 3, 0, 4, 5, 7, 6))
 
