@@ -357,10 +357,10 @@ def test_winograd_writes_into_the_callers_output(size, module):
 @pytest.mark.parametrize("module", [numpy_winograd, torch_winograd])
 @pytest.mark.parametrize("m", [2, 4])
 def test_winograd_thin_gemms_in_blocks(monkeypatch, block, module, m):
-    """The transform GEMMs run their long axis in blocks of `_thin_block()` entries (columns,
+    """The transform GEMMs run their long axis in blocks of `_thin_block` entries (columns,
     or rows for the output transform's second GEMM), any block size giving the direct method's
     values: forward (with dilation and groups), dL/dx and dL/dw."""
-    monkeypatch.setattr(module, "_thin_block", lambda: block)
+    monkeypatch.setattr(module, "_thin_block", lambda small: block)
     rng = np.random.default_rng(block)
     x, w = rng.standard_normal((2, 4, 11, 9)), rng.standard_normal((6, 2, 3, 3))
     delta = rng.standard_normal((2, 6, 11, 9))
@@ -378,6 +378,19 @@ def test_winograd_thin_gemms_in_blocks(monkeypatch, block, module, m):
     want = nm.conv2d_grad_weight(x, tuple(w.shape), delta, **kw)
     np.testing.assert_allclose(np.asarray(gw), np.asarray(want), atol=1e-10)
     alg.release_workspaces()
+
+
+def test_thin_gemm_blocks_follow_the_backend_budget():
+    """NumPy: blocks of _small_gemm() multiply-adds over the small dimensions, none narrower
+    than _THIN_LEAST; torch: one call."""
+    from numeric._generated import numpy_conv, torch_conv
+
+    budget = numpy_conv._small_gemm()
+    assert numpy_winograd._small_gemm() == budget > 0
+    assert numpy_conv._thin_block(36) == budget // 36  # a 6 x 6 transform
+    assert numpy_conv._thin_block(6 * 25) == budget // 150 >= numpy_conv._THIN_LEAST
+    assert numpy_conv._thin_block(64 * 576) == 0  # a compute-bound GEMM: one call
+    assert torch_conv._thin_block(36) == torch_winograd._thin_block(36) == 0
 
 
 def test_map_batch_into_needs_the_output():

@@ -108,7 +108,8 @@ def test_grad_aliases_and_bias():
 @pytest.mark.parametrize("backend", ["numpy", "torch"])
 def test_chunks_and_tiles_write_column_blocks(case, backend, monkeypatch):
     """Batch chunks (workspace budget), im2col tiles and depthwise channel blocks each write a
-    block of one output buffer: tiny budgets give the same forward, dx and dw as one chunk."""
+    block of one output buffer, and thin GEMMs run in column (dw: inner) blocks: tiny budgets
+    give the same forward, dx and dw as one chunk."""
     from numeric._generated import numpy_conv, torch_conv
 
     args, kwargs = case
@@ -123,6 +124,7 @@ def test_chunks_and_tiles_write_column_blocks(case, backend, monkeypatch):
     for mod in (numpy_conv, torch_conv):
         monkeypatch.setattr(mod, "_TILE", 1)
         monkeypatch.setattr(mod, "_DEPTHWISE", 1)
+        monkeypatch.setattr(mod, "_thin_block", lambda small: 7)
     arr = (lambda a: torch.tensor(a)) if backend == "torch" else (lambda a: a)
     for limit in (1, nm.get_workspace_limit()):  # one sample per chunk; one-sample tiles
         with nm.workspace_limit(limit):

@@ -41,16 +41,16 @@ def _permute(x, axes):
     return x.permute(*axes)
 
 
+def _small_gemm():
+    return 0
+
+
 def _steps(x):
     return x.stride()
 
 
 def _strided(x, shape, steps):
     return x.as_strided(shape, steps)
-
-
-def _thin_block():
-    return 0
 
 
 def _zeros(shape, like):
@@ -121,6 +121,49 @@ def _swap_channels(w, groups):
     a, b, *k = w.shape
     w = _permute(w.reshape(groups, a // groups, b, *k), (0, 2, 1, *range(3, 3 + len(k))))
     return _contiguous(w).reshape(groups * b, a // groups, *k)
+
+
+# A GEMM whose small dimensions multiply to little (a 6 x 6 Winograd transform, LeNet's 6 x 25
+# weight) is memory-bound; OpenBLAS runs one of at most about 10^6 multiply-adds by its
+# small-matrix path, which does not pack the long operand: 2-5x faster here in blocks of
+# _small_gemm() multiply-adds (BENCHMARKS.md). Blocks narrower than _THIN_LEAST: one call.
+_THIN_LEAST = 2048
+
+
+def _thin_block(small):
+    """Entries of the long axis per GEMM call when the other dimensions multiply to `small`;
+    0: one call (no limit on this backend, or blocks that would be too narrow)."""
+    budget = _small_gemm()
+    step = budget // max(1, small)
+    return step if budget > 0 and step >= _THIN_LEAST else 0
+
+
+def _thin_matmul(a, b, out, rows=False):
+    """out = a b, the long axis (out's columns, or its rows when `rows`) in _thin_block
+    blocks."""
+    small = b.shape[-2] * b.shape[-1] if rows else a.shape[-2] * a.shape[-1]
+    axis = len(out.shape) - (2 if rows else 1)
+    n, step = out.shape[axis], _thin_block(small)
+    if step <= 0 or n <= step:
+        return _matmul(a, b, out)
+    for s in range(0, n, step):
+        part = slice(s, min(n, s + step))
+        if rows:
+            _matmul(a[..., part, :], b, out[..., part, :])
+        else:
+            _matmul(a, b[..., part], out[..., part])
+    return out
+
+
+def _thin_matmul_add(out, a, b):
+    """out += a b, the long inner dimension in _thin_block blocks (out small)."""
+    n, step = a.shape[-1], _thin_block(a.shape[-2] * b.shape[-1])
+    if step <= 0 or n <= step:
+        out += _matmul(a, b, None)
+        return out
+    for s in range(0, n, step):
+        out += _matmul(a[..., s : s + step], b[..., s : s + step, :], None)
+    return out
 
 
 def gradient_weight_of(w, groups):
@@ -200,25 +243,6 @@ def _fill_padded(xp, x, src, dst):
 def _transform(L, Z):
     """L Z L^T over the two leading axes of Z (p, p, *rest) -> (q, q, *rest), in new arrays."""
     return _transform_into(L, Z, None, None, Z, 0).reshape(L.shape[0], L.shape[0], *Z.shape[2:])
-
-
-def _thin_matmul(a, b, out, rows=False):
-    """out = a b where a transform matrix (at most 8 x 8) meets a long operand: the long axis,
-    out's columns (or its rows, `rows`), in blocks of _thin_block() entries (0: one call).
-    NumPy's OpenBLAS runs such a block by its small-matrix path, without packing the long
-    operand: VGG 64x56x56's transform GEMMs ran 2-3x faster in blocks; torch's MKL runs them
-    fastest in one call (BENCHMARKS.md)."""
-    axis = len(out.shape) - (2 if rows else 1)
-    n, step = out.shape[axis], _thin_block()
-    if step <= 0 or n <= step:
-        return _matmul(a, b, out)
-    for s in range(0, n, step):
-        part = slice(s, min(n, s + step))
-        if rows:
-            _matmul(a[..., part, :], b, out[..., part, :])
-        else:
-            _matmul(a, b[..., part], out[..., part])
-    return out
 
 
 def _transform_into(L, Z, via, into, like, keep):

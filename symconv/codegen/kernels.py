@@ -250,6 +250,52 @@ def _windows(kernel, stride, dilation, out, start):
 ''',
     ),
     (
+        "_thin",
+        '''
+# A GEMM whose small dimensions multiply to little (a 6 x 6 Winograd transform, LeNet's 6 x 25
+# weight) is memory-bound; OpenBLAS runs one of at most about 10^6 multiply-adds by its
+# small-matrix path, which does not pack the long operand: 2-5x faster here in blocks of
+# _small_gemm() multiply-adds (BENCHMARKS.md). Blocks narrower than _THIN_LEAST: one call.
+_THIN_LEAST = 2048
+
+
+def _thin_block(small):
+    """Entries of the long axis per GEMM call when the other dimensions multiply to `small`;
+    0: one call (no limit on this backend, or blocks that would be too narrow)."""
+    budget = _small_gemm()
+    step = budget // max(1, small)
+    return step if budget > 0 and step >= _THIN_LEAST else 0
+
+
+def _thin_matmul(a, b, out, rows=False):
+    """out = a b, the long axis (out's columns, or its rows when `rows`) in _thin_block
+    blocks."""
+    small = b.shape[-2] * b.shape[-1] if rows else a.shape[-2] * a.shape[-1]
+    axis = len(out.shape) - (2 if rows else 1)
+    n, step = out.shape[axis], _thin_block(small)
+    if step <= 0 or n <= step:
+        return _matmul(a, b, out)
+    for s in range(0, n, step):
+        part = slice(s, min(n, s + step))
+        if rows:
+            _matmul(a[..., part, :], b, out[..., part, :])
+        else:
+            _matmul(a, b[..., part], out[..., part])
+    return out
+
+
+def _thin_matmul_add(out, a, b):
+    """out += a b, the long inner dimension in _thin_block blocks (out small)."""
+    n, step = a.shape[-1], _thin_block(a.shape[-2] * b.shape[-1])
+    if step <= 0 or n <= step:
+        out += _matmul(a, b, None)
+        return out
+    for s in range(0, n, step):
+        out += _matmul(a[..., s : s + step], b[..., s : s + step, :], None)
+    return out
+''',
+    ),
+    (
         "_taps",
         '''
 def _taps(kernel, dilation, start):
@@ -368,7 +414,7 @@ def _im2col(xp, w, taps, stride, out, groups, y):
         for g in range(groups):
             cs, ks = slice(g * c_g, (g + 1) * c_g), slice(g * k_g, (g + 1) * k_g)
             _gather(cols, xp, taps, stride, slice(n0, n0 + m), cs)
-            _matmul(w2[ks], cols.reshape(c_g * t_n, -1), y[ks, n0 * per : (n0 + m) * per])
+            _thin_matmul(w2[ks], cols.reshape(c_g * t_n, -1), y[ks, n0 * per : (n0 + m) * per])
 
 
 def _gather(cols, xp, taps, stride, rows, cs):
@@ -553,7 +599,7 @@ def conv_grad_weight(x, delta, kernel, stride, pads, dilation, groups, mode, fli
             cs, ks = slice(g * c_g, (g + 1) * c_g), slice(g * k_g, (g + 1) * k_g)
             _gather(cols, xp, _taps(kernel, dilation, start), stride, slice(None), cs)
             d = _contiguous(_swap01(delta[n0 : n0 + tile, ks])).reshape(k_g, -1)
-            dw[ks] += _matmul(d, _permute(cols.reshape(c_g * t_n, -1), (1, 0)), None)
+            _thin_matmul_add(dw[ks], d, _permute(cols.reshape(c_g * t_n, -1), (1, 0)))
     dw = dw.reshape(c_out, c_g, *kernel)
     if flip:
         dw = _contiguous(_flip(dw, tuple(range(2, dw.ndim))))

@@ -68,5 +68,7 @@ class NumPyKernelPrinter(KernelPrinter):
         # strided view contiguous, so ascontiguousarray would keep the negative stride
         "_flip": ("x, axes", "numpy.flip(x, tuple(a for a in axes if x.shape[a] > 1))"),
         "_sum": ("x, axes", "x.sum(axis=axes)"),
+        # OpenBLAS's small-matrix path: GEMMs of at most 10^6 multiply-adds (kernels' _thin_matmul)
+        "_small_gemm": ("", "2**19"),
         "_quiet": ("", 'numpy.errstate(divide="ignore", invalid="ignore", over="ignore")'),
     }

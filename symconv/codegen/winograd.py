@@ -90,9 +90,6 @@ class NumPyWinogradPrinter(NumPyKernelPrinter):
         **NumPyKernelPrinter._primitives,
         "_const": ("rows, like", "numpy.array(rows, dtype=numpy.float64).astype(like.dtype)"),
         "_is_contiguous": ("x", "x.flags.c_contiguous"),
-        # OpenBLAS runs a GEMM of at most about 10^6 multiply-adds by its small-matrix path,
-        # which does not pack the operands: a 6 x 6 transform of 16,384 columns stays below
-        "_thin_block": ("", "16384"),
     }
 
 
@@ -110,7 +107,6 @@ class TorchWinogradPrinter(TorchKernelPrinter):
             "torch.tensor(rows, dtype=torch.float64, device=like.device).to(like.dtype)",
         ),
         "_is_contiguous": ("x", "x.is_contiguous()"),
-        "_thin_block": ("", "0"),  # MKL runs the thin GEMMs fastest in one call (BENCHMARKS.md)
     }
 
 
@@ -180,25 +176,6 @@ def _fill_padded(xp, x, src, dst):
 def _transform(L, Z):
     """L Z L^T over the two leading axes of Z (p, p, *rest) -> (q, q, *rest), in new arrays."""
     return _transform_into(L, Z, None, None, Z, 0).reshape(L.shape[0], L.shape[0], *Z.shape[2:])
-
-
-def _thin_matmul(a, b, out, rows=False):
-    """out = a b where a transform matrix (at most 8 x 8) meets a long operand: the long axis,
-    out's columns (or its rows, `rows`), in blocks of _thin_block() entries (0: one call).
-    NumPy's OpenBLAS runs such a block by its small-matrix path, without packing the long
-    operand: VGG 64x56x56's transform GEMMs ran 2-3x faster in blocks; torch's MKL runs them
-    fastest in one call (BENCHMARKS.md)."""
-    axis = len(out.shape) - (2 if rows else 1)
-    n, step = out.shape[axis], _thin_block()
-    if step <= 0 or n <= step:
-        return _matmul(a, b, out)
-    for s in range(0, n, step):
-        part = slice(s, min(n, s + step))
-        if rows:
-            _matmul(a[..., part, :], b, out[..., part, :])
-        else:
-            _matmul(a, b[..., part], out[..., part])
-    return out
 
 
 def _transform_into(L, Z, via, into, like, keep):
@@ -405,7 +382,7 @@ def winograd_module(backend: str) -> str:
     nodes = [
         Kernel("literals", _literals(), ""),
         _conv_out(),
-        *reused_conv_nodes("_reach", "_swap_channels"),
+        *reused_conv_nodes("_reach", "_swap_channels", "_thin"),
         GRADIENT_WEIGHT_OF,
         PLACEMENT,
         Kernel("winograd", _BODY, ""),
