@@ -260,3 +260,30 @@ def test_closed_stdout_exits_quietly() -> None:
     proc.stderr.close()
     assert proc.wait(timeout=120) == 1
     assert err == "", err
+
+
+@pytest.mark.parametrize(
+    "op",
+    ["toeplitz", "transpose", "backprop", "equivariance", "fourier", "local-params",
+     "local-backprop"],
+)  # fmt: skip
+def test_derive_layer_ops_take_or_refuse_every_layer_flag(capsys, op: str) -> None:
+    """Each layer flag set either gives a derivation whose certificate passes (exit 0) or one
+    error line (exit 2): never a failed certificate, never a traceback."""
+    for flags in (
+        ["--pool", "max"],
+        ["--pool", "avg", "-k", "2", "--ceil-mode"],
+        ["--flip"],
+        ["--padding-mode", "reflect", "-p", "1"],
+        ["--groups", "2", "--in-channels", "2", "--out-channels", "4"],
+        ["-s", "2", "-d", "2", "-i", "7"],
+        ["--dims", "1", "--no-bias"],
+        ["-i", "0"],
+    ):
+        code = main(["derive", op, *flags])
+        out, err = capsys.readouterr()
+        assert code in (0, 2), (op, flags, out[-500:])
+        if code == 2:
+            assert err.count("\n") == 1 and "error" in err and "Traceback" not in err, err
+        else:
+            assert "verified" in out and not err, (op, flags, err)
