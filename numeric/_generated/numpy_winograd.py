@@ -217,7 +217,7 @@ def _workspace(slot, shape, like, keep):
     if keep <= 0:
         return _empty(shape, like)
     mine = _KEPT.setdefault(threading.get_ident(), {})
-    key = (slot, str(like.dtype), str(getattr(like, "device", "cpu")))
+    key = (slot, like.dtype, getattr(like, "device", None))  # hashable as they are
     buf = mine.get(key)
     if buf is None or buf.shape[0] < n:
         mine.pop(key, None)
