@@ -55,7 +55,7 @@ def _permute(x, axes):
 
 
 def _small_gemm():
-    return 2**19
+    return 950_000
 
 
 def _steps(x):
@@ -187,9 +187,9 @@ def _windows(kernel, stride, dilation, out, start):
 
 
 # A GEMM whose small dimensions multiply to little (a 6 x 6 Winograd transform, LeNet's 6 x 25
-# weight) is memory-bound; OpenBLAS runs one of at most about 10^6 multiply-adds by its
-# small-matrix path, which does not pack the long operand: 2-5x faster here in blocks of
-# _small_gemm() multiply-adds (BENCHMARKS.md). Blocks narrower than _THIN_LEAST: one call.
+# weight) is memory-bound; OpenBLAS runs one of at most 10^6 multiply-adds by its small-matrix
+# kernel, which does not pack the long operand: 2-5x faster here in blocks of _small_gemm()
+# multiply-adds (BENCHMARKS.md). Blocks narrower than _THIN_LEAST: one call.
 _THIN_LEAST = 2048
 
 

@@ -68,7 +68,8 @@ class NumPyKernelPrinter(KernelPrinter):
         # strided view contiguous, so ascontiguousarray would keep the negative stride
         "_flip": ("x, axes", "numpy.flip(x, tuple(a for a in axes if x.shape[a] > 1))"),
         "_sum": ("x, axes", "x.sum(axis=axes)"),
-        # OpenBLAS's small-matrix path: GEMMs of at most 10^6 multiply-adds (kernels' _thin_matmul)
-        "_small_gemm": ("", "2**19"),
+        # OpenBLAS's small-matrix kernel takes a GEMM of M N K <= 10^6 (its permit function):
+        # blocks 5 % inside that (kernels' _thin_matmul; BENCHMARKS.md)
+        "_small_gemm": ("", "950_000"),
         "_quiet": ("", 'numpy.errstate(divide="ignore", invalid="ignore", over="ignore")'),
     }
