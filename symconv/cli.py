@@ -244,7 +244,14 @@ def _cmd_arch(args: argparse.Namespace) -> None:
 
 
 # derive ops that read neither the layer flags nor --input (general, symbolic statements)
-_GENERAL_OPS = ("output-size", "activation", "separable", "fft-padding", "commutativity")
+_GENERAL_OPS = (
+    "output-size",
+    "activation",
+    "separable",
+    "fft-padding",
+    "commutativity",
+    "algorithm-costs",
+)
 # derive ops whose registry (symconv.derive) has a default layer of its own
 _REGISTRY_DEFAULT_OPS = ("p4", "local-params")
 # what the fourier derivation replaces when it turns a layer into its circulant version

@@ -282,6 +282,14 @@ def _local_backprop(spec: Any, size: Any) -> Derivation:
     return local_backprop(spec, size)
 
 
+def _algorithm_costs(spec: Any, size: Any) -> Derivation:
+    """numeric's cost model (general: it counts on its own set of layers; spec and size are
+    not read)."""
+    from numeric.algorithms import cost_derivation
+
+    return cost_derivation()
+
+
 DERIVATIONS: dict[str, Callable[[Any, Any], Derivation]] = {
     "output-size": _output_size,
     "toeplitz": _matrix,
@@ -298,6 +306,7 @@ DERIVATIONS: dict[str, Callable[[Any, Any], Derivation]] = {
     "p4": _p4,
     "local-params": _local_params,
     "local-backprop": _local_backprop,
+    "algorithm-costs": _algorithm_costs,
 }
 
 

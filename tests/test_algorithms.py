@@ -663,3 +663,20 @@ def test_cost_queries_check_their_arguments():
             call()
     assert alg.explain(c, 8, batch=np.int64(2))["algorithm"] in alg.ALGORITHMS
     assert alg.supported(c, "winograd", m=np.int64(4)) is None
+
+
+@pytest.mark.parametrize(
+    "formula", ["direct", "direct-depthwise", "winograd", "shifted", "shifted-rows", "fft"]
+)
+def test_cost_derivation_counts_the_kernels_gemm_work(formula):
+    """`cost_derivation` checks every GEMM formula exactly against the operations the printed
+    NumPy kernels issue (each `_matmul` counted); a formula off by a factor fails it, and the
+    derivation is `symconv derive algorithm-costs`."""
+    from symconv.derive import derive
+
+    cert = derive("algorithm-costs").verify()
+    assert cert.passed and cert.level == "exact"
+    assert formula in cert.results[0].detail  # the layers reach every formula
+    wrong = {name: dict(parts) for name, parts in alg.cost_formulas().items()}
+    wrong[formula]["gemm"] = 2 * wrong[formula]["gemm"] + 1
+    assert not alg.cost_derivation(wrong).verify().passed
