@@ -568,6 +568,36 @@ def _full_corr(x: Sequence[Any], w: Sequence[Any]) -> list[Any]:
     return list((T * sympy.Matrix(x)).applyfunc(sympy.expand))
 
 
+def _full_conv_2d(x: sympy.Matrix, w: sympy.Matrix) -> sympy.Matrix:
+    """The full true 2-d convolution of two small matrices, read from `symconv.toeplitz`."""
+    from .toeplitz import toeplitz
+
+    spec = Conv(dims=2, kernel_size=w.shape, padding="full", flip=True, bias=False)
+    T = toeplitz(spec, x.shape)
+    base = sympy.IndexedBase("w")
+    T = T.subs({base[0, 0, i, j]: w[i, j] for i in range(w.rows) for j in range(w.cols)})
+    return (T * sympy.Matrix(list(x))).applyfunc(sympy.expand)
+
+
+def _kernel_polynomial(kernel: Any, z: sympy.Symbol) -> sympy.Matrix:
+    """W(z) = sum_a W[:, :, a] z^a of a (C_out, C_in, k) kernel (true convolution)."""
+    c_out, c_in, k = kernel.shape
+    return sympy.Matrix(
+        c_out, c_in, lambda i, j: sum(int(kernel[i, j, a]) * z**a for a in range(k))
+    )
+
+
+def _polynomial_kernel(poly: sympy.Matrix, z: sympy.Symbol) -> np.ndarray:
+    """The (C_out, C_in, k) integer kernel of a matrix of polynomials in z."""
+    k = 1 + max(sympy.degree(e, z) if e != 0 else 0 for e in poly)
+    out = np.zeros((poly.rows, poly.cols, k), dtype=np.int64)
+    for i in range(poly.rows):
+        for j in range(poly.cols):
+            coeffs = sympy.Poly(poly[i, j], z).all_coeffs()[::-1]
+            out[i, j, : len(coeffs)] = [int(c) for c in coeffs]
+    return out
+
+
 def _multichannel_matrix(kernel: np.ndarray | sympy.Array, n: int) -> sympy.Matrix:
     """T of a full true convolution with the (C_out, C_in, k) `kernel`, as a dense sympy Matrix."""
     from .toeplitz import toeplitz
@@ -599,8 +629,10 @@ def commutativity_derivation(spec: Any = None, input_size: Any = None) -> Deriva
       $W_B(z) \in R[z]^{C_1' \times C_2'}$ (z-transforms over the polynomial ring) compose as
       $W_B(z) W_A(z)$. Both orders are defined and comparable only if all four channel counts
       are equal ($C \times C$ each); then they commute iff $W_A W_B = W_B W_A$ — true for
-      $C = 1$ and for depthwise (diagonal) kernels, false in general, as the exact
-      counterexample with $1 \times 1$ kernels shows.
+      $C = 1$ and for depthwise (diagonal) kernels, and for $W_B = p(W_A)$ (checked exactly
+      with $W_B = W_A^2 + 3 W_A + I$ against random kernels, whose commutators do not vanish),
+      false in general, as the exact counterexample with $1 \times 1$ kernels shows;
+    - single-channel true convolution commutes in 2-d as well (checked exactly).
 
     **Erratum (lecture 004):** "linear operations are not guaranteed to be commutative unless
     each operation has the same number of input and output channels" — equal channel counts
@@ -722,7 +754,42 @@ def commutativity_derivation(spec: Any = None, input_size: Any = None) -> Deriva
         ok = any(v != 0 for v in comm)
         return 1, 0.0 if ok else 1.0, ok, "symbolic commutator is not identically zero"
 
+    def single_2d() -> tuple[int, float, bool, str]:
+        cases = [((2, 2), (2, 2)), ((2, 3), (3, 1)), ((3, 2), (2, 2))]
+
+        def err(c: tuple[tuple[int, int], tuple[int, int]]) -> float:
+            (fa, fb), (ga, gb) = c
+            fs = sympy.Matrix(fa, fb, lambda i, j: f[i, j])
+            gs = sympy.Matrix(ga, gb, lambda i, j: g[i, j])
+            return float(_full_conv_2d(fs, gs) != _full_conv_2d(gs, fs))
+
+        return grid_check(cases, err)
+
+    def polynomial() -> tuple[int, float, bool, str]:
+        # W_B = W_A^2 + 3 W_A + I commutes with W_A; a random W_B commutes exactly when its
+        # commutator W_A W_B - W_B W_A over R[z] vanishes (here it does not)
+        rng = np.random.default_rng(7)
+        cases, outcomes = 0, []
+        for ka, n in ((2, 3), (3, 2)):
+            wa = rng.integers(-3, 4, size=(2, 2, ka))
+            poly_a = _kernel_polynomial(wa, z)
+            poly_b = (poly_a * poly_a + 3 * poly_a + sympy.eye(2)).applyfunc(sympy.expand)
+            for wb in (_polynomial_kernel(poly_b, z), rng.integers(-3, 4, size=(2, 2, ka))):
+                kb, poly = wb.shape[2], _kernel_polynomial(wb, z)
+                ab = _multichannel_matrix(wb, n + ka - 1) * _multichannel_matrix(wa, n)
+                ba = _multichannel_matrix(wa, n + kb - 1) * _multichannel_matrix(wb, n)
+                commutator = (poly_a * poly - poly * poly_a).applyfunc(sympy.expand)
+                if (ab == ba) != (commutator == sympy.zeros(2, 2)):
+                    return cases, 1.0, False, f"ka={ka}, n={n}"
+                outcomes.append(ab == ba)
+                cases += 1
+        ok = outcomes == [True, False] * 2  # p(W_A) commutes, the random kernels do not
+        detail = "W_B = W_A^2 + 3 W_A + I commutes; random W_B do not, as their commutators say"
+        return cases, 0.0 if ok else 1.0, ok, detail
+
     d.check("f * g = g * f, single channel, full output", "exact", single)
+    d.check("f * g = g * f in 2-d, single channel, full output", "exact", single_2d)
+    d.check("C x C layers commute iff W_A(z) W_B(z) = W_B(z) W_A(z)", "exact", polynomial)
     d.check("corr(f, g) = reflect(corr(g, f))", "exact", corr)
     d.check("depthwise convolutions commute", "exact", depthwise)
     d.check("equal channel counts, 1x1 kernels: do not commute", "exact", counterexample)

@@ -132,6 +132,29 @@ def test_commutativity() -> None:
     cert = d.verify()
     assert cert.passed, cert.text()
     assert any(s.title.startswith("Erratum") for s in d.steps)
+    names = {r.name for r in cert.results}
+    assert "f * g = g * f in 2-d, single channel, full output" in names
+    assert "C x C layers commute iff W_A(z) W_B(z) = W_B(z) W_A(z)" in names
+
+
+def test_commuting_multichannel_kernels_by_their_polynomials() -> None:
+    """W(z) of a kernel and back; W_B = W_A^2 (a full convolution of W_A with itself over the
+    channel matrices) commutes with W_A as layers, a kernel with a nonzero commutator does not."""
+    from symconv.fourier import _kernel_polynomial, _multichannel_matrix, _polynomial_kernel
+
+    z = sympy.Symbol("z")
+    wa = np.array([[[1, 2], [0, 1]], [[-1, 0], [3, 1]]])
+    assert (_polynomial_kernel(_kernel_polynomial(wa, z), z) == wa).all()
+    pa = _kernel_polynomial(wa, z)
+    wb = _polynomial_kernel((pa * pa).applyfunc(sympy.expand), z)
+    assert wb.shape == (2, 2, 3)
+    ab = _multichannel_matrix(wb, 4) * _multichannel_matrix(wa, 3)
+    ba = _multichannel_matrix(wa, 5) * _multichannel_matrix(wb, 3)
+    assert ab == ba
+    wc = np.array([[[1, 0], [1, 0]], [[0, 0], [1, 0]]])
+    assert _multichannel_matrix(wc, 4) * _multichannel_matrix(wa, 3) != (
+        _multichannel_matrix(wa, 4) * _multichannel_matrix(wc, 3)
+    )
 
 
 @pytest.mark.parametrize("op", ["fourier", "fft-padding", "commutativity"])
