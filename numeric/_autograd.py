@@ -65,19 +65,19 @@ def _function() -> Any:
         @once_differentiable
         def backward(ctx: Any, delta: Any) -> Any:
             x, w = ctx.saved_tensors
-            dims, op, *layer, algorithm, _ = ctx.conf
+            dims, op, *layer, algorithm, winograd_m = ctx.conf
             if algorithm == "separable":  # a forward-only algorithm: the gradients by "auto"
-                algorithm = "auto"
+                algorithm, winograd_m = "auto", None
             unbatched, xb, d = _batched(dims, x, delta)
             dx = dw = db = None
             if ctx.needs_input_grad[0]:
                 dx = _ops.conv_grad_input(
-                    dims, f"{op} (backward)", xb.shape, w, d, *layer, algorithm
+                    dims, f"{op} (backward)", xb.shape, w, d, *layer, algorithm, winograd_m
                 )
                 dx = dx[0] if unbatched else dx
             if ctx.needs_input_grad[1]:
                 dw = _ops.conv_grad_weight(
-                    dims, f"{op} (backward)", xb, w.shape, d, *layer, algorithm
+                    dims, f"{op} (backward)", xb, w.shape, d, *layer, algorithm, winograd_m
                 )
             if ctx.has_bias and ctx.needs_input_grad[2]:
                 db = _ops.conv_grad_bias(f"{op} (backward)", d)

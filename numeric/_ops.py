@@ -224,6 +224,7 @@ def conv_grad_input(
     padding_mode: str,
     flip: bool,
     algorithm: str = "auto",
+    winograd_m: int | None = None,
 ) -> Array:
     be = pick(op, weight=weight, grad_output=grad_output)
     size = shape_arg(op, "input_size", input_size)
@@ -238,12 +239,14 @@ def conv_grad_input(
     )  # fmt: skip
     out = _checked_size(op, spec, size[2:])
     _check_shape(op, "grad_output", grad_output, (size[0], spec.out_channels, *out))
-    name, _ = _algorithm(op, "grad_input", spec, size[2:], size[0], algorithm)
+    name, _ = _algorithm(
+        op, "grad_input", spec, size[2:], size[0], algorithm, winograd_m=winograd_m
+    )
     chunk = _chunk(be, _bytes(spec, size[2:], itemsize(weight), name) * 2)
     if name != "direct":
         from . import algorithms
 
-        m = algorithms.WINOGRAD_M
+        m = algorithms.WINOGRAD_M if winograd_m is None else winograd_m
 
         def write(s: slice, out: Array) -> None:  # each part straight into dL/dx
             be.run(
@@ -276,6 +279,7 @@ def conv_grad_weight(
     padding_mode: str,
     flip: bool,
     algorithm: str = "auto",
+    winograd_m: int | None = None,
 ) -> Array:
     be = pick(op, input=input, grad_output=grad_output)
     check_ndim(op, "input", input, dims + 2, _layout(dims))
@@ -287,13 +291,19 @@ def conv_grad_weight(
     )  # fmt: skip
     out = _checked_size(op, spec, input.shape[2:])
     _check_shape(op, "grad_output", grad_output, (input.shape[0], spec.out_channels, *out))
-    name, _ = _algorithm(op, "grad_weight", spec, input.shape[2:], input.shape[0], algorithm)
+    name, _ = _algorithm(
+        op, "grad_weight", spec, input.shape[2:], input.shape[0], algorithm, winograd_m=winograd_m
+    )
     chunk = _chunk(be, _bytes(spec, input.shape[2:], itemsize(input), name) * 2)
     if name != "direct":
         from . import algorithms
 
+        m = algorithms.WINOGRAD_M if winograd_m is None else winograd_m
+
         def call(s: slice) -> Array:
-            return be.run(algorithms.grad_weight, be, name, spec, input[s], grad_output[s], chunk)
+            return be.run(
+                algorithms.grad_weight, be, name, spec, input[s], grad_output[s], chunk, m
+            )
     else:
 
         def call(s: slice) -> Array:

@@ -680,3 +680,34 @@ def test_cost_derivation_counts_the_kernels_gemm_work(formula):
     wrong = {name: dict(parts) for name, parts in alg.cost_formulas().items()}
     wrong[formula]["gemm"] = 2 * wrong[formula]["gemm"] + 1
     assert not alg.cost_derivation(wrong).verify().passed
+
+
+def test_autograd_keeps_the_winograd_tile(monkeypatch):
+    """Torch autograd through `numeric.algorithms.conv2d(winograd_m=2)` runs both gradients by
+    F(2x2, 3x3) too (they used to fall back to F(4x4, 3x3)), matching torch's gradients; a
+    separable forward with a tile named takes its gradients by "auto" (no Winograd forced)."""
+    seen = []
+    for name, at in (("conv2d_winograd_grad_input", 6), ("conv2d_winograd_grad_weight", 5)):
+        original = getattr(torch_winograd, name)
+
+        def spy(*args, _original=original, _at=at, **kwargs):
+            seen.append(args[_at])  # m
+            return _original(*args, **kwargs)
+
+        monkeypatch.setattr(torch_winograd, name, spy)
+    rng = np.random.default_rng(3)
+    x = torch.tensor(rng.standard_normal((2, 3, 7, 7)), requires_grad=True)
+    w = torch.tensor(rng.standard_normal((4, 3, 3, 3)), requires_grad=True)
+    y = alg.conv2d(x, w, padding=1, algorithm="winograd", winograd_m=2)
+    gx, gw = torch.autograd.grad(y.sum(), (x, w))
+    assert seen == [2, 2]
+    xr, wr = x.detach().requires_grad_(), w.detach().requires_grad_()
+    want = torch.autograd.grad(F.conv2d(xr, wr, padding=1).sum(), (xr, wr))
+    assert torch.allclose(gx, want[0], atol=1e-10) and torch.allclose(gw, want[1], atol=1e-10)
+    u = torch.tensor([1.0, 2, 3, 2, 1], dtype=torch.float64)
+    w5 = (u[:, None] * u[None, :])[None, None].repeat(2, 3, 1, 1).requires_grad_()
+    y = alg.conv2d(x, w5, padding=2, algorithm="separable", winograd_m=2)
+    gx, gw = torch.autograd.grad(y.sum(), (x, w5))
+    xr, wr = x.detach().requires_grad_(), w5.detach().requires_grad_()
+    want = torch.autograd.grad(F.conv2d(xr, wr, padding=2).sum(), (xr, wr))
+    assert torch.allclose(gx, want[0], atol=1e-9) and torch.allclose(gw, want[1], atol=1e-9)
