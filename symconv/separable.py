@@ -8,9 +8,10 @@ $$T_{u v^\top} = T_u \otimes T_v = (T_u \otimes I)(I \otimes T_v),$$
 
 so the cost per output drops from $w^d$ to $d\,w$ multiply-adds (and the parameters likewise).
 
-- `separable(kernel)`: exact for integers, rationals and symbols (every $2 \times 2$ minor of
-  every unfolding vanishes), SVD with a tolerance for floats; the factors or `None`.
-- `low_rank(kernel, r)`: the best rank-$r$ approximation (SVD, Eckart-Young).
+- `separable(kernel)`: exact for integers, rationals and polynomial or rational functions of
+  symbols; simplification-based for other symbolic entries (trigonometric, radicals, ...);
+  the SVD with a tolerance that follows the float type for floats. The factors or `None`.
+- `low_rank(kernel, r)`: the best rank-$r$ approximation of a 2-D kernel (SVD, Eckart-Young).
 
 ```python
 >>> from symconv.separable import separable
@@ -30,18 +31,34 @@ from __future__ import annotations
 import itertools
 import math
 import numbers
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import sympy
+from sympy.polys.polyerrors import BasePolynomialError
 
 from ._errors import SpecError
 from .derivation import Derivation, grid_check
 
-__all__ = ["LowRank", "Separable", "low_rank", "separable", "separable_derivation"]
+__all__ = [
+    "RANK_TOL",
+    "LowRank",
+    "Separable",
+    "low_rank",
+    "separable",
+    "separable_derivation",
+]
 
 _OP = "separable"
+
+# The default `tol` of the float test, by the kernel's float type: the largest
+# sigma_2 / sigma_1 still counted as zero. The same table and rule as
+# `numeric.algorithms.RANK_TOL` / `rank_one_factors` (a float type not named here gets the
+# float64 value there too), so that both agree on which kernels are rank 1.
+RANK_TOL: dict[str, float] = {"float64": 1e-10, "float32": 1e-6}
+_RANK_TOL_OTHER = 1e-10
 
 
 @dataclass(frozen=True)
@@ -51,7 +68,10 @@ class Separable:
     `factors[0]` has its first nonzero entry positive; for exact kernels every factor but the
     last is a primitive integer vector when the entries are rational, and the last one carries
     the `scale` (so integer kernels give integer factors). `integer_factors` and `scale` give
-    the same with the scale apart: `kernel == scale * outer(*integer_factors)`.
+    the same with the scale apart: `kernel == scale * outer(*integer_factors)`. For symbolic
+    entries "primitive" means with the polynomial content taken out (denominators cleared);
+    for entries that are not rational functions the factors are simplified with
+    `sympy.simplify`, and `kernel == outer(*factors)` holds as an identity of expressions.
     """
 
     factors: tuple[Any, ...]
@@ -80,9 +100,21 @@ _MAX_DEPTH = 32  # nesting deeper than this is no kernel (and a self-containing 
 _NON_FINITE = (sympy.nan, sympy.oo, -sympy.oo, sympy.zoo)
 
 
-def _check_entries(op: str, kernel: Any) -> Any:
+@dataclass(frozen=True)
+class _Kernel:
+    """A checked kernel: a sympy Array (`exact`) or a float64 numpy array whose values came
+    from floats of type `dtype` (the least precise one among the entries)."""
+
+    arr: Any
+    exact: bool
+    dtype: np.dtype | None
+
+
+def _check_entries(op: str, kernel: Any, floats: set[np.dtype]) -> Any:
     """`kernel` as nested lists of real numbers or sympy expressions, checked before SymPy sees
-    it: strings (never sympified), bools, complex numbers, NaN and infinities are refused."""
+    it: strings (never sympified), bools, complex numbers, NaN and infinities are refused. The
+    float types met (numpy float arrays and scalars; Python floats count as float64) are added
+    to `floats`."""
 
     def bad(what: str, value: Any) -> SpecError:
         return SpecError(
@@ -95,8 +127,12 @@ def _check_entries(op: str, kernel: Any) -> Any:
             x = x.tolist()
         elif isinstance(x, np.ndarray):
             if x.dtype.kind not in "biufO":
-                raise bad(f"numpy dtype {x.dtype} is not numeric", kernel)
-            x = x.tolist()
+                raise bad(f"numpy dtype {x.dtype} is not a real number type", kernel)
+            if x.dtype.kind == "f":
+                floats.add(x.dtype)
+            if x.dtype.kind == "b":  # a 0/1 mask (a bool *entry* in a list is refused)
+                x = x.astype(np.int64)
+            x = x.tolist()  # Python ints: no overflow of uint64 or int64 values
         if isinstance(x, str | bytes):
             raise bad("strings are not parsed", x)
         if isinstance(x, list | tuple):
@@ -110,8 +146,10 @@ def _check_entries(op: str, kernel: Any) -> Any:
                 raise bad("entries must be finite", x)
             return x
         if isinstance(x, numbers.Real):
-            if isinstance(x, float | np.floating) and not math.isfinite(x):
-                raise bad("entries must be finite", x)
+            if isinstance(x, float | np.floating):
+                if not math.isfinite(x):
+                    raise bad("entries must be finite", x)
+                floats.add(x.dtype if isinstance(x, np.floating) else np.dtype(np.float64))
             return x
         if isinstance(x, numbers.Complex):
             raise bad("an entry is complex; use sympy.I for exact complex entries", x)
@@ -123,92 +161,246 @@ def _check_entries(op: str, kernel: Any) -> Any:
     return nested
 
 
-def _as_kernel(kernel: Any, op: str = _OP) -> tuple[Any, bool]:
-    """(array, exact): a sympy Array for exact input, a float numpy array otherwise."""
+def _least_precise(dtypes: set[np.dtype]) -> np.dtype:
+    return max(dtypes, key=lambda t: (float(np.finfo(t).eps), t.str))
+
+
+def _as_kernel(kernel: Any, op: str = _OP, axes: str = "at least 2") -> _Kernel:
+    """The checked kernel, with `axes` "at least 2" or "2" (exactly). Floats go the float
+    way unless mixed with symbols (refused, see `separable`); a sympy expression holding a
+    Float counts as a float."""
     if isinstance(kernel, np.ndarray) and kernel.dtype.kind == "c":
         raise SpecError(f"{op}: kernel must be real, got a numpy array of dtype {kernel.dtype}")
+    floats: set[np.dtype] = set()
     if isinstance(kernel, np.ndarray) and kernel.dtype.kind == "f":
         arr = np.asarray(kernel, dtype=np.float64)
         if not np.isfinite(arr).all():
             raise SpecError(f"{op}: kernel entries must be finite (no NaN or inf), got {kernel!r}")
-        exact = False
-    elif isinstance(kernel, np.ndarray) and kernel.dtype.kind in "iub":
-        arr = sympy.Array(kernel.astype(np.int64).tolist())
-        exact = True
+        exact, floats = False, {kernel.dtype}
     else:
-        kernel = _check_entries(op, kernel)
+        nested = _check_entries(op, kernel, floats)
         try:
-            arr = sympy.Array(kernel)
+            arr = sympy.Array(nested)
         except (TypeError, ValueError) as err:
             raise SpecError(f"{op}: kernel must be a rectangular array, got {kernel!r}") from err
-        exact = True
-        for v in _flat(arr):
-            if isinstance(v, float | sympy.Float):
-                exact = False
-            elif not isinstance(v, sympy.Basic | numbers.Number):
+        flat = _flat(arr) if arr.shape and 0 not in arr.shape else []
+        inexact = symbolic = None
+        for v in flat:
+            if not isinstance(v, sympy.Basic):
                 raise SpecError(f"{op}: kernel entries must be numbers or sympy expressions")
+            if v.has(sympy.Float):
+                inexact = v if inexact is None else inexact
+            if v.free_symbols:
+                symbolic = v if symbolic is None else symbolic
+        if inexact is not None and symbolic is not None:
+            raise SpecError(
+                f"{op}: kernel mixes floats ({inexact}) with symbols ({symbolic}); floats are "
+                "tested with a tolerance, symbols exactly: convert the floats exactly first "
+                "(sympy.Rational(x), its exact binary value, or sympy.nsimplify(x), a simple "
+                "nearby number) or substitute numbers for the symbols"
+            )
+        exact = inexact is None
         if not exact:
-            arr = np.array(arr.tolist(), dtype=np.float64)
-    shape = arr.shape
+            try:
+                arr = np.array([float(v) for v in flat], dtype=np.float64).reshape(arr.shape)
+            except TypeError as err:
+                raise SpecError(
+                    f"{op}: kernel entries must be real numbers, got {kernel!r}"
+                ) from err
+            if not np.isfinite(arr).all():
+                raise SpecError(
+                    f"{op}: kernel entries must be finite as float64 numbers, got {kernel!r}"
+                )
+    shape = tuple(arr.shape)
+    if axes == "2" and (len(shape) != 2 or 0 in shape):
+        raise SpecError(
+            f"{op}: kernel must be 2-D with non-empty axes (a matrix: the rank and the "
+            "Eckart-Young optimum are those of a matrix; reshape an N-D kernel to one of its "
+            f"unfoldings first, e.g. K.reshape(K.shape[0], -1)), got shape {shape}"
+        )
     if len(shape) < 2 or 0 in shape:
         raise SpecError(f"{op}: kernel must have at least 2 non-empty axes, got shape {shape}")
-    return arr, exact
+    if exact:
+        return _Kernel(arr, True, None)
+    return _Kernel(arr, False, _least_precise(floats) if floats else np.dtype(np.float64))
 
 
 def _flat(arr: sympy.Array) -> list[Any]:
     return list(sympy.flatten(arr.tolist()))
 
 
-def _unfold(arr: sympy.Array, axis: int) -> sympy.Matrix:
-    """Mode-`axis` unfolding: rows indexed by that axis, columns by the others (C order)."""
-    shape = arr.shape
-    rows = []
-    for i in range(shape[axis]):
-        rest = [range(n) for ax, n in enumerate(shape) if ax != axis]
-        row = []
-        for idx in itertools.product(*rest):
-            full = (*idx[:axis], i, *idx[axis:])
-            row.append(arr[full])
-        rows.append(row)
-    return sympy.Matrix(rows)
+# -- exact zero tests ------------------------------------------------------------------------
+def _kind(e: sympy.Expr) -> str:
+    """The class of an exact entry: `polynomial` or `rational` (a polynomial or a rational
+    function, with rational coefficients, of symbols and `Indexed` elements, which are
+    independent generators), else `other`."""
+    kind = "polynomial"
+    stack = [e]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, sympy.Symbol | sympy.Indexed | sympy.Rational):
+            continue
+        if isinstance(x, sympy.Add | sympy.Mul):
+            stack.extend(x.args)
+        elif isinstance(x, sympy.Pow) and x.exp.is_Integer:
+            kind = kind if x.exp > 0 else "rational"
+            stack.append(x.base)
+        else:
+            return "other"
+    return kind
 
 
-def _rank_one_exact(arr: sympy.Array) -> bool:
-    """Every 2x2 minor of every unfolding is zero (rank <= 1 along each mode)."""
-    for axis in range(arr.rank()):
-        M = _unfold(arr, axis)
-        for (i, k), (j, l) in itertools.product(
-            itertools.combinations(range(M.rows), 2), itertools.combinations(range(M.cols), 2)
-        ):
-            if sympy.expand(M[i, j] * M[k, l] - M[i, l] * M[k, j]) != 0:
-                return False
-    return True
+def _zero_polynomial(e: sympy.Expr) -> bool:
+    return sympy.expand(e) == 0  # the expanded form is canonical: exact
 
 
-def _primitive(vec: list[Any]) -> tuple[list[Any], Any]:
-    """(primitive part, content): integers with gcd 1 for rationals; sympy gcd for symbols."""
+def _zero_rational(e: sympy.Expr) -> bool:
+    num, _ = sympy.fraction(sympy.together(e))  # e = num / den with den != 0
+    return sympy.expand(num) == 0
+
+
+def _simplifiers() -> tuple[Callable[[sympy.Expr], sympy.Expr], ...]:
+    # looked up at call time (so that a test can replace them), cheapest first
+    return (
+        lambda x: sympy.expand(sympy.expand_trig(x)),
+        sympy.trigsimp,
+        sympy.simplify,
+    )
+
+
+def _zero_other(e: sympy.Expr) -> bool:
+    """True only when an equivalence-preserving rewrite reaches 0 (a proof); False when none
+    does, which for such expressions may also mean an identity SymPy cannot see."""
+    e = sympy.expand(e)
+    if e == 0:
+        return True
+    for rewrite in _simplifiers():
+        try:
+            if rewrite(e) == 0:
+                return True
+        except (BasePolynomialError, NotImplementedError, RecursionError):
+            continue
+    return False
+
+
+def _zero_test(kind: str) -> Callable[[sympy.Expr], bool]:
+    return {"polynomial": _zero_polynomial, "rational": _zero_rational}.get(kind, _zero_other)
+
+
+def _rewrite_other(e: sympy.Expr) -> sympy.Expr:
+    # trigonometric functions of sums and multiples in terms of sin/cos of the symbols, as
+    # rational functions of those: sin(2t)/sin(t) -> 2 cos(t)
+    return sympy.cancel(sympy.expand_trig(e))
+
+
+def _primitive(vec: list[Any], tidy: Callable[[Any], Any]) -> tuple[list[Any], Any]:
+    """(primitive part, content) with `vec == content * prim`: integers with gcd 1 for
+    rationals; for symbols the denominators cleared and the polynomial gcd taken out."""
     nonzero = [v for v in vec if v != 0]
-    content = sympy.gcd_list(nonzero) if len(nonzero) > 1 else nonzero[0]
-    prim = [sympy.cancel(v / content) for v in vec]
-    lead = next(v for v in prim if v != 0)
+    content = nonzero[0]
+    if len(nonzero) > 1:
+        try:
+            den = sympy.lcm_list([sympy.fraction(sympy.together(v))[1] for v in nonzero])
+            content = sympy.gcd_list([sympy.cancel(v * den) for v in nonzero]) / den
+        except (BasePolynomialError, NotImplementedError):
+            content = sympy.Integer(1)  # a vector SymPy's gcd cannot take: left as it is
+    prim = [tidy(v / content) for v in vec]
+    lead = next((v for v in prim if v != 0), sympy.Integer(1))
     # is_extended_negative, not `< 0`: a non-real number (sympy.I) has no sign to compare
     if lead.is_extended_negative or (not lead.is_number and lead.could_extract_minus_sign()):
         prim, content = [-v for v in prim], -content
     return prim, content
 
 
+def _separable_exact(arr: sympy.Array) -> Separable | None:
+    r"""Rank 1 iff, for a pivot $P = K_p \ne 0$ and the fibres $f_a$ of $K$ through $p$,
+    $K_i P^{d-1} = \prod_a f_a[i_a]$ for every index $i$ (then $K = P \bigotimes_a f_a / P$)."""
+    shape = tuple(arr.shape)
+    dims = len(shape)
+    flat = _flat(arr)
+    kinds = {_kind(v) for v in flat}
+    kind = "other" if "other" in kinds else "rational" if "rational" in kinds else "polynomial"
+    is_zero = _zero_test(kind)
+    pivot_flat = next((i for i, v in enumerate(flat) if not is_zero(v)), None)
+    if pivot_flat is None:
+        zeros = tuple(tuple(sympy.Integer(0) for _ in range(n)) for n in shape)
+        return Separable(zeros, sympy.Integer(0), zeros, True)
+    p = tuple(int(i) for i in np.unravel_index(pivot_flat, shape))
+    P = arr[p]
+    fibres = [
+        [arr[(*p[:axis], i, *p[axis + 1 :])] for i in range(shape[axis])] for axis in range(dims)
+    ]
+    for idx in itertools.product(*(range(n) for n in shape)):
+        if sum(i != j for i, j in zip(idx, p, strict=True)) < 2:
+            continue  # on a fibre through the pivot: holds by construction
+        product = sympy.Mul(*(fibres[ax][idx[ax]] for ax in range(dims)))
+        if not is_zero(arr[idx] * P ** (dims - 1) - product):
+            return None
+    # the factors from the ratios f_a / P (1 at the pivot), primitive, and the scale
+    # P * prod(contents); for other entries rewritten, then simplified at the end
+    other = kind == "other"
+    pre = _rewrite_other if other else sympy.cancel
+
+    def post(e: sympy.Expr) -> sympy.Expr:
+        return sympy.simplify(e) if other else e
+
+    prims, scale = [], P
+    for fibre in fibres:
+        prim, content = _primitive([pre(v / P) for v in fibre], pre)
+        prims.append([post(v) for v in prim])
+        scale *= content
+    scale = sympy.simplify(scale) if other else sympy.factor(sympy.cancel(scale))
+    last = [post(pre(scale * v)) for v in prims[-1]]
+    factors = (*(tuple(f) for f in prims[:-1]), tuple(last))
+    return Separable(factors, scale, tuple(tuple(f) for f in prims), True)
+
+
+def _check_tol(op: str, tol: Any) -> None:
+    if tol is not None and (
+        isinstance(tol, bool)
+        or not isinstance(tol, numbers.Real)
+        or not math.isfinite(tol)
+        or tol < 0
+    ):
+        raise SpecError(f"{op}: tol must be a finite real number >= 0 (or None), got {tol!r}")
+
+
 def separable(kernel: Any, *, tol: float | None = None) -> Separable | None:
     r"""Whether `kernel` is separable (rank 1), and its factors; `None` when it is not.
 
     Args:
-        kernel: a sympy Matrix or Array, nested lists (ints, Rationals, symbols, floats) or a
-            numpy array, with 2 or more axes.
-        tol: floats only: the largest relative singular value (of every unfolding) still
-            counted as zero; default $10^{-10}$ for float64 input.
+        kernel: a sympy Matrix or Array, nested lists (ints, Fractions, Rationals, sympy
+            expressions, floats) or a numpy array (integer, float, or object holding those),
+            with 2 or more axes. Strings, bools (numpy bool arrays too) and complex floats
+            are refused.
+        tol: floats only: the largest relative singular value $\sigma_2 / \sigma_1$ (of every
+            unfolding) still counted as zero. Default: by the kernel's float type, as
+            `numeric.algorithms.rank_one_factors` decides (its `RANK_TOL`, here `RANK_TOL`):
+            $10^{-6}$ for float32, $10^{-10}$ for float64 (and any other float type). A numpy
+            array has its dtype; for nested lists it is the least precise float among the
+            entries (Python floats and sympy Floats are float64, numpy scalars their type).
 
-    Exact kernels are decided exactly (all $2 \times 2$ minors of every unfolding expand to
-    zero); a zero kernel is separable with zero factors. Float kernels use the SVD of each
-    unfolding; the first factor is scaled to have its first significant entry equal to 1.
+    **Exact kernels** (no floats) use a pivot $P = K_p \ne 0$ and the fibres $f_a$ through
+    it: $K$ is rank 1 iff $K_i P^{d-1} = \prod_a f_a[i_a]$ for every index $i$. How that is
+    decided depends on the entries:
+
+    - integers, rationals, and polynomials or rational functions (rational coefficients) of
+      symbols or `Indexed` elements: *exactly* (expansion, or the numerator over a common
+      denominator, is canonical), without calling the simplifier;
+    - anything else (trigonometric or other functions, radicals, $\pi$, `sympy.I`): by
+      expansion, then `expand_trig`, `trigsimp` and `simplify`. Zero testing such
+      expressions is undecidable in general, so a *returned* result is always right (each
+      identity was proved) and the factors are simplified, but `None` may also mean an
+      identity SymPy could not prove. Such kernels cost simplifier calls (each can take
+      around 0.1 s), linear in the number of entries.
+
+    A zero kernel is separable with zero factors.
+
+    **Float kernels** use the SVD of each unfolding (in float64); the first factor is
+    scaled to have its first significant entry equal to 1. Floats are not mixed with
+    symbols: such a kernel (`[[a, 2.0], [1, 2]]`, or an entry `0.5*a`) raises `SpecError`
+    (convert the floats exactly with `sympy.Rational` or `sympy.nsimplify`, or substitute
+    numbers for the symbols). Exact numbers among floats (`sympy.sqrt(2)`) are evaluated.
 
     ```python
     >>> import sympy
@@ -216,44 +408,30 @@ def separable(kernel: Any, *, tol: float | None = None) -> Separable | None:
     >>> s = separable([[a * c, a * d], [b * c, b * d]])
     >>> [list(f) for f in s.factors]
     [[a, b], [c, d]]
+    >>> t = sympy.Symbol("t")
+    >>> [list(f) for f in separable([[sympy.sin(t), sympy.cos(t)],
+    ...                              [sympy.sin(2 * t), 2 * sympy.cos(t) ** 2]]).factors]
+    [[1, 2*cos(t)], [sin(t), cos(t)]]
     >>> import numpy as np
     >>> f = separable(np.outer([1.0, 2.0, 1.0], [0.25, 0.5, 0.25]))
     >>> [np.round(v, 6).tolist() for v in f.factors]
     [[1.0, 2.0, 1.0], [0.25, 0.5, 0.25]]
+    >>> g = np.exp(-np.arange(-3, 4) ** 2 / 4.0)
+    >>> separable(np.outer(g, g).astype(np.float32)) is not None  # float32: tol 1e-6
+    True
 
     ```
     """
-    arr, exact = _as_kernel(kernel)
-    if tol is not None and (
-        isinstance(tol, bool)
-        or not isinstance(tol, numbers.Real)
-        or not math.isfinite(tol)
-        or tol < 0
-    ):
-        raise SpecError(f"{_OP}: tol must be a finite real number >= 0 (or None), got {tol!r}")
-    shape = arr.shape
+    k = _as_kernel(kernel)
+    _check_tol(_OP, tol)
+    if k.exact:
+        return _separable_exact(k.arr)
+    a = k.arr
+    shape = a.shape
     dims = len(shape)
-    if exact:
-        if not _rank_one_exact(arr):
-            return None
-        flat = _flat(arr)
-        pivot_flat = next((i for i, v in enumerate(flat) if sympy.expand(v) != 0), None)
-        if pivot_flat is None:
-            zeros = tuple(tuple(sympy.Integer(0) for _ in range(n)) for n in shape)
-            return Separable(zeros, sympy.Integer(0), zeros, True)
-        p = np.unravel_index(pivot_flat, shape)
-        prims = []
-        for axis in range(dims):
-            fibre = [arr[(*p[:axis], i, *p[axis + 1 :])] for i in range(shape[axis])]
-            prim, _ = _primitive([sympy.expand(v) for v in fibre])
-            prims.append(prim)
-        denom = sympy.Mul(*(prims[ax][p[ax]] for ax in range(dims)))
-        scale = sympy.factor(sympy.cancel(arr[tuple(p)] / denom))
-        last = [sympy.cancel(scale * v) for v in prims[-1]]
-        factors = (*(tuple(f) for f in prims[:-1]), tuple(last))
-        return Separable(factors, scale, tuple(tuple(f) for f in prims), True)
-    a = np.asarray(arr, dtype=np.float64)
-    tol = 1e-10 if tol is None else float(tol)
+    if tol is None:
+        tol = RANK_TOL.get(str(k.dtype), _RANK_TOL_OTHER)
+    tol = float(tol)
     top = float(np.max(np.abs(a)))
     if top == 0.0:
         zeros = tuple(np.zeros(n) for n in shape)
@@ -307,7 +485,15 @@ class LowRank:
 
 
 def low_rank(kernel: Any, r: int) -> LowRank:
-    r"""Best rank-`r` approximation of a 2D kernel by the SVD, with the Eckart-Young error.
+    r"""Best rank-`r` approximation of a **2-D** kernel (a matrix) by the SVD, with the
+    Eckart-Young error.
+
+    Only matrices: "rank $r$" and the Eckart-Young optimum are defined for them, and an
+    N-D kernel has several unfoldings to choose from; reshape one first (for example
+    `K.reshape(K.shape[0], -1)`, a sum of $r$ products of a vector along axis 0 and an
+    $(N-1)$-D kernel) and reshape the result back. Entries must be real numbers (ints,
+    rationals, floats, or sympy numbers; no symbols). `r` larger than the smaller side is
+    clamped to it (`rank` says which was used); the SVD runs in float64.
 
     ```python
     >>> lr = low_rank([[1, 0], [0, 1]], 1)
@@ -316,15 +502,21 @@ def low_rank(kernel: Any, r: int) -> LowRank:
 
     ```
     """
-    arr, _ = _as_kernel(kernel, "low_rank")
-    if len(arr.shape) != 2:
-        raise SpecError(f"low_rank: kernel must be 2D, got shape {tuple(arr.shape)}")
+    k = _as_kernel(kernel, "low_rank", axes="2")
     if isinstance(r, bool) or not isinstance(r, numbers.Integral) or r < 1:
         raise SpecError(f"low_rank: rank r must be an integer >= 1, got {r!r}")
-    try:
-        a = np.array(arr.tolist() if hasattr(arr, "tolist") else arr, dtype=np.float64)
-    except TypeError as err:
-        raise SpecError("low_rank: kernel must be numeric (no symbols)") from err
+    if k.exact:
+        flat = _flat(k.arr)
+        if any(v.free_symbols for v in flat):
+            raise SpecError(f"low_rank: kernel must be numeric (no symbols), got {kernel!r}")
+        try:
+            a = np.array([float(v) for v in flat], dtype=np.float64).reshape(k.arr.shape)
+        except TypeError as err:
+            raise SpecError(f"low_rank: kernel entries must be real, got {kernel!r}") from err
+        if not np.isfinite(a).all():
+            raise SpecError(f"low_rank: kernel entries must be finite as float64, got {kernel!r}")
+    else:
+        a = k.arr
     U, s, Vt = np.linalg.svd(a, full_matrices=False)
     r = min(int(r), len(s))
     rest = s[r:]

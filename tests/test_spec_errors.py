@@ -378,7 +378,7 @@ def test_index_form_channels_accepts_numpy_integers() -> None:
     [
         ("abc", r"strings are not parsed\), got 'abc'"),
         ([["1", "1"], ["1", "1"]], r"strings are not parsed\), got '1'"),
-        (np.array([["1", "2"], ["3", "4"]]), r"numpy dtype <U1 is not numeric"),
+        (np.array([["1", "2"], ["3", "4"]]), r"numpy dtype <U1 is not a real number type"),
         (np.full((3, 3), np.nan), r"kernel entries must be finite"),
         (np.array([[1.0, np.inf], [1.0, 1.0]]), r"kernel entries must be finite"),
         ([[1.0, float("nan")], [1.0, 1.0]], r"entries must be finite\), got nan"),
