@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+
 import numpy as np
 import pytest
 import sympy
@@ -9,12 +11,16 @@ import sympy
 import symconv as sc
 from symconv.derive import derive
 from symconv.winograd import (
+    FLOAT32_FACTOR,
+    Winograd,
     default_points,
     float32_error,
     winograd,
     winograd_derivation,
     winograd_residual,
 )
+
+wg = importlib.import_module("symconv.winograd")  # `symconv.winograd` is also the function
 
 
 def test_f23_matches_wincnn() -> None:
@@ -132,15 +138,153 @@ def test_tile_length_is_capped() -> None:
 
 
 def test_derivation_at_the_cap_verifies() -> None:
-    """At the cap, F(2, 15), the exact checks pass (the reference correlation substitutes the
-    filter with `xreplace`: seconds here, where `subs` took about 90 s; a benchmark, not
-    asserted)."""
-    cert = winograd_derivation(2, 15).verify()
+    """At the cap, F(2, 15), the exact checks pass (the 1D reference correlation substitutes
+    the filter with `xreplace`, where `subs` took about 90 s; the 2D check compares 230400
+    coefficients as integers; a benchmark, not asserted), and the float32 check fails: the
+    transforms are exact and useless in float32."""
+    d = winograd_derivation(2, 15)
+    cert = d.verify()
     exact = [r for r in cert.results if r.level == "exact"]
     assert len(exact) == 3 and all(r.passed for r in exact), cert.text()
+    (f32,) = (r for r in cert.results if r.level == "numeric")
+    assert not f32.passed and f32.max_error > 1, cert.text()
+    assert list(d["float32_growth"]) == [2]  # only m = 2 fits under MAX_TILE with r = 15
 
 
 @pytest.mark.parametrize("dims", [2.0, True, "2"])
 def test_residual_dims_must_be_the_integer_1_or_2(dims) -> None:
     with pytest.raises(sc.SpecError, match="dims must be 1 or 2"):
         winograd_residual(winograd(2, 3), dims=dims)
+
+
+# -- the float32 check measures the derived transforms ------------------------------------------
+def test_float32_error_measures_the_given_points() -> None:
+    """`float32_error` used to build the default points whatever the derivation derived."""
+    default = float32_error(2, 3, trials=200)
+    assert float32_error(2, 3, points=(0, 1, -1), trials=200) == default  # the defaults
+    bad = float32_error(2, 3, points=[5, 7, 11], trials=200)
+    assert bad["direct"] == default["direct"]  # the same tiles
+    assert bad["winograd"] > 1e4 * default["winograd"]  # about 5 against 3e-6
+
+
+def test_derivation_float32_check_fails_for_bad_points() -> None:
+    """`winograd_derivation(2, 3, [5, 7, 11])` is exact, and its float32 check measured the
+    default points and passed with 2.9e-6; its own transforms err by about 5."""
+    cert = winograd_derivation(2, 3, [5, 7, 11]).verify()
+    assert all(r.passed for r in cert.results if r.level == "exact"), cert.text()
+    (f32,) = (r for r in cert.results if r.level == "numeric")
+    assert not f32.passed and f32.max_error > 1 and "points 5, 7, 11" in f32.detail, cert.text()
+    assert not cert.passed
+
+
+def test_float32_check_is_relative_to_the_direct_error() -> None:
+    """F(7x7, 3x3)'s max abs error, 2e-3, passed the old absolute bound (1e-2); its mean error
+    is about 100 times the float32 direct correlation's, past `FLOAT32_FACTOR`. F(6x6, 3x3),
+    about 17 times, passes."""
+    assert winograd_derivation(6, 3).verify().passed
+    cert = winograd_derivation(7, 3).verify()
+    (f32,) = (r for r in cert.results if r.level == "numeric")
+    assert f32.max_error < 1e-2 and not f32.passed, cert.text()
+    e = float32_error(7, 3, trials=500)
+    assert e["winograd_mean"] > FLOAT32_FACTOR * e["direct_mean"]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"dims": 3}, "dims must be 1 or 2, got 3"),
+        ({"dims": True}, "dims must be 1 or 2, got True"),
+        ({"trials": 0}, "trials must be an integer >= 1, got 0"),
+        ({"trials": 2.5}, "trials must be an integer >= 1, got 2.5"),
+        ({"points": (0, 1)}, r"needs m \+ r - 2 = 3 finite"),
+    ],
+)
+def test_float32_error_rejects(kwargs: dict, match: str) -> None:
+    with pytest.raises(sc.SpecError, match=match):
+        float32_error(2, 3, **kwargs)
+
+
+def test_derivation_rejects_bad_dims_when_built() -> None:
+    with pytest.raises(sc.SpecError, match="dims must be 1 or 2, got 3"):
+        winograd_derivation(2, 3, dims=3)
+
+
+# -- the 2D check covers every coefficient --------------------------------------------------
+def test_2d_coefficients_agree_with_the_symbolic_residual() -> None:
+    """Where the symbolic residual is cheap: no wrong coefficient for F(2, 3), and for a wrong
+    G exactly as many as the residual has nonzero terms g[s,t] d[u,v]."""
+    from symconv.winograd import _coefficient_mismatches_2d
+
+    f = winograd(2, 3)
+    assert _coefficient_mismatches_2d(f) == (0, 2 * 2 * 3 * 3 * 4 * 4)
+    G = f.G.copy()
+    G[1, 0] += 1
+    bad = Winograd(f.m, f.r, f.points, f.AT, G, f.BT)
+    residual = winograd_residual(bad, dims=2)
+    terms = sum(len(sympy.Add.make_args(e)) for e in residual if e != 0)
+    wrong, _ = _coefficient_mismatches_2d(bad)
+    assert wrong == terms > 0
+
+
+def test_derivation_2d_check_is_exact_for_all_values_beyond_alpha_4(monkeypatch) -> None:
+    """F(4x4, 3x3) was checked on 5 random tiles and labelled exact; now every one of its
+    16 * 9 * 36 coefficients is compared, and one wrong entry of G fails the check with the
+    number of wrong coefficients as its discrepancy."""
+    from symconv.winograd import _coefficient_mismatches_2d
+
+    cert = winograd_derivation(4, 3).verify()
+    (two_d,) = (r for r in cert.results if r.name.startswith("2D"))
+    assert two_d.level == "exact" and two_d.passed and "5184 of the 5184" in two_d.detail
+
+    real = wg.winograd
+    f = real(4, 3)
+    G = f.G.copy()
+    G[5, 2] = G[5, 2] * 3  # the point at infinity's row: only the last output is touched
+    bad = Winograd(f.m, f.r, f.points, f.AT, G, f.BT)
+    monkeypatch.setattr(wg, "winograd", lambda m, r, points=None: bad if m == 4 else real(m, r))
+    cert = wg.winograd_derivation(4, 3).verify()
+    (two_d,) = (r for r in cert.results if r.name.startswith("2D"))
+    wrong, total = _coefficient_mismatches_2d(bad)
+    assert 1 < wrong < total
+    assert not two_d.passed and two_d.max_error == wrong, cert.text()  # counted, not sampled
+
+
+# -- the multiplication count is counted, not restated --------------------------------------
+def test_multiplication_counts_come_from_the_transforms_and_the_toeplitz_matrix() -> None:
+    from symconv.winograd import _direct_products, _hadamard_products
+
+    for m, r in ((2, 3), (4, 3), (3, 2), (1, 5)):
+        f = winograd(m, r)
+        assert _hadamard_products(f, 1) == f.alpha and _hadamard_products(f, 2) == f.alpha**2
+        assert _direct_products(f, 1) == m * r and _direct_products(f, 2) == (m * r) ** 2
+
+
+def test_multiplication_check_fails_when_the_formula_overstates(monkeypatch) -> None:
+    """The check compared alpha^2 with alpha * alpha; here G has a zero row, so the element-wise
+    stage multiplies only 3 x 3 of its 4 x 4 entries, against the formula's 16."""
+    real = wg.winograd
+    f = real(2, 3)
+    G = f.G.copy()
+    G[1, :] = sympy.zeros(1, 3)
+    lazy = Winograd(f.m, f.r, f.points, f.AT, G, f.BT)
+    monkeypatch.setattr(wg, "winograd", lambda m, r, points=None: lazy if m == 2 else real(m, r))
+    cert = wg.winograd_derivation(2, 3).verify()
+    (counts,) = (r for r in cert.results if r.name.startswith("multiplications"))
+    assert not counts.passed and counts.max_error == 16 - 9, cert.text()
+
+
+# -- the float32 error growth with m is part of the derivation --------------------------------
+def test_derivation_reports_float32_growth_with_m() -> None:
+    d = winograd_derivation(2, 3)
+    growth = d["float32_growth"]
+    assert list(growth) == [2, 3, 4, 5, 6]
+    assert growth[4] == float32_error(4, 3, trials=500)  # measured, default points, 2D
+    means = [growth[k]["winograd_mean"] for k in growth]
+    assert means == sorted(means) and means[-1] > 5 * means[0]  # grows with m
+    table = d.steps[-1]
+    assert "growth" in table.title and table.statement.shape == (6, 7)
+    savings = dict(zip(table.statement[1:, 0], table.statement[1:, 2], strict=True))
+    assert savings[2] == sympy.Rational(9, 4) and savings[4] == 4  # F(4x4, 3x3): 4x
+    assert r"\begin{array}" in table.latex()
+    d1 = winograd_derivation(4, 3, dims=1)["float32_growth"]
+    assert d1[4] == float32_error(4, 3, dims=1, trials=500)
