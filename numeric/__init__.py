@@ -95,8 +95,9 @@ def conv1d(
     """1-d convolution, `torch.nn.functional.conv1d`'s signature: input (N, C_in, L),
     weight (C_out, C_in/groups, *kernel), padding an int, a tuple, `"valid"`, `"same"` or
     `"full"`. symconv extras (keywords): `padding_mode` (zeros, reflect, replicate, circular: as
-    `nn.Conv1d`), `flip=True` (the true convolution) and `algorithm` (`"auto"`,
-    `"direct"`, `"winograd"`, `"fft"`, `"separable"`: see `numeric.algorithms`).
+    `nn.Conv1d`), `flip=True` (the true convolution) and `algorithm`: `"auto"`, `"direct"`,
+    `"shifted"` (stride 1) or `"fft"` (see `numeric.algorithms`); `"winograd"` and
+    `"separable"` run 2-d layers only and raise `symconv.SpecError` here.
     """
     return _ops.conv(
         1, "conv1d", input, weight, bias, stride, padding, dilation, groups, padding_mode, flip,
@@ -138,7 +139,9 @@ def conv1d_grad_input(
 ) -> Array:
     """dL/dx of `conv1d` (`torch.nn.grad.conv1d_input`): `input_size` is the input's full
     shape, `grad_output` dL/dy. Runs the derived operator `symconv.backprop.GradInput`
-    (`algorithm="direct"`) or another algorithm (`numeric.algorithms`; default `"auto"`).
+    (`algorithm="direct"`) or another algorithm: `"shifted"` (stride 1) or `"fft"`
+    (`numeric.algorithms`; default `"auto"`). `"winograd"` and `"separable"` raise
+    `symconv.SpecError` here (2-d only; separable runs the forward pass only).
     """
     return _ops.conv_grad_input(
         1, "conv1d_grad_input", input_size, weight, grad_output, stride, padding, dilation,
@@ -161,7 +164,9 @@ def conv1d_grad_weight(
 ) -> Array:
     """dL/dw of `conv1d` (`torch.nn.grad.conv1d_weight`): `weight_size` is the weight's
     shape. Runs the derived operator `symconv.backprop.GradWeight`
-    (`algorithm="direct"`) or another algorithm (`numeric.algorithms`; default `"auto"`).
+    (`algorithm="direct"`) or another algorithm: `"shifted"` (stride 1) or `"fft"`
+    (`numeric.algorithms`; default `"auto"`). `"winograd"` and `"separable"` raise
+    `symconv.SpecError` here (2-d only; separable runs the forward pass only).
     """
     return _ops.conv_grad_weight(
         1, "conv1d_grad_weight", input, weight_size, grad_output, stride, padding, dilation,
@@ -290,8 +295,12 @@ def conv2d(
     """2-d convolution, `torch.nn.functional.conv2d`'s signature: input (N, C_in, H, W),
     weight (C_out, C_in/groups, *kernel), padding an int, a tuple, `"valid"`, `"same"` or
     `"full"`. symconv extras (keywords): `padding_mode` (zeros, reflect, replicate, circular: as
-    `nn.Conv2d`), `flip=True` (the true convolution) and `algorithm` (`"auto"`,
-    `"direct"`, `"winograd"`, `"fft"`, `"separable"`: see `numeric.algorithms`).
+    `nn.Conv2d`), `flip=True` (the true convolution) and `algorithm`: `"auto"`, `"direct"`,
+    `"winograd"` (3x3 kernel, stride 1), `"shifted"` (stride 1), `"fft"` or `"separable"`
+    (needs a rank-1 kernel in every (out, in) channel slice, see
+    `numeric.algorithms.rank_one_factors`; forward only: on torch tensors that require a
+    gradient the backward runs `"auto"`); see `numeric.algorithms`. An algorithm that cannot
+    run the layer raises `symconv.SpecError`; `"auto"` picks only among those that can.
 
     ```python
     >>> import numpy as np, numeric as nm
@@ -348,7 +357,9 @@ def conv2d_grad_input(
 ) -> Array:
     """dL/dx of `conv2d` (`torch.nn.grad.conv2d_input`): `input_size` is the input's full
     shape, `grad_output` dL/dy. Runs the derived operator `symconv.backprop.GradInput`
-    (`algorithm="direct"`) or another algorithm (`numeric.algorithms`; default `"auto"`).
+    (`algorithm="direct"`) or another algorithm: `"winograd"` (3x3 kernel, stride 1),
+    `"shifted"` (stride 1) or `"fft"` (`numeric.algorithms`; default `"auto"`). `"separable"`
+    runs the forward pass only and raises `symconv.SpecError` here.
 
     ```python
     >>> import numpy as np, numeric as nm
@@ -382,7 +393,9 @@ def conv2d_grad_weight(
 ) -> Array:
     """dL/dw of `conv2d` (`torch.nn.grad.conv2d_weight`): `weight_size` is the weight's
     shape. Runs the derived operator `symconv.backprop.GradWeight`
-    (`algorithm="direct"`) or another algorithm (`numeric.algorithms`; default `"auto"`).
+    (`algorithm="direct"`) or another algorithm: `"winograd"` (3x3 kernel, stride 1),
+    `"shifted"` (stride 1) or `"fft"` (`numeric.algorithms`; default `"auto"`). `"separable"`
+    runs the forward pass only and raises `symconv.SpecError` here.
 
     ```python
     >>> import numpy as np, numeric as nm
@@ -557,8 +570,9 @@ def conv3d(
     """3-d convolution, `torch.nn.functional.conv3d`'s signature: input (N, C_in, D, H, W),
     weight (C_out, C_in/groups, *kernel), padding an int, a tuple, `"valid"`, `"same"` or
     `"full"`. symconv extras (keywords): `padding_mode` (zeros, reflect, replicate, circular: as
-    `nn.Conv3d`), `flip=True` (the true convolution) and `algorithm` (`"auto"`,
-    `"direct"`, `"winograd"`, `"fft"`, `"separable"`: see `numeric.algorithms`).
+    `nn.Conv3d`), `flip=True` (the true convolution) and `algorithm`: `"auto"`, `"direct"`,
+    `"shifted"` (stride 1) or `"fft"` (see `numeric.algorithms`); `"winograd"` and
+    `"separable"` run 2-d layers only and raise `symconv.SpecError` here.
     """
     return _ops.conv(
         3, "conv3d", input, weight, bias, stride, padding, dilation, groups, padding_mode, flip,
@@ -600,7 +614,9 @@ def conv3d_grad_input(
 ) -> Array:
     """dL/dx of `conv3d` (`torch.nn.grad.conv3d_input`): `input_size` is the input's full
     shape, `grad_output` dL/dy. Runs the derived operator `symconv.backprop.GradInput`
-    (`algorithm="direct"`) or another algorithm (`numeric.algorithms`; default `"auto"`).
+    (`algorithm="direct"`) or another algorithm: `"shifted"` (stride 1) or `"fft"`
+    (`numeric.algorithms`; default `"auto"`). `"winograd"` and `"separable"` raise
+    `symconv.SpecError` here (2-d only; separable runs the forward pass only).
     """
     return _ops.conv_grad_input(
         3, "conv3d_grad_input", input_size, weight, grad_output, stride, padding, dilation,
@@ -623,7 +639,9 @@ def conv3d_grad_weight(
 ) -> Array:
     """dL/dw of `conv3d` (`torch.nn.grad.conv3d_weight`): `weight_size` is the weight's
     shape. Runs the derived operator `symconv.backprop.GradWeight`
-    (`algorithm="direct"`) or another algorithm (`numeric.algorithms`; default `"auto"`).
+    (`algorithm="direct"`) or another algorithm: `"shifted"` (stride 1) or `"fft"`
+    (`numeric.algorithms`; default `"auto"`). `"winograd"` and `"separable"` raise
+    `symconv.SpecError` here (2-d only; separable runs the forward pass only).
     """
     return _ops.conv_grad_weight(
         3, "conv3d_grad_weight", input, weight_size, grad_output, stride, padding, dilation,

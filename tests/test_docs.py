@@ -38,8 +38,9 @@ DERIVATION_PAGES = [
     "backprop",
     "equivariance",
     "transpose",
+    "local",
 ]
-MATH_PAGES = [*DERIVATION_PAGES, "local", "api"]
+MATH_PAGES = [*DERIVATION_PAGES, "api"]
 TEX_LEFT = re.compile(r"\$\$|\\\(|\\\[|\\(?:frac|left|right|sum|mathrm|begin|text|partial)\b")
 
 
@@ -146,6 +147,18 @@ def test_tables_are_computed(site: Path) -> None:
     for e in errata.ERRATA:
         assert e.printed.replace("&", "&amp;") in html or e.printed in html, e.printed
     assert html.count("<tr>") >= len(errata.ERRATA) + 1
+
+
+def test_local_page_shows_the_four_parameter_counts(site: Path) -> None:
+    from symconv.local_params import local_params
+
+    html = _page(site, "local")
+    spec = sc.Conv(dims=2, in_channels=3, out_channels=8, kernel_size=3)
+    table = local_params(spec, (5, 5)).results["table"]
+    assert set(table) == {"convolution", "tiled", "locally connected", "dense"}
+    for name, count in table.items():
+        assert f"<mn>{count}</mn>" in html, (name, count)
+    assert "Backpropagation through LocallyConnected1d" in html
 
 
 def test_figures_are_inline_svg(site: Path) -> None:
