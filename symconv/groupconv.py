@@ -18,7 +18,8 @@ $$\mathrm{lift}(R x) = \mathrm{roll}_1\big(R\,\mathrm{lift}(x)\big), \qquad
   \mathrm{gconv}(\mathcal{R} x) = \mathcal{R}\,\mathrm{gconv}(x),\quad
   (\mathcal{R} x)[s] = R\, x[s - 1],$$
 
-for square inputs and symmetric padding (zeros or circular). The kernels here are NumPy,
+for square inputs and the same padding on every side (zeros, circular, reflect or replicate:
+each mode commutes with $R$). The kernels here are NumPy,
 vectorised: a sliding-window view and one `einsum`.
 
 ```python
@@ -91,6 +92,10 @@ def _padding(padding: Any, k: int) -> int:
     return int(padding)
 
 
+# torch's padding modes as numpy.pad's: each commutes with rot90 on a square input
+_NP_PAD = {"zeros": "constant", "circular": "wrap", "reflect": "reflect", "replicate": "edge"}
+
+
 def correlate2d(
     x: np.ndarray, w: np.ndarray, padding: int | str = 0, padding_mode: str = "zeros"
 ) -> np.ndarray:
@@ -103,11 +108,18 @@ def correlate2d(
             f"{_OP}: expected x (N, C_in, H, W) and w (C_out, C_in, k, k) with matching C_in, "
             f"got {x.shape} and {w.shape}"
         )
-    if padding_mode not in ("zeros", "circular"):
-        raise SpecError(f"{_OP}: padding_mode must be 'zeros' or 'circular', got {padding_mode!r}")
+    if padding_mode not in _NP_PAD:
+        raise SpecError(
+            f"{_OP}: padding_mode must be one of {', '.join(map(repr, _NP_PAD))}, "
+            f"got {padding_mode!r}"
+        )
     p = _padding(padding, w.shape[-1])
-    mode = "constant" if padding_mode == "zeros" else "wrap"
-    xp = np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)), mode=mode)  # pad both spatial axes alike
+    if padding_mode == "reflect" and p >= min(x.shape[-2:]):
+        raise SpecError(
+            f"{_OP}: reflect padding {p} must be smaller than the input size {x.shape[-1]}"
+        )
+    # pad both spatial axes alike (torch's modes: reflect without repeating the edge)
+    xp = np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)), mode=_NP_PAD[padding_mode])
     if xp.shape[-2] < w.shape[-2] or xp.shape[-1] < w.shape[-1]:
         raise SpecError(
             f"{_OP}: kernel {w.shape[-2:]} larger than the padded input {xp.shape[-2:]}"
@@ -238,8 +250,9 @@ def _equivariant(T: dict, n_in: int, l_in: int, n_out: int, l_out: int) -> bool:
 def p4_derivation(spec: Any = None, input_size: Any = None) -> Derivation:
     r"""Rotating the input by 90 degrees rotates each output map and shifts the orientation axis.
 
-    `spec`: a 2D single-channel `Conv` with a square kernel and symmetric padding (zeros or
-    circular), stride 1 (default 3x3, padding 1); `input_size`: the side of the square input
+    `spec`: a 2D single-channel `Conv` with a square kernel and the same padding on every
+    side, any padding mode (zeros, circular, reflect, replicate), stride 1 (default 3x3,
+    padding 1); `input_size`: the side of the square input
     (default 5). Checks: the index-level identity $\mathrm{corr}(Rx, Rw) = R\,\mathrm{corr}(x, w)$,
     the lifting layer and the group convolution as exact matrix identities $T P = Q T$ with
     symbolic weights; the NumPy kernels numerically; plain convolution's failure via
@@ -255,12 +268,11 @@ def p4_derivation(spec: Any = None, input_size: Any = None) -> Derivation:
         or len(pads) != 1
         or any(s != 1 for s in spec.stride)
         or any(d != 1 for d in spec.dilation)
-        or spec.padding_mode not in ("zeros", "circular")
         or spec.flip
     ):
         raise SpecError(
-            f"{_OP}: needs a square kernel, the same padding on every side (zeros or circular), "
-            f"stride 1, dilation 1, cross-correlation; got {spec}"
+            f"{_OP}: needs a square kernel, the same padding on every side, stride 1, "
+            f"dilation 1, cross-correlation; got {spec}"
         )
     if spec.in_channels != 1 or spec.out_channels != 1 or spec.bias:
         spec = spec.replace(in_channels=1, out_channels=1, groups=1, bias=False)
@@ -306,7 +318,8 @@ def p4_derivation(spec: Any = None, input_size: Any = None) -> Derivation:
     d.step(
         "Hence",
         sympy.Eq(sympy.Symbol(r"\mathrm{corr}(R x, R w)"), sympy.Symbol(r"R\,\mathrm{corr}(x, w)")),
-        "square input, symmetric padding (zeros or circular): R maps windows onto windows",
+        "square input, the same padding on every side (any mode: each commutes with R): R "
+        "maps windows onto windows",
     )
     d.step(
         "Lifting: y[r] = corr(x, R^r w)",

@@ -76,6 +76,8 @@ def test_plain_conv_is_not_rotation_equivariant() -> None:
         (None, None),
         (sc.Conv(dims=2, kernel_size=2), 4),
         (sc.Conv(dims=2, kernel_size=3, padding=1, padding_mode="circular"), 4),
+        (sc.Conv(dims=2, kernel_size=3, padding=1, padding_mode="reflect"), 5),
+        (sc.Conv(dims=2, kernel_size=3, padding=2, padding_mode="replicate"), 4),
     ],
 )
 def test_p4_derivation(spec, size) -> None:
@@ -102,7 +104,9 @@ def test_errors() -> None:
     with pytest.raises(sc.SpecError, match="group_conv expects"):
         group_conv(np.zeros((1, 1, 3, 4, 4)), np.zeros((1, 1, 4, 3, 3)))
     with pytest.raises(sc.SpecError, match="padding_mode"):
-        correlate2d(np.zeros((1, 1, 4, 4)), np.zeros((1, 1, 3, 3)), 1, "reflect")
+        correlate2d(np.zeros((1, 1, 4, 4)), np.zeros((1, 1, 3, 3)), 1, "symmetric")
+    with pytest.raises(sc.SpecError, match="reflect padding 4 must be smaller"):
+        correlate2d(np.zeros((1, 1, 4, 4)), np.zeros((1, 1, 9, 9)), 4, "reflect")
     with pytest.raises(sc.SpecError, match="square"):
         lift(np.zeros((1, 1, 4, 4)), np.zeros((1, 1, 2, 3)))
 
@@ -151,3 +155,17 @@ def test_p4_derivation_one_by_one_kernel() -> None:
     """A 1x1 kernel is rot90-symmetric: plain convolution is equivariant, not a failure."""
     cert = p4_derivation(sc.Conv(dims=2, kernel_size=1), 4).verify()
     assert cert.passed and cert.level == "exact", cert.text()
+
+
+@pytest.mark.parametrize("mode", ["zeros", "circular", "reflect", "replicate"])
+def test_correlate2d_padding_modes_against_torch(mode) -> None:
+    """symconv's NumPy correlate2d pads as torch's nn.Conv2d(padding_mode=...) does."""
+    import torch
+
+    rng = np.random.default_rng(4)
+    x, w = rng.standard_normal((2, 3, 6, 6)), rng.standard_normal((4, 3, 3, 3))
+    conv = torch.nn.Conv2d(3, 4, 3, padding=2, padding_mode=mode, bias=False).double()
+    with torch.no_grad():
+        conv.weight.copy_(torch.from_numpy(w))
+        want = conv(torch.from_numpy(x)).numpy()
+    np.testing.assert_allclose(correlate2d(x, w, 2, mode), want, atol=1e-12)
