@@ -114,9 +114,11 @@ def correlate2d(
             f"got {padding_mode!r}"
         )
     p = _padding(padding, w.shape[-1])
+    if p and padding_mode != "zeros" and 0 in x.shape[-2:]:
+        raise SpecError(f"{_OP}: {padding_mode} padding needs a non-empty input, got {x.shape}")
     if padding_mode == "reflect" and p >= min(x.shape[-2:]):
         raise SpecError(
-            f"{_OP}: reflect padding {p} must be smaller than the input size {x.shape[-1]}"
+            f"{_OP}: reflect padding {p} must be smaller than the input size {min(x.shape[-2:])}"
         )
     # pad both spatial axes alike (torch's modes: reflect without repeating the edge)
     xp = np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)), mode=_NP_PAD[padding_mode])
@@ -381,7 +383,7 @@ def p4_derivation(spec: Any = None, input_size: Any = None) -> Derivation:
             turned = lift(np.rot90(xx, 1, axes=(-2, -1)), w1, p, mode)
             worst = max(worst, discrepancy(turned, rotate_p4(y)))
             w2 = rng.standard_normal((2, 3, 4, k, k))
-            if m + 2 * p < k:
+            if m + 2 * p < k or (mode == "reflect" and p >= m):  # no group layer on m x m
                 continue
             z = group_conv(y, w2, p, mode)
             zr = group_conv(rotate_p4(y), w2, p, mode)

@@ -360,9 +360,9 @@ def _check_tol(op: str, tol: Any) -> None:
         isinstance(tol, bool)
         or not isinstance(tol, numbers.Real)
         or not math.isfinite(tol)
-        or tol < 0
+        or not 0 <= tol < 1
     ):
-        raise SpecError(f"{op}: tol must be a finite real number >= 0 (or None), got {tol!r}")
+        raise SpecError(f"{op}: tol must be a real number with 0 <= tol < 1 (or None), got {tol!r}")
 
 
 def separable(kernel: Any, *, tol: float | None = None) -> Separable | None:
@@ -429,9 +429,9 @@ def separable(kernel: Any, *, tol: float | None = None) -> Separable | None:
     a = k.arr
     shape = a.shape
     dims = len(shape)
-    if tol is None:
-        tol = RANK_TOL.get(str(k.dtype), _RANK_TOL_OTHER)
-    tol = float(tol)
+    default = RANK_TOL.get(str(k.dtype), _RANK_TOL_OTHER)
+    tol = default if tol is None else float(tol)
+    cut = min(tol, default)  # factor entries this small (relative) are rounding: zeroed
     top = float(np.max(np.abs(a)))
     if top == 0.0:
         zeros = tuple(np.zeros(n) for n in shape)
@@ -449,10 +449,10 @@ def separable(kernel: Any, *, tol: float | None = None) -> Separable | None:
     scale = float(core)
     firsts = []
     for v in vecs:
-        lead = v[np.flatnonzero(np.abs(v) > tol * np.max(np.abs(v)))[0]]
+        lead = v[np.flatnonzero(np.abs(v) > cut * np.max(np.abs(v)))[0]]
         firsts.append(lead)
     prims = [v / lead for v, lead in zip(vecs, firsts, strict=True)]
-    prims = [np.where(np.abs(v) > tol * np.max(np.abs(v)), v, 0.0) + 0.0 for v in prims]
+    prims = [np.where(np.abs(v) > cut * np.max(np.abs(v)), v, 0.0) + 0.0 for v in prims]
     scale *= math.prod(firsts)
     factors = (*prims[:-1], prims[-1] * scale)
     return Separable(tuple(factors), scale, tuple(prims), False)

@@ -106,10 +106,14 @@ def _as_rational(p: Any) -> sympy.Rational:
             f"{_OP}: interpolation points must be rational numbers (int, Fraction, "
             f"sympy.Rational or a finite float), got {p!r}"
         )
-    if isinstance(p, float) and not np.isfinite(p):
+    if isinstance(p, float | np.floating) and not np.isfinite(p):
         raise SpecError(f"{_OP}: interpolation point {p!r} is not finite")
     if isinstance(p, Fraction):
         return sympy.Rational(p.numerator, p.denominator)
+    if isinstance(p, np.floating):  # its exact binary value, as a Python float's
+        return sympy.Rational(float(p))
+    if isinstance(p, np.integer):
+        return sympy.Rational(int(p))
     return sympy.Rational(p)  # ints exactly; floats by their exact binary value
 
 
@@ -409,7 +413,9 @@ def float32_error(
     dims = _check_dims(dims)
     if isinstance(trials, bool) or not isinstance(trials, numbers.Integral) or trials < 1:
         raise SpecError(f"{_OP}: trials must be an integer >= 1, got {trials!r}")
-    return _float32_tile_error(f, dims, int(trials), seed)
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+        raise SpecError(f"{_OP}: seed must be an integer >= 0, got {seed!r}")
+    return _float32_tile_error(f, dims, int(trials), int(seed))
 
 
 FLOAT32_FACTOR = 64

@@ -169,3 +169,16 @@ def test_correlate2d_padding_modes_against_torch(mode) -> None:
         conv.weight.copy_(torch.from_numpy(w))
         want = conv(torch.from_numpy(x)).numpy()
     np.testing.assert_allclose(correlate2d(x, w, 2, mode), want, atol=1e-12)
+
+
+def test_reflect_edge_cases_are_refused_or_skipped() -> None:
+    """Reflect padding at least the lifted map's size: the derivation still verifies (the
+    numeric group layer is skipped there, as torch would refuse it); empty inputs with a
+    non-zero padding mode are refused by name, not by numpy."""
+    spec = sc.Conv(dims=2, kernel_size=6, padding=2, padding_mode="reflect", bias=False)
+    assert p4_derivation(spec, (3, 3)).verify().passed
+    for mode in ("replicate", "circular", "reflect"):
+        with pytest.raises(sc.SpecError, match="non-empty input"):
+            correlate2d(np.zeros((1, 1, 0, 3)), np.ones((1, 1, 1, 1)), 1, mode)
+    with pytest.raises(sc.SpecError, match="smaller than the input size 2"):
+        correlate2d(np.zeros((1, 1, 2, 5)), np.ones((1, 1, 5, 5)), 2, "reflect")

@@ -425,12 +425,21 @@ def test_separable_still_takes_exact_symbolic_and_mixed_kernels() -> None:
     assert sc.separable(np.ones((2, 2), dtype=bool)) is not None
 
 
-@pytest.mark.parametrize("tol", ["a", -1, float("nan"), float("inf"), True, [1e-3]])
+@pytest.mark.parametrize("tol", ["a", -1, float("nan"), float("inf"), True, [1e-3], 1, 2.5])
 def test_separable_tol_must_be_a_non_negative_real(tol) -> None:
     _raises(
         lambda: sc.separable(np.ones((3, 3)), tol=tol),
-        rf"separable: tol must be a finite real number >= 0 \(or None\), got {re.escape(repr(tol))}",
+        rf"separable: tol must be a real number with 0 <= tol < 1 \(or None\), got "
+        rf"{re.escape(repr(tol))}",
     )
+
+
+def test_separable_large_tol_keeps_exact_factors() -> None:
+    """A tolerance close to 1 decides the rank loosely, but the factors of an exactly rank-1
+    kernel still rebuild it (small entries are zeroed at the float type's own rule)."""
+    K = np.outer([1.0, 2.0], [3.0, 4.0])
+    f = sc.separable(K, tol=0.5)
+    np.testing.assert_allclose(np.outer(*f.factors), K)
 
 
 def test_separable_tol_accepts_zero_and_numpy_floats() -> None:

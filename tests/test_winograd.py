@@ -197,6 +197,9 @@ def test_float32_check_is_relative_to_the_direct_error() -> None:
         ({"trials": 0}, "trials must be an integer >= 1, got 0"),
         ({"trials": 2.5}, "trials must be an integer >= 1, got 2.5"),
         ({"points": (0, 1)}, r"needs m \+ r - 2 = 3 finite"),
+        ({"seed": "x"}, "seed must be an integer >= 0, got 'x'"),
+        ({"seed": -1}, "seed must be an integer >= 0, got -1"),
+        ({"points": (0, 1, np.float32("nan"))}, "is not finite"),
     ],
 )
 def test_float32_error_rejects(kwargs: dict, match: str) -> None:
@@ -288,3 +291,13 @@ def test_derivation_reports_float32_growth_with_m() -> None:
     assert r"\begin{array}" in table.latex()
     d1 = winograd_derivation(4, 3, dims=1)["float32_growth"]
     assert d1[4] == float32_error(4, 3, dims=1, trials=500)
+
+
+def test_numpy_scalar_points_are_exact() -> None:
+    """numpy floats and ints are points like Python ones: their exact binary values."""
+    a = winograd(2, 3, [np.float32(0.5), np.int64(1), -1])
+    b = winograd(2, 3, [sympy.Rational(1, 2), 1, -1])
+    assert a.points == b.points and a.G == b.G
+    assert winograd(2, 3, [np.float32(0.1), 1, -1]).points[0] == sympy.Rational(
+        float(np.float32(0.1))
+    )
