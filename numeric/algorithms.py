@@ -56,6 +56,7 @@ import sympy
 import symconv as sc
 from symconv import SpecError
 from symconv._validate import as_int
+from symconv.separable import RANK_TOL as _SEPARABLE_RANK_TOL
 
 from ._backend import Backend
 from ._generated.numpy_shifted import shift_add_layer
@@ -87,7 +88,7 @@ _CANDIDATES = ("direct", "winograd", "shifted", "fft", "separable")  # ties go t
 WINOGRAD_M = 4  # F(4x4, 3x3); F(2x2, 3x3) through conv2d(winograd_m=2)
 WINOGRAD_TILES = tuple(sorted(_WINOGRAD_FORWARD))  # the tiles the printed kernels carry
 OPS = ("forward", "grad_input", "grad_weight")
-RANK_TOL = {"float64": 1e-10, "float32": 1e-6}  # sigma_2 / sigma_1 still counted as zero
+RANK_TOL = _SEPARABLE_RANK_TOL  # sigma_2 / sigma_1 still counted as zero, by float type
 
 # Rates of this project's CPU machine (2-core x86_64, OpenBLAS 0.3.31, float32), measured by
 # `env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE .venv/bin/python bench/calibrate.py`
@@ -302,7 +303,7 @@ def rank_one_factors(weight: Any, tol: float | None = None) -> tuple[Any, Any] |
         not isinstance(tol, bool) and isinstance(tol, int | float | np.floating) and tol >= 0
     ):
         raise SpecError(f"rank_one_factors: tol must be a real number >= 0, got {tol!r}")
-    tol = RANK_TOL.get(str(w.dtype), 1e-10) if tol is None else tol
+    tol = RANK_TOL.get(str(w.dtype), RANK_TOL["float64"]) if tol is None else tol
     K, Cg, kh, kw = w.shape
     if K * Cg == 0:
         return None

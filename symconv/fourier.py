@@ -547,36 +547,19 @@ def fft_padding_derivation(spec: Any = None, input_size: Any = None) -> Derivati
 
 
 # -- commutativity ---------------------------------------------------------------------------
-def _full_conv(x: Sequence[Any], w: Sequence[Any]) -> list[Any]:
-    """The full true convolution, read from `symconv.toeplitz` (flip=True, padding='full')."""
+def _full(x: Any, w: Any, flip: bool = True) -> list[Any]:
+    """The full true convolution (`flip=False`: cross-correlation) of `x` with `w`, any
+    number of axes, read from `symconv.toeplitz` (padding='full'); C-order flattened."""
     from .toeplitz import toeplitz
 
-    spec = Conv(dims=1, kernel_size=len(w), padding="full", flip=True, bias=False)
-    T = toeplitz(spec, len(x))
+    x, w = sympy.Array(x), sympy.Array(w)
+    kernel, size = tuple(map(int, w.shape)), tuple(map(int, x.shape))
+    spec = Conv(dims=len(size), kernel_size=kernel, padding="full", flip=flip, bias=False)
+    T = toeplitz(spec, size)
     base = sympy.IndexedBase("w")
-    T = T.subs({base[0, 0, a]: w[a] for a in range(len(w))})
-    return list((T * sympy.Matrix(x)).applyfunc(sympy.expand))
-
-
-def _full_corr(x: Sequence[Any], w: Sequence[Any]) -> list[Any]:
-    from .toeplitz import toeplitz
-
-    spec = Conv(dims=1, kernel_size=len(w), padding="full", bias=False)
-    T = toeplitz(spec, len(x))
-    base = sympy.IndexedBase("w")
-    T = T.subs({base[0, 0, a]: w[a] for a in range(len(w))})
-    return list((T * sympy.Matrix(x)).applyfunc(sympy.expand))
-
-
-def _full_conv_2d(x: sympy.Matrix, w: sympy.Matrix) -> sympy.Matrix:
-    """The full true 2-d convolution of two small matrices, read from `symconv.toeplitz`."""
-    from .toeplitz import toeplitz
-
-    spec = Conv(dims=2, kernel_size=w.shape, padding="full", flip=True, bias=False)
-    T = toeplitz(spec, x.shape)
-    base = sympy.IndexedBase("w")
-    T = T.subs({base[0, 0, i, j]: w[i, j] for i in range(w.rows) for j in range(w.cols)})
-    return (T * sympy.Matrix(list(x))).applyfunc(sympy.expand)
+    taps = itertools.product(*(range(n) for n in kernel))
+    T = T.subs({base[(0, 0, *a)]: w[a] for a in taps})
+    return list((T * sympy.Matrix(sympy.flatten(x.tolist()))).applyfunc(sympy.expand))
 
 
 def _kernel_polynomial(kernel: Any, z: sympy.Symbol) -> sympy.Matrix:
@@ -707,7 +690,7 @@ def commutativity_derivation(spec: Any = None, input_size: Any = None) -> Deriva
         def err(c: tuple[int, int]) -> float:
             nf, ng = c
             fs, gs = [f[i] for i in range(nf)], [g[i] for i in range(ng)]
-            return float(_full_conv(fs, gs) != _full_conv(gs, fs))
+            return float(_full(fs, gs) != _full(gs, fs))
 
         return grid_check(cases, err)
 
@@ -719,7 +702,7 @@ def commutativity_derivation(spec: Any = None, input_size: Any = None) -> Deriva
             nonlocal unequal
             nf, ng = c
             fs, gs = [f[i] for i in range(nf)], [g[i] for i in range(ng)]
-            a, b = _full_corr(fs, gs), _full_corr(gs, fs)
+            a, b = _full(fs, gs, flip=False), _full(gs, fs, flip=False)
             unequal += a != b
             return float(a != b[::-1])
 
@@ -761,7 +744,7 @@ def commutativity_derivation(spec: Any = None, input_size: Any = None) -> Deriva
             (fa, fb), (ga, gb) = c
             fs = sympy.Matrix(fa, fb, lambda i, j: f[i, j])
             gs = sympy.Matrix(ga, gb, lambda i, j: g[i, j])
-            return float(_full_conv_2d(fs, gs) != _full_conv_2d(gs, fs))
+            return float(_full(fs, gs) != _full(gs, fs))
 
         return grid_check(cases, err)
 

@@ -46,7 +46,7 @@ import sympy
 
 from ._errors import SpecError
 from .derivation import Derivation, discrepancy
-from .spec import Conv
+from .spec import NUMPY_PAD_MODES, Conv
 
 __all__ = ["MAX_NONZEROS", "correlate2d", "group_conv", "lift", "p4_derivation", "rotate_p4"]
 
@@ -92,10 +92,6 @@ def _padding(padding: Any, k: int) -> int:
     return int(padding)
 
 
-# torch's padding modes as numpy.pad's: each commutes with rot90 on a square input
-_NP_PAD = {"zeros": "constant", "circular": "wrap", "reflect": "reflect", "replicate": "edge"}
-
-
 def correlate2d(
     x: np.ndarray, w: np.ndarray, padding: int | str = 0, padding_mode: str = "zeros"
 ) -> np.ndarray:
@@ -108,9 +104,9 @@ def correlate2d(
             f"{_OP}: expected x (N, C_in, H, W) and w (C_out, C_in, k, k) with matching C_in, "
             f"got {x.shape} and {w.shape}"
         )
-    if padding_mode not in _NP_PAD:
+    if padding_mode not in NUMPY_PAD_MODES:
         raise SpecError(
-            f"{_OP}: padding_mode must be one of {', '.join(map(repr, _NP_PAD))}, "
+            f"{_OP}: padding_mode must be one of {', '.join(map(repr, NUMPY_PAD_MODES))}, "
             f"got {padding_mode!r}"
         )
     p = _padding(padding, w.shape[-1])
@@ -121,7 +117,7 @@ def correlate2d(
             f"{_OP}: reflect padding {p} must be smaller than the input size {min(x.shape[-2:])}"
         )
     # pad both spatial axes alike (torch's modes: reflect without repeating the edge)
-    xp = np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)), mode=_NP_PAD[padding_mode])
+    xp = np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)), mode=NUMPY_PAD_MODES[padding_mode])
     if xp.shape[-2] < w.shape[-2] or xp.shape[-1] < w.shape[-1]:
         raise SpecError(
             f"{_OP}: kernel {w.shape[-2:]} larger than the padded input {xp.shape[-2:]}"

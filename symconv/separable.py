@@ -54,11 +54,10 @@ __all__ = [
 _OP = "separable"
 
 # The default `tol` of the float test, by the kernel's float type: the largest
-# sigma_2 / sigma_1 still counted as zero. The same table and rule as
-# `numeric.algorithms.RANK_TOL` / `rank_one_factors` (a float type not named here gets the
-# float64 value there too), so that both agree on which kernels are rank 1.
+# sigma_2 / sigma_1 still counted as zero (a float type not named here: the float64 value).
+# `numeric.algorithms.RANK_TOL` is this table, so `rank_one_factors` agrees on which kernels
+# are rank 1.
 RANK_TOL: dict[str, float] = {"float64": 1e-10, "float32": 1e-6}
-_RANK_TOL_OTHER = 1e-10
 
 
 @dataclass(frozen=True)
@@ -429,7 +428,7 @@ def separable(kernel: Any, *, tol: float | None = None) -> Separable | None:
     a = k.arr
     shape = a.shape
     dims = len(shape)
-    default = RANK_TOL.get(str(k.dtype), _RANK_TOL_OTHER)
+    default = RANK_TOL.get(str(k.dtype), RANK_TOL["float64"])
     tol = default if tol is None else float(tol)
     cut = min(tol, default)  # factor entries this small (relative) are rounding: zeroed
     top = float(np.max(np.abs(a)))

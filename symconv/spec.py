@@ -30,6 +30,13 @@ from ._validate import as_bool, as_choice, as_dims, as_groups, as_int, as_per_ax
 __all__ = ["PADDING_MODES", "POOL_KINDS", "Conv", "Fit", "Pool"]
 
 PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
+# each mode as numpy.pad's (torch's reflect does not repeat the edge: numpy's "reflect")
+NUMPY_PAD_MODES = {
+    "zeros": "constant",
+    "reflect": "reflect",
+    "replicate": "edge",
+    "circular": "wrap",
+}
 PADDING_STRINGS = ("valid", "same", "full")
 POOL_KINDS = ("max", "avg", "lp")
 

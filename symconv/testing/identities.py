@@ -39,7 +39,7 @@ from hypothesis import strategies as st
 
 from .._errors import SpecError
 from ..indexform import index_form
-from ..spec import Conv
+from ..spec import NUMPY_PAD_MODES, Conv
 from ..toeplitz import toeplitz_numeric
 from .strategies import PADDING_STYLES, conv_specs, filled
 
@@ -59,7 +59,6 @@ _SPEC_KEYS = (
     "square",
 )
 _OTHER_KEYS = ("batch", "values")
-_NP_PAD = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
 ALPHA, BETA = 0.75, -1.25  # exactly representable: linearity checks add no rounding of their own
 
 
@@ -236,7 +235,7 @@ class _Checker:
         __tracebackhide__ = True
         if not self.zeros:
             pads = [(0, 0), (0, 0), *self.ex.spec.pads]
-            x = np.pad(x, pads, mode=_NP_PAD[self.ex.spec.padding_mode])
+            x = np.pad(x, pads, mode=NUMPY_PAD_MODES[self.ex.spec.padding_mode])
         return self._call("conv", x, w, b, **self.kwargs)
 
     def forward(self, x: np.ndarray, w: np.ndarray | None = None, bias: bool = False) -> tuple:
