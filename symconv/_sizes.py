@@ -12,12 +12,16 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 __all__ = [
     "conv_out",
     "dilated_extent",
     "full_padding",
+    "pad_index",
     "padded_length",
     "pool_out",
+    "read_mask",
     "same_padding",
     "transpose_out",
     "unused",
@@ -45,13 +49,55 @@ def conv_out(i: Any, k: Any, s: Any = 1, d: Any = 1, lo: Any = 0, hi: Any | None
     return (padded_length(i, lo, hi) - dilated_extent(k, d)) // s + 1
 
 
-def unused(i: Any, k: Any, s: Any = 1, d: Any = 1, lo: Any = 0, hi: Any | None = None) -> Any:
+def unused(
+    i: Any, k: Any, s: Any = 1, d: Any = 1, lo: Any = 0, hi: Any | None = None, o: Any = None
+) -> Any:
     r"""Trailing padded positions no window reaches.
 
-    $(i + p_\mathrm{lo} + p_\mathrm{hi} - d(k-1) - 1) \bmod s$
+    With the floor-mode output length (the default, `o=None`) this is
+    $(i + p_\mathrm{lo} + p_\mathrm{hi} - d(k-1) - 1) \bmod s$. Given the output length `o`
+    (ceil-mode pooling), it is $\max(0, i + p_\mathrm{lo} + p_\mathrm{hi} - ((o-1)s + d(k-1)
+    + 1))$: a last window that runs past the padded input leaves nothing unreached.
     """
     hi = lo if hi is None else hi
-    return (padded_length(i, lo, hi) - dilated_extent(k, d)) % s
+    if o is None:
+        return (padded_length(i, lo, hi) - dilated_extent(k, d)) % s
+    return max(0, padded_length(i, lo, hi) - ((o - 1) * s + dilated_extent(k, d)))
+
+
+def pad_index(mode: str, i: Any, n: int) -> Any:
+    r"""The padding mode's index map $\varphi$ on unpadded coordinates `i` (int or array).
+
+    `n` is the unpadded length; the result is the input index that coordinate `i` reads, or
+    -1 where the padding is a zero. Zeros: $i$ inside $[0, n)$, else -1; circular: $i \bmod n$;
+    replicate: $\mathrm{clip}(i, 0, n - 1)$; reflect (mirror without repeating the edge, as
+    torch): $(n - 1) - |(n - 1) - |i||$, valid for overhangs shorter than $n$.
+    """
+    if mode == "circular":
+        return np.mod(i, n)
+    if mode == "replicate":
+        return np.clip(i, 0, n - 1)
+    if mode == "reflect":
+        return (n - 1) - np.abs((n - 1) - np.abs(i))
+    return np.where((i >= 0) & (i < n), i, -1)
+
+
+def read_mask(
+    i: int, k: int, s: int, d: int, lo: int, hi: int, o: int, mode: str = "zeros"
+) -> np.ndarray:
+    r"""Which of the `i` input positions along one axis some window reads: a bool array.
+
+    Window $o' < o$ reads the padded coordinates $s o' + d a$ for taps $a < k$ (those inside the
+    padded length $i + p_\mathrm{lo} + p_\mathrm{hi}$), i.e. the input positions
+    $\varphi(s o' + d a - p_\mathrm{lo})$: through the padding map, so a reflect, replicate
+    or circular pad also reads the pixel it copies. Cost $O(o k + i)$.
+    """
+    j = s * np.arange(o)[:, None] + d * np.arange(k)[None, :]
+    j = j[j < padded_length(i, lo, hi)]
+    src = pad_index(mode, j - lo, i)
+    mask = np.zeros(i, dtype=bool)
+    mask[src[src >= 0]] = True
+    return mask
 
 
 def pool_out(i: int, k: int, s: int, d: int = 1, p: int = 0, ceil_mode: bool = False) -> int:

@@ -121,15 +121,7 @@ class WindowMax(sympy.Function):
         return rf"\max_{{{lims}}} {printer._print(expr)}"
 
 
-def _phi(mode: str, i: Any, n: int) -> Any:
-    """The padding mode's index map on unpadded coordinates `i` (int or array); -1 = a zero."""
-    if mode == "circular":
-        return np.mod(i, n)
-    if mode == "replicate":
-        return np.clip(i, 0, n - 1)
-    if mode == "reflect":  # mirror without repeating the edge; valid for |overhang| < n
-        return (n - 1) - np.abs((n - 1) - np.abs(i))
-    return np.where((i >= 0) & (i < n), i, -1)
+_phi = _sizes.pad_index  # the padding map: written once, in the size arithmetic
 
 
 @dataclass(frozen=True)
