@@ -230,7 +230,7 @@ def _googlenet_cell(row: str, quantity: str) -> int:
     raise LookupError(f"GoogLeNet Table 1 has no {quantity} in row {row!r}")
 
 
-def _reading(printed: str) -> tuple[Fraction, Fraction]:
+def reading(printed: str) -> tuple[Fraction, Fraction]:
     """A printed count such as `"2.7K"` as (value, one unit of its last digit)."""
     unit = {"K": 1024, "M": 10**6}[printed[-1]]
     decimals = len(printed[:-1].partition(".")[2])
@@ -238,7 +238,7 @@ def _reading(printed: str) -> tuple[Fraction, Fraction]:
 
 
 def _consistent() -> dict[str, Any]:
-    return {"consistent": float(_reading("2.7K")[0]) * 112 * 112 / 1e6}
+    return {"consistent": float(reading("2.7K")[0]) * 112 * 112 / 1e6}
 
 
 def _googlenet_errata() -> list[Erratum]:
@@ -247,7 +247,7 @@ def _googlenet_errata() -> list[Erratum]:
     for c in arch.compare_googlenet():
         if c.agrees or c.quantity == "output":
             continue
-        value, ulp = _reading(c.printed)
+        value, ulp = reading(c.printed)
         unit = "K = 1024" if c.printed.endswith("K") else "M = 10^6"
         details: Callable[[], dict[str, Any]] | None = None
         if c.row.startswith("convolution 7x7"):

@@ -149,6 +149,21 @@ def test_tables_are_computed(site: Path) -> None:
     assert html.count("<tr>") >= len(errata.ERRATA) + 1
 
 
+def test_audit_page_lists_every_claim_with_its_verdict(site: Path) -> None:
+    import html as html_lib
+
+    from symconv import audit
+
+    page = html_lib.unescape(_page(site, "errata"))
+    rows = audit.table()
+    for r in rows:
+        assert (
+            f'{r["printed"]}</td><td class="sc-num">{r["computed"]}</td><td>{r["verdict"]}' in page
+        ), r
+    for key in audit.LECTURES:
+        assert audit.LECTURES[key] in page
+
+
 def test_local_page_shows_the_four_parameter_counts(site: Path) -> None:
     from symconv.local_params import local_params
 

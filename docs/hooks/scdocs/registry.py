@@ -15,6 +15,7 @@ then `dims=1 kernel_size=3 ...`), so the layer is validated by the engine (`Spec
 | `layer-table` | the channel variants of one layer | a table |
 | `arch-table`, `arch-summary` | `symconv.arch` | tables |
 | `errata` | `symconv.errata.ERRATA` | a table |
+| `audit` | `symconv.audit.AUDIT` | one table per lecture |
 | `jupyter` | `Derivation._repr_latex_` | what a notebook shows |
 | `figure` | `figures.FIGURES` | an inline SVG |
 | `algorithm-costs` | `numeric.algorithms.cost_formulas`, `explain` | two tables |
@@ -30,7 +31,7 @@ from typing import Any
 import sympy
 
 import symconv as sc
-from symconv import arch, arith, errata
+from symconv import arch, arith, audit, errata
 from symconv.backprop import activation_step
 from symconv.derivation import Certificate, Derivation
 from symconv.derive import DERIVATIONS as ENGINE_DERIVATIONS
@@ -374,6 +375,41 @@ def errata_table() -> Output:
         )
     head = ["source", "where", "quantity", "printed", "computed", "verdict", "why"]
     return Html(table_html(head, rows, numeric={4}))
+
+
+@renderer("audit")
+def audit_table() -> Output:
+    """Every printed equation and number of the five lectures, recomputed: the verdict counts,
+    then one table per lecture (where, printed, engine's value, verdict, the call)."""
+    rows = audit.table()
+    counts: dict[str, int] = {}
+    for r in rows:
+        counts[r["verdict"]] = counts.get(r["verdict"], 0) + 1
+    summary = ", ".join(f"{n} {v}" for v, n in sorted(counts.items(), key=lambda kv: -kv[1]))
+    parts = [f"<p>{esc(len(rows))} printed statements: {esc(summary)}.</p>"]
+    head = ["where", "quantity", "printed", "engine", "verdict", "computed by", "note"]
+    for key, name in audit.LECTURES.items():
+        mine = [r for r in rows if r["lecture"] == key]
+        parts.append(f"<h3>{esc(key)}: {esc(name)}</h3>")
+        parts.append(
+            table_html(
+                head,
+                [
+                    [
+                        r["place"],
+                        r["quantity"],
+                        r["printed"],
+                        r["computed"],
+                        r["verdict"],
+                        Html(f"<code>{esc(r['call'])}</code>"),
+                        r["note"],
+                    ]
+                    for r in mine
+                ],
+                numeric={3},
+            )
+        )
+    return Html("\n".join(parts))
 
 
 _SUITE = (  # name, batch, input size, Conv fields: the benchmark suite (BENCHMARKS.md)
