@@ -23,7 +23,10 @@ __all__ = [
     "pool_out",
     "read_mask",
     "same_padding",
+    "tap_coordinate",
+    "transpose_equivalent_padding",
     "transpose_out",
+    "transpose_source",
     "unused",
 ]
 
@@ -62,17 +65,34 @@ def unused(
     hi = lo if hi is None else hi
     if o is None:
         return (padded_length(i, lo, hi) - dilated_extent(k, d)) % s
-    return max(0, padded_length(i, lo, hi) - ((o - 1) * s + dilated_extent(k, d)))
+    left = padded_length(i, lo, hi) - ((o - 1) * s + dilated_extent(k, d))
+    if _is_symbolic(left):
+        import sympy
+
+        return sympy.Max(0, left)
+    return max(0, left)
 
 
-def pad_index(mode: str, i: Any, n: int) -> Any:
-    r"""The padding mode's index map $\varphi$ on unpadded coordinates `i` (int or array).
+def pad_index(mode: str, i: Any, n: Any) -> Any:
+    r"""The padding mode's index map $\varphi$ on unpadded coordinates `i` (int, array or SymPy).
 
     `n` is the unpadded length; the result is the input index that coordinate `i` reads, or
     -1 where the padding is a zero. Zeros: $i$ inside $[0, n)$, else -1; circular: $i \bmod n$;
     replicate: $\mathrm{clip}(i, 0, n - 1)$; reflect (mirror without repeating the edge, as
-    torch): $(n - 1) - |(n - 1) - |i||$, valid for overhangs shorter than $n$.
+    torch): $(n - 1) - |(n - 1) - |i||$, valid for overhangs shorter than $n$. SymPy arguments
+    give SymPy expressions (`Mod`, `Min`/`Max`, `Abs`, `Piecewise`): the form the code printers
+    (the explorer's JavaScript) print.
     """
+    if _is_symbolic(i, n):
+        import sympy
+
+        if mode == "circular":
+            return sympy.Mod(i, n)
+        if mode == "replicate":
+            return sympy.Min(sympy.Max(i, 0), n - 1)
+        if mode == "reflect":
+            return (n - 1) - sympy.Abs((n - 1) - sympy.Abs(i))
+        return sympy.Piecewise((i, (i >= 0) & (i < n)), (-1, True))
     if mode == "circular":
         return np.mod(i, n)
     if mode == "replicate":
@@ -80,6 +100,33 @@ def pad_index(mode: str, i: Any, n: int) -> Any:
     if mode == "reflect":
         return (n - 1) - np.abs((n - 1) - np.abs(i))
     return np.where((i >= 0) & (i < n), i, -1)
+
+
+def _is_symbolic(*values: Any) -> bool:
+    return any(type(v).__module__.startswith("sympy") for v in values)
+
+
+def tap_coordinate(o: Any, a: Any, k: Any, s: Any = 1, d: Any = 1, flip: bool = False) -> Any:
+    r"""Padded coordinate read by output `o` at kernel tap `a`: $s o + d a'$, $a' = k - 1 - a$
+    under `flip` (true convolution), else $a$."""
+    return s * o + d * ((k - 1 - a) if flip else a)
+
+
+def transpose_source(q: Any, a: Any, s: Any, d: Any, p: Any) -> tuple[Any, Any]:
+    r"""A transposed convolution's output `q` at tap `a` reads input $i = (q + p - d a)/s$ when
+    that is an integer: returns `(numerator, s)`; the gather form of the scatter
+    $q = s i + d a - p$."""
+    return q + p - d * a, s
+
+
+def transpose_equivalent_padding(
+    k: Any, d: Any, p: Any, output_padding: Any = 0
+) -> tuple[Any, Any]:
+    r"""Padding of the stride-1 convolution equal to a transposed one (after inserting $s - 1$
+    zeros between inputs, kernel flipped): $p' = d(k - 1) - p$ low, $p' + \mathrm{output\_padding}$
+    high (negative: crop)."""
+    lo = dilated_extent(k, d) - 1 - p
+    return lo, lo + output_padding
 
 
 def read_mask(

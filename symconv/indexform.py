@@ -199,12 +199,11 @@ class IndexForm:
         ax = self._axis(axis)
         o, a = np.asarray(o)[:, None], np.asarray(a)[None, :]
         if self.kind == "transpose":  # gather form of the scatter q = S i + D a - P
-            num = o + ax.lo - ax.dilation * a
-            i = num // ax.stride
-            ok = (num % ax.stride == 0) & (i >= 0) & (i < ax.size)
+            num, s = _sizes.transpose_source(o, a, ax.stride, ax.dilation, ax.lo)
+            i = num // s
+            ok = (num % s == 0) & (i >= 0) & (i < ax.size)
             return np.where(ok, i, -1)
-        tap = (ax.kernel - 1 - a) if ax.flip else a
-        j = ax.stride * o + ax.dilation * tap  # coordinate in the padded input
+        j = _sizes.tap_coordinate(o, a, ax.kernel, ax.stride, ax.dilation, ax.flip)
         if padded:
             return np.where(j < ax.padded, j, -1)
         inside = (j >= 0) & (j < ax.padded)

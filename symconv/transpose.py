@@ -237,8 +237,9 @@ def conv_transpose_equivalent(spec: ConvTranspose) -> TransposeEquivalent:
     pads = []
     for a in range(spec.dims):
         k, d = spec.kernel_size[a], spec.dilation[a]  # type: ignore[index]
-        lo = _sizes.dilated_extent(k, d) - 1 - spec.padding[a]  # type: ignore[index]
-        pads.append((lo, lo + spec.output_padding[a]))  # type: ignore[index]
+        pads.append(
+            _sizes.transpose_equivalent_padding(k, d, spec.padding[a], spec.output_padding[a])  # type: ignore[index]
+        )
     conv = Conv(
         dims=spec.dims,
         in_channels=spec.in_channels,

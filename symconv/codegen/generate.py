@@ -97,8 +97,11 @@ def generate_all() -> dict[str, str]:
     return files
 
 
-def write(files: dict[str, str], directory: str | os.PathLike = DEFAULT_DIR) -> list[Path]:
-    """Write `files` into `directory` atomically (temporary file, then `os.replace`)."""
+def write(
+    files: dict[str, str], directory: str | os.PathLike = DEFAULT_DIR, package: bool = True
+) -> list[Path]:
+    """Write `files` into `directory` atomically (temporary file, then `os.replace`); a package
+    directory gets an `__init__.py` if it has none."""
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
     written = []
@@ -113,9 +116,26 @@ def write(files: dict[str, str], directory: str | os.PathLike = DEFAULT_DIR) -> 
             raise
         written.append(out / name)
     init = out / "__init__.py"
-    if not init.exists():
+    if package and not init.exists():
         write({"__init__.py": '"""Generated kernels (symconv generate); do not edit."""\n'}, out)
     return written
+
+
+def docs_files() -> dict[Path, str]:
+    """Generated files of the docs site (the explorer's JavaScript), in a source checkout only
+    (an installed package has no `docs/`): path -> text."""
+    from .javascript import JS_PATH, explorer_module
+
+    return {JS_PATH: explorer_module()} if JS_PATH.parent.parent.is_dir() else {}
+
+
+def stale_docs() -> list[str]:
+    """The docs' generated files that are missing or differ from what the engine prints now."""
+    return [
+        str(path.relative_to(path.parents[2]))
+        for path, text in docs_files().items()
+        if not path.exists() or path.read_text(encoding="utf-8") != text
+    ]
 
 
 def stale(directory: str | os.PathLike = DEFAULT_DIR) -> list[str]:
@@ -275,10 +295,10 @@ def _out_dir(text: str) -> Path:
     return path
 
 
-def _write(directory: Path, files: dict[str, str]) -> list[Path]:
+def _write(directory: Path, files: dict[str, str], package: bool = True) -> list[Path]:
     """`write`, with an unwritable `--out` (a file on the way, no permission) as a `SpecError`."""
     try:
-        return write(files, directory)
+        return write(files, directory, package)
     except OSError as err:
         reason = err.strerror or type(err).__name__
         where = f": {err.filename}" if err.filename else ""
@@ -314,13 +334,16 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps({"written": [str(p) for p in paths]}) if args.json else paths[0])
         return 0
     if args.check:
-        bad = stale(directory)
+        bad = stale(directory) + (stale_docs() if directory == DEFAULT_DIR else [])
         if args.json:
             print(json.dumps({"stale": bad}))
         elif bad:
             print(f"stale generated files in {directory}: {', '.join(bad)}")
         return 1 if bad else 0
     paths = _write(directory, generate_all())
+    if directory == DEFAULT_DIR:
+        for path, text in docs_files().items():
+            paths += _write(path.parent, {path.name: text}, package=False)
     print(
         json.dumps({"written": [str(p) for p in paths]})
         if args.json
