@@ -271,6 +271,15 @@ def test_pages_render_in_chromium(site: Path, tmp_path: Path) -> None:
     print(f"screenshot: {shot}")
 
 
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed (apt-get install chromium)")
+def test_explorer_runs_in_the_built_site(site: Path, tmp_path: Path) -> None:
+    """The built explorer page, opened as a file with a linked configuration."""
+    url = (site / "explorer" / "index.html").as_uri() + "?dims=2&input=7x9&stride=2&dilation=2"
+    dom = _chromium(["--dump-dom", url], tmp_path / "profile").stdout
+    size = sc.Conv(kernel_size=3, stride=2, padding=1, dilation=2).output_size((7, 9))
+    assert f'data-symconv="output-size">{size[0]}x{size[1]}<' in dom
+
+
 def test_testing_page_joins_the_nav_when_written(tmp_path: Path) -> None:
     import importlib.util
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import html
 import itertools
+import math
 import re
 import shutil
 import subprocess
@@ -26,11 +27,13 @@ from hypothesis import strategies as st
 
 import symconv as sc
 from symconv import _sizes
+from symconv._torchref import conv_reference
 from symconv.codegen import generate
 from symconv.codegen.javascript import JS_PATH, explorer_module, printed_functions
 from symconv.indexform import index_form
 from symconv.testing import conv_specs, pool_specs
 
+torch = pytest.importorskip("torch")
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 FLAGS = [
@@ -115,7 +118,8 @@ def _shown(page: Path, query: dict[str, str], profile: Path) -> dict[str, str]:
         timeout=120,
     ).stdout
     found = re.findall(r'data-symconv="([a-z0-9-]+)"[^>]*>([^<]*)<', dom)
-    return {k: html.unescape(v) for k, v in found}
+    cells = re.findall(r'aria-label="output ([0-9,]+)"[^>]*>([^<]*)<', dom)
+    return {k: html.unescape(v) for k, v in found} | {"y " + at: v for at, v in cells}
 
 
 def _size(v: tuple[int, ...]) -> str:
@@ -156,6 +160,8 @@ def _check(page: Path, spec, size, query: dict[str, str], profile: Path, data) -
         "input": _size(size),
         "select": ",".join(map(str, sel)),
         "select_input": ",".join(map(str, sel_in)),
+        "image": "ramp",
+        "kernel_values": "ramp",
     }
     shown = _shown(page, query, profile)
     assert "error" not in shown, (spec, shown["error"])
@@ -163,6 +169,17 @@ def _check(page: Path, spec, size, query: dict[str, str], profile: Path, data) -
     assert int(shown["nonzeros"]) == form.nonzeros(), spec
     assert shown["reads"] == _reads(form, sel), spec
     assert shown["feeds"] == _feeds(form, sel_in), spec
+    if isinstance(spec, sc.Conv):  # the image demo: ramp image, ramp kernel, one channel pair
+        one = spec.replace(in_channels=1, out_channels=1, groups=1)
+        grid = np.add.outer(*(np.arange(n) for n in size)) if spec.dims == 2 else np.arange(size[0])
+        w = np.arange(1, math.prod(spec.kernel_size) + 1).reshape(spec.kernel_size)
+        y = conv_reference(
+            one,
+            torch.tensor(grid[None, None], dtype=torch.float64),
+            torch.tensor(w[None, None], dtype=torch.float64),
+        )[0, 0].numpy()
+        for at in itertools.product(*(range(o) for o in out)):
+            assert float(shown["y " + ",".join(map(str, at))]) == y[at], (spec, size, at, y)
 
 
 @needs_chromium
