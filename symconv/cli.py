@@ -347,7 +347,7 @@ def _cmd_derive(args: argparse.Namespace) -> int:
         print(d.text())
         print()
         print(cert.text())
-    return 0 if cert.passed else 1
+    return 1 if cert.failed else 0
 
 
 def _cmd_tour(args: argparse.Namespace) -> int:

@@ -22,10 +22,27 @@ import numpy as np
 import sympy
 from sympy.printing.latex import LatexPrinter
 
-__all__ = ["LEVELS", "Certificate", "Check", "CheckResult", "Derivation", "Step", "latex"]
+__all__ = [
+    "LEVELS",
+    "OPTIONAL_DEPENDENCIES",
+    "Certificate",
+    "Check",
+    "CheckResult",
+    "Derivation",
+    "SkipCheck",
+    "Step",
+    "latex",
+]
 
 Level = Literal["general", "exact", "numeric"]
 LEVELS: tuple[Level, ...] = ("general", "exact", "numeric")
+# a check that needs one of these and finds it missing is skipped, with a one-line note
+OPTIONAL_DEPENDENCIES = ("torch", "scipy")
+
+
+class SkipCheck(Exception):
+    """Raised by a check that cannot run here (an optional dependency missing, a layer with no
+    counterpart to compare with); the message is the reason the certificate shows."""
 
 
 class _LatexPrinter(LatexPrinter):
@@ -67,7 +84,11 @@ class Step:
 
 @dataclass(frozen=True)
 class CheckResult:
-    """The outcome of one check: what was checked, at which level, on how many cases."""
+    """The outcome of one check: what was checked, at which level, on how many cases.
+
+    A check that did not run (`skipped` holds the reason) is neither passed nor failed:
+    `passed` is False and `failed` is False.
+    """
 
     name: str
     level: Level
@@ -75,28 +96,61 @@ class CheckResult:
     max_error: float
     passed: bool
     detail: str = ""
+    skipped: str = ""
+
+    @property
+    def failed(self) -> bool:
+        return not self.skipped and not self.passed
+
+    @property
+    def status(self) -> Literal["ok", "skip", "FAIL"]:
+        return "skip" if self.skipped else ("ok" if self.passed else "FAIL")
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "name": self.name,
             "level": self.level,
+            "status": self.status,
             "cases": self.cases,
             "max_error": self.max_error,
             "passed": self.passed,
             "detail": self.detail,
+            "skipped": self.skipped or None,
         }
+
+
+def _missing_optional(err: ImportError) -> str | None:
+    """The optional dependency whose absence raised `err`, or None (a real import error)."""
+    root = (getattr(err, "name", None) or "").split(".")[0]
+    return root if root in OPTIONAL_DEPENDENCIES else None
 
 
 @dataclass(frozen=True)
 class Check:
-    """A named check: `run()` returns `(cases, max_error, passed, detail)`."""
+    """A named check: `run()` returns `(cases, max_error, passed, detail)`.
+
+    It is *skipped* (never counted as passed) when it raises `SkipCheck`, when an optional
+    dependency (torch, scipy) it imports is missing, or when it examined no case at all.
+    """
 
     name: str
     level: Level
     run: Callable[[], tuple[int, float, bool, str]]
 
     def __call__(self) -> CheckResult:
-        cases, err, ok, detail = self.run()
+        try:
+            cases, err, ok, detail = self.run()
+        except SkipCheck as why:
+            return CheckResult(self.name, self.level, 0, 0.0, False, "", str(why))
+        except ImportError as error:
+            missing = _missing_optional(error)
+            if missing is None:
+                raise
+            why = f"{missing} not installed (pip install {missing}): not checked"
+            return CheckResult(self.name, self.level, 0, 0.0, False, "", why)
+        if cases == 0:  # nothing examined: the check did not run, whatever it returned
+            why = detail or "no case to check"
+            return CheckResult(self.name, self.level, 0, 0.0, False, "", why)
         return CheckResult(self.name, self.level, cases, float(err), bool(ok), detail)
 
 
@@ -108,15 +162,26 @@ class Certificate:
     results: tuple[CheckResult, ...]
 
     @property
+    def failed(self) -> bool:
+        """Some check ran and failed."""
+        return any(r.failed for r in self.results)
+
+    @property
+    def skipped(self) -> tuple[CheckResult, ...]:
+        return tuple(r for r in self.results if r.skipped)
+
+    @property
     def passed(self) -> bool:
-        return bool(self.results) and all(r.passed for r in self.results)
+        """Nothing failed and at least one check ran (skipped checks neither pass nor fail)."""
+        return not self.failed and any(not r.skipped for r in self.results)
 
     @property
     def level(self) -> Level | None:
-        """The strongest level at which every check of that level passed."""
+        """The highest level whose checks all ran and passed (`general` > `exact` >
+        `numeric`); None when no level qualifies."""
         for level in LEVELS:
             mine = [r for r in self.results if r.level == level]
-            if mine and all(r.passed for r in mine):
+            if mine and all(r.passed and not r.skipped for r in mine):
                 return level
         return None
 
@@ -124,9 +189,13 @@ class Certificate:
         return self.passed
 
     def text(self) -> str:
-        lines = [f"{self.title}: {'verified' if self.passed else 'FAILED'} (level {self.level})"]
+        verdict = "FAILED" if self.failed else ("verified" if self.passed else "not checked")
+        lines = [f"{self.title}: {verdict} (level {self.level})"]
         for r in self.results:
-            mark = "ok " if r.passed else "FAIL"
+            mark = f"{r.status:<4}"
+            if r.skipped:
+                lines.append(f"  [{mark}] {r.level:<8} {r.name} - skipped: {r.skipped}")
+                continue
             lines.append(
                 f"  [{mark}] {r.level:<8} {r.name} - {r.cases} case(s), "
                 f"max discrepancy {r.max_error:.3g}{' - ' + r.detail if r.detail else ''}"
@@ -137,9 +206,13 @@ class Certificate:
         return {
             "title": self.title,
             "passed": self.passed,
+            "failed": self.failed,
             "level": self.level,
             "checks": [r.as_dict() for r in self.results],
         }
+
+    def __str__(self) -> str:
+        return self.text()
 
 
 @dataclass

@@ -26,7 +26,7 @@ from . import _sizes
 from ._errors import SpecError
 from ._torchref import conv_reference, torch_or_none
 from .arith import SYMBOLS, transpose_output_formula
-from .derivation import Derivation, discrepancy, grid_check
+from .derivation import Derivation, SkipCheck, discrepancy, grid_check
 from .indexform import index_form
 from .spec import Conv
 from .toeplitz import padding_matrix, sparse_product, structure, toeplitz, valid_matrix
@@ -70,11 +70,11 @@ def matrix_derivation(spec: Any, input_size: int | Sequence[int]) -> Derivation:
 
     def against_torch() -> tuple[int, float, bool, str]:
         if torch_or_none() is None:  # pragma: no cover - torch is optional
-            return 0, 0.0, True, "torch not installed: not checked"
+            raise SkipCheck("torch not installed (pip install torch): not checked")
         from .toeplitz import toeplitz_numeric
 
         if not isinstance(spec, Conv) or type(spec) is not Conv:
-            return 0, 0.0, True, "only plain convolutions have a torch counterpart"
+            raise SkipCheck("only plain convolutions have a torch counterpart")
         rng = np.random.default_rng(0)
         worst = 0.0
         for _ in range(3):

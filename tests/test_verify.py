@@ -50,6 +50,7 @@ def test_cli_table_and_exit_status(capsys) -> None:
         "cases",
         "max",
         "discrepancy",
+        "skipped",
         "result",
     ]
     assert "toeplitz-torch" in out and "numeric" in out and "all passed" in out
@@ -99,7 +100,7 @@ def test_failure_and_skip(extra_identities, capsys) -> None:
     assert report.passed and report.rows[0].status == "skip"
     assert main(["verify", "--only", "broken", "--only", "missing"]) == 1
     out = capsys.readouterr().out
-    assert "FAIL" in out and "one is not two" in out and "skip (nothing to check yet)" in out
+    assert "FAIL" in out and "one is not two" in out and "skip missing: nothing to check yet" in out
 
 
 def test_progress_callback() -> None:

@@ -49,20 +49,23 @@ def math_html(expr: Any, display: bool = True) -> str:
 def certificate_html(cert: Certificate) -> str:
     """The certificate: the level reached and one row per check (level, cases, discrepancy)."""
     n_ok = sum(r.passed for r in cert.results)
-    verdict = "verified" if cert.passed else "FAILED"
+    n_skip = len(cert.skipped)
+    verdict = "FAILED" if cert.failed else ("verified" if cert.passed else "not checked")
+    shown = {"ok": "passed", "skip": "skipped", "FAIL": "FAILED"}
     rows = "".join(
         "<tr>"
         f"<td>{esc(r.name)}</td><td><code>{esc(r.level)}</code></td>"
         f'<td class="sc-num">{r.cases:,}</td><td class="sc-num">{r.max_error:.3g}</td>'
-        f"<td>{'passed' if r.passed else 'FAILED'}</td>"
-        f"<td>{esc(r.detail)}</td>"
+        f"<td>{shown[r.status]}</td>"
+        f"<td>{esc(r.skipped or r.detail)}</td>"
         "</tr>"
         for r in cert.results
     )
     return (
-        f'<div class="sc-certificate {"sc-pass" if cert.passed else "sc-fail"}">'
+        f'<div class="sc-certificate {"sc-fail" if cert.failed else "sc-pass"}">'
         f"<p><strong>Certificate: {verdict}</strong>, level <code>{esc(cert.level)}</code> "
-        f"({n_ok} of {len(cert.results)} checks passed; checked when this page was built).</p>"
+        f"({n_ok} of {len(cert.results)} checks passed"
+        f"{f', {n_skip} skipped' if n_skip else ''}; checked when this page was built).</p>"
         "<table><thead><tr><th>check</th><th>level</th><th>cases</th>"
         "<th>max discrepancy</th><th>result</th><th>detail</th></tr></thead>"
         f"<tbody>{rows}</tbody></table></div>"
