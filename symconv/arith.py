@@ -13,6 +13,7 @@ floor((-d*(k - 1) + i + 2*p - 1)/s) + 1
 
 from __future__ import annotations
 
+import itertools
 import operator
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -111,18 +112,31 @@ def lecture_formula_derivation() -> Derivation:
     reduced = sympy.simplify(undilated.subs(i, exact_i))
     lecture_exact = sympy.simplify(lecture.subs(i, exact_i))
     d = Derivation("Output size: the general formula and the lectures' special case")
-    d.step(
+    d.add_step(
         "General output size",
         sympy.Eq(sympy.Symbol("o"), general),
         "every window start s*o must leave room for the dilated kernel d(k-1)+1",
+        by="the formula counts the window starts",
     )
-    d.step("Dilation 1", sympy.Eq(sympy.Symbol("o"), undilated), "substitute d = 1")
-    d.step("The stride fits", sympy.Eq(i + 2 * p - k, s * m), "assume an integer m >= 0")
-    d.step("The floor is exact", sympy.Eq(sympy.Symbol("o"), reduced), "floor(m) = m for integer m")
-    d.step(
+    proved = "floor formula equals"
+    d.add_step("Dilation 1", sympy.Eq(sympy.Symbol("o"), undilated), "substitute d = 1", by=proved)
+    d.add_step(
+        "The stride fits",
+        sympy.Eq(i + 2 * p - k, s * m),
+        "assume an integer m >= 0",
+        definition=True,
+    )
+    d.add_step(
+        "The floor is exact",
+        sympy.Eq(sympy.Symbol("o"), reduced),
+        "floor(m) = m for integer m",
+        by=proved,
+    )
+    d.add_step(
         "The lectures' formula",
         sympy.Eq(lecture, lecture_exact),
         "(N - F + 2P)/S + 1 with N = i, F = k, P = p, S = s",
+        by=(proved, "same, on every fitting case"),
     )
     d.results.update(general=general, lecture=lecture, reduced=reduced)
 
@@ -148,6 +162,24 @@ def lecture_formula_derivation() -> Derivation:
             ),
         )
 
+    def starts() -> tuple[int, float, bool, str]:
+        o = sympy.lambdify((i, k, s, S["d"], p), general, "math")
+        cases = [
+            c
+            for c in itertools.product(range(1, 12), range(1, 5), range(1, 4), (1, 2), (0, 1, 2))
+            if c[0] + 2 * c[4] >= c[3] * (c[1] - 1) + 1
+        ]
+
+        def err(c: tuple[int, ...]) -> float:
+            ii, kk, ss, dd, pp = c
+            count = sum(
+                1 for t in range(0, ii + 2 * pp) if t * ss + dd * (kk - 1) <= ii + 2 * pp - 1
+            )
+            return abs(o(*c) - count)
+
+        return grid_check(cases, err)
+
+    d.check("the formula counts the window starts, i < 12, k < 5, s < 4, d < 3", "exact", starts)
     d.check("floor formula equals (N - F + 2P)/S + 1 when the stride fits", "general", proof)
     d.check("same, on every fitting case i<12, k<6, s<4, p<3", "exact", grid)
     return d

@@ -578,49 +578,55 @@ def separable_derivation(spec: Any = None, input_size: Any = None) -> Derivation
     dd = Derivation("Separable kernels: d one-dimensional convolutions")
     u, v = sympy.IndexedBase("u"), sympy.IndexedBase("v")
     a, b = sympy.symbols("a b", integer=True)
-    dd.step(
+    dd.add_step(
         "A separable kernel",
         sympy.Eq(sympy.Indexed("K", a, b), u[a] * v[b]),
         "K = u v^T: rank 1 (every 2x2 minor vanishes)",
+        definition=True,
     )
     i, j = sympy.symbols("i j", integer=True)
     x = sympy.IndexedBase("x")
-    dd.step(
+    dd.add_step(
         "The double sum factorises",
         sympy.Eq(
             sympy.Sum(x[i + a, j + b] * u[a] * v[b], (a, 0, w_ - 1), (b, 0, w_ - 1)),
             sympy.Sum(u[a] * sympy.Sum(x[i + a, j + b] * v[b], (b, 0, w_ - 1)), (a, 0, w_ - 1)),
         ),
         "inner sum: a 1D correlation of every row with v; outer: of every column with u",
+        by="T(u v^T) = T_u (x) T_v",
     )
-    dd.step(
+    dd.add_step(
         "As matrices",
         sympy.Eq(
             sympy.Symbol(r"T_{u v^{T}}"),
             sympy.Symbol(r"T_u \otimes T_v = (T_u \otimes I_{o_2})(I_{n_1} \otimes T_v)"),
         ),
         "doubly block Toeplitz with Toeplitz blocks that are multiples of one another",
+        by="T(u v^T) = T_u (x) T_v",
     )
-    dd.step(
+    dd.add_step(
         "Parameters",
         sympy.Tuple(
             sympy.Eq(sympy.Symbol("P_full"), w_**d_), sympy.Eq(sympy.Symbol("P_sep"), d_ * w_)
         ),
         "a w x ... x w kernel against d vectors of length w",
+        by="parameter counts against Conv.num_parameters",
     )
-    dd.step(
+    dd.add_step(
         "MACs per output",
         sympy.Tuple(
             sympy.Eq(sympy.Symbol("M_full"), w_**d_), sympy.Eq(sympy.Symbol("M_sep"), d_ * w_)
         ),
         f"ratio w^(d-1)/d: {sympy.Rational(3**1, 2)}x for 3x3, "
         f"{sympy.Rational(5**2, 3)}x for 5x5x5",
+        by="MAC counts against Conv.macs",
     )
     exact_2d = w_ * (n * o2 + o1 * o2)
-    dd.step(
+    dd.add_step(
         "Exactly, 2D valid, stride 1 (first pass over the rows, n_1 x o_2 intermediate)",
         sympy.Eq(sympy.Symbol("M_sep"), exact_2d),
         "against w^2 o_1 o_2 for the 2D kernel; o = n - w + 1",
+        by="MAC counts against Conv.macs",
     )
     dd.results.update(params=(w_**d_, d_ * w_), macs_2d=(w_**2 * o1 * o2, exact_2d))
 
@@ -663,6 +669,28 @@ def separable_derivation(spec: Any = None, input_size: Any = None) -> Derivation
         return 3, 0.0 if ok else 1.0, ok, "Sobel, binomial 3x3, Laplacian (not separable)"
 
     dd.check("T(u v^T) = T_u (x) T_v = two 1D passes (valid, same)", "exact", kron)
+
+    def params() -> tuple[int, float, bool, str]:
+        from .spec import Conv
+
+        cases = list(itertools.product(range(1, 4), range(1, 6)))
+
+        def err(c: tuple[int, int]) -> float:
+            dims, k = c
+            full = Conv(dims=dims, kernel_size=k, bias=False).num_parameters()
+            passes = sum(
+                Conv(
+                    dims=dims,
+                    kernel_size=tuple(k if ax == a else 1 for ax in range(dims)),
+                    bias=False,
+                ).num_parameters()
+                for a in range(dims)
+            )
+            return float(full != k**dims or passes != dims * k)
+
+        return grid_check(cases, err)
+
+    dd.check("parameter counts against Conv.num_parameters, d < 4, w < 6", "exact", params)
     dd.check("MAC counts against Conv.macs", "exact", macs)
     dd.check("textbook kernels", "exact", textbook)
     return dd

@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from ._errors import SpecError
-from .derivation import LEVELS, Check, CheckResult, Derivation, grid_check
+from .derivation import LEVELS, CheckResult, Derivation, grid_check
 from .indexform import index_form
 from .spec import Conv, Pool
 
@@ -80,8 +80,7 @@ def _merged(title: str, parts: Iterable[Derivation]) -> Derivation:
     """One derivation with the steps and checks of several (check names get the part's title)."""
     d = Derivation(title)
     for part in parts:
-        d.steps.extend(part.steps)
-        d.checks.extend(Check(f"{part.title}: {c.name}", c.level, c.run) for c in part.checks)
+        d.extend(part, prefix=f"{part.title}: ")
     return d
 
 
@@ -218,7 +217,12 @@ for _op, _statement in (
 def toeplitz_factorization_derivation() -> Derivation:
     """$T = V\\,\\mathrm{Pad}$ as exact integer coefficient tables, on the verification grid."""
     d = Derivation("Toeplitz matrix: T = V Pad")
-    d.step("Factorization", "T = V Pad", "Pad copies x into the padded input; V convolves it")
+    d.add_step(
+        "Factorization",
+        "T = V Pad",
+        "Pad copies x into the padded input; V convolves it",
+        by="T = V Pad for all weights",
+    )
 
     def grid() -> tuple[int, float, bool, str]:
         from .backprop import exact_grid
@@ -239,7 +243,12 @@ def toeplitz_torch_derivation() -> Derivation:
 
     _torch()  # skips the derivation without torch
     d = Derivation("Toeplitz matrix against torch")
-    d.step("Statement", "vec(y) = T vec(x)", "T from the index form, y from torch.nn.functional")
+    d.add_step(
+        "Statement",
+        "vec(y) = T vec(x)",
+        "T from the index form, y from torch.nn.functional",
+        by="T x = torch conv(x)",
+    )
 
     def numeric() -> tuple[int, float, bool, str]:
         rng = np.random.default_rng(0)
@@ -305,7 +314,12 @@ def transpose_adjoint_derivation() -> Derivation:
     from .transpose import verify_adjoint
 
     d = Derivation("Transposed convolution = T^T")
-    d.step("Statement", "toeplitz(ConvTranspose) = toeplitz(spec.adjoint())^T", "entry by entry")
+    d.add_step(
+        "Statement",
+        "toeplitz(ConvTranspose) = toeplitz(spec.adjoint())^T",
+        "entry by entry",
+        by="T^T entry by entry",
+    )
 
     def grid() -> tuple[int, float, bool, str]:
         return grid_check(_transpose_cases(), lambda c: 0.0 if verify_adjoint(*c) else 1.0)
@@ -320,7 +334,12 @@ def backprop_grid_derivation() -> Derivation:
     from .backprop import exact_grid, verify_exact
 
     d = Derivation("Backpropagation on the verification grid")
-    d.step("Statement", "T^T delta = dL/dx, X^T delta = dL/dw", "for all weights and deltas")
+    d.add_step(
+        "Statement",
+        "T^T delta = dL/dx, X^T delta = dL/dw",
+        "for all weights and deltas",
+        by="derived gradient operators",
+    )
 
     def grid() -> tuple[int, float, bool, str]:
         return grid_check(exact_grid(), lambda c: 0.0 if all(verify_exact(*c)) else 1.0)
@@ -348,7 +367,12 @@ def numeric_kernels_derivation() -> Derivation:
     if missing:
         raise Skip(f"numeric has no {', '.join(missing)} yet")
     d = Derivation("Generated numeric kernels against the Toeplitz matrix")
-    d.step("Statement", "numeric.convNd(x, w, b, ...) = T x + b", "NumPy arrays, float64")
+    d.add_step(
+        "Statement",
+        "numeric.convNd(x, w, b, ...) = T x + b",
+        "NumPy arrays, float64",
+        by="numeric.convNd = T x + b",
+    )
 
     def numeric_check() -> tuple[int, float, bool, str]:
         rng = np.random.default_rng(1)
