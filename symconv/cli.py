@@ -336,18 +336,22 @@ def _derivation(args: argparse.Namespace) -> Any:
 def _cmd_derive(args: argparse.Namespace) -> int:
     d = _derivation(args)
     fmt = "json" if args.json else args.format
-    cert = d.verify()
+    if args.standalone and fmt != "latex":
+        raise SpecError("derive: --standalone applies to --format latex only")
+    cert = None if args.no_verify else d.verify()
     if fmt == "json":
-        print(json.dumps({**d.as_dict(), "certificate": cert.as_dict()}, indent=2))
+        extra = {} if cert is None else {"certificate": cert.as_dict()}
+        print(json.dumps({**d.as_dict(), **extra}, indent=2))
     elif fmt == "latex":
-        print(d.latex())
+        print(d.latex(standalone=args.standalone))
     elif fmt == "markdown":
         print(d.markdown())
     else:
-        print(d.text())
-        print()
-        print(cert.text())
-    return 1 if cert.failed else 0
+        print(d.text(ascii=args.ascii))
+        if cert is not None:
+            print()
+            print(cert.text())
+    return 1 if cert is not None and cert.failed else 0
 
 
 def _cmd_tour(args: argparse.Namespace) -> int:
@@ -382,6 +386,11 @@ def _build() -> argparse.ArgumentParser:
     p.add_argument("--input", "-i", default=None, help="spatial input size")
     _add_spec_args(p)
     p.add_argument("--format", "-f", default="text", choices=["text", "latex", "markdown", "json"])
+    p.add_argument("--standalone", action="store_true", help="--format latex: a complete document")
+    p.add_argument("--ascii", action="store_true", help="--format text: plain ASCII")
+    p.add_argument(
+        "--no-verify", action="store_true", help="the derivation without its certificate"
+    )
     p.set_defaults(run=_cmd_derive)
 
     p = sub.add_parser("tour", help="a derivation, its verification and arithmetic, in one run")
