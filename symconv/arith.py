@@ -94,7 +94,7 @@ def substitute_axis(formula: sympy.Expr, spec: Any, axis: int) -> sympy.Expr:
     return formula.subs({S["k"]: k, S["s"]: s, S["d"]: d, S["p"]: lo, S["p_lo"]: lo, S["p_hi"]: hi})
 
 
-def lecture_formula_derivation() -> Derivation:
+def lecture_formula_derivation(spec: Any = None, input_size: Any = None) -> Derivation:
     r"""Proof that the general output size reduces to the lectures' $(N - F + 2P)/S + 1$.
 
     With dilation 1 and an exact division ($i + 2p - k = s m$ for an integer $m \ge 0$), the
@@ -182,7 +182,65 @@ def lecture_formula_derivation() -> Derivation:
     d.check("the formula counts the window starts, i < 12, k < 5, s < 4, d < 3", "exact", starts)
     d.check("floor formula equals (N - F + 2P)/S + 1 when the stride fits", "general", proof)
     d.check("same, on every fitting case i<12, k<6, s<4, p<3", "exact", grid)
+    if spec is not None:
+        _layer_output_steps(d, spec, input_size)
     return d
+
+
+def _layer_output_steps(d: Derivation, spec: Any, input_size: Any) -> None:
+    """The general formula at one convolution's sizes (and its input, if given), checked
+    against `spec.output_size` on every input length the layer takes below 40."""
+    from .spec import Conv
+
+    if not isinstance(spec, Conv) or type(spec) is not Conv:
+        raise SpecError(
+            f"derive output-size: the derivation is the convolution's formula, not "
+            f"{type(spec).__name__}'s (symconv shape gives any layer's output size)"
+        )
+    size = None if input_size is None else spec._check_input(input_size)
+    i = SYMBOLS["i"]
+    axes = {}
+    for a in range(spec.dims):
+        key = (spec.kernel_size[a], spec.stride[a], spec.dilation[a], *spec.pads[a])
+        axes.setdefault(key, []).append(a)
+    for (k, s, dl, lo, hi), which in axes.items():
+        where = "every axis" if len(which) == spec.dims else f"axes {[a + 1 for a in which]}"
+        d.add_step(
+            f"This layer ({where}: k = {k}, s = {s}, d = {dl}, padding {lo}, {hi})",
+            sympy.Eq(sympy.Symbol("o"), _sizes.conv_out(i, k, s, dl, lo, hi)),
+            "substitute the layer's sizes (p_lo + p_hi for 2p)",
+            by="this layer: the formula = Conv.output_size",
+        )
+    if size is not None:
+        d.add_step(
+            f"At input {'x'.join(map(str, size))}",
+            sympy.Tuple(*spec.output_size(size)),
+            "the output size on each axis",
+            by="this layer: the formula = Conv.output_size",
+        )
+
+    def layer() -> tuple[int, float, bool, str]:
+        cases = []
+        for n in range(1, 40):
+            try:
+                cases.append(spec._check_input((n,) * spec.dims))
+            except SpecError:
+                continue
+        if size is not None:
+            cases.append(size)
+
+        def err(c: tuple[int, ...]) -> float:
+            want = spec.output_size(c)
+            got = [
+                _sizes.conv_out(c[a], spec.kernel_size[a], spec.stride[a], spec.dilation[a],
+                                *spec.pads[a])
+                for a in range(spec.dims)
+            ]  # fmt: skip
+            return float(list(want) != got)
+
+        return grid_check(cases, err)
+
+    d.check(f"this layer: the formula = Conv.output_size, {spec}, inputs < 40", "exact", layer)
 
 
 @dataclass(frozen=True)

@@ -266,19 +266,22 @@ def _activation(spec: Any, size: Any) -> Derivation:
 
 
 def _output_size(spec: Any, size: Any) -> Derivation:
+    """The general formula; with a layer, also at its sizes (and at `size`, if given)."""
     from .arith import lecture_formula_derivation
 
-    return lecture_formula_derivation()
+    return lecture_formula_derivation(spec, size)
 
 
 def _matrix(spec: Any, size: Any) -> Derivation:
     return matrix_derivation(spec, (5,) * spec.dims if size is None else size)
 
 
-def _equivariance(spec: Any, size: Any) -> Derivation:
+def _equivariance(
+    spec: Any, size: Any, shift: Any = None, transform: str = "translate"
+) -> Derivation:
     from .equivariance import equivariance
 
-    return equivariance(spec, size)
+    return equivariance(spec, size, shift=shift, transform=transform)
 
 
 def _fourier(spec: Any, size: Any) -> Derivation:
@@ -378,13 +381,29 @@ DERIVATIONS: dict[str, Callable[[Any, Any], Derivation]] = {
 }
 
 
-def derive(op: str, spec: Any = None, input_size: Any = None) -> Derivation:
-    """The derivation named `op` (a key of `DERIVATIONS`) for `spec` at `input_size`."""
+def derive(op: str, spec: Any = None, input_size: Any = None, **options: Any) -> Derivation:
+    """The derivation named `op` (a key of `DERIVATIONS`) for `spec` at `input_size`.
+
+    `options` go to the ops that take them (`equivariance`: `shift`, `transform`).
+    `output-size` and `separable` are general; given a layer they add its numbers.
+    """
     if op not in DERIVATIONS:
         raise SpecError(f"derive: unknown OP {op!r}; known: {', '.join(DERIVATIONS)}")
-    if spec is None:
+    unknown = sorted(set(options) - set(_OPTIONS.get(op, ())))
+    if unknown:
+        raise SpecError(
+            f"derive {op}: option {unknown[0]!r} does not apply; "
+            f"{op} takes {list(_OPTIONS.get(op, ())) or 'no options'}"
+        )
+    if spec is None and op not in _LAYER_OPTIONAL:
         spec = _DEFAULT_SPECS.get(op, Conv(dims=1, kernel_size=3))
-    return DERIVATIONS[op](spec, input_size)
+    return DERIVATIONS[op](spec, input_size, **options)
+
+
+# ops whose layer is optional (general derivations; a layer adds its own numbers)
+_LAYER_OPTIONAL = ("output-size", "separable")
+# keyword options each op takes besides the layer and the input size
+_OPTIONS = {"equivariance": ("shift", "transform")}
 
 
 # ops defined for 2-d layers only get a 2-d default

@@ -566,6 +566,71 @@ def _kron_check(ks: tuple[int, int], ns: tuple[int, int], padding: str) -> float
     return float(T2 != kron or T2 != two)
 
 
+def _layer_steps(dd: Derivation, spec: Any, input_size: Any) -> None:
+    """The counts at one layer's kernel (w on every axis, stride 1, no padding, dilation 1):
+    parameters per channel pair and, with an input size, the multiply-adds of the d passes
+    (each pass narrows one axis) against the full kernel's, both from `Conv`."""
+    from .spec import Conv
+
+    if not isinstance(spec, Conv) or type(spec) is not Conv:
+        raise SpecError(f"derive separable: expected a convolution, got {type(spec).__name__}")
+    w, dims = spec.kernel_size[0], spec.dims
+    why = "the separable passes are stride-1, undilated valid convolutions"
+    for name, value, plain in (
+        ("kernel", spec.kernel_size, (w,) * dims),
+        ("stride", spec.stride, (1,) * dims),
+        ("dilation", spec.dilation, (1,) * dims),
+        ("padding", spec.pads, ((0, 0),) * dims),
+    ):
+        if tuple(value) != plain:
+            raise SpecError(
+                f"derive separable: --{name} {value} does not apply: {why}, with one kernel "
+                f"length w on every axis"
+            )
+    size = None if input_size is None else spec._check_input(input_size)
+
+    def passes(n: tuple[int, ...]) -> tuple[int, int]:
+        """Multiply-adds of the full kernel and of the d one-axis passes (1 x 1 channels)."""
+        full = Conv(dims=dims, kernel_size=w, bias=False).macs(n)
+        total, cur = 0, list(n)
+        for a in reversed(range(dims)):  # the last axis first: n_1 x o_2 between, in 2-d
+            axis = tuple(w if b == a else 1 for b in range(dims))
+            total += Conv(dims=dims, kernel_size=axis, bias=False).macs(tuple(cur))
+            cur[a] = cur[a] - w + 1
+        return full, total
+
+    ratio = sympy.Rational(w**dims, dims * w)
+    dd.add_step(
+        f"This layer: w = {w}, d = {dims}",
+        sympy.Tuple(
+            sympy.Eq(sympy.Symbol("P_full"), w**dims), sympy.Eq(sympy.Symbol("P_sep"), dims * w)
+        ),
+        f"weights per (input, output) channel pair; {ratio} times fewer",
+        by="this layer's counts",
+    )
+    if size is not None:
+        full, sep = passes(size)
+        dd.add_step(
+            f"This layer on {'x'.join(map(str, size))}",
+            sympy.Tuple(
+                sympy.Eq(sympy.Symbol("M_full"), full), sympy.Eq(sympy.Symbol("M_sep"), sep)
+            ),
+            "multiply-adds per channel pair: the full kernel, and the d passes one after another",
+            by="this layer's counts",
+        )
+
+    def counts() -> tuple[int, float, bool, str]:
+        full = Conv(dims=dims, kernel_size=w, bias=False).num_parameters()
+        one_d = dims * Conv(dims=1, kernel_size=w, bias=False).num_parameters()
+        ok = full == w**dims and one_d == dims * w
+        if size is not None and dims == 2:  # the symbolic 2-d count of the steps above
+            o1, o2 = size[0] - w + 1, size[1] - w + 1
+            ok = ok and passes(size)[1] == w * (size[0] * o2 + o1 * o2)
+        return 1, 0.0 if ok else 1.0, ok, "Conv.num_parameters and Conv.macs"
+
+    dd.check("this layer's counts against Conv.num_parameters and Conv.macs", "exact", counts)
+
+
 def separable_derivation(spec: Any = None, input_size: Any = None) -> Derivation:
     r"""Separable convolution: $T_{u v^\top} = T_u \otimes T_v$, and the cost $w^d$ vs $d\,w$.
 
@@ -690,6 +755,8 @@ def separable_derivation(spec: Any = None, input_size: Any = None) -> Derivation
 
         return grid_check(cases, err)
 
+    if spec is not None:
+        _layer_steps(dd, spec, input_size)
     dd.check("parameter counts against Conv.num_parameters, d < 4, w < 6", "exact", params)
     dd.check("MAC counts against Conv.macs", "exact", macs)
     dd.check("textbook kernels", "exact", textbook)
