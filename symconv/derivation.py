@@ -2,8 +2,10 @@ r"""Derivations: ordered steps with SymPy statements, rendered as LaTeX, Markdow
 
 A `Derivation` is what every public derivation function returns. Each `Step` has a title, a
 statement (a SymPy object: an equation, a matrix, an expression), its LaTeX and a one-line
-justification. `verify()` runs the checks attached to the derivation and returns a
-`Certificate` naming the level each reached (DESIGN.md, "Verification levels"):
+justification, and is either a *definition* or a *claim* naming the checks that establish it
+(`Derivation.add_step(..., by=...)`). `verify()` runs the checks attached to the derivation and
+returns a `Certificate` naming the level each reached and, per step, what was established; a
+check that could not run is *skipped* with its reason, never counted as passed. Levels:
 
 - `general`: proved with symbolic sizes;
 - `exact`: exact symbolic equality on every case of a finite grid;
@@ -136,11 +138,8 @@ class Step:
             return [f"the statement is the bare boolean {stmt}"]
         if not isinstance(stmt, sympy.Basic):
             return found
-        for node in sympy.preorder_traversal(stmt):
-            if isinstance(node, sympy.logic.boolalg.BooleanAtom) and node is not stmt:
-                if not _is_piecewise_otherwise(stmt, node):
-                    found.append(f"a part of the statement is the bare boolean {node}")
-                    break
+        if _bare_boolean(stmt):
+            found.append("a part of the statement is a bare boolean (True or False)")
         for rel in stmt.atoms(sympy.Eq):
             if rel.lhs == rel.rhs:
                 found.append(f"{sympy.sstr(rel)} restates its left side")
@@ -151,11 +150,16 @@ class Step:
         return found
 
 
-def _is_piecewise_otherwise(stmt: sympy.Basic, node: Any) -> bool:
-    """`True` as the last condition of a Piecewise ("otherwise") is not a statement."""
-    return node == sympy.true and any(
-        pw.args[-1][1] == sympy.true for pw in stmt.atoms(sympy.Piecewise)
-    )
+def _bare_boolean(node: Any) -> bool:
+    """Whether a part of `node` is `True` or `False`, except a Piecewise's "otherwise"."""
+    if isinstance(node, sympy.logic.boolalg.BooleanAtom):
+        return True
+    if isinstance(node, sympy.Piecewise):
+        return any(
+            _bare_boolean(expr) or (cond is not sympy.true and _bare_boolean(cond))
+            for expr, cond in node.args
+        )
+    return isinstance(node, sympy.Basic) and any(_bare_boolean(a) for a in node.args)
 
 
 def _plain(expr: Any) -> Any:
