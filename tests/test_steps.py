@@ -126,3 +126,34 @@ def test_steps_by_position_and_title() -> None:
     assert d.steps[0] is d.steps[d.steps[0].title] is d.step(0)
     with pytest.raises(KeyError):
         d.steps["no such step"]
+
+
+def test_the_fixed_steps_stay_fixed() -> None:
+    # commutativity: the commutator is a matrix equation, not the boolean False
+    comm = derive("commutativity").steps["Commutator of two 2-channel layers (kernel size 2)"]
+    assert isinstance(comm.statement, sympy.Eq) and comm.statement.rhs.shape == (2, 2)
+    # max pooling routes delta over the outputs o = 0..O-1, not up to the window size N_o
+    route = derive("backprop", sc.Pool(kind="max", kernel_size=2)).steps["Route delta"]
+    (total,) = route.statement.rhs.atoms(sympy.Sum)
+    (_, lo, hi), n_o = total.limits[0], sympy.Symbol("N_o", integer=True, positive=True)
+    assert (
+        lo == 0
+        and hi == sympy.Symbol("O", integer=True, positive=True) - 1
+        and n_o not in hi.free_symbols
+    )
+    # backprop: the collapsed sum keeps the tap's integrality
+    collapse = derive("backprop").steps["The sum over a collapses"]
+    (pw,) = collapse.statement.rhs.atoms(sympy.Piecewise)
+    assert pw.args[0][1].atoms(sympy.Mod) and collapse.keeps
+    # transpose: ends at o' = i, and the transposed size is written in o, not i
+    steps = derive("transpose").steps
+    final = steps["output_padding = a returns the input size"].statement
+    assert final.rhs.name == "i" and final.lhs.name == "o'"
+    assert "i" not in {s.name for s in steps["Transposed output size"].statement.rhs.free_symbols}
+
+
+def test_the_old_spelling_of_add_step_still_appends() -> None:
+    d = Derivation("old callers")
+    d.check("c", "exact", lambda: (1, 0.0, True, ""))
+    d.step("a claim", sympy.Symbol("x"), "why", by="c")  # title, statement: appends
+    assert d.steps["a claim"].by == ("c",) and d.step("a claim") is d.steps[0]
