@@ -201,7 +201,7 @@ _TEX_WORDS = {
     "cdot": " * ",
     "odot": " (.) ",
     "otimes": " (x) ",
-    "circledast": " (*) ",
+    "circledast": "(*)",
     "forall": "for all ",
     "iff": " <=> ",
     "Leftarrow": " <= ",
@@ -230,6 +230,12 @@ def _plain_name(name: str) -> str:
     out = re.sub(r"\\partial ?", "d", out)
     out = re.sub(r"\\([A-Za-z]+)", lambda m: _TEX_WORDS.get(m[1], m[1]), out)
     out = re.sub(r"\\([^A-Za-z])", r"\1", out)  # \_ \{ \%: the character
+    # a script of several symbols keeps its extent: x_{q + mN} -> x_(q + mN)
+    out = re.sub(
+        r"([_^])\{([^{}]*)\}",
+        lambda m: m[1] + (m[2] if re.fullmatch(r"[\w']*", m[2]) else f"({m[2]})"),
+        out,
+    )
     out = out.replace("{", "").replace("}", "")
     return re.sub(r"\s+", " ", out).strip()
 
