@@ -231,11 +231,11 @@ def _plain_name(name: str) -> str:
     out = re.sub(r"\\([A-Za-z]+)", lambda m: _TEX_WORDS.get(m[1], m[1]), out)
     out = re.sub(r"\\([^A-Za-z])", r"\1", out)  # \_ \{ \%: the character
     # a script of several symbols keeps its extent: x_{q + mN} -> x_(q + mN)
-    out = re.sub(
-        r"([_^])\{([^{}]*)\}",
-        lambda m: m[1] + (m[2] if re.fullmatch(r"[\w']*", m[2]) else f"({m[2]})"),
-        out,
-    )
+    script = re.compile(r"([_^])\{([^{}]*)\}")  # innermost first, then the ones around
+    while script.search(out):
+        out = script.sub(
+            lambda m: m[1] + (m[2] if re.fullmatch(r"[\w']*", m[2]) else f"({m[2]})"), out
+        )
     out = out.replace("{", "").replace("}", "")
     return re.sub(r"\s+", " ", out).strip()
 
