@@ -641,7 +641,10 @@ class Derivation:
         for n, s in enumerate(self.steps, 1):
             kind = " *(definition)*" if s.is_definition else ""
             lines.append(f"{n}. **{s.title}.**{kind} {s.justification}".rstrip())
-            lines += ["", "$$", s.latex(), "$$", ""]
+            if isinstance(s.statement, str) and s.latex_override is None:
+                lines += ["", f"   {s.statement}", ""]  # a sentence: words, not math
+            else:
+                lines += ["", "$$", s.latex(), "$$", ""]
         return "\n".join(lines)
 
     def text(self, ascii: bool = False) -> str:
