@@ -691,7 +691,12 @@ class Derivation:
         for n, s in enumerate(self.steps, 1):
             kind = " (definition)" if s.is_definition else ""
             why = rf"\quad\text{{({_mathjax_text(s.justification)})}}" if s.justification else ""
-            rows.append(rf"\text{{{n}. {_mathjax_text(s.title)}{kind}:}}\quad {s.latex()}{why}")
+            shown = (
+                rf"\text{{{_mathjax_text(s.statement)}}}"
+                if isinstance(s.statement, str) and s.latex_override is None
+                else s.latex()
+            )
+            rows.append(rf"\text{{{n}. {_mathjax_text(s.title)}{kind}:}}\quad {shown}{why}")
         return r"$\displaystyle \begin{array}{l}" + r" \\ ".join(rows) + r"\end{array}$"
 
     def _repr_markdown_(self) -> str:
