@@ -873,20 +873,31 @@ def cost_derivation(formulas: dict[str, dict[str, sympy.Expr]] | None = None) ->
     d = Derivation('Cost model of algorithm="auto": the work each algorithm issues')
     for name, why in _GEMM_COUNTED.items():
         work = sympy.Eq(sympy.Symbol(f"W_{name}"), formulas[name]["gemm"])
-        d.step(f"{name}: GEMM operations", work, why)
+        d.add_step(f"{name}: GEMM operations", work, why, by=_COUNTED_CHECK)
     for name in ("direct-depthwise", "shifted-rows"):
         work = sympy.Eq(sympy.Symbol(f"W_{name}"), formulas[name]["gemm"])
-        d.step(f"{name}: GEMM operations", work, "element-wise passes, no GEMM: counted")
+        d.add_step(
+            f"{name}: GEMM operations",
+            work,
+            "element-wise passes, no GEMM: counted",
+            by=_COUNTED_CHECK,
+        )
     work = sympy.Eq(sympy.Symbol("W_separable"), formulas["separable"]["gemm"])
-    d.step(
+    d.add_step(
         "separable: GEMM operations",
         work,
         "its row pass is a thin batched GEMM over kw taps, priced with the column pass as "
         "memory (fitted, not counted: the only GEMM term the check below leaves out)",
+        definition=True,
     )
     for name, f in formulas.items():
         moved = sympy.Eq(sympy.Symbol(f"M_{name}"), f["memory"])
-        d.step(f"{name}: elements moved", moved, "constants fitted to this machine")
+        d.add_step(
+            f"{name}: elements moved",
+            moved,
+            "the model's memory term, constants fitted to this machine",
+            definition=True,
+        )
     modules = {"direct": numpy_conv, "winograd": numpy_winograd}
     modules.update(shifted=numpy_shifted, fft=numpy_fft)
 
@@ -917,8 +928,11 @@ def cost_derivation(formulas: dict[str, dict[str, sympy.Expr]] | None = None) ->
             set_num_threads(old)
         return cases, worst, worst == 0.0, f"relative error; formulas {', '.join(sorted(seen))}"
 
-    d.check("gemm formula = operations the printed NumPy kernels issue", "exact", check)
+    d.check(_COUNTED_CHECK, "exact", check)
     return d
+
+
+_COUNTED_CHECK = "gemm formula = operations the printed NumPy kernels issue"
 
 
 def calibrate(*, apply: bool = False, dtype: Any = np.float32) -> dict[str, float]:

@@ -7,6 +7,7 @@ overlap. Private: `symconv.equivariance` re-exports `max_pool_changes` and `pool
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -25,7 +26,7 @@ from ._equivariance_core import (
     _spatial_map,
 )
 from ._errors import SpecError
-from .derivation import Derivation
+from .derivation import Derivation, grid_check
 from .spec import Pool
 
 __all__ = ["max_pool_changes", "pooling_example"]
@@ -98,7 +99,7 @@ def _pool_invariance(
     )
     k, t = sympy.symbols("k t", positive=True, integer=True)
     if spec.kind == "max":
-        d.step(
+        d.add_step(
             "Invariance of one output (max)",
             sympy.Symbol(
                 r"y'[o] = y[o] \Leftarrow \max_{U_o} x = \max_{I_o} x,\ "
@@ -106,16 +107,35 @@ def _pool_invariance(
             ),
             "an output is guaranteed unchanged only if the largest input of the two windows "
             "(before and after the shift) lies in their overlap; max_pool_changes applies it",
+            by="max pooling: changed outputs within",
         )
-        d.step(
+        d.add_step(
             "Probability of a change (1D, i.i.d. inputs, |t| < k)",
             sympy.Eq(sympy.Symbol("P_change"), 2 * t / (k + t)),
             "the argmax of the k + |t| inputs of U is uniform; the output changes iff it "
             "falls in one of the 2|t| inputs outside the overlap; k = 3, t = 1 gives 1/2: "
             "'only half of the output pixels have changed'",
+            by="P_change = 2t/(k + t)",
+        )
+
+        def change_probability() -> tuple[int, float, bool, str]:
+            cases = [(kk, tt) for kk in range(2, 5) for tt in range(1, kk) if kk + tt <= 6]
+
+            def err(c: tuple[int, int]) -> float:
+                kk, tt = c
+                orders = list(itertools.permutations(range(kk + tt)))
+                changed = sum(max(v[:kk]) != max(v[tt:]) for v in orders)
+                return abs(sympy.Rational(changed, len(orders)) - sympy.Rational(2 * tt, kk + tt))
+
+            return grid_check(cases, err)
+
+        d.check(
+            "P_change = 2t/(k + t): every order of k + t distinct inputs, k < 5",
+            "exact",
+            change_probability,
         )
     else:
-        d.step(
+        d.add_step(
             f"Change of one output ({spec.kind})",
             sympy.Symbol(
                 r"y'[o] - y[o] = \frac{1}{N_o}\Big(\sum_{A'_o \setminus A_o} x"
@@ -126,13 +146,15 @@ def _pool_invariance(
             ),
             "nonzero for generic inputs whenever the windows differ; small when the |t| "
             "inputs entering and leaving are alike",
+            by="torch: conv(shift(x))",
         )
-    d.step(
+    d.add_step(
         "Outputs that can change (same position)",
         sympy.Integer(len(can)),
         f"of {len(before)}: those whose window reads other inputs after the shift (for "
         f"some input each of them changes); expected fraction for i.i.d. inputs, away "
         f"from the border: {expected:.3g}",
+        by="torch: conv(shift(x))",
     )
 
 
@@ -177,20 +199,23 @@ def pooling_example() -> Derivation:
         spec=spec,
     )
     mat = sympy.Matrix
-    d.step(
+    d.add_step(
         "Detector stage",
         mat([row[view], shifted[view]]),
         "top: the detector row; bottom: shifted right by one (every value changes)",
+        definition=True,
     )
-    d.step(
+    d.add_step(
         "Pooling stage",
         mat([y[view], y_s[view]]),
         "max over width 3, stride 1: only half of the pooled values change",
+        by="figure reproduced",
     )
-    d.step(
+    d.add_step(
         "Changed",
         sympy.Tuple(sympy.Rational(changed_in, 4), sympy.Rational(changed_out, 4)),
         "inputs changed, outputs changed (fractions of the view); 2/(k + 1) = 1/2 for k = 3",
+        by="figure reproduced",
     )
 
     def run() -> tuple[int, float, bool, str]:

@@ -134,21 +134,30 @@ def _symmetry(
     x, w, g = sympy.IndexedBase("x"), sympy.IndexedBase("w"), sympy.IndexedBase("(g x)")
     src = {"rot90": (j, n - 1 - i), "flip_h": (i, n - 1 - j), "flip_v": (n - 1 - i, j)}
     if spec.dims == 1:
-        d.step(
+        d.add_step(
             "The transformation",
             sympy.Eq(g[i], x[n - 1 - i], evaluate=False),
             "flip_h of a row reverses it",
+            definition=True,
         )
     else:
-        d.step(
+        d.add_step(
             "The transformation",
             sympy.Eq(g[i, j], x[src[transform]], evaluate=False),
             "numpy's rot90 (counter-clockwise)" if transform == "rot90" else "a mirror",
+            definition=True,
         )
-    d.step(
+    d.add_step(
         "Equivariance, row by row",
         sympy.Symbol(r"T P_g^{\mathrm{in}} = P_g^{\mathrm{out}} T"),
         "row o of T P reads x[pi(j)] with T[o, j]; row o of P T is row pi(o) of T",
+        definition=True,
+    )
+    numeric = f"torch: conv({transform}(x))"
+    checked = (
+        (f"condition = the kernel's {transform}", numeric)
+        if isinstance(spec, Conv) and not subs
+        else (numeric,)
     )
     o1, o2, P, Dl, m, c_, e_ = sympy.symbols("o_1 o_2 P D m c d", integer=True)
     general: dict[str, Any] = {}
@@ -158,11 +167,12 @@ def _symmetry(
         lhs_ = (n + 2 * P - Dl * (K - 1)) - 1 - o1 + Dl * e_ - P
         general["sol"] = sympy.solve(sympy.Eq(lhs_, n - 1 - o1 - Dl * a + P), e_)
         general["want"] = K - 1 - a
-        d.step(
+        d.add_step(
             "Matching taps (general)",
             sympy.Eq(w[a, b], w[b, K - 1 - a]),
             "tap (a, b) of the rotated input meets tap (b, K - 1 - a) of the rotated output: "
             "the kernel must be invariant under rot90",
+            by="matched tap solved symbolically",
         )
     else:
         lhs_ = (n + 2 * P - Dl * (K - 1)) - 1 - o2 + Dl * e_ - P
@@ -170,32 +180,35 @@ def _symmetry(
         general["want"] = K - 1 - b
         pair = {"flip_h": (w[a, b], w[a, K - 1 - b]), "flip_v": (w[a, b], w[K - 1 - a, b])}
         stmt = sympy.Eq(w[b], w[K - 1 - b]) if spec.dims == 1 else sympy.Eq(*pair[transform])
-        d.step(
+        d.add_step(
             "Matching taps (general)",
             stmt,
             "the mirrored input meets the mirrored tap: the kernel must be mirror-symmetric",
+            by="matched tap solved symbolically",
         )
     del o1, o2, m, c_
     if isinstance(spec, Conv):
-        d.step(
+        d.add_step(
             "Condition on the weights (solved)",
             sympy.Tuple(*condition),
             f"linsolve of the {len(core['equations'])} distinct entry equations "
             f"T P = P T; empty means every kernel works",
+            by=checked,
         )
         if subs:
             kernel = [e.xreplace(subs) for e in condition]
-            d.step(
-                "With the given weights",
-                sympy.Tuple(*kernel),
-                "the condition holds"
-                if all(k == sympy.true for k in kernel)
-                else "the condition fails",
+            holds = all(k == sympy.true for k in kernel)
+            d.add_step(
+                f"With the given weights the condition {'holds' if holds else 'fails'}",
+                sympy.Tuple(*(sympy.Eq(k, v, evaluate=False) for k, v in subs.items())),
+                "the weights given, put into the condition above",
+                by=checked,
             )
-    d.step(
+    d.add_step(
         "Broken outputs",
         sympy.FiniteSet(*[sympy.Tuple(*p) for p in broken]),
         f"{len(broken)} of {n_out} outputs; {'exact' if exact else 'not exact'}",
+        by=checked,
     )
     d.check(
         "matched tap solved symbolically",

@@ -33,6 +33,9 @@ from ._equivariance_pooling import _pool_invariance
 from .indexform import index_form
 from .spec import Conv, Pool
 
+# the numeric check every translation derivation carries (symconv._equivariance_checks)
+_NUMERIC = "torch: conv(shift(x)) vs shift(conv(x))"
+
 
 def _inside_taps(form: Any) -> list[np.ndarray]:
     """Per axis, per output: whether every tap reads inside the unpadded input."""
@@ -172,12 +175,13 @@ def _translate(
     S, D, P, K = s["S"][0], s["D"][0], s["P"][0], s["K"][0]
     n_sym, u_sym = sympy.Symbol("n", integer=True, positive=True), sympy.Symbol("u", integer=True)
     x, w, y = sympy.IndexedBase("x"), sympy.IndexedBase("w"), sympy.IndexedBase("y")
-    d.step(
+    d.add_step(
         "The layer (index form)",
         form.expression(),
         "tap a of output o reads the padded input at S o + D a",
+        definition=True,
     )
-    d.step(
+    d.add_step(
         "The shift",
         sympy.Eq(
             sympy.Indexed(sympy.IndexedBase(r"\left(S_{t} x\right)"), s["i"][0]),
@@ -185,16 +189,25 @@ def _translate(
             evaluate=False,
         ),
         "cyclic for circular padding" if cyclic else "zero-filled: what enters at the border is 0",
+        definition=True,
+    )
+    # the checks `_translate_checks` attaches: the exact grid (symbolic weights, Conv only) and
+    # the numeric comparison with torch (every layer)
+    checked = (
+        ("broken set = index-form criterion", _NUMERIC)
+        if isinstance(spec, Conv) and subs is None
+        else (_NUMERIC,)
     )
     # general form: which output shift u reproduces a shift t of the input
     lhs = S * o + D * a - P - t_sym
     rhs = S * (o - u_sym) + D * a - P
     sol = sympy.solve(sympy.Eq(lhs, rhs), u_sym)
-    d.step(
+    d.add_step(
         "Output shift (general)",
         sympy.Eq(u_sym, sol[0]),
         "after the shift tap a of output o reads S o + D a - P - t; that is tap a of output "
         "o - u iff S u = t: an integer output shift exists only for multiples of the stride",
+        by="S u = t solved for u",
     )
     d.check(
         "S u = t solved for u (symbolic sizes)",
@@ -205,11 +218,20 @@ def _translate(
         y_o = sympy.Sum(x[sympy.Mod(o + a - P, n_sym)] * w[a], (a, 0, K - 1))
         y_t = sympy.Sum(x[sympy.Mod(o + a - P - t_sym, n_sym)] * w[a], (a, 0, K - 1))
         inner = sympy.Mod(sympy.Mod(o - t_sym, n_sym) + a - P, n_sym)
-        d.step(
+        d.add_step(
             "Circular padding, stride 1 (general)",
-            sympy.Eq(y_t, y_o.xreplace({o: sympy.Mod(o - t_sym, n_sym)}), evaluate=False),
+            sympy.Eq(sympy.Indexed("y", o), y_o),
+            "the layer on a cyclic input (n = input size, P = low padding)",
+            definition=True,
+        )
+        d.add_step(
+            "The shifted input gives the shifted output",
+            sympy.Eq(y_t, y[sympy.Mod(o - t_sym, n_sym)]),
             "substituting x -> x[(. - t) mod n] gives y[(o - t) mod n]: T is (block) "
             "circulant and commutes with every cyclic shift",
+            by=("(o - t) mod n", *checked[:-1], "circulant")
+            if isinstance(spec, Conv) and subs is None
+            else ("(o - t) mod n", *checked),
         )
         d.check(
             "(o - t) mod n + a - P = o + a - P - t (mod n)",
@@ -223,17 +245,19 @@ def _translate(
                 for v in (o, o - u_sym)
             ]
         )
-        d.step(
+        d.add_step(
             "Interior (sufficient)",
             sympy.Implies(crit, sympy.Eq(sympy.Indexed(sympy.IndexedBase("y'"), o), y[o - u_sym])),
             "if every tap of o and of o - u reads inside the unpadded input, row o of T S_t is "
             "row o - u of T; near the border the padding differs from the shifted input",
+            by=checked,
         )
-        d.step(
+        d.add_step(
             "Exact criterion (index form)",
             sympy.Symbol(r"\forall a:\ \sigma_t(\mathrm{src}(o, a)) = \mathrm{src}(o - u, a)"),
             "two rows agree iff every tap reads the same input (weights are distinct symbols); "
             "sigma_t shifts and drops what leaves the input, src is IndexForm.source",
+            by=checked,
         )
     rows = core["rows"]
     if broken:
@@ -245,26 +269,35 @@ def _translate(
         zero = {_ZERO: 1} if core["is_max"] else {}
         right = _expr(rows.get(src, {}) if src >= 0 else zero, in_shape, _kind(spec))
         pos = _spatial([first], out_shape)[0]
-        d.step(
+        d.add_step(
             "Smallest counterexample",
             sympy.Ne(left, right, evaluate=False),
             f"output {pos}: y'[o] on the left, y[o - u] with u = {u} on the right",
+            by="the counterexample's two sides differ",
+        )
+        differ = sympy.expand(left - right) != 0
+        d.check(
+            "the counterexample's two sides differ",
+            "exact",
+            lambda: (1, 0.0 if differ else 1.0, differ, "expanded difference nonzero"),
         )
         d.results["counterexample"] = (pos, left, right)
     if not core["divisible"]:
-        d.step(
+        d.add_step(
             "Not a multiple of the stride",
             sympy.Symbol(f"{len(core['reproducing'])} output shifts reproduce it"),
             f"shift {shift} with stride {core['strides']}: the best output shift ({u}) breaks "
             f"{len(broken)} of {n_out}; none reproduces it whenever some window stays inside "
             f"the input after the shift and the kernel has >= 2 taps along the axis (tiny "
             f"layers whose windows read only padding or entering zeros are exceptions)",
+            by=checked,
         )
-    d.step(
+    d.add_step(
         "Broken outputs",
         sympy.FiniteSet(*[sympy.Tuple(*p) for p in broken]),
         f"{len(broken)} of {n_out} outputs; {'exact' if exact else 'not exact'} "
         f"({mode} padding, {d.results['shift_kind']} shift, output shift {u})",
+        by=checked,
     )
     if isinstance(spec, Conv) and core["divisible"] and not cyclic:
         interior = _interior(form, u)
@@ -279,7 +312,12 @@ def _translate(
             )
         else:
             why = f"{mode} padding copies inputs into the border, which the shift does not move"
-        d.step("Border band", sympy.Symbol(f"{len(band)} outputs outside the interior"), why)
+        d.add_step(
+            "Border band",
+            sympy.Symbol(f"{len(band)} outputs outside the interior"),
+            why,
+            by=checked,
+        )
     if isinstance(spec, Pool):
         _pool_invariance(d, spec, sizes, shift, core)
     return d, core

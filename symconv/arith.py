@@ -13,6 +13,7 @@ floor((-d*(k - 1) + i + 2*p - 1)/s) + 1
 
 from __future__ import annotations
 
+import itertools
 import operator
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -93,7 +94,7 @@ def substitute_axis(formula: sympy.Expr, spec: Any, axis: int) -> sympy.Expr:
     return formula.subs({S["k"]: k, S["s"]: s, S["d"]: d, S["p"]: lo, S["p_lo"]: lo, S["p_hi"]: hi})
 
 
-def lecture_formula_derivation() -> Derivation:
+def lecture_formula_derivation(spec: Any = None, input_size: Any = None) -> Derivation:
     r"""Proof that the general output size reduces to the lectures' $(N - F + 2P)/S + 1$.
 
     With dilation 1 and an exact division ($i + 2p - k = s m$ for an integer $m \ge 0$), the
@@ -111,18 +112,31 @@ def lecture_formula_derivation() -> Derivation:
     reduced = sympy.simplify(undilated.subs(i, exact_i))
     lecture_exact = sympy.simplify(lecture.subs(i, exact_i))
     d = Derivation("Output size: the general formula and the lectures' special case")
-    d.step(
+    d.add_step(
         "General output size",
         sympy.Eq(sympy.Symbol("o"), general),
         "every window start s*o must leave room for the dilated kernel d(k-1)+1",
+        by="the formula counts the window starts",
     )
-    d.step("Dilation 1", sympy.Eq(sympy.Symbol("o"), undilated), "substitute d = 1")
-    d.step("The stride fits", sympy.Eq(i + 2 * p - k, s * m), "assume an integer m >= 0")
-    d.step("The floor is exact", sympy.Eq(sympy.Symbol("o"), reduced), "floor(m) = m for integer m")
-    d.step(
+    proved = "floor formula equals"
+    d.add_step("Dilation 1", sympy.Eq(sympy.Symbol("o"), undilated), "substitute d = 1", by=proved)
+    d.add_step(
+        "The stride fits",
+        sympy.Eq(i + 2 * p - k, s * m),
+        "assume an integer m >= 0",
+        definition=True,
+    )
+    d.add_step(
+        "The floor is exact",
+        sympy.Eq(sympy.Symbol("o"), reduced),
+        "floor(m) = m for integer m",
+        by=proved,
+    )
+    d.add_step(
         "The lectures' formula",
         sympy.Eq(lecture, lecture_exact),
         "(N - F + 2P)/S + 1 with N = i, F = k, P = p, S = s",
+        by=(proved, "same, on every fitting case"),
     )
     d.results.update(general=general, lecture=lecture, reduced=reduced)
 
@@ -148,9 +162,85 @@ def lecture_formula_derivation() -> Derivation:
             ),
         )
 
+    def starts() -> tuple[int, float, bool, str]:
+        o = sympy.lambdify((i, k, s, S["d"], p), general, "math")
+        cases = [
+            c
+            for c in itertools.product(range(1, 12), range(1, 5), range(1, 4), (1, 2), (0, 1, 2))
+            if c[0] + 2 * c[4] >= c[3] * (c[1] - 1) + 1
+        ]
+
+        def err(c: tuple[int, ...]) -> float:
+            ii, kk, ss, dd, pp = c
+            count = sum(
+                1 for t in range(0, ii + 2 * pp) if t * ss + dd * (kk - 1) <= ii + 2 * pp - 1
+            )
+            return abs(o(*c) - count)
+
+        return grid_check(cases, err)
+
+    d.check("the formula counts the window starts, i < 12, k < 5, s < 4, d < 3", "exact", starts)
     d.check("floor formula equals (N - F + 2P)/S + 1 when the stride fits", "general", proof)
     d.check("same, on every fitting case i<12, k<6, s<4, p<3", "exact", grid)
+    if spec is not None:
+        _layer_output_steps(d, spec, input_size)
     return d
+
+
+def _layer_output_steps(d: Derivation, spec: Any, input_size: Any) -> None:
+    """The general formula at one convolution's sizes (and its input, if given), checked
+    against `spec.output_size` on every input length the layer takes below 40."""
+    from .spec import Conv
+
+    if not isinstance(spec, Conv) or type(spec) is not Conv:
+        raise SpecError(
+            f"derive output-size: the derivation is the convolution's formula, not "
+            f"{type(spec).__name__}'s (symconv shape gives any layer's output size)"
+        )
+    size = None if input_size is None else spec._check_input(input_size)
+    i = SYMBOLS["i"]
+    axes = {}
+    for a in range(spec.dims):
+        key = (spec.kernel_size[a], spec.stride[a], spec.dilation[a], *spec.pads[a])
+        axes.setdefault(key, []).append(a)
+    for (k, s, dl, lo, hi), which in axes.items():
+        where = "every axis" if len(which) == spec.dims else f"axes {[a + 1 for a in which]}"
+        d.add_step(
+            f"This layer ({where}: k = {k}, s = {s}, d = {dl}, padding {lo}, {hi})",
+            sympy.Eq(sympy.Symbol("o"), _sizes.conv_out(i, k, s, dl, lo, hi)),
+            "substitute the layer's sizes (p_lo + p_hi for 2p)",
+            by="this layer: the formula = Conv.output_size",
+        )
+    if size is not None:
+        d.add_step(
+            f"At input {'x'.join(map(str, size))}",
+            sympy.Tuple(*spec.output_size(size)),
+            "the output size on each axis",
+            by="this layer: the formula = Conv.output_size",
+        )
+
+    def layer() -> tuple[int, float, bool, str]:
+        cases = []
+        for n in range(1, 40):
+            try:
+                cases.append(spec._check_input((n,) * spec.dims))
+            except SpecError:
+                continue
+        if size is not None:
+            cases.append(size)
+
+        def err(c: tuple[int, ...]) -> float:
+            want = spec.output_size(c)
+            got = [
+                _sizes.conv_out(c[a], spec.kernel_size[a], spec.stride[a], spec.dilation[a],
+                                *spec.pads[a])
+                for a in range(spec.dims)
+            ]  # fmt: skip
+            return float(list(want) != got)
+
+        return grid_check(cases, err)
+
+    d.check(f"this layer: the formula = Conv.output_size, {spec}, inputs < 40", "exact", layer)
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,7 @@ import sympy
 
 from . import _sizes
 from ._errors import SpecError
-from .derivation import Derivation
+from .derivation import Derivation, grid_check
 from .indexform import index_form
 from .spec import Conv, Pool
 
@@ -332,6 +332,11 @@ def exact_grid(dims: Iterable[int] = (1, 2), quick: bool = False) -> list[tuple[
 
 
 # -- the derivation ------------------------------------------------------------------------------
+# the exact checks that establish the general steps' result: the derived operators against
+# T^T delta and X^T delta, on this layer and on the verification grid
+_GRADIENTS = ("T^T delta = dL/dx", "same on the verification grid")
+
+
 def _general_steps(d: Derivation) -> None:
     j, o, a, m = sympy.symbols("j o a m", integer=True)
     S, D, K = sympy.symbols("S D K", integer=True, positive=True)
@@ -339,12 +344,13 @@ def _general_steps(d: Derivation) -> None:
     dhat = sympy.IndexedBase(r"\hat{\delta}")
     L = sympy.Symbol("L")
     y = sympy.Sum(x[S * o + D * a] * w[a], (a, 0, K - 1)) + b
-    d.step(
+    d.add_step(
         "Forward (one axis, one channel)",
         sympy.Eq(sympy.Indexed("y", o), y),
         "the index form; channels and groups add sums over c",
+        definition=True,
     )
-    d.step(
+    d.add_step(
         "Chain rule",
         sympy.Eq(
             sympy.Derivative(L, x[j]),
@@ -354,60 +360,97 @@ def _general_steps(d: Derivation) -> None:
             ),
         ),
         r"delta[o] = dL/dy[o]",
+        by=_GRADIENTS,
     )
     kd = sympy.Sum(w[a] * sympy.KroneckerDelta(j, S * o + D * a), (a, 0, K - 1))
-    d.step(
+    d.add_step(
         "Local derivative",
         sympy.Eq(sympy.Derivative(sympy.Indexed("y", o), x[j]), kd),
         "dx[S o + D a]/dx[j] is a Kronecker delta, written [j = S o + D a]",
+        by=_GRADIENTS,
     )
-    collapsed = kd.doit()
-    d.step(
+    tap = (j - S * o) / D
+    integral = sympy.Eq(sympy.Mod(j - S * o, D), 0)
+    collapsed = sympy.Piecewise((w[tap], integral & (tap >= 0) & (tap <= K - 1)), (0, True))
+    d.add_step(
         "The sum over a collapses",
         sympy.Eq(kd, collapsed),
         "one tap a = (j - S o)/D, when it is an integer in [0, K)",
+        by="the sum over a collapses",
+        keeps=(integral,),
     )
-    d.step(
+    d.add_step(
         "Dilate delta by the stride",
         sympy.Eq(dhat[m], sympy.Piecewise((delta[m / S], sympy.Eq(sympy.Mod(m, S), 0)), (0, True))),
         "so the sum over o becomes a sum over m = S o",
+        definition=True,
     )
     grad = sympy.Sum(dhat[j - D * a] * w[a], (a, 0, K - 1))
     flipped = sympy.Sum(dhat[j - D * (K - 1) + D * a] * w[K - 1 - a], (a, 0, K - 1))
-    d.step(
+    d.add_step(
         "dL/dx~ as a correlation",
         sympy.Eq(sympy.Symbol(r"\frac{\partial L}{\partial \tilde{x}_j}"), grad),
         "substitute m = j - D a",
+        by=_GRADIENTS,
     )
-    d.step(
+    d.add_step(
         "Flip the kernel",
         sympy.Eq(grad, flipped),
         "a -> K - 1 - a: dL/dx is the full correlation of the stride-dilated delta "
         "with the flipped kernel (padding D(K-1) each side), at dilation D",
+        by="flip: the sum reindexed",
     )
-    d.step(
+    d.add_step(
         "Through the padding",
         sympy.Symbol(
             r"\frac{\partial L}{\partial x} = "
             r"\mathrm{Pad}^\top \frac{\partial L}{\partial \tilde{x}}"
         ),
         "zeros: crop; reflect, replicate, circular: add the copies back onto their source",
+        by=_GRADIENTS,
     )
     gw = sympy.Sum(delta[o] * x[S * o + D * a], (o, 0, sympy.Symbol("O") - 1))
-    d.step(
+    d.add_step(
         "dL/dw",
         sympy.Eq(sympy.Symbol(r"\frac{\partial L}{\partial w_a}"), gw),
         "the correlation of the padded input with delta dilated by the stride S, read at stride D",
+        by=_GRADIENTS,
     )
-    d.step(
+    d.add_step(
         "dL/db",
         sympy.Eq(
             sympy.Symbol(r"\frac{\partial L}{\partial b}"),
             sympy.Sum(delta[o], (o, 0, sympy.Symbol("O") - 1)),
         ),
         "dy[o]/db = 1: the sum of delta",
+        by="dL/db = sum of delta",
     )
     d.results["collapsed"] = collapsed
+
+    def collapse() -> tuple[int, float, bool, str]:
+        ws = sympy.symbols("w0:4")
+        cases = list(itertools.product(range(1, 4), range(1, 4), range(1, 4), range(7), range(3)))
+
+        def err(c: tuple[int, ...]) -> float:
+            kk, ss, dd, jj, oo = c
+            weights = {w[t]: ws[t] for t in range(kk)}
+            left = sum((ws[t] for t in range(kk) if jj == ss * oo + dd * t), start=sympy.Integer(0))
+            right = collapsed.subs({K: kk, S: ss, D: dd, j: jj, o: oo}).xreplace(weights)
+            return 0.0 if sympy.expand(left - right) == 0 else 1.0
+
+        return grid_check(cases, err)
+
+    def flip() -> tuple[int, float, bool, str]:
+        cases = list(range(1, 6))
+
+        def err(kk: int) -> float:
+            diff = (grad - flipped).subs(K, kk).doit()
+            return 0.0 if sympy.expand(diff) == 0 else 1.0
+
+        return grid_check(cases, err)
+
+    d.check("the sum over a collapses: K, S, D < 4, j < 7, o < 3", "exact", collapse)
+    d.check("flip: the sum reindexed a -> K - 1 - a, every K < 6", "exact", flip)
 
 
 def activation_step() -> Derivation:
@@ -416,17 +459,19 @@ def activation_step() -> Derivation:
     a, w, delta = sympy.IndexedBase("a"), sympy.IndexedBase("w"), sympy.IndexedBase(r"\delta")
     h = sympy.Function("h")
     d = Derivation("Backpropagation through an activation")
-    d.step(
+    d.add_step(
         "Next layer",
         sympy.Eq(sympy.Indexed("a'", k), sympy.Sum(w[k, j] * h(a[j]), (j, 1, n))),
         "a'_k = sum_j w_kj h(a_j)",
+        definition=True,
     )
     rhs = sympy.diff(h(a[j]), a[j]) * sympy.Sum(delta[k] * w[k, j], (k, 1, n))
-    d.step(
+    d.add_step(
         "Chain rule",
         sympy.Eq(delta[j], rhs),
         "delta_j = h'(a_j) sum_k delta_k w_kj: for a convolution the sum over k is the "
         "correlation with the flipped kernel",
+        by="delta_j = h'(a_j)",
     )
 
     def check() -> tuple[int, float, bool, str]:
@@ -474,7 +519,7 @@ def backprop(spec: Conv | Pool, input_size: int | Sequence[int] | None = None) -
         grad_bias="sum of delta over batch and space",
         input_size=size,
     )
-    d.step(
+    d.add_step(
         "This layer: dL/dx",
         sympy.Symbol(
             rf"\text{{dilate }}\delta\text{{ by }}{list(spec.stride)},\ \text{{then }}"
@@ -482,11 +527,13 @@ def backprop(spec: Conv | Pool, input_size: int | Sequence[int] | None = None) -
         ),
         f"padding {gi.conv.pads} = full padding plus the {list(spec.fits(size).unused)} "
         "unread tail; then Pad^T",
+        by="T^T delta = dL/dx",
     )
-    d.step(
+    d.add_step(
         "This layer: dL/dw",
         sympy.Symbol(rf"\mathrm{{{gw.conv}}}".replace("_", r"\_")),
         f"over the padded input {list(gw.padded_size)}, first {list(spec.kernel_size)} outputs",
+        by="T^T delta = dL/dx",
     )
 
     def this_spec() -> tuple[int, float, bool, str]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
@@ -245,9 +246,7 @@ def _cmd_arch(args: argparse.Namespace) -> None:
 
 # derive ops that read neither the layer flags nor --input (general, symbolic statements)
 _GENERAL_OPS = (
-    "output-size",
     "activation",
-    "separable",
     "fft-padding",
     "commutativity",
     "algorithm-costs",
@@ -275,12 +274,40 @@ def _not_applicable(op: str, flags: Sequence[str], why: str) -> None:
         raise SpecError(f"derive {op}: {_flag(flags[0])} does not apply: {why}")
 
 
+def _parse_shift(text: str) -> int | tuple[int, ...]:
+    """`--shift`: `1`, `-2` or `1x-1` (per axis)."""
+    parts = [p.strip() for p in re.split(r"[x,]", text.strip().lower())]
+    if not parts or not all(re.fullmatch(r"-?\d+", p) for p in parts):
+        raise SpecError(
+            f"--shift: expected an integer or integers separated by 'x' or ',', got {text!r}"
+        )
+    values = tuple(int(p) for p in parts)
+    return values[0] if len(values) == 1 else values
+
+
 def _derivation(args: argparse.Namespace) -> Any:
     """The derivation `args.op` for the layer flags and `--input`, rejecting what it ignores."""
     from .derive import derive
 
     op = args.op
     given = _given(args)
+    options = {}
+    if args.shift is not None:
+        options["shift"] = _parse_shift(args.shift)
+    if args.transform is not None:
+        options["transform"] = args.transform
+    if op != "equivariance":
+        _not_applicable(
+            op,
+            list(options),
+            "only derive equivariance takes a shift or a transformation",
+        )
+    if op in ("output-size", "separable"):
+        # general derivations; a layer (any layer flag, or --input) adds its own numbers
+        if not given and args.input is None:
+            return derive(op)
+        size = None if args.input is None else parse_sizes("input", args.input)
+        return derive(op, _spec(args), size)
     if op in _GENERAL_OPS:
         extra = given + (["input"] if args.input is not None else [])
         _not_applicable(op, extra, "the derivation is general and reads no layer or input size")
@@ -330,24 +357,28 @@ def _derivation(args: argparse.Namespace) -> Any:
             )
             _one_size(op, "dilation", parse_sizes("dilation", _arg(args, "dilation")))
     size = None if args.input is None else parse_sizes("input", args.input)
-    return derive(op, spec, size)
+    return derive(op, spec, size, **options)
 
 
 def _cmd_derive(args: argparse.Namespace) -> int:
     d = _derivation(args)
     fmt = "json" if args.json else args.format
-    cert = d.verify()
+    if args.standalone and fmt != "latex":
+        raise SpecError("derive: --standalone applies to --format latex only")
+    cert = None if args.no_verify else d.verify()
     if fmt == "json":
-        print(json.dumps({**d.as_dict(), "certificate": cert.as_dict()}, indent=2))
+        extra = {} if cert is None else {"certificate": cert.as_dict()}
+        print(json.dumps({**d.as_dict(), **extra}, indent=2))
     elif fmt == "latex":
-        print(d.latex())
+        print(d.latex(standalone=args.standalone))
     elif fmt == "markdown":
         print(d.markdown())
     else:
-        print(d.text())
-        print()
-        print(cert.text())
-    return 0 if cert.passed else 1
+        print(d.text(ascii=args.ascii))
+        if cert is not None:
+            print()
+            print(cert.text())
+    return 1 if cert is not None and cert.failed else 0
 
 
 def _cmd_tour(args: argparse.Namespace) -> int:
@@ -382,6 +413,18 @@ def _build() -> argparse.ArgumentParser:
     p.add_argument("--input", "-i", default=None, help="spatial input size")
     _add_spec_args(p)
     p.add_argument("--format", "-f", default="text", choices=["text", "latex", "markdown", "json"])
+    p.add_argument("--standalone", action="store_true", help="--format latex: a complete document")
+    p.add_argument("--ascii", action="store_true", help="--format text: plain ASCII")
+    p.add_argument("--shift", default=None, help="equivariance: the shift t per axis (1, 2x0)")
+    p.add_argument(
+        "--transform",
+        default=None,
+        choices=["translate", "rot90", "flip_h", "flip_v"],
+        help="equivariance: the transformation (default translate)",
+    )
+    p.add_argument(
+        "--no-verify", action="store_true", help="the derivation without its certificate"
+    )
     p.set_defaults(run=_cmd_derive)
 
     p = sub.add_parser("tour", help="a derivation, its verification and arithmetic, in one run")

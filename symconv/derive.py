@@ -26,7 +26,7 @@ from . import _sizes
 from ._errors import SpecError
 from ._torchref import conv_reference, torch_or_none
 from .arith import SYMBOLS, transpose_output_formula
-from .derivation import Derivation, discrepancy, grid_check
+from .derivation import Derivation, SkipCheck, discrepancy, grid_check
 from .indexform import index_form
 from .spec import Conv
 from .toeplitz import padding_matrix, sparse_product, structure, toeplitz, valid_matrix
@@ -46,7 +46,12 @@ def matrix_derivation(spec: Any, input_size: int | Sequence[int]) -> Derivation:
     T = toeplitz(spec, input_size)
     s = structure(spec, input_size)
     d = Derivation(f"{spec} as a matrix on input {form.input_size}")
-    d.step("Index form", form.expression(), "the definition every matrix is read from")
+    d.add_step(
+        "Index form",
+        form.expression(),
+        "the definition every matrix is read from",
+        definition=True,
+    )
     shown = (
         T
         if max(T.shape) <= _SHOW_MAX
@@ -55,11 +60,21 @@ def matrix_derivation(spec: Any, input_size: int | Sequence[int]) -> Derivation:
             rf"\ {T.nnz()}\ \text{{nonzeros}}"
         )
     )
-    d.step("The matrix T", shown, "rows: flattened (C_out, *output); columns: (C_in, *input)")
-    d.step("Structure", s.name, s.evidence)
+    d.add_step(
+        "The matrix T",
+        shown,
+        "rows: flattened (C_out, *output); columns: (C_in, *input)",
+        by=("T = V Pad", "T x equals torch"),
+    )
+    d.add_step("Structure", s.name, s.evidence, by="structure read off T")
     pad = padding_matrix(spec, input_size)
     if max(pad.shape) <= _SHOW_MAX:
-        d.step("Padding as a matrix", pad, "T = V Pad: the valid convolution of the padded input")
+        d.add_step(
+            "Padding as a matrix",
+            pad,
+            "T = V Pad: the valid convolution of the padded input",
+            by="T = V Pad",
+        )
     d.results.update(T=T, structure=s, pad=pad)
 
     def factorisation() -> tuple[int, float, bool, str]:
@@ -70,11 +85,11 @@ def matrix_derivation(spec: Any, input_size: int | Sequence[int]) -> Derivation:
 
     def against_torch() -> tuple[int, float, bool, str]:
         if torch_or_none() is None:  # pragma: no cover - torch is optional
-            return 0, 0.0, True, "torch not installed: not checked"
+            raise SkipCheck("torch not installed (pip install torch): not checked")
         from .toeplitz import toeplitz_numeric
 
         if not isinstance(spec, Conv) or type(spec) is not Conv:
-            return 0, 0.0, True, "only plain convolutions have a torch counterpart"
+            raise SkipCheck("only plain convolutions have a torch counterpart")
         rng = np.random.default_rng(0)
         worst = 0.0
         for _ in range(3):
@@ -85,9 +100,26 @@ def matrix_derivation(spec: Any, input_size: int | Sequence[int]) -> Derivation:
             worst = max(worst, discrepancy(y, ref.numpy().reshape(-1)))
         return 3, worst, worst < 1e-10, "float64, random inputs and weights"
 
+    def structure_check() -> tuple[int, float, bool, str]:
+        again = structure(spec, input_size)
+        one_block = form.in_channels == form.out_channels == 1
+        ok = again.name == s.name and (s.name != "Toeplitz" or not one_block or _is_toeplitz(T))
+        return 1, 0.0 if ok else 1.0, ok, f"{s.name}: {s.evidence}"
+
     d.check("T = V Pad", "exact", factorisation)
+    d.check("structure read off T entry by entry", "exact", structure_check)
     d.check("T x equals torch.nn.functional.conv", "numeric", against_torch)
     return d
+
+
+def _is_toeplitz(T: Any) -> bool:
+    """Every diagonal of `T` constant (a 1-d, one-channel convolution's matrix)."""
+    entries = dict(T.todok())
+    return all(
+        entries.get((r, c), 0) == entries.get((r + 1, c + 1), 0)
+        for r in range(T.shape[0] - 1)
+        for c in range(T.shape[1] - 1)
+    )
 
 
 def transpose_derivation(spec: Any, input_size: int | Sequence[int] | None = None) -> Derivation:
@@ -125,38 +157,72 @@ def transpose_derivation(spec: Any, input_size: int | Sequence[int] | None = Non
     i, k, s, dd, p, a = S["i"], S["k"], S["s"], S["d"], S["p"], S["a"]
     q = sympy.Symbol("q", integer=True, nonnegative=True)
     o_conv = _sizes.conv_out(i, k, s, dd, p, p)
+    o, o_t = sympy.Symbol("o", integer=True, positive=True), sympy.Symbol("o'")
+    transposed = transpose_output_formula().subs(i, o)  # the transpose reads o, not i
+    span = sympy.Eq(i + 2 * p - dd * (k - 1) - 1, s * q + a)
+    recovered = sympy.solve(span, i)[0]
+    back = sympy.expand(transposed.subs(o, q + 1))
     d = Derivation(f"{spec}: the transposed convolution")
-    d.step("Convolution output size", sympy.Eq(sympy.Symbol("o"), o_conv), "many-to-one when s > 1")
-    d.step(
+    d.add_step(
+        "Convolution output size",
+        sympy.Eq(o, o_conv),
+        "many-to-one when s > 1 (symconv derive output-size)",
+        definition=True,
+    )
+    d.add_step(
         "Write the padded span as s q + a",
-        sympy.Eq(i + 2 * p - dd * (k - 1) - 1, s * q + a),
+        span,
         "0 <= a < s: a = (i + 2p - d(k-1) - 1) mod s positions are never read",
+        definition=True,
     )
-    d.step(
+    d.add_step(
+        "Hence o = q + 1",
+        sympy.Eq(o, q + 1),
+        "floor((s q + a)/s) = q because 0 <= a < s",
+        by="o = q + 1",
+    )
+    d.add_step(
         "Transposed output size",
-        sympy.Eq(sympy.Symbol("o'"), transpose_output_formula()),
-        "torch's ConvTranspose, a = output_padding",
+        sympy.Eq(o_t, transposed),
+        "torch's ConvTranspose on an input of size o, a = output_padding",
+        definition=True,
     )
-    back = transpose_output_formula().subs(i, q + 1)
-    recovered = sympy.solve(sympy.Eq(i + 2 * p - dd * (k - 1) - 1, s * q + a), i)[0]
-    d.step(
-        "output_padding picks the input size back",
-        sympy.Eq(back, sympy.expand(recovered)),
-        "with o = q + 1 the transpose returns i exactly when output_padding = a",
+    d.add_step(
+        "Substitute o = q + 1",
+        sympy.Eq(o_t, back),
+        "the transposed output size of the convolution's output",
+        by="o' at o = q + 1",
+    )
+    d.add_step(
+        "output_padding = a returns the input size",
+        sympy.Eq(o_t, i),
+        "s q + a - 2p + d(k - 1) + 1 = i by the padded span: the transpose returns i exactly "
+        "when output_padding = a",
+        by=("output_padding = a recovers", "same, every i < 12"),
     )
     eq = conv_transpose_equivalent(spec)
-    d.step(
+    d.add_step(
         "As a direct convolution",
         sympy.Symbol(
             rf"\text{{insert {list(eq.zeros_inserted)} zeros, pad {list(eq.padding)}, "
             rf"flipped kernel}}"
         ),
         "Dumoulin & Visin, relationships 8-14 (negative pad: crop)",
+        by="the transposed matrix is T^T",
     )
 
     def proof() -> tuple[int, float, bool, str]:
         ok = sympy.simplify(back - recovered) == 0
         return 1, 0.0 if ok else 1.0, ok, "symbolic in i, k, s, d, p, q, a"
+
+    def substitution() -> tuple[int, float, bool, str]:
+        ok = sympy.simplify(transposed.subs(o, q + 1) - back) == 0
+        return 1, 0.0 if ok else 1.0, ok, "symbolic in q, k, s, d, p, a"
+
+    def floor_q() -> tuple[int, float, bool, str]:
+        cases = [(qq, aa, ss) for ss in range(1, 6) for aa in range(ss) for qq in range(0, 9)]
+        expr = sympy.lambdify((q, a, s), sympy.floor((s * q + a) / s) + 1 - (q + 1), "math")
+        return grid_check(cases, lambda c: abs(expr(*c)))
 
     def grid() -> tuple[int, float, bool, str]:
         cases = [
@@ -179,6 +245,8 @@ def transpose_derivation(spec: Any, input_size: int | Sequence[int] | None = Non
         ok = verify_adjoint(spec, size)
         return 1, 0.0 if ok else 1.0, ok, f"toeplitz(ConvTranspose) == T^T at input {size}"
 
+    d.check("o = q + 1: floor((s q + a)/s) + 1, every s < 6, a < s, q < 9", "exact", floor_q)
+    d.check("o' at o = q + 1, symbolic", "general", substitution)
     d.check("output_padding = a recovers the input size", "general", proof)
     d.check("same, every i < 12, k, s < 4, d < 3, p < 3", "exact", grid)
     d.check("the transposed matrix is T^T of the convolution", "exact", adjoint)
@@ -198,19 +266,22 @@ def _activation(spec: Any, size: Any) -> Derivation:
 
 
 def _output_size(spec: Any, size: Any) -> Derivation:
+    """The general formula; with a layer, also at its sizes (and at `size`, if given)."""
     from .arith import lecture_formula_derivation
 
-    return lecture_formula_derivation()
+    return lecture_formula_derivation(spec, size)
 
 
 def _matrix(spec: Any, size: Any) -> Derivation:
     return matrix_derivation(spec, (5,) * spec.dims if size is None else size)
 
 
-def _equivariance(spec: Any, size: Any) -> Derivation:
+def _equivariance(
+    spec: Any, size: Any, shift: Any = None, transform: str = "translate"
+) -> Derivation:
     from .equivariance import equivariance
 
-    return equivariance(spec, size)
+    return equivariance(spec, size, shift=shift, transform=transform)
 
 
 def _fourier(spec: Any, size: Any) -> Derivation:
@@ -310,13 +381,29 @@ DERIVATIONS: dict[str, Callable[[Any, Any], Derivation]] = {
 }
 
 
-def derive(op: str, spec: Any = None, input_size: Any = None) -> Derivation:
-    """The derivation named `op` (a key of `DERIVATIONS`) for `spec` at `input_size`."""
+def derive(op: str, spec: Any = None, input_size: Any = None, **options: Any) -> Derivation:
+    """The derivation named `op` (a key of `DERIVATIONS`) for `spec` at `input_size`.
+
+    `options` go to the ops that take them (`equivariance`: `shift`, `transform`).
+    `output-size` and `separable` are general; given a layer they add its numbers.
+    """
     if op not in DERIVATIONS:
         raise SpecError(f"derive: unknown OP {op!r}; known: {', '.join(DERIVATIONS)}")
-    if spec is None:
+    unknown = sorted(set(options) - set(_OPTIONS.get(op, ())))
+    if unknown:
+        raise SpecError(
+            f"derive {op}: option {unknown[0]!r} does not apply; "
+            f"{op} takes {list(_OPTIONS.get(op, ())) or 'no options'}"
+        )
+    if spec is None and op not in _LAYER_OPTIONAL:
         spec = _DEFAULT_SPECS.get(op, Conv(dims=1, kernel_size=3))
-    return DERIVATIONS[op](spec, input_size)
+    return DERIVATIONS[op](spec, input_size, **options)
+
+
+# ops whose layer is optional (general derivations; a layer adds its own numbers)
+_LAYER_OPTIONAL = ("output-size", "separable")
+# keyword options each op takes besides the layer and the input size
+_OPTIONS = {"equivariance": ("shift", "transform")}
 
 
 # ops defined for 2-d layers only get a 2-d default

@@ -72,6 +72,11 @@ _OP = "fourier"
 OMEGA = sympy.Symbol("omega")
 
 
+# the check names the convolution theorem's and the FFT padding's steps rely on
+_DIAG = "F T F^-1 = diag(F h), every weight"
+_ALIAS = "circular = linear exactly at N = fft_size"
+
+
 def dft_matrix(n: int) -> sympy.Matrix:
     r"""The $n \times n$ DFT matrix $F_{k j} = e^{-2 \pi i k j / n}$ (exact SymPy entries).
 
@@ -255,33 +260,37 @@ def fourier_derivation(spec: Conv | None = None, input_size: Any = None) -> Deri
     lo = spec.pads[0][0]
     d = Derivation(f"The convolution theorem for {spec} on input {sizes}")
     T = toeplitz(spec, sizes)
-    d.step(
+    d.add_step(
         "T is circulant",
         T if max(T.shape) <= 16 else sympy.Symbol(rf"T \in \mathbb{{R}}^{{{T.shape[0]}^2}}"),
         structure(spec, sizes).evidence,
+        by=_DIAG,
     )
-    d.step(
+    d.add_step(
         "Impulse response h = T e_0 (first column)",
         h,
         "the kernel reflected (cross-correlation) or not (true convolution), rolled by the low "
         "padding, zero-extended",
+        by=_DIAG,
     )
-    d.step(
+    d.add_step(
         "Eigenvectors: the Fourier modes",
         sympy.Eq(
             sympy.Symbol(r"T\,u_k"),
             sympy.Symbol(r"\lambda_k u_k"),
         ),
-        "u_k[j] = omega^{-k j}: T u_k[o] = sum_m h[m] omega^{-k(o - m)} = lambda_k u_k[o]",
+        "u_k[j] = omega^(-k j): T u_k[o] = sum_m h[m] omega^(-k(o - m)) = lambda_k u_k[o]",
         latex=r"(T u_k)_o = \sum_m h_m \omega^{-k(o - m)} = \lambda_k (u_k)_o,"
         r"\quad (u_k)_j = \omega^{-kj}",
+        by=_DIAG,
     )
-    d.step(
+    d.add_step(
         "Diagonalisation",
         sympy.Eq(sympy.Symbol(r"F T F^{-1}"), sympy.Symbol(r"\operatorname{diag}(F h)")),
-        "F = F_{n_1} (x) F_{n_2} in 2D (Kronecker product): doubly block circulant",
+        "F = F_n1 (x) F_n2 in 2D (Kronecker product): doubly block circulant",
+        by=(_DIAG, "F T F^-1 = diag(fft(h))"),
     )
-    d.step("Eigenvalues (omega = exp(-2 pi i / n))", lam, "lambda = F h")
+    d.add_step("Eigenvalues (omega = exp(-2 pi i / n))", lam, "lambda = F h", by=_DIAG)
     k = sympy.Symbol("k")
     if spec.flip:
         rule = sympy.Eq(
@@ -299,7 +308,12 @@ def fourier_derivation(spec: Conv | None = None, input_size: Any = None) -> Deri
             "cross-correlation = convolution with the reflected kernel, whose DFT is the "
             "conjugate for real w: corr(x, w)^ = x^ conj(w^)"
         )
-    d.step("In terms of the kernel's DFT (per axis)", rule, why)
+    d.add_step(
+        "In terms of the kernel's DFT (per axis)",
+        rule,
+        why,
+        by=(_DIAG, "DFT of the reflected kernel", "correlation theorem"),
+    )
     d.results.update(T=T, impulse_response=h, eigenvalues=lam)
 
     def exact() -> tuple[int, float, bool, str]:
@@ -485,29 +499,34 @@ def fft_padding_derivation(spec: Any = None, input_size: Any = None) -> Derivati
     n, K, N = sympy.symbols("n K N", integer=True, positive=True)
     lo, hi = sympy.symbols("p_lo p_hi", integer=True, nonnegative=True)
     d = Derivation("Zero padding for FFT convolution: circular = linear")
-    d.step(
+    d.add_step(
         "Circular convolution aliases the linear one",
         sympy.Eq(
-            sympy.Symbol(r"(x \circledast_N h)_q"),
+            sympy.Symbol(r"(x \circledast_{N} h)_{q}"),
             sympy.Sum(sympy.Symbol(r"(x * h)_{q + mN}"), (sympy.Symbol("m"), -sympy.oo, sympy.oo)),
         ),
         "the full linear convolution is supported on [0, n + K - 2]",
+        definition=True,
     )
-    d.step(
+    d.add_step(
         "Cross-correlation with padding (lo, hi) is a crop of it",
         sympy.Eq(sympy.Symbol("y_o"), sympy.Symbol(r"(x * \bar w)_{o + K - 1 - p_{lo}}")),
         "w reflected: correlation = convolution with the reflected kernel; o < n + lo + hi - K + 1",
+        definition=True,
     )
     s_, e_ = K - 1 - lo, n + hi - 1
-    d.step(
+    d.add_step(
         "No alias reaches the crop iff",
         sympy.And(sympy.Ge(s_ + N, n + K - 1), sympy.Lt(e_ - N, 0)),
         "needed q in [K-1-lo, n+hi-1]: q + N must pass the support [0, n+K-2], q - N fall "
         "below it (m = +-1 decide; |m| > 1 follow)",
+        by=_ALIAS,
     )
     bound = sympy.Max(K, n + sympy.Max(lo, hi))
-    d.step("So the smallest length is", sympy.Eq(N, bound), "N >= K holds the kernel")
-    d.step(
+    d.add_step(
+        "So the smallest length is", sympy.Eq(N, bound), "N >= K holds the kernel", by=_ALIAS
+    )
+    d.add_step(
         "Special cases",
         sympy.Tuple(
             sympy.Eq(sympy.Symbol("N_full"), n + K - 1),
@@ -515,12 +534,28 @@ def fft_padding_derivation(spec: Any = None, input_size: Any = None) -> Derivati
             sympy.Eq(sympy.Symbol("N_same"), n + sympy.ceiling((K - 1) / 2)),
         ),
         "full: lo = hi = K - 1; valid: 0; torch same: the odd pad on the high side",
+        by="special cases of max(K, n + max(lo, hi))",
     )
-    d.step(
+    d.add_step(
         "Fast lengths",
         sympy.Symbol(r"N' = \text{next fast length} \ge N"),
         "any N' >= N works as well (the numeric backend picks a product of small primes)",
+        by=_ALIAS,
     )
+
+    def special() -> tuple[int, float, bool, str]:
+        cases = [(nn, kk) for nn in range(1, 9) for kk in range(1, nn + 1)]
+
+        def err(c: tuple[int, int]) -> float:
+            nn, kk = c
+            full = fft_size(nn, kk, kk - 1, kk - 1) - (nn + kk - 1)
+            valid = fft_size(nn, kk, 0, 0) - nn
+            same = fft_size(nn, kk, (kk - 1) // 2, kk // 2) - (nn + math.ceil((kk - 1) / 2))
+            return abs(full) + abs(valid) + abs(same)
+
+        return grid_check(cases, err)
+
+    d.check("special cases of max(K, n + max(lo, hi)) = fft_size, n < 9, K <= n", "exact", special)
 
     def grid() -> tuple[int, float, bool, str]:
         cases = [
@@ -625,7 +660,7 @@ def commutativity_derivation(spec: Any = None, input_size: Any = None) -> Deriva
     d = Derivation("Commutativity of convolution")
     f = sympy.IndexedBase("f")
     g = sympy.IndexedBase("g")
-    d.step(
+    d.add_step(
         "True convolution commutes (substitute b = o - a)",
         sympy.Eq(
             sympy.Sum(
@@ -638,30 +673,35 @@ def commutativity_derivation(spec: Any = None, input_size: Any = None) -> Deriva
             ),
         ),
         "single channel, 'full' output: both have length n_f + n_g - 1",
+        by=("f * g = g * f, single channel", "f * g = g * f in 2-d"),
     )
-    d.step(
+    d.add_step(
         "Cross-correlation does not: it reflects",
         sympy.Eq(
             sympy.Symbol(r"\operatorname{corr}(f, g)_o"),
             sympy.Symbol(r"\operatorname{corr}(g, f)_{n_f + n_g - 2 - o}"),
         ),
-        "corr(f, g)_o = sum_a f_{o + a - (n_g - 1)} g_a; swap roles and substitute",
+        "corr(f, g)_o = sum_a f[o + a - (n_g - 1)] g_a; swap roles and substitute",
+        by="corr(f, g) = reflect(corr(g, f))",
     )
     z = sympy.Symbol("z")
     A = sympy.Matrix(2, 2, lambda i, j: sympy.Symbol(f"a{i}{j}_0") + sympy.Symbol(f"a{i}{j}_1") * z)
     B = sympy.Matrix(2, 2, lambda i, j: sympy.Symbol(f"b{i}{j}_0") + sympy.Symbol(f"b{i}{j}_1") * z)
-    d.step(
+    d.add_step(
         "Multi-channel: kernels are matrices over the polynomial ring R[z]",
         sympy.Eq(sympy.Symbol("Y(z)"), sympy.Symbol("W(z) X(z)")),
         "Y_k(z) = sum_c W_kc(z) X_c(z): composition is the matrix product W_B(z) W_A(z)",
+        by="C x C layers commute iff",
     )
     comm = (A * B - B * A).applyfunc(sympy.expand)
-    d.step(
+    WA, WB = sympy.MatrixSymbol("W_A", 2, 2), sympy.MatrixSymbol("W_B", 2, 2)
+    d.add_step(
         "Commutator of two 2-channel layers (kernel size 2)",
-        sympy.Eq(sympy.Symbol("W_A W_B - W_B W_A"), comm),
+        sympy.Eq(WA * WB - WB * WA, comm, evaluate=False),
         "nonzero in general: equal channel counts do not make convolutions commute",
+        by="2-channel commutator nonzero",
     )
-    d.step(
+    d.add_step(
         "When they commute",
         sympy.Symbol(
             r"C = 1;\ \text{depthwise (diagonal } W\text{)};\ W_A, W_B "
@@ -669,19 +709,22 @@ def commutativity_derivation(spec: Any = None, input_size: Any = None) -> Deriva
         ),
         "C_in = C_out = 1 always; with C_A: C1 -> C2 and C_B: C2 -> C1 both orders exist but "
         "have shapes C1 x C1 and C2 x C2: comparable only if C1 = C2",
+        by=("f * g = g * f, single channel", "depthwise convolutions commute", "C x C layers"),
     )
     Ac = np.array([[[1], [1]], [[0], [1]]])
     Bc = np.array([[[1], [0]], [[1], [1]]])
-    d.step(
+    d.add_step(
         "Counterexample (1x1 kernels, C = 2)",
         sympy.Tuple(sympy.Matrix(Ac[:, :, 0]), sympy.Matrix(Bc[:, :, 0])),
         "AB = [[2, 1], [1, 1]] but BA = [[1, 1], [1, 2]]",
+        by="equal channel counts, 1x1 kernels",
     )
-    d.step(
+    d.add_step(
         "Erratum (lecture 004)",
         "equal channel counts: necessary for both compositions to exist, not sufficient",
         "the lecture: 'not guaranteed to be commutative unless each operation has the same "
         "number of input and output channels' - read 'unless' as a necessary condition only",
+        by="equal channel counts, 1x1 kernels",
     )
 
     def single() -> tuple[int, float, bool, str]:

@@ -294,13 +294,14 @@ def p4_derivation(spec: Any = None, input_size: Any = None) -> Derivation:
     nn, kk, pp = sympy.symbols("n k p", integer=True, positive=True)
     x, w = sympy.IndexedBase("x"), sympy.IndexedBase("w")
     d = Derivation(f"p4 equivariance: lifting and group convolution ({k}x{k}, padding {p})")
-    d.step(
+    d.add_step(
         "Rotation by 90 degrees (numpy's rot90)",
         sympy.Eq(sympy.Indexed("(R x)", i, j), x[j, nn - 1 - i]),
         "counter-clockwise; R^4 = 1",
+        definition=True,
     )
     o = nn + 2 * pp - kk + 1
-    d.step(
+    d.add_step(
         "Rotate input and kernel together",
         sympy.Eq(
             sympy.Symbol(r"\mathrm{corr}(Rx, Rw)_{i,j}"),
@@ -311,31 +312,36 @@ def p4_derivation(spec: Any = None, input_size: Any = None) -> Derivation:
             ),
         ),
         "substitute a' = b, b' = k - 1 - a: this is corr(x, w) at (j, o - 1 - i), "
-        "i.e. (R corr(x, w))_{i,j}",
+        "i.e. (R corr(x, w))[i, j]",
+        by="corr(Rx, Rw) = R corr(x, w)",
     )
-    d.step(
+    d.add_step(
         "Hence",
         sympy.Eq(sympy.Symbol(r"\mathrm{corr}(R x, R w)"), sympy.Symbol(r"R\,\mathrm{corr}(x, w)")),
         "square input, the same padding on every side (any mode: each commutes with R): R "
         "maps windows onto windows",
+        by="corr(Rx, Rw) = R corr(x, w)",
     )
-    d.step(
+    d.add_step(
         "Lifting: y[r] = corr(x, R^r w)",
         sympy.Eq(sympy.Symbol(r"\mathrm{lift}(Rx)_r"), sympy.Symbol(r"R\,\mathrm{lift}(x)_{r-1}")),
-        "corr(Rx, R^r w) = R corr(x, R^{r-1} w): rotate each map, roll the orientation axis by 1",
+        "corr(Rx, R^r w) = R corr(x, R^(r-1) w): rotate each map, roll the orientation axis by 1",
+        by=("lift(R x) = roll(R lift(x), 1)", "numpy lift and group_conv"),
     )
-    d.step(
+    d.add_step(
         "Group convolution: y[r] = sum_s corr(x[s], R^r w[(s - r) mod 4])",
         sympy.Eq(
             sympy.Symbol(r"\mathrm{gconv}(\mathcal{R} x)_r"),
             sympy.Symbol(r"R\,\mathrm{gconv}(x)_{r-1}"),
         ),
         "(R x)[s] = R x[s-1]; substitute s' = s - 1: the filter index (s' - (r - 1)) mod 4 matches",
+        by=("gconv(roll R x) = roll R gconv(x)", "numpy lift and group_conv"),
     )
-    d.step(
+    d.add_step(
         "Plain convolution",
         sympy.Symbol(r"\mathrm{corr}(Rx, w) = R\,\mathrm{corr}(x, w) \iff w = R w"),
         "only rot90-symmetric kernels (symconv.equivariance(spec, transform='rot90'))",
+        by="plain convolution is not",
     )
     d.results.update(output_size=m)
 

@@ -48,6 +48,10 @@ __all__ = ["local_backprop", "local_params", "param_formulas"]
 N, K, C_IN, C_OUT, O, T_TILES = sympy.symbols("N K C_in C_out O t", integer=True, positive=True)
 
 
+# the exact checks of the local/tiled gradients (this layer and a grid)
+_LOCAL_GRADIENTS = ("dL/dw = X^T delta, dL/dx = T^T delta", "same on a grid")
+
+
 def param_formulas(bias: bool = False) -> dict[str, Any]:
     """The weight (plus, with `bias`, bias) counts of the four layers as SymPy expressions (2D)."""
     weights = {
@@ -101,10 +105,11 @@ def local_params(spec: Any = None, input_size: Any = None) -> Derivation:
     d = Derivation("Parameters: convolution, tiled, locally connected, dense")
     f = param_formulas(bias=spec.bias)
     for name, expr in f.items():
-        d.step(
+        d.add_step(
             name.capitalize(),
             sympy.Eq(sympy.Symbol(f"P_{{{name.replace(' ', '~')}}}"), expr),
             _WHY[name],
+            by="dense = entries of T" if name == "dense" else "formulas = num_parameters",
         )
     subs = {
         N: size[0],
@@ -115,12 +120,13 @@ def local_params(spec: Any = None, input_size: Any = None) -> Derivation:
         T_TILES: 4,
     }
     table = {name: int(expr.subs(subs)) for name, expr in f.items()}
-    d.step(
+    d.add_step(
         f"For {spec} on {size[0]}x{size[1]} (tiled: t = 2x2)",
         sympy.Tuple(*(sympy.Eq(sympy.Symbol(k.replace(" ", "~")), v) for k, v in table.items())),
         f"output {out[0]}x{out[1]}",
+        by=("formulas = num_parameters", "dense = entries of T"),
     )
-    d.step(
+    d.add_step(
         "Ratios",
         sympy.Tuple(
             sympy.Eq(sympy.Symbol("P_local/P_conv"), O**2),
@@ -130,7 +136,17 @@ def local_params(spec: Any = None, input_size: Any = None) -> Derivation:
             ),
         ),
         "unsharing costs one kernel per output position; full connectivity N^2/K^2 more",
+        by="ratios of the weight counts",
     )
+
+    def ratios() -> tuple[int, float, bool, str]:
+        ff = param_formulas()
+        ok = sympy.simplify(ff["locally connected"] / ff["convolution"] - O**2) == 0 and (
+            sympy.simplify(ff["dense"] / ff["locally connected"] - N**2 / K**2) == 0
+        )
+        return 1, 0.0 if ok else 1.0, ok, "symbolic in N, K, O, C_in, C_out (weights only)"
+
+    d.check("ratios of the weight counts, symbolic", "general", ratios)
     d.results.update(formulas=f, table=table)
 
     def grid() -> tuple[int, float, bool, str]:
@@ -326,37 +342,47 @@ def local_backprop(spec: Any = None, input_size: Sequence[int] | int | None = No
     k, o, c, a = sympy.symbols("k o c a", integer=True)
     w, x, delta = (sympy.IndexedBase(s) for s in ("w", "x", "delta"))
     S, D = sympy.symbols("S D", integer=True, positive=True)
-    d.step(
+    tau, t = sympy.Symbol("tau", integer=True), sympy.Symbol("t", integer=True, positive=True)
+    shares = sympy.Eq(sympy.Mod(o - tau, t), 0)
+    d.add_step(
         "Forward, unshared weights",
         sympy.Eq(
             sympy.Indexed("y", k, o),
             sympy.Sum(x[c, S * o + D * a] * w[k, o, c, a], (c, 0, C_IN - 1), (a, 0, K - 1)),
         ),
         "the weight carries the output position o (tiled: o mod t)",
+        definition=True,
         latex=r"y_{k,o} = \sum_{c,a} \tilde x_{c,\,S o + D a}\, w_{k,o,c,a}",
     )
-    d.step(
+    d.add_step(
         "Gradient of the weights",
         sympy.Eq(
             sympy.Symbol(r"\partial L/\partial w_{k,o,c,a}"), delta[k, o] * x[c, S * o + D * a]
         ),
         "one product per weight: X^T delta with one nonzero per column of X (locally connected)",
+        by=_LOCAL_GRADIENTS,
     )
-    d.step(
+    d.add_step(
         "Tiled: the sum over the positions sharing a kernel",
         sympy.Eq(
             sympy.Symbol(r"\partial L/\partial w_{k,\tau,c,a}"),
-            sympy.Sum(delta[k, o] * x[c, S * o + D * a], (o, 0, O - 1)),
+            sympy.Sum(
+                sympy.Piecewise((delta[k, o] * x[c, S * o + D * a], shares), (0, True)),
+                (o, 0, O - 1),
+            ),
         ),
         "o runs over o mod t = tau (t = 1: the convolution's sum over every o)",
+        by=_LOCAL_GRADIENTS,
+        keeps=(shares,),
         latex=r"\frac{\partial L}{\partial w_{k,\tau,c,a}} = "
         r"\sum_{o \equiv \tau \ (\mathrm{mod}\ t)}"
         r" \delta_{k,o}\, \tilde x_{c,\,S o + D a}",
     )
-    d.step(
+    d.add_step(
         "Gradient of the input",
         sympy.Eq(sympy.Symbol(r"\partial L/\partial x"), sympy.Symbol(r"T^{T} \delta")),
         "T has position-dependent entries, so T^T delta is no longer a convolution",
+        by=_LOCAL_GRADIENTS,
     )
     dw, xtd, dx, ttd = _gradients(spec, size)
     d.results.update(grad_weight=xtd, grad_input=ttd)

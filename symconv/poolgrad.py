@@ -108,6 +108,9 @@ def pool_backward(spec: Pool, x: np.ndarray, delta: np.ndarray) -> np.ndarray:
     return grad.reshape(x.shape)
 
 
+_AUTOGRAD = "forward and dL/dx agree with torch autograd"
+
+
 def pool_backprop(spec: Pool, input_size: int | Sequence[int] | None = None) -> Derivation:
     """The pooling gradient rules as a derivation, checked numerically against torch."""
     if not isinstance(spec, Pool):
@@ -119,41 +122,49 @@ def pool_backprop(spec: Pool, input_size: int | Sequence[int] | None = None) -> 
     tap = S * o + D * a
     if spec.kind == "max":
         star = sympy.Symbol("a^*_o")
-        d.step(
+        d.add_step(
             "Forward",
             sympy.Eq(sympy.Indexed("y", o), WindowMax(x[tap], (a, 0, K - 1))),
             "the maximum over the window a = 0..K-1",
+            definition=True,
         )
-        d.step(
+        d.add_step(
             "Local derivative",
             sympy.Eq(
                 sympy.Derivative(sympy.Indexed("y", o), x[j]),
                 sympy.KroneckerDelta(j, S * o + D * star),
             ),
             "a*_o: the first maximum in the window (torch's tie rule); padding is -inf",
+            by=_AUTOGRAD,
         )
-        d.step(
+        d.add_step(
             "Route delta",
             sympy.Eq(
                 sympy.Symbol(r"\partial L/\partial x_j"),
-                sympy.Sum(delta[o] * sympy.KroneckerDelta(j, S * o + D * star), (o, 0, N)),
+                sympy.Sum(
+                    delta[o] * sympy.KroneckerDelta(j, S * o + D * star),
+                    (o, 0, sympy.Symbol("O", integer=True, positive=True) - 1),
+                ),
             ),
-            "each delta goes to its window's argmax only",
+            "each delta goes to its window's argmax only (O outputs)",
+            by=_AUTOGRAD,
         )
     elif spec.kind == "avg":
         fwd = sympy.Sum(x[tap], (a, 0, K - 1)) / N
-        d.step(
+        d.add_step(
             "Forward",
             sympy.Eq(sympy.Indexed("y", o), fwd),
             "N_o: window size (count_include_pad), inputs in the window, or divisor_override",
+            definition=True,
         )
-        d.step(
+        d.add_step(
             "Local derivative",
             sympy.Eq(
                 sympy.Derivative(sympy.Indexed("y", o), x[j]),
                 sympy.Sum(sympy.KroneckerDelta(j, tap), (a, 0, K - 1)) / N,
             ),
             "every position of the window gets 1/N_o",
+            by=_AUTOGRAD,
         )
     else:
         p = sympy.Symbol("p", positive=True)
@@ -162,15 +173,17 @@ def pool_backprop(spec: Pool, input_size: int | Sequence[int] | None = None) -> 
         rest = sympy.Symbol("R", positive=True)
         y = (c * (xs**p + rest)) ** (1 / p)
         dy = sympy.diff(y, xs)
-        d.step(
+        d.add_step(
             "Forward",
             sympy.Eq(sympy.Symbol("y_o"), y),
             "R: the other terms of the window; c_o = prod(k)/N_o (torch's average times k)",
+            definition=True,
         )
-        d.step(
+        d.add_step(
             "Local derivative",
             sympy.Eq(sympy.Derivative(sympy.Symbol("y_o"), xs), dy),
             "= c_o x_j^(p-1) y_o^(1-p); zero where the sum of powers is zero",
+            by=("dy/dx_j", _AUTOGRAD),
         )
 
         def lp_general() -> tuple[int, float, bool, str]:

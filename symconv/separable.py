@@ -566,6 +566,71 @@ def _kron_check(ks: tuple[int, int], ns: tuple[int, int], padding: str) -> float
     return float(T2 != kron or T2 != two)
 
 
+def _layer_steps(dd: Derivation, spec: Any, input_size: Any) -> None:
+    """The counts at one layer's kernel (w on every axis, stride 1, no padding, dilation 1):
+    parameters per channel pair and, with an input size, the multiply-adds of the d passes
+    (each pass narrows one axis) against the full kernel's, both from `Conv`."""
+    from .spec import Conv
+
+    if not isinstance(spec, Conv) or type(spec) is not Conv:
+        raise SpecError(f"derive separable: expected a convolution, got {type(spec).__name__}")
+    w, dims = spec.kernel_size[0], spec.dims
+    why = "the separable passes are stride-1, undilated valid convolutions"
+    for name, value, plain in (
+        ("kernel", spec.kernel_size, (w,) * dims),
+        ("stride", spec.stride, (1,) * dims),
+        ("dilation", spec.dilation, (1,) * dims),
+        ("padding", spec.pads, ((0, 0),) * dims),
+    ):
+        if tuple(value) != plain:
+            raise SpecError(
+                f"derive separable: --{name} {value} does not apply: {why}, with one kernel "
+                f"length w on every axis"
+            )
+    size = None if input_size is None else spec._check_input(input_size)
+
+    def passes(n: tuple[int, ...]) -> tuple[int, int]:
+        """Multiply-adds of the full kernel and of the d one-axis passes (1 x 1 channels)."""
+        full = Conv(dims=dims, kernel_size=w, bias=False).macs(n)
+        total, cur = 0, list(n)
+        for a in reversed(range(dims)):  # the last axis first: n_1 x o_2 between, in 2-d
+            axis = tuple(w if b == a else 1 for b in range(dims))
+            total += Conv(dims=dims, kernel_size=axis, bias=False).macs(tuple(cur))
+            cur[a] = cur[a] - w + 1
+        return full, total
+
+    ratio = sympy.Rational(w**dims, dims * w)
+    dd.add_step(
+        f"This layer: w = {w}, d = {dims}",
+        sympy.Tuple(
+            sympy.Eq(sympy.Symbol("P_full"), w**dims), sympy.Eq(sympy.Symbol("P_sep"), dims * w)
+        ),
+        f"weights per (input, output) channel pair; {ratio} times fewer",
+        by="this layer's counts",
+    )
+    if size is not None:
+        full, sep = passes(size)
+        dd.add_step(
+            f"This layer on {'x'.join(map(str, size))}",
+            sympy.Tuple(
+                sympy.Eq(sympy.Symbol("M_full"), full), sympy.Eq(sympy.Symbol("M_sep"), sep)
+            ),
+            "multiply-adds per channel pair: the full kernel, and the d passes one after another",
+            by="this layer's counts",
+        )
+
+    def counts() -> tuple[int, float, bool, str]:
+        full = Conv(dims=dims, kernel_size=w, bias=False).num_parameters()
+        one_d = dims * Conv(dims=1, kernel_size=w, bias=False).num_parameters()
+        ok = full == w**dims and one_d == dims * w
+        if size is not None and dims == 2:  # the symbolic 2-d count of the steps above
+            o1, o2 = size[0] - w + 1, size[1] - w + 1
+            ok = ok and passes(size)[1] == w * (size[0] * o2 + o1 * o2)
+        return 1, 0.0 if ok else 1.0, ok, "Conv.num_parameters and Conv.macs"
+
+    dd.check("this layer's counts against Conv.num_parameters and Conv.macs", "exact", counts)
+
+
 def separable_derivation(spec: Any = None, input_size: Any = None) -> Derivation:
     r"""Separable convolution: $T_{u v^\top} = T_u \otimes T_v$, and the cost $w^d$ vs $d\,w$.
 
@@ -578,49 +643,55 @@ def separable_derivation(spec: Any = None, input_size: Any = None) -> Derivation
     dd = Derivation("Separable kernels: d one-dimensional convolutions")
     u, v = sympy.IndexedBase("u"), sympy.IndexedBase("v")
     a, b = sympy.symbols("a b", integer=True)
-    dd.step(
+    dd.add_step(
         "A separable kernel",
         sympy.Eq(sympy.Indexed("K", a, b), u[a] * v[b]),
         "K = u v^T: rank 1 (every 2x2 minor vanishes)",
+        definition=True,
     )
     i, j = sympy.symbols("i j", integer=True)
     x = sympy.IndexedBase("x")
-    dd.step(
+    dd.add_step(
         "The double sum factorises",
         sympy.Eq(
             sympy.Sum(x[i + a, j + b] * u[a] * v[b], (a, 0, w_ - 1), (b, 0, w_ - 1)),
             sympy.Sum(u[a] * sympy.Sum(x[i + a, j + b] * v[b], (b, 0, w_ - 1)), (a, 0, w_ - 1)),
         ),
         "inner sum: a 1D correlation of every row with v; outer: of every column with u",
+        by="T(u v^T) = T_u (x) T_v",
     )
-    dd.step(
+    dd.add_step(
         "As matrices",
         sympy.Eq(
             sympy.Symbol(r"T_{u v^{T}}"),
             sympy.Symbol(r"T_u \otimes T_v = (T_u \otimes I_{o_2})(I_{n_1} \otimes T_v)"),
         ),
         "doubly block Toeplitz with Toeplitz blocks that are multiples of one another",
+        by="T(u v^T) = T_u (x) T_v",
     )
-    dd.step(
+    dd.add_step(
         "Parameters",
         sympy.Tuple(
             sympy.Eq(sympy.Symbol("P_full"), w_**d_), sympy.Eq(sympy.Symbol("P_sep"), d_ * w_)
         ),
         "a w x ... x w kernel against d vectors of length w",
+        by="parameter counts against Conv.num_parameters",
     )
-    dd.step(
+    dd.add_step(
         "MACs per output",
         sympy.Tuple(
             sympy.Eq(sympy.Symbol("M_full"), w_**d_), sympy.Eq(sympy.Symbol("M_sep"), d_ * w_)
         ),
         f"ratio w^(d-1)/d: {sympy.Rational(3**1, 2)}x for 3x3, "
         f"{sympy.Rational(5**2, 3)}x for 5x5x5",
+        by="MAC counts against Conv.macs",
     )
     exact_2d = w_ * (n * o2 + o1 * o2)
-    dd.step(
+    dd.add_step(
         "Exactly, 2D valid, stride 1 (first pass over the rows, n_1 x o_2 intermediate)",
         sympy.Eq(sympy.Symbol("M_sep"), exact_2d),
         "against w^2 o_1 o_2 for the 2D kernel; o = n - w + 1",
+        by="MAC counts against Conv.macs",
     )
     dd.results.update(params=(w_**d_, d_ * w_), macs_2d=(w_**2 * o1 * o2, exact_2d))
 
@@ -663,6 +734,30 @@ def separable_derivation(spec: Any = None, input_size: Any = None) -> Derivation
         return 3, 0.0 if ok else 1.0, ok, "Sobel, binomial 3x3, Laplacian (not separable)"
 
     dd.check("T(u v^T) = T_u (x) T_v = two 1D passes (valid, same)", "exact", kron)
+
+    def params() -> tuple[int, float, bool, str]:
+        from .spec import Conv
+
+        cases = list(itertools.product(range(1, 4), range(1, 6)))
+
+        def err(c: tuple[int, int]) -> float:
+            dims, k = c
+            full = Conv(dims=dims, kernel_size=k, bias=False).num_parameters()
+            passes = sum(
+                Conv(
+                    dims=dims,
+                    kernel_size=tuple(k if ax == a else 1 for ax in range(dims)),
+                    bias=False,
+                ).num_parameters()
+                for a in range(dims)
+            )
+            return float(full != k**dims or passes != dims * k)
+
+        return grid_check(cases, err)
+
+    if spec is not None:
+        _layer_steps(dd, spec, input_size)
+    dd.check("parameter counts against Conv.num_parameters, d < 4, w < 6", "exact", params)
     dd.check("MAC counts against Conv.macs", "exact", macs)
     dd.check("textbook kernels", "exact", textbook)
     return dd

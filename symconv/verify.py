@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from ._errors import SpecError
-from .derivation import LEVELS, Check, CheckResult, Derivation, grid_check
+from .derivation import LEVELS, CheckResult, Derivation, grid_check
 from .indexform import index_form
 from .spec import Conv, Pool
 
@@ -80,8 +80,7 @@ def _merged(title: str, parts: Iterable[Derivation]) -> Derivation:
     """One derivation with the steps and checks of several (check names get the part's title)."""
     d = Derivation(title)
     for part in parts:
-        d.steps.extend(part.steps)
-        d.checks.extend(Check(f"{part.title}: {c.name}", c.level, c.run) for c in part.checks)
+        d.extend(part, prefix=f"{part.title}: ")
     return d
 
 
@@ -218,7 +217,12 @@ for _op, _statement in (
 def toeplitz_factorization_derivation() -> Derivation:
     """$T = V\\,\\mathrm{Pad}$ as exact integer coefficient tables, on the verification grid."""
     d = Derivation("Toeplitz matrix: T = V Pad")
-    d.step("Factorization", "T = V Pad", "Pad copies x into the padded input; V convolves it")
+    d.add_step(
+        "Factorization",
+        "T = V Pad",
+        "Pad copies x into the padded input; V convolves it",
+        by="T = V Pad for all weights",
+    )
 
     def grid() -> tuple[int, float, bool, str]:
         from .backprop import exact_grid
@@ -239,7 +243,12 @@ def toeplitz_torch_derivation() -> Derivation:
 
     _torch()  # skips the derivation without torch
     d = Derivation("Toeplitz matrix against torch")
-    d.step("Statement", "vec(y) = T vec(x)", "T from the index form, y from torch.nn.functional")
+    d.add_step(
+        "Statement",
+        "vec(y) = T vec(x)",
+        "T from the index form, y from torch.nn.functional",
+        by="T x = torch conv(x)",
+    )
 
     def numeric() -> tuple[int, float, bool, str]:
         rng = np.random.default_rng(0)
@@ -305,7 +314,12 @@ def transpose_adjoint_derivation() -> Derivation:
     from .transpose import verify_adjoint
 
     d = Derivation("Transposed convolution = T^T")
-    d.step("Statement", "toeplitz(ConvTranspose) = toeplitz(spec.adjoint())^T", "entry by entry")
+    d.add_step(
+        "Statement",
+        "toeplitz(ConvTranspose) = toeplitz(spec.adjoint())^T",
+        "entry by entry",
+        by="T^T entry by entry",
+    )
 
     def grid() -> tuple[int, float, bool, str]:
         return grid_check(_transpose_cases(), lambda c: 0.0 if verify_adjoint(*c) else 1.0)
@@ -320,7 +334,12 @@ def backprop_grid_derivation() -> Derivation:
     from .backprop import exact_grid, verify_exact
 
     d = Derivation("Backpropagation on the verification grid")
-    d.step("Statement", "T^T delta = dL/dx, X^T delta = dL/dw", "for all weights and deltas")
+    d.add_step(
+        "Statement",
+        "T^T delta = dL/dx, X^T delta = dL/dw",
+        "for all weights and deltas",
+        by="derived gradient operators",
+    )
 
     def grid() -> tuple[int, float, bool, str]:
         return grid_check(exact_grid(), lambda c: 0.0 if all(verify_exact(*c)) else 1.0)
@@ -348,7 +367,12 @@ def numeric_kernels_derivation() -> Derivation:
     if missing:
         raise Skip(f"numeric has no {', '.join(missing)} yet")
     d = Derivation("Generated numeric kernels against the Toeplitz matrix")
-    d.step("Statement", "numeric.convNd(x, w, b, ...) = T x + b", "NumPy arrays, float64")
+    d.add_step(
+        "Statement",
+        "numeric.convNd(x, w, b, ...) = T x + b",
+        "NumPy arrays, float64",
+        by="numeric.convNd = T x + b",
+    )
 
     def numeric_check() -> tuple[int, float, bool, str]:
         rng = np.random.default_rng(1)
@@ -389,7 +413,11 @@ def numeric_kernels_derivation() -> Derivation:
 # -- running ----------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class LevelRow:
-    """One line of the table: one identity at one level (or a skipped identity, level None)."""
+    """One line of the table: one identity at one level (or a skipped identity, level None).
+
+    `skipped` is the reason when nothing of the row ran; `checks` may still hold skipped
+    checks beside those that ran (counted in the table's `skipped` column).
+    """
 
     identity: str
     level: str | None
@@ -399,6 +427,14 @@ class LevelRow:
     checks: tuple[CheckResult, ...] = ()
     skipped: str = ""
     seconds: float = 0.0
+
+    @property
+    def skipped_checks(self) -> tuple[CheckResult, ...]:
+        return tuple(c for c in self.checks if c.skipped)
+
+    @property
+    def failed(self) -> bool:
+        return not self.skipped and not self.passed
 
     @property
     def status(self) -> str:
@@ -413,6 +449,7 @@ class LevelRow:
             "max_error": self.max_error,
             "status": self.status,
             "skipped": self.skipped or None,
+            "skipped_checks": len(self.skipped_checks),
             "checks": [c.as_dict() for c in self.checks],
         }
 
@@ -427,8 +464,8 @@ class Report:
 
     @property
     def passed(self) -> bool:
-        """Every row that ran passed (skipped rows neither pass nor fail)."""
-        return all(r.passed for r in self.rows if not r.skipped)
+        """Nothing failed (skipped rows and checks neither pass nor fail)."""
+        return not any(r.failed for r in self.rows)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -441,18 +478,19 @@ class Report:
         return json.dumps(self.as_dict(), indent=2)
 
     def text(self) -> str:
-        head = ("identity", "level", "cases", "max discrepancy", "result")
+        head = ("identity", "level", "cases", "max discrepancy", "skipped", "result")
         body = [
             (
                 r.identity,
                 r.level or "-",
                 str(r.cases) if not r.skipped else "-",
                 f"{r.max_error:.3g}" if not r.skipped else "-",
-                r.status + (f" ({r.skipped})" if r.skipped else ""),
+                str(len(r.skipped_checks)) if not r.skipped else "all",
+                r.status,
             )
             for r in self.rows
         ]
-        widths = [max(len(row[i]) for row in [head, *body]) for i in range(4)]
+        widths = [max(len(row[i]) for row in [head, *body]) for i in range(5)]
 
         def line(row: Sequence[str]) -> str:
             cells = [
@@ -460,24 +498,36 @@ class Report:
                 row[1].ljust(widths[1]),
                 row[2].rjust(widths[2]),
                 row[3].rjust(widths[3]),
-                row[4],
+                row[4].rjust(widths[4]),
+                row[5],
             ]
             return "  ".join(cells).rstrip()
 
         lines = [line(head), line(["-" * w for w in widths] + ["------"])]
         lines += [line(row) for row in body]
         ran = [r for r in self.rows if not r.skipped]
-        failed = [r for r in ran if not r.passed]
+        failed = [r for r in ran if r.failed]
         skipped = len(self.rows) - len(ran)
+        skipped_checks = sum(len(r.skipped_checks) for r in ran)
         summary = (
             f"{len(self.names)} identities, {len(ran)} level checks: "
             + ("all passed" if not failed else f"{len(failed)} FAILED")
             + (f", {skipped} skipped" if skipped else "")
+            + (f", {skipped_checks} check(s) skipped" if skipped_checks else "")
             + f" ({self.seconds:.1f} s)"
         )
+        notes = dict.fromkeys(
+            [f"skip {r.identity}: {r.skipped}" for r in self.rows if r.skipped]
+            + [
+                f"skip {r.identity} [{r.level}] {c.name}: {c.skipped}"
+                for r in ran
+                for c in r.skipped_checks
+            ]
+        )
+        lines += list(notes)
         for r in failed:
             for c in r.checks:
-                if not c.passed:
+                if c.failed:
                     lines.append(f"FAIL {r.identity} [{r.level}] {c.name}: {c.detail}")
         return "\n".join([*lines, summary])
 
@@ -492,15 +542,17 @@ def _rows(identity: Identity) -> list[LevelRow]:
     rows = []
     for level in LEVELS:
         mine = tuple(r for r in cert.results if r.level == level)
+        ran = [r for r in mine if not r.skipped]
         if mine:
             rows.append(
                 LevelRow(
                     identity.name,
                     level,
-                    sum(r.cases for r in mine),
-                    max(r.max_error for r in mine),
-                    all(r.passed for r in mine),
+                    sum(r.cases for r in ran),
+                    max((r.max_error for r in ran), default=0.0),
+                    bool(ran) and not any(r.failed for r in ran),
                     mine,
+                    skipped="" if ran else "; ".join(dict.fromkeys(r.skipped for r in mine)),
                     seconds=elapsed,
                 )
             )

@@ -467,13 +467,14 @@ def _growth_step(d: Derivation, r: int, dims: int, growth: dict[int, dict[str, f
         r"& \text{ratio}"
     )
     tile = f"F({'x'.join(['m'] * dims)}, {'x'.join([str(r)] * dims)})"
-    d.step(
+    d.add_step(
         "float32 error growth with m",
         sympy.Matrix([[sympy.Symbol(n) for n in names], *rows]),
         f"{tile} with the default points, measured when this derivation was built: "
         f"{_FLOAT32_TRIALS} standard-normal tiles in float32 against float64; saving = "
         f"(m r)^{dims} / alpha^{dims} multiplications; ratio = mean error / the float32 direct "
         f"correlation's mean error (the float32 check passes up to {FLOAT32_FACTOR})",
+        by="float32 tile error",
         latex=r"\begin{array}{rrrrrrr}" + r" \\ ".join([head, *tex_rows]) + r"\end{array}",
     )
 
@@ -505,7 +506,7 @@ def winograd_derivation(
     a = f.alpha
     x = sympy.Symbol("x")
     d = Derivation(f"Winograd minimal filtering F({m}, {r}) and F({m}x{m}, {r}x{r})")
-    d.step(
+    d.add_step(
         "The task",
         sympy.Eq(
             sympy.Symbol("y_i"),
@@ -516,31 +517,36 @@ def winograd_derivation(
             ),
         ),
         f"{m} outputs of a valid correlation from a tile of {a} inputs",
+        definition=True,
     )
     h = sum(sympy.Symbol(f"h{j}") * x**j for j in range(m))
     gp = sum(sympy.Symbol(f"g{j}") * x**j for j in range(r))
-    d.step(
+    d.add_step(
         "Linear convolution is a polynomial product",
         sympy.Eq(sympy.Symbol("c(x)"), sympy.Mul(h, gp, evaluate=False)),
         f"degree {a - 1}: fixed by {a} values (Chinese remainder theorem / interpolation)",
+        definition=True,
     )
-    d.step(
+    d.add_step(
         "Interpolation points",
         sympy.FiniteSet(*f.points, sympy.oo),
         "m + r - 2 finite points plus infinity (the leading coefficient)",
+        definition=True,
     )
-    d.step(
+    d.add_step(
         "Transforms (fractions in G)",
         sympy.Tuple(f.AT, f.G, f.BT),
-        "A^T = V_m^T, G = D^{-1} V_r, B^T = D V_alpha^{-T}: correlation is the transpose of "
+        "A^T = V_m^T, G = D^-1 V_r, B^T = D V_alpha^-T: correlation is the transpose of "
         "the Cook-Toom convolution",
+        by=("A^T[(G g) * (B^T d)]", "2D nested form"),
     )
-    d.step(
+    d.add_step(
         "1D algorithm",
         sympy.Eq(sympy.Symbol("y"), sympy.Symbol(r"A^{T}\left[(G g) \odot (B^{T} d)\right]")),
         f"{a} multiplications instead of {m * r}",
+        by=("A^T[(G g) * (B^T d)]", "multiplications per tile"),
     )
-    d.step(
+    d.add_step(
         "2D algorithm (nested)",
         sympy.Eq(
             sympy.Symbol("Y"),
@@ -548,6 +554,7 @@ def winograd_derivation(
         ),
         f"{a**2} multiplications instead of {(m * r) ** 2} per {m}x{m} tile: "
         f"{float(f.speedup(2)):.3g} times fewer",
+        by=("2D nested form", "multiplications per tile"),
     )
     growth = _float32_growth(f, dims)
     _growth_step(d, r, dims, growth)

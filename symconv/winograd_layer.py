@@ -81,6 +81,9 @@ def _kernels_error(m: int) -> float:
     return worst
 
 
+_KERNELS = "generated kernels = T x, T^T delta and the direct dL/dw"
+
+
 def winograd_layer_derivation(m: int = 4) -> Derivation:
     r"""How numeric runs a 3x3 stride-1 layer by $F(m \times m, 3 \times 3)$, with checks:
     the weight gradient's $F(3 \times 3, m \times m)$ exact (symbolic residual for $m = 2$,
@@ -90,7 +93,7 @@ def winograd_layer_derivation(m: int = 4) -> Derivation:
     a = f.alpha
     d = Derivation(f"A 3x3 stride-1 layer by Winograd F({m}x{m}, 3x3), forward and gradients")
     ij, k, c = sympy.symbols("ij k c")
-    d.step(
+    d.add_step(
         "Channels inside the transform",
         sympy.Eq(
             sympy.Indexed("M", ij, k),
@@ -98,9 +101,10 @@ def winograd_layer_derivation(m: int = 4) -> Derivation:
         ),
         f"A^T is linear: per tile position (i, j) of {a}x{a}, one GEMM (out x in channels) "
         "times (in channels x tiles)",
+        by=_KERNELS,
     )
     q, r, D, aa = sympy.symbols("q r D a", integer=True)
-    d.step(
+    d.add_step(
         "Dilation phases",
         sympy.Eq(
             sympy.Indexed("y", D * q + r),
@@ -109,13 +113,15 @@ def winograd_layer_derivation(m: int = 4) -> Derivation:
             ),
         ),
         "output D q + r reads only phase r: an undilated layer on x~[r::D]",
+        by=_KERNELS,
     )
-    d.step(
+    d.add_step(
         "Input gradient",
         "dL/dx = delta padded D(k - 1) - p, correlated with flip(w), channels exchanged",
         "symconv.backprop's GradInput at stride 1: a 3x3 stride-1 layer, run by the same kernel",
+        by=_KERNELS,
     )
-    d.step(
+    d.add_step(
         "Weight gradient",
         sympy.Eq(
             sympy.Symbol(r"\partial L / \partial w"),
@@ -126,8 +132,14 @@ def winograd_layer_derivation(m: int = 4) -> Derivation:
         f"F(3x3, {m}x{m}) = winograd(3, {m}): delta's {m}x{m} blocks are the filters, the "
         f"forward's {a}x{a} input tiles the data; the sum over tiles and samples is one GEMM per "
         "tile position",
+        by=("F(3x3, mxm)", _KERNELS),
     )
-    d.step("F(3, m) transforms", sympy.Tuple(b.AT, b.G), "A'^T and G'; B^T is the forward's")
+    d.add_step(
+        "F(3, m) transforms",
+        sympy.Tuple(b.AT, b.G),
+        "A'^T and G'; B^T is the forward's",
+        by=("F(3x3, mxm)", "the weight gradient's B^T"),
+    )
     d.results.update(forward=f, weight_gradient=b)
 
     def weight_gradient() -> tuple[int, float, bool, str]:

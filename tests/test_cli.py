@@ -135,9 +135,16 @@ def one_line_exit_2(capsys, *argv: str) -> str:
         # derive: options the op does not read
         *(
             (["derive", op, "-i", "0"], "--input")
-            for op in ("separable", "output-size", "activation", "fft-padding", "commutativity")
+            for op in ("activation", "fft-padding", "commutativity")
         ),
-        (["derive", "separable", "-k", "5"], "--kernel"),
+        # output-size and separable read a layer; its input is checked by the layer
+        *((["derive", op, "-i", "0"], "input_size") for op in ("separable", "output-size")),
+        (["derive", "separable", "-k", "3", "-s", "2"], "--stride"),
+        (["derive", "separable", "-k", "3x5"], "--kernel"),
+        (["derive", "output-size", "--pool", "max"], "Pool"),
+        (["derive", "toeplitz", "--shift", "1"], "--shift"),
+        (["derive", "backprop", "--transform", "rot90"], "--transform"),
+        (["derive", "equivariance", "--shift", "1.5"], "--shift"),
         (["derive", "winograd", "-k", "3", "-s", "2", "-d", "2", "-i", "5"], "--stride"),
         (["derive", "winograd", "-d", "2"], "--dilation"),
         (["derive", "winograd", "--dims", "1"], "--dims"),

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import html
 import re
+import xml.etree.ElementTree as ET
+from typing import Any
 
 from latex2mathml.converter import convert
 
-__all__ = ["MathError", "convert_arithmatex", "to_mathml"]
+__all__ = ["MathError", "check_symbols", "convert_arithmatex", "structure", "to_mathml"]
 
 _XMLNS = re.compile(r'\s+xmlns="[^"]*"')
 _LEFTOVER = re.compile(r">[^<]*\\[A-Za-z]+[^<]*<")  # a TeX command that became text
@@ -50,3 +52,45 @@ def convert_arithmatex(page_html: str) -> str:
         return f'<div class="sc-math">{math}</div>' if inline is None else math
 
     return _ARITHMATEX.sub(one, page_html)
+
+
+_LIMITS = {"munder": "msub", "mover": "msup", "munderover": "msubsup"}
+_SCRIPTS = {"msub", "msup", "msubsup", "mfrac", "msqrt", "mroot", "munder", "mover", "munderover"}
+
+
+def structure(mathml: str) -> str:
+    """The MathML's tokens and scripts as one string: `mrow`s dissolved, each script element
+    as `msub{base|script}`, attributes dropped. Two renderings of one symbol agree in it iff
+    they show the same tokens with the same sub- and superscripts."""
+
+    def walk(node: ET.Element) -> str:
+        tag = node.tag.rsplit("}", 1)[-1]
+        if tag in ("mi", "mn", "mo", "mtext", "ms"):
+            return f"{tag}:{(node.text or '').strip()};"
+        inner = [walk(child) for child in node]
+        if tag in _SCRIPTS:  # limits of a displayed sum count as its scripts
+            return _LIMITS.get(tag, tag) + "{" + "|".join(inner) + "}"
+        return "".join(inner)  # math, mrow, mstyle, ...: only their children count
+
+    return walk(ET.fromstring(mathml))
+
+
+def check_symbols(expr: Any, mathml: str) -> None:
+    """Raise `MathError` when a symbol of the SymPy object `expr` whose name is TeX does not
+    appear in `mathml` as that TeX renders on its own: the braces of its sub- and
+    superscripts misplaced by the printer (e.g. `(x \\circledast_N h)_q` printed as
+    `(x \\circledast_{N h) q}`)."""
+    import sympy
+
+    if not isinstance(expr, sympy.Basic):
+        return
+    shown = structure(mathml)
+    names = {a.name for a in expr.atoms(sympy.Symbol)}
+    names |= {str(a.label) for a in expr.atoms(sympy.IndexedBase)}
+    for name in sorted(n for n in names if "\\" in n):
+        own = structure(to_mathml(name, display=False))
+        if own not in shown:
+            raise MathError(
+                f"the symbol {name!r} renders as something else: its tokens and scripts "
+                f"{own!r} are not in the formula's {shown!r}"
+            )

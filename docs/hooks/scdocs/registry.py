@@ -43,7 +43,7 @@ from . import figures
 from .directives import DirectiveError
 from .render import Html, Markdown, derivation_html, esc, math_html, table_html
 
-__all__ = ["LAYERS", "RENDERERS", "render"]
+__all__ = ["LAYERS", "RENDERERS", "derivation_of", "render"]
 
 Output = Html | Markdown
 RENDERERS: dict[str, Callable[..., Output]] = {}
@@ -151,6 +151,23 @@ DERIVATIONS = (
 )
 
 
+def derivation_of(
+    op: str,
+    layer: str = "conv",
+    input: Any = None,
+    shift: Any = None,
+    transform: str = "translate",
+    **fields: Any,
+) -> Derivation:
+    """The `Derivation` a `derivation` directive with these arguments shows (not verified)."""
+    spec = _spec(layer, fields) if fields or layer != "conv" else None
+    if spec is None and op in _ENGINE_ONLY:
+        pass  # symconv.derive picks the op's own default layer
+    elif spec is None:
+        spec = sc.Conv(dims=1, kernel_size=3)
+    return _derivation_factory(op, spec, input, shift, transform)
+
+
 @renderer("derivation")
 def derivation(
     op: str,
@@ -161,14 +178,9 @@ def derivation(
     **fields: Any,
 ) -> Output:
     """A derivation's steps and its certificate; a failed certificate fails the build."""
-    spec = _spec(layer, fields) if fields or layer != "conv" else None
-    if spec is None and op in _ENGINE_ONLY:
-        pass  # symconv.derive picks the op's own default layer
-    elif spec is None:
-        spec = sc.Conv(dims=1, kernel_size=3)
     key = (op, layer, tuple(sorted(fields.items())), input, shift, transform)
-    d, cert = _verified(key, lambda: _derivation_factory(op, spec, input, shift, transform))
-    if not cert.passed:
+    d, cert = _verified(key, lambda: derivation_of(op, layer, input, shift, transform, **fields))
+    if cert.failed:  # skipped checks (an optional dependency missing) are shown as such
         raise DirectiveError(f"derivation {op}: verification failed\n{cert.text()}")
     return Html(derivation_html(d, cert))
 
