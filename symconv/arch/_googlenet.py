@@ -9,8 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
-from ._networks import _n, _Stack, alexnet
-from .arch import Dropout, Inception, Layer, Linear, Network, Table, volume
+from ._classic import _n, _Stack, alexnet
+from ._layers import Dropout, Inception, Layer, Linear
+from ._network import Network
+from ._table import Table, volume
 
 __all__ = ["GOOGLENET_PRINTED", "Comparison", "compare_googlenet", "googlenet"]
 

@@ -1,0 +1,406 @@
+"""The case-study networks as graphs (ResNet, DenseNet, MobileNets, EfficientNet, SqueezeNet,
+SE-ResNet, VGG with batch norm) against torch, layer by layer.
+
+Each network is written again here with plain `torch.nn` modules from its paper's description
+(no torchvision, not generated from `symconv.arch`), with torchvision's module names. On the
+meta device, every module with parameters must match the table's row of the same name: its
+parameter count, its output shape (a forward hook) and its multiply-adds (from the hooked
+output's size and the module's weight shape).
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable
+
+import pytest
+
+from symconv import arch
+
+torch = pytest.importorskip("torch")
+nn = torch.nn
+
+
+# -- building blocks ------------------------------------------------------------------------------
+def conv_bn_act(c_in: int, c_out: int, k: int, stride: int = 1, groups: int = 1, act=nn.ReLU):
+    """torchvision's Conv2dNormActivation: conv (no bias), batch norm, activation."""
+    layers = [
+        nn.Conv2d(c_in, c_out, k, stride, (k - 1) // 2, groups=groups, bias=False),
+        nn.BatchNorm2d(c_out),
+    ]
+    return nn.Sequential(*layers, *([act(inplace=True)] if act else []))
+
+
+class SqueezeExcite(nn.Module):
+    def __init__(self, channels: int, squeeze: int, act=nn.ReLU) -> None:
+        super().__init__()
+        self.avgpool = nn.AdaptiveAvgPool2d(1)
+        self.fc1 = nn.Conv2d(channels, squeeze, 1)
+        self.act = act()
+        self.fc2 = nn.Conv2d(squeeze, channels, 1)
+
+    def forward(self, x):
+        return x * torch.sigmoid(self.fc2(self.act(self.fc1(self.avgpool(x)))))
+
+
+class Basic(nn.Module):
+    def __init__(self, c_in: int, planes: int, stride: int) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(c_in, planes, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(planes)
+        self.conv2 = nn.Conv2d(planes, planes, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(planes)
+        self.downsample = None
+        if stride != 1 or c_in != planes:
+            self.downsample = nn.Sequential(
+                nn.Conv2d(c_in, planes, 1, stride, bias=False), nn.BatchNorm2d(planes)
+            )
+
+    def forward(self, x):
+        out = self.bn2(self.conv2(torch.relu(self.bn1(self.conv1(x)))))
+        return torch.relu(out + (self.downsample(x) if self.downsample else x))
+
+
+class Bottleneck(nn.Module):
+    def __init__(
+        self, c_in: int, planes: int, stride: int, groups: int, base: int, paper: bool, se: bool
+    ) -> None:
+        super().__init__()
+        width = planes * base // 64 * groups
+        s1, s3 = (stride, 1) if paper else (1, stride)
+        self.conv1 = nn.Conv2d(c_in, width, 1, s1, bias=False)
+        self.bn1 = nn.BatchNorm2d(width)
+        self.conv2 = nn.Conv2d(width, width, 3, s3, 1, groups=groups, bias=False)
+        self.bn2 = nn.BatchNorm2d(width)
+        self.conv3 = nn.Conv2d(width, 4 * planes, 1, bias=False)
+        self.bn3 = nn.BatchNorm2d(4 * planes)
+        self.se = SqueezeExcite(4 * planes, 4 * planes // 16) if se else None
+        self.downsample = None
+        if stride != 1 or c_in != 4 * planes:
+            self.downsample = nn.Sequential(
+                nn.Conv2d(c_in, 4 * planes, 1, stride, bias=False), nn.BatchNorm2d(4 * planes)
+            )
+
+    def forward(self, x):
+        out = torch.relu(self.bn1(self.conv1(x)))
+        out = self.bn3(self.conv3(torch.relu(self.bn2(self.conv2(out)))))
+        out = self.se(out) if self.se else out
+        return torch.relu(out + (self.downsample(x) if self.downsample else x))
+
+
+class ResNet(nn.Module):
+    """He et al. (2015) Table 1; `paper=False` strides the 3x3 conv (torchvision)."""
+
+    def __init__(
+        self,
+        blocks: tuple[int, ...],
+        bottleneck: bool,
+        groups: int = 1,
+        base: int = 64,
+        paper: bool = True,
+        se: bool = False,
+    ) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 64, 7, 2, 3, bias=False)
+        self.bn1 = nn.BatchNorm2d(64)
+        self.relu = nn.ReLU(inplace=True)
+        self.maxpool = nn.MaxPool2d(3, 2, 1)
+        c = 64
+        for stage, (n, planes) in enumerate(zip(blocks, (64, 128, 256, 512), strict=True), 1):
+            layers = []
+            for i in range(n):
+                stride = 2 if stage > 1 and i == 0 else 1
+                if bottleneck:
+                    layers.append(Bottleneck(c, planes, stride, groups, base, paper, se))
+                    c = 4 * planes
+                else:
+                    layers.append(Basic(c, planes, stride))
+                    c = planes
+            setattr(self, f"layer{stage}", nn.Sequential(*layers))
+        self.avgpool = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(c, 1000)
+
+    def forward(self, x):
+        x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
+        x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
+        return self.fc(torch.flatten(self.avgpool(x), 1))
+
+
+class DenseLayer(nn.Module):
+    def __init__(self, c_in: int, growth: int = 32, bn_size: int = 4) -> None:
+        super().__init__()
+        self.norm1 = nn.BatchNorm2d(c_in)
+        self.relu1 = nn.ReLU(inplace=True)
+        self.conv1 = nn.Conv2d(c_in, bn_size * growth, 1, bias=False)
+        self.norm2 = nn.BatchNorm2d(bn_size * growth)
+        self.relu2 = nn.ReLU(inplace=True)
+        self.conv2 = nn.Conv2d(bn_size * growth, growth, 3, 1, 1, bias=False)
+
+    def forward(self, x):
+        new = self.conv2(self.relu2(self.norm2(self.conv1(self.relu1(self.norm1(x))))))
+        return torch.cat([x, new], 1)
+
+
+def densenet121() -> nn.Module:
+    """Huang et al. (2017) Table 1: growth 32, blocks 6-12-24-16, compression 0.5."""
+    features: OrderedDict[str, nn.Module] = OrderedDict(
+        conv0=nn.Conv2d(3, 64, 7, 2, 3, bias=False),
+        norm0=nn.BatchNorm2d(64),
+        relu0=nn.ReLU(inplace=True),
+        pool0=nn.MaxPool2d(3, 2, 1),
+    )
+    c = 64
+    for b, n in enumerate((6, 12, 24, 16), 1):
+        block = nn.Sequential(
+            OrderedDict((f"denselayer{i + 1}", DenseLayer(c + 32 * i)) for i in range(n))
+        )
+        features[f"denseblock{b}"] = block
+        c += 32 * n
+        if b < 4:
+            features[f"transition{b}"] = nn.Sequential(
+                OrderedDict(
+                    norm=nn.BatchNorm2d(c),
+                    relu=nn.ReLU(inplace=True),
+                    conv=nn.Conv2d(c, c // 2, 1, bias=False),
+                    pool=nn.AvgPool2d(2, 2),
+                )
+            )
+            c //= 2
+    features["norm5"] = nn.BatchNorm2d(c)
+    return nn.Sequential(
+        OrderedDict(
+            features=nn.Sequential(features),
+            relu=nn.ReLU(),
+            avgpool=nn.AdaptiveAvgPool2d(1),
+            flatten=nn.Flatten(),
+            classifier=nn.Linear(c, 1000),
+        )
+    )
+
+
+class InvertedResidual(nn.Module):
+    def __init__(self, c_in: int, c_out: int, stride: int, t: int) -> None:
+        super().__init__()
+        hidden = c_in * t
+        layers = [conv_bn_act(c_in, hidden, 1, act=nn.ReLU6)] if t != 1 else []
+        layers += [
+            conv_bn_act(hidden, hidden, 3, stride, groups=hidden, act=nn.ReLU6),
+            nn.Conv2d(hidden, c_out, 1, bias=False),
+            nn.BatchNorm2d(c_out),
+        ]
+        self.conv = nn.Sequential(*layers)
+        self.residual = stride == 1 and c_in == c_out
+
+    def forward(self, x):
+        return x + self.conv(x) if self.residual else self.conv(x)
+
+
+def mobilenet_v2() -> nn.Module:
+    """Sandler et al. (2018) Table 2."""
+    features, c = [conv_bn_act(3, 32, 3, 2, act=nn.ReLU6)], 32
+    settings = [(1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1)]
+    for t, c_out, n, s in [*settings, (6, 160, 3, 2), (6, 320, 1, 1)]:
+        for i in range(n):
+            features.append(InvertedResidual(c, c_out, s if i == 0 else 1, t))
+            c = c_out
+    features.append(conv_bn_act(c, 1280, 1, act=nn.ReLU6))
+    return nn.Sequential(
+        OrderedDict(
+            features=nn.Sequential(*features),
+            avgpool=nn.AdaptiveAvgPool2d(1),
+            flatten=nn.Flatten(),
+            classifier=nn.Sequential(nn.Dropout(0.2), nn.Linear(1280, 1000)),
+        )
+    )
+
+
+class MBConv(nn.Module):
+    def __init__(self, c_in: int, c_out: int, k: int, stride: int, t: int) -> None:
+        super().__init__()
+        hidden = c_in * t
+        layers = [conv_bn_act(c_in, hidden, 1, act=nn.SiLU)] if t != 1 else []
+        layers += [
+            conv_bn_act(hidden, hidden, k, stride, groups=hidden, act=nn.SiLU),
+            SqueezeExcite(hidden, max(1, c_in // 4), act=nn.SiLU),
+            conv_bn_act(hidden, c_out, 1, act=None),
+        ]
+        self.block = nn.Sequential(*layers)
+        self.residual = stride == 1 and c_in == c_out
+
+    def forward(self, x):
+        return x + self.block(x) if self.residual else self.block(x)
+
+
+def efficientnet_b0() -> nn.Module:
+    """Tan and Le (2019) Table 1: (expansion, kernel, stride, channels, layers) per stage."""
+    features, c = [conv_bn_act(3, 32, 3, 2, act=nn.SiLU)], 32
+    stages = [(1, 3, 1, 16, 1), (6, 3, 2, 24, 2), (6, 5, 2, 40, 2), (6, 3, 2, 80, 3)]
+    for t, k, s, c_out, n in [*stages, (6, 5, 1, 112, 3), (6, 5, 2, 192, 4), (6, 3, 1, 320, 1)]:
+        stage = []
+        for i in range(n):
+            stage.append(MBConv(c, c_out, k, s if i == 0 else 1, t))
+            c = c_out
+        features.append(nn.Sequential(*stage))
+    features.append(conv_bn_act(c, 1280, 1, act=nn.SiLU))
+    return nn.Sequential(
+        OrderedDict(
+            features=nn.Sequential(*features),
+            avgpool=nn.AdaptiveAvgPool2d(1),
+            flatten=nn.Flatten(),
+            classifier=nn.Sequential(nn.Dropout(0.2), nn.Linear(1280, 1000)),
+        )
+    )
+
+
+class DepthwiseSeparable(nn.Module):
+    def __init__(self, c_in: int, c_out: int, stride: int) -> None:
+        super().__init__()
+        self.dw = conv_bn_act(c_in, c_in, 3, stride, groups=c_in)
+        self.pw = conv_bn_act(c_in, c_out, 1)
+
+    def forward(self, x):
+        return self.pw(self.dw(x))
+
+
+def mobilenet_v1() -> nn.Module:
+    """Howard et al. (2017) Table 1, width multiplier 1."""
+    layers: OrderedDict[str, nn.Module] = OrderedDict(conv1=conv_bn_act(3, 32, 3, 2))
+    c = 32
+    plan = [(64, 1), (128, 2), (128, 1), (256, 2), (256, 1), (512, 2), *[(512, 1)] * 5]
+    for i, (c_out, s) in enumerate([*plan, (1024, 2), (1024, 1)], 1):
+        layers[f"layer{i}"] = DepthwiseSeparable(c, c_out, s)
+        c = c_out
+    layers.update(avgpool=nn.AdaptiveAvgPool2d(1), flatten=nn.Flatten(), fc=nn.Linear(c, 1000))
+    return nn.Sequential(layers)
+
+
+class Fire(nn.Module):
+    def __init__(self, c_in: int, squeeze: int, expand: int) -> None:
+        super().__init__()
+        self.squeeze = nn.Conv2d(c_in, squeeze, 1)
+        self.squeeze_activation = nn.ReLU(inplace=True)
+        self.expand1x1 = nn.Conv2d(squeeze, expand, 1)
+        self.expand1x1_activation = nn.ReLU(inplace=True)
+        self.expand3x3 = nn.Conv2d(squeeze, expand, 3, padding=1)
+        self.expand3x3_activation = nn.ReLU(inplace=True)
+
+    def forward(self, x):
+        x = self.squeeze_activation(self.squeeze(x))
+        a = self.expand1x1_activation(self.expand1x1(x))
+        return torch.cat([a, self.expand3x3_activation(self.expand3x3(x))], 1)
+
+
+def squeezenet(version: str) -> nn.Module:
+    """Iandola et al. (2016) Table 1 (1.0) and the authors' 1.1 revision."""
+
+    def pool() -> nn.Module:
+        return nn.MaxPool2d(3, 2, ceil_mode=True)
+
+    if version == "1_0":
+        f = [nn.Conv2d(3, 96, 7, 2), nn.ReLU(inplace=True), pool(), Fire(96, 16, 64)]
+        f += [Fire(128, 16, 64), Fire(128, 32, 128), pool(), Fire(256, 32, 128)]
+        f += [Fire(256, 48, 192), Fire(384, 48, 192), Fire(384, 64, 256), pool()]
+        f += [Fire(512, 64, 256)]
+    else:
+        f = [nn.Conv2d(3, 64, 3, 2), nn.ReLU(inplace=True), pool(), Fire(64, 16, 64)]
+        f += [Fire(128, 16, 64), pool(), Fire(128, 32, 128), Fire(256, 32, 128), pool()]
+        f += [Fire(256, 48, 192), Fire(384, 48, 192), Fire(384, 64, 256), Fire(512, 64, 256)]
+    classifier = [nn.Dropout(0.5), nn.Conv2d(512, 1000, 1), nn.ReLU(), nn.AdaptiveAvgPool2d(1)]
+    return nn.Sequential(
+        OrderedDict(
+            features=nn.Sequential(*f),
+            classifier=nn.Sequential(*classifier),
+            flatten=nn.Flatten(),
+        )
+    )
+
+
+TORCH: dict[str, Callable[[], nn.Module]] = {
+    "resnet18": lambda: ResNet((2, 2, 2, 2), False),
+    "resnet34": lambda: ResNet((3, 4, 6, 3), False),
+    "resnet50": lambda: ResNet((3, 4, 6, 3), True),
+    "resnet101": lambda: ResNet((3, 4, 23, 3), True),
+    "resnet152": lambda: ResNet((3, 8, 36, 3), True),
+    "resnet50_torchvision": lambda: ResNet((3, 4, 6, 3), True, paper=False),
+    "resnet101_torchvision": lambda: ResNet((3, 4, 23, 3), True, paper=False),
+    "resnet152_torchvision": lambda: ResNet((3, 8, 36, 3), True, paper=False),
+    "wide_resnet50_2": lambda: ResNet((3, 4, 6, 3), True, base=128, paper=False),
+    "resnext50_32x4d": lambda: ResNet((3, 4, 6, 3), True, groups=32, base=4, paper=False),
+    "senet": lambda: ResNet((3, 4, 6, 3), True, se=True),
+    "densenet121": densenet121,
+    "mobilenet_v1": mobilenet_v1,
+    "mobilenet_v2": mobilenet_v2,
+    "efficientnet_b0": efficientnet_b0,
+    "squeezenet1_0": lambda: squeezenet("1_0"),
+    "squeezenet1_1": lambda: squeezenet("1_1"),
+}
+
+# torchvision's published totals (its model docs), for the networks it has.
+TORCHVISION_TOTALS = {
+    "resnet18": 11_689_512,
+    "resnet34": 21_797_672,
+    "resnet50": 25_557_032,
+    "resnet101": 44_549_160,
+    "resnet152": 60_192_808,
+    "wide_resnet50_2": 68_883_240,
+    "resnext50_32x4d": 25_028_904,
+    "densenet121": 7_978_856,
+    "mobilenet_v2": 3_504_872,
+    "squeezenet1_0": 1_248_424,
+    "squeezenet1_1": 1_235_496,
+    "efficientnet_b0": 5_288_548,
+    "vgg11": 132_863_336,
+    "vgg16_bn": 138_365_992,
+    "alexnet_torchvision": 61_100_840,
+}
+
+
+def torch_layers(model: nn.Module, shape: tuple[int, ...]) -> dict[str, tuple]:
+    """(parameters, output shape, MACs) of every module that holds parameters itself."""
+    out: dict[str, tuple] = {}
+    hooks = []
+    for name, module in model.named_modules():
+        params = sum(p.numel() for p in module.parameters(recurse=False))
+        if not params:
+            continue
+
+        def hook(m, args, y, name=name, params=params):
+            macs = 0
+            if isinstance(m, nn.Conv2d):
+                macs = y.numel() * m.weight[0].numel()
+            elif isinstance(m, nn.Linear):
+                macs = m.weight.numel()
+            out[name] = (params, tuple(y.shape[1:]), macs)
+
+        hooks.append(module.register_forward_hook(hook))
+    with torch.no_grad():
+        model.eval()(torch.zeros(1, *shape, device="meta"))
+    for h in hooks:
+        h.remove()
+    return out
+
+
+@pytest.mark.parametrize("name", sorted(TORCH))
+def test_layers_match_torch(name: str) -> None:
+    net = arch.get(name)
+    table = net.table()
+    with torch.device("meta"):
+        model = TORCH[name]()
+    expected = torch_layers(model, net.input_shape)
+    got = {r.name: (r.parameters, r.shape, r.macs) for r in table.rows if r.parameters}
+    assert got == expected
+    assert table.total_parameters == sum(p.numel() for p in model.parameters())
+    assert table.total_macs == sum(m for _, _, m in expected.values())
+    assert table.output_shape == (1000,)
+
+
+@pytest.mark.parametrize(("name", "total"), sorted(TORCHVISION_TOTALS.items()))
+def test_torchvision_totals(name: str, total: int) -> None:
+    assert arch.get(name).table().total_parameters == total
+
+
+def test_every_shipped_network_has_a_torch_twin() -> None:
+    from test_arch import TORCH as SEQUENTIAL
+
+    assert set(TORCH) | set(SEQUENTIAL) == set(arch.NAMES)
+    assert not set(TORCH) & set(SEQUENTIAL)
