@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 import pytest
 
-from symconv import arch
+from symconv import SpecError, arch
 
 torch = pytest.importorskip("torch")
 nn = torch.nn
@@ -404,3 +404,178 @@ def test_every_shipped_network_has_a_torch_twin() -> None:
 
     assert set(TORCH) | set(SEQUENTIAL) == set(arch.NAMES)
     assert not set(TORCH) & set(SEQUENTIAL)
+
+
+# -- torch's own FLOP counter ---------------------------------------------------------------------
+@pytest.mark.parametrize("name", ["resnet50", "densenet121", "mobilenet_v2", "efficientnet_b0"])
+def test_macs_match_torch_flop_counter(name: str) -> None:
+    """torch's FlopCounterMode counts conv and matmul FLOPs, 2 per multiply-add."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    with torch.device("meta"):
+        model = TORCH[name]().eval()
+    counter = FlopCounterMode(display=False)
+    with counter, torch.no_grad():
+        model(torch.zeros(1, 3, 224, 224, device="meta"))
+    assert counter.get_total_flops() == 2 * arch.get(name).table().total_macs
+
+
+# -- the graph's own behaviour --------------------------------------------------------------------
+def test_depths_as_the_papers_count_them() -> None:
+    depths = {n: arch.get(n).table().depth for n in ("resnet18", "resnet34", "resnet152")}
+    assert depths == {"resnet18": 18, "resnet34": 34, "resnet152": 152}
+    assert arch.get("densenet121").table().depth == 121
+    assert arch.get("mobilenet_v1").table().depth == 28
+
+
+def test_receptive_field_through_residual_blocks() -> None:
+    rows = {r.name: r.receptive_field for r in arch.get("resnet18").table().rows}
+    # 7x7/2 conv: 7 (jump 2); 3x3/2 pool: 7 + 2*2 = 11 (jump 4); each 3x3 conv adds 2*4
+    assert rows["conv1"] == (7, 7) and rows["maxpool"] == (11, 11)
+    assert rows["layer1.0.conv2"] == (27, 27)
+    assert rows["layer1.0.add"] == (27, 27)  # the identity path sees less; the widest counts
+    assert rows["layer2.0.downsample.0"] == (43, 43)  # a 1x1 shortcut adds nothing
+    assert rows["avgpool"] is None and rows["fc"] is None
+
+
+def test_squeeze_excite_makes_the_field_global() -> None:
+    rows = {r.name: r for r in arch.get("senet").table().rows}
+    assert rows["layer1.0.bn3"].receptive_field is not None
+    assert rows["layer1.0.se.scale"].receptive_field is None
+    assert rows["layer1.0.se.fc1"].parameters == 256 * 16 + 16
+
+
+def test_paper_and_torchvision_resnet_differ_only_in_macs() -> None:
+    paper, tv = arch.get("resnet50").table(), arch.get("resnet50_torchvision").table()
+    assert paper.total_parameters == tv.total_parameters
+    assert paper.total_macs < tv.total_macs
+    assert paper.row("layer2.0.conv1").layer == "conv 1x1/2 pad 0, 128"
+    assert tv.row("layer2.0.conv2").layer == "conv 3x3/2 pad 1, 128"
+
+
+def test_blocks_sum_to_the_totals() -> None:
+    table = arch.get("resnet50").table()
+    blocks = table.blocks()
+    assert [b.name for b in blocks][4:7] == ["layer1.0", "layer1.1", "layer1.2"]
+    assert sum(b.parameters for b in blocks) == table.total_parameters
+    assert sum(b.macs for b in blocks) == table.total_macs
+    assert blocks[4].depth == 3 and blocks[4].shape == (256, 56, 56)
+    md = table.markdown(collapsible=True)
+    multi = [b for b in blocks if len(b.rows) > 1]
+    assert md.count("<details>") == len(multi) == 16
+    assert "<summary>layer1.0: 12 layers, 75,008 parameters, depth 3</summary>" in md
+
+
+def test_new_layers() -> None:
+    assert arch.BatchNorm("bn").evaluate((64, 8, 8)).parameters == 128
+    assert arch.BatchNorm("bn", affine=False).evaluate((64, 8, 8)).parameters == 0
+    assert arch.Activation("a", "prelu").evaluate((64, 8, 8)).parameters == 1
+    assert arch.Activation("a", "prelu", per_channel=True).evaluate((64, 8, 8)).parameters == 64
+    assert arch.Activation("a", "silu").evaluate((64, 8, 8)).parameters == 0
+    assert arch.Concat("c").evaluate(((3, 8, 8), (5, 8, 8))).shape == (8, 8, 8)
+    assert arch.Scale("s").evaluate(((4, 1, 1), (4, 8, 8))).shape == (4, 8, 8)
+    assert arch.AdaptiveAvgPool("p", 6).evaluate((256, 6, 6)).view
+    assert arch.AdaptiveAvgPool("p").evaluate((256, 7, 7)).shape == (256, 1, 1)
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: arch.Activation("a", "swishy"), "fn must be one of relu, "),
+        (lambda: arch.Add("a").evaluate(((3, 8, 8), (3, 4, 4))), r"input shapes .* differ"),
+        (
+            lambda: arch.Concat("c").evaluate(((3, 8, 8), (3, 4, 4))),
+            r"concat \(spatial sizes\): input shapes",
+        ),
+        (lambda: arch.Scale("s").evaluate(((4, 8, 8), (3, 1, 1))), "gate shape"),
+        (lambda: arch.Linear("fc", 10, in_features=7).evaluate((8,)), "in_features 7 differs"),
+    ],
+)
+def test_new_layer_errors(call: Callable[[], object], message: str) -> None:
+    with pytest.raises(SpecError, match=message):
+        call()
+
+
+# -- from_torch -----------------------------------------------------------------------------------
+@pytest.mark.parametrize("name", ["resnet18", "resnet50", "densenet121", "squeezenet1_1"])
+def test_from_torch_tabulates_residual_and_dense_models(name: str) -> None:
+    model = TORCH[name]()
+    table = arch.from_torch(model, (3, 224, 224), name).table()
+    shipped = arch.get(name).table()
+    assert table.total_parameters == sum(p.numel() for p in model.parameters())
+    assert table.total_parameters == shipped.total_parameters
+    assert table.total_macs == shipped.total_macs
+    assert table.depth == shipped.depth
+    assert {r.name: (r.parameters, r.shape, r.macs) for r in table.rows if r.parameters} == {
+        r.name: (r.parameters, r.shape, r.macs) for r in shipped.rows if r.parameters
+    }
+    merges = {r.kind for r in table.rows} & {"add", "concat"}
+    assert merges == ({"concat"} if name.startswith(("dense", "squeeze")) else {"add"})
+
+
+def test_from_torch_keeps_the_graph() -> None:
+    table = arch.from_torch(TORCH["resnet18"](), (3, 224, 224)).table()
+    add = table.row("layer2.0.add_2")  # fx's name for the third addition, under its block
+    assert add.inputs == ("layer2.0.bn2", "layer2.0.downsample.1")
+    # layer1 ends at 43 (jump 4); the 3x3/2 conv: 43 + 2*4 = 51 (jump 8); the 3x3: 51 + 16
+    assert add.block == "layer2.0" and add.receptive_field == (67, 67)
+    assert table.row("layer1.0.add").inputs == ("layer1.0.bn2", "maxpool")
+
+
+def test_from_torch_prelu_and_functional_layers() -> None:
+    class Net(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.conv = nn.Conv2d(3, 8, 3, padding=1, bias=False)
+            self.act = nn.PReLU(8)
+            self.gate = nn.Conv2d(8, 8, 1)
+            self.fc = nn.Linear(8, 4)
+
+        def forward(self, x):
+            x = self.act(self.conv(x))
+            g = torch.sigmoid(self.gate(F.adaptive_avg_pool2d(x, 1)))
+            x = F.max_pool2d(g * x, 2)
+            return self.fc(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
+
+    F = nn.functional
+    net = Net()
+    table = arch.from_torch(net, (3, 16, 16)).table()
+    assert (
+        table.total_parameters == sum(p.numel() for p in net.parameters()) == 3 * 72 + 8 + 72 + 36
+    )
+    assert [r.kind for r in table.rows] == [
+        "conv",
+        "activation",
+        "avgpool",
+        "conv",
+        "activation",
+        "scale",
+        "pool",
+        "avgpool",
+        "flatten",
+        "linear",
+    ]
+    assert table.row("mul").shape == (8, 16, 16) and table.row("max_pool2d").shape == (8, 8, 8)
+
+
+def test_from_torch_names_what_it_cannot_count() -> None:
+    with pytest.raises(SpecError, match=r"module '1' \(LayerNorm\) is not supported"):
+        arch.from_torch(nn.Sequential(nn.Conv2d(3, 4, 3), nn.LayerNorm(4)), (3, 8, 8))
+
+    class View(nn.Module):
+        def forward(self, x):
+            return x.view(x.size(0), -1)
+
+    with pytest.raises(SpecError, match=r"call_method 'size' \(node 'size'\) is not supp"):
+        arch.from_torch(View(), (3, 8, 8))
+
+    class Branchy(nn.Module):
+        def forward(self, x):
+            return x if x.sum() > 0 else -x
+
+    with pytest.raises(SpecError, match=r"torch\.fx cannot trace Branchy"):
+        arch.from_torch(Branchy(), (3, 8, 8))
+    with pytest.raises(SpecError, match=r"module must be a torch\.nn\.Module"):
+        arch.from_torch("resnet18", (3, 8, 8))
+    with pytest.raises(SpecError, match=r"'0'.*in_features 10 differs from the incoming 12"):
+        arch.from_torch(nn.Sequential(nn.Linear(10, 2)), (12,)).table()

@@ -182,6 +182,7 @@ class Linear:
     name: str
     out_features: int
     bias: bool = True
+    in_features: int | None = None  # checked against the incoming volume where given
     kind: ClassVar[str] = "linear"
 
     def __post_init__(self) -> None:
@@ -212,6 +213,8 @@ class Linear:
 
     def evaluate(self, shape: Shape) -> LayerResult:
         n = math.prod(shape)
+        if self.in_features is not None and n != self.in_features:
+            raise SpecError(f"in_features {self.in_features} differs from the incoming {n} values")
         return LayerResult(
             (self.out_features,),
             self.num_parameters(n),
@@ -431,8 +434,8 @@ class Concat:
 
 @dataclass(frozen=True)
 class Scale:
-    """Channel-wise rescaling `x * gate` (squeeze-and-excitation): inputs `(x, gate)` with
-    `gate` of shape `(C, 1, ...)`; output `x`'s shape."""
+    """Channel-wise rescaling `x * gate` (squeeze-and-excitation): inputs `(x, gate)`, in
+    either order, with `gate` of shape `(C, 1, ...)`; output `x`'s shape."""
 
     name: str
     kind: ClassVar[str] = "scale"
@@ -442,6 +445,8 @@ class Scale:
         if len(shapes) != 2:
             raise SpecError(f"scale needs two inputs (x, gate), got {len(shapes)}")
         x, gate = shapes
+        if len(x) == len(gate) and all(g == 1 for g in x[1:]) and x != gate:
+            x, gate = gate, x
         if gate[0] != x[0] or any(g != 1 for g in gate[1:]) or len(gate) != len(x):
             raise SpecError(f"gate shape {gate} must be (C, 1, ...) for input {x}")
         return LayerResult(x, 0, 0, "scale")
