@@ -10,6 +10,8 @@ output's size and the module's weight shape).
 
 from __future__ import annotations
 
+import json
+import re
 from collections import OrderedDict
 from collections.abc import Callable
 
@@ -579,3 +581,62 @@ def test_from_torch_names_what_it_cannot_count() -> None:
         arch.from_torch("resnet18", (3, 8, 8))
     with pytest.raises(SpecError, match=r"'0'.*in_features 10 differs from the incoming 12"):
         arch.from_torch(nn.Sequential(nn.Linear(10, 2)), (12,)).table()
+
+
+# -- the command line -----------------------------------------------------------------------------
+def cli_model() -> nn.Module:
+    """A small residual model for `symconv arch --torch test_arch_graphs:cli_model`."""
+    return ResNet((1, 1, 1, 1), False)
+
+
+def test_cli_list_and_json(capsys) -> None:
+    from symconv.cli import main
+
+    assert main(["arch", "--list"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == len(arch.NAMES)
+    assert any(line.split()[:2] == ["resnet50", "paper"] for line in lines)
+    assert any(line.split()[:2] == ["resnet50_torchvision", "torchvision"] for line in lines)
+    assert main(["arch", "--list", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert {d["name"]: d["source"] for d in data} == arch.SOURCES
+    assert main(["arch", "densenet121", "--json"]) == 0
+    totals = json.loads(capsys.readouterr().out)["totals"]
+    assert totals["parameters"] == 7_978_856 and totals["depth"] == 121
+
+
+def test_cli_torch(capsys) -> None:
+    from symconv.cli import main
+
+    argv = ["arch", "--torch", "test_arch_graphs:cli_model", "--input", "3x64x64", "--json"]
+    assert main(argv) == 0
+    data = json.loads(capsys.readouterr().out)
+    model = cli_model()
+    assert data["totals"]["parameters"] == sum(p.numel() for p in model.parameters())
+    assert data["totals"]["depth"] == 10
+    assert "layer4.0.downsample.0" in {r["name"] for r in data["rows"]}
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["arch"], "give a network NAME, or --torch"),
+        (["arch", "vgg16", "--list"], "--list takes no NAME"),
+        (["arch", "vgg16", "--input", "3x8x8"], "--input applies to --torch only"),
+        (["arch", "--torch", "test_arch_graphs:cli_model"], "--torch needs --input"),
+        (["arch", "--torch", "os:system('ls')", "-i", "3"], "expected 'package.module:factory'"),
+        (["arch", "--torch", "no_such_module:f", "-i", "3"], "cannot import 'no_such_module'"),
+        (["arch", "--torch", "test_arch_graphs:nothing", "-i", "3"], "has no attribute"),
+        (
+            ["arch", "--torch", "test_arch_graphs:cli_model", "-i", "3x8"],
+            r"layer 1 'conv1' \(conv\) on input 8x3",
+        ),
+    ],
+)
+def test_cli_errors_are_one_line(capsys, argv: list[str], message: str) -> None:
+    from symconv.cli import main
+
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("symconv arch: error: ")
+    assert re.search(message, err), err

@@ -63,7 +63,7 @@ from ._mobile import densenet121, efficientnet_b0, mobilenet_v1, mobilenet_v2, s
 from ._network import INPUT, Network, Node
 from ._resnet import resnet, se_resnet50
 from ._table import BlockSummary, Row, Table, volume
-from .torch_import import from_torch
+from .torch_import import from_torch, load_factory
 
 __all__ = [
     "ACTIVATIONS",
@@ -103,6 +103,7 @@ __all__ = [
     "get",
     "googlenet",
     "lenet5",
+    "load_factory",
     "mobilenet_v1",
     "mobilenet_v2",
     "resnet",

@@ -156,7 +156,13 @@ def resnet(depth: int, variant: str = "paper") -> Network:
             "Each bottleneck's 1x1 convs cut the channels before the 3x3 conv and restore them "
             "after (symconv derive bottleneck)."
         )
-    return Network(name, (3, 224, 224), g.nodes, tuple(notes), name)
+    title = {
+        "paper": f"ResNet-{depth} (He et al. 2015)",
+        "torchvision": f"ResNet-{depth} as torchvision defines it (v1.5)",
+        "wide": f"Wide ResNet-{depth}-2 (Zagoruyko and Komodakis 2016), torchvision",
+        "resnext": f"ResNeXt-{depth} 32x4d (Xie et al. 2017), torchvision",
+    }[variant]
+    return Network(name, (3, 224, 224), g.nodes, tuple(notes), title)
 
 
 def se_resnet50() -> Network:

@@ -13,6 +13,8 @@ the residual block `layer1.0`, or else the container holding it.
 
 from __future__ import annotations
 
+import importlib
+import re
 from dataclasses import replace
 from typing import Any
 
@@ -35,7 +37,7 @@ from ._layers import (
 )
 from ._network import INPUT, Network, Node
 
-__all__ = ["from_torch"]
+__all__ = ["from_torch", "load_factory"]
 
 # torch module class name -> activation name (`Activation.fn`)
 _ACT_MODULES = {
@@ -308,3 +310,35 @@ def from_torch(module: Any, input_shape: Any, name: str | None = None) -> Networ
         blocks[row] = block
         nodes.append(Node(layer, tuple(names[a] for a in inputs), block))
     return Network(name, tuple(input_shape), nodes, (), f"traced from {type(module).__name__}")
+
+
+_REF = re.compile(r"[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*:[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*")
+
+
+def load_factory(ref: str) -> Any:
+    """The module `package.module:factory()` builds: imported by its module path and called
+    with no arguments (never `eval`). `factory` may be a dotted attribute path.
+
+    ```python
+    >>> load_factory("torch.nn:Identity")
+    Identity()
+
+    ```
+    """
+    if not isinstance(ref, str) or not _REF.fullmatch(ref):
+        raise SpecError(f"--torch: expected 'package.module:factory', got {ref!r}")
+    path, attr = ref.split(":")
+    try:
+        obj = importlib.import_module(path)
+    except ImportError as error:
+        raise SpecError(f"--torch: cannot import {path!r}: {error}") from None
+    for part in attr.split("."):
+        if not hasattr(obj, part):
+            raise SpecError(f"--torch: {path!r} has no attribute {attr!r}")
+        obj = getattr(obj, part)
+    if not callable(obj):
+        raise SpecError(f"--torch: {ref!r} is not callable")
+    try:
+        return obj()
+    except Exception as error:  # the user's factory: report, don't trace back
+        raise SpecError(f"--torch: {ref}() raised {type(error).__name__}: {error}") from None
