@@ -273,6 +273,10 @@ _GENERAL_OPS = (
     "fft-padding",
     "commutativity",
     "algorithm-costs",
+    "residual",
+    "bottleneck",
+    "depthwise-separable",
+    "grouped-conv",
 )
 # derive ops whose registry (symconv.derive) has a default layer of its own
 _REGISTRY_DEFAULT_OPS = ("p4", "local-params")
