@@ -640,3 +640,26 @@ def test_cli_errors_are_one_line(capsys, argv: list[str], message: str) -> None:
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("symconv arch: error: ")
     assert re.search(message, err), err
+
+
+# -- the docs' renderers --------------------------------------------------------------------------
+def test_docs_renderers() -> None:
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "docs" / "hooks"))
+    from scdocs.figures import FIGURES
+    from scdocs.registry import render
+
+    html = render("arch-table", {"network": "resnet50", "collapsible": True}).text
+    table = arch.get("resnet50").table()
+    assert html.count("<details>") == 16 and f"{table.total_parameters:,}" in html
+    assert "layer1.0: 12 layers, 75,008 parameters" in html
+    rf = render("arch-receptive-field", {"network": "resnet50"}).text
+    # the widest path: 7, 11 (pool), then +2 x jump per 3x3 conv; layer4 ends at 483
+    assert '<td>layer4.2</td><td>7x7x2048</td><td class="sc-num">483x483</td>' in rf
+    summary = render("arch-summary", {}).text
+    assert all(f"<td>{n}</td>" in summary for n in arch.NAMES)
+    for name in ("arch-comparison", "resnet50-receptive-field", "residual-gradients"):
+        svg, caption = FIGURES[name]()
+        assert svg.startswith("<svg") and caption

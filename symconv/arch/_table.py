@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from .._errors import SpecError
 
@@ -210,10 +210,21 @@ class Table:
             out.append(BlockSummary(g[0].block or g[0].name, tuple(g), depths[g[-1].name]))
         return out
 
-    _HEAD = ("#", "layer", "type", "output", "params", "MACs", "activations", "memory (MB)", "RF")
-    _NUMERIC = frozenset({0, 4, 5, 6, 7})
+    HEAD: ClassVar[tuple[str, ...]] = (
+        "#",
+        "layer",
+        "type",
+        "output",
+        "params",
+        "MACs",
+        "activations",
+        "memory (MB)",
+        "RF",
+    )
+    NUMERIC: ClassVar[frozenset[int]] = frozenset({0, 4, 5, 6, 7})
 
-    def _cells(self, r: Row) -> list[str]:
+    def cells(self, r: Row) -> list[str]:
+        """One row's cells, in `HEAD`'s order."""
         return [
             str(r.index),
             r.name,
@@ -226,12 +237,14 @@ class Table:
             _field(r.receptive_field),
         ]
 
-    def _input_cells(self) -> list[str]:
+    def input_cells(self) -> list[str]:
+        """The input's row."""
         n = self.input_activations
         mb = f"{n * self.bytes_per_element / 1e6:.2f}"
         return ["0", "input", "", volume(self.input_shape), "0", "0", f"{n:,}", mb, ""]
 
-    def _total_cells(self) -> list[str]:
+    def total_cells(self) -> list[str]:
+        """The totals' row (the depth under the type)."""
         return [
             "",
             "total",
@@ -244,6 +257,21 @@ class Table:
             "",
         ]
 
+    def block_cells(self, index: int, b: BlockSummary) -> list[str]:
+        """A block's summary row: its sums, its output and its last receptive field."""
+        kind = b.rows[0].layer if len(b.rows) == 1 else f"block ({len(b.rows)} layers)"
+        return [
+            str(index),
+            b.name,
+            kind,
+            volume(b.shape),
+            f"{b.parameters:,}",
+            f"{b.macs:,}",
+            f"{b.activations:,}",
+            f"{b.memory / 1e6:.2f}",
+            _field(b.rows[-1].receptive_field),
+        ]
+
     def text(self) -> str:
         """An aligned plain-text table (numbers right-aligned), totals, then the notes.
 
@@ -254,15 +282,15 @@ class Table:
 
         ```
         """
-        head = list(self._HEAD)
-        body = [self._input_cells(), *(self._cells(r) for r in self.rows)]
-        total = self._total_cells()
+        head = list(self.HEAD)
+        body = [self.input_cells(), *(self.cells(r) for r in self.rows)]
+        total = self.total_cells()
         lines = [head, *body, total]
         widths = [max(len(line[c]) for line in lines) for c in range(len(head))]
 
         def fmt(cells: list[str]) -> str:
             return "  ".join(
-                c.rjust(w) if i in self._NUMERIC else c.ljust(w)
+                c.rjust(w) if i in self.NUMERIC else c.ljust(w)
                 for i, (c, w) in enumerate(zip(cells, widths, strict=True))
             ).rstrip()
 
@@ -284,8 +312,8 @@ class Table:
         return ["| " + " | ".join(cells) + " |" for cells in rows]
 
     def _md_head(self) -> list[str]:
-        rule = "|".join("---:" if i in self._NUMERIC else "---" for i in range(len(self._HEAD)))
-        return ["| " + " | ".join(self._HEAD) + " |", "|" + rule + "|"]
+        rule = "|".join("---:" if i in self.NUMERIC else "---" for i in range(len(self.HEAD)))
+        return ["| " + " | ".join(self.HEAD) + " |", "|" + rule + "|"]
 
     def markdown(self, collapsible: bool = False) -> str:
         """A Markdown table (GitHub style), the totals in bold, the notes as a list.
@@ -300,32 +328,18 @@ class Table:
 
         ```
         """
-        total = [f"**{c}**" if c else "" for c in self._total_cells()]
+        total = [f"**{c}**" if c else "" for c in self.total_cells()]
         out = [f"**{self.network}** (input {volume(self.input_shape)})", ""]
         if not collapsible:
-            body = [self._input_cells(), *(self._cells(r) for r in self.rows), total]
+            body = [self.input_cells(), *(self.cells(r) for r in self.rows), total]
             out += self._md_head() + self._md_rows(body)
         else:
-            summary = [self._input_cells()]
-            for i, b in enumerate(self.blocks(), 1):
-                layers = "layer" if len(b.rows) == 1 else f"{len(b.rows)} layers"
-                summary.append(
-                    [
-                        str(i),
-                        b.name,
-                        b.rows[0].layer if len(b.rows) == 1 else f"block ({layers})",
-                        volume(b.shape),
-                        f"{b.parameters:,}",
-                        f"{b.macs:,}",
-                        f"{b.activations:,}",
-                        f"{b.memory / 1e6:.2f}",
-                        _field(b.rows[-1].receptive_field),
-                    ]
-                )
+            summary = [self.input_cells()]
+            summary += [self.block_cells(i, b) for i, b in enumerate(self.blocks(), 1)]
             out += self._md_head() + self._md_rows([*summary, total])
             for b in self.blocks():
                 if len(b.rows) > 1:
-                    rows = self._md_head() + self._md_rows([self._cells(r) for r in b.rows])
+                    rows = self._md_head() + self._md_rows([self.cells(r) for r in b.rows])
                     out += [
                         "",
                         f"<details><summary>{b.name}: {len(b.rows)} layers, "
