@@ -317,6 +317,64 @@ def squeezenet(version: str) -> nn.Module:
     )
 
 
+def basic_conv(c_in: int, c_out: int, k: int, stride: int = 1) -> nn.Module:
+    """torchvision's BasicConv2d (its GoogLeNet): conv without bias, batch norm, ReLU."""
+    return nn.Sequential(
+        OrderedDict(
+            conv=nn.Conv2d(c_in, c_out, k, stride, (k - 1) // 2, bias=False),
+            bn=nn.BatchNorm2d(c_out, eps=0.001),
+            relu=nn.ReLU(inplace=True),
+        )
+    )
+
+
+class TVInception(nn.Module):
+    """torchvision's inception block: its "5x5" branch is a 3x3 conv."""
+
+    def __init__(self, c_in: int, n1: int, r3: int, n3: int, r5: int, n5: int, pp: int) -> None:
+        super().__init__()
+        self.branch1 = basic_conv(c_in, n1, 1)
+        self.branch2 = nn.Sequential(basic_conv(c_in, r3, 1), basic_conv(r3, n3, 3))
+        self.branch3 = nn.Sequential(basic_conv(c_in, r5, 1), basic_conv(r5, n5, 3))
+        self.branch4 = nn.Sequential(nn.MaxPool2d(3, 1, 1, ceil_mode=True), basic_conv(c_in, pp, 1))
+
+    def forward(self, x):
+        parts = [self.branch1(x), self.branch2(x), self.branch3(x), self.branch4(x)]
+        return torch.cat(parts, 1)
+
+
+def googlenet_torchvision() -> nn.Module:
+    """torchvision's GoogLeNet (its documented layer list), without auxiliary classifiers."""
+
+    def pool(k: int = 3) -> nn.Module:
+        return nn.MaxPool2d(k, 2, ceil_mode=True)
+
+    return nn.Sequential(
+        OrderedDict(
+            conv1=basic_conv(3, 64, 7, 2),
+            maxpool1=pool(),
+            conv2=basic_conv(64, 64, 1),
+            conv3=basic_conv(64, 192, 3),
+            maxpool2=pool(),
+            inception3a=TVInception(192, 64, 96, 128, 16, 32, 32),
+            inception3b=TVInception(256, 128, 128, 192, 32, 96, 64),
+            maxpool3=pool(),
+            inception4a=TVInception(480, 192, 96, 208, 16, 48, 64),
+            inception4b=TVInception(512, 160, 112, 224, 24, 64, 64),
+            inception4c=TVInception(512, 128, 128, 256, 24, 64, 64),
+            inception4d=TVInception(512, 112, 144, 288, 32, 64, 64),
+            inception4e=TVInception(528, 256, 160, 320, 32, 128, 128),
+            maxpool4=pool(2),
+            inception5a=TVInception(832, 256, 160, 320, 32, 128, 128),
+            inception5b=TVInception(832, 384, 192, 384, 48, 128, 128),
+            avgpool=nn.AdaptiveAvgPool2d(1),
+            flatten=nn.Flatten(),
+            dropout=nn.Dropout(0.2),
+            fc=nn.Linear(1024, 1000),
+        )
+    )
+
+
 TORCH: dict[str, Callable[[], nn.Module]] = {
     "resnet18": lambda: ResNet((2, 2, 2, 2), False),
     "resnet34": lambda: ResNet((3, 4, 6, 3), False),
@@ -335,6 +393,7 @@ TORCH: dict[str, Callable[[], nn.Module]] = {
     "efficientnet_b0": efficientnet_b0,
     "squeezenet1_0": lambda: squeezenet("1_0"),
     "squeezenet1_1": lambda: squeezenet("1_1"),
+    "googlenet_torchvision": googlenet_torchvision,
 }
 
 # torchvision's published totals (its model docs), for the networks it has.
@@ -354,6 +413,7 @@ TORCHVISION_TOTALS = {
     "vgg11": 132_863_336,
     "vgg16_bn": 138_365_992,
     "alexnet_torchvision": 61_100_840,
+    "googlenet_torchvision": 6_624_904,
 }
 
 

@@ -40,7 +40,13 @@ from ._classic import (
     vgg,
     zfnet,
 )
-from ._googlenet import GOOGLENET_PRINTED, Comparison, compare_googlenet, googlenet
+from ._googlenet import (
+    GOOGLENET_PRINTED,
+    Comparison,
+    compare_googlenet,
+    googlenet,
+    googlenet_torchvision,
+)
 from ._layers import (
     ACTIVATIONS,
     LRN,
@@ -102,6 +108,7 @@ __all__ = [
     "from_torch",
     "get",
     "googlenet",
+    "googlenet_torchvision",
     "lenet5",
     "load_factory",
     "mobilenet_v1",
@@ -140,6 +147,7 @@ _BUILDERS: dict[str, tuple[Callable[[], Network], str]] = {
     "vgg_e": (lambda: vgg("E"), _PAPER),
     "googlenet": (googlenet, _PAPER),
     "googlenet_bias": (lambda: googlenet(bias=True), _PAPER),
+    "googlenet_torchvision": (googlenet_torchvision, _TV),
     "resnet18": (lambda: resnet(18), _PAPER),
     "resnet34": (lambda: resnet(34), _PAPER),
     "resnet50": (lambda: resnet(50), _PAPER),
