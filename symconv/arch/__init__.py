@@ -123,8 +123,9 @@ __all__ = [
 
 _PAPER, _TV, _LECTURE = "paper", "torchvision", "lecture"
 # name -> (builder, source): "paper" follows the paper (torchvision, where it has the network,
-# agrees on every parameter), "torchvision" is torchvision's definition where it differs from
-# the paper or the paper leaves it open, "lecture" the lectures' reading of the paper.
+# agrees on every layer; its module names are used), "torchvision" is torchvision's definition
+# where it differs from the paper or the paper leaves details open, "lecture" the lectures'
+# reading of the paper.
 _BUILDERS: dict[str, tuple[Callable[[], Network], str]] = {
     "lenet5": (lenet5, _PAPER),
     "alexnet": (alexnet, _LECTURE),
@@ -159,11 +160,11 @@ _BUILDERS: dict[str, tuple[Callable[[], Network], str]] = {
     "wide_resnet50_2": (lambda: resnet(50, "wide"), _TV),
     "resnext50_32x4d": (lambda: resnet(50, "resnext"), _TV),
     "senet": (se_resnet50, _PAPER),
-    "densenet121": (densenet121, _TV),
+    "densenet121": (densenet121, _PAPER),
     "mobilenet_v1": (mobilenet_v1, _PAPER),
-    "mobilenet_v2": (mobilenet_v2, _TV),
+    "mobilenet_v2": (mobilenet_v2, _PAPER),
     "efficientnet_b0": (efficientnet_b0, _TV),
-    "squeezenet1_0": (lambda: squeezenet("1_0"), _TV),
+    "squeezenet1_0": (lambda: squeezenet("1_0"), _PAPER),
     "squeezenet1_1": (lambda: squeezenet("1_1"), _TV),
 }
 NAMES: tuple[str, ...] = tuple(_BUILDERS)

@@ -104,10 +104,10 @@ def mobilenet_v2() -> Network:
     g.dropout("classifier.0", 0.2)
     g.linear("classifier.1", 1000)
     notes = (
-        "torchvision's definition follows the paper's Table 2 (t, c, n, s); layer names are "
-        "its module names. Each block's expansion, depthwise conv and linear projection is an "
-        "inverted residual; the depthwise part costs 1/C_out + 1/9 of a full conv "
-        "(symconv derive depthwise-separable).",
+        "The paper's Table 2 (t, c, n, s); torchvision's definition agrees layer by layer and "
+        "its module names are the layer names. Each block's expansion, depthwise conv and "
+        "linear projection is an inverted residual; the depthwise part costs 1/C_out + 1/9 "
+        "of a full conv (symconv derive depthwise-separable).",
     )
     return Network(
         "mobilenet_v2", (3, 224, 224), g.nodes, notes, "MobileNetV2 (Sandler et al. 2018)"
@@ -211,20 +211,23 @@ def squeezenet(version: str = "1_0") -> Network:
     g.act("classifier.2")
     g.gap("classifier.3")
     g.flatten()
-    notes = [
-        "torchvision's definition; layer names are its module names. The classifier is a "
-        "1x1 conv to 1000 channels and a global average pool.",
-    ]
+    classifier = (
+        "The classifier is a 1x1 conv to 1000 channels and a global average pool; there is no "
+        "fully connected layer."
+    )
     if version == "1_0":
-        notes.append(
+        notes = [
+            "The paper's Table 1 (no bypass connections); torchvision's definition agrees layer "
+            "by layer and its module names are the layer names. " + classifier,
             "The paper's Table 1 gives conv1 a 111x111 output, which needs a 227x227 input; "
-            "at torchvision's 224 it is 109x109 (parameters do not depend on the input)."
-        )
+            "at torchvision's 224 it is 109x109 (parameters do not depend on the input).",
+        ]
     else:
-        notes.append(
-            "SqueezeNet 1.1 (the authors' revision, not in the paper): conv1 64 3x3/2 filters "
-            "and earlier pooling, about 2.4x fewer MACs than 1.0 for the same accuracy."
-        )
+        notes = [
+            "SqueezeNet 1.1 (the authors' revision, not in the paper) as torchvision defines "
+            "it: conv1 64 3x3/2 filters and earlier pooling, about 2.4x fewer MACs than 1.0 for "
+            "the same accuracy; layer names are torchvision's module names. " + classifier,
+        ]
     name = f"squeezenet{version}"
     return Network(
         name, (3, 224, 224), g.nodes, tuple(notes), f"SqueezeNet {version.replace('_', '.')}"
@@ -270,6 +273,8 @@ def densenet121() -> Network:
     g.flatten()
     g.linear("classifier", 1000)
     notes = (
+        "The paper's Table 1 (DenseNet-BC: bottleneck layers, compression 0.5); torchvision's "
+        "definition agrees layer by layer and its module names are the layer names.",
         "Each dense layer reads the concatenation of the block's input and every earlier "
         "layer's 32 new maps (BN-ReLU-1x1 conv to 128, BN-ReLU-3x3 conv to 32); the table "
         "grows the concatenation one layer at a time ('cat' rows), which has the same shapes "
