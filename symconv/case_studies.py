@@ -99,7 +99,7 @@ def _residual_block_torch(seed: int = 0) -> tuple[int, float, bool, str]:
         upstream = torch.randn(1, c, size, size, generator=gen, dtype=torch.float64)
         (x + branch(x)).backward(upstream)
         n = c * size * size
-        jac = torch.autograd.functional.jacobian(branch, x.detach()).reshape(n, n)
+        jac = torch.autograd.functional.jacobian(branch, x.detach(), vectorize=True).reshape(n, n)
         formula = upstream.reshape(n) @ (torch.eye(n, dtype=torch.float64) + jac)
         worst = max(worst, discrepancy(formula.numpy(), x.grad.reshape(n).numpy()))
     return 2, worst, worst < 1e-10, "3x3 conv, ReLU, 3x3 conv branch; float64"

@@ -96,7 +96,13 @@ class Graph:
         ceil_mode: bool = False,
         src: str | None = None,
     ) -> str:
-        spec = Pool(kind=kind, kernel_size=k, stride=stride, padding=padding, ceil_mode=ceil_mode)  # type: ignore[arg-type]
+        spec = Pool(
+            kind=kind,  # type: ignore[arg-type]
+            kernel_size=k,
+            stride=stride,
+            padding=padding,
+            ceil_mode=ceil_mode,
+        )
         return self.add(PoolLayer(self.name(leaf), spec), *([src] if src else []))
 
     def gap(self, leaf: str, size: int = 1, src: str | None = None) -> str:
