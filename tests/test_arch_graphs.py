@@ -723,3 +723,88 @@ def test_docs_renderers() -> None:
     for name in ("arch-comparison", "resnet50-receptive-field", "residual-gradients"):
         svg, caption = FIGURES[name]()
         assert svg.startswith("<svg") and caption
+
+
+# -- from_torch on random models built from the supported layers --------------------------------
+class RandomNet(nn.Module):
+    """A random stack of conv/BN/activation/pool layers, residual adds and two-branch concats."""
+
+    def __init__(self, plan: list[tuple], c_in: int) -> None:
+        super().__init__()
+        self.steps = nn.ModuleList()
+        self.kinds: list[str] = []
+        c = c_in
+        for kind, a, b in plan:
+            if kind == "conv":  # a: out channels multiplier, b: (k, stride, groups)
+                k, stride, groups = b
+                groups = groups if c % groups == 0 and (a * groups) % groups == 0 else 1
+                out = a * groups
+                mod = nn.Conv2d(c, out, k, stride, k // 2, groups=groups, bias=stride == 1)
+                c = out
+            elif kind == "bn":
+                mod = nn.BatchNorm2d(c)
+            elif kind == "act":
+                mod = nn.PReLU(c) if a else nn.ReLU()
+            elif kind == "pool":
+                mod = nn.MaxPool2d(2, 2, ceil_mode=bool(a)) if b else nn.AvgPool2d(3, 1, 1)
+            elif kind == "res":  # conv-bn branch added to its input
+                mod = nn.Sequential(nn.Conv2d(c, c, 3, 1, 1, bias=False), nn.BatchNorm2d(c))
+            else:  # "cat": a 1x1 and a 3x3 branch of width a, concatenated
+                width = max(a, 1)
+                mod = nn.ModuleList([nn.Conv2d(c, width, 1), nn.Conv2d(c, width, 3, 1, 1)])
+                c = 2 * width
+            self.steps.append(mod)
+            self.kinds.append(kind)
+        self.head = nn.Linear(c, 3)
+
+    def forward(self, x):
+        for kind, mod in zip(self.kinds, self.steps, strict=True):
+            if kind == "res":
+                x = torch.relu(x + mod(x))
+            elif kind == "cat":
+                x = torch.cat([mod[0](x), mod[1](x)], 1)
+            else:
+                x = mod(x)
+        return self.head(torch.flatten(nn.functional.adaptive_avg_pool2d(x, 1), 1))
+
+
+def _plans():
+    from hypothesis import strategies as st
+
+    conv = st.tuples(
+        st.just("conv"),
+        st.integers(1, 4),
+        st.tuples(st.sampled_from([1, 3, 5]), st.sampled_from([1, 2]), st.sampled_from([1, 2])),
+    )
+    other = st.tuples(
+        st.sampled_from(["bn", "act", "pool", "res", "cat"]), st.integers(0, 3), st.booleans()
+    )
+    return st.lists(st.one_of(conv, other), min_size=1, max_size=8)
+
+
+def test_from_torch_on_random_models() -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+    from torch.utils.flop_counter import FlopCounterMode
+
+    @settings(max_examples=25)
+    @given(plan=_plans(), c_in=st.integers(1, 4), size=st.integers(8, 20))
+    def check(plan: list[tuple], c_in: int, size: int) -> None:
+        with torch.device("meta"):
+            model = RandomNet(plan, c_in).eval()
+        x = torch.zeros(1, c_in, size, size, device="meta")
+        try:
+            table = arch.from_torch(model, (c_in, size, size)).table()
+        except SpecError:  # a map shrunk below a window: torch must refuse it too
+            with pytest.raises(RuntimeError):
+                model(x)
+            return
+        assert table.total_parameters == sum(p.numel() for p in model.parameters())
+        counter = FlopCounterMode(display=False)
+        with counter, torch.no_grad():
+            out = model(x)
+        assert counter.get_total_flops() == 2 * table.total_macs
+        assert table.output_shape == tuple(out.shape[1:])
+        assert {r.kind for r in table.rows} >= {"linear"}
+
+    check()
