@@ -808,3 +808,15 @@ def test_from_torch_on_random_models() -> None:
         assert {r.kind for r in table.rows} >= {"linear"}
 
     check()
+
+
+def test_printed_totals_are_noted() -> None:
+    def note(name: str, word: str) -> str:
+        return next(n for n in arch.get(name).notes if word in n)
+
+    r50 = note("resnet50", "Table 1 prints")
+    assert "3.8x10^9" in r50 and "3,857,973,248 MACs" in r50  # 3.86e9 truncates to 3.8
+    m1 = note("mobilenet_v1", "prints")
+    assert "569 million" in m1 and "568,740,352 MACs" in m1 and "4,210,088 without" in m1
+    se = note("senet", "additional parameters")
+    assert f"{28_088_024 - 25_557_032:,}" in se

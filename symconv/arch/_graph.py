@@ -23,9 +23,10 @@ from ._layers import (
     PoolLayer,
     Scale,
 )
-from ._network import INPUT, Node
+from ._network import INPUT, Network, Node
+from ._table import Table
 
-__all__ = ["Graph"]
+__all__ = ["Graph", "printed_totals"]
 
 
 class Graph:
@@ -128,3 +129,20 @@ class Graph:
 
     def inception(self, layer: Inception) -> str:
         return self.add(layer, channels=layer.out_channels)
+
+
+def printed_totals(
+    g: Graph,
+    macs: str,
+    params: str | None = None,
+    where: str = "The paper",
+    shape: tuple[int, ...] = (3, 224, 224),
+) -> str:
+    """A note comparing a paper's printed totals (`macs`, `params`, as printed) with the
+    computed ones, batch norm's parameters shown apart (papers often leave them out)."""
+    t: Table = Network("totals", shape, g.nodes).table()
+    bn = sum(r.parameters for r in t.rows if r.kind == "batchnorm")
+    printed = f"{params} parameters and {macs}" if params else macs
+    text = f"{where} prints {printed} multiply-adds; computed {t.total_parameters:,} parameters"
+    text += f" ({t.total_parameters - bn:,} without batch norm's {bn:,})" if bn else ""
+    return text + f" and {t.total_macs:,} MACs."

@@ -6,7 +6,7 @@ are its module names (`features.1.conv.0.0`).
 
 from __future__ import annotations
 
-from ._graph import Graph
+from ._graph import Graph, printed_totals
 from ._network import Network
 
 __all__ = ["densenet121", "efficientnet_b0", "mobilenet_v1", "mobilenet_v2", "squeezenet"]
@@ -54,8 +54,7 @@ def mobilenet_v1() -> Network:
         "Each layer is a depthwise-separable convolution: a 3x3 depthwise conv (groups = "
         "channels) then a 1x1 pointwise conv, each with batch norm and ReLU; its cost relative "
         "to a full 3x3 conv is 1/C_out + 1/9 (symconv derive depthwise-separable).",
-        "The paper prints 4.2 million parameters and 569 million mult-adds; here batch norm's "
-        "scale and shift count as parameters (torch's convention).",
+        printed_totals(g, "569 million", "4.2 million"),
         "torchvision has no MobileNet v1; this follows the paper's Table 1.",
     )
     return Network(
@@ -108,6 +107,7 @@ def mobilenet_v2() -> Network:
         "its module names are the layer names. Each block's expansion, depthwise conv and "
         "linear projection is an inverted residual; the depthwise part costs 1/C_out + 1/9 "
         "of a full conv (symconv derive depthwise-separable).",
+        printed_totals(g, "300M", "3.4M") + " (3.4M: the count without batch norm, truncated)",
     )
     return Network(
         "mobilenet_v2", (3, 224, 224), g.nodes, notes, "MobileNetV2 (Sandler et al. 2018)"
@@ -161,6 +161,7 @@ def efficientnet_b0() -> Network:
         "The paper's Table 1 stages (MBConv1 3x3, MBConv6 3x3/5x5), as torchvision defines "
         "them: squeeze-and-excitation to a quarter of the block's input channels, SiLU; "
         "stochastic depth (training only) adds nothing.",
+        printed_totals(g, "0.39B", "5.3M"),
     )
     return Network(
         "efficientnet_b0", (3, 224, 224), g.nodes, notes, "EfficientNet-B0 (Tan and Le 2019)"

@@ -5,7 +5,7 @@ Private: `symconv.arch` ships them by name. Layer names are torchvision's (`laye
 
 from __future__ import annotations
 
-from ._graph import Graph
+from ._graph import Graph, printed_totals
 from ._network import Network
 
 __all__ = ["resnet", "se_resnet50"]
@@ -131,6 +131,11 @@ def resnet(depth: int, variant: str = "paper") -> Network:
         "resnext": f"resnext{depth}_32x4d",
     }[variant]
     notes = [_PAPER]
+    if variant == "paper":
+        printed = {18: "1.8", 34: "3.6", 50: "3.8", 101: "7.6", 152: "11.3"}[depth]
+        notes.append(
+            printed_totals(g, f"{printed}x10^9 ('FLOPs', agreeing when truncated)", None, "Table 1")
+        )
     if depth >= 50 and variant == "paper":
         tv = _resnet_graph(depth, paper=False)
         macs = Network("tv", (3, 224, 224), tv.nodes).table().total_macs
@@ -176,12 +181,20 @@ def se_resnet50() -> Network:
     ```
     """
     g = _resnet_graph(50, se=True)
+    se = Network("se", (3, 224, 224), g.nodes).table()
+    plain = Network("plain", (3, 224, 224), _resnet_graph(50).nodes).table()
+    extra = se.total_parameters - plain.total_parameters
     notes = (
         "Hu, Shen, Sun, 'Squeeze-and-Excitation Networks' (2018): SE on the residual branch, "
         "before the sum with the shortcut (their Figure 3), reduction ratio r = 16, the FC "
         "layers as 1x1 convs with biases; the released model strides the first 1x1 conv.",
         "The SE modules add about 10% to ResNet-50's parameters (the paper: '~2.5 million "
-        "additional parameters'); their MACs are small (all on 1x1 maps).",
+        "additional parameters'; computed "
+        f"{extra:,}); their MACs are small (all on 1x1 maps).",
+        printed_totals(g, "about 3.87x10^9 ('GFLOPs', 0.26% more than ResNet-50's 3.86)")
+        + f" The SE modules' conv and linear multiply-adds add "
+        f"{se.total_macs / plain.total_macs - 1:.2%} "
+        "to ResNet-50's; the paper does not say which operations its 0.26% counts.",
         "Depth counts layers with weights on the longest path: each SE module's two FC layers "
         "lie on it (50 + 2 x 16 = 82); the paper keeps ResNet-50's name.",
     )
