@@ -637,6 +637,13 @@ def test_from_torch_names_what_it_cannot_count() -> None:
 
     with pytest.raises(SpecError, match=r"torch\.fx cannot trace Branchy"):
         arch.from_torch(Branchy(), (3, 8, 8))
+
+    class Dilated(nn.Module):
+        def forward(self, x):
+            return nn.functional.max_pool2d(x, 2, dilation=2)
+
+    with pytest.raises(SpecError, match=r"max_pool2d .* ceil_mode only, got \['dilation'\]"):
+        arch.from_torch(Dilated(), (3, 8, 8))
     with pytest.raises(SpecError, match=r"module must be a torch\.nn\.Module"):
         arch.from_torch("resnet18", (3, 8, 8))
     with pytest.raises(SpecError, match=r"'0'.*in_features 10 differs from the incoming 12"):

@@ -193,6 +193,19 @@ def _function_layer(name: str, node: Any) -> tuple[Layer, list[Any]]:
     if target in (F.dropout, F.dropout1d, F.dropout2d, F.dropout3d):
         return Dropout(name, _arg(node, 1, "p", 0.5)), tensors[:1]
     if fname in ("max_pool1d", "max_pool2d", "max_pool3d", "avg_pool1d", "avg_pool2d"):
+        defaults = {"dilation": 1, "return_indices": False, "count_include_pad": True}
+        defaults["divisor_override"] = None
+        extra = {
+            key
+            for key, value in node.kwargs.items()
+            if key not in ("kernel_size", "stride", "padding", "ceil_mode")
+            and (key not in defaults or value != defaults[key])
+        }
+        if len(node.args) > 4 or extra:
+            raise SpecError(
+                f"from_torch: {fname} (node {node.name!r}) is supported with kernel_size, "
+                f"stride, padding and ceil_mode only, got {sorted(extra) or node.args[4:]}"
+            )
         k = _arg(node, 1, "kernel_size", None)
         pool = Pool(
             dims=int(fname[-2]),
