@@ -237,7 +237,29 @@ def _cmd_params(args: argparse.Namespace) -> None:
 def _cmd_arch(args: argparse.Namespace) -> None:
     from . import arch
 
-    table = arch.get(args.name).table()
+    given = [flag for flag, v in (("NAME", args.name), ("--torch", args.torch)) if v]
+    if args.list:
+        if given:
+            raise SpecError(f"--list takes no {' or '.join(given)}")
+        rows = [(n, arch.SOURCES[n], arch.get(n).description) for n in arch.NAMES]
+        data = [{"name": n, "source": s, "description": d} for n, s, d in rows]
+        width = max(len(n) for n in arch.NAMES)
+        text = "\n".join(f"{n:<{width}}  {s:<11}  {d}" for n, s, d in rows)
+        print(json.dumps(data, indent=2) if args.json else text)
+        return
+    if len(given) != 1:
+        raise SpecError("give a network NAME, or --torch package.module:factory, or --list")
+    if args.torch:
+        if not args.input:
+            raise SpecError("--torch needs --input, the shape of one sample, e.g. 3x224x224")
+        shape = parse_sizes("input", args.input)
+        shape = (shape,) if isinstance(shape, int) else shape
+        module = arch.load_factory(args.torch)
+        table = arch.from_torch(module, shape, args.torch.split(":")[1]).table()
+    else:
+        if args.input:
+            raise SpecError("--input applies to --torch only (shipped networks fix their input)")
+        table = arch.get(args.name).table()
     if args.json:
         print(json.dumps(table.as_dict(), indent=2))
     else:
@@ -250,6 +272,10 @@ _GENERAL_OPS = (
     "fft-padding",
     "commutativity",
     "algorithm-costs",
+    "residual",
+    "bottleneck",
+    "depthwise-separable",
+    "grouped-conv",
 )
 # derive ops whose registry (symconv.derive) has a default layer of its own
 _REGISTRY_DEFAULT_OPS = ("p4", "local-params")
@@ -401,8 +427,11 @@ def _build() -> argparse.ArgumentParser:
     _add_spec_args(p)
     p.set_defaults(run=_cmd_params)
 
-    p = sub.add_parser("arch", help="layer-by-layer table of a classic architecture")
-    p.add_argument("name", help="lenet5, alexnet, zfnet, vgg16, googlenet, ...")
+    p = sub.add_parser("arch", help="layer-by-layer table of an architecture")
+    p.add_argument("name", nargs="?", help="resnet50, vgg16, googlenet, ... (see --list)")
+    p.add_argument("--list", action="store_true", help="every shipped network and its source")
+    p.add_argument("--torch", default=None, help="tabulate package.module:factory() instead")
+    p.add_argument("--input", "-i", default=None, help="with --torch: one sample, e.g. 3x224x224")
     p.add_argument("--markdown", action="store_true")
     p.set_defaults(run=_cmd_arch)
 

@@ -361,6 +361,17 @@ def _algorithm_costs(spec: Any, size: Any) -> Derivation:
     return cost_derivation()
 
 
+def _case_study(name: str) -> Callable[[Any, Any], Derivation]:
+    """A general derivation of `symconv.case_studies` (reads no layer or input size)."""
+
+    def factory(spec: Any, size: Any) -> Derivation:
+        from . import case_studies
+
+        return getattr(case_studies, name)()
+
+    return factory
+
+
 DERIVATIONS: dict[str, Callable[[Any, Any], Derivation]] = {
     "output-size": _output_size,
     "toeplitz": _matrix,
@@ -378,6 +389,10 @@ DERIVATIONS: dict[str, Callable[[Any, Any], Derivation]] = {
     "local-params": _local_params,
     "local-backprop": _local_backprop,
     "algorithm-costs": _algorithm_costs,
+    "residual": _case_study("residual_derivation"),
+    "bottleneck": _case_study("bottleneck_derivation"),
+    "depthwise-separable": _case_study("depthwise_separable_derivation"),
+    "grouped-conv": _case_study("grouped_conv_derivation"),
 }
 
 

@@ -209,6 +209,10 @@ for _op, _statement in (
     ("p4", "rotating the input rotates the p4 feature maps and shifts their orientation"),
     ("local-params", "parameter counts: conv, tiled, locally connected, dense"),
     ("local-backprop", "unshared and tiled weights: dL/dw = X^T delta, dL/dx = T^T delta"),
+    ("residual", "dL/dx = dL/dy (I + dF/dx) through y = x + F(x); gradient norm per depth"),
+    ("bottleneck", "1x1 reduce, 3x3, 1x1 restore: 2Cb + 9b^2 weights against 18C^2"),
+    ("depthwise-separable", "depthwise k x k then pointwise 1x1 costs 1/C_out + 1/k^2"),
+    ("grouped-conv", "g groups: k^2 C_in C_out / g + C_out parameters, block-diagonal kernel"),
 ):
     register(_op, _statement)(_theorem(_op))
 

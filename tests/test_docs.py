@@ -141,8 +141,9 @@ def test_nothing_loaded_from_another_host(site: Path) -> None:
 
 def test_tables_are_computed(site: Path) -> None:
     html = _page(site, "architectures")
-    for name in ("lenet5", "alexnet", "vgg16", "googlenet", "zfnet"):
+    for name in ("lenet5", "alexnet", "vgg16", "googlenet", "zfnet", "resnet50", "densenet121"):
         assert f"{arch.get(name).table().total_parameters:,}" in html, name
+    assert html.count("<details>") > 100  # the graph networks' blocks, collapsible
     html = _page(site, "errata")
     for e in errata.ERRATA:
         assert e.printed.replace("&", "&amp;") in html or e.printed in html, e.printed

@@ -319,3 +319,103 @@ def local_sparsity() -> tuple[str, str]:
         "Same band of nonzeros, different weight sharing: one kernel on every row, two "
         "kernels alternating, one kernel per output position."
     )
+
+
+# -- architectures (symconv.arch, symconv.case_studies) ------------------------------------------
+_COMPARED = (
+    "alexnet_grouped",
+    "vgg16",
+    "googlenet",
+    "resnet18",
+    "resnet50",
+    "resnet152",
+    "wide_resnet50_2",
+    "resnext50_32x4d",
+    "senet",
+    "densenet121",
+    "mobilenet_v1",
+    "mobilenet_v2",
+    "efficientnet_b0",
+    "squeezenet1_0",
+)
+
+
+@figure("arch-comparison")
+def arch_comparison() -> tuple[str, str]:
+    from symconv import arch
+
+    tables = [arch.get(n).table() for n in _COMPARED]
+    fig, ax = plt.subplots(figsize=(8, 4.2))
+    acts = np.array([t.total_activations for t in tables], dtype=float)
+    ax.scatter(
+        [t.total_macs / 1e9 for t in tables],
+        [t.total_parameters / 1e6 for t in tables],
+        s=20 + 300 * acts / acts.max(),
+        color=_ON,
+        alpha=0.6,
+    )
+    for t in tables:
+        ax.annotate(
+            f"{t.network} ({t.depth})",
+            (t.total_macs / 1e9, t.total_parameters / 1e6),
+            textcoords="offset points",
+            xytext=(5, 3),
+            fontsize=7,
+        )
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("multiply-adds per image (billions)")
+    ax.set_ylabel("parameters (millions)")
+    ax.grid(True, which="both", lw=0.3)
+    return _svg(fig), (
+        "Parameters against multiply-adds per 224x224 image (227 for AlexNet), both from "
+        "symconv.arch's tables; the area of a disc is proportional to the forward activations "
+        "stored, the depth (layers with weights on the longest path) is in brackets."
+    )
+
+
+@figure("resnet50-receptive-field")
+def resnet50_receptive_field() -> tuple[str, str]:
+    from symconv import arch
+
+    rows = [r for r in arch.get("resnet50").table().rows if r.kind == "conv" and r.receptive_field]
+    rows = [r for r in rows if "downsample" not in r.name]
+    fig, ax = plt.subplots(figsize=(8, 3))
+    ax.step(range(1, len(rows) + 1), [r.receptive_field[0] for r in rows], where="post", color=_ON)
+    ax.axhline(224, color=_BAD, lw=0.8, ls="--")
+    ax.text(1, 232, "input size 224", color=_BAD, fontsize=8)
+    starts = {}
+    for i, r in enumerate(rows, 1):
+        starts.setdefault(r.name.split(".")[0], i)
+    for stage, i in starts.items():
+        ax.axvline(i, color=_PAD, lw=0.8)
+        ax.text(i + 0.3, 20, stage, fontsize=8, rotation=90, va="bottom")
+    ax.set_xlabel("conv layer on the main path (shortcuts left out)")
+    ax.set_ylabel("receptive field (pixels)")
+    return _svg(fig), (
+        "ResNet-50's receptive field after each conv of the main path (the widest path through "
+        "every residual block), from symconv.receptive_field on the table's graph: it passes "
+        "the 224-pixel input in the third stage and ends at 483 pixels; in the last stage "
+        "each 3x3 conv adds 2 x 32 pixels."
+    )
+
+
+@figure("residual-gradients")
+def residual_gradients() -> tuple[str, str]:
+    from symconv.case_studies import gradient_norm_study
+
+    study = gradient_norm_study()
+    fig, ax = plt.subplots(figsize=(8, 3))
+    ax.semilogy(study["depth"], study["plain"], color=_BAD, label="plain: tanh(W x)")
+    ax.semilogy(study["depth"], study["residual"], color=_ON, label="residual: x + tanh(W x)")
+    ax.set_xlabel("layer l (0 = input, 50 = output)")
+    ax.set_ylabel("||dL/dx_l||")
+    ax.legend(fontsize=8)
+    ax.grid(True, which="both", lw=0.3)
+    return _svg(fig), (
+        "The gradient norm at each layer of two 50-layer stacks of width 64 with the same "
+        "weights W ~ N(0, 0.8^2/64), for a unit gradient at the output "
+        "(symconv.case_studies.gradient_norm_study, checked against torch autograd): the plain "
+        "stack's product of Jacobians vanishes, the residual stack's product of (I + J) does "
+        "not."
+    )

@@ -13,7 +13,7 @@ then `dims=1 kernel_size=3 ...`), so the layer is validated by the engine (`Spec
 | `shape` | `spec.output_size`, `spec.fits` | inline text |
 | `params` | `spec.num_parameters`, `weight_shape` | inline text |
 | `layer-table` | the channel variants of one layer | a table |
-| `arch-table`, `arch-summary` | `symconv.arch` | tables |
+| `arch-table`, `arch-summary`, `arch-receptive-field` | `symconv.arch` | tables |
 | `errata` | `symconv.errata.ERRATA` | a table |
 | `audit` | `symconv.audit.AUDIT` | one table per lecture |
 | `jupyter` | `Derivation._repr_latex_` | what a notebook shows |
@@ -333,29 +333,76 @@ def layer_table(input: Any = 56) -> Output:
 
 
 @renderer("arch-table")
-def arch_table(network: str) -> Output:
-    """`symconv.arch.get(network).table()`, layer by layer, with its notes."""
-    return Markdown(arch.get(network).table().markdown())
+def arch_table(network: str, collapsible: bool = False) -> Output:
+    """`symconv.arch.get(network).table()`, layer by layer, with its notes; `collapsible`:
+    one row per block, each block's layers in a `<details>` element."""
+    table = _arch_table(network)
+    if not collapsible:
+        return Markdown(table.markdown())
+    head, numeric = list(table.HEAD), set(table.NUMERIC)
+    summary, parts = [table.input_cells()], []
+    for i, b in enumerate(table.blocks(), 1):
+        summary.append(table.block_cells(i, b))
+        if len(b.rows) > 1:
+            parts.append(
+                f"<details><summary>{esc(b.name)}: {len(b.rows)} layers, "
+                f"{b.parameters:,} parameters, {b.macs:,} MACs, depth {b.depth}</summary>"
+                + table_html(head, [table.cells(r) for r in b.rows], numeric)
+                + "</details>"
+            )
+    summary.append(table.total_cells())
+    title = f"<p><strong>{esc(table.network)}</strong> (input {arch.volume(table.input_shape)})</p>"
+    notes = "".join(f"<li>{esc(n)}</li>" for n in table.notes)
+    return Html(
+        title
+        + table_html(head, summary, numeric)
+        + "<p>Each block's layers:</p>"
+        + "".join(parts)
+        + (f"<ul>{notes}</ul>" if notes else "")
+    )
+
+
+_TABLES: dict[str, arch.Table] = {}
+
+
+def _arch_table(network: str) -> arch.Table:
+    """Each shipped network's table once per process."""
+    if network not in _TABLES:
+        _TABLES[network] = arch.get(network).table()
+    return _TABLES[network]
 
 
 @renderer("arch-summary")
 def arch_summary() -> Output:
-    """Totals of every shipped network."""
+    """Totals of every shipped network, with its source and depth."""
     rows = []
     for name in arch.NAMES:
-        t = arch.get(name).table()
+        t = _arch_table(name)
         rows.append(
             [
                 name,
+                arch.SOURCES[name],
                 arch.volume(t.input_shape),
                 f"{t.total_parameters:,}",
                 f"{t.total_macs:,}",
                 f"{t.total_activations:,}",
                 f"{t.total_memory / 1e6:.1f}",
+                str(t.depth),
             ]
         )
-    head = ["network", "input", "params", "MACs", "activations", "memory (MB)"]
-    return Html(table_html(head, rows, numeric={2, 3, 4, 5}))
+    head = ["network", "source", "input", "params", "MACs", "activations", "memory (MB)", "depth"]
+    return Html(table_html(head, rows, numeric={3, 4, 5, 6, 7}))
+
+
+@renderer("arch-receptive-field")
+def arch_receptive_field(network: str = "resnet50") -> Output:
+    """The receptive field at the end of each block with a spatial output."""
+    rows = []
+    for b in _arch_table(network).blocks():
+        field = b.rows[-1].receptive_field
+        if field is not None and any(r.kind in ("conv", "pool") for r in b.rows):
+            rows.append([b.name, arch.volume(b.shape), "x".join(map(str, field))])
+    return Html(table_html(["after", "output", "receptive field"], rows, numeric={2}))
 
 
 @renderer("errata")

@@ -10,11 +10,30 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 
-from ._errors import SpecError
-from .arch import LRN, ConvLayer, Inception, Layer, Linear, Network, PoolLayer
-from .spec import Conv, Pool
+from .._errors import SpecError
+from ..spec import Conv, Pool
+from ._layers import (
+    LRN,
+    AdaptiveAvgPool,
+    BatchNorm,
+    ConvLayer,
+    Dropout,
+    Inception,
+    Layer,
+    Linear,
+    PoolLayer,
+)
+from ._network import Network
 
-__all__ = ["VGG_CONFIGS", "VGG_PRINTED_MILLIONS", "alexnet", "lenet5", "vgg", "zfnet"]
+__all__ = [
+    "VGG_CONFIGS",
+    "VGG_PRINTED_MILLIONS",
+    "alexnet",
+    "alexnet_torchvision",
+    "lenet5",
+    "vgg",
+    "zfnet",
+]
 
 
 class _Stack:
@@ -158,6 +177,36 @@ def alexnet(grouped: bool = False) -> Network:
     )
 
 
+def alexnet_torchvision() -> Network:
+    """torchvision's AlexNet on 224x224x3: the "one weird trick" variant (Krizhevsky 2014).
+
+    It differs from the 2012 paper: conv1 has 64 filters with padding 2 (224 fits), conv2 192,
+    conv4 256; no LRN; an adaptive 6x6 average pool (the identity at 224) before the
+    classifier, and dropout before fc6 and fc7.
+
+    ```python
+    >>> alexnet_torchvision().table().total_parameters
+    61100840
+
+    ```
+    """
+    s = _Stack(3).conv("features.0", 64, 11, stride=4, padding=2).pool("features.2", 3, 2)
+    s.conv("features.3", 192, 5, padding=2).pool("features.5", 3, 2)
+    s.conv("features.6", 384, 3, padding=1).conv("features.8", 256, 3, padding=1)
+    s.conv("features.10", 256, 3, padding=1).pool("features.12", 3, 2)
+    s.add(AdaptiveAvgPool("avgpool", 6)).add(Dropout("classifier.0"))
+    s.add(Linear("classifier.1", 4096)).add(Dropout("classifier.3"))
+    s.add(Linear("classifier.4", 4096)).add(Linear("classifier.6", 1000))
+    notes = (
+        "torchvision's definition, not the 2012 paper's (alexnet): conv1 64 filters 11x11/4 "
+        "pad 2, conv2 192, conv3 384, conv4 256, conv5 256, no LRN, adaptive 6x6 average pool, "
+        "dropout before fc6 and fc7. Layer names are torchvision's module names.",
+    )
+    return Network(
+        "alexnet_torchvision", (3, 224, 224), s.layers, notes, "AlexNet as torchvision defines it"
+    )
+
+
 def zfnet() -> Network:
     """ZFNet as the lectures describe it: AlexNet with CONV1 7x7/2 and CONV3-5 of 512, 1024, 512.
 
@@ -219,12 +268,15 @@ VGG_PRINTED_MILLIONS: dict[str, int] = {
 }
 
 
-def vgg(config: str, name: str | None = None) -> Network:
+def vgg(config: str, name: str | None = None, batch_norm: bool = False) -> Network:
     """A VGG configuration, `"A"`, `"A-LRN"`, `"B"`, `"C"`, `"D"` or `"E"`, on 224x224x3.
 
+    `batch_norm=True` (torchvision's `vgg16_bn`, ...) puts a batch norm after every conv
+    (which keeps its bias): $2C$ more parameters per conv.
+
     ```python
-    >>> vgg("D").table().total_parameters
-    138357544
+    >>> vgg("D").table().total_parameters, vgg("D", batch_norm=True).table().total_parameters
+    (138357544, 138365992)
 
     ```
     """
@@ -240,6 +292,8 @@ def vgg(config: str, name: str | None = None) -> Network:
         else:
             k, width = (1, int(item[2:])) if isinstance(item, str) else (3, item)
             s.conv(f"conv{block}_{index}", width, k, padding=(k - 1) // 2)
+            if batch_norm:
+                s.add(BatchNorm(f"bn{block}_{index}"))
             index += 1
     s.add(Linear("fc6", 4096)).add(Linear("fc7", 4096)).add(Linear("fc8", 1000))
     name = name or "vgg_" + config.lower().replace("-", "_")
@@ -248,16 +302,22 @@ def vgg(config: str, name: str | None = None) -> Network:
         (3, 224, 224),
         s.layers,
         (),
-        f"VGG configuration {config} (Simonyan and Zisserman 2014)",
+        f"VGG configuration {config} (Simonyan and Zisserman 2014)"
+        + (", with batch norm" if batch_norm else ""),
     )
     table = net.table()
     notes = []
     printed = VGG_PRINTED_MILLIONS[config]
-    if round(table.total_parameters / 1e6) != printed:
+    if batch_norm:
+        notes.append(
+            "Batch norm after every conv (torchvision's _bn variants, not in the 2014 paper): "
+            "2 parameters per channel (scale and shift; the running statistics are buffers)."
+        )
+    elif round(table.total_parameters / 1e6) != printed:
         notes.append(
             f"Table 2 prints {printed} million parameters; computed {_n(table.total_parameters)}."
         )
-    if config == "D":
+    if config == "D" and not batch_norm:
         notes.append(
             f"Forward activations per image, input included: {_n(table.total_activations)} "
             f"values, {table.total_memory / 1e6:.1f} MB in float32; CS231n (quoted in the Kondor "

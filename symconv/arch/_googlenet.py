@@ -9,10 +9,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
-from ._networks import _n, _Stack, alexnet
-from .arch import Dropout, Inception, Layer, Linear, Network, Table, volume
+from ._classic import _n, _Stack, alexnet
+from ._graph import Graph
+from ._layers import Dropout, Inception, Layer, Linear
+from ._network import Network
+from ._table import Table, volume
 
-__all__ = ["GOOGLENET_PRINTED", "Comparison", "compare_googlenet", "googlenet"]
+__all__ = [
+    "GOOGLENET_PRINTED",
+    "Comparison",
+    "compare_googlenet",
+    "googlenet",
+    "googlenet_torchvision",
+]
 
 _INCEPTIONS: dict[str, tuple[int, int, int, int, int, int]] = {
     "3a": (64, 96, 128, 16, 32, 32),
@@ -193,4 +202,69 @@ def googlenet(bias: bool = False) -> Network:
         _googlenet_stack(bias=False),
         tuple(notes),
         "GoogLeNet (Szegedy et al. 2015)",
+    )
+
+
+def _basic_conv(
+    g: Graph, name: str, out: int, k: int, stride: int = 1, src: str | None = None
+) -> str:
+    """torchvision's BasicConv2d: conv without bias, batch norm, ReLU."""
+    g.conv(f"{name}.conv", out, k, stride, src=src)
+    g.bn(f"{name}.bn")
+    return g.act(f"{name}.relu")
+
+
+def googlenet_torchvision() -> Network:
+    """GoogLeNet as torchvision defines it (its pretrained model: no auxiliary classifiers).
+
+    It differs from the paper: batch norm after every conv (which has no bias), the "5x5"
+    branch of every inception block is a 3x3 conv, the fourth max pool is 2x2/2, the dropout is
+    20%.
+
+    ```python
+    >>> googlenet_torchvision().table().total_parameters
+    6624904
+
+    ```
+    """
+    g = Graph(3)
+    for name, out, k, stride in (("conv1", 64, 7, 2), ("conv2", 64, 1, 1), ("conv3", 192, 3, 1)):
+        g.block = name
+        _basic_conv(g, name, out, k, stride)
+        if name != "conv2":
+            g.block = ""
+            g.pool(f"maxpool{1 if name == 'conv1' else 2}", 3, 2, ceil_mode=True)
+    for block, widths in _INCEPTIONS.items():
+        g.block = b = f"inception{block}"
+        x = g.last
+        n1, r3, n3, r5, n5, pp = widths
+        ends = [_basic_conv(g, f"{b}.branch1", n1, 1, src=x)]
+        _basic_conv(g, f"{b}.branch2.0", r3, 1, src=x)
+        ends.append(_basic_conv(g, f"{b}.branch2.1", n3, 3))
+        _basic_conv(g, f"{b}.branch3.0", r5, 1, src=x)
+        ends.append(_basic_conv(g, f"{b}.branch3.1", n5, 3))  # torchvision's 3x3, not 5x5
+        g.pool(f"{b}.branch4.0", 3, 1, padding=1, ceil_mode=True, src=x)
+        ends.append(_basic_conv(g, f"{b}.branch4.1", pp, 1))
+        g.cat(f"{b}.cat", *ends)
+        g.block = ""
+        if block == "3b":
+            g.pool("maxpool3", 3, 2, ceil_mode=True)
+        elif block == "4e":
+            g.pool("maxpool4", 2, 2, ceil_mode=True)
+    g.gap("avgpool")
+    g.flatten()
+    g.dropout("dropout", 0.2)
+    g.linear("fc", 1000)
+    notes = (
+        "torchvision's definition, not the paper's (googlenet): batch norm after every conv "
+        "(convs without bias), the third inception branch has a 3x3 conv where the paper has "
+        "a 5x5, maxpool4 is 2x2/2 (the paper's 3x3/2 gives the same 7x7), dropout 20% (the "
+        "paper's 40%). Without the auxiliary classifiers, as torchvision's pretrained model.",
+    )
+    return Network(
+        "googlenet_torchvision",
+        (3, 224, 224),
+        g.nodes,
+        notes,
+        "GoogLeNet as torchvision defines it",
     )

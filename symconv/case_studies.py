@@ -1,0 +1,479 @@
+r"""What the lectures' case studies teach, derived and certified.
+
+- `residual_derivation`: the gradient through a residual block $y = x + F(x)$ is
+  $\partial L/\partial x = \partial L/\partial y\,(I + \partial F/\partial x)$, and
+  `gradient_norm_study` makes the lecture's point concrete: the gradient through a deep plain
+  stack is a product of Jacobians that shrinks geometrically, through residual blocks a product
+  of $(I + J_\ell)$ that does not.
+- `bottleneck_derivation`: a 1x1 convolution is a per-pixel linear map of the channels; the
+  bottleneck (1x1 reduce, 3x3, 1x1 restore) costs $2Cb + 9b^2$ weights against $9C^2$.
+- `depthwise_separable_derivation`: a depthwise $k \times k$ conv then a pointwise 1x1 conv
+  costs $1/C_\mathrm{out} + 1/k^2$ of a full conv (MobileNet).
+- `grouped_conv_derivation`: $g$ groups divide a conv's weights by $g$ (AlexNet's two
+  towers, ResNeXt's cardinality): its weight matrix is block diagonal.
+
+Every count is checked against the layer specs (`Conv.num_parameters`, `Conv.macs`) and the
+shipped architecture tables; the numeric checks run torch (float64) when it is installed.
+
+```python
+>>> from symconv.case_studies import depthwise_separable_derivation
+>>> d = depthwise_separable_derivation()
+>>> d["ratio"]   # 1/C_out + 1/k^2
+k**(-2) + 1/C_out
+>>> d.verify().passed
+True
+
+```
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import numpy as np
+import sympy
+
+from ._torchref import torch_or_none
+from .derivation import Derivation, discrepancy, grid_check
+from .spec import Conv
+
+__all__ = [
+    "bottleneck_derivation",
+    "depthwise_separable_derivation",
+    "gradient_norm_study",
+    "grouped_conv_derivation",
+    "residual_derivation",
+]
+
+K, C, B, C_IN, C_OUT, G, H, W = sympy.symbols("k C b C_in C_out g H W", integer=True, positive=True)
+
+
+def _no_torch() -> tuple[int, float, bool, str]:  # pragma: no cover - torch is optional
+    return 0, 0.0, True, "torch not installed: not checked"
+
+
+# -- residual blocks -------------------------------------------------------------------------
+def residual_chain_rule(n: int, identity: bool = True) -> tuple[bool, Any]:
+    """Whether $\\partial L(x + F(x))/\\partial x_j = \\sum_i \\partial L/\\partial y_i
+    (\\delta_{ij} + \\partial F_i/\\partial x_j)$ for undefined (arbitrary differentiable) $L$
+    and $F_1..F_n$, for every $j$; `identity=False` drops the $\\delta_{ij}$ (the plain
+    layer's rule), which must fail. Also returns the Jacobian of $y$."""
+    xs = sympy.symbols(f"x1:{n + 1}")
+    dummies = sympy.symbols(f"u1:{n + 1}")
+    fs = [sympy.Function(f"F_{i + 1}")(*xs) for i in range(n)]
+    ys = [x + f for x, f in zip(xs, fs, strict=True)]
+    loss = sympy.Function("L")(*ys)
+    upstream = [
+        sympy.Derivative(sympy.Function("L")(*dummies), dummies[i]).subs(
+            dict(zip(dummies, ys, strict=True))
+        )
+        for i in range(n)
+    ]
+    jac = sympy.Matrix(fs).jacobian(xs) + (sympy.eye(n) if identity else sympy.zeros(n))
+    ok = all(
+        sympy.simplify(sympy.diff(loss, xs[j]) - sum(upstream[i] * jac[i, j] for i in range(n)))
+        == 0
+        for j in range(n)
+    )
+    return ok, sympy.Matrix(ys).jacobian(xs)
+
+
+def _residual_block_torch(seed: int = 0) -> tuple[int, float, bool, str]:
+    """dL/dx of y = x + conv(relu(conv(x))) by autograd against g (I + J_F) with J_F the
+    explicit Jacobian of F (torch.autograd.functional.jacobian), float64."""
+    torch = torch_or_none()
+    if torch is None:  # pragma: no cover
+        return _no_torch()
+    F = torch.nn.functional
+    gen = torch.Generator().manual_seed(seed)
+    worst = 0.0
+    for c, size in ((2, 5), (3, 4)):
+        w1 = torch.randn(c, c, 3, 3, generator=gen, dtype=torch.float64)
+        w2 = torch.randn(c, c, 3, 3, generator=gen, dtype=torch.float64)
+
+        def branch(x: Any, w1: Any = w1, w2: Any = w2) -> Any:
+            return F.conv2d(F.relu(F.conv2d(x, w1, padding=1)), w2, padding=1)
+
+        x = torch.randn(1, c, size, size, generator=gen, dtype=torch.float64, requires_grad=True)
+        upstream = torch.randn(1, c, size, size, generator=gen, dtype=torch.float64)
+        (x + branch(x)).backward(upstream)
+        n = c * size * size
+        jac = torch.autograd.functional.jacobian(branch, x.detach(), vectorize=True).reshape(n, n)
+        formula = upstream.reshape(n) @ (torch.eye(n, dtype=torch.float64) + jac)
+        worst = max(worst, discrepancy(formula.numpy(), x.grad.reshape(n).numpy()))
+    return 2, worst, worst < 1e-10, "3x3 conv, ReLU, 3x3 conv branch; float64"
+
+
+def gradient_norm_study(
+    depth: int = 50, width: int = 64, scale: float = 0.8, seed: int = 0
+) -> dict[str, list[float]]:
+    r"""$\lVert \partial L / \partial x_\ell \rVert$ for $\ell = 0..$`depth` in two stacks of
+    `depth` layers of `width` units with the same weights $W_\ell \sim N(0, \sigma^2/n)$,
+    $\sigma$ = `scale`: plain, $x_{\ell+1} = \tanh(W_\ell x_\ell)$, and residual,
+    $x_{\ell+1} = x_\ell + \tanh(W_\ell x_\ell)$; $L = u^\top x_\mathrm{depth}$ for a fixed
+    random unit vector $u$. Backpropagated by hand: $g_\ell = J_\ell^\top g_{\ell+1}$ with
+    $J_\ell = \mathrm{diag}(\tanh'(W_\ell x_\ell)) W_\ell$ (plain) or $I + J_\ell$ (residual).
+
+    ```python
+    >>> s = gradient_norm_study(depth=30)
+    >>> s["plain"][0] < 1e-2 < 1 < s["residual"][0]
+    True
+
+    ```
+    """
+    rng = np.random.default_rng(seed)
+    weights = rng.standard_normal((depth, width, width)) * scale / np.sqrt(width)
+    x0 = rng.standard_normal(width)
+    u = rng.standard_normal(width)
+    u /= np.linalg.norm(u)
+    out: dict[str, list[float]] = {"depth": list(range(depth + 1))}
+    for kind in ("plain", "residual"):
+        xs, x = [], x0
+        for w in weights:
+            xs.append(x)
+            x = np.tanh(w @ x) + (x if kind == "residual" else 0)
+        g, norms = u, [1.0]
+        for w, x in zip(weights[::-1], xs[::-1], strict=True):
+            jt = w.T * (1 - np.tanh(w @ x) ** 2)  # J^T = W^T diag(tanh')
+            g = jt @ g + (g if kind == "residual" else 0)
+            norms.append(float(np.linalg.norm(g)))
+        out[kind] = norms[::-1]  # index l: the gradient at x_l
+    return out
+
+
+def _study_against_torch() -> tuple[int, float, bool, str]:
+    torch = torch_or_none()
+    if torch is None:  # pragma: no cover
+        return _no_torch()
+    depth, width, scale, seed = 12, 16, 0.8, 3
+    study = gradient_norm_study(depth, width, scale, seed)
+    rng = np.random.default_rng(seed)
+    weights = torch.tensor(rng.standard_normal((depth, width, width)) * scale / np.sqrt(width))
+    x = torch.tensor(rng.standard_normal(width), requires_grad=True)
+    u = rng.standard_normal(width)
+    u = torch.tensor(u / np.linalg.norm(u))
+    worst = 0.0
+    for kind in ("plain", "residual"):
+        xs, h = [], x
+        for w in weights:
+            h.retain_grad()
+            xs.append(h)
+            h = torch.tanh(w @ h) + (h if kind == "residual" else 0)
+        h.retain_grad()
+        xs.append(h)
+        (u @ h).backward()
+        norms = [float(v.grad.norm()) for v in xs]
+        worst = max(worst, discrepancy(np.array(norms), np.array(study[kind])))
+        x.grad = None
+    return 2 * (depth + 1), worst, worst < 1e-12, "gradient norms per layer, float64 autograd"
+
+
+def residual_derivation() -> Derivation:
+    r"""The gradient through a residual block: $\partial L/\partial x = \partial L/\partial y
+    \,(I + \partial F/\partial x)$, and the gradient norm per depth, plain vs residual.
+
+    Checks: the chain rule for arbitrary differentiable $F$ and $L$ (undefined SymPy functions,
+    $n = 1..3$), against torch autograd on a conv-ReLU-conv branch, and the study's
+    hand-written backpropagation against autograd.
+    """
+    g = sympy.MatrixSymbol(r"\frac{\partial L}{\partial y}", 1, 3)
+    jf = sympy.MatrixSymbol(r"\frac{\partial F}{\partial x}", 3, 3)
+    d = Derivation("Backpropagation through a residual block y = x + F(x)")
+    d.step(
+        "The block",
+        sympy.Eq(sympy.Symbol("y"), sympy.Symbol("x") + sympy.Function("F")(sympy.Symbol("x"))),
+        "ResNet's identity shortcut: the layers learn the residual F",
+    )
+    _, jac = residual_chain_rule(2)
+    d.step("Its Jacobian (n = 2)", sympy.Eq(sympy.Symbol(r"\frac{\partial y}{\partial x}"), jac),
+           "the identity plus the branch's Jacobian")  # fmt: skip
+    d.step(
+        "Chain rule",
+        sympy.Eq(
+            sympy.Symbol(r"\frac{\partial L}{\partial x}"),
+            sympy.MatMul(g, sympy.MatAdd(sympy.Identity(3), jf)),
+        ),
+        "the upstream gradient reaches x unchanged through the shortcut, plus the branch's part",
+    )
+    d.step(
+        "Through L blocks",
+        sympy.Eq(
+            sympy.Symbol(r"\frac{\partial L}{\partial x_0}"),
+            sympy.Symbol(
+                r"\frac{\partial L}{\partial x_L} \prod_{\ell = L-1}^{0} (I + J_\ell)"
+                r" \quad\text{vs plain}\quad"
+                r" \frac{\partial L}{\partial x_L} \prod_{\ell = L-1}^{0} J_\ell"
+            ),
+        ),
+        "a plain stack multiplies Jacobians whose norms below 1 shrink the gradient "
+        "geometrically; the identity term keeps a path along which nothing is multiplied",
+    )
+    study = gradient_norm_study()
+    d.step(
+        "Numeric study (50 tanh layers of width 64, W ~ N(0, 0.64/64))",
+        sympy.Tuple(
+            sympy.Eq(sympy.Symbol(r"\|g_0\|_\mathrm{plain}"), sympy.Float(study["plain"][0], 3)),
+            sympy.Eq(
+                sympy.Symbol(r"\|g_0\|_\mathrm{residual}"), sympy.Float(study["residual"][0], 3)
+            ),
+        ),
+        "the gradient norm at the input, for a unit gradient at the output",
+    )
+    d.results.update(study=study, jacobian=jac)
+
+    def general() -> tuple[int, float, bool, str]:
+        ok = all(residual_chain_rule(n)[0] for n in (1, 2, 3))
+        return 3, 0.0 if ok else 1.0, ok, "undefined L and F_i, every x_j, n = 1, 2, 3"
+
+    d.check("dL/dx = dL/dy (I + dF/dx)", "general", general)
+    d.check("against torch autograd", "numeric", _residual_block_torch)
+    d.check("gradient-norm study against torch autograd", "numeric", _study_against_torch)
+    return d
+
+
+# -- 1x1 convolutions and the bottleneck ---------------------------------------------------------
+def bottleneck_derivation() -> Derivation:
+    r"""A 1x1 convolution and the bottleneck's saving.
+
+    A 1x1 conv maps the $C_\mathrm{in}$ values at each pixel to $C_\mathrm{out}$: $C_\mathrm{in}
+    C_\mathrm{out}$ weights, $HW C_\mathrm{in} C_\mathrm{out}$ MACs. Two 3x3 convs at $C$
+    channels cost $18C^2$ weights; ResNet's bottleneck (1x1 to $b$, 3x3 at $b$, 1x1 back to
+    $C$) $2Cb + 9b^2$, with $b = C/4$: $17C^2/16$. Checks: the closed forms (general), the
+    counts against `Conv.num_parameters` and `Conv.macs` on a grid and against ResNet-50's and
+    ResNet-34's tables (exact).
+    """
+    d = Derivation("The 1x1 convolution and the bottleneck block")
+    one = C_IN * C_OUT
+    d.step("1x1 conv: weights", sympy.Eq(sympy.Symbol("P_{1x1}"), one),
+           "a C_in -> C_out linear map shared by every pixel")  # fmt: skip
+    d.step("1x1 conv: MACs on H x W", sympy.Eq(sympy.Symbol("M_{1x1}"), H * W * one),
+           "one multiply-add per weight per pixel")  # fmt: skip
+    plain = 2 * 9 * C**2
+    bottle = C * B + 9 * B**2 + B * C
+    d.step("Two 3x3 convs at C channels", sympy.Eq(sympy.Symbol("P_{basic}"), plain),
+           "ResNet-18/34's basic block")  # fmt: skip
+    d.step("Bottleneck: 1x1 to b, 3x3 at b, 1x1 to C", sympy.Eq(sympy.Symbol("P_{bottleneck}"),
+           bottle), "ResNet-50/101/152's block, b the bottleneck width")  # fmt: skip
+    quarter = sympy.factor(bottle.subs(B, C / 4))
+    ratio = sympy.simplify(quarter / plain)
+    d.step("With b = C/4", sympy.Eq(sympy.Symbol("P_{bottleneck}"), quarter),
+           f"{ratio} of the basic block's weights at the same width C")  # fmt: skip
+    resnet = {"C": 256, "b": 64, "bottleneck": int(bottle.subs({C: 256, B: 64}))}
+    resnet["basic"] = int(plain.subs(C, 256))
+    d.step(
+        "ResNet-50's first stage (C = 256, b = 64)",
+        sympy.Tuple(
+            sympy.Eq(sympy.Symbol("P_{bottleneck}"), resnet["bottleneck"]),
+            sympy.Eq(sympy.Symbol("P_{basic}"), resnet["basic"]),
+        ),
+        "a 3x3 pair at 256 channels would cost 8.5x more",
+    )
+    d.results.update(bottleneck=bottle, basic=plain, ratio=ratio, resnet50=resnet)
+
+    def general() -> tuple[int, float, bool, str]:
+        ok = sympy.simplify(quarter - sympy.Rational(17, 16) * C**2) == 0
+        ok &= sympy.simplify(ratio - sympy.Rational(17, 288)) == 0
+        return 2, 0.0 if ok else 1.0, ok, "closed forms for b = C/4"
+
+    def grid() -> tuple[int, float, bool, str]:
+        def err(case: tuple[int, int, int]) -> float:
+            c, b, size = case
+            convs = [
+                Conv(in_channels=i, out_channels=o, kernel_size=k, padding=k // 2, bias=False)
+                for i, o, k in ((c, b, 1), (b, b, 3), (b, c, 1))
+            ]
+            want = int(bottle.subs({C: c, B: b}))
+            e = abs(sum(s.num_parameters() for s in convs) - want)
+            e += abs(sum(s.macs((size, size)) for s in convs) - size * size * want)
+            one_macs = int((H * W * one).subs({H: size, W: size, C_IN: c, C_OUT: b}))
+            return e + abs(convs[0].macs((size, size)) - one_macs)
+
+        return grid_check(list(itertools.product((4, 16, 64, 256), (1, 4, 64), (1, 7))), err)
+
+    def tables() -> tuple[int, float, bool, str]:
+        from . import arch
+
+        r50, r34 = arch.get("resnet50").table(), arch.get("resnet34").table()
+        got = sum(r50.row(f"layer1.1.conv{i}").parameters for i in (1, 2, 3))
+        basic = sum(r34.row(f"layer4.1.conv{i}").parameters for i in (1, 2))
+        e = abs(got - resnet["bottleneck"]) + abs(basic - int(plain.subs(C, 512)))
+        return (
+            2,
+            float(e),
+            e == 0,
+            "resnet50 layer1.1 (C = 256, b = 64), resnet34 layer4.1 (C = 512)",
+        )
+
+    d.check("closed forms", "general", general)
+    d.check("against Conv.num_parameters and Conv.macs", "exact", grid)
+    d.check("against the ResNet tables", "exact", tables)
+    return d
+
+
+# -- depthwise-separable convolution -------------------------------------------------------------
+def depthwise_separable_derivation() -> Derivation:
+    r"""MobileNet's factorisation: a depthwise $k \times k$ conv (one filter per input channel,
+    `groups` = $C_\mathrm{in}$) then a pointwise 1x1 conv costs
+    $k^2 C_\mathrm{in} HW + C_\mathrm{in} C_\mathrm{out} HW$ MACs against
+    $k^2 C_\mathrm{in} C_\mathrm{out} HW$: the ratio $1/C_\mathrm{out} + 1/k^2$ (weights: the
+    same ratio). The pair equals one full conv whose kernel is the rank-structured
+    $W_{nm} = P_{nm} D_m$ (checked against torch).
+    """
+    d = Derivation("Depthwise-separable convolution: cost ratio 1/C_out + 1/k^2")
+    full = K**2 * C_IN * C_OUT * H * W
+    dw, pw = K**2 * C_IN * H * W, C_IN * C_OUT * H * W
+    d.step("Full conv, MACs (stride 1, 'same')", sympy.Eq(sympy.Symbol("M_{full}"), full),
+           "every output sees k^2 C_in inputs")  # fmt: skip
+    d.step("Depthwise conv", sympy.Eq(sympy.Symbol("M_{dw}"), dw),
+           "one k x k filter per input channel (groups = C_in)")  # fmt: skip
+    d.step("Pointwise 1x1 conv", sympy.Eq(sympy.Symbol("M_{pw}"), pw),
+           "mixes the channels")  # fmt: skip
+    ratio = sympy.expand(sympy.cancel((dw + pw) / full))
+    d.step("Ratio", sympy.Eq(sympy.Symbol(r"\frac{M_{dw} + M_{pw}}{M_{full}}"), ratio),
+           "the same for the weights (drop H W)")  # fmt: skip
+    d.step(
+        "The pair as one conv",
+        sympy.Eq(sympy.Symbol("W_{n m i j}"), sympy.Symbol("P_{n m} D_{m i j}")),
+        "a full conv with this kernel gives the same output",
+    )
+    d.step("MobileNet (k = 3, C_out = 1024)", sympy.Eq(sympy.Symbol("ratio"),
+           ratio.subs({K: 3, C_OUT: 1024})), "about 8 to 9 times fewer MACs")  # fmt: skip
+    d.results.update(ratio=ratio)
+
+    def general() -> tuple[int, float, bool, str]:
+        ok = sympy.simplify(ratio - (1 / C_OUT + 1 / K**2)) == 0
+        return 1, 0.0 if ok else 1.0, ok, "simplified symbolically"
+
+    def grid() -> tuple[int, float, bool, str]:
+        def err(case: tuple[int, int, int, int]) -> float:
+            ci, co, k, size = case
+            full_c = Conv(in_channels=ci, out_channels=co, kernel_size=k, padding=k // 2,
+                          bias=False)  # fmt: skip
+            dw_c = Conv(in_channels=ci, out_channels=ci, kernel_size=k, padding=k // 2,
+                        groups=ci, bias=False)  # fmt: skip
+            pw_c = Conv(in_channels=ci, out_channels=co, kernel_size=1, bias=False)
+            s = (size, size)
+            got = sympy.Rational(dw_c.macs(s) + pw_c.macs(s), full_c.macs(s))
+            got_p = sympy.Rational(dw_c.num_parameters() + pw_c.num_parameters(),
+                                   full_c.num_parameters())  # fmt: skip
+            want = ratio.subs({C_OUT: co, K: k})
+            return float(abs(got - want) + abs(got_p - want))
+
+        cases = list(itertools.product((1, 3, 32), (1, 8, 64), (1, 3, 5), (1, 6)))
+        return grid_check(cases, err)
+
+    def table() -> tuple[int, float, bool, str]:
+        from . import arch
+
+        t = arch.get("mobilenet_v1").table()
+        worst = 0.0
+        for i in range(1, 14):
+            dw_r, pw_r = t.row(f"layer{i}.dw.0"), t.row(f"layer{i}.pw.0")
+            ci, co = dw_r.shape[0], pw_r.shape[0]
+            want = ratio.subs({C_OUT: co, K: 3})
+            got = sympy.Rational(dw_r.parameters + pw_r.parameters, 9 * ci * co)
+            worst = max(worst, float(abs(got - want)))
+        return 13, worst, worst == 0, "MobileNet v1's 13 depthwise-separable layers"
+
+    def against_torch() -> tuple[int, float, bool, str]:
+        torch = torch_or_none()
+        if torch is None:  # pragma: no cover
+            return _no_torch()
+        F = torch.nn.functional
+        gen = torch.Generator().manual_seed(1)
+        worst = 0.0
+        for ci, co, k in ((3, 5, 3), (4, 2, 5)):
+            x = torch.randn(1, ci, 9, 9, generator=gen, dtype=torch.float64)
+            depth = torch.randn(ci, 1, k, k, generator=gen, dtype=torch.float64)
+            point = torch.randn(co, ci, 1, 1, generator=gen, dtype=torch.float64)
+            pair = F.conv2d(F.conv2d(x, depth, padding=k // 2, groups=ci), point)
+            kernel = point[:, :, 0, 0, None, None] * depth[None, :, 0]  # W_nm = P_nm D_m
+            one = F.conv2d(x, kernel, padding=k // 2)
+            worst = max(worst, discrepancy(pair.numpy(), one.numpy()))
+        return 2, worst, worst < 1e-10, "float64"
+
+    d.check("ratio = 1/C_out + 1/k^2", "general", general)
+    d.check("against Conv.macs and Conv.num_parameters", "exact", grid)
+    d.check("against MobileNet v1's table", "exact", table)
+    d.check("depthwise then pointwise = one conv with W_nm = P_nm D_m (torch)", "numeric",
+            against_torch)  # fmt: skip
+    return d
+
+
+# -- grouped convolution -------------------------------------------------------------------------
+def grouped_conv_derivation() -> Derivation:
+    r"""Grouped convolution: with $g$ groups each output channel sees $C_\mathrm{in}/g$ input
+    channels, so the weights number $k^2 C_\mathrm{in} C_\mathrm{out}/g$ (plus $C_\mathrm{out}$
+    biases): $1/g$ of the dense conv. The channel-mixing matrix is block diagonal ($g$ blocks),
+    so a grouped conv equals a dense conv whose kernel is zero off the diagonal blocks.
+    """
+    d = Derivation("Grouped convolution: parameters k^2 C_in C_out / g + C_out")
+    grouped = K**2 * (C_IN / G) * C_OUT + C_OUT
+    d.step("Weights per output channel", sympy.Eq(sympy.Symbol("w"), K**2 * C_IN / G),
+           "a k x k window over its group's C_in/g channels")  # fmt: skip
+    d.step("Parameters", sympy.Eq(sympy.Symbol("P_g"), grouped), "plus one bias per output")
+    dense = K**2 * C_IN * C_OUT
+    d.step("Against the dense conv (weights)", sympy.Eq(sympy.Symbol("P_g/P_1"),
+           sympy.simplify((grouped - C_OUT) / dense)), "g groups: g times fewer")  # fmt: skip
+    d.step(
+        "ResNeXt-50's 3x3 conv in its first stage (128 channels, g = 32)",
+        sympy.Eq(sympy.Symbol("P"), grouped.subs({K: 3, C_IN: 128, C_OUT: 128, G: 32}) - 128),
+        "no bias (batch norm follows); a dense 3x3 conv would have 147,456",
+    )
+    d.results.update(parameters=grouped)
+
+    def general() -> tuple[int, float, bool, str]:
+        ok = sympy.simplify((grouped - C_OUT) / dense - 1 / G) == 0
+        return 1, 0.0 if ok else 1.0, ok, "weights of g groups / dense weights = 1/g"
+
+    def grid() -> tuple[int, float, bool, str]:
+        def err(case: tuple[int, int, int, int, bool]) -> float:
+            g, ci_g, co_g, k, bias = case
+            spec = Conv(in_channels=g * ci_g, out_channels=g * co_g, kernel_size=k, groups=g,
+                        bias=bias)  # fmt: skip
+            want = grouped.subs({G: g, C_IN: g * ci_g, C_OUT: g * co_g, K: k})
+            want -= 0 if bias else g * co_g
+            return abs(spec.num_parameters() - int(want))
+
+        cases = list(itertools.product((1, 2, 4, 32), (1, 3), (1, 2), (1, 3), (False, True)))
+        return grid_check(cases, err)
+
+    def tables() -> tuple[int, float, bool, str]:
+        from . import arch
+
+        # (row, k, C_in, C_out, g, bias)
+        rows = [
+            (arch.get("resnext50_32x4d").table().row("layer1.0.conv2"), 3, 128, 128, 32, False),
+            (arch.get("alexnet_grouped").table().row("conv2"), 5, 96, 256, 2, True),
+            (arch.get("mobilenet_v2").table().row("features.2.conv.1.0"), 3, 96, 96, 96, False),
+        ]
+        e = 0
+        for row, k, ci, co, g, bias in rows:
+            want = int(grouped.subs({K: k, C_IN: ci, C_OUT: co, G: g})) - (0 if bias else co)
+            e += abs(row.parameters - want)
+        return len(rows), float(e), e == 0, "resnext50 (g = 32), alexnet_grouped, mobilenet_v2"
+
+    def against_torch() -> tuple[int, float, bool, str]:
+        torch = torch_or_none()
+        if torch is None:  # pragma: no cover
+            return _no_torch()
+        F = torch.nn.functional
+        gen = torch.Generator().manual_seed(2)
+        worst = 0.0
+        for g, ci, co in ((2, 4, 6), (3, 3, 3)):
+            x = torch.randn(1, ci, 7, 7, generator=gen, dtype=torch.float64)
+            w = torch.randn(co, ci // g, 3, 3, generator=gen, dtype=torch.float64)
+            dense = torch.zeros(co, ci, 3, 3, dtype=torch.float64)
+            for j in range(g):  # block diagonal: group j's outputs see group j's inputs
+                o, i = slice(j * co // g, (j + 1) * co // g), slice(j * ci // g, (j + 1) * ci // g)
+                dense[o, i] = w[o]
+            worst = max(worst, discrepancy(F.conv2d(x, w, groups=g).numpy(),
+                                           F.conv2d(x, dense).numpy()))  # fmt: skip
+        return 2, worst, worst < 1e-10, "float64"
+
+    d.check("P_g / P_1 = 1/g", "general", general)
+    d.check("against Conv.num_parameters", "exact", grid)
+    d.check("against the ResNeXt, AlexNet and MobileNetV2 tables", "exact", tables)
+    d.check("grouped = dense conv with a block-diagonal kernel (torch)", "numeric", against_torch)
+    return d
