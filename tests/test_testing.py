@@ -27,6 +27,7 @@ from symconv.testing import (
     weights,
 )
 
+pytest_plugins = ["pytester"]
 torch.set_num_threads(1)
 # derandomize: which minimal example `find` reaches depends on its random draws (about 1 run
 # in 25 stopped at another local minimum); a fixed seed makes the shrink assertions repeatable
@@ -253,3 +254,164 @@ def test_pytest_plugin_gives_the_fixture(tmp_path) -> None:
     assert "breaks 'agreement with the Toeplitz matrix'" in run.stdout
     assert "minimal spec: symconv.Conv(dims=2, kernel_size=(1, 2)" in run.stdout
     assert "fixture 'conv_identities' not found" not in run.stdout
+
+
+# -- failures a tester can act on --------------------------------------------------------------
+def _torch_conv(dims: int, cast=None):
+    fn = getattr(torch.nn.functional, f"conv{dims}d")
+
+    def conv(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
+        t = (
+            (lambda a: torch.from_numpy(a))
+            if cast is None
+            else (lambda a: torch.from_numpy(a).to(cast))
+        )
+        y = fn(t(x), t(w), None if b is None else t(b), stride, padding, dilation, groups)
+        return y.double().numpy()
+
+    return conv
+
+
+def _failure(conv, **kwargs) -> str:
+    with pytest.raises(AssertionError) as info:
+        check_identities(conv, **kwargs)
+    assert info.value.__cause__ is None and info.value.__suppress_context__
+    return str(info.value)
+
+
+def test_a_float32_conv_gets_digits_and_a_hint() -> None:
+    text = _failure(_torch_conv(2, torch.float32), max_examples=40, seed=1)
+    assert text.count("check_identities: the conv2d under test breaks") == 1
+    assert "@settings" not in text and "Failing test case" not in text
+    worst = next(line for line in text.splitlines() if "worst entry:" in line)
+    expected, got = (float(v.split(",")[0]) for v in worst.split("expected ")[1].split("got "))
+    assert expected != got and abs(expected - got) <= 1e-6 * abs(expected)  # digits enough
+    assert "absolute" in text and "relative" in text
+    assert "seems to compute in float32" in text and 'dtype="float32"' in text
+    assert "minimal spec: symconv.Conv(dims=2" in text
+    assert "arrays:       x = " in text  # the minimal example is small: its arrays are shown
+    # the advice works: float32 arrays and tolerances pass
+    check_identities(_torch_conv(2, torch.float32), dtype="float32", max_examples=20)
+    check_identities(_torch_conv(2, torch.float32), rtol=1e-5, max_examples=20)
+
+
+def test_the_reported_call_reproduces_the_failure() -> None:
+    conv = _torch_conv(1, torch.float32)
+    text = _failure(conv, dims=1, max_examples=30)
+    call = text.splitlines()[-1].split("reproduce:")[1].strip()
+    assert call.startswith("check_identities(conv, dims=1, max_examples=30, seed=")
+    with pytest.raises(AssertionError) as again:
+        eval(call, {"check_identities": check_identities, "conv": conv})  # the printed call
+    assert str(again.value) == text
+    fixed = _failure(conv, dims=1, max_examples=30, derandomize=True)
+    assert fixed.splitlines()[-1].endswith("derandomize=True)")
+    assert _failure(conv, dims=1, max_examples=30, derandomize=True) == fixed
+
+
+def _blocked_conv1d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
+    """A conv that computes its output in blocks of 12 columns and reads the second block's
+    input one column too far (a blocking bug): wrong only on outputs wider than 12."""
+    t = torch.from_numpy
+    y = torch.nn.functional.conv1d(
+        t(x), t(w), None if b is None else t(b), stride, padding, dilation, groups
+    ).numpy()
+    if y.shape[-1] > 12:
+        xs = torch.nn.functional.pad(t(x), (0, stride))[..., stride:]  # shifted input
+        late = torch.nn.functional.conv1d(
+            xs, t(w), None if b is None else t(b), stride, padding, dilation, groups
+        ).numpy()
+        y = np.concatenate([y[..., :12], late[..., 12 : y.shape[-1]]], axis=-1)
+    return y
+
+
+def test_the_defaults_reach_outputs_wider_than_12() -> None:
+    check_identities(_blocked_conv1d, dims=1, max_examples=200, max_size=8)  # old default
+    text = _failure(_blocked_conv1d, dims=1, max_examples=100, seed=0)
+    assert "agreement with the Toeplitz matrix" in text or "translation equivariance" in text
+
+
+@pytest.mark.parametrize(
+    ("result", "words"),
+    [
+        (lambda y: y.astype(np.complex128) + 1e-3j, "complex values (complex128"),
+        (lambda y: y + 0j, "complex values"),  # imaginary part zero: still not a real output
+        (lambda y: y.astype(str), "dtype <U"),
+        (lambda y: None, "it returned None"),
+        (lambda y: y.astype(object), "dtype object"),
+        (lambda y: [[1.0], [2.0, 3.0]], "it returned list"),
+        (lambda y: y[..., :-1] if y.shape[-1] > 1 else y[..., :0], "output shape"),
+    ],
+    ids=["complex", "complex-real", "strings", "None", "object", "ragged", "shape"],
+)
+def test_non_numeric_outputs_fail_with_the_report(result, words) -> None:
+    conv = _torch_conv(1)
+    text = _failure(lambda *a, **k: result(conv(*a, **k)), dims=1, max_examples=20)
+    assert words in text and "minimal spec: symconv.Conv(dims=1" in text and "reproduce:" in text
+
+
+def test_a_slow_conv_meets_the_deadline() -> None:
+    import time
+
+    conv, calls = _torch_conv(1), []
+
+    def slow(*args, **kwargs):
+        calls.append(1)
+        time.sleep(0.05)
+        return conv(*args, **kwargs)
+
+    text = _failure(slow, dims=1, deadline=0.01, max_examples=50)
+    assert "breaks 'per-call deadline of conv'" in text and "deadline=None" in text
+    assert len(calls) == 1  # stopped at the first slow call, no shrinking
+    check_identities(slow, dims=1, max_examples=3, deadline=None)
+    with pytest.raises(sc.SpecError, match="deadline"):
+        check_identities(conv, deadline=-1)
+    with pytest.raises(sc.SpecError, match="rtol"):
+        check_identities(conv, rtol=2.0)
+
+
+PROFILE_USER = """
+from hypothesis import given, settings, strategies as st
+
+def test_profile():
+    assert settings.get_current_profile_name() == "{name}"
+    assert settings.default.max_examples in {examples}
+
+@settings(max_examples=5)  # a test of its own may still say how many
+@given(st.integers())
+def test_property(i):
+    pass
+"""
+
+
+# Hypothesis' built-in `ci` (100 examples) is kept where it exists
+@pytest.mark.parametrize(("name", "examples"), [("thorough", (10_000,)), ("ci", (60, 100))])
+def test_the_plugin_registers_the_profiles_in_any_project(pytester, name, examples) -> None:
+    """A user's project (a temporary directory: not this repository's conftest) selects
+    symconv's profiles by name."""
+    pytester.makepyfile(PROFILE_USER.format(name=name, examples=examples))
+    run = pytester.runpytest_subprocess("-p", "no:cacheprovider", f"--hypothesis-profile={name}")
+    run.assert_outcomes(passed=2)
+
+
+def test_a_projects_own_profile_of_that_name_is_kept(pytester) -> None:
+    pytester.makeconftest(
+        "from hypothesis import settings\nsettings.register_profile('ci', max_examples=7)\n"
+    )
+    pytester.makepyfile(PROFILE_USER.format(name="ci", examples=(7,)))
+    run = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--hypothesis-profile=ci")
+    run.assert_outcomes(passed=2)
+
+
+def test_the_plugin_imports_nothing_heavy() -> None:
+    """Loading the plugin (every pytest run) adds no heavy module to what `import symconv`
+    itself loads."""
+    code = (
+        "import sys\n"
+        "heavy = lambda: {m for m in ('sympy', 'scipy', 'torch', 'hypothesis') if m in sys.modules}\n"
+        "import symconv\n"
+        "before = heavy()\n"
+        "import symconv.testing.plugin\n"
+        "print(sorted(heavy() - before))"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert run.stdout.strip() == "[]", run.stdout + run.stderr
