@@ -3,6 +3,7 @@ identity checker's errors and the pytest plugin work as documented."""
 
 from __future__ import annotations
 
+import math
 import subprocess
 import sys
 import textwrap
@@ -18,6 +19,7 @@ import symconv as sc
 from symconv.testing import (
     arrays_for,
     check_identities,
+    check_pool_identities,
     conv_specs,
     filled,
     inputs,
@@ -415,3 +417,115 @@ def test_the_plugin_imports_nothing_heavy() -> None:
     )
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert run.stdout.strip() == "[]", run.stdout + run.stderr
+
+
+# -- check_pool_identities ---------------------------------------------------------------------
+F = torch.nn.functional
+
+
+def _numpy_pool(fn):
+    """A torch.nn.functional pool on NumPy arrays."""
+
+    def pool(x, *args, **kwargs):
+        return fn(torch.from_numpy(x), *args, **kwargs).numpy()
+
+    return pool
+
+
+def _autograd_backward(fn):
+    """dL/dx of a torch pool by torch's autograd: backward(grad_output, input, **forward's)."""
+
+    def backward(grad_output, x, **kwargs):
+        t = torch.from_numpy(x).requires_grad_()
+        fn(t, **kwargs).backward(torch.from_numpy(grad_output))
+        return np.zeros_like(x) if t.grad is None else t.grad.numpy()
+
+    return backward
+
+
+@pytest.mark.parametrize("kind", ["max", "avg", "lp"])
+@pytest.mark.parametrize("dims", [1, 2, 3])
+def test_torchs_pools_pass(kind, dims) -> None:
+    fn = getattr(F, f"{kind}_pool{dims}d")
+    check_pool_identities(
+        _numpy_pool(fn), kind, dims, max_examples=15 if dims == 3 else 30,
+        backward=_autograd_backward(fn),
+    )  # fmt: skip
+
+
+def _zero_padded_max_pool2d(x, kernel_size, stride, padding, dilation, ceil_mode):
+    """Pads with zeros, then pools: a window of negative entries reaching into the padding
+    returns 0 instead of its maximum."""
+    p = (
+        (padding, padding) * 2
+        if isinstance(padding, int)
+        else (padding[1],) * 2 + (padding[0],) * 2
+    )
+    t = F.pad(torch.from_numpy(x), p)
+    return F.max_pool2d(t, kernel_size, stride, 0, dilation, ceil_mode=ceil_mode).numpy()
+
+
+def _whole_window_avg_pool2d(x, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                             divisor_override):  # fmt: skip
+    """Divides every window by the whole kernel (or the override), also the windows ceil_mode
+    clips at the input's end."""
+    s = F.avg_pool2d(torch.from_numpy(x), kernel_size, stride, padding, ceil_mode,
+                     count_include_pad, divisor_override=1).numpy()  # fmt: skip
+    k = kernel_size if isinstance(kernel_size, int) else math.prod(kernel_size)
+    k = k * k if isinstance(kernel_size, int) else k
+    return s / (divisor_override or k)
+
+
+def _mean_power_lp_pool1d(x, norm_type, kernel_size, stride, ceil_mode):
+    """(mean of x^p)^(1/p): forgets torch's factor, the window size."""
+    t = torch.from_numpy(x) ** norm_type
+    return (F.avg_pool1d(t, kernel_size, stride, 0, ceil_mode) ** (1 / norm_type)).numpy()
+
+
+def _every_maximum_backward(grad_output, x, kernel_size, stride, padding, dilation, ceil_mode):
+    """Sends each window's gradient to every entry equal to its maximum (ties counted twice)."""
+    t = F.pad(torch.from_numpy(x), (padding, padding) * 2, value=-math.inf)
+    n, c, h, w = t.shape
+    cols = F.unfold(t.reshape(n * c, 1, h, w), kernel_size, dilation, 0, stride)
+    mask = (cols == cols.max(dim=1, keepdim=True).values).double()
+    g = mask * torch.from_numpy(grad_output).reshape(n * c, 1, -1)
+    grad = F.fold(g, (h, w), kernel_size, dilation, 0, stride).reshape(n, c, h, w)
+    return grad[..., padding : h - padding, padding : w - padding].numpy()
+
+
+def _unscaled_avg_backward(grad_output, x, **kwargs):
+    """Forgets the divisor: every entry of a window gets the window's whole gradient."""
+    kwargs["divisor_override"] = 1
+    return _autograd_backward(F.avg_pool2d)(grad_output, x, **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("pool", "kind", "dims", "options", "identity"),
+    [
+        (_zero_padded_max_pool2d, "max", 2, {"ceil_mode": False}, "padding"),
+        (_whole_window_avg_pool2d, "avg", 2, {"padding": 0}, "ceil_mode"),
+        (_numpy_pool(F.avg_pool2d), "avg", 2, {"backward": _unscaled_avg_backward},
+         "gradient routing"),
+        (_numpy_pool(F.max_pool2d), "max", 2, {"backward": _every_maximum_backward,
+         "ceil_mode": False, "dilation": 1, "square": True, "batch": (1, 2)}, "tie rule"),
+        (_mean_power_lp_pool1d, "lp", 1, {}, "window contents"),
+    ],
+    ids=["max-zero-padding", "avg-ceil-divisor", "avg-backward-divisor", "max-all-ties", "lp-mean"],
+)  # fmt: skip
+def test_broken_pools_fail_with_the_identity_named(pool, kind, dims, options, identity) -> None:
+    with pytest.raises(AssertionError) as info:
+        check_pool_identities(pool, kind, dims, max_examples=100, **options)
+    text = str(info.value)
+    assert f"breaks '{identity}'" in text, text
+    assert f"minimal spec: symconv.Pool(dims={dims}, kind={kind!r}" in text
+    assert f"reproduce:    check_pool_identities({pool.__name__}, {kind!r}, dims={dims}" in text
+
+
+def test_check_pool_identities_rejects_bad_options() -> None:
+    pool = _numpy_pool(F.max_pool2d)
+    with pytest.raises(sc.SpecError, match="kind"):
+        check_pool_identities(pool, "min")
+    with pytest.raises(sc.SpecError, match="unknown restriction"):
+        check_pool_identities(pool, "max", groups=2)
+    with pytest.raises(sc.SpecError, match="dims"):
+        check_pool_identities(pool, "max", dims=0)

@@ -266,6 +266,13 @@ def _show(name: str, a: np.ndarray) -> str:
     return prefix + body.replace("\n", "\n" + " " * len(prefix))
 
 
+class Bare(str):
+    """A name printed bare in a reproducing call (`backward=my_backward`)."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
 def call_source(fn_name_: str, check: str, positional: list[str], options: dict[str, Any]) -> str:
     """`check(fn, ..., key=value, ...)`: the call that reproduces a run."""
     parts = [fn_name_, *positional, *(f"{k}={v!r}" for k, v in options.items())]

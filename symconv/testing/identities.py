@@ -42,6 +42,7 @@ from ..spec import NUMPY_PAD_MODES, Conv
 from ..toeplitz import toeplitz_numeric
 from ._report import (
     DEFAULT_DEADLINE,
+    Bare,
     BaseChecker,
     IdentityFailure,
     call_source,
@@ -608,9 +609,9 @@ def check_identities(
         options: dict[str, Any] = {"dims": dims}
         for name, fn in (("transpose", transpose), ("grad_input", grad_input)):
             if fn is not None:
-                options[name] = _Name(fn_name(fn, name))
+                options[name] = Bare(fn_name(fn, name))
         if grad_weight is not None:
-            options["grad_weight"] = _Name(fn_name(grad_weight, "grad_weight"))
+            options["grad_weight"] = Bare(fn_name(grad_weight, "grad_weight"))
         if dtype != np.float64:
             options["dtype"] = str(dtype)
         for key, value in (("rtol", rtol), ("deadline", deadline)):
@@ -628,10 +629,3 @@ def check_identities(
         seed=seed,
         reproduce=reproduce,
     )
-
-
-class _Name(str):
-    """A name printed bare in the reproducing call (`transpose=my_transpose`)."""
-
-    def __repr__(self) -> str:
-        return str(self)
