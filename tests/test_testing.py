@@ -4,9 +4,11 @@ identity checker's errors and the pytest plugin work as documented."""
 from __future__ import annotations
 
 import math
+import re
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -529,3 +531,45 @@ def test_check_pool_identities_rejects_bad_options() -> None:
         check_pool_identities(pool, "max", groups=2)
     with pytest.raises(sc.SpecError, match="dims"):
         check_pool_identities(pool, "max", dims=0)
+
+
+# -- docs/testing.md: its examples are rerun, its reports compared -----------------------------
+DOCS = Path(__file__).resolve().parents[1] / "docs" / "testing.md"
+
+
+def _doc_block(name: str) -> str:
+    match = re.search(rf"<!-- {re.escape(name)} -->\n```\w*\n(.*?)```", DOCS.read_text(), re.S)
+    assert match, f"docs/testing.md has no block named {name!r}"
+    return match.group(1)
+
+
+def _module(source: str) -> dict:
+    namespace: dict = {}
+    exec(compile(source, "<docs/testing.md>", "exec"), namespace)
+    return namespace
+
+
+def test_the_docs_conv_example_passes_and_its_bug_gives_the_documented_report() -> None:
+    good = _doc_block("mylib.py")
+    check_identities(_module(good)["conv2d"], dims=2, padding_styles=("int", "tuple"))
+    bad = good.replace("win[:, g * cin : g * cin + cin]", "win[:, :cin]")
+    assert bad != good
+    with pytest.raises(AssertionError) as info:
+        check_identities(
+            _module(bad)["conv2d"],
+            dims=2,
+            padding_styles=("int", "tuple"),
+            derandomize=True,
+            max_examples=100,
+        )
+    assert str(info.value) == _doc_block("report: conv").rstrip("\n")
+
+
+def test_the_docs_pool_example_gives_the_documented_report() -> None:
+    pool = _module(_doc_block("pool_bug.py"))["max_pool2d"]
+    with pytest.raises(AssertionError) as info:
+        check_pool_identities(
+            pool, "max", dims=2, ceil_mode=False, square=True, derandomize=True, max_examples=100
+        )
+    assert str(info.value) == _doc_block("report: pool").rstrip("\n")
+    check_pool_identities(pool, "max", dims=2, ceil_mode=False, square=True, padding=0)

@@ -262,6 +262,7 @@ def field(key: str, value: str) -> str:
 def _show(name: str, a: np.ndarray) -> str:
     a = np.asarray(a, dtype=np.float64) if a.dtype.kind in "fiub" else a
     body = np.array2string(a, precision=6, separator=", ", max_line_width=88)
+    body = "\n".join(line for line in body.splitlines() if line.strip())  # no blank rows
     prefix = f"{name} = "
     return prefix + body.replace("\n", "\n" + " " * len(prefix))
 
