@@ -179,8 +179,8 @@ class BaseChecker:
         g64 = got.astype(np.float64)
         with np.errstate(invalid="ignore", over="ignore"):
             err = np.abs(g64 - want)
-        both_nan = np.isnan(g64) & np.isnan(want)
-        err = np.where(both_nan, 0.0, np.where(np.isnan(err), np.inf, err))
+        same = (g64 == want) | (np.isnan(g64) & np.isnan(want))  # equal infinities, NaNs
+        err = np.where(same, 0.0, np.where(np.isnan(err), np.inf, err))
         if mask is not None:
             err = np.where(mask, err, 0.0)
         worst = int(np.argmax(err))

@@ -31,6 +31,9 @@ signature of `numeric.max_pool2d_backward` and its siblings):
    *first* maximum in the window's scan order (C order), torch's rule.
 
 lp pooling is checked on non-negative inputs (a negative entry to a fractional power is NaN).
+A max window that holds padding alone (dilation can step over the whole input) is $-\infty$,
+as in torch; its gradient is not checked (its upstream gradient is set to 0: torch routes it to
+an arbitrary entry).
 """
 
 from __future__ import annotations
@@ -215,7 +218,8 @@ class _PoolChecker(BaseChecker):
                 y,
             )
         want = self.reference(ex.x)
-        scale = float(np.abs(want).max(initial=0.0)) + float(np.abs(ex.x).max(initial=0.0))
+        finite = np.abs(want[np.isfinite(want)])  # a max window of padding alone is -inf
+        scale = float(finite.max(initial=0.0)) + float(np.abs(ex.x).max(initial=0.0))
         classes = np.broadcast_to(_window_classes(spec, ex.size), y.shape)
         reduction = _REDUCTION[spec.kind]
         pad_rule = {
@@ -247,10 +251,13 @@ class _PoolChecker(BaseChecker):
         backward = self.fns.get("backward")
         if backward is None:
             return
-        got = self.call("backward", ex.delta, ex.x, **self.kwargs)
-        want_g = self.reference(ex.x, ex.delta)
+        # a max window holding padding alone (dilation can skip every input) is -inf, and
+        # torch routes its gradient arbitrarily: its delta is 0 here, so it routes nowhere
+        delta = np.where(np.isfinite(want), ex.delta, 0).astype(ex.delta.dtype)
+        got = self.call("backward", delta, ex.x, **self.kwargs)
+        want_g = self.reference(ex.x, delta)
         # every kind routes delta with non-negative factors here (lp: x >= 0)
-        gscale = float(self.reference(ex.x, np.abs(ex.delta)).max(initial=0.0))
+        gscale = float(self.reference(ex.x, np.abs(delta)).max(initial=0.0))
         routing = {
             "max": "dL/dx[j] = sum of delta[o] over the windows o whose maximum is x[j]",
             "avg": "dL/dx[j] = sum over the windows o holding x[j] of delta[o] / N_o",
@@ -267,15 +274,15 @@ class _PoolChecker(BaseChecker):
         )
         if ex.ties is not None:
             self.shown_x = ex.ties
-            got_t = self.call("backward", ex.delta, ex.ties, **self.kwargs)
-            want_t = self.reference(ex.ties, ex.delta)
+            got_t = self.call("backward", delta, ex.ties, **self.kwargs)
+            want_t = self.reference(ex.ties, delta)
             self.compare(
                 "tie rule",
                 "on inputs with ties, each window's delta[o] goes to its first maximum in the "
                 "window's scan order (C order over the window), torch's rule",
                 got_t,
                 want_t,
-                float(self.reference(ex.ties, np.abs(ex.delta)).max(initial=0.0)),
+                float(self.reference(ex.ties, np.abs(delta)).max(initial=0.0)),
                 self.L * math.prod(spec.kernel_size),
                 what="dL/dx",
             )
