@@ -573,3 +573,17 @@ def test_the_docs_pool_example_gives_the_documented_report() -> None:
         )
     assert str(info.value) == _doc_block("report: pool").rstrip("\n")
     check_pool_identities(pool, "max", dims=2, ceil_mode=False, square=True, padding=0)
+
+
+def test_a_pool_without_a_feature_gets_the_narrowing_hint() -> None:
+    def no_ceil(x, kernel_size, stride, padding, dilation, ceil_mode):
+        if ceil_mode:
+            raise NotImplementedError("ceil_mode")
+        return F.max_pool1d(torch.from_numpy(x), kernel_size, stride, padding, dilation).numpy()
+
+    with pytest.raises(AssertionError) as info:
+        check_pool_identities(no_ceil, "max", dims=1, max_examples=50)
+    text = str(info.value)
+    assert "breaks 'calling pool'" in text and "NotImplementedError: ceil_mode" in text
+    assert "check_pool_identities(pool, ..., ceil_mode=False" in text
+    check_pool_identities(no_ceil, "max", dims=1, max_examples=20, ceil_mode=False)

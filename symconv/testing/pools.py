@@ -196,6 +196,30 @@ class _PoolChecker(BaseChecker):
     def arrays(self) -> list[tuple[str, np.ndarray | None]]:
         return [("x", self.shown_x)]
 
+    def hints(self, identity: str) -> list[str]:
+        """Narrowings that avoid the features this spec uses (for pools that lack them)."""
+        if not (identity.startswith("calling") or identity == "output shape"):
+            return []
+        spec, restrict = self.ex.spec, self.fns.get("_restrict") or {}
+        out = []
+        if spec.ceil_mode and restrict.get("ceil_mode") is not False:
+            out.append("ceil_mode=False")
+        if any(d > 1 for d in spec.dilation) and restrict.get("dilation") != 1:
+            out.append("dilation=1")
+        if any(spec.padding) and restrict.get("padding") != 0:
+            out.append("padding=0")
+        if spec.dims > 1 and not restrict.get("square"):
+            if any(len(set(v)) > 1 for v in (spec.kernel_size, spec.stride, spec.padding)):
+                out.append("square=True")
+        if self.ex.x.shape[0] == 0:
+            out.append("batch=(1, 2)")
+        if not out:
+            return []
+        return [
+            "if your pool does not support a feature this spec uses, narrow the pools: "
+            f"check_pool_identities(pool, ..., {', '.join(out)})"
+        ]
+
     def reference(self, x: np.ndarray, delta: np.ndarray | None = None) -> np.ndarray:
         spec, x64 = self.ex.spec, x.astype(np.float64)
         if delta is None:
@@ -345,7 +369,7 @@ def check_pool_identities(
     channels = restrict.get("channels", (1, 3))
     channels = (channels, channels) if isinstance(channels, int) else tuple(channels)
     dtype = np.dtype(dtype)
-    fns = {"pool": pool, "backward": backward, "_deadline": deadline}
+    fns = {"pool": pool, "backward": backward, "_deadline": deadline, "_restrict": restrict}
 
     def body(example: _PoolExample) -> None:
         __tracebackhide__ = True
