@@ -587,3 +587,19 @@ def test_a_pool_without_a_feature_gets_the_narrowing_hint() -> None:
     assert "breaks 'calling pool'" in text and "NotImplementedError: ceil_mode" in text
     assert "check_pool_identities(pool, ..., ceil_mode=False" in text
     check_pool_identities(no_ceil, "max", dims=1, max_examples=20, ceil_mode=False)
+
+
+def test_the_docs_float32_example_gives_the_documented_report() -> None:
+    namespace = _module(_doc_block("mylib.py"))
+    exec(compile(_doc_block("conv2d_f32"), "<docs/testing.md>", "exec"), namespace)
+    conv2d_f32 = namespace["conv2d_f32"]
+    with pytest.raises(AssertionError) as info:
+        check_identities(
+            conv2d_f32,
+            dims=2,
+            padding_styles=("int", "tuple"),
+            derandomize=True,
+            max_examples=100,
+        )
+    assert str(info.value) == _doc_block("report: float32").rstrip("\n")
+    check_identities(conv2d_f32, dims=2, padding_styles=("int", "tuple"), dtype="float32")
