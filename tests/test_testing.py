@@ -374,6 +374,7 @@ def test_a_slow_conv_meets_the_deadline() -> None:
 
 
 PROFILE_USER = """
+import numpy as np
 from hypothesis import given, settings, strategies as st
 
 def test_profile():
@@ -384,6 +385,16 @@ def test_profile():
 @given(st.integers())
 def test_property(i):
     pass
+
+def test_pool_fixture(pool_identities):
+    def max_pool1d(x, kernel_size, stride, padding, dilation, ceil_mode):
+        return x[..., : x.shape[-1] // kernel_size * kernel_size]  # not a pool at all
+    try:
+        pool_identities(max_pool1d, "max", dims=1, max_examples=50, deadline=None)
+    except AssertionError as err:
+        assert "breaks 'output shape'" in str(err)
+    else:
+        raise AssertionError("the broken pool passed")
 """
 
 
@@ -394,7 +405,7 @@ def test_the_plugin_registers_the_profiles_in_any_project(pytester, name, exampl
     symconv's profiles by name."""
     pytester.makepyfile(PROFILE_USER.format(name=name, examples=examples))
     run = pytester.runpytest_subprocess("-p", "no:cacheprovider", f"--hypothesis-profile={name}")
-    run.assert_outcomes(passed=2)
+    run.assert_outcomes(passed=3)
 
 
 def test_a_projects_own_profile_of_that_name_is_kept(pytester) -> None:
@@ -403,7 +414,7 @@ def test_a_projects_own_profile_of_that_name_is_kept(pytester) -> None:
     )
     pytester.makepyfile(PROFILE_USER.format(name="ci", examples=(7,)))
     run = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--hypothesis-profile=ci")
-    run.assert_outcomes(passed=2)
+    run.assert_outcomes(passed=3)
 
 
 def test_the_plugin_imports_nothing_heavy() -> None:

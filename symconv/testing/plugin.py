@@ -1,8 +1,9 @@
 """The pytest plugin symconv registers (entry point `pytest11: symconv`).
 
-Installing symconv gives every pytest run two fixtures, without any conftest:
+Installing symconv gives every pytest run three fixtures, without any conftest:
 
 - `conv_identities`: `symconv.testing.check_identities`, ready to call on your convolution;
+- `pool_identities`: `symconv.testing.check_pool_identities`, for your pooling function;
 - `symconv_strategies`: the `symconv.testing` module (`conv_specs`, `pool_specs`,
   `arrays_for`, ...), for tests that build their own properties.
 
@@ -63,6 +64,14 @@ def conv_identities() -> Any:
     from symconv.testing import check_identities
 
     return check_identities
+
+
+@pytest.fixture
+def pool_identities() -> Any:
+    """`symconv.testing.check_pool_identities`: `pool_identities(my_max_pool2d, "max")`."""
+    from symconv.testing import check_pool_identities
+
+    return check_pool_identities
 
 
 @pytest.fixture
