@@ -27,7 +27,7 @@ from .._errors import SpecError
 __all__ = ["BaseChecker", "IdentityFailure", "run_checks"]
 
 FLOAT32_EPS = float(np.finfo(np.float32).eps)
-SMALL = 64  # arrays are printed when the example's arrays hold at most this many entries
+SMALL = 80  # arrays are printed when the example's arrays hold at most this many entries
 WIDTH = 14  # report labels
 DEFAULT_DEADLINE = 5.0  # seconds per call of the user's function
 
@@ -245,6 +245,10 @@ class BaseChecker:
             shown.append(("got", np.asarray(got)))
         if want is not None:
             shown.append(("expected", np.asarray(want)))
+            if got is not None and np.shape(got) == np.shape(want):
+                with np.errstate(invalid="ignore", over="ignore"):
+                    diff = np.asarray(got, dtype=np.float64) - np.asarray(want, dtype=np.float64)
+                shown.append(("got - expected", diff))
         if shown and sum(int(np.size(a)) for _, a in shown) <= SMALL:
             for name, a in shown:
                 fields.append(("arrays" if name == shown[0][0] else "", _show(name, a)))
