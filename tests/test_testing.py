@@ -371,6 +371,10 @@ def test_a_slow_conv_meets_the_deadline() -> None:
         check_identities(conv, deadline=-1)
     with pytest.raises(sc.SpecError, match="rtol"):
         check_identities(conv, rtol=2.0)
+    with pytest.raises(sc.SpecError, match="no effect"):
+        check_identities(conv, seed=1, derandomize=True)
+    with pytest.raises(sc.SpecError, match="seed"):
+        check_pool_identities(conv, "max", seed="1")
 
 
 PROFILE_USER = """

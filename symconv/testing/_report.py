@@ -53,7 +53,14 @@ def fn_name(fn: Any, default: str) -> str:
     return name if name.isidentifier() else default
 
 
-def check_options(where: str, rtol: Any, deadline: Any, max_examples: Any) -> None:
+def check_options(
+    where: str,
+    rtol: Any,
+    deadline: Any,
+    max_examples: Any,
+    seed: Any = None,
+    derandomize: bool = False,
+) -> None:
     if rtol is not None and not (isinstance(rtol, int | float) and 0 < rtol < 1):
         raise SpecError(f"{where}: rtol must be a number in (0, 1) or None, got {rtol!r}")
     if deadline is not None and not (isinstance(deadline, int | float) and deadline > 0):
@@ -62,6 +69,13 @@ def check_options(where: str, rtol: Any, deadline: Any, max_examples: Any) -> No
         isinstance(max_examples, bool) or not isinstance(max_examples, int) or max_examples < 1
     ):
         raise SpecError(f"{where}: max_examples must be an int >= 1, got {max_examples!r}")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+        raise SpecError(f"{where}: seed must be an int or None, got {seed!r}")
+    if seed is not None and derandomize:
+        raise SpecError(
+            f"{where}: seed {seed!r} has no effect with derandomize=True (a derandomized run "
+            f"is the same every time): pass one of them"
+        )
 
 
 class BaseChecker:

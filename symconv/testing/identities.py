@@ -24,7 +24,8 @@ gradients (`torch.nn.grad.conv{d}d_input` / `_weight` signatures):
 
 Tolerances: $16\,L\,\varepsilon\,s$ per entry, $\varepsilon$ the dtype's machine epsilon, $L$ the
 reduction length (terms summed per output, plus one) and $s$ the largest $\sum |w||x|$ (+|b|)
-of the case, so any summation order (GEMM, Winograd, FFT) passes and a wrong index does not.
+of the case, so any summation order (GEMM, Winograd, FFT) passes and a wrong index does not;
+`rtol=` replaces $16\,L\,\varepsilon$ (e.g. `1e-5` for code that computes in float32).
 """
 
 from __future__ import annotations
@@ -566,7 +567,7 @@ def check_identities(
     __tracebackhide__ = True
     if dims not in (1, 2, 3):
         raise SpecError(f"check_identities: dims must be 1, 2 or 3, got {dims!r}")
-    check_options("check_identities", rtol, deadline, max_examples)
+    check_options("check_identities", rtol, deadline, max_examples, seed, derandomize)
     unknown = sorted(set(restrict) - set(_SPEC_KEYS) - set(_OTHER_KEYS))
     if unknown:
         raise SpecError(

@@ -352,7 +352,7 @@ def check_pool_identities(
         raise SpecError(f"check_pool_identities: kind must be one of {POOL_KINDS}, got {kind!r}")
     if dims not in (1, 2, 3):
         raise SpecError(f"check_pool_identities: dims must be 1, 2 or 3, got {dims!r}")
-    check_options("check_pool_identities", rtol, deadline, max_examples)
+    check_options("check_pool_identities", rtol, deadline, max_examples, seed, derandomize)
     unknown = sorted(set(restrict) - set(_SPEC_KEYS) - set(_OTHER_KEYS))
     if unknown:
         raise SpecError(
