@@ -246,6 +246,8 @@ class _PoolChecker(BaseChecker):
         scale = float(finite.max(initial=0.0)) + float(np.abs(ex.x).max(initial=0.0))
         classes = np.broadcast_to(_window_classes(spec, ex.size), y.shape)
         reduction = _REDUCTION[spec.kind]
+        if spec.divisor_override is not None:
+            reduction = f"the sum divided by divisor_override = {spec.divisor_override}"
         pad_rule = {
             "max": "the padding is -inf (never the maximum)",
             "avg": (
