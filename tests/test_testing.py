@@ -618,3 +618,25 @@ def test_the_docs_float32_example_gives_the_documented_report() -> None:
         )
     assert str(info.value) == _doc_block("report: float32").rstrip("\n")
     check_identities(conv2d_f32, dims=2, padding_styles=("int", "tuple"), dtype="float32")
+
+
+def test_large_examples_give_shapes_and_the_worst_entry_not_arrays() -> None:
+    from symconv.testing.identities import IdentityFailure, _Checker, _Example
+
+    spec = sc.Conv(dims=2, kernel_size=3, padding=1, bias=False)
+    rng = np.random.default_rng(0)
+    x, x2 = rng.standard_normal((2, 1, 1, 6, 6))
+    w, w2 = rng.standard_normal((2, 1, 1, 3, 3))
+    ex = _Example(spec, (6, 6), x, w, None, rng.standard_normal((1, 1, 6, 6)), x2, w2, (1, 1))
+    conv = _torch_conv(2)
+
+    def corner_bug(*args, **kwargs):  # one wrong output: linear, but not the convolution
+        y = conv(*args, **kwargs)
+        y[..., 0, 0] += args[0][..., 5, 5]
+        return y
+
+    with pytest.raises(IdentityFailure) as info:
+        _Checker(ex, {"conv": corner_bug}, 2, np.float64).run()
+    text = str(info.value)
+    assert "shapes:       x (1, 1, 6, 6), weight (1, 1, 3, 3)" in text
+    assert "worst entry:  output[0, 0, 0, 0]" in text and "arrays:" not in text
