@@ -1,14 +1,12 @@
-"""Hypothesis profiles: `ci` (default, fast) and `thorough` (many examples).
+"""Hypothesis profiles: `ci` (default, fast) and `thorough` (many examples), the ones the
+pytest plugin registers in any project (`symconv.testing.plugin.PROFILES`).
 
 Select with `pytest --hypothesis-profile thorough`.
 """
 
-from hypothesis import HealthCheck, settings
+from hypothesis import settings
 
-settings.register_profile(
-    "ci", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
-settings.register_profile(
-    "thorough", max_examples=10_000, deadline=None, suppress_health_check=list(HealthCheck)
-)
+from symconv.testing.plugin import register_profiles
+
+register_profiles(replace=True)  # Hypothesis has a built-in `ci`: ours here
 settings.load_profile("ci")

@@ -3,9 +3,12 @@ identity checker's errors and the pytest plugin work as documented."""
 
 from __future__ import annotations
 
+import math
+import re
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -18,6 +21,7 @@ import symconv as sc
 from symconv.testing import (
     arrays_for,
     check_identities,
+    check_pool_identities,
     conv_specs,
     filled,
     inputs,
@@ -27,6 +31,7 @@ from symconv.testing import (
     weights,
 )
 
+pytest_plugins = ["pytester"]
 torch.set_num_threads(1)
 # derandomize: which minimal example `find` reaches depends on its random draws (about 1 run
 # in 25 stopped at another local minimum); a fixed seed makes the shrink assertions repeatable
@@ -253,3 +258,385 @@ def test_pytest_plugin_gives_the_fixture(tmp_path) -> None:
     assert "breaks 'agreement with the Toeplitz matrix'" in run.stdout
     assert "minimal spec: symconv.Conv(dims=2, kernel_size=(1, 2)" in run.stdout
     assert "fixture 'conv_identities' not found" not in run.stdout
+
+
+# -- failures a tester can act on --------------------------------------------------------------
+def _torch_conv(dims: int, cast=None):
+    fn = getattr(torch.nn.functional, f"conv{dims}d")
+
+    def conv(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
+        t = (
+            (lambda a: torch.from_numpy(a))
+            if cast is None
+            else (lambda a: torch.from_numpy(a).to(cast))
+        )
+        y = fn(t(x), t(w), None if b is None else t(b), stride, padding, dilation, groups)
+        return y.double().numpy()
+
+    return conv
+
+
+def _failure(conv, **kwargs) -> str:
+    with pytest.raises(AssertionError) as info:
+        check_identities(conv, **kwargs)
+    assert info.value.__cause__ is None and info.value.__suppress_context__
+    return str(info.value)
+
+
+def test_a_float32_conv_gets_digits_and_a_hint() -> None:
+    text = _failure(_torch_conv(2, torch.float32), max_examples=40, seed=1)
+    assert text.count("check_identities: the conv2d under test breaks") == 1
+    assert "@settings" not in text and "Failing test case" not in text
+    worst = next(line for line in text.splitlines() if "worst entry:" in line)
+    expected, got = (float(v.split(",")[0]) for v in worst.split("expected ")[1].split("got "))
+    assert expected != got and abs(expected - got) <= 1e-6 * abs(expected)  # digits enough
+    assert "absolute" in text and "relative" in text
+    assert "seems to compute in float32" in text and 'dtype="float32"' in text
+    assert "minimal spec: symconv.Conv(dims=2" in text
+    assert "arrays:       x = " in text  # the minimal example is small: its arrays are shown
+    # the advice works: float32 arrays and tolerances pass
+    check_identities(_torch_conv(2, torch.float32), dtype="float32", max_examples=20)
+    check_identities(_torch_conv(2, torch.float32), rtol=1e-5, max_examples=20)
+
+
+def test_the_reported_call_reproduces_the_failure() -> None:
+    conv = _torch_conv(1, torch.float32)
+    text = _failure(conv, dims=1, max_examples=30)
+    call = text.splitlines()[-1].split("reproduce:")[1].strip()
+    assert call.startswith("check_identities(conv, dims=1, max_examples=30, seed=")
+    with pytest.raises(AssertionError) as again:
+        eval(call, {"check_identities": check_identities, "conv": conv})  # the printed call
+    assert str(again.value) == text
+    fixed = _failure(conv, dims=1, max_examples=30, derandomize=True)
+    assert fixed.splitlines()[-1].endswith("derandomize=True)")
+    assert _failure(conv, dims=1, max_examples=30, derandomize=True) == fixed
+
+
+def _blocked_conv1d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
+    """A conv that computes its output in blocks of 12 columns and reads the second block's
+    input one column too far (a blocking bug): wrong only on outputs wider than 12."""
+    t = torch.from_numpy
+    y = torch.nn.functional.conv1d(
+        t(x), t(w), None if b is None else t(b), stride, padding, dilation, groups
+    ).numpy()
+    if y.shape[-1] > 12:
+        xs = torch.nn.functional.pad(t(x), (0, stride))[..., stride:]  # shifted input
+        late = torch.nn.functional.conv1d(
+            xs, t(w), None if b is None else t(b), stride, padding, dilation, groups
+        ).numpy()
+        y = np.concatenate([y[..., :12], late[..., 12 : y.shape[-1]]], axis=-1)
+    return y
+
+
+def test_the_defaults_reach_outputs_wider_than_12() -> None:
+    check_identities(_blocked_conv1d, dims=1, max_examples=200, max_size=8)  # old default
+    text = _failure(_blocked_conv1d, dims=1, max_examples=100, seed=0)
+    assert "agreement with the Toeplitz matrix" in text or "translation equivariance" in text
+
+
+@pytest.mark.parametrize(
+    ("result", "words"),
+    [
+        (lambda y: y.astype(np.complex128) + 1e-3j, "complex values (complex128"),
+        (lambda y: y + 0j, "complex values"),  # imaginary part zero: still not a real output
+        (lambda y: y.astype(str), "dtype <U"),
+        (lambda y: None, "it returned None"),
+        (lambda y: y.astype(object), "dtype object"),
+        (lambda y: [[1.0], [2.0, 3.0]], "it returned list"),
+        (lambda y: y[..., :-1] if y.shape[-1] > 1 else y[..., :0], "output shape"),
+    ],
+    ids=["complex", "complex-real", "strings", "None", "object", "ragged", "shape"],
+)
+def test_non_numeric_outputs_fail_with_the_report(result, words) -> None:
+    conv = _torch_conv(1)
+    text = _failure(lambda *a, **k: result(conv(*a, **k)), dims=1, max_examples=20)
+    assert words in text and "minimal spec: symconv.Conv(dims=1" in text and "reproduce:" in text
+
+
+def test_a_slow_conv_meets_the_deadline() -> None:
+    import time
+
+    conv, calls = _torch_conv(1), []
+
+    def slow(*args, **kwargs):
+        calls.append(1)
+        time.sleep(0.05)
+        return conv(*args, **kwargs)
+
+    text = _failure(slow, dims=1, deadline=0.01, max_examples=50)
+    assert "breaks 'per-call deadline of conv'" in text and "deadline=None" in text
+    assert len(calls) == 1  # stopped at the first slow call, no shrinking
+    check_identities(slow, dims=1, max_examples=3, deadline=None)
+    with pytest.raises(sc.SpecError, match="deadline"):
+        check_identities(conv, deadline=-1)
+    with pytest.raises(sc.SpecError, match="rtol"):
+        check_identities(conv, rtol=2.0)
+    with pytest.raises(sc.SpecError, match="no effect"):
+        check_identities(conv, seed=1, derandomize=True)
+    with pytest.raises(sc.SpecError, match="seed"):
+        check_pool_identities(conv, "max", seed="1")
+
+
+PROFILE_USER = """
+import numpy as np
+from hypothesis import given, settings, strategies as st
+
+def test_profile():
+    assert settings.get_current_profile_name() == "{name}"
+    assert settings.default.max_examples in {examples}
+
+@settings(max_examples=5)  # a test of its own may still say how many
+@given(st.integers())
+def test_property(i):
+    pass
+
+def test_pool_fixture(pool_identities):
+    def max_pool1d(x, kernel_size, stride, padding, dilation, ceil_mode):
+        return x[..., : x.shape[-1] // kernel_size * kernel_size]  # not a pool at all
+    try:
+        pool_identities(max_pool1d, "max", dims=1, max_examples=50, deadline=None)
+    except AssertionError as err:
+        assert "breaks 'output shape'" in str(err)
+    else:
+        raise AssertionError("the broken pool passed")
+"""
+
+
+# Hypothesis' built-in `ci` (100 examples) is kept where it exists
+@pytest.mark.parametrize(("name", "examples"), [("thorough", (10_000,)), ("ci", (60, 100))])
+def test_the_plugin_registers_the_profiles_in_any_project(pytester, name, examples) -> None:
+    """A user's project (a temporary directory: not this repository's conftest) selects
+    symconv's profiles by name."""
+    pytester.makepyfile(PROFILE_USER.format(name=name, examples=examples))
+    run = pytester.runpytest_subprocess("-p", "no:cacheprovider", f"--hypothesis-profile={name}")
+    run.assert_outcomes(passed=3)
+
+
+def test_a_projects_own_profile_of_that_name_is_kept(pytester) -> None:
+    pytester.makeconftest(
+        "from hypothesis import settings\nsettings.register_profile('ci', max_examples=7)\n"
+    )
+    pytester.makepyfile(PROFILE_USER.format(name="ci", examples=(7,)))
+    run = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--hypothesis-profile=ci")
+    run.assert_outcomes(passed=3)
+
+
+def test_the_plugin_imports_nothing_heavy() -> None:
+    """Loading the plugin (every pytest run) adds no heavy module to what `import symconv`
+    itself loads."""
+    code = (
+        "import sys\n"
+        "heavy = lambda: {m for m in ('sympy', 'scipy', 'torch', 'hypothesis') if m in sys.modules}\n"
+        "import symconv\n"
+        "before = heavy()\n"
+        "import symconv.testing.plugin\n"
+        "print(sorted(heavy() - before))"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert run.stdout.strip() == "[]", run.stdout + run.stderr
+
+
+# -- check_pool_identities ---------------------------------------------------------------------
+F = torch.nn.functional
+
+
+def _numpy_pool(fn):
+    """A torch.nn.functional pool on NumPy arrays."""
+
+    def pool(x, *args, **kwargs):
+        return fn(torch.from_numpy(x), *args, **kwargs).numpy()
+
+    return pool
+
+
+def _autograd_backward(fn):
+    """dL/dx of a torch pool by torch's autograd: backward(grad_output, input, **forward's)."""
+
+    def backward(grad_output, x, **kwargs):
+        t = torch.from_numpy(x).requires_grad_()
+        fn(t, **kwargs).backward(torch.from_numpy(grad_output))
+        return np.zeros_like(x) if t.grad is None else t.grad.numpy()
+
+    return backward
+
+
+@pytest.mark.parametrize("kind", ["max", "avg", "lp"])
+@pytest.mark.parametrize("dims", [1, 2, 3])
+def test_torchs_pools_pass(kind, dims) -> None:
+    fn = getattr(F, f"{kind}_pool{dims}d")
+    check_pool_identities(
+        _numpy_pool(fn), kind, dims, max_examples=15 if dims == 3 else 30,
+        backward=_autograd_backward(fn),
+    )  # fmt: skip
+
+
+def _zero_padded_max_pool2d(x, kernel_size, stride, padding, dilation, ceil_mode):
+    """Pads with zeros, then pools: a window of negative entries reaching into the padding
+    returns 0 instead of its maximum."""
+    p = (
+        (padding, padding) * 2
+        if isinstance(padding, int)
+        else (padding[1],) * 2 + (padding[0],) * 2
+    )
+    t = F.pad(torch.from_numpy(x), p)
+    return F.max_pool2d(t, kernel_size, stride, 0, dilation, ceil_mode=ceil_mode).numpy()
+
+
+def _whole_window_avg_pool2d(x, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                             divisor_override):  # fmt: skip
+    """Divides every window by the whole kernel (or the override), also the windows ceil_mode
+    clips at the input's end."""
+    s = F.avg_pool2d(torch.from_numpy(x), kernel_size, stride, padding, ceil_mode,
+                     count_include_pad, divisor_override=1).numpy()  # fmt: skip
+    k = kernel_size if isinstance(kernel_size, int) else math.prod(kernel_size)
+    k = k * k if isinstance(kernel_size, int) else k
+    return s / (divisor_override or k)
+
+
+def _mean_power_lp_pool1d(x, norm_type, kernel_size, stride, ceil_mode):
+    """(mean of x^p)^(1/p): forgets torch's factor, the window size."""
+    t = torch.from_numpy(x) ** norm_type
+    return (F.avg_pool1d(t, kernel_size, stride, 0, ceil_mode) ** (1 / norm_type)).numpy()
+
+
+def _every_maximum_backward(grad_output, x, kernel_size, stride, padding, dilation, ceil_mode):
+    """Sends each window's gradient to every entry equal to its maximum (ties counted twice)."""
+    t = F.pad(torch.from_numpy(x), (padding, padding) * 2, value=-math.inf)
+    n, c, h, w = t.shape
+    cols = F.unfold(t.reshape(n * c, 1, h, w), kernel_size, dilation, 0, stride)
+    mask = (cols == cols.max(dim=1, keepdim=True).values).double()
+    g = mask * torch.from_numpy(grad_output).reshape(n * c, 1, -1)
+    grad = F.fold(g, (h, w), kernel_size, dilation, 0, stride).reshape(n, c, h, w)
+    return grad[..., padding : h - padding, padding : w - padding].numpy()
+
+
+def _unscaled_avg_backward(grad_output, x, **kwargs):
+    """Forgets the divisor: every entry of a window gets the window's whole gradient."""
+    kwargs["divisor_override"] = 1
+    return _autograd_backward(F.avg_pool2d)(grad_output, x, **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("pool", "kind", "dims", "options", "identity"),
+    [
+        (_zero_padded_max_pool2d, "max", 2, {"ceil_mode": False}, "padding"),
+        (_whole_window_avg_pool2d, "avg", 2, {"padding": 0}, "ceil_mode"),
+        (_numpy_pool(F.avg_pool2d), "avg", 2, {"backward": _unscaled_avg_backward},
+         "gradient routing"),
+        (_numpy_pool(F.max_pool2d), "max", 2, {"backward": _every_maximum_backward,
+         "ceil_mode": False, "dilation": 1, "square": True, "batch": (1, 2)}, "tie rule"),
+        (_mean_power_lp_pool1d, "lp", 1, {}, "window contents"),
+    ],
+    ids=["max-zero-padding", "avg-ceil-divisor", "avg-backward-divisor", "max-all-ties", "lp-mean"],
+)  # fmt: skip
+def test_broken_pools_fail_with_the_identity_named(pool, kind, dims, options, identity) -> None:
+    with pytest.raises(AssertionError) as info:
+        check_pool_identities(pool, kind, dims, max_examples=100, **options)
+    text = str(info.value)
+    assert f"breaks '{identity}'" in text, text
+    assert f"minimal spec: symconv.Pool(dims={dims}, kind={kind!r}" in text
+    assert f"reproduce:    check_pool_identities({pool.__name__}, {kind!r}, dims={dims}" in text
+
+
+def test_check_pool_identities_rejects_bad_options() -> None:
+    pool = _numpy_pool(F.max_pool2d)
+    with pytest.raises(sc.SpecError, match="kind"):
+        check_pool_identities(pool, "min")
+    with pytest.raises(sc.SpecError, match="unknown restriction"):
+        check_pool_identities(pool, "max", groups=2)
+    with pytest.raises(sc.SpecError, match="dims"):
+        check_pool_identities(pool, "max", dims=0)
+
+
+# -- docs/testing.md: its examples are rerun, its reports compared -----------------------------
+DOCS = Path(__file__).resolve().parents[1] / "docs" / "testing.md"
+
+
+def _doc_block(name: str) -> str:
+    match = re.search(rf"<!-- {re.escape(name)} -->\n```\w*\n(.*?)```", DOCS.read_text(), re.S)
+    assert match, f"docs/testing.md has no block named {name!r}"
+    return match.group(1)
+
+
+def _module(source: str) -> dict:
+    namespace: dict = {}
+    exec(compile(source, "<docs/testing.md>", "exec"), namespace)
+    return namespace
+
+
+def test_the_docs_conv_example_passes_and_its_bug_gives_the_documented_report() -> None:
+    good = _doc_block("mylib.py")
+    check_identities(_module(good)["conv2d"], dims=2, padding_styles=("int", "tuple"))
+    bad = good.replace("win[:, g * cin : g * cin + cin]", "win[:, :cin]")
+    assert bad != good
+    with pytest.raises(AssertionError) as info:
+        check_identities(
+            _module(bad)["conv2d"],
+            dims=2,
+            padding_styles=("int", "tuple"),
+            derandomize=True,
+            max_examples=100,
+        )
+    assert str(info.value) == _doc_block("report: conv").rstrip("\n")
+
+
+def test_the_docs_pool_example_gives_the_documented_report() -> None:
+    pool = _module(_doc_block("pool_bug.py"))["max_pool2d"]
+    with pytest.raises(AssertionError) as info:
+        check_pool_identities(
+            pool, "max", dims=2, ceil_mode=False, square=True, derandomize=True, max_examples=100
+        )
+    assert str(info.value) == _doc_block("report: pool").rstrip("\n")
+    check_pool_identities(pool, "max", dims=2, ceil_mode=False, square=True, padding=0)
+
+
+def test_a_pool_without_a_feature_gets_the_narrowing_hint() -> None:
+    def no_ceil(x, kernel_size, stride, padding, dilation, ceil_mode):
+        if ceil_mode:
+            raise NotImplementedError("ceil_mode")
+        return F.max_pool1d(torch.from_numpy(x), kernel_size, stride, padding, dilation).numpy()
+
+    with pytest.raises(AssertionError) as info:
+        check_pool_identities(no_ceil, "max", dims=1, max_examples=50)
+    text = str(info.value)
+    assert "breaks 'calling pool'" in text and "NotImplementedError: ceil_mode" in text
+    assert "check_pool_identities(pool, ..., ceil_mode=False" in text
+    check_pool_identities(no_ceil, "max", dims=1, max_examples=20, ceil_mode=False)
+
+
+def test_the_docs_float32_example_gives_the_documented_report() -> None:
+    namespace = _module(_doc_block("mylib.py"))
+    exec(compile(_doc_block("conv2d_f32"), "<docs/testing.md>", "exec"), namespace)
+    conv2d_f32 = namespace["conv2d_f32"]
+    with pytest.raises(AssertionError) as info:
+        check_identities(
+            conv2d_f32,
+            dims=2,
+            padding_styles=("int", "tuple"),
+            derandomize=True,
+            max_examples=100,
+        )
+    assert str(info.value) == _doc_block("report: float32").rstrip("\n")
+    check_identities(conv2d_f32, dims=2, padding_styles=("int", "tuple"), dtype="float32")
+
+
+def test_large_examples_give_shapes_and_the_worst_entry_not_arrays() -> None:
+    from symconv.testing.identities import IdentityFailure, _Checker, _Example
+
+    spec = sc.Conv(dims=2, kernel_size=3, padding=1, bias=False)
+    rng = np.random.default_rng(0)
+    x, x2 = rng.standard_normal((2, 1, 1, 6, 6))
+    w, w2 = rng.standard_normal((2, 1, 1, 3, 3))
+    ex = _Example(spec, (6, 6), x, w, None, rng.standard_normal((1, 1, 6, 6)), x2, w2, (1, 1))
+    conv = _torch_conv(2)
+
+    def corner_bug(*args, **kwargs):  # one wrong output: linear, but not the convolution
+        y = conv(*args, **kwargs)
+        y[..., 0, 0] += args[0][..., 5, 5]
+        return y
+
+    with pytest.raises(IdentityFailure) as info:
+        _Checker(ex, {"conv": corner_bug}, 2, np.float64).run()
+    text = str(info.value)
+    assert "shapes:       x (1, 1, 6, 6), weight (1, 1, 3, 3)" in text
+    assert "worst entry:  output[0, 0, 0, 0]" in text and "arrays:" not in text

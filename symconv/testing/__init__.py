@@ -9,7 +9,10 @@ from symconv.testing import check_identities, conv_specs, pool_specs, arrays_for
 - `arrays_for`, `inputs`, `weights`, `upstream_gradients`, `filled`: arrays of a spec;
 - `check_identities(conv, dims=2, ...)`: property-checks a convolution with torch's
   `F.conv{d}d` signature against the Toeplitz matrix, shape, linearity, bias, translation
-  equivariance, and (when given) its transpose and gradients (`symconv.testing.identities`).
+  equivariance, and (when given) its transpose and gradients (`symconv.testing.identities`);
+- `check_pool_identities(pool, kind, dims=2, ...)`: property-checks a max, avg or lp pool with
+  torch's signature against symconv's pooling reference: window contents, padding, ceil_mode,
+  and (when given) the backward's gradient routing and tie rule (`symconv.testing.pools`).
 
 The names load on first use, so importing `symconv.testing.plugin` (the pytest plugin every
 pytest run loads once symconv is installed) does not need Hypothesis.
@@ -22,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
     from .identities import IdentityFailure, check_identities, spec_source
+    from .pools import check_pool_identities, pool_source
     from .strategies import (
         PADDING_STYLES,
         ConvArrays,
@@ -47,6 +51,8 @@ _WHERE = {
     "IdentityFailure": "identities",
     "check_identities": "identities",
     "spec_source": "identities",
+    "check_pool_identities": "pools",
+    "pool_source": "pools",
 }
 
 __all__ = [
@@ -55,9 +61,11 @@ __all__ = [
     "IdentityFailure",
     "arrays_for",
     "check_identities",
+    "check_pool_identities",
     "conv_specs",
     "filled",
     "inputs",
+    "pool_source",
     "pool_specs",
     "spec_source",
     "upstream_gradients",

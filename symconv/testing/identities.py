@@ -24,7 +24,8 @@ gradients (`torch.nn.grad.conv{d}d_input` / `_weight` signatures):
 
 Tolerances: $16\,L\,\varepsilon\,s$ per entry, $\varepsilon$ the dtype's machine epsilon, $L$ the
 reduction length (terms summed per output, plus one) and $s$ the largest $\sum |w||x|$ (+|b|)
-of the case, so any summation order (GEMM, Winograd, FFT) passes and a wrong index does not.
+of the case, so any summation order (GEMM, Winograd, FFT) passes and a wrong index does not;
+`rtol=` replaces $16\,L\,\varepsilon$ (e.g. `1e-5` for code that computes in float32).
 """
 
 from __future__ import annotations
@@ -34,13 +35,23 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
-from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from .._errors import SpecError
 from ..indexform import index_form
 from ..spec import NUMPY_PAD_MODES, Conv
 from ..toeplitz import toeplitz_numeric
+from ._report import (
+    DEFAULT_DEADLINE,
+    Bare,
+    BaseChecker,
+    IdentityFailure,
+    call_source,
+    check_options,
+    fn_name,
+    number,
+    run_checks,
+)
 from .strategies import PADDING_STYLES, conv_specs, filled
 
 __all__ = ["IdentityFailure", "check_identities", "spec_source"]
@@ -62,9 +73,9 @@ _OTHER_KEYS = ("batch", "values")
 ALPHA, BETA = 0.75, -1.25  # exactly representable: linearity checks add no rounding of their own
 
 
-class IdentityFailure(AssertionError):
-    """One identity failed on one example (inside the Hypothesis run; re-raised as a plain
-    `AssertionError` by `check_identities`)."""
+#: Default `max_size` per dimension (padding up to 2: outputs up to 36, 20 and 18 wide), so
+#: bugs that show only past 12 outputs (tiling, blocking) are reached.
+DEFAULT_MAX_SIZE = {1: 32, 2: 16, 3: 14}
 
 
 # -- readable specs ---------------------------------------------------------------------------
@@ -183,12 +194,20 @@ def _flat(a: np.ndarray) -> np.ndarray:
     return a.reshape(a.shape[0], math.prod(a.shape[1:]))
 
 
-class _Checker:
+class _Checker(BaseChecker):
     """Runs the identities on one `_Example`; every failure raises `IdentityFailure`."""
 
-    def __init__(self, ex: _Example, fns: dict[str, Callable | None], dims: int, dtype: Any):
-        self.ex, self.fns, self.dims = ex, fns, dims
-        self.eps = float(np.finfo(dtype).eps)
+    def __init__(
+        self,
+        ex: _Example,
+        fns: dict[str, Callable | None],
+        dims: int,
+        dtype: Any,
+        rtol: float | None = None,
+    ):
+        super().__init__(fns, dtype, rtol)
+        self.ex, self.dims = ex, dims
+        self.title = f"check_identities: the conv{dims}d under test"
         spec = ex.spec
         self.zeros = spec.padding_mode == "zeros"
         pads = spec.pads
@@ -211,25 +230,51 @@ class _Checker:
         self.absT = abs(self.T)
         self.L = math.prod(spec.weight_shape[1:]) + 1
 
+    # -- the report's fields ---------------------------------------------------------------
+    def context(self, got: Any) -> list[tuple[str, str]]:
+        ex, spec = self.ex, self.ex.spec
+        shapes = f"x {ex.x.shape}, weight {ex.w.shape}" + (
+            f", bias {ex.b.shape}" if ex.b is not None else ", bias None"
+        )
+        if got is not None:
+            shapes += f" -> output {tuple(np.shape(got))}"
+        kw = ", ".join(f"{k}={v!r}" for k, v in self.kwargs.items())
+        out = [
+            ("minimal spec", spec_source(spec)),
+            ("input size", f"{ex.size} (batch {ex.x.shape[0]})"),
+            ("call", f"conv(x, weight, {'bias' if ex.b is not None else 'None'}, {kw})"),
+            ("shapes", shapes),
+        ]
+        if not self.zeros:
+            out.append(
+                (
+                    "note",
+                    f"padding_mode {spec.padding_mode!r} is applied with numpy.pad before the "
+                    f"call (padding 0)",
+                )
+            )
+        return out
+
+    def arrays(self) -> list[tuple[str, np.ndarray | None]]:
+        return [("x", self.ex.x), ("weight", self.ex.w), ("bias", self.ex.b)]
+
+    def hints(self, identity: str) -> list[str]:
+        calling = identity.startswith("calling")
+        if not (calling or identity == "output shape"):
+            return []
+        ex = self.ex
+        hints = _hints(ex.spec, ex.x.shape[0], self.fns.get("_restrict") or {}, calling)
+        if not hints:
+            return []
+        return [
+            "if your conv does not support a feature this spec uses, narrow the specs: "
+            f"check_identities(conv, ..., {', '.join(hints)})"
+        ]
+
     # -- helpers ---------------------------------------------------------------------------
     def _call(self, name: str, *args: Any, **kwargs: Any) -> np.ndarray:
         __tracebackhide__ = True
-        fn = self.fns[name]
-        try:
-            out = fn(*args, **kwargs)  # type: ignore[misc]
-        except Exception as err:
-            shown = ", ".join(
-                [
-                    *(f"array{tuple(np.shape(a))}" for a in args),
-                    *(f"{k}={v!r}" for k, v in kwargs.items()),
-                ]
-            )
-            self.fail(
-                f"calling {name}",
-                f"{name}({shown}) returns an array",
-                f"it raised {type(err).__name__}: {err}",
-            )
-        return np.asarray(out)
+        return self.call(name, *args, **kwargs)
 
     def conv(self, x: np.ndarray, w: np.ndarray, b: np.ndarray | None) -> np.ndarray:
         __tracebackhide__ = True
@@ -255,79 +300,6 @@ class _Checker:
         T = toeplitz_numeric(self.ex.spec, self.ex.size, w.astype(np.float64))
         return T, abs(T)
 
-    def tolerance(self, scale: float, length: int | None = None) -> float:
-        return 16.0 * (self.L if length is None else length) * self.eps * float(scale)
-
-    def fail(self, identity: str, statement: str, discrepancy: str, out: Any = None) -> None:
-        __tracebackhide__ = True  # pytest shows the message, not these frames
-        ex, spec = self.ex, self.ex.spec
-        shapes = f"x {ex.x.shape}, weight {ex.w.shape}" + (
-            f", bias {ex.b.shape}" if ex.b is not None else ", bias None"
-        )
-        if out is not None:
-            shapes += f" -> output {tuple(np.shape(out))}"
-        kw = ", ".join(f"{k}={v!r}" for k, v in self.kwargs.items())
-        lines = [
-            f"check_identities: the conv{self.dims}d under test breaks '{identity}'",
-            f"  identity:     {statement}",
-            f"  minimal spec: {spec_source(spec)}",
-            f"  input size:   {ex.size} (batch {ex.x.shape[0]})",
-            f"  call:         conv(x, weight, {'bias' if ex.b is not None else 'None'}, {kw})",
-            f"  shapes:       {shapes}",
-            f"  discrepancy:  {discrepancy}",
-        ]
-        if not self.zeros:
-            lines.append(
-                f"  note:         padding_mode {spec.padding_mode!r} is applied with numpy.pad "
-                f"before the call (padding 0)"
-            )
-        calling = identity.startswith("calling")
-        hints = _hints(spec, ex.x.shape[0], self.fns.get("_restrict") or {}, calling)
-        if hints and (calling or identity == "output shape"):
-            lines.append(
-                "  if your conv does not support a feature this spec uses, narrow the specs: "
-                + "check_identities(conv, ..., "
-                + ", ".join(hints)
-                + ")"
-            )
-        raise IdentityFailure("\n".join(lines))
-
-    def compare(
-        self,
-        identity: str,
-        statement: str,
-        got: np.ndarray,
-        want: np.ndarray,
-        tol: float,
-        what: str = "output",
-    ) -> None:
-        __tracebackhide__ = True
-        if got.shape != want.shape:
-            self.fail(
-                identity,
-                statement,
-                f"{what} shape {got.shape}, expected {want.shape}",
-                got,
-            )
-        if got.size == 0:
-            return
-        with np.errstate(invalid="ignore", over="ignore"):
-            err = np.abs(got.astype(np.float64) - want)
-        err = np.where(np.isnan(err), np.inf, err)
-        worst = int(np.argmax(err))
-        if not err.flat[worst] > tol:
-            return
-        idx = tuple(int(i) for i in np.unravel_index(worst, err.shape))
-        bad = int((err > tol).sum())
-        self.fail(
-            identity,
-            statement,
-            f"largest |error| {err.flat[worst]:.3g} at {what}{list(idx)} (expected "
-            f"{want.flat[worst]:.6g}, got {got.astype(np.float64).flat[worst]:.6g}); "
-            f"{bad} of {err.size} entries exceed the tolerance {tol:.2g}",
-            got,
-        )
-
     # -- the identities ----------------------------------------------------------------------
     def run(self) -> None:
         __tracebackhide__ = True  # pytest shows the message, not these frames
@@ -351,7 +323,8 @@ class _Checker:
                 "conv(x, w, b) = conv(x, w, None) + b[k] on every output of channel k",
                 y,
                 y0.astype(np.float64) + ex.b.astype(np.float64).reshape((1, -1) + (1,) * spec.dims),
-                self.tolerance(bscale),
+                bscale,
+                self.L,
             )
         else:
             y0 = y
@@ -363,7 +336,8 @@ class _Checker:
             f"conv({ALPHA} x1 + {BETA} x2, w) = {ALPHA} conv(x1, w) + {BETA} conv(x2, w)",
             self.conv(mixed, ex.w, None),
             ALPHA * y0.astype(np.float64) + BETA * y1.astype(np.float64),
-            self.tolerance(abs(ALPHA) * scale + abs(BETA) * float(mag1.max(initial=0.0))),
+            abs(ALPHA) * scale + abs(BETA) * float(mag1.max(initial=0.0)),
+            self.L,
         )
         y2 = self.conv(ex.x, ex.w2, None)
         _, mag2 = self.forward(ex.x, ex.w2)
@@ -373,7 +347,8 @@ class _Checker:
             f"conv(x, {ALPHA} w1 + {BETA} w2) = {ALPHA} conv(x, w1) + {BETA} conv(x, w2)",
             self.conv(ex.x, mixed_w, None),
             ALPHA * y0.astype(np.float64) + BETA * y2.astype(np.float64),
-            self.tolerance(abs(ALPHA) * scale + abs(BETA) * float(mag2.max(initial=0.0))),
+            abs(ALPHA) * scale + abs(BETA) * float(mag2.max(initial=0.0)),
+            self.L,
         )
         self.equivariance(y0, scale)
         ref_b, mag_b = self.forward(ex.x, bias=True)
@@ -382,7 +357,8 @@ class _Checker:
             "vec(y) = T vec(x) + b, T = symconv.toeplitz_numeric(spec, input_size, weight)",
             y,
             ref_b,
-            self.tolerance(float(mag_b.max(initial=0.0))),
+            float(mag_b.max(initial=0.0)),
+            self.L,
         )
         del ref
         if self.zeros and self.symmetric:
@@ -434,7 +410,8 @@ class _Checker:
             f"taps read the same inputs before and after (from the index form)",
             got,
             want.astype(np.float64),
-            self.tolerance(scale),
+            scale,
+            self.L,
             what="output (among the equivariant positions) ",
         )
 
@@ -463,14 +440,14 @@ class _Checker:
         rhs = float(np.sum(ex.x.astype(np.float64) * back.astype(np.float64)))
         _, mag = self.forward(ex.x)
         bound = float(np.sum(mag * np.abs(ex.delta)))
-        tol = self.tolerance(bound, self.L + ex.delta.size)
+        tol = self.rel(self.L + ex.delta.size) * bound
         if not abs(lhs - rhs) <= tol:
             self.fail(
                 "adjointness <T x, y> = <x, T^T y>",
                 "sum(conv(x, w) * y) = sum(x * conv_transpose(y, w)) (transpose arguments "
                 + ", ".join(f"{k}={v!r}" for k, v in kw.items())
                 + ")",
-                f"<conv(x), y> = {lhs:.6g} but <x, conv_transpose(y)> = {rhs:.6g}; "
+                f"<conv(x), y> = {number(lhs)} but <x, conv_transpose(y)> = {number(rhs)}; "
                 f"difference {abs(lhs - rhs):.3g} > tolerance {tol:.2g}",
                 back,
             )
@@ -480,7 +457,8 @@ class _Checker:
             "conv_transpose(y, w) = T^T y, the transposed Toeplitz matrix",
             back,
             want,
-            self.tolerance(float(magt.max(initial=0.0)), self.L + spec.out_channels),
+            float(magt.max(initial=0.0)),
+            self.L + spec.out_channels,
             what="input-shaped output",
         )
 
@@ -497,7 +475,8 @@ class _Checker:
             "grad_input(x.shape, w, delta) = dL/dx = T^T delta (chain rule, vec(y) = T vec(x))",
             got,
             want,
-            self.tolerance(float(mag.max(initial=0.0)), self.L + ex.spec.out_channels),
+            float(mag.max(initial=0.0)),
+            self.L + ex.spec.out_channels,
             what="dL/dx",
         )
 
@@ -521,7 +500,8 @@ class _Checker:
             "of vec(y) = X vec(w)",
             got,
             want.reshape(spec.weight_shape),
-            self.tolerance(float(mag.max(initial=0.0)), length),
+            float(mag.max(initial=0.0)),
+            length,
             what="dL/dw",
         )
 
@@ -536,6 +516,10 @@ def check_identities(
     grad_weight: Callable[..., Any] | None = None,
     *,
     dtype: Any = np.float64,
+    rtol: float | None = None,
+    deadline: float | None = DEFAULT_DEADLINE,
+    derandomize: bool = False,
+    seed: int | None = None,
     **restrict: Any,
 ) -> None:
     r"""Property-check a convolution against the identities of the module docstring.
@@ -544,7 +528,8 @@ def check_identities(
         conv: `conv(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1)` on
             NumPy arrays (torch's `F.conv{dims}d` signature); `stride`, `dilation` and
             `padding` come as one int when all axes agree, else a tuple; `padding` may be
-            `"valid"` or `"same"` (narrow with `padding_styles=("int", "tuple")`).
+            `"valid"` or `"same"` (narrow with `padding_styles=("int", "tuple")`). It must
+            return a real array (complex, string, object arrays and None are failures).
         dims: 1, 2 or 3.
         max_examples: examples to try; default the active Hypothesis profile's.
         transpose: `conv_transpose(input, weight, bias=None, stride=1, padding=0,
@@ -554,8 +539,16 @@ def check_identities(
         grad_weight: `grad_weight(input, weight_size, grad_output, stride, padding, dilation,
             groups)` (`torch.nn.grad.conv{dims}d_weight`'s).
         dtype: the arrays' dtype; tolerances scale with its machine epsilon.
+        rtol: per-entry tolerance relative to the example's magnitude $s$ (default
+            $16 L \varepsilon$, $L$ the terms per output), e.g. `1e-5` for float32 arithmetic.
+        deadline: seconds one call of a function under test may take (default 5; `None`: no
+            limit); the first slower call ends the run with a failure saying so. It is
+            measured when the call returns (a call that never returns is not interrupted).
+        derandomize: draw the same examples on every run (Hypothesis' `derandomize`).
+        seed: the seed of the run; a failure's report gives the seed that reproduces it.
         **restrict: narrow the drawn specs, for convs that lack a feature: any of
-            `max_size`, `kernel_size`, `stride`, `dilation`, `padding`, `channels`, `groups`,
+            `max_size` (default 32 in 1-d, 16 in 2-d, 14 in 3-d: outputs wider than 12),
+            `kernel_size`, `stride`, `dilation`, `padding`, `channels`, `groups`,
             `padding_styles`, `bias`, `square` (as `symconv.testing.conv_specs`; an int fixes
             the value, a `(lo, hi)` pair gives a range, e.g. `groups=1, dilation=1`),
             `padding_modes` (default `("zeros",)`; other modes are applied with `numpy.pad`
@@ -564,13 +557,17 @@ def check_identities(
 
     Raises:
         AssertionError: the first identity that fails, on the smallest example Hypothesis finds,
-            naming the identity, the spec (as a `symconv.Conv(...)` expression), the call, the
-            shapes and the size of the discrepancy. The Hypothesis error is the `__cause__`.
-        SpecError: `restrict` names an unknown option or leaves no valid spec.
+            raised once: the identity, the spec (a `symconv.Conv(...)` expression), the call,
+            the shapes, the worst entry, absolute and relative error, a hint where one applies
+            (float32 rounding, a feature to narrow away), the arrays when small, and the
+            `check_identities(...)` call (with its seed) that reproduces it.
+        SpecError: an option names an unknown restriction, has a bad value, or leaves no
+            valid spec.
     """
     __tracebackhide__ = True
     if dims not in (1, 2, 3):
         raise SpecError(f"check_identities: dims must be 1, 2 or 3, got {dims!r}")
+    check_options("check_identities", rtol, deadline, max_examples, seed, derandomize)
     unknown = sorted(set(restrict) - set(_SPEC_KEYS) - set(_OTHER_KEYS))
     if unknown:
         raise SpecError(
@@ -578,6 +575,7 @@ def check_identities(
             f"{', '.join(_SPEC_KEYS + _OTHER_KEYS)}"
         )
     spec_kw: dict[str, Any] = {
+        "max_size": DEFAULT_MAX_SIZE[dims],
         "padding_modes": ("zeros",),
         "padding_styles": ("int", "tuple", "valid", "same"),
         **{k: v for k, v in restrict.items() if k in _SPEC_KEYS},
@@ -601,35 +599,34 @@ def check_identities(
         "grad_input": grad_input,
         "grad_weight": grad_weight,
         "_restrict": restrict,
+        "_deadline": deadline,
     }
-    limit = settings().max_examples if max_examples is None else int(max_examples)
 
-    @settings(
-        max_examples=limit,
-        deadline=None,
-        database=None,
-        report_multiple_bugs=False,
-        print_blob=False,
-        phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink],
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-    )
-    @given(_examples(specs, batch, values, dtype))
-    def identities(example: _Example) -> None:
+    def body(example: _Example) -> None:
         __tracebackhide__ = True
-        _Checker(example, fns, dims, dtype).run()
+        _Checker(example, fns, dims, dtype, rtol).run()
 
-    try:
-        identities()
-    except IdentityFailure as err:
-        raise AssertionError(str(err)) from err
-    except BaseExceptionGroup as group:  # e.g. a flaky failure: report the first identity
-        match, _ = group.split(IdentityFailure)
-        if match is None:
-            raise
-        first = match.exceptions[0]
-        while isinstance(first, BaseExceptionGroup):
-            first = first.exceptions[0]
-        raise AssertionError(
-            f"{first}\n  (the conv gave different results on the same input when run again: "
-            f"Hypothesis reports a flaky failure)"
-        ) from group
+    def reproduce(again: dict[str, Any]) -> str:
+        options: dict[str, Any] = {"dims": dims}
+        for name, fn in (("transpose", transpose), ("grad_input", grad_input)):
+            if fn is not None:
+                options[name] = Bare(fn_name(fn, name))
+        if grad_weight is not None:
+            options["grad_weight"] = Bare(fn_name(grad_weight, "grad_weight"))
+        if dtype != np.float64:
+            options["dtype"] = str(dtype)
+        for key, value in (("rtol", rtol), ("deadline", deadline)):
+            if value != {"rtol": None, "deadline": DEFAULT_DEADLINE}[key]:
+                options[key] = value
+        options.update(again)
+        options.update(restrict)
+        return call_source(fn_name(conv, "conv"), "check_identities", [], options)
+
+    run_checks(
+        _examples(specs, batch, values, dtype),
+        body,
+        max_examples=max_examples,
+        derandomize=derandomize,
+        seed=seed,
+        reproduce=reproduce,
+    )
