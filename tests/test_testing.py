@@ -520,7 +520,7 @@ def _unscaled_avg_backward(grad_output, x, **kwargs):
     ("pool", "kind", "dims", "options", "identity"),
     [
         (_zero_padded_max_pool2d, "max", 2, {"ceil_mode": False}, "padding"),
-        (_whole_window_avg_pool2d, "avg", 2, {"padding": 0}, "ceil_mode"),
+        (_whole_window_avg_pool2d, "avg", 2, {"padding": 0, "ceil_mode": True}, "ceil_mode"),
         (_numpy_pool(F.avg_pool2d), "avg", 2, {"backward": _unscaled_avg_backward},
          "gradient routing"),
         (_numpy_pool(F.max_pool2d), "max", 2, {"backward": _every_maximum_backward,
