@@ -53,10 +53,10 @@ from typing import Any
 import numpy as np
 import sympy
 
-import symconv as sc
-from symconv import SpecError
+from symconv._errors import SpecError
 from symconv._validate import as_int
 from symconv.separable import RANK_TOL as _SEPARABLE_RANK_TOL
+from symconv.spec import Conv
 
 from ._backend import Backend
 from ._generated.numpy_shifted import shift_add_layer
@@ -217,7 +217,7 @@ def _compiled(algorithm: str) -> Any:
 def _check_query(name: str, spec: Any, op: str, batch: Any = 0) -> None:
     """The arguments the cost queries share: a `symconv.Conv` (not a transposed one), an op of
     `OPS`, a batch that is an int >= 0."""
-    if type(spec) is not sc.Conv:
+    if type(spec) is not Conv:
         raise SpecError(f"{name}: spec must be a symconv.Conv, got {type(spec).__name__}")
     if op not in OPS:
         raise SpecError(f"{name}: op must be one of {list(OPS)}, got {op!r}")
@@ -233,7 +233,7 @@ def _is_tile(m: Any) -> bool:
 
 
 def supported(
-    spec: sc.Conv, algorithm: str, op: str = "forward", *, m: int = WINOGRAD_M
+    spec: Conv, algorithm: str, op: str = "forward", *, m: int = WINOGRAD_M
 ) -> str | None:
     """Why `algorithm` cannot run `op` of `spec` (None when it can).
 
@@ -250,7 +250,7 @@ def supported(
     Raises:
         SpecError: `spec` is not a `symconv.Conv`.
     """
-    if type(spec) is not sc.Conv:
+    if type(spec) is not Conv:
         raise SpecError(f"supported: spec must be a symconv.Conv, got {type(spec).__name__}")
     if algorithm not in _CANDIDATES:
         return f"algorithm must be one of {list(ALGORITHMS)}, got {algorithm!r}"
@@ -321,7 +321,7 @@ def rank_one_factors(weight: Any, tol: float | None = None) -> tuple[Any, Any] |
 
 
 # -- costs and the choice -------------------------------------------------------------------------
-def _fft_lengths(spec: sc.Conv, size: tuple[int, ...]) -> tuple[int, ...]:
+def _fft_lengths(spec: Conv, size: tuple[int, ...]) -> tuple[int, ...]:
     """The FFT kernels' transform lengths (the printed `fft_lengths`, from `fft_plan`). A
     padding mode other than zeros is applied first (`forward`), so the FFT then sees the
     padded input with no padding of its own."""
@@ -338,7 +338,7 @@ def _fft_lengths(spec: sc.Conv, size: tuple[int, ...]) -> tuple[int, ...]:
 
 @functools.lru_cache(maxsize=1024)
 def _values(
-    spec: sc.Conv, size: tuple[int, ...], batch: int, m: int, threads: int = 1
+    spec: Conv, size: tuple[int, ...], batch: int, m: int, threads: int = 1
 ) -> dict[str, int]:
     """The cost formulas' symbols for one layer (cached: every non-direct call asks); `threads`
     the NumPy kernels' threads (the batch parts, `H`, as `numeric._parallel.parts` splits)."""
@@ -368,7 +368,7 @@ def _values(
     )
 
 
-def workspace_bytes(spec: sc.Conv, size: tuple[int, ...], algorithm: str, itemsize: int) -> int:
+def workspace_bytes(spec: Conv, size: tuple[int, ...], algorithm: str, itemsize: int) -> int:
     """Extra memory per sample of `algorithm`'s kernels (what the batch chunks are sized by):
     Winograd: the padded input, the tiles and their transform, the element-wise products and
     their transform, the output tiles; FFT: the padded input, the input and output spectra
@@ -391,14 +391,14 @@ def workspace_bytes(spec: sc.Conv, size: tuple[int, ...], algorithm: str, itemsi
     return int(n) * itemsize
 
 
-def _shift_adds(spec: sc.Conv, op: str) -> bool:
+def _shift_adds(spec: Conv, op: str) -> bool:
     """Whether the shifted kernels run `op` of `spec` as shift-adds (the printed rule; dL/dx
     is a layer with the channel counts exchanged)."""
     c_g, k_g = spec.in_channels // spec.groups, spec.out_channels // spec.groups
     return shift_add_layer(k_g, c_g) if op == "grad_input" else shift_add_layer(c_g, k_g)
 
 
-def _formula(spec: sc.Conv, algorithm: str, op: str) -> str:
+def _formula(spec: Conv, algorithm: str, op: str) -> str:
     """The entry of `cost_formulas()` that prices `algorithm` on `spec`: the direct kernels'
     shift-add path for depthwise layers, the shifted kernels' shift-adds for few channels."""
     if algorithm == "direct" and spec.groups == spec.in_channels > 1:
@@ -409,7 +409,7 @@ def _formula(spec: sc.Conv, algorithm: str, op: str) -> str:
 
 
 def costs(
-    spec: sc.Conv,
+    spec: Conv,
     input_size: Any,
     *,
     batch: int = 1,
@@ -455,7 +455,7 @@ def costs(
 
 
 def explain(
-    spec: sc.Conv,
+    spec: Conv,
     input_size: Any,
     *,
     batch: int = 1,
@@ -494,7 +494,7 @@ def explain(
 
 @functools.lru_cache(maxsize=1024)
 def _ranked(
-    spec: sc.Conv,
+    spec: Conv,
     size: tuple[int, ...],
     batch: int,
     op: str,
@@ -511,9 +511,7 @@ def _ranked(
     )
 
 
-def _pick(
-    spec: sc.Conv, size: tuple[int, ...], batch: int, op: str, weight: Any
-) -> tuple[str, Any]:
+def _pick(spec: Conv, size: tuple[int, ...], batch: int, op: str, weight: Any) -> tuple[str, Any]:
     """The fastest by the cost model, with the rank-1 factors when that is separable (which
     counts only for rank-1 weights: the test runs only when separable would win)."""
     from ._parallel import get_num_threads
@@ -528,7 +526,7 @@ def _pick(
 def choose(
     op: str,
     name: str,
-    spec: sc.Conv,
+    spec: Conv,
     size: tuple[int, ...],
     batch: int,
     algorithm: str,
@@ -544,7 +542,7 @@ def choose(
 def plan(
     op: str,
     name: str,
-    spec: sc.Conv,
+    spec: Conv,
     size: tuple[int, ...],
     batch: int,
     algorithm: str,
@@ -593,7 +591,7 @@ def plan(
 
 
 # -- running one ----------------------------------------------------------------------------------
-def _zero_pads(spec: sc.Conv) -> tuple[tuple[int, int], ...]:
+def _zero_pads(spec: Conv) -> tuple[tuple[int, int], ...]:
     return tuple((0, 0) for _ in range(spec.dims))
 
 
@@ -636,7 +634,7 @@ def release_workspaces() -> None:
 
 def _cache_chunk(
     be: Backend,
-    spec: sc.Conv,
+    spec: Conv,
     a: Any,
     chunk: int,
     size: tuple[int, ...] | None = None,
@@ -663,7 +661,7 @@ def _cache_chunk(
 def forward(
     be: Backend,
     algorithm: str,
-    spec: sc.Conv,
+    spec: Conv,
     x: Any,
     w: Any,
     b: Any,
@@ -713,7 +711,7 @@ def _written(y: Any, out: Any) -> Any:
 def grad_input(
     be: Backend,
     algorithm: str,
-    spec: sc.Conv,
+    spec: Conv,
     delta: Any,
     w: Any,
     size: tuple[int, ...],
@@ -750,7 +748,7 @@ def grad_input(
 
 
 def grad_weight(
-    be: Backend, algorithm: str, spec: sc.Conv, x: Any, delta: Any, chunk: int, m: int = WINOGRAD_M
+    be: Backend, algorithm: str, spec: Conv, x: Any, delta: Any, chunk: int, m: int = WINOGRAD_M
 ) -> Any:
     """dL/dw of `spec` by `algorithm` (flipped back for `flip=True`)."""
     pads = spec.pads
@@ -896,7 +894,7 @@ def cost_derivation(formulas: dict[str, dict[str, sympy.Expr]] | None = None) ->
         old = set_num_threads(1)  # one batch part: H = 1
         try:
             for fields, size, batch in _COUNTED:
-                spec = sc.Conv(**fields)
+                spec = Conv(**fields)
                 x = rng.standard_normal((batch, spec.in_channels, *size))
                 w = rng.standard_normal(spec.weight_shape)
                 subs = {_S[k]: v for k, v in _values(spec, size, batch, WINOGRAD_M).items()}

@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from symconv import SpecError
+from symconv._errors import SpecError
 from symconv.groupconv import _padding
 
 from . import conv2d
