@@ -21,15 +21,20 @@ prints a number that differs from the computed one, the network carries a note s
 
 from __future__ import annotations
 
+import importlib
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from ._errors import SpecError
 from ._validate import as_int
 from .spec import Conv, Pool
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ._googlenet import GOOGLENET_PRINTED, Comparison, compare_googlenet, googlenet
+    from ._networks import VGG_CONFIGS, VGG_PRINTED_MILLIONS, alexnet, lenet5, vgg, zfnet
 
 __all__ = [
     "GOOGLENET_PRINTED",
@@ -667,29 +672,49 @@ class Network:
 
 
 # -- the catalogue -------------------------------------------------------------------------------
-# The networks live in private modules that build on the machinery above, so they are imported
-# here, after it (symconv/__init__ imports this module first, so the order is always this one).
-from ._googlenet import GOOGLENET_PRINTED, Comparison, compare_googlenet, googlenet  # noqa: E402
-from ._networks import VGG_CONFIGS, VGG_PRINTED_MILLIONS, alexnet, lenet5, vgg, zfnet  # noqa: E402
+# The networks live in private modules that build on the machinery above (they import this
+# module), so this module loads them on first use: `arch.vgg`, `arch.get("vgg16")`. No import
+# cycle, whichever module is imported first.
+_CATALOGUE = {
+    **dict.fromkeys(
+        ("GOOGLENET_PRINTED", "Comparison", "compare_googlenet", "googlenet"), "_googlenet"
+    ),
+    **dict.fromkeys(
+        ("VGG_CONFIGS", "VGG_PRINTED_MILLIONS", "alexnet", "lenet5", "vgg", "zfnet"), "_networks"
+    ),
+}
+
+
+def _catalogue(name: str) -> Any:
+    value = getattr(importlib.import_module(f".{_CATALOGUE[name]}", __package__), name)
+    globals()[name] = value
+    return value
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _CATALOGUE:
+        raise AttributeError(f"module 'symconv.arch' has no attribute {name!r}")
+    return _catalogue(name)
+
 
 # -- the registry --------------------------------------------------------------------------------
 _BUILDERS: dict[str, Callable[[], Network]] = {
-    "lenet5": lenet5,
-    "alexnet": alexnet,
-    "alexnet_grouped": lambda: alexnet(grouped=True),
-    "zfnet": zfnet,
-    "vgg11": lambda: vgg("A", "vgg11"),
-    "vgg13": lambda: vgg("B", "vgg13"),
-    "vgg16": lambda: vgg("D", "vgg16"),
-    "vgg19": lambda: vgg("E", "vgg19"),
-    "vgg_a": lambda: vgg("A"),
-    "vgg_a_lrn": lambda: vgg("A-LRN"),
-    "vgg_b": lambda: vgg("B"),
-    "vgg_c": lambda: vgg("C"),
-    "vgg_d": lambda: vgg("D"),
-    "vgg_e": lambda: vgg("E"),
-    "googlenet": googlenet,
-    "googlenet_bias": lambda: googlenet(bias=True),
+    "lenet5": lambda: _catalogue("lenet5")(),
+    "alexnet": lambda: _catalogue("alexnet")(),
+    "alexnet_grouped": lambda: _catalogue("alexnet")(grouped=True),
+    "zfnet": lambda: _catalogue("zfnet")(),
+    "vgg11": lambda: _catalogue("vgg")("A", "vgg11"),
+    "vgg13": lambda: _catalogue("vgg")("B", "vgg13"),
+    "vgg16": lambda: _catalogue("vgg")("D", "vgg16"),
+    "vgg19": lambda: _catalogue("vgg")("E", "vgg19"),
+    "vgg_a": lambda: _catalogue("vgg")("A"),
+    "vgg_a_lrn": lambda: _catalogue("vgg")("A-LRN"),
+    "vgg_b": lambda: _catalogue("vgg")("B"),
+    "vgg_c": lambda: _catalogue("vgg")("C"),
+    "vgg_d": lambda: _catalogue("vgg")("D"),
+    "vgg_e": lambda: _catalogue("vgg")("E"),
+    "googlenet": lambda: _catalogue("googlenet")(),
+    "googlenet_bias": lambda: _catalogue("googlenet")(bias=True),
 }
 NAMES: tuple[str, ...] = tuple(_BUILDERS)
 
