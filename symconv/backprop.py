@@ -295,7 +295,7 @@ def sympy_gradients(spec: Conv, input_size: int | Sequence[int]) -> dict[str, An
 
 
 def exact_grid(dims: Iterable[int] = (1, 2), quick: bool = False) -> list[tuple[Conv, tuple]]:
-    """The verification grid of DESIGN.md: sizes up to 7, kernels up to 3, strides and dilations
+    """The exact-level verification grid: sizes up to 7, kernels up to 3, strides and dilations
     up to 3, padding 0-2, every padding mode, groups 1 (2 -> 3 channels) and 2 (4 -> 2),
     cross-correlation and true convolution; specs the input size cannot take are skipped.
     In 2D the sizes are 3 and 5 and stride equals dilation or one of them is 1; `quick` keeps

@@ -3,7 +3,7 @@ r"""Derivations: ordered steps with SymPy statements, rendered as LaTeX, Markdow
 A `Derivation` is what every public derivation function returns. Each `Step` has a title, a
 statement (a SymPy object: an equation, a matrix, an expression), its LaTeX and a one-line
 justification. `verify()` runs the checks attached to the derivation and returns a
-`Certificate` naming the level each reached (DESIGN.md, "Verification levels"):
+`Certificate` naming the level each reached (docs/index.md, "Verification levels"):
 
 - `general`: proved with symbolic sizes;
 - `exact`: exact symbolic equality on every case of a finite grid;

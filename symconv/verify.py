@@ -316,7 +316,7 @@ def transpose_adjoint_derivation() -> Derivation:
 
 @register("backprop-grid", "T^T delta = dL/dx and X^T delta = dL/dw on the whole grid")
 def backprop_grid_derivation() -> Derivation:
-    """`backprop.verify_exact` on every spec of `backprop.exact_grid()` (DESIGN.md's grid)."""
+    """`backprop.verify_exact` on every spec of `backprop.exact_grid()` (the exact-level grid)."""
     from .backprop import exact_grid, verify_exact
 
     d = Derivation("Backpropagation on the verification grid")

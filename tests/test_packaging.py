@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import tomllib
 from pathlib import Path
 
@@ -40,3 +41,20 @@ def test_the_dev_tools_are_pinned_in_the_test_extra() -> None:
     test = PYPROJECT["project"]["optional-dependencies"]["test"]
     pinned = {r.split("==")[0] for r in test if "==" in r}
     assert {"ruff", "import-linter"} <= pinned
+
+
+def _repository_files() -> list[Path]:
+    """Source, docs and config files, not descending into hidden or build folders (.venv)."""
+    found = []
+    for folder, dirs, files in os.walk(ROOT):
+        dirs[:] = [d for d in dirs if not d.startswith(".") and d not in {"site", "build"}]
+        found += [Path(folder, f) for f in files if Path(f).suffix in {".py", ".md", ".toml"}]
+    return found
+
+
+def test_nothing_refers_to_a_design_file_outside_the_repository() -> None:
+    """The code once cited a design document that is not in the repository."""
+    missing = "DESIGN" + ".md"
+    files = _repository_files()
+    assert len(files) > 50
+    assert not [str(p.relative_to(ROOT)) for p in files if missing in p.read_text()]
