@@ -55,13 +55,18 @@ import sympy
 
 from symconv._errors import SpecError
 from symconv._validate import as_int
+from symconv.derivation import Derivation
 from symconv.separable import RANK_TOL as _SEPARABLE_RANK_TOL
 from symconv.spec import Conv
 
-from ._backend import Backend
+from . import _ops
+from ._backend import Backend, get_workspace_limit
+from ._generated import numpy_conv, numpy_fft, numpy_shifted, numpy_winograd
+from ._generated.numpy_fft import fft_lengths
 from ._generated.numpy_shifted import shift_add_layer
 from ._generated.numpy_winograd import FORWARD as _WINOGRAD_FORWARD
 from ._generated.numpy_winograd import tiles as winograd_tiles
+from ._parallel import get_num_threads, map_batch, parts, set_num_threads
 
 __all__ = [
     "ALGORITHMS",
@@ -327,8 +332,6 @@ def _fft_lengths(spec: Conv, size: tuple[int, ...]) -> tuple[int, ...]:
     padded input with no padding of its own."""
     from symconv.fourier import fft_plan
 
-    from ._generated.numpy_fft import fft_lengths
-
     extent = fft_plan(spec, size).kernel_extent
     if spec.padding_mode != "zeros":
         padded = tuple(n + lo + hi for n, (lo, hi) in zip(size, spec.pads, strict=True))
@@ -342,8 +345,6 @@ def _values(
 ) -> dict[str, int]:
     """The cost formulas' symbols for one layer (cached: every non-direct call asks); `threads`
     the NumPy kernels' threads (the batch parts, `H`, as `numeric._parallel.parts` splits)."""
-    from ._parallel import parts
-
     out = spec.output_size(size)
     padded = [n + lo + hi for n, (lo, hi) in zip(size, spec.pads, strict=True)]
     per_axis = winograd_tiles(out, spec.dilation, m)  # the printed kernels' own tiling
@@ -423,8 +424,6 @@ def costs(
     correlation of the same size). `threads`: the NumPy kernels' (default
     `numeric.get_num_threads()`), which set how many batch parts transform the filter.
     """
-    from ._parallel import get_num_threads
-
     _check_query("costs", spec, op, batch)
     size = spec._check_input(input_size)
     if rates is not None:
@@ -514,8 +513,6 @@ def _ranked(
 def _pick(spec: Conv, size: tuple[int, ...], batch: int, op: str, weight: Any) -> tuple[str, Any]:
     """The fastest by the cost model, with the rank-1 factors when that is separable (which
     counts only for rank-1 weights: the test runs only when separable would win)."""
-    from ._parallel import get_num_threads
-
     order = _ranked(spec, size, batch, op, tuple(RATES.items()), get_num_threads())
     if order[0] == "separable":
         factors = None if weight is None else rank_one_factors(weight)
@@ -613,9 +610,6 @@ def _keep(be: Backend, a: Any) -> int:
     (BENCHMARKS.md). On a GPU nothing is kept: torch's caching allocator reuses device memory
     already, and a buffer kept across calls on different CUDA streams would race.
     `release_workspaces()` frees them."""
-    from ._backend import get_workspace_limit
-    from ._parallel import get_num_threads
-
     if be.name == "torch" and a.device.type != "cpu":
         return 0
     threads = get_num_threads() + 1 if be.name == "numpy" else 1  # the pool's and the caller's
@@ -861,12 +855,6 @@ def cost_derivation(formulas: dict[str, dict[str, sympy.Expr]] | None = None) ->
 
     ```
     """
-    from symconv.derivation import Derivation
-
-    from . import _ops
-    from ._generated import numpy_conv, numpy_fft, numpy_shifted, numpy_winograd
-    from ._parallel import set_num_threads
-
     formulas = cost_formulas() if formulas is None else formulas
     d = Derivation('Cost model of algorithm="auto": the work each algorithm issues')
     for name, why in _GEMM_COUNTED.items():
@@ -934,8 +922,6 @@ def calibrate(*, apply: bool = False, dtype: Any = np.float32) -> dict[str, floa
 
     ```
     """
-    from ._parallel import map_batch
-
     if np.dtype(dtype) not in (np.float32, np.float64):
         raise SpecError(f"calibrate: dtype must be float32 or float64, got {dtype!r}")
     rng = np.random.default_rng(0)
@@ -1007,8 +993,6 @@ def conv2d(
 
     ```
     """
-    from . import _ops
-
     return _ops.conv(
         2, "conv2d", input, weight, bias, stride, padding, dilation, groups, padding_mode, flip,
         algorithm, winograd_m,

@@ -41,6 +41,7 @@ from . import _sizes
 from ._errors import SpecError
 from .derivation import Derivation
 from .indexform import index_form
+from .poolgrad import pool_backprop
 from .spec import Conv, Pool
 
 __all__ = [
@@ -460,8 +461,6 @@ def backprop(spec: Conv | Pool, input_size: int | Sequence[int] | None = None) -
     the verification grid. For a `Pool`, see `symconv.poolgrad.pool_backprop`.
     """
     if isinstance(spec, Pool):
-        from .poolgrad import pool_backprop
-
         return pool_backprop(spec, input_size)
     spec = _check_conv(spec, "backprop")
     size = _default_size(spec) if input_size is None else spec._check_input(input_size)

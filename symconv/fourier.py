@@ -54,6 +54,7 @@ from ._errors import SpecError
 from ._validate import as_int
 from .derivation import Derivation, discrepancy, grid_check
 from .spec import Conv
+from .toeplitz import structure, toeplitz, toeplitz_numeric
 
 __all__ = [
     "FFTPlan",
@@ -196,8 +197,6 @@ def _reduction(L: int) -> np.ndarray:
 
 def _diagonalisation_residual(spec: Conv, sizes: tuple[int, ...]) -> tuple[int, int]:
     """(number of (weight, k, l) polynomials checked, number not divisible by Phi_L)."""
-    from .toeplitz import toeplitz
-
     T = dict(toeplitz(spec, sizes).todok())
     L = math.lcm(*sizes)
     scale = [L // n for n in sizes]
@@ -248,8 +247,6 @@ def fourier_derivation(spec: Conv | None = None, input_size: Any = None) -> Deri
     if input_size is None and isinstance(spec, Conv):
         input_size = (6,) if spec.dims == 1 else (4,) * spec.dims
     sizes = _check_circulant(spec, input_size)
-    from .toeplitz import structure, toeplitz
-
     h = impulse_response(spec, sizes)
     lam = eigenvalues(spec, sizes)
     lo = spec.pads[0][0]
@@ -315,8 +312,6 @@ def fourier_derivation(spec: Conv | None = None, input_size: Any = None) -> Deri
         )
 
     def numeric() -> tuple[int, float, bool, str]:
-        from .toeplitz import toeplitz_numeric
-
         rng = np.random.default_rng(0)
         worst = 0.0
         for _ in range(3):
@@ -464,8 +459,6 @@ def _circular_terms(n: int, K: int, N: int, lo: int, out: int) -> list[frozenset
 
 
 def _linear_terms(n: int, k: int, lo: int, hi: int) -> list[frozenset]:
-    from .toeplitz import toeplitz
-
     spec = Conv(dims=1, kernel_size=k, padding=((lo, hi),), bias=False)
     T = dict(toeplitz(spec, n).todok())
     rows: dict[int, set] = defaultdict(set)
@@ -550,8 +543,6 @@ def fft_padding_derivation(spec: Any = None, input_size: Any = None) -> Derivati
 def _full(x: Any, w: Any, flip: bool = True) -> list[Any]:
     """The full true convolution (`flip=False`: cross-correlation) of `x` with `w`, any
     number of axes, read from `symconv.toeplitz` (padding='full'); C-order flattened."""
-    from .toeplitz import toeplitz
-
     x, w = sympy.Array(x), sympy.Array(w)
     kernel, size = tuple(map(int, w.shape)), tuple(map(int, x.shape))
     spec = Conv(dims=len(size), kernel_size=kernel, padding="full", flip=flip, bias=False)
@@ -583,8 +574,6 @@ def _polynomial_kernel(poly: sympy.Matrix, z: sympy.Symbol) -> np.ndarray:
 
 def _multichannel_matrix(kernel: np.ndarray | sympy.Array, n: int) -> sympy.Matrix:
     """T of a full true convolution with the (C_out, C_in, k) `kernel`, as a dense sympy Matrix."""
-    from .toeplitz import toeplitz
-
     c_out, c_in, k = kernel.shape
     spec = Conv(
         dims=1,

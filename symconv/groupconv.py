@@ -46,7 +46,9 @@ import sympy
 
 from ._errors import SpecError
 from .derivation import Derivation, discrepancy
+from .equivariance import equivariance
 from .spec import NUMPY_PAD_MODES, Conv
+from .toeplitz import toeplitz
 
 __all__ = ["MAX_NONZEROS", "correlate2d", "group_conv", "lift", "p4_derivation", "rotate_p4"]
 
@@ -190,8 +192,6 @@ def _rows(T: sympy.SparseMatrix) -> dict[tuple[int, int], Any]:
 
 def _lift_matrix(spec: Conv, n: int, orientations: int = 4, name: str = "psi") -> dict:
     """T of the lifting layer (rows (r, o), columns input), symbolic kernel psi[a, b]."""
-    from .toeplitz import toeplitz
-
     k = spec.kernel_size[0]
     T = toeplitz(spec, (n, n))
     rows = T.rows
@@ -209,8 +209,6 @@ def _lift_matrix(spec: Conv, n: int, orientations: int = 4, name: str = "psi") -
 
 def _gconv_matrix(spec: Conv, n: int) -> dict:
     """T of the p4 group convolution: block (r, s) = T(R^r psi[(s - r) mod 4])."""
-    from .toeplitz import toeplitz
-
     k = spec.kernel_size[0]
     T = toeplitz(spec, (n, n))
     rows, cols = T.shape
@@ -340,8 +338,6 @@ def p4_derivation(spec: Any = None, input_size: Any = None) -> Derivation:
     d.results.update(output_size=m)
 
     def plain() -> tuple[int, float, bool, str]:
-        from .toeplitz import toeplitz
-
         base = _rows(toeplitz(spec, (n, n)))
         rot = _lift_matrix(spec, n, orientations=2, name="w0")
         # block r = 1 uses R w; check T(R w) P = P T(w) with w -> w0 in both
@@ -387,8 +383,6 @@ def p4_derivation(spec: Any = None, input_size: Any = None) -> Derivation:
         return 6, worst, worst < 1e-10, "numpy kernels, float64, random x and w"
 
     def contrast() -> tuple[int, float, bool, str]:
-        from .equivariance import equivariance
-
         fails = not equivariance(spec, (n, n), transform="rot90").exact
         sym = np.zeros((k, k))
         c = (k - 1) / 2
