@@ -10,6 +10,7 @@ imports its module, and SymPy with it, when it is first looked up.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import sys
 import types
 from typing import TYPE_CHECKING, Any
@@ -134,6 +135,9 @@ __all__ = [
 
 def __getattr__(name: str) -> Any:
     if name not in _WHERE:
+        # any submodule, as when this package imported them all: `symconv.fourier.fft_plan`
+        if not name.startswith("__") and importlib.util.find_spec(f"{__name__}.{name}"):
+            return importlib.import_module(f".{name}", __name__)
         raise AttributeError(f"module 'symconv' has no attribute {name!r}")
     where = _WHERE[name]
     module = importlib.import_module(f".{where or name}", __name__)

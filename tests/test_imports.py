@@ -102,6 +102,20 @@ def test_a_function_named_like_its_module_stays_the_function() -> None:
     _fresh(code)
 
 
+def test_every_submodule_is_an_attribute_of_the_package() -> None:
+    """As when `symconv/__init__.py` imported them all: `import symconv; symconv.fourier...`."""
+    subs = sorted({m.split(".")[1] for m in _project_modules() if m.startswith("symconv.")})
+    code = (
+        "import symconv, types\n"
+        f"for name in {subs!r}:\n"
+        "    value = getattr(symconv, name)\n"
+        "    assert isinstance(value, types.ModuleType) or callable(value), name\n"
+        "assert symconv.fourier.fft_plan is symconv.fft_plan and callable(symconv.toeplitz)\n"
+        "assert symconv.spec.Conv is symconv.Conv"
+    )
+    _fresh(code)
+
+
 @pytest.mark.parametrize("name", symconv.__all__)
 def test_every_public_symconv_name_resolves(name: str) -> None:
     value = getattr(symconv, name)
