@@ -54,9 +54,9 @@ import numpy as np
 import sympy
 
 from symconv._errors import SpecError
+from symconv._tolerances import RANK_TOL as _RANK_TOL
 from symconv._validate import as_int
 from symconv.derivation import Derivation
-from symconv.separable import RANK_TOL as _SEPARABLE_RANK_TOL
 from symconv.spec import Conv
 
 from . import _ops
@@ -93,7 +93,7 @@ _CANDIDATES = ("direct", "winograd", "shifted", "fft", "separable")  # ties go t
 WINOGRAD_M = 4  # F(4x4, 3x3); F(2x2, 3x3) through conv2d(winograd_m=2)
 WINOGRAD_TILES = tuple(sorted(_WINOGRAD_FORWARD))  # the tiles the printed kernels carry
 OPS = ("forward", "grad_input", "grad_weight")
-RANK_TOL = _SEPARABLE_RANK_TOL  # sigma_2 / sigma_1 still counted as zero, by float type
+RANK_TOL = _RANK_TOL  # sigma_2 / sigma_1 still counted as zero, by float type
 
 # Rates of this project's CPU machine (2-core x86_64, OpenBLAS 0.3.31, float32), measured by
 # `env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE .venv/bin/python bench/calibrate.py`

@@ -38,13 +38,13 @@ True
 
 from __future__ import annotations
 
-import numbers
 from typing import Any
 
 import numpy as np
 import sympy
 
 from ._errors import SpecError
+from ._validate import p4_padding
 from .derivation import Derivation, discrepancy
 from .equivariance import equivariance
 from .spec import NUMPY_PAD_MODES, Conv
@@ -77,23 +77,6 @@ def _array(a: Any, what: str, ndim: int, layout: str) -> np.ndarray:
     return arr
 
 
-def _padding(padding: Any, k: int) -> int:
-    if padding == "same":
-        if k % 2 == 0:
-            raise SpecError(
-                f"{_OP}: padding 'same' needs an odd kernel for rotation symmetry, got {k}"
-            )
-        return (k - 1) // 2
-    if padding == "valid":
-        return 0
-    if isinstance(padding, bool) or not isinstance(padding, numbers.Integral) or padding < 0:
-        raise SpecError(
-            f"{_OP}: padding must be an integer >= 0, 'valid' or 'same' (symmetric, so that "
-            f"rotations map windows to windows), got {padding!r}"
-        )
-    return int(padding)
-
-
 def correlate2d(
     x: np.ndarray, w: np.ndarray, padding: int | str = 0, padding_mode: str = "zeros"
 ) -> np.ndarray:
@@ -111,7 +94,7 @@ def correlate2d(
             f"{_OP}: padding_mode must be one of {', '.join(map(repr, NUMPY_PAD_MODES))}, "
             f"got {padding_mode!r}"
         )
-    p = _padding(padding, w.shape[-1])
+    p = p4_padding(_OP, padding, w.shape[-1])
     if p and padding_mode != "zeros" and 0 in x.shape[-2:]:
         raise SpecError(f"{_OP}: {padding_mode} padding needs a non-empty input, got {x.shape}")
     if padding_mode == "reflect" and p >= min(x.shape[-2:]):

@@ -40,6 +40,7 @@ import sympy
 from sympy.polys.polyerrors import BasePolynomialError
 
 from ._errors import SpecError
+from ._tolerances import RANK_TOL
 from .derivation import Derivation, grid_check
 from .spec import Conv
 from .toeplitz import sparse_product, toeplitz
@@ -54,12 +55,6 @@ __all__ = [
 ]
 
 _OP = "separable"
-
-# The default `tol` of the float test, by the kernel's float type: the largest
-# sigma_2 / sigma_1 still counted as zero (a float type not named here: the float64 value).
-# `numeric.algorithms.RANK_TOL` is this table, so `rank_one_factors` agrees on which kernels
-# are rank 1.
-RANK_TOL: dict[str, float] = {"float64": 1e-10, "float32": 1e-6}
 
 
 @dataclass(frozen=True)

@@ -51,6 +51,7 @@ def _fresh(code: str) -> dict[str, Any]:
         "import symconv",
         "import numeric",
         "import symconv.testing.plugin",
+        "import numeric.p4, numeric.local, numeric.grad",  # all but algorithms (the cost model)
         "import symconv, numeric, symconv.testing; symconv.Conv(kernel_size=3).output_size(7)",
         "import symconv; symconv.SpecError, symconv.Pool, symconv.LocallyConnected, "
         "symconv.ConvTranspose, symconv.__version__",
