@@ -54,6 +54,7 @@ import numpy as np
 import sympy
 
 from symconv._errors import SpecError
+from symconv._fft_sizes import fft_plan
 from symconv._tolerances import RANK_TOL as _RANK_TOL
 from symconv._validate import as_int
 from symconv.derivation import Derivation
@@ -330,8 +331,6 @@ def _fft_lengths(spec: Conv, size: tuple[int, ...]) -> tuple[int, ...]:
     """The FFT kernels' transform lengths (the printed `fft_lengths`, from `fft_plan`). A
     padding mode other than zeros is applied first (`forward`), so the FFT then sees the
     padded input with no padding of its own."""
-    from symconv.fourier import fft_plan
-
     extent = fft_plan(spec, size).kernel_extent
     if spec.padding_mode != "zeros":
         padded = tuple(n + lo + hi for n, (lo, hi) in zip(size, spec.pads, strict=True))

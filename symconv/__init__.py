@@ -20,11 +20,12 @@ if TYPE_CHECKING:  # pragma: no cover
     from . import testing as testing
     from . import verify as verify
     from ._errors import SpecError
+    from ._fft_sizes import fft_plan, fft_size
     from .arith import receptive_field
     from .backprop import backprop
     from .derivation import Certificate, Derivation, Step
     from .equivariance import equivariance
-    from .fourier import commutativity_derivation, fft_plan, fft_size, fourier_derivation
+    from .fourier import commutativity_derivation, fourier_derivation
     from .groupconv import group_conv, lift, p4_derivation
     from .indexform import IndexForm, index_form
     from .local import LocallyConnected, Tiled
@@ -58,8 +59,8 @@ _WHERE: dict[str, str | None] = {
     "Step": "derivation",
     "equivariance": "equivariance",
     "commutativity_derivation": "fourier",
-    "fft_plan": "fourier",
-    "fft_size": "fourier",
+    "fft_plan": "_fft_sizes",
+    "fft_size": "_fft_sizes",
     "fourier_derivation": "fourier",
     "group_conv": "groupconv",
     "lift": "groupconv",
