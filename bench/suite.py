@@ -1,4 +1,4 @@
-"""The benchmark suite of DESIGN.md (issue 4), plus a large-kernel layer for the FFT (issue 7).
+"""The benchmark suite (BENCHMARKS.md; issue 4), plus a large-kernel layer for the FFT (issue 7).
 
 Each row: name, N, C_in, H (= W), C_out, k, stride, padding, dilation, groups.
 """

@@ -28,12 +28,19 @@ differentiable: their backward runs numeric's derived gradients (`conv*_grad_inp
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import _ops
 from ._backend import get_workspace_limit, set_workspace_limit, workspace_limit
 from ._parallel import get_num_threads, set_num_threads
+
+if TYPE_CHECKING:  # pragma: no cover
+    from . import algorithms as algorithms
+    from . import grad
+    from . import local as local
+    from . import p4 as p4
 
 Array = Any
 IntOrTuple = int | Sequence[int]
@@ -761,7 +768,21 @@ def conv_grad_bias(grad_output: Array) -> Array:
     return _ops.conv_grad_bias("conv_grad_bias", grad_output)
 
 
-from . import algorithms as algorithms  # noqa: E402  (Winograd, FFT, separable; "auto")
-from . import grad  # noqa: E402  (its aliases name the functions above)
-from . import local as local  # noqa: E402  (locally connected and tiled layers)
-from . import p4 as p4  # noqa: E402  (p4 lifting and group convolution)
+# Submodules load on first use (`numeric.algorithms` needs SymPy for its cost model): `import
+# numeric` loads neither SymPy, SciPy nor torch.
+_SUBMODULES = {
+    "algorithms": "Winograd, FFT, separable; the cost model behind 'auto'",
+    "grad": "torch.nn.grad-style aliases of the functions above",
+    "local": "locally connected and tiled layers",
+    "p4": "p4 lifting and group convolution",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _SUBMODULES:
+        raise AttributeError(f"module 'numeric' has no attribute {name!r}")
+    return importlib.import_module(f".{name}", __name__)
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__, *_SUBMODULES})

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from symconv import SpecError
+from symconv._errors import SpecError
 from symconv._validate import as_int
 
 __all__ = ["Backend", "chunk_for", "get_workspace_limit", "pick", "set_workspace_limit"]

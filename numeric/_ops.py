@@ -12,7 +12,9 @@ from typing import Any
 
 import numpy as np
 
-from symconv import Conv, ConvTranspose, Pool, SpecError
+from symconv._errors import SpecError
+from symconv.spec import Conv, Pool
+from symconv.transpose import ConvTranspose
 
 from . import _autograd
 from ._autograd import needs_grad

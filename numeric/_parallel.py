@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from symconv import SpecError
+from symconv._errors import SpecError
 
 __all__ = ["get_num_threads", "map_batch", "set_num_threads"]
 

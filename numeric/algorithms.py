@@ -53,15 +53,21 @@ from typing import Any
 import numpy as np
 import sympy
 
-import symconv as sc
-from symconv import SpecError
+from symconv._errors import SpecError
+from symconv._fft_sizes import fft_plan
+from symconv._tolerances import RANK_TOL as _RANK_TOL
 from symconv._validate import as_int
-from symconv.separable import RANK_TOL as _SEPARABLE_RANK_TOL
+from symconv.derivation import Derivation
+from symconv.spec import Conv
 
-from ._backend import Backend
+from . import _ops
+from ._backend import Backend, get_workspace_limit
+from ._generated import numpy_conv, numpy_fft, numpy_shifted, numpy_winograd
+from ._generated.numpy_fft import fft_lengths
 from ._generated.numpy_shifted import shift_add_layer
 from ._generated.numpy_winograd import FORWARD as _WINOGRAD_FORWARD
 from ._generated.numpy_winograd import tiles as winograd_tiles
+from ._parallel import get_num_threads, map_batch, parts, set_num_threads
 
 __all__ = [
     "ALGORITHMS",
@@ -88,7 +94,7 @@ _CANDIDATES = ("direct", "winograd", "shifted", "fft", "separable")  # ties go t
 WINOGRAD_M = 4  # F(4x4, 3x3); F(2x2, 3x3) through conv2d(winograd_m=2)
 WINOGRAD_TILES = tuple(sorted(_WINOGRAD_FORWARD))  # the tiles the printed kernels carry
 OPS = ("forward", "grad_input", "grad_weight")
-RANK_TOL = _SEPARABLE_RANK_TOL  # sigma_2 / sigma_1 still counted as zero, by float type
+RANK_TOL = _RANK_TOL  # sigma_2 / sigma_1 still counted as zero, by float type
 
 # Rates of this project's CPU machine (2-core x86_64, OpenBLAS 0.3.31, float32), measured by
 # `env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE .venv/bin/python bench/calibrate.py`
@@ -217,7 +223,7 @@ def _compiled(algorithm: str) -> Any:
 def _check_query(name: str, spec: Any, op: str, batch: Any = 0) -> None:
     """The arguments the cost queries share: a `symconv.Conv` (not a transposed one), an op of
     `OPS`, a batch that is an int >= 0."""
-    if type(spec) is not sc.Conv:
+    if type(spec) is not Conv:
         raise SpecError(f"{name}: spec must be a symconv.Conv, got {type(spec).__name__}")
     if op not in OPS:
         raise SpecError(f"{name}: op must be one of {list(OPS)}, got {op!r}")
@@ -233,7 +239,7 @@ def _is_tile(m: Any) -> bool:
 
 
 def supported(
-    spec: sc.Conv, algorithm: str, op: str = "forward", *, m: int = WINOGRAD_M
+    spec: Conv, algorithm: str, op: str = "forward", *, m: int = WINOGRAD_M
 ) -> str | None:
     """Why `algorithm` cannot run `op` of `spec` (None when it can).
 
@@ -250,7 +256,7 @@ def supported(
     Raises:
         SpecError: `spec` is not a `symconv.Conv`.
     """
-    if type(spec) is not sc.Conv:
+    if type(spec) is not Conv:
         raise SpecError(f"supported: spec must be a symconv.Conv, got {type(spec).__name__}")
     if algorithm not in _CANDIDATES:
         return f"algorithm must be one of {list(ALGORITHMS)}, got {algorithm!r}"
@@ -321,14 +327,10 @@ def rank_one_factors(weight: Any, tol: float | None = None) -> tuple[Any, Any] |
 
 
 # -- costs and the choice -------------------------------------------------------------------------
-def _fft_lengths(spec: sc.Conv, size: tuple[int, ...]) -> tuple[int, ...]:
+def _fft_lengths(spec: Conv, size: tuple[int, ...]) -> tuple[int, ...]:
     """The FFT kernels' transform lengths (the printed `fft_lengths`, from `fft_plan`). A
     padding mode other than zeros is applied first (`forward`), so the FFT then sees the
     padded input with no padding of its own."""
-    from symconv.fourier import fft_plan
-
-    from ._generated.numpy_fft import fft_lengths
-
     extent = fft_plan(spec, size).kernel_extent
     if spec.padding_mode != "zeros":
         padded = tuple(n + lo + hi for n, (lo, hi) in zip(size, spec.pads, strict=True))
@@ -338,12 +340,10 @@ def _fft_lengths(spec: sc.Conv, size: tuple[int, ...]) -> tuple[int, ...]:
 
 @functools.lru_cache(maxsize=1024)
 def _values(
-    spec: sc.Conv, size: tuple[int, ...], batch: int, m: int, threads: int = 1
+    spec: Conv, size: tuple[int, ...], batch: int, m: int, threads: int = 1
 ) -> dict[str, int]:
     """The cost formulas' symbols for one layer (cached: every non-direct call asks); `threads`
     the NumPy kernels' threads (the batch parts, `H`, as `numeric._parallel.parts` splits)."""
-    from ._parallel import parts
-
     out = spec.output_size(size)
     padded = [n + lo + hi for n, (lo, hi) in zip(size, spec.pads, strict=True)]
     per_axis = winograd_tiles(out, spec.dilation, m)  # the printed kernels' own tiling
@@ -368,7 +368,7 @@ def _values(
     )
 
 
-def workspace_bytes(spec: sc.Conv, size: tuple[int, ...], algorithm: str, itemsize: int) -> int:
+def workspace_bytes(spec: Conv, size: tuple[int, ...], algorithm: str, itemsize: int) -> int:
     """Extra memory per sample of `algorithm`'s kernels (what the batch chunks are sized by):
     Winograd: the padded input, the tiles and their transform, the element-wise products and
     their transform, the output tiles; FFT: the padded input, the input and output spectra
@@ -391,14 +391,14 @@ def workspace_bytes(spec: sc.Conv, size: tuple[int, ...], algorithm: str, itemsi
     return int(n) * itemsize
 
 
-def _shift_adds(spec: sc.Conv, op: str) -> bool:
+def _shift_adds(spec: Conv, op: str) -> bool:
     """Whether the shifted kernels run `op` of `spec` as shift-adds (the printed rule; dL/dx
     is a layer with the channel counts exchanged)."""
     c_g, k_g = spec.in_channels // spec.groups, spec.out_channels // spec.groups
     return shift_add_layer(k_g, c_g) if op == "grad_input" else shift_add_layer(c_g, k_g)
 
 
-def _formula(spec: sc.Conv, algorithm: str, op: str) -> str:
+def _formula(spec: Conv, algorithm: str, op: str) -> str:
     """The entry of `cost_formulas()` that prices `algorithm` on `spec`: the direct kernels'
     shift-add path for depthwise layers, the shifted kernels' shift-adds for few channels."""
     if algorithm == "direct" and spec.groups == spec.in_channels > 1:
@@ -409,7 +409,7 @@ def _formula(spec: sc.Conv, algorithm: str, op: str) -> str:
 
 
 def costs(
-    spec: sc.Conv,
+    spec: Conv,
     input_size: Any,
     *,
     batch: int = 1,
@@ -423,8 +423,6 @@ def costs(
     correlation of the same size). `threads`: the NumPy kernels' (default
     `numeric.get_num_threads()`), which set how many batch parts transform the filter.
     """
-    from ._parallel import get_num_threads
-
     _check_query("costs", spec, op, batch)
     size = spec._check_input(input_size)
     if rates is not None:
@@ -455,7 +453,7 @@ def costs(
 
 
 def explain(
-    spec: sc.Conv,
+    spec: Conv,
     input_size: Any,
     *,
     batch: int = 1,
@@ -494,7 +492,7 @@ def explain(
 
 @functools.lru_cache(maxsize=1024)
 def _ranked(
-    spec: sc.Conv,
+    spec: Conv,
     size: tuple[int, ...],
     batch: int,
     op: str,
@@ -511,13 +509,9 @@ def _ranked(
     )
 
 
-def _pick(
-    spec: sc.Conv, size: tuple[int, ...], batch: int, op: str, weight: Any
-) -> tuple[str, Any]:
+def _pick(spec: Conv, size: tuple[int, ...], batch: int, op: str, weight: Any) -> tuple[str, Any]:
     """The fastest by the cost model, with the rank-1 factors when that is separable (which
     counts only for rank-1 weights: the test runs only when separable would win)."""
-    from ._parallel import get_num_threads
-
     order = _ranked(spec, size, batch, op, tuple(RATES.items()), get_num_threads())
     if order[0] == "separable":
         factors = None if weight is None else rank_one_factors(weight)
@@ -528,7 +522,7 @@ def _pick(
 def choose(
     op: str,
     name: str,
-    spec: sc.Conv,
+    spec: Conv,
     size: tuple[int, ...],
     batch: int,
     algorithm: str,
@@ -544,7 +538,7 @@ def choose(
 def plan(
     op: str,
     name: str,
-    spec: sc.Conv,
+    spec: Conv,
     size: tuple[int, ...],
     batch: int,
     algorithm: str,
@@ -593,7 +587,7 @@ def plan(
 
 
 # -- running one ----------------------------------------------------------------------------------
-def _zero_pads(spec: sc.Conv) -> tuple[tuple[int, int], ...]:
+def _zero_pads(spec: Conv) -> tuple[tuple[int, int], ...]:
     return tuple((0, 0) for _ in range(spec.dims))
 
 
@@ -615,9 +609,6 @@ def _keep(be: Backend, a: Any) -> int:
     (BENCHMARKS.md). On a GPU nothing is kept: torch's caching allocator reuses device memory
     already, and a buffer kept across calls on different CUDA streams would race.
     `release_workspaces()` frees them."""
-    from ._backend import get_workspace_limit
-    from ._parallel import get_num_threads
-
     if be.name == "torch" and a.device.type != "cpu":
         return 0
     threads = get_num_threads() + 1 if be.name == "numpy" else 1  # the pool's and the caller's
@@ -636,7 +627,7 @@ def release_workspaces() -> None:
 
 def _cache_chunk(
     be: Backend,
-    spec: sc.Conv,
+    spec: Conv,
     a: Any,
     chunk: int,
     size: tuple[int, ...] | None = None,
@@ -663,7 +654,7 @@ def _cache_chunk(
 def forward(
     be: Backend,
     algorithm: str,
-    spec: sc.Conv,
+    spec: Conv,
     x: Any,
     w: Any,
     b: Any,
@@ -713,7 +704,7 @@ def _written(y: Any, out: Any) -> Any:
 def grad_input(
     be: Backend,
     algorithm: str,
-    spec: sc.Conv,
+    spec: Conv,
     delta: Any,
     w: Any,
     size: tuple[int, ...],
@@ -750,7 +741,7 @@ def grad_input(
 
 
 def grad_weight(
-    be: Backend, algorithm: str, spec: sc.Conv, x: Any, delta: Any, chunk: int, m: int = WINOGRAD_M
+    be: Backend, algorithm: str, spec: Conv, x: Any, delta: Any, chunk: int, m: int = WINOGRAD_M
 ) -> Any:
     """dL/dw of `spec` by `algorithm` (flipped back for `flip=True`)."""
     pads = spec.pads
@@ -863,12 +854,6 @@ def cost_derivation(formulas: dict[str, dict[str, sympy.Expr]] | None = None) ->
 
     ```
     """
-    from symconv.derivation import Derivation
-
-    from . import _ops
-    from ._generated import numpy_conv, numpy_fft, numpy_shifted, numpy_winograd
-    from ._parallel import set_num_threads
-
     formulas = cost_formulas() if formulas is None else formulas
     d = Derivation('Cost model of algorithm="auto": the work each algorithm issues')
     for name, why in _GEMM_COUNTED.items():
@@ -907,7 +892,7 @@ def cost_derivation(formulas: dict[str, dict[str, sympy.Expr]] | None = None) ->
         old = set_num_threads(1)  # one batch part: H = 1
         try:
             for fields, size, batch in _COUNTED:
-                spec = sc.Conv(**fields)
+                spec = Conv(**fields)
                 x = rng.standard_normal((batch, spec.in_channels, *size))
                 w = rng.standard_normal(spec.weight_shape)
                 subs = {_S[k]: v for k, v in _values(spec, size, batch, WINOGRAD_M).items()}
@@ -950,8 +935,6 @@ def calibrate(*, apply: bool = False, dtype: Any = np.float32) -> dict[str, floa
 
     ```
     """
-    from ._parallel import map_batch
-
     if np.dtype(dtype) not in (np.float32, np.float64):
         raise SpecError(f"calibrate: dtype must be float32 or float64, got {dtype!r}")
     rng = np.random.default_rng(0)
@@ -1023,8 +1006,6 @@ def conv2d(
 
     ```
     """
-    from . import _ops
-
     return _ops.conv(
         2, "conv2d", input, weight, bias, stride, padding, dilation, groups, padding_mode, flip,
         algorithm, winograd_m,

@@ -29,7 +29,7 @@ from collections.abc import Sequence
 from types import ModuleType
 from typing import Any
 
-from symconv import SpecError
+from symconv._errors import SpecError
 from symconv.local import LocallyConnected, Tiled
 
 from . import _autograd

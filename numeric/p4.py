@@ -35,8 +35,8 @@ from typing import Any
 
 import numpy as np
 
-from symconv import SpecError
-from symconv.groupconv import _padding
+from symconv._errors import SpecError
+from symconv._validate import p4_padding
 
 from . import conv2d
 
@@ -140,7 +140,7 @@ def group_filters(weight: Array) -> Array:
 def _conf(weight: Array, padding: Any, padding_mode: str) -> int:
     if padding_mode not in _MODES:
         raise SpecError(f"{_OP}: padding_mode must be one of {_MODES}, got {padding_mode!r}")
-    return _padding(padding, int(weight.shape[-1]))
+    return p4_padding(_OP, padding, int(weight.shape[-1]))
 
 
 def _correlate(x: Array, w: Array, padding: int, mode: str) -> Array:

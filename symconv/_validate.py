@@ -6,13 +6,23 @@ Each helper takes the operation's name (`op`) and the parameter's name, so every
 
 from __future__ import annotations
 
+import numbers
 import operator
 from collections.abc import Sequence
 from typing import Any
 
 from ._errors import SpecError
 
-__all__ = ["as_bool", "as_choice", "as_dims", "as_groups", "as_int", "as_per_axis", "as_size"]
+__all__ = [
+    "as_bool",
+    "as_choice",
+    "as_dims",
+    "as_groups",
+    "as_int",
+    "as_per_axis",
+    "as_size",
+    "p4_padding",
+]
 
 
 def as_int(op: str, name: str, value: Any, minimum: int | None) -> int:
@@ -84,3 +94,22 @@ def _is_integral(value: Any) -> bool:
     except TypeError:
         return False
     return True
+
+
+def p4_padding(op: str, padding: Any, k: int) -> int:
+    """The padding of a p4 layer with a k x k kernel: an integer >= 0, `"valid"` (0) or `"same"`
+    ((k - 1) / 2, odd k only): symmetric, so that rotations map windows to windows."""
+    if padding == "same":
+        if k % 2 == 0:
+            raise SpecError(
+                f"{op}: padding 'same' needs an odd kernel for rotation symmetry, got {k}"
+            )
+        return (k - 1) // 2
+    if padding == "valid":
+        return 0
+    if isinstance(padding, bool) or not isinstance(padding, numbers.Integral) or padding < 0:
+        raise SpecError(
+            f"{op}: padding must be an integer >= 0, 'valid' or 'same' (symmetric, so that "
+            f"rotations map windows to windows), got {padding!r}"
+        )
+    return int(padding)

@@ -25,6 +25,7 @@ from . import _sizes
 from ._errors import SpecError
 from ._validate import _is_integral
 from .derivation import Derivation, grid_check
+from .spec import Conv, Pool
 
 __all__ = [
     "SYMBOLS",
@@ -269,8 +270,6 @@ def receptive_field(layers: Sequence[Any]) -> ReceptiveField:
 
     ```
     """
-    from .spec import Conv, Pool
-
     if isinstance(layers, Conv | Pool | str | bytes) or not isinstance(layers, Iterable):
         raise SpecError(
             f"receptive_field: layers must be a sequence of Conv or Pool specs, got {layers!r}"

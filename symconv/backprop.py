@@ -41,6 +41,7 @@ from . import _sizes
 from ._errors import SpecError
 from .derivation import Derivation, grid_check
 from .indexform import index_form
+from .poolgrad import pool_backprop
 from .spec import Conv, Pool
 
 __all__ = [
@@ -295,7 +296,7 @@ def sympy_gradients(spec: Conv, input_size: int | Sequence[int]) -> dict[str, An
 
 
 def exact_grid(dims: Iterable[int] = (1, 2), quick: bool = False) -> list[tuple[Conv, tuple]]:
-    """The verification grid of DESIGN.md: sizes up to 7, kernels up to 3, strides and dilations
+    """The exact-level verification grid: sizes up to 7, kernels up to 3, strides and dilations
     up to 3, padding 0-2, every padding mode, groups 1 (2 -> 3 channels) and 2 (4 -> 2),
     cross-correlation and true convolution; specs the input size cannot take are skipped.
     In 2D the sizes are 3 and 5 and stride equals dilation or one of them is 1; `quick` keeps
@@ -505,8 +506,6 @@ def backprop(spec: Conv | Pool, input_size: int | Sequence[int] | None = None) -
     the verification grid. For a `Pool`, see `symconv.poolgrad.pool_backprop`.
     """
     if isinstance(spec, Pool):
-        from .poolgrad import pool_backprop
-
         return pool_backprop(spec, input_size)
     spec = _check_conv(spec, "backprop")
     size = _default_size(spec) if input_size is None else spec._check_input(input_size)

@@ -10,9 +10,10 @@ import json
 import os
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
+from . import __version__
 from ._cliparse import parse_padding, parse_sizes
 from ._errors import SpecError
 from .spec import PADDING_MODES, POOL_KINDS, Conv, Pool
@@ -21,7 +22,28 @@ __all__ = ["main"]
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse with one-line errors (status 2, no usage dump)."""
+    """argparse with one-line errors (status 2, no usage dump), and arguments added `later`:
+    when the parser is used (parsed or its help printed), so that `symconv --help` or
+    `symconv shape` imports no other subcommand's module (SymPy, the code generator)."""
+
+    _later: list[Callable[[argparse.ArgumentParser], None]] | None = None
+
+    def later(self, add: Callable[[argparse.ArgumentParser], None]) -> None:
+        """Run `add(self)` when this parser is first used."""
+        self._later = [*(self._later or []), add]
+
+    def _ready(self) -> None:
+        pending, self._later = self._later or [], None
+        for add in pending:
+            add(self)
+
+    def parse_known_args(self, args: Any = None, namespace: Any = None) -> Any:
+        self._ready()
+        return super().parse_known_args(args, namespace)
+
+    def format_help(self) -> str:
+        self._ready()
+        return super().format_help()
 
     def error(self, message: str) -> NoReturn:
         sys.stderr.write(f"{self.prog}: error: {message}\n")
@@ -415,6 +437,7 @@ def _cmd_tour(args: argparse.Namespace) -> int:
 
 def _build() -> argparse.ArgumentParser:
     parser = _Parser(prog="symconv", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     p = sub.add_parser("shape", help="output size of a conv or pool layer")
@@ -436,9 +459,7 @@ def _build() -> argparse.ArgumentParser:
     p.set_defaults(run=_cmd_arch)
 
     p = sub.add_parser("derive", help="a derivation, rendered, with its certificate")
-    from .derive import DERIVATIONS
-
-    p.add_argument("op", help="|".join(DERIVATIONS))
+    p.later(_derive_op)
     p.add_argument("--input", "-i", default=None, help="spatial input size")
     _add_spec_args(p)
     p.add_argument("--format", "-f", default="text", choices=["text", "latex", "markdown", "json"])
@@ -462,19 +483,38 @@ def _build() -> argparse.ArgumentParser:
     p = sub.add_parser("verify", help="check every registered identity at every level; a table")
     p.add_argument("--only", action="append", metavar="NAME", help="this identity only (repeat)")
     p.add_argument("--list", action="store_true", help="list the registered identities")
-    from .verify import command as verify_command
-
-    p.set_defaults(run=verify_command)
-
-    from .codegen import generate as _generate
+    p.set_defaults(run=_cmd_verify)
 
     p = sub.add_parser("generate", help="print the NumPy/torch kernels (or one --spec module)")
-    _generate.add_arguments(p)
-    p.set_defaults(run=_generate.run)
+    p.later(_generate_args)
 
     for action in sub.choices.values():
-        action.add_argument("--json", action="store_true", help="machine-readable output")
+        action.later(_json)
     return parser
+
+
+# Lazy loading, documented: each subcommand imports its module (SymPy with it) when it runs.
+def _derive_op(p: argparse.ArgumentParser) -> None:
+    from .derive import DERIVATIONS
+
+    p.add_argument("op", help="|".join(DERIVATIONS))
+
+
+def _cmd_verify(args: argparse.Namespace) -> int:
+    from .verify import command
+
+    return command(args)
+
+
+def _generate_args(p: argparse.ArgumentParser) -> None:
+    from .codegen import generate
+
+    generate.add_arguments(p)
+    p.set_defaults(run=generate.run)
+
+
+def _json(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--json", action="store_true", help="machine-readable output")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -5,7 +5,8 @@ statement (a SymPy object: an equation, a matrix, an expression), its LaTeX and 
 justification, and is either a *definition* or a *claim* naming the checks that establish it
 (`Derivation.add_step(..., by=...)`). `verify()` runs the checks attached to the derivation and
 returns a `Certificate` naming the level each reached and, per step, what was established; a
-check that could not run is *skipped* with its reason, never counted as passed. Levels:
+check that could not run is *skipped* with its reason, never counted as passed. Levels
+(docs/index.md, "Verification levels"):
 
 - `general`: proved with symbolic sizes;
 - `exact`: exact symbolic equality on every case of a finite grid;

@@ -22,14 +22,32 @@ from typing import Any
 import numpy as np
 import sympy
 
+from numeric.algorithms import cost_derivation
+
 from . import _sizes
 from ._errors import SpecError
 from ._torchref import conv_reference, torch_or_none
-from .arith import SYMBOLS, transpose_output_formula
+from .arith import SYMBOLS, lecture_formula_derivation, transpose_output_formula
+from .backprop import activation_step, backprop
 from .derivation import Derivation, SkipCheck, discrepancy, grid_check
+from .equivariance import equivariance
+from .fourier import commutativity_derivation, fft_padding_derivation, fourier_derivation
+from .groupconv import p4_derivation
 from .indexform import index_form
+from .local_params import local_backprop, local_params
+from .separable import separable_derivation
 from .spec import Conv
-from .toeplitz import padding_matrix, sparse_product, structure, toeplitz, valid_matrix
+from .toeplitz import (
+    padding_matrix,
+    sparse_product,
+    structure,
+    toeplitz,
+    toeplitz_numeric,
+    valid_matrix,
+)
+from .transpose import ConvTranspose, conv_transpose_equivalent, verify_adjoint
+from .winograd import winograd_derivation
+from .winograd_layer import winograd_layer_derivation
 
 __all__ = ["DERIVATIONS", "derive", "matrix_derivation", "transpose_derivation"]
 
@@ -86,8 +104,6 @@ def matrix_derivation(spec: Any, input_size: int | Sequence[int]) -> Derivation:
     def against_torch() -> tuple[int, float, bool, str]:
         if torch_or_none() is None:  # pragma: no cover - torch is optional
             raise SkipCheck("torch not installed (pip install torch): not checked")
-        from .toeplitz import toeplitz_numeric
-
         if not isinstance(spec, Conv) or type(spec) is not Conv:
             raise SkipCheck("only plain convolutions have a torch counterpart")
         rng = np.random.default_rng(0)
@@ -129,8 +145,6 @@ def transpose_derivation(spec: Any, input_size: int | Sequence[int] | None = Non
     $a = (i + 2p - d(k-1) - 1) \bmod s$ positions are never read); its transpose returns the
     smallest of them unless `output_padding` $= a$ asks for another.
     """
-    from .transpose import ConvTranspose, conv_transpose_equivalent, verify_adjoint
-
     if isinstance(spec, Conv) and type(spec) is Conv:
         if spec.padding_mode != "zeros" or spec.flip or any(lo != hi for lo, hi in spec.pads):
             raise SpecError(
@@ -254,21 +268,15 @@ def transpose_derivation(spec: Any, input_size: int | Sequence[int] | None = Non
 
 
 def _backprop(spec: Any, size: Any) -> Derivation:
-    from .backprop import backprop
-
     return backprop(spec, size)
 
 
 def _activation(spec: Any, size: Any) -> Derivation:
-    from .backprop import activation_step
-
     return activation_step()
 
 
 def _output_size(spec: Any, size: Any) -> Derivation:
     """The general formula; with a layer, also at its sizes (and at `size`, if given)."""
-    from .arith import lecture_formula_derivation
-
     return lecture_formula_derivation(spec, size)
 
 
@@ -279,40 +287,28 @@ def _matrix(spec: Any, size: Any) -> Derivation:
 def _equivariance(
     spec: Any, size: Any, shift: Any = None, transform: str = "translate"
 ) -> Derivation:
-    from .equivariance import equivariance
-
     return equivariance(spec, size, shift=shift, transform=transform)
 
 
 def _fourier(spec: Any, size: Any) -> Derivation:
-    from .fourier import fourier_derivation
-
     return fourier_derivation(spec, size)
 
 
 def _fft_padding(spec: Any, size: Any) -> Derivation:
-    from .fourier import fft_padding_derivation
-
     return fft_padding_derivation(spec, size)
 
 
 def _commutativity(spec: Any, size: Any) -> Derivation:
-    from .fourier import commutativity_derivation
-
     return commutativity_derivation(spec, size)
 
 
 def _separable(spec: Any, size: Any) -> Derivation:
-    from .separable import separable_derivation
-
     return separable_derivation(spec, size)
 
 
 def _winograd(spec: Any, size: Any) -> Derivation:
     """F(m, r): r from the spec's kernel size (default 3); the input size, if given, is the
     tile length m + r - 1 (default m = 2)."""
-    from .winograd import winograd_derivation
-
     r = spec.kernel_size[0] if isinstance(spec, Conv) else 3
     if size is None:
         return winograd_derivation(2, r)
@@ -325,8 +321,6 @@ def _winograd(spec: Any, size: Any) -> Derivation:
 def _winograd_layer(spec: Any, size: Any) -> Derivation:
     """A 3x3 stride-1 layer by F(m x m, 3 x 3); the input size, if given, is the tile length
     m + 2 (6 by default: m = 4; 4: m = 2, the tiles numeric runs)."""
-    from .winograd_layer import winograd_layer_derivation
-
     tile = 6 if size is None else (size if isinstance(size, int) else size[0])
     if isinstance(tile, bool) or not isinstance(tile, int) or tile not in (4, 6):
         raise SpecError(
@@ -336,28 +330,20 @@ def _winograd_layer(spec: Any, size: Any) -> Derivation:
 
 
 def _p4(spec: Any, size: Any) -> Derivation:
-    from .groupconv import p4_derivation
-
     return p4_derivation(spec, size)
 
 
 def _local_params(spec: Any, size: Any) -> Derivation:
-    from .local_params import local_params
-
     return local_params(spec, size)
 
 
 def _local_backprop(spec: Any, size: Any) -> Derivation:
-    from .local_params import local_backprop
-
     return local_backprop(spec, size)
 
 
 def _algorithm_costs(spec: Any, size: Any) -> Derivation:
     """numeric's cost model (general: it counts on its own set of layers; spec and size are
     not read)."""
-    from numeric.algorithms import cost_derivation
-
     return cost_derivation()
 
 

@@ -26,7 +26,11 @@ from typing import Any, Literal
 import numpy as np
 
 from . import arch
+from .equivariance import equivariance
+from .fourier import dft_matrix
+from .indexform import index_form
 from .spec import Conv
+from .toeplitz import toeplitz_numeric
 
 __all__ = ["ERRATA", "Erratum", "Verdict", "larson_blur", "table"]
 
@@ -201,8 +205,6 @@ def larson_blur() -> np.ndarray:
 
     ```
     """
-    from .indexform import index_form
-
     spec = Conv(kernel_size=3, padding=1, bias=False)
     taps = index_form(spec, LARSON_IMAGE.shape).gather()
     out = np.zeros(math.prod(taps.out_shape), dtype=LARSON_IMAGE.dtype)
@@ -212,8 +214,6 @@ def larson_blur() -> np.ndarray:
 
 def _larson_terms() -> dict[str, Any]:
     """The products that make output (0, 1), from the same index form."""
-    from .indexform import index_form
-
     form = index_form(Conv(kernel_size=3, padding=1, bias=False), LARSON_IMAGE.shape)
     terms = [f"{LARSON_KERNEL[w[2:]]}*{LARSON_IMAGE[x[1:]]}" for w, x in form.taps((0, 0, 1))]
     return {"terms": " + ".join(terms)}
@@ -472,8 +472,6 @@ def _dft_2x2(literal: bool = False) -> tuple[tuple[Any, ...], ...]:
     lecture's sum with the exponent -2 pi i (k . x) as printed, without the 1/N."""
     import sympy
 
-    from .fourier import dft_matrix
-
     f = sympy.Matrix(_DFT_INPUT)
     n = f.rows
     if literal:
@@ -491,14 +489,10 @@ def _dft_2x2(literal: bool = False) -> tuple[tuple[Any, ...], ...]:
 
 
 def _equivariance_broken() -> tuple[tuple[int, ...], ...]:
-    from .equivariance import equivariance
-
     return equivariance(Conv(dims=1, kernel_size=3, padding="same"), 8, shift=1).broken
 
 
 def _noncommuting_entries() -> int:
-    from .toeplitz import toeplitz_numeric
-
     spec = Conv(dims=1, in_channels=2, out_channels=2, kernel_size=1, bias=False)
     a = toeplitz_numeric(spec, 1, np.array([[1.0, 1.0], [0.0, 1.0]])[..., None])
     b = toeplitz_numeric(spec, 1, np.array([[1.0, 0.0], [1.0, 1.0]])[..., None])

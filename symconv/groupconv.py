@@ -38,15 +38,17 @@ True
 
 from __future__ import annotations
 
-import numbers
 from typing import Any
 
 import numpy as np
 import sympy
 
 from ._errors import SpecError
+from ._validate import p4_padding
 from .derivation import Derivation, discrepancy
+from .equivariance import equivariance
 from .spec import NUMPY_PAD_MODES, Conv
+from .toeplitz import toeplitz
 
 __all__ = ["MAX_NONZEROS", "correlate2d", "group_conv", "lift", "p4_derivation", "rotate_p4"]
 
@@ -75,23 +77,6 @@ def _array(a: Any, what: str, ndim: int, layout: str) -> np.ndarray:
     return arr
 
 
-def _padding(padding: Any, k: int) -> int:
-    if padding == "same":
-        if k % 2 == 0:
-            raise SpecError(
-                f"{_OP}: padding 'same' needs an odd kernel for rotation symmetry, got {k}"
-            )
-        return (k - 1) // 2
-    if padding == "valid":
-        return 0
-    if isinstance(padding, bool) or not isinstance(padding, numbers.Integral) or padding < 0:
-        raise SpecError(
-            f"{_OP}: padding must be an integer >= 0, 'valid' or 'same' (symmetric, so that "
-            f"rotations map windows to windows), got {padding!r}"
-        )
-    return int(padding)
-
-
 def correlate2d(
     x: np.ndarray, w: np.ndarray, padding: int | str = 0, padding_mode: str = "zeros"
 ) -> np.ndarray:
@@ -109,7 +94,7 @@ def correlate2d(
             f"{_OP}: padding_mode must be one of {', '.join(map(repr, NUMPY_PAD_MODES))}, "
             f"got {padding_mode!r}"
         )
-    p = _padding(padding, w.shape[-1])
+    p = p4_padding(_OP, padding, w.shape[-1])
     if p and padding_mode != "zeros" and 0 in x.shape[-2:]:
         raise SpecError(f"{_OP}: {padding_mode} padding needs a non-empty input, got {x.shape}")
     if padding_mode == "reflect" and p >= min(x.shape[-2:]):
@@ -190,8 +175,6 @@ def _rows(T: sympy.SparseMatrix) -> dict[tuple[int, int], Any]:
 
 def _lift_matrix(spec: Conv, n: int, orientations: int = 4, name: str = "psi") -> dict:
     """T of the lifting layer (rows (r, o), columns input), symbolic kernel psi[a, b]."""
-    from .toeplitz import toeplitz
-
     k = spec.kernel_size[0]
     T = toeplitz(spec, (n, n))
     rows = T.rows
@@ -209,8 +192,6 @@ def _lift_matrix(spec: Conv, n: int, orientations: int = 4, name: str = "psi") -
 
 def _gconv_matrix(spec: Conv, n: int) -> dict:
     """T of the p4 group convolution: block (r, s) = T(R^r psi[(s - r) mod 4])."""
-    from .toeplitz import toeplitz
-
     k = spec.kernel_size[0]
     T = toeplitz(spec, (n, n))
     rows, cols = T.shape
@@ -346,8 +327,6 @@ def p4_derivation(spec: Any = None, input_size: Any = None) -> Derivation:
     d.results.update(output_size=m)
 
     def plain() -> tuple[int, float, bool, str]:
-        from .toeplitz import toeplitz
-
         base = _rows(toeplitz(spec, (n, n)))
         rot = _lift_matrix(spec, n, orientations=2, name="w0")
         # block r = 1 uses R w; check T(R w) P = P T(w) with w -> w0 in both
@@ -393,8 +372,6 @@ def p4_derivation(spec: Any = None, input_size: Any = None) -> Derivation:
         return 6, worst, worst < 1e-10, "numpy kernels, float64, random x and w"
 
     def contrast() -> tuple[int, float, bool, str]:
-        from .equivariance import equivariance
-
         fails = not equivariance(spec, (n, n), transform="rot90").exact
         sym = np.zeros((k, k))
         c = (k - 1) / 2

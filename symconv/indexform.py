@@ -44,7 +44,10 @@ import sympy
 from . import _sizes
 from ._errors import SpecError
 from ._validate import as_int
+from .derivation import latex
+from .local import LocallyConnected, Tiled
 from .spec import Conv, Pool
+from .transpose import ConvTranspose
 
 __all__ = ["Axis", "Gather", "IndexForm", "WindowMax", "index_form"]
 
@@ -555,8 +558,6 @@ class IndexForm:
 
     def latex(self, symbolic: bool = True) -> str:
         """`expression()` as LaTeX: `y_{n,k,o} = ...`."""
-        from .derivation import latex
-
         return latex(self.expression(symbolic))
 
     def _repr_latex_(self) -> str:
@@ -565,8 +566,6 @@ class IndexForm:
 
 def check_spec(op: str, spec: Any, pool: bool = True) -> None:
     """Refuse anything but a layer spec `index_form` understands, naming what was given."""
-    from .transpose import ConvTranspose
-
     if not isinstance(spec, Conv | Pool | ConvTranspose):
         kinds = "Conv or Pool" if pool else "Conv"
         raise SpecError(
@@ -596,9 +595,6 @@ def index_form(
 
     ```
     """
-    from .local import LocallyConnected, Tiled
-    from .transpose import ConvTranspose
-
     check_spec("index_form", spec)
     channels = as_int("index_form", "channels", channels, 1)
     if isinstance(spec, LocallyConnected) and input_size is None:

@@ -40,8 +40,10 @@ import sympy
 
 from ._errors import SpecError
 from .derivation import Derivation, grid_check
+from .indexform import index_form
 from .local import LocallyConnected, Tiled
 from .spec import Conv
+from .toeplitz import patch_matrix, toeplitz
 
 __all__ = ["local_backprop", "local_params", "param_formulas"]
 
@@ -173,8 +175,6 @@ def local_params(spec: Any = None, input_size: Any = None) -> Derivation:
         return grid_check(_grid(), err)
 
     def matrices() -> tuple[int, float, bool, str]:
-        from .indexform import index_form
-
         cases = list(itertools.product(range(3, 6), (1, 2, 3), (1, 2), (1, 2)))
 
         def err(c: tuple[int, int, int, int]) -> float:
@@ -214,9 +214,6 @@ _WHY = {
 # -- backpropagation with unshared weights --------------------------------------------------
 def _gradients(spec: Conv, size: tuple[int, ...]) -> tuple[dict, dict, dict, dict]:
     """(dL/dw from L, X^T delta, dL/dx from L, T^T delta), symbolic, keyed by flat index."""
-    from .indexform import index_form
-    from .toeplitz import patch_matrix, toeplitz
-
     form = index_form(spec, size)
     T = dict(toeplitz(spec, size).todok())
     X = dict(patch_matrix(spec, size).todok())

@@ -40,7 +40,10 @@ import sympy
 from sympy.polys.polyerrors import BasePolynomialError
 
 from ._errors import SpecError
+from ._tolerances import RANK_TOL
 from .derivation import Derivation, grid_check
+from .spec import Conv
+from .toeplitz import sparse_product, toeplitz
 
 __all__ = [
     "RANK_TOL",
@@ -52,12 +55,6 @@ __all__ = [
 ]
 
 _OP = "separable"
-
-# The default `tol` of the float test, by the kernel's float type: the largest
-# sigma_2 / sigma_1 still counted as zero (a float type not named here: the float64 value).
-# `numeric.algorithms.RANK_TOL` is this table, so `rank_one_factors` agrees on which kernels
-# are rank 1.
-RANK_TOL: dict[str, float] = {"float64": 1e-10, "float32": 1e-6}
 
 
 @dataclass(frozen=True)
@@ -531,9 +528,6 @@ def low_rank(kernel: Any, r: int) -> LowRank:
 
 # -- derivation ------------------------------------------------------------------------------
 def _toeplitz_1d(k: int, n: int, pads: tuple[int, int], name: str) -> dict[tuple[int, int], Any]:
-    from .spec import Conv
-    from .toeplitz import toeplitz
-
     spec = Conv(dims=1, kernel_size=k, padding=(pads,), bias=False)
     base, v = sympy.IndexedBase("w"), sympy.IndexedBase(name)
     return {
@@ -544,9 +538,6 @@ def _toeplitz_1d(k: int, n: int, pads: tuple[int, int], name: str) -> dict[tuple
 
 def _kron_check(ks: tuple[int, int], ns: tuple[int, int], padding: str) -> float:
     """0 when T(u v^T) == T_u (x) T_v and == the product of the two 1D passes, exactly."""
-    from .spec import Conv
-    from .toeplitz import sparse_product, toeplitz
-
     spec = Conv(dims=2, kernel_size=ks, padding=padding, bias=False)
     u, v, w = sympy.IndexedBase("u"), sympy.IndexedBase("v"), sympy.IndexedBase("w")
     sub = {w[0, 0, a, b]: u[a] * v[b] for a in range(ks[0]) for b in range(ks[1])}
@@ -705,8 +696,6 @@ def separable_derivation(spec: Any = None, input_size: Any = None) -> Derivation
         return grid_check(cases, lambda c: _kron_check(*c))
 
     def macs() -> tuple[int, float, bool, str]:
-        from .spec import Conv
-
         cases = list(itertools.product(range(1, 6), range(5, 10)))
 
         def err(c: tuple[int, int]) -> float:

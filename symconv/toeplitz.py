@@ -41,6 +41,7 @@ import sympy
 from ._errors import SpecError
 from ._validate import as_int
 from .indexform import Gather, IndexForm, check_spec, index_form
+from .spec import Pool
 
 __all__ = [
     "DEFAULT_MAX_NONZEROS",
@@ -68,8 +69,6 @@ def _symbols(name: str, shape: tuple[int, ...]) -> tuple[sympy.Indexed, ...]:
 
 
 def _form(spec: Any, input_size: Any, what: str) -> IndexForm:
-    from .spec import Pool
-
     check_spec(what, spec, pool=False)
     if isinstance(spec, Pool):
         raise SpecError(

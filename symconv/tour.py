@@ -9,9 +9,16 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+import numeric as nm
+from numeric.algorithms import explain
+
 from ._torchref import conv_reference, torch_or_none
+from .arch import get
 from .arith import lecture_formula_derivation
+from .backprop import backprop
+from .equivariance import equivariance
 from .spec import Conv, Pool
+from .toeplitz import structure, toeplitz, toeplitz_numeric
 
 __all__ = ["tour"]
 
@@ -54,8 +61,6 @@ def _arithmetic() -> dict[str, Any]:
 def _matrix() -> dict[str, Any]:
     import numpy as np
 
-    from .toeplitz import structure, toeplitz, toeplitz_numeric
-
     spec = Conv(dims=1, kernel_size=3)
     T = toeplitz(spec, 5)
     lines = [
@@ -90,8 +95,6 @@ def _matrix() -> dict[str, Any]:
 
 
 def _backprop() -> dict[str, Any]:
-    from .backprop import backprop
-
     d = backprop(Conv(dims=1, kernel_size=3, stride=2, padding=1))
     cert = d.verify()
     steps = "\n".join(f"{n}. {s.title}: {s.justification}" for n, s in enumerate(d.steps, 1))
@@ -99,8 +102,6 @@ def _backprop() -> dict[str, Any]:
 
 
 def _equivariance() -> dict[str, Any]:
-    from .equivariance import equivariance
-
     lines, passed = [], True
     for mode in ("zeros", "reflect", "circular"):
         e = equivariance(Conv(dims=1, kernel_size=3, padding=1, padding_mode=mode), 8, shift=1)
@@ -132,8 +133,6 @@ def _kernels() -> dict[str, Any]:
             "text": "torch not installed: skipped",
             "passed": True,
         }
-    import numeric as nm
-
     rng = np.random.default_rng(0)
     x = rng.standard_normal((4, 6, 16, 16))
     w = rng.standard_normal((8, 3, 3, 3))
@@ -174,8 +173,6 @@ def _kernels() -> dict[str, Any]:
         err = max(float(np.abs(a - b).max()) for a, b in zip(got, want, strict=True))
         errs[algorithm] = err
         lines.append(f"  {algorithm:<12} max |difference| {err:.1e} (forward, dL/dx, dL/dw)")
-    from numeric.algorithms import explain
-
     vgg = Conv(dims=2, in_channels=512, out_channels=512, kernel_size=3, padding=1)
     e = explain(vgg, (28, 28), batch=8)
     est = ", ".join(
@@ -204,10 +201,6 @@ def _sections() -> list[Callable[[], dict[str, Any]]]:
         _equivariance,
         _kernels,
     ]
-    try:
-        from .arch import get
-    except ImportError:  # pragma: no cover - arch ships with the package
-        return sections
 
     def table() -> dict[str, Any]:
         t = get("vgg16").table()

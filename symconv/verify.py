@@ -30,9 +30,16 @@ from typing import Any
 import numpy as np
 
 from ._errors import SpecError
+from ._torchref import conv_reference
+from .arith import lecture_formula_derivation
+from .backprop import activation_step, backprop, exact_grid, verify_exact
 from .derivation import LEVELS, CheckResult, Derivation, grid_check
+from .derive import derive
 from .indexform import index_form
+from .poolgrad import pool_backprop
 from .spec import Conv, Pool
+from .toeplitz import toeplitz_numeric
+from .transpose import ConvTranspose, verify_adjoint
 
 __all__ = [
     "REGISTRY",
@@ -93,30 +100,22 @@ def _torch() -> Any:
 
 
 def _sample_grid(every: int = 3) -> list[tuple[Conv, tuple[int, ...]]]:
-    from .backprop import exact_grid
-
     return exact_grid(quick=True)[::every]
 
 
 # -- identities built elsewhere ---------------------------------------------------------------
 @register("output-size", "o = floor((i + 2p - d(k-1) - 1)/s) + 1, the lectures' (N - F + 2P)/S + 1")
 def _output_size() -> Derivation:
-    from .arith import lecture_formula_derivation
-
     return lecture_formula_derivation()
 
 
 @register("activation-step", "delta_j = h'(a_j) sum_k delta_k w_kj through an activation")
 def _activation() -> Derivation:
-    from .backprop import activation_step
-
     return activation_step()
 
 
 @register("backprop", "dL/dx = Pad^T (flipped kernel * dilated delta), dL/dw = X^T delta, dL/db")
 def _backprop() -> Derivation:
-    from .backprop import backprop
-
     spec = Conv(
         dims=2,
         in_channels=2,
@@ -142,8 +141,6 @@ POOL_SPECS = (
 
 @register("pool-gradients", "max routes delta to the first maximum; avg divides by N_o; lp")
 def _pool_gradients() -> Derivation:
-    from .poolgrad import pool_backprop
-
     _torch()
     return _merged("Pooling gradients", (pool_backprop(s, 7) for s in POOL_SPECS))
 
@@ -189,8 +186,6 @@ def _factorization_error(case: tuple[Conv, tuple[int, ...]]) -> float:
 
 def _theorem(op: str) -> Callable[[], Derivation]:
     def factory() -> Derivation:
-        from .derive import derive
-
         return derive(op)
 
     return factory
@@ -229,8 +224,6 @@ def toeplitz_factorization_derivation() -> Derivation:
     )
 
     def grid() -> tuple[int, float, bool, str]:
-        from .backprop import exact_grid
-
         cases = exact_grid(quick=True)
         n, err, ok, detail = grid_check(cases, _factorization_error)
         return n, err, ok, detail or "coefficient of every (row, col, weight) equal"
@@ -242,9 +235,6 @@ def toeplitz_factorization_derivation() -> Derivation:
 @register("toeplitz-torch", "vec(y) = T vec(x) agrees with torch's convolution (float64)")
 def toeplitz_torch_derivation() -> Derivation:
     """`toeplitz_numeric` against torch on a sample of the grid (every mode, flip, groups)."""
-    from ._torchref import conv_reference
-    from .toeplitz import toeplitz_numeric
-
     _torch()  # skips the derivation without torch
     d = Derivation("Toeplitz matrix against torch")
     d.add_step(
@@ -286,8 +276,6 @@ def toeplitz_torch_derivation() -> Derivation:
 
 
 def _transpose_cases() -> list[tuple[Any, int]]:
-    from .transpose import ConvTranspose
-
     cases = []
     for dims, k, s, p, dil, g, i in itertools.product(
         (1, 2), (1, 2, 3), (1, 2, 3), (0, 1), (1, 2), (1, 2), (2, 3)
@@ -315,8 +303,6 @@ def _transpose_cases() -> list[tuple[Any, int]]:
 @register("transpose-adjoint", "ConvTranspose is T^T of its adjoint convolution, same weights")
 def transpose_adjoint_derivation() -> Derivation:
     """`transpose.verify_adjoint` (exact, symbolic weights) on a grid of transposed convs."""
-    from .transpose import verify_adjoint
-
     d = Derivation("Transposed convolution = T^T")
     d.add_step(
         "Statement",
@@ -334,9 +320,7 @@ def transpose_adjoint_derivation() -> Derivation:
 
 @register("backprop-grid", "T^T delta = dL/dx and X^T delta = dL/dw on the whole grid")
 def backprop_grid_derivation() -> Derivation:
-    """`backprop.verify_exact` on every spec of `backprop.exact_grid()` (DESIGN.md's grid)."""
-    from .backprop import exact_grid, verify_exact
-
+    """`backprop.verify_exact` on every spec of `backprop.exact_grid()` (the exact-level grid)."""
     d = Derivation("Backpropagation on the verification grid")
     d.add_step(
         "Statement",
@@ -361,8 +345,6 @@ def numeric_kernels_derivation() -> Derivation:
 
     Raises `Skip` until `numeric` exports `conv1d`/`conv2d`/`conv3d`.
     """
-    from .toeplitz import toeplitz_numeric
-
     try:
         import numeric
     except ImportError as err:

@@ -52,6 +52,8 @@ import sympy
 
 from ._errors import SpecError
 from .derivation import Derivation
+from .spec import Conv
+from .toeplitz import toeplitz
 
 __all__ = [
     "FLOAT32_FACTOR",
@@ -242,9 +244,6 @@ def _symbols(name: str, *shape: int) -> sympy.Matrix:
 
 def _valid_correlation(d: sympy.Matrix, g: sympy.Matrix, dims: int) -> sympy.Matrix:
     """The reference, read from `symconv.toeplitz` (cross-correlation, valid)."""
-    from .spec import Conv
-    from .toeplitz import toeplitz
-
     if dims == 1:
         spec = Conv(dims=1, kernel_size=g.rows, bias=False)
         T = toeplitz(spec, d.rows)
@@ -291,9 +290,6 @@ def _coefficient_mismatches_2d(f: Winograd) -> tuple[int, int]:
     products, not the seconds that expanding the symbolic residual takes from $\alpha = 5$.
     The reference coefficients are read from `symconv.toeplitz`'s 2D matrix.
     """
-    from .spec import Conv
-    from .toeplitz import toeplitz
-
     m, r, a = f.m, f.r, f.alpha
     T = [f.G.T * sympy.diag(*f.AT.row(i)) * f.BT for i in range(m)]  # T[i][s, u]
     scale = sympy.ilcm(1, 1, *(x.q for Ti in T for x in Ti))  # integers: exact, and fast
@@ -333,9 +329,6 @@ def _hadamard_products(f: Winograd, dims: int) -> int:
 def _direct_products(f: Winograd, dims: int) -> int:
     """Multiplications of the direct valid correlation of one tile: the nonzeros of its
     Toeplitz matrix (one weight times one input each), from `symconv.toeplitz`."""
-    from .spec import Conv
-    from .toeplitz import toeplitz
-
     size = f.alpha if dims == 1 else (f.alpha,) * dims
     return int(toeplitz(Conv(dims=dims, kernel_size=f.r, bias=False), size).nnz())
 

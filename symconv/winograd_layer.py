@@ -34,7 +34,12 @@ from typing import Any
 import numpy as np
 import sympy
 
+import numeric as nm
+from numeric.algorithms import conv2d as by_algorithm
+
 from .derivation import Derivation, discrepancy
+from .spec import Conv
+from .toeplitz import toeplitz_numeric
 from .winograd import _coefficient_mismatches_2d, winograd, winograd_residual
 
 __all__ = ["winograd_layer_derivation"]
@@ -55,12 +60,6 @@ def _kernels_error(m: int) -> float:
     """Max abs error of numeric's Winograd kernels (float64, integer-valued data): forward
     against T x + b, dL/dx against T^T delta (T from `symconv.toeplitz_numeric`), dL/dw
     against the direct kernel's (itself checked exactly by `symconv verify numeric-kernels`)."""
-    import numeric as nm
-    from numeric.algorithms import conv2d as by_algorithm
-
-    from .spec import Conv
-    from .toeplitz import toeplitz_numeric
-
     rng = np.random.default_rng(m)
     worst = 0.0
     for kw, (n, c, k, g), size in _cases():

@@ -52,7 +52,9 @@ from typing import ClassVar
 
 import sympy
 
-from .. import _sizes
+from .. import __version__, _sizes
+from ..fourier import fft_padding_derivation, fft_plan
+from ..spec import Conv
 from .numpy_backend import NumPyKernelPrinter
 from .printer import IndexMap, Kernel, KernelPrinter
 from .torch_backend import TorchKernelPrinter
@@ -96,8 +98,6 @@ _PRINTERS: dict[str, type[KernelPrinter]] = {"numpy": NumPyFFTPrinter, "torch": 
 
 def _fft_length_step() -> tuple[sympy.Expr, str]:
     """(right-hand side, printed statement) of the minimal alias-free FFT length."""
-    from ..fourier import fft_padding_derivation
-
     step = next(s for s in fft_padding_derivation() if s.title == "So the smallest length is")
     return step.statement.rhs, str(step.statement)
 
@@ -109,9 +109,6 @@ def _crop_map() -> IndexMap:
 
     Checked against `fft_plan` on a few specs (the plan's `start` at $o = 0$).
     """
-    from ..fourier import fft_plan
-    from ..spec import Conv
-
     o, s, K, lo, N = (sympy.Symbol(v, integer=True) for v in ("o", "s", "K", "p_lo", "N"))
     plan_start = K - 1 - lo  # FFTPlan.start, the reflected kernel's crop at o = 0
     expr = sympy.Mod(s * o + plan_start - (K - 1), N)
@@ -411,8 +408,6 @@ symconv {version}; printed by symconv.codegen.fft from:
 
 def fft_source(backend: str) -> str:
     """The text of `{backend}_fft.py` (before formatting); `backend` is "numpy" or "torch"."""
-    from .. import __version__
-
     _, statement = _fft_length_step()
     header = _HEADER.format(backend=backend, version=__version__, statement=statement)
     return _PRINTERS[backend]().module(fft_nodes(), header)

@@ -19,6 +19,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from .. import __version__
+from .._cliparse import parse_sizes
 from .._errors import SpecError
 from ..spec import Conv, Pool
 from .fft import fft_modules
@@ -48,8 +50,6 @@ DEFAULT_DIR = Path(__file__).resolve().parents[2] / "numeric" / "_generated"
 
 
 def _version() -> str:
-    from .. import __version__
-
     return __version__
 
 
@@ -310,8 +310,6 @@ def _write(directory: Path, files: dict[str, str], package: bool = True) -> list
 def run(args: argparse.Namespace) -> int:
     """`symconv generate`: write (or `--check`) the generated modules, or one `--spec` module."""
     import json
-
-    from .._cliparse import parse_sizes
 
     directory = DEFAULT_DIR if args.out is None else _out_dir(args.out)
     if args.spec is None and args.input is not None:

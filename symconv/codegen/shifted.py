@@ -35,6 +35,7 @@ positions; dL/dw is one dot product of rows per tap and channel pair.
 
 from __future__ import annotations
 
+from .. import __version__
 from .numpy_backend import NumPyKernelPrinter
 from .printer import Kernel, KernelPrinter
 from .torch_backend import TorchKernelPrinter
@@ -285,8 +286,6 @@ rows of the channels-first flattened input instead of GEMMs.
 
 def shifted_module(backend: str) -> str:
     """The text of `{backend}_shifted.py` (before formatting)."""
-    from .. import __version__
-
     if backend not in _PRINTERS:
         raise ValueError(f"backend must be one of {sorted(_PRINTERS)}, got {backend!r}")
     header = _HEADER.format(backend=backend, version=__version__)

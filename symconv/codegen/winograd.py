@@ -36,7 +36,9 @@ from typing import Any, ClassVar
 
 import sympy
 
-from .. import _sizes
+from .. import __version__, _sizes
+from ..winograd import winograd
+from .kernels import conv_nodes
 from .numpy_backend import NumPyKernelPrinter
 from .printer import IndexMap, Kernel, KernelPrinter
 from .torch_backend import TorchKernelPrinter
@@ -56,8 +58,6 @@ def _matrix(M: sympy.Matrix) -> str:
 
 
 def _literals() -> str:
-    from ..winograd import winograd
-
     out = []
     for m in TILES:
         f, b = winograd(m, 3), winograd(3, m)
@@ -339,8 +339,6 @@ def _placement(size, pads, padded):
 
 def reused_conv_nodes(*names: str) -> list:
     """The direct kernels' nodes `names` (printed once there, reused here)."""
-    from .kernels import conv_nodes
-
     found = {n.name: n for n in conv_nodes() if n.name in names}
     missing = set(names) - set(found)
     if missing:
@@ -374,8 +372,6 @@ symconv {version}; printed by symconv.codegen.winograd from symconv.winograd.win
 
 def winograd_module(backend: str) -> str:
     """The text of `{backend}_winograd.py` (before formatting)."""
-    from .. import __version__
-
     if backend not in _PRINTERS:
         raise ValueError(f"backend must be one of {sorted(_PRINTERS)}, got {backend!r}")
     header = _HEADER.format(backend=backend, version=__version__, tiles=list(TILES))
