@@ -249,8 +249,8 @@ def residual_derivation() -> Derivation:
     d.add_step(
         "Numeric study (50 tanh layers of width 64, W ~ N(0, 0.64/64))",
         sympy.Tuple(
-            sympy.Eq(sympy.Symbol("|g_0|"), sympy.Float(study["residual"][0], 3)),
-            sympy.Eq(sympy.Symbol("|h_0|"), sympy.Float(study["plain"][0], 3)),
+            sympy.Eq(sympy.Abs(sympy.Symbol("g_0")), sympy.Float(study["residual"][0], 3)),
+            sympy.Eq(sympy.Abs(sympy.Symbol("h_0")), sympy.Float(study["plain"][0], 3)),
         ),
         "the gradient norm at the input, residual (g) and plain (h), for a unit gradient at "
         "the output",
