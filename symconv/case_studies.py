@@ -560,7 +560,40 @@ def grouped_conv_derivation() -> Derivation:
         f"no bias (batch norm follows); a dense 3x3 conv would have {9 * 128 * 128:,}",
         by="against the ResNeXt, AlexNet and MobileNetV2 tables",
     )
-    d.results.update(parameters=grouped)
+    w, dense_w = sympy.IndexedBase("w"), sympy.IndexedBase(r"\bar{W}")
+    n, m, i, j = sympy.symbols("n m i j", integer=True, nonnegative=True)
+    same_group = sympy.Eq(sympy.floor(n * G / C_OUT), sympy.floor(m * G / C_IN))
+    # within n's group, input m is the group's channel m mod C_in/g
+    block = sympy.Piecewise((w[n, sympy.Mod(m, C_IN / G), i, j], same_group), (0, True))
+    same_group = block.args[0][1]  # as SymPy ordered it
+    d.add_step(
+        "As a dense conv: a block-diagonal kernel",
+        sympy.Eq(dense_w[n, m, i, j], block),
+        "w the grouped kernel (C_out x C_in/g x k x k): output n sees input m only within its "
+        "group",
+        by=("dense kernel = the grouped one on the diagonal blocks",
+            "grouped = dense conv with a block-diagonal kernel (torch)"),
+        keeps=[same_group],
+    )  # fmt: skip
+    d.results.update(parameters=grouped, dense_kernel=block)
+
+    def blocks() -> tuple[int, float, bool, str]:
+        def err(case: tuple[int, int, int]) -> float:
+            g, ci_g, co_g = case
+            ci, co = g * ci_g, g * co_g
+            weights = np.arange(1, co * ci_g + 1).reshape(co, ci_g)
+            want = np.zeros((co, ci), dtype=int)
+            for grp in range(g):  # group grp's outputs see group grp's inputs
+                rows = slice(grp * co_g, (grp + 1) * co_g)
+                want[rows, grp * ci_g : (grp + 1) * ci_g] = weights[rows]
+            got = np.zeros((co, ci), dtype=int)
+            for a, b in itertools.product(range(co), range(ci)):
+                at = {G: g, C_IN: ci, C_OUT: co, n: a, m: b, i: 0, j: 0}
+                value = block.subs(at)
+                got[a, b] = 0 if value == 0 else weights[tuple(int(t) for t in value.indices[:2])]
+            return discrepancy(got, want)
+
+        return grid_check(list(itertools.product((1, 2, 3), (1, 2), (1, 3))), err)
 
     def per_output() -> tuple[int, float, bool, str]:
         def err(case: tuple[int, int, int, int]) -> float:
@@ -624,5 +657,6 @@ def grouped_conv_derivation() -> Derivation:
     d.check("weights per output channel against Conv.weight_shape", "exact", per_output)
     d.check(count, "exact", grid)
     d.check("against the ResNeXt, AlexNet and MobileNetV2 tables", "exact", tables)
+    d.check("dense kernel = the grouped one on the diagonal blocks", "exact", blocks)
     d.check("grouped = dense conv with a block-diagonal kernel (torch)", "numeric", against_torch)
     return d
