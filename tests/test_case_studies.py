@@ -25,6 +25,7 @@ OPS = {
 def test_certificates_pass(op: str, level: str) -> None:
     cert = derive(op).verify()
     assert cert.passed and cert.level == level, cert.text()
+    assert all(s.status in ("definition", "established") for s in cert.steps), cert.text()
     assert {"general", "exact", "numeric"} >= {r.level for r in cert.results}
     assert op in DERIVATIONS and op in REGISTRY
 
@@ -76,3 +77,28 @@ def test_cli(capsys) -> None:
     assert data["certificate"]["passed"] and data["certificate"]["level"] == "general"
     assert main(["derive", "residual", "--groups", "2"]) == 2
     assert "does not apply" in capsys.readouterr().err
+
+
+def test_the_upgraded_steps_state_what_they_claim() -> None:
+    res = derive("residual")
+    for title in ("Its Jacobian (n = 2)", "Chain rule"):  # matrix equations, not False
+        assert isinstance(res.steps[title].statement, sympy.Eq), title
+    stack = res.steps["Through L = 3 blocks, residual (g) and plain (h)"].statement
+    assert all(isinstance(e, sympy.Eq) for e in stack)
+    assert case_studies.stack_chain_rule(2, 2) and case_studies.stack_chain_rule(1, 3, False)
+    # the basic pair at C = 256 costs 288/17 = 16.9 times the bottleneck's weights
+    six = derive("bottleneck").steps["ResNet-50's first stage (C = 256, b = 64)"]
+    assert "16.9 times" in six.justification
+    cert = derive("grouped-conv").verify()
+    assert {s.title: s.level for s in cert.steps}["As a dense conv: a block-diagonal kernel"] == (
+        "exact"
+    )
+
+
+def test_the_dense_kernel_of_a_grouped_conv_is_block_diagonal() -> None:
+    block = derive("grouped-conv")["dense_kernel"]
+    names = {str(s): s for s in block.free_symbols}
+    g, c_in, c_out, n, m = (names[k] for k in ("g", "C_in", "C_out", "n", "m"))
+    at = {g: 2, c_in: 4, c_out: 6, names["i"]: 0, names["j"]: 0}
+    nonzero = [[block.subs({**at, n: a, m: b}) != 0 for b in range(4)] for a in range(6)]
+    assert nonzero == [[(a < 3) == (b < 2) for b in range(4)] for a in range(6)]
