@@ -120,7 +120,8 @@ def write_set(files: dict[str, str], directory: str | os.PathLike) -> list[Path]
             if old is not None:  # a copy, to put back if a later rename fails
                 backups[name] = _temp(out, name + ".old", (out / name).read_bytes(), old)
         for name in names:
-            os.replace(temps.pop(name), out / name)
+            os.replace(temps[name], out / name)
+            del temps[name]
             done.append(name)
     except BaseException:
         for name in reversed(done):  # put the old set back
