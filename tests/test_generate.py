@@ -76,6 +76,38 @@ def test_headers_say_what_is_printed_and_what_is_a_template(printed_without_ruff
     assert "_phi_reflect" in printed and "conv_forward" not in printed
 
 
+def test_generation_needs_only_the_core_dependencies(tmp_path) -> None:
+    """`generate --check` and `generate --spec` (either backend) in a process where torch,
+    scipy and ruff cannot be imported: what `pip install -e .` alone provides."""
+    code = f"""
+import sys
+
+class Block:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in ("torch", "scipy", "ruff"):
+            raise ModuleNotFoundError(name + " is blocked", name=name)
+
+sys.meta_path.insert(0, Block())
+from symconv.cli import main
+
+spec = "ConvTranspose(dims=2, in_channels=2, out_channels=3, kernel_size=3, stride=2)"
+assert main(["generate", "--check"]) == 0
+for backend in ("numpy", "torch"):
+    argv = ["generate", "--spec", spec, "-i", "5x5", "--backend", backend, "--out", {str(tmp_path)!r}]
+    assert main(argv) == 0
+"""
+    env = {**os.environ, "PATH": "", "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "are current" in done.stdout
+    assert sorted(p.name for p in tmp_path.iterdir()) == [  # a layer's module: no __init__.py
+        "numpy_convtranspose2d_2to3_k3_s2_5x5.py",
+        "torch_convtranspose2d_2to3_k3_s2_5x5.py",
+    ]
+
+
 def test_check_prints_one_line(capsys, cached) -> None:
     assert main(["generate", "--check"]) == 0
     out = capsys.readouterr().out

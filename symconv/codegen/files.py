@@ -68,7 +68,8 @@ def _temp(directory: Path, name: str, data: bytes, mode: int) -> Path:
         except FileExistsError:
             continue
         try:
-            os.fchmod(fd, mode)  # the umask already applied; fchmod makes it exact
+            if hasattr(os, "fchmod"):  # the umask already applied; fchmod makes it exact
+                os.fchmod(fd, mode)
             view = memoryview(data)
             while view:
                 view = view[os.write(fd, view) :]

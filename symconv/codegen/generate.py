@@ -243,10 +243,11 @@ def _os_error(what: str, directory: Path, err: OSError) -> SpecError:
     return SpecError(f"generate: cannot {what} {_quote(str(directory))}: {reason}{where}")
 
 
-def _write(directory: Path, files: dict[str, str]) -> list[Path]:
-    """`write`, with an unwritable `--out` (a file on the way, no permission) as a `SpecError`."""
+def _write(directory: Path, files: dict[str, str], package: bool = True) -> list[Path]:
+    """`write` (`package`: with an `__init__.py`) or, for one layer's module, `write_set`; an
+    unwritable `--out` (a file on the way, no permission, a link) as a `SpecError`."""
     try:
-        return write(files, directory)
+        return write(files, directory) if package else write_set(files, directory)
     except OSError as err:
         raise _os_error("write to --out", directory, err) from err
 
@@ -298,7 +299,7 @@ def run(args: argparse.Namespace) -> int:
         text = spec_module(spec, size, backend)
         name = layer_file_name(spec, size, backend) if args.name is None else None
         name = name or _module_name(args.name)
-        paths = _write(directory, {name: text})
+        paths = _write(directory, {name: text}, package=False)
         print(json.dumps({"written": [str(p) for p in paths]}) if args.json else paths[0])
         return 0
     if args.check:
