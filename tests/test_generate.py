@@ -492,6 +492,9 @@ def test_layer_module_validates_its_inputs(tmp_path, backend) -> None:
         conv.forward(array(np.zeros((2, 3, 8, 8), dtype=np.int64)), w)
     with pytest.raises(ValueError, match="floating-point"):
         conv.forward([[0.0]], w)
+    if backend == "numpy":
+        with pytest.raises(ValueError, match="MaskedArray"):  # its mask would be ignored
+            conv.forward(np.ma.masked_array(np.zeros((2, 3, 8, 8)), mask=True), w)
     with pytest.raises(ValueError, match="dtype"):
         conv.forward(array(np.zeros((2, 3, 8, 8), dtype=np.float32)), w)
     with pytest.raises(ValueError, match=r"w must have shape \(4, 3, 3, 3\)"):
@@ -506,6 +509,23 @@ def test_layer_module_validates_its_inputs(tmp_path, backend) -> None:
         pool.backward(y, idx + 64)
     empty = conv.forward(array(np.zeros((0, 3, 8, 8))), w)  # a batch of none
     assert tuple(empty.shape) == (0, 4, 8, 8)
+
+
+@pytest.mark.parametrize("backend", ["numpy", "torch"])
+def test_max_pool_module_follows_torch_on_nan_and_inf(tmp_path, backend) -> None:
+    torch = pytest.importorskip("torch")
+    import torch.nn.functional as F
+
+    spec = sc.Pool(dims=2, kind="max", kernel_size=3, stride=2, padding=1, ceil_mode=True)
+    module = _load(tmp_path, spec, (7, 7), backend)
+    x = torch.randn(2, 2, 7, 7, dtype=torch.float64, generator=torch.Generator().manual_seed(3))
+    x[0, 0, 1, 1] = x[0, 0, 4, 5] = float("nan")
+    x[0, 1] = -float("inf")  # a plane of -inf: the first position of each window is taken
+    x[1, 0, :3, :3] = 2.0  # ties: the first maximum
+    y, idx = module.forward(x.numpy() if backend == "numpy" else x)
+    ry, ridx = F.max_pool2d(x, 3, 2, 1, ceil_mode=True, return_indices=True)
+    torch.testing.assert_close(torch.as_tensor(np.asarray(y)), ry, equal_nan=True)
+    assert torch.equal(torch.as_tensor(np.asarray(idx)), ridx)
 
 
 def test_file_names_tell_layers_apart(tmp_path, capsys) -> None:

@@ -61,6 +61,10 @@ _IS_FLOAT = {
     "numpy": "numpy.issubdtype(v.dtype, numpy.floating)",
     "torch": "v.is_floating_point()",
 }
+_REFUSED = {  # array types that pass isinstance but would be misread (a mask ignored)
+    "numpy": " or isinstance(v, numpy.ma.MaskedArray)",
+    "torch": "",
+}
 _IS_INT = {
     "numpy": "numpy.issubdtype(v.dtype, numpy.integer)",
     "torch": "v.dtype == torch.int64",
@@ -252,7 +256,8 @@ def _check_helper(m: _Module) -> str:
     array = _ARRAY[m.b]
     return f'''def _check(name, v, shape, what, like=None):
     """Refuse `v` unless it is a floating-point {array} of `shape` (None: any length)."""
-    if not isinstance(v, {array}) or not {_IS_FLOAT[m.b]}:
+    ok = isinstance(v, {array}) and {_IS_FLOAT[m.b]}
+    if not ok{_REFUSED[m.b]}:
         got = type(v).__name__ + (f" of dtype {{v.dtype}}" if hasattr(v, "dtype") else "")
         raise ValueError(f"{{name}} must be a floating-point {array}, got {{got}}")
     if v.ndim != len(shape) or any(n not in (None, k) for n, k in zip(shape, v.shape)):
