@@ -257,7 +257,12 @@ def test_bad_input_size_and_name_are_one_line(capsys, tmp_path) -> None:
     err = one_line_exit_2(
         capsys, "generate", "--spec", "Conv(dims=1, kernel_size=3)", "-i", str(10**9), *out
     )
-    assert "too long" in err
+    assert "table of" in err
+    err = one_line_exit_2(
+        capsys, "generate", "--spec", f"Conv(dims=1, kernel_size=3, padding={10**9})", "-i", "8",
+        *out,
+    )  # fmt: skip
+    assert "needs a table of" in err and "at most 1048576" in err  # refused before building it
     assert list(tmp_path.iterdir()) == []
 
 

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from .. import _sizes
 from .._errors import SpecError
 from .._validate import as_size
 from ..spec import Conv, Pool
@@ -171,10 +172,18 @@ def _check_size(spec: Layer, size: tuple[int, ...], out: tuple[int, ...]) -> Non
         )
     for a, (i, o) in enumerate(zip(size, out, strict=True)):
         k = spec.kernel_size[a]  # type: ignore[index]
-        if max(i, o) * 4 > MAX_AXIS or o * k > MAX_AXIS:
+        if isinstance(spec, Conv):
+            lo, hi = spec.pads[a]
+        elif isinstance(spec, Pool):
+            lo = hi = spec.padding[a]  # type: ignore[index]
+        else:  # a transposed convolution crops, it reads no padded input
+            lo = hi = 0
+        cost = max(_sizes.padded_length(i, lo, hi), o * k)
+        if cost > MAX_AXIS:
             raise SpecError(
-                f"generate: axis {a} of {spec} at input {size} (output {o}, {k} taps) is too long "
-                f"to print (at most {MAX_AXIS} outputs x taps); use numeric's functions"
+                f"generate: axis {a} of {spec} at input {size} needs a table of {cost} entries "
+                f"(padded input, or {o} outputs x {k} taps); a printed layer takes at most "
+                f"{MAX_AXIS} (use numeric's functions)"
             )
 
 
