@@ -305,9 +305,10 @@ def run(args: argparse.Namespace) -> int:
         backend = args.backend or "numpy"
         if backend not in LAYER_BACKENDS:  # pragma: no cover - argparse's choices refuse it
             raise SpecError(f"generate: --backend must be one of {list(LAYER_BACKENDS)}")
+        name = None if args.name is None else _module_name(args.name)
         text = spec_module(spec, size, backend)
-        name = layer_file_name(spec, size, backend) if args.name is None else None
-        name = name or _module_name(args.name)
+        if name is None:
+            name = layer_file_name(spec, size, backend)
         paths = _write(directory, {name: text}, package=False)
         print(json.dumps({"written": [str(p) for p in paths]}) if args.json else paths[0])
         return 0
