@@ -52,7 +52,7 @@ from typing import ClassVar
 
 import sympy
 
-from .. import __version__, _sizes
+from .. import _sizes
 from ..fourier import fft_padding_derivation, fft_plan
 from ..spec import Conv
 from .numpy_backend import NumPyKernelPrinter
@@ -392,7 +392,7 @@ _HEADER = (
     _TITLE
     + '''
 
-symconv {version}; printed by symconv.codegen.fft from:
+Printed by symconv.codegen.fft from:
 
     fft:       symconv.fourier.fft_padding_derivation: {statement}
                crop (symconv.fourier.fft_plan): y[o] = full[S*o + K - 1 - p_lo]  (mod N),
@@ -407,14 +407,12 @@ symconv {version}; printed by symconv.codegen.fft from:
 
 
 def fft_source(backend: str) -> str:
-    """The text of `{backend}_fft.py` (before formatting); `backend` is "numpy" or "torch"."""
+    """The text of `{backend}_fft.py` (as printed); `backend` is "numpy" or "torch"."""
     _, statement = _fft_length_step()
-    header = _HEADER.format(backend=backend, version=__version__, statement=statement)
+    header = _HEADER.format(backend=backend, statement=statement)
     return _PRINTERS[backend]().module(fft_nodes(), header)
 
 
 def fft_modules() -> dict[str, str]:
-    """File name -> formatted text of `numpy_fft.py` and `torch_fft.py`."""
-    from .generate import _format
-
-    return {f"{backend}_fft.py": _format(fft_source(backend)) for backend in _PRINTERS}
+    """File name -> text of `numpy_fft.py` and `torch_fft.py` (as printed)."""
+    return {f"{backend}_fft.py": fft_source(backend) for backend in _PRINTERS}

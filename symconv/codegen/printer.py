@@ -26,6 +26,8 @@ as adds) gives $T^\top$.
 from __future__ import annotations
 
 import re
+import textwrap
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -119,11 +121,14 @@ class Kernel:
     """One kernel: a backend-independent array program (`source`, over the primitives).
 
     `origin` is the index form or derived operator it computes; it leads the docstring.
+    `printed` marks source printed from computed values (e.g. Winograd's matrices) rather than
+    a hand-written template.
     """
 
     name: str
     source: str
     origin: str
+    printed: bool = False
 
 
 class KernelPrinter(Printer):
@@ -176,7 +181,7 @@ class KernelPrinter(Printer):
         text = "\n\n".join([*prelude, body])
         self.module_imports |= set(self._exprs.module_imports)
         imports = self._imports(text)
-        return f"{header}\n{imports}\n\n\n{text}"
+        return f"{header}\n{provenance(nodes, prims)}\n\n{imports}\n\n\n{text}"
 
     def _used_primitives(self, text: str) -> list[str]:
         used: set[str] = set()
@@ -195,3 +200,35 @@ class KernelPrinter(Printer):
             if re.search(rf"\b{re.escape(mod)}\.", text):
                 mods.add(mod)
         return "\n".join(f"import {m}" for m in sorted(mods))
+
+
+def _defined(source: str) -> list[str]:
+    """Top-level names a template's source defines (functions and assignments)."""
+    return re.findall(r"^(?:def |class )?([A-Za-z_]\w*)\s*(?:\(|=[^=])", source, re.MULTILINE)
+
+
+def provenance(nodes: list, primitives: Sequence[str] = ()) -> str:
+    """Comment lines saying which parts of a module are printed from expressions (index maps
+    read off the index forms and `symconv._sizes`, values computed by a derivation) and which
+    come from templates (kernel bodies over the primitive vocabulary, the backend's primitives).
+    """
+    printed = [n.name for n in nodes if isinstance(n, IndexMap)]
+    templates: list[str] = []
+    for n in nodes:
+        if isinstance(n, Kernel):
+            (printed if n.printed else templates).extend(_defined(n.source))
+    parts = [
+        (
+            "Printed from expressions (index forms, symconv._sizes, derivations; each names its "
+            "source)",
+            printed,
+        ),
+        ("From templates (symconv.codegen, over the primitive vocabulary)", templates),
+        ("The backend's primitives", list(primitives)),
+    ]
+    lines = []
+    for title, names in parts:
+        if names:
+            text = f"{title}: {', '.join(dict.fromkeys(names))}."
+            lines += textwrap.wrap(text, 98, initial_indent="# ", subsequent_indent="#   ")
+    return "\n".join(lines)
