@@ -2,7 +2,9 @@ r"""numeric: symconv's generated kernels behind `torch.nn.functional`'s signatur
 
 The array type picks the backend: `numpy.ndarray` runs the generated NumPy kernels,
 `torch.Tensor` the generated torch kernels on the tensor's device. float32 and float64, any
-batch size (including 0). torch is optional: `import numeric` needs only NumPy.
+batch size (including 0); float16 arrays and float16 / bfloat16 tensors run in float32 and
+come back in their own dtype (torch's CPU rule). torch is optional: `import numeric` needs
+only NumPy.
 
 ```python
 >>> import numpy as np
@@ -762,6 +764,29 @@ def conv_grad_bias(grad_output: Array) -> Array:
 
 
 from . import algorithms as algorithms  # noqa: E402  (Winograd, FFT, separable; "auto")
+from . import family as family  # noqa: E402  (pad, unfold/fold, adaptive pooling, unpooling)
 from . import grad  # noqa: E402  (its aliases name the functions above)
 from . import local as local  # noqa: E402  (locally connected and tiled layers)
 from . import p4 as p4  # noqa: E402  (p4 lifting and group convolution)
+
+# the rest of torch.nn.functional's convolution family (numeric.family)
+from .family import adaptive_avg_pool1d as adaptive_avg_pool1d  # noqa: E402
+from .family import adaptive_avg_pool2d as adaptive_avg_pool2d  # noqa: E402
+from .family import adaptive_avg_pool3d as adaptive_avg_pool3d  # noqa: E402
+from .family import adaptive_max_pool1d as adaptive_max_pool1d  # noqa: E402
+from .family import adaptive_max_pool2d as adaptive_max_pool2d  # noqa: E402
+from .family import adaptive_max_pool3d as adaptive_max_pool3d  # noqa: E402
+from .family import conv_transpose1d_grad_input as conv_transpose1d_grad_input  # noqa: E402
+from .family import conv_transpose1d_grad_weight as conv_transpose1d_grad_weight  # noqa: E402
+from .family import conv_transpose2d_grad_input as conv_transpose2d_grad_input  # noqa: E402
+from .family import conv_transpose2d_grad_weight as conv_transpose2d_grad_weight  # noqa: E402
+from .family import conv_transpose3d_grad_input as conv_transpose3d_grad_input  # noqa: E402
+from .family import conv_transpose3d_grad_weight as conv_transpose3d_grad_weight  # noqa: E402
+from .family import fold as fold  # noqa: E402
+from .family import max_unpool1d as max_unpool1d  # noqa: E402
+from .family import max_unpool2d as max_unpool2d  # noqa: E402
+from .family import max_unpool3d as max_unpool3d  # noqa: E402
+from .family import pad as pad  # noqa: E402
+from .family import unfold as unfold  # noqa: E402
+
+__all__ += family.__all__

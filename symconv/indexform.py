@@ -43,6 +43,8 @@ import sympy
 
 from . import _sizes
 from ._errors import SpecError
+from ._indexmap import phi as _phi
+from ._indexmap import window_coord
 from ._validate import as_int
 from .spec import Conv, Pool
 
@@ -119,17 +121,6 @@ class WindowMax(sympy.Function):
             for v, lo, hi in limits
         )
         return rf"\max_{{{lims}}} {printer._print(expr)}"
-
-
-def _phi(mode: str, i: Any, n: int) -> Any:
-    """The padding mode's index map on unpadded coordinates `i` (int or array); -1 = a zero."""
-    if mode == "circular":
-        return np.mod(i, n)
-    if mode == "replicate":
-        return np.clip(i, 0, n - 1)
-    if mode == "reflect":  # mirror without repeating the edge; valid for |overhang| < n
-        return (n - 1) - np.abs((n - 1) - np.abs(i))
-    return np.where((i >= 0) & (i < n), i, -1)
 
 
 @dataclass(frozen=True)
@@ -211,8 +202,7 @@ class IndexForm:
             i = num // ax.stride
             ok = (num % ax.stride == 0) & (i >= 0) & (i < ax.size)
             return np.where(ok, i, -1)
-        tap = (ax.kernel - 1 - a) if ax.flip else a
-        j = ax.stride * o + ax.dilation * tap  # coordinate in the padded input
+        j = window_coord(o, a, ax.kernel, ax.stride, ax.dilation, ax.flip)  # padded coordinate
         if padded:
             return np.where(j < ax.padded, j, -1)
         inside = (j >= 0) & (j < ax.padded)
