@@ -251,9 +251,10 @@ _GENERAL_OPS = (
     "fft-padding",
     "commutativity",
     "algorithm-costs",
+    "adaptive-pool",
 )
 # derive ops whose registry (symconv.derive) has a default layer of its own
-_REGISTRY_DEFAULT_OPS = ("p4", "local-params")
+_REGISTRY_DEFAULT_OPS = ("p4", "local-params", "unfold-fold")
 # what the fourier derivation replaces when it turns a layer into its circulant version
 _FOURIER_DROPS = ("stride", "padding", "in_channels", "out_channels", "groups", "no_bias")
 

@@ -282,6 +282,18 @@ def _local_backprop(spec: Any, size: Any) -> Derivation:
     return local_backprop(spec, size)
 
 
+def _unfold_fold(spec: Any, size: Any) -> Derivation:
+    from .family import unfold_fold_derivation
+
+    return unfold_fold_derivation(spec, size)
+
+
+def _adaptive_pool(spec: Any, size: Any) -> Derivation:
+    from .family import adaptive_window_derivation
+
+    return adaptive_window_derivation()
+
+
 def _algorithm_costs(spec: Any, size: Any) -> Derivation:
     """numeric's cost model (general: it counts on its own set of layers; spec and size are
     not read)."""
@@ -307,6 +319,8 @@ DERIVATIONS: dict[str, Callable[[Any, Any], Derivation]] = {
     "local-params": _local_params,
     "local-backprop": _local_backprop,
     "algorithm-costs": _algorithm_costs,
+    "unfold-fold": _unfold_fold,
+    "adaptive-pool": _adaptive_pool,
 }
 
 
@@ -323,4 +337,5 @@ def derive(op: str, spec: Any = None, input_size: Any = None) -> Derivation:
 _DEFAULT_SPECS = {
     "p4": Conv(dims=2, kernel_size=3, padding=1),
     "local-params": Conv(dims=2, kernel_size=3),
+    "unfold-fold": Conv(dims=2, in_channels=2, kernel_size=2, padding=1),
 }
