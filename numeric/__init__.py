@@ -100,6 +100,23 @@ def conv1d(
     `nn.Conv1d`), `flip=True` (the true convolution) and `algorithm`: `"auto"`, `"direct"`,
     `"shifted"` (stride 1) or `"fft"` (see `numeric.algorithms`); `"winograd"` and
     `"separable"` run 2-d layers only and raise `symconv.SpecError` here.
+
+    `"same"` with an even kernel follows torch (the odd pixel of padding on the high side);
+    NumPy's and SciPy's `"same"` put it on the low side, so their output is one position later:
+
+    ```python
+    >>> import numpy as np, numeric as nm
+    >>> x, w = np.arange(6.0), np.array([1.0, 10.0, 100.0, 1000.0])
+    >>> nm.conv1d(x[None, None], w[None, None], padding="same")[0, 0]
+    array([2100., 3210., 4321., 5432.,  543.,   54.])
+    >>> np.correlate(x, w, "same")
+    array([1000., 2100., 3210., 4321., 5432.,  543.])
+    >>> nm.conv1d(x[None, None], w[None, None], padding=((2, 1),), flip=True)[0, 0]
+    array([1.000e+00, 1.200e+01, 1.230e+02, 1.234e+03, 2.345e+03, 3.450e+03])
+    >>> bool((_ == np.convolve(x, w, "same")).all())  # numpy.convolve: flip=True, (2, 1)
+    True
+
+    ```
     """
     return _ops.conv(
         1, "conv1d", input, weight, bias, stride, padding, dilation, groups, padding_mode, flip,
@@ -216,8 +233,19 @@ def lp_pool1d(
     stride: IntOrTuple | None = None,
     ceil_mode: bool = False,
 ) -> Array:
-    """1-d power-average pooling, `torch.nn.functional.lp_pool1d`'s signature: the
-    p-th root of the window's sum of p-th powers.
+    r"""1-d power-average pooling, `torch.nn.functional.lp_pool1d`'s signature: the
+    p-th root of the window's sum of p-th powers. With `ceil_mode`, a last window clipped at
+    the input's end has its sum scaled by (window size / inputs covered), as torch computes
+    it (see `symconv.Pool`'s `norm_type`):
+
+    ```python
+    >>> import numpy as np, numeric as nm
+    >>> nm.lp_pool1d(np.arange(1.0, 6.0)[None, None], 2, 2, ceil_mode=True)[0, 0]
+    array([2.23606798, 5.        , 7.07106781])
+
+    ```
+
+    The last window reads only 5: $\sqrt{2 \cdot 5^2} = 7.07$, not 5.
     """
     return _ops.lp_pool(
         1, "lp_pool1d", input, norm_type, kernel_size=kernel_size, stride=stride,
@@ -473,7 +501,8 @@ def lp_pool2d(
     ceil_mode: bool = False,
 ) -> Array:
     """2-d power-average pooling, `torch.nn.functional.lp_pool2d`'s signature: the
-    p-th root of the window's sum of p-th powers.
+    p-th root of the window's sum of p-th powers (with `ceil_mode`, a window clipped at the
+    input's end scaled to the full window as torch: see `lp_pool1d`).
 
     ```python
     >>> import numpy as np, numeric as nm
@@ -693,7 +722,8 @@ def lp_pool3d(
     ceil_mode: bool = False,
 ) -> Array:
     """3-d power-average pooling, `torch.nn.functional.lp_pool3d`'s signature: the
-    p-th root of the window's sum of p-th powers.
+    p-th root of the window's sum of p-th powers (with `ceil_mode`, a window clipped at the
+    input's end scaled to the full window as torch: see `lp_pool1d`).
     """
     return _ops.lp_pool(
         3, "lp_pool3d", input, norm_type, kernel_size=kernel_size, stride=stride,

@@ -399,3 +399,47 @@ def test_unfold_is_the_convolution_im2col() -> None:
     y = (w.reshape(4, -1) @ cols).reshape(2, 4, *nm.conv2d(x, w, padding=1, stride=2).shape[2:])
     assert np.allclose(y, nm.conv2d(x, w, padding=1, stride=2), atol=1e-12)
     assert math.prod(cols.shape) == 2 * 3 * 6 * cols.shape[2]
+
+
+# -- conventions stated -----------------------------------------------------------------------
+def test_cli_params_exact_and_the_family_derive_ops(capsys: pytest.CaptureFixture) -> None:
+    import json
+
+    from symconv.cli import main
+
+    assert main(["params", "-k", "3", "--no-bias", "-i", "5x5", "--exact", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert (data["flops"], data["flops_exact"]) == (2 * 9 * 9, 9 * (2 * 9 - 1))
+    assert main(["params", "-k", "3", "-i", "5x5", "--exact"]) == 0
+    assert "exact: 162" in capsys.readouterr().out  # with a bias the two counts agree
+    for argv in (["params", "--pool", "max", "-k", "2", "-i", "4", "--exact"],
+                 ["params", "-k", "3", "--exact"]):  # fmt: skip
+        assert main(argv) == 2
+        assert "--exact" in capsys.readouterr().err
+    assert main(["derive", "adaptive-pool"]) == 0
+    assert "verified (level general)" in capsys.readouterr().out
+    assert main(["derive", "unfold-fold", "-k", "2", "-s", "2", "-i", "4"]) == 0
+    assert "verified (level exact)" in capsys.readouterr().out
+
+
+def test_same_padding_convention_against_scipy() -> None:
+    """torch's "same" puts the odd pixel high; scipy's "same" low (one position later)."""
+    signal = pytest.importorskip("scipy.signal")
+    rng = np.random.default_rng(5)
+    x, w = rng.standard_normal(9), rng.standard_normal(4)
+    ours = nm.conv1d(x[None, None], w[None, None], padding="same")[0, 0]
+    ref = F.conv1d(torch.from_numpy(x)[None, None], torch.from_numpy(w)[None, None], padding="same")
+    assert np.allclose(ours, ref[0, 0].numpy(), atol=1e-12)
+    scipy_same = signal.correlate(x, w, "same")
+    assert not np.allclose(ours, scipy_same)
+    assert np.allclose(nm.conv1d(x[None, None], w[None, None], padding=((2, 1),))[0, 0], scipy_same)
+    flipped = nm.conv1d(x[None, None], w[None, None], padding=((2, 1),), flip=True)[0, 0]
+    assert np.allclose(flipped, signal.convolve(x, w, "same"))
+
+
+def test_lp_pool_ceil_mode_scales_a_clipped_window() -> None:
+    x = np.array([[[1.0, 2.0, 3.0, 4.0, 5.0]]])
+    y = nm.lp_pool1d(x, 2, 2, ceil_mode=True)[0, 0]
+    assert y[-1] == pytest.approx(math.sqrt(2 * 25))  # K/n = 2: not the 2-norm, 5
+    ref = F.lp_pool1d(torch.from_numpy(x), 2, 2, ceil_mode=True)[0, 0].numpy()
+    assert np.allclose(y, ref, atol=1e-12)
