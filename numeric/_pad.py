@@ -97,7 +97,12 @@ def pad(op: str, input: Array, pad: Sequence[int], mode: str, value: float | Non
 
 
 def _layer(op: str, kernel_size: Any, dilation: Any, padding: Any, stride: Any) -> Conv:
-    """The 2-d window geometry as a `symconv.Conv` (validates every argument)."""
+    """The 2-d window geometry as a `symconv.Conv` (validates every argument); padding is
+    one int or a pair (torch's unfold and fold take no "same" or per-side padding)."""
+    if isinstance(padding, str) or (
+        isinstance(padding, tuple | list) and any(not isinstance(p, int) for p in padding)
+    ):
+        raise SpecError(f"{op}: padding must be an int or a pair of ints >= 0, got {padding!r}")
     return _spec(
         op, Conv, dims=2, kernel_size=kernel_size, dilation=dilation, padding=padding,
         stride=stride,
@@ -130,7 +135,7 @@ def unfold(
     if 0 in x.shape[2:]:
         raise SpecError(f"{op}: input's spatial size {A.shape_of(x)[2:]} must be non-empty")
     out, tables = _tables(spec, x.shape[2:], op)
-    xp = pad(op, x, [p for p in reversed(spec.padding) for _ in (0, 1)], "constant", 0.0)
+    xp = pad(op, x, [p for pair in reversed(spec.pads) for p in pair], "constant", 0.0)
     patches = A.gather_windows(xp, tables)  # (N, C, *O, *K)
     n, c = A.shape_of(x)[:2]
     patches = A.permute(patches, (0, 1, 4, 5, 2, 3))  # (N, C, *K, *O)

@@ -443,3 +443,12 @@ def test_lp_pool_ceil_mode_scales_a_clipped_window() -> None:
     assert y[-1] == pytest.approx(math.sqrt(2 * 25))  # K/n = 2: not the 2-norm, 5
     ref = F.lp_pool1d(torch.from_numpy(x), 2, 2, ceil_mode=True)[0, 0].numpy()
     assert np.allclose(y, ref, atol=1e-12)
+
+
+def test_unfold_refuses_string_padding_and_local_refuses_half() -> None:
+    with pytest.raises(sc.SpecError, match="padding must be an int or a pair"):
+        nm.unfold(np.zeros((1, 1, 4, 4)), 2, padding="same")
+    with pytest.raises(sc.SpecError, match="float16 and bfloat16 run in numeric's conv"):
+        nm.local.locally_connected(
+            np.zeros((1, 1, 3, 3), np.float16), np.zeros((1, 3, 3, 1, 1, 1), np.float16)
+        )
