@@ -66,7 +66,8 @@ def _windows(op: str, dims: int, input: Array, output_size: Any) -> tuple[Any, .
         mask = mask & (t >= 0).reshape(shape)
     windows = A.gather_windows(x, [np.maximum(t, 0) for t in tables])
     n, c = A.shape_of(x)[:2]
-    return x, unbatched, out, tables, mask, windows.reshape(n, c, *out, -1)
+    taps = math.prod(t.shape[1] for t in tables)
+    return x, unbatched, out, tables, mask, windows.reshape(n, c, *out, taps)
 
 
 def adaptive_avg_pool(op: str, dims: int, input: Array, output_size: Any) -> Array:
@@ -100,9 +101,10 @@ def adaptive_max_pool(
             shape[a], shape[dims + a] = t.shape
             grid = grid * size[a] + np.maximum(t, 0).reshape(shape)
         grid = grid.reshape(math.prod(out), -1)  # (prod O, prod K)
-        flat = A.index(grid, x)[A.index(np.arange(math.prod(out)), x), which.reshape(n, c, -1)]
+        which = which.reshape(n, c, math.prod(out))
+        flat = A.index(grid, x)[A.index(np.arange(math.prod(out)), x), which]
         # the values by a gather of the input: differentiable, gradient to the argmax
-        y = A.take_along(x.reshape(n, c, -1), flat).reshape(n, c, *out)
+        y = A.take_along(x.reshape(n, c, math.prod(size)), flat).reshape(n, c, *out)
         idx = flat.reshape(n, c, *out)
     if unbatched:
         y, idx = y[0], idx[0]
@@ -150,8 +152,9 @@ def max_unpool(
         raise SpecError(f"{op}: the output size {out} must not be negative")
     n, c = A.shape_of(x)[:2]
     total = math.prod(out)
-    flat_idx = idx.reshape(n, c, -1)
-    if flat_idx.shape[-1]:
+    per = math.prod(size)
+    flat_idx = idx.reshape(n, c, per)
+    if math.prod(A.shape_of(flat_idx)):
         lo, hi = int(flat_idx.min()), int(flat_idx.max())
         if lo < 0 or hi >= total:
             raise SpecError(
@@ -159,7 +162,7 @@ def max_unpool(
                 f"axes {out}, got {lo if lo < 0 else hi}"
             )
     flat_idx = flat_idx.long() if tensor else flat_idx.astype(np.int64)
-    y = A.scatter(A.zeros((n, c, total), x), flat_idx, x.reshape(n, c, -1))
+    y = A.scatter(A.zeros((n, c, total), x), flat_idx, x.reshape(n, c, per))
     y = y.reshape(n, c, *out)
     return y[0] if unbatched else y
 

@@ -180,7 +180,7 @@ def fold(
     # flat padded position of every (a_1, a_2, o_1, o_2): the layout of unfold's rows, columns
     lin = tables[0].T[:, None, :, None] * padded[1] + tables[1].T[None, :, None, :]
     acc = A.scatter_add(
-        A.zeros((n, c, math.prod(padded)), cols), lin.ravel(), cols.reshape(n, c, -1)
+        A.zeros((n, c, math.prod(padded)), cols), lin.ravel(), cols.reshape(n, c, taps * length)
     )
     acc = acc.reshape(n, c, *padded)
     crop = tuple(slice(p, p + i) for p, i in zip(spec.padding, size, strict=True))

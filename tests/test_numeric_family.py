@@ -452,3 +452,16 @@ def test_unfold_refuses_string_padding_and_local_refuses_half() -> None:
         nm.local.locally_connected(
             np.zeros((1, 1, 3, 3), np.float16), np.zeros((1, 3, 3, 1, 1, 1), np.float16)
         )
+
+
+@pytest.mark.parametrize("backend", ["numpy", "torch"])
+def test_empty_batch(backend: str) -> None:
+    x = _as(backend, np.zeros((0, 2, 5, 4)))
+    assert tuple(nm.adaptive_avg_pool2d(x, 3).shape) == (0, 2, 3, 3)
+    y, i = nm.adaptive_max_pool2d(x, (2, 3), return_indices=True)
+    assert tuple(y.shape) == tuple(i.shape) == (0, 2, 2, 3)
+    assert tuple(nm.max_unpool2d(y, i, 2, output_size=(4, 6)).shape) == (0, 2, 4, 6)
+    cols = nm.unfold(x, 2)
+    assert tuple(cols.shape) == (0, 8, 12)
+    assert tuple(nm.fold(cols, (5, 4), 2).shape) == (0, 2, 5, 4)
+    assert tuple(nm.pad(x, (1, 1, 2, 0), "reflect").shape) == (0, 2, 7, 6)
