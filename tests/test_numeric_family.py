@@ -282,6 +282,13 @@ def test_half_precision_conv_and_pool(backend: str, dtype: object) -> None:
     gw = torch.nn.grad.conv2d_weight(X, W.shape, D, padding=1, groups=2)
     _close_half(nm.conv2d_grad_weight(x, tuple(W.shape), delta, padding=1, groups=2), gw, dtype)
     _close_half(nm.adaptive_avg_pool2d(x, 3), F.adaptive_avg_pool2d(X, 3), dtype)
+    up = _half(backend, dtype, rng.standard_normal((2, 3, 14, 12)))  # conv_transpose2d's dL/dy
+    Wt, U = _ref32(wt), _ref32(up)
+    Xg = X.clone().requires_grad_(True)
+    Wg = Wt.clone().requires_grad_(True)
+    gx, gwt = torch.autograd.grad(F.conv_transpose2d(Xg, Wg, stride=2), (Xg, Wg), U)
+    _close_half(nm.conv_transpose2d_grad_input(tuple(X.shape), wt, up, 2), gx, dtype)
+    _close_half(nm.conv_transpose2d_grad_weight(x, tuple(Wt.shape), up, 2), gwt, dtype)
     _close_half(nm.fold(nm.unfold(x, 2), (7, 6), 2), F.fold(F.unfold(X, 2), (7, 6), 2), dtype)
 
 
