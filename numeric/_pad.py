@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from symconv import Conv, SpecError
+from symconv import Conv, SpecError, _sizes
 from symconv._indexmap import phi, window_table
 from symconv._validate import as_int
 
@@ -176,13 +176,15 @@ def fold(
             f"{spec.stride} give {out[0]} x {out[1]} = {math.prod(out)} blocks"
         )
     c = ck // taps
-    padded = tuple(i + 2 * p for i, p in zip(size, spec.padding, strict=True))
+    padded = tuple(
+        _sizes.padded_length(i, lo, hi) for i, (lo, hi) in zip(size, spec.pads, strict=True)
+    )
     # flat padded position of every (a_1, a_2, o_1, o_2): the layout of unfold's rows, columns
     lin = tables[0].T[:, None, :, None] * padded[1] + tables[1].T[None, :, None, :]
     acc = A.scatter_add(
         A.zeros((n, c, math.prod(padded)), cols), lin.ravel(), cols.reshape(n, c, taps * length)
     )
     acc = acc.reshape(n, c, *padded)
-    crop = tuple(slice(p, p + i) for p, i in zip(spec.padding, size, strict=True))
+    crop = tuple(slice(lo, lo + i) for (lo, _), i in zip(spec.pads, size, strict=True))
     y = acc[(slice(None), slice(None), *crop)]
     return y[0] if unbatched else y

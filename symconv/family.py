@@ -105,7 +105,9 @@ def fold_matrix(spec: Conv, input_size: int | Sequence[int]) -> sympy.SparseMatr
     r"""The matrix $\mathcal F$ of `fold` to `input_size` from its own definition: scatter-add
     block entry $(c, a, o)$ to padded position $S o + D a$, then crop the padding."""
     spec, size, out = _geometry("fold_matrix", spec, input_size)
-    padded = tuple(i + 2 * lo for i, (lo, _) in zip(size, spec.pads, strict=True))
+    padded = tuple(
+        _sizes.padded_length(i, lo, hi) for i, (lo, hi) in zip(size, spec.pads, strict=True)
+    )
     entries: dict[tuple[int, int], Any] = {}
     n_col = 0
     for c in range(spec.in_channels):
@@ -192,7 +194,7 @@ def unfold_fold_derivation(
         cases = [(spec, size)]
         for k, s, dd, p, i in itertools.product((1, 2, 3), (1, 2), (1, 2), (0, 1), (3, 4, 5)):
             layer = Conv(dims=1, in_channels=2, kernel_size=k, stride=s, dilation=dd, padding=p)
-            if i + 2 * p >= dd * (k - 1) + 1:
+            if _sizes.padded_length(i, p, p) >= _sizes.dilated_extent(k, dd):
                 cases.append((layer, (i,)))
         cases.append((Conv(dims=2, kernel_size=(2, 3), stride=(2, 1), padding=(1, 0)), (4, 5)))
 
