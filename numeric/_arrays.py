@@ -134,10 +134,16 @@ def take_along(x: Array, idx: Array) -> Array:
 
 
 def argmax_last(a: Array) -> Array:
-    """Index of the first maximum along the last axis (a NaN counts as the maximum)."""
+    """Index of the first maximum along the last axis; where there are NaNs, of the last NaN
+    (torch's pooling rule: a NaN replaces the running maximum, later NaNs included)."""
+    pos = np.arange(1, int(a.shape[-1]) + 1)
     if _is_tensor(a):
-        return a.argmax(dim=-1)
-    return np.argmax(a, axis=-1)
+        import torch
+
+        nan = (torch.isnan(a).long() * index(pos, a)).amax(dim=-1) - 1
+        return torch.where(nan >= 0, nan, a.argmax(dim=-1))
+    nan = (np.isnan(a) * pos).max(axis=-1, initial=0) - 1
+    return np.where(nan >= 0, nan, np.argmax(a, axis=-1))
 
 
 def permute(a: Array, axes: tuple[int, ...]) -> Array:

@@ -472,3 +472,13 @@ def test_empty_batch(backend: str) -> None:
     assert tuple(cols.shape) == (0, 8, 12)
     assert tuple(nm.fold(cols, (5, 4), 2).shape) == (0, 2, 5, 4)
     assert tuple(nm.pad(x, (1, 1, 2, 0), "reflect").shape) == (0, 2, 7, 6)
+
+
+@pytest.mark.parametrize("backend", ["numpy", "torch"])
+def test_adaptive_max_nan_rule(backend: str) -> None:
+    """A NaN wins its window and the index is the last NaN's, as torch."""
+    x = np.array([[[1.0, np.nan, 2.0, np.nan, 0.0, 3.0, 1.0]]])
+    ref_y, ref_i = F.adaptive_max_pool1d(torch.from_numpy(x), 2, return_indices=True)
+    y, i = nm.adaptive_max_pool1d(_as(backend, x), 2, return_indices=True)
+    assert np.array_equal(_np(i), ref_i.numpy())
+    assert np.array_equal(_np(y), ref_y.numpy(), equal_nan=True)
