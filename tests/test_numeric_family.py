@@ -282,6 +282,14 @@ def test_half_precision_conv_and_pool(backend: str, dtype: object) -> None:
     gw = torch.nn.grad.conv2d_weight(X, W.shape, D, padding=1, groups=2)
     _close_half(nm.conv2d_grad_weight(x, tuple(W.shape), delta, padding=1, groups=2), gw, dtype)
     _close_half(nm.adaptive_avg_pool2d(x, 3), F.adaptive_avg_pool2d(X, 3), dtype)
+    _close_half(nm.adaptive_max_pool2d(x, 3), F.adaptive_max_pool2d(X, 3), dtype)
+    _close_half(nm.pad(x, (1, 2, 2, 1), "reflect"), F.pad(X, (1, 2, 2, 1), mode="reflect"), dtype)
+    y, idx = nm.max_pool2d(x, 2, return_indices=True)
+    _close_half(
+        nm.max_unpool2d(y, idx, 2),
+        F.max_unpool2d(*F.max_pool2d(X, 2, return_indices=True), 2),
+        dtype,
+    )
     up = _half(backend, dtype, rng.standard_normal((2, 3, 14, 12)))  # conv_transpose2d's dL/dy
     Wt, U = _ref32(wt), _ref32(up)
     Xg = X.clone().requires_grad_(True)
