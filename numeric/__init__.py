@@ -2,7 +2,9 @@ r"""numeric: symconv's generated kernels behind `torch.nn.functional`'s signatur
 
 The array type picks the backend: `numpy.ndarray` runs the generated NumPy kernels,
 `torch.Tensor` the generated torch kernels on the tensor's device. float32 and float64, any
-batch size (including 0). torch is optional: `import numeric` needs only NumPy.
+batch size (including 0); float16 arrays and float16 / bfloat16 tensors run in float32 and
+come back in their own dtype (torch's CPU rule). torch is optional: `import numeric` needs
+only NumPy.
 
 ```python
 >>> import numpy as np
@@ -105,6 +107,23 @@ def conv1d(
     `nn.Conv1d`), `flip=True` (the true convolution) and `algorithm`: `"auto"`, `"direct"`,
     `"shifted"` (stride 1) or `"fft"` (see `numeric.algorithms`); `"winograd"` and
     `"separable"` run 2-d layers only and raise `symconv.SpecError` here.
+
+    `"same"` with an even kernel follows torch (the odd pixel of padding on the high side);
+    NumPy's and SciPy's `"same"` put it on the low side, so their output is one position later:
+
+    ```python
+    >>> import numpy as np, numeric as nm
+    >>> x, w = np.arange(6.0), np.array([1.0, 10.0, 100.0, 1000.0])
+    >>> nm.conv1d(x[None, None], w[None, None], padding="same")[0, 0]
+    array([2100., 3210., 4321., 5432.,  543.,   54.])
+    >>> np.correlate(x, w, "same")
+    array([1000., 2100., 3210., 4321., 5432.,  543.])
+    >>> nm.conv1d(x[None, None], w[None, None], padding=((2, 1),), flip=True)[0, 0]
+    array([1.000e+00, 1.200e+01, 1.230e+02, 1.234e+03, 2.345e+03, 3.450e+03])
+    >>> bool((_ == np.convolve(x, w, "same")).all())  # numpy.convolve: flip=True, (2, 1)
+    True
+
+    ```
     """
     return _ops.conv(
         1, "conv1d", input, weight, bias, stride, padding, dilation, groups, padding_mode, flip,
@@ -221,8 +240,19 @@ def lp_pool1d(
     stride: IntOrTuple | None = None,
     ceil_mode: bool = False,
 ) -> Array:
-    """1-d power-average pooling, `torch.nn.functional.lp_pool1d`'s signature: the
-    p-th root of the window's sum of p-th powers.
+    r"""1-d power-average pooling, `torch.nn.functional.lp_pool1d`'s signature: the
+    p-th root of the window's sum of p-th powers. With `ceil_mode`, a last window clipped at
+    the input's end has its sum scaled by (window size / inputs covered), as torch computes
+    it (see `symconv.Pool`'s `norm_type`):
+
+    ```python
+    >>> import numpy as np, numeric as nm
+    >>> nm.lp_pool1d(np.arange(1.0, 6.0)[None, None], 2, 2, ceil_mode=True)[0, 0]
+    array([2.23606798, 5.        , 7.07106781])
+
+    ```
+
+    The last window reads only 5: $\sqrt{2 \cdot 5^2} = 7.07$, not 5.
     """
     return _ops.lp_pool(
         1, "lp_pool1d", input, norm_type, kernel_size=kernel_size, stride=stride,
@@ -478,7 +508,8 @@ def lp_pool2d(
     ceil_mode: bool = False,
 ) -> Array:
     """2-d power-average pooling, `torch.nn.functional.lp_pool2d`'s signature: the
-    p-th root of the window's sum of p-th powers.
+    p-th root of the window's sum of p-th powers (with `ceil_mode`, a window clipped at the
+    input's end scaled to the full window as torch: see `lp_pool1d`).
 
     ```python
     >>> import numpy as np, numeric as nm
@@ -698,7 +729,8 @@ def lp_pool3d(
     ceil_mode: bool = False,
 ) -> Array:
     """3-d power-average pooling, `torch.nn.functional.lp_pool3d`'s signature: the
-    p-th root of the window's sum of p-th powers.
+    p-th root of the window's sum of p-th powers (with `ceil_mode`, a window clipped at the
+    input's end scaled to the full window as torch: see `lp_pool1d`).
     """
     return _ops.lp_pool(
         3, "lp_pool3d", input, norm_type, kernel_size=kernel_size, stride=stride,
@@ -786,3 +818,28 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted({*globals(), *__all__, *_SUBMODULES})
+
+
+from . import family as family  # noqa: E402  (pad, unfold/fold, adaptive pooling, unpooling)
+
+# the rest of torch.nn.functional's convolution family (numeric.family)
+from .family import adaptive_avg_pool1d as adaptive_avg_pool1d  # noqa: E402
+from .family import adaptive_avg_pool2d as adaptive_avg_pool2d  # noqa: E402
+from .family import adaptive_avg_pool3d as adaptive_avg_pool3d  # noqa: E402
+from .family import adaptive_max_pool1d as adaptive_max_pool1d  # noqa: E402
+from .family import adaptive_max_pool2d as adaptive_max_pool2d  # noqa: E402
+from .family import adaptive_max_pool3d as adaptive_max_pool3d  # noqa: E402
+from .family import conv_transpose1d_grad_input as conv_transpose1d_grad_input  # noqa: E402
+from .family import conv_transpose1d_grad_weight as conv_transpose1d_grad_weight  # noqa: E402
+from .family import conv_transpose2d_grad_input as conv_transpose2d_grad_input  # noqa: E402
+from .family import conv_transpose2d_grad_weight as conv_transpose2d_grad_weight  # noqa: E402
+from .family import conv_transpose3d_grad_input as conv_transpose3d_grad_input  # noqa: E402
+from .family import conv_transpose3d_grad_weight as conv_transpose3d_grad_weight  # noqa: E402
+from .family import fold as fold  # noqa: E402
+from .family import max_unpool1d as max_unpool1d  # noqa: E402
+from .family import max_unpool2d as max_unpool2d  # noqa: E402
+from .family import max_unpool3d as max_unpool3d  # noqa: E402
+from .family import pad as pad  # noqa: E402
+from .family import unfold as unfold  # noqa: E402
+
+__all__ += family.__all__

@@ -215,24 +215,15 @@ def _transpose_function() -> Any:
         @once_differentiable
         def backward(ctx: Any, delta: Any) -> Any:
             x, w = ctx.saved_tensors
-            dims, op, stride, padding, _, groups, dilation = ctx.conf
+            dims, op, *layer = ctx.conf
             unbatched, xb, d = _batched(dims, x, delta)
             name = f"{op} (backward)"
-            layer = (stride, padding, dilation, groups, "zeros", False)
             dx = dw = db = None
-            # T delta has i + floor(output_padding / stride) entries per axis (output_padding
-            # may reach dilation - 1 > stride - 1): x is the first i, the rest have no x
-            size = xb.shape[2:]
             if ctx.needs_input_grad[0]:
-                dx = _ops.conv(dims, name, d, w, None, *layer)
-                dx = dx[(slice(None), slice(None), *(slice(0, n) for n in size))]
+                dx = _ops.conv_transpose_grad_input(dims, name, xb.shape, w, d, *layer)
                 dx = dx[0] if unbatched else dx
             if ctx.needs_input_grad[1]:
-                spec = _ops.conv_spec(name, dims, d.shape[1], w.shape, False, *layer)
-                full = spec.output_size(d.shape[2:])
-                extra = [(0, f - n) for f, n in zip(full, size, strict=True)]
-                xf = torch.nn.functional.pad(xb, [p for pair in reversed(extra) for p in pair])
-                dw = _ops.conv_grad_weight(dims, name, d, w.shape, xf.contiguous(), *layer)
+                dw = _ops.conv_transpose_grad_weight(dims, name, xb, w.shape, d, *layer)
             if ctx.has_bias and ctx.needs_input_grad[2]:
                 db = _ops.conv_grad_bias(name, d)
             return dx, dw, db, None

@@ -124,7 +124,11 @@ def pick(op: str, **arrays: Any) -> Backend:
     for k, v in given.items():
         floating = v.dtype.is_floating_point if name == "torch" else v.dtype.kind == "f"
         if not floating or str(v.dtype).endswith("float16") or "bfloat16" in str(v.dtype):
-            raise SpecError(f"{op}: {k} must be float32 or float64, got dtype {v.dtype}")
+            half = " (float16 and bfloat16 run in numeric's conv and pooling functions)"
+            raise SpecError(
+                f"{op}: {k} must be float32 or float64, got dtype {v.dtype}"
+                + (half if floating else "")
+            )
     if len(set(map(str, dtypes.values()))) > 1:
         desc = ", ".join(f"{k} {d}" for k, d in dtypes.items())
         raise SpecError(f"{op}: arrays must share one dtype, got {desc}")

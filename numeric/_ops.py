@@ -19,6 +19,7 @@ from symconv.transpose import ConvTranspose
 from . import _autograd
 from ._autograd import needs_grad
 from ._backend import check_ndim, chunk_for, itemsize, pick, prod, shape_arg
+from ._half import half_precision
 from ._parallel import get_num_threads, map_batch
 
 Array = Any
@@ -496,3 +497,130 @@ def lp_pool_backward(
         be.pool.lp_pool_backward, grad_output, input, float(norm_type), spec.kernel_size,
         spec.stride,
     )  # fmt: skip
+
+
+def _transpose_spec(
+    op: str,
+    dims: int,
+    size: Sequence[int],
+    weight: Array,
+    stride: IntOrTuple,
+    padding: IntOrTuple,
+    output_padding: IntOrTuple,
+    groups: int,
+    dilation: IntOrTuple,
+) -> ConvTranspose:
+    """The `symconv.ConvTranspose` of a transposed convolution on input (N, C_in, *size)."""
+    check_ndim(op, "weight", weight, dims + 2, "(C_in, C_out/groups, *kernel)")
+    groups_ = groups if isinstance(groups, int) and not isinstance(groups, bool) else 1
+    spec = _spec(
+        op,
+        ConvTranspose,
+        dims=dims,
+        in_channels=int(size[1]),
+        out_channels=int(weight.shape[1]) * groups_,
+        kernel_size=tuple(int(k) for k in weight.shape[2:]),
+        stride=stride,
+        padding=padding,
+        output_padding=output_padding,
+        groups=groups,
+        dilation=dilation,
+        bias=False,
+    )
+    if weight.shape[0] != size[1]:
+        raise SpecError(
+            f"{op}: weight of shape {tuple(weight.shape)} expects {weight.shape[0]} input "
+            f"channels, but the input has {size[1]}"
+        )
+    return spec
+
+
+def conv_transpose_grad_input(
+    dims: int,
+    op: str,
+    input_size: Sequence[int],
+    weight: Array,
+    grad_output: Array,
+    stride: IntOrTuple,
+    padding: IntOrTuple,
+    output_padding: IntOrTuple,
+    groups: int,
+    dilation: IntOrTuple,
+) -> Array:
+    r"""dL/dx of `conv_transpose`: $y = T^\top x$, so $\partial L/\partial x = T \delta$, the
+    convolution with the same weight, stride, padding, dilation and groups, cropped to the
+    input's size ($T\delta$ has $i + \lfloor \mathrm{output\_padding} / s \rfloor$ entries per
+    axis; the rest are positions x does not have)."""
+    pick(op, weight=weight, grad_output=grad_output)
+    size = shape_arg(op, "input_size", input_size)
+    if len(size) != dims + 2:
+        raise SpecError(
+            f"{op}: input_size must be the input's full shape {_layout(dims)}, got {size}"
+        )
+    check_ndim(op, "grad_output", grad_output, dims + 2, _layout(dims))
+    spec = _transpose_spec(
+        op, dims, size, weight, stride, padding, output_padding, groups, dilation
+    )
+    out = _checked_size(op, spec, size[2:])
+    _check_shape(op, "grad_output", grad_output, (size[0], spec.out_channels, *out))
+    layer = (spec.stride, spec.padding, spec.dilation, spec.groups, "zeros", False)
+    dx = conv(dims, op, grad_output, weight, None, *layer)
+    return dx[(slice(None), slice(None), *(slice(0, n) for n in size[2:]))]
+
+
+def conv_transpose_grad_weight(
+    dims: int,
+    op: str,
+    input: Array,
+    weight_size: Sequence[int],
+    grad_output: Array,
+    stride: IntOrTuple,
+    padding: IntOrTuple,
+    output_padding: IntOrTuple,
+    groups: int,
+    dilation: IntOrTuple,
+) -> Array:
+    r"""dL/dw of `conv_transpose`: $y = T^\top x$ is, read backwards, the convolution $T$ with
+    input $\delta$ and upstream gradient $x$; dL/dw is that convolution's weight gradient
+    (x zero-extended to $T\delta$'s size where `output_padding` reaches the stride)."""
+    be = pick(op, input=input, grad_output=grad_output)
+    check_ndim(op, "input", input, dims + 2, _layout(dims))
+    check_ndim(op, "grad_output", grad_output, dims + 2, _layout(dims))
+    wsize = shape_arg(op, "weight_size", weight_size)
+    if len(wsize) != dims + 2:
+        raise SpecError(
+            f"{op}: weight_size must be (C_in, C_out/groups, *kernel), {dims + 2} entries, "
+            f"got {wsize}"
+        )
+    shape = tuple(int(s) for s in input.shape)
+    spec = _transpose_spec(
+        op, dims, shape, np.empty(wsize, dtype=np.int8), stride, padding, output_padding,
+        groups, dilation,
+    )  # fmt: skip
+    out = _checked_size(op, spec, shape[2:])
+    _check_shape(op, "grad_output", grad_output, (shape[0], spec.out_channels, *out))
+    layer = (spec.stride, spec.padding, spec.dilation, spec.groups, "zeros", False)
+    cspec = conv_spec(op, dims, spec.out_channels, wsize, False, *layer)
+    full = cspec.output_size(out)
+    x = input
+    if tuple(full) != shape[2:]:
+        grown = be.conv._zeros((*shape[:2], *full), input)
+        grown[(slice(None), slice(None), *(slice(0, n) for n in shape[2:]))] = input
+        x = grown
+    return conv_grad_weight(dims, op, grad_output, wsize, x, *layer)
+
+
+# -- float16 / bfloat16: computed in float32, returned in the input's dtype ----------------------
+conv = half_precision(conv)
+conv_grad_input = half_precision(conv_grad_input)
+conv_grad_weight = half_precision(conv_grad_weight)
+conv_grad_bias = half_precision(conv_grad_bias)
+conv_transpose = half_precision(conv_transpose)
+conv_transpose_grad_input = half_precision(conv_transpose_grad_input)
+conv_transpose_grad_weight = half_precision(conv_transpose_grad_weight)
+max_pool = half_precision(max_pool)
+max_pool_backward = half_precision(max_pool_backward)
+avg_pool = half_precision(avg_pool)
+avg_pool_backward = half_precision(avg_pool_backward)
+lp_pool = half_precision(lp_pool)
+lp_pool_backward = half_precision(lp_pool_backward)

@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 
 __all__ = [
+    "adaptive_end",
+    "adaptive_start",
     "conv_out",
     "dilated_extent",
     "full_padding",
@@ -27,6 +29,7 @@ __all__ = [
     "transpose_equivalent_padding",
     "transpose_out",
     "transpose_source",
+    "unpool_out",
     "unused",
 ]
 
@@ -186,3 +189,19 @@ def full_padding(k: int, d: int = 1) -> tuple[int, int]:
     """Padding of the *full* convolution: every window overlapping the input; $d(k-1)$ a side."""
     total = d * (k - 1)
     return total, total
+
+
+def adaptive_start(o: Any, i: Any, out: Any) -> Any:
+    r"""First input position of adaptive pooling's window $o$: $\lfloor o I / O \rfloor$."""
+    return (o * i) // out
+
+
+def adaptive_end(o: Any, i: Any, out: Any) -> Any:
+    r"""One past the last input position of window $o$: $\lceil (o + 1) I / O \rceil$."""
+    return -((-(o + 1) * i) // out)
+
+
+def unpool_out(i: Any, k: Any, s: Any, p: Any = 0) -> Any:
+    r"""Default output length of max unpooling (torch's `MaxUnpool`): $(i - 1)s - 2p + k$,
+    the transposed convolution's length at dilation 1 without output padding."""
+    return transpose_out(i, k, s, 1, p, 0)

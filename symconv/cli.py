@@ -246,6 +246,10 @@ def _cmd_params(args: argparse.Namespace) -> None:
         data["weight_shape"] = list(spec.weight_shape)
         data["biases"] = spec.out_channels if spec.bias else 0
     lines = [str(spec), f"parameters: {data['parameters']:,}"]
+    if args.exact and not isinstance(spec, Conv):
+        raise SpecError("params: --exact applies to convolutions (a pooling FLOP is one op)")
+    if args.exact and not args.input:
+        raise SpecError("params: --exact counts FLOPs, which need --input")
     if args.input:
         size = parse_sizes("input", args.input)
         data.update(output_size=list(spec.output_size(size)), flops=spec.flops(size))
@@ -253,6 +257,13 @@ def _cmd_params(args: argparse.Namespace) -> None:
             data["macs"] = spec.macs(size)
             lines.append(f"multiply-adds per sample: {data['macs']:,}")
         lines.append(f"FLOPs per sample: {data['flops']:,}")
+        if isinstance(spec, Conv) and args.exact:
+            data["flops_exact"] = spec.flops(size, exact=True)
+            lines[-1] += " (2 x multiply-adds, the usual convention)"
+            lines.append(
+                f"FLOPs per sample, exact: {data['flops_exact']:,} (n multiplications, n - 1 "
+                f"additions and the bias per output)"
+            )
     _emit(args, data, "\n".join(lines))
 
 
@@ -298,9 +309,10 @@ _GENERAL_OPS = (
     "bottleneck",
     "depthwise-separable",
     "grouped-conv",
+    "adaptive-pool",
 )
 # derive ops whose registry (symconv.derive) has a default layer of its own
-_REGISTRY_DEFAULT_OPS = ("p4", "local-params")
+_REGISTRY_DEFAULT_OPS = ("p4", "local-params", "unfold-fold")
 # what the fourier derivation replaces when it turns a layer into its circulant version
 _FOURIER_DROPS = ("stride", "padding", "in_channels", "out_channels", "groups", "no_bias")
 
@@ -447,6 +459,11 @@ def _build() -> argparse.ArgumentParser:
 
     p = sub.add_parser("params", help="parameters (and FLOPs with --input) of a layer")
     p.add_argument("--input", "-i", default=None)
+    p.add_argument(
+        "--exact",
+        action="store_true",
+        help="also the exact FLOP count (the lectures'), besides 2 x multiply-adds",
+    )
     _add_spec_args(p)
     p.set_defaults(run=_cmd_params)
 

@@ -341,6 +341,18 @@ def _local_backprop(spec: Any, size: Any) -> Derivation:
     return local_backprop(spec, size)
 
 
+def _unfold_fold(spec: Any, size: Any) -> Derivation:
+    from .family import unfold_fold_derivation
+
+    return unfold_fold_derivation(spec, size)
+
+
+def _adaptive_pool(spec: Any, size: Any) -> Derivation:
+    from .family import adaptive_window_derivation
+
+    return adaptive_window_derivation()
+
+
 def _algorithm_costs(spec: Any, size: Any) -> Derivation:
     """numeric's cost model (general: it counts on its own set of layers; spec and size are
     not read)."""
@@ -379,6 +391,8 @@ DERIVATIONS: dict[str, Callable[[Any, Any], Derivation]] = {
     "bottleneck": _case_study("bottleneck_derivation"),
     "depthwise-separable": _case_study("depthwise_separable_derivation"),
     "grouped-conv": _case_study("grouped_conv_derivation"),
+    "unfold-fold": _unfold_fold,
+    "adaptive-pool": _adaptive_pool,
 }
 
 
@@ -411,4 +425,5 @@ _OPTIONS = {"equivariance": ("shift", "transform")}
 _DEFAULT_SPECS = {
     "p4": Conv(dims=2, kernel_size=3, padding=1),
     "local-params": Conv(dims=2, kernel_size=3),
+    "unfold-fold": Conv(dims=2, in_channels=2, kernel_size=2, padding=1),
 }

@@ -43,6 +43,8 @@ import sympy
 
 from . import _sizes
 from ._errors import SpecError
+from ._indexmap import phi as _phi
+from ._indexmap import window_coord
 from ._validate import as_int
 from .derivation import latex
 from .local import LocallyConnected, Tiled
@@ -124,9 +126,6 @@ class WindowMax(sympy.Function):
         return rf"\max_{{{lims}}} {printer._print(expr)}"
 
 
-_phi = _sizes.pad_index  # the padding map: written once, in the size arithmetic
-
-
 @dataclass(frozen=True)
 class IndexForm:
     r"""The index form of one operator; build it with `index_form(spec, input_size)`.
@@ -206,7 +205,7 @@ class IndexForm:
             i = num // s
             ok = (num % s == 0) & (i >= 0) & (i < ax.size)
             return np.where(ok, i, -1)
-        j = _sizes.tap_coordinate(o, a, ax.kernel, ax.stride, ax.dilation, ax.flip)
+        j = window_coord(o, a, ax.kernel, ax.stride, ax.dilation, ax.flip)  # padded coordinate
         if padded:
             return np.where(j < ax.padded, j, -1)
         inside = (j >= 0) & (j < ax.padded)

@@ -172,6 +172,11 @@ class Conv(_Windowed):
         padding: an int (both sides), one int per axis, one `(lo, hi)` pair per axis, or
             `"valid"` (none), `"same"` (torch's: total $d(k-1)$, the odd one on the high side;
             stride 1 only) or `"full"` ($d(k-1)$ each side, the lectures' full convolution).
+            With an even kernel NumPy's and SciPy's `mode="same"` centre the other way, the
+            odd pixel on the low side: `numpy.correlate(x, w, "same")` is padding
+            `((2, 1),)` for a 4-tap kernel where torch's `"same"` is `((1, 2),)` (its output
+            one position earlier), and `numpy.convolve` / `scipy.signal.convolve` `"same"` is
+            `flip=True` with `((2, 1),)`, not `flip=True, padding="same"`.
         groups: channel groups; `groups == in_channels` is depthwise.
         bias: whether the layer adds a per-channel bias.
         padding_mode: `"zeros"`, `"reflect"` (mirror without repeating the edge), `"replicate"`
@@ -187,6 +192,20 @@ class Conv(_Windowed):
     ((2, 2),)
     >>> Conv(dims=2, kernel_size=4, padding="same").pads   # odd pixel on the high side
     ((1, 2), (1, 2))
+    >>> import numpy as np
+    >>> from symconv import toeplitz_numeric
+    >>> x, w = np.arange(6.0), np.array([1.0, 10.0, 100.0, 1000.0])
+    >>> def run(**kw):  # the layer's matrix applied to x
+    ...     spec = Conv(dims=1, kernel_size=4, bias=False, **kw)
+    ...     return toeplitz_numeric(spec, 6, w.reshape(1, 1, 4)) @ x
+    >>> run(padding="same")                                 # torch: (1, 2)
+    array([2100., 3210., 4321., 5432.,  543.,   54.])
+    >>> np.correlate(x, w, "same")                          # numpy, scipy: (2, 1)
+    array([1000., 2100., 3210., 4321., 5432.,  543.])
+    >>> bool((run(padding=((2, 1),)) == np.correlate(x, w, "same")).all())
+    True
+    >>> bool((run(padding=((2, 1),), flip=True) == np.convolve(x, w, "same")).all())
+    True
 
     ```
     """
@@ -299,9 +318,17 @@ class Conv(_Windowed):
     def flops(self, input_size: int | Sequence[int], exact: bool = False) -> int:
         """Floating-point operations per sample.
 
-        By default `2 * macs` (a multiply-add counts two). With `exact=True`, the exact count:
-        per output $n$ multiplications and $n - 1$ additions for $n = (C_\\mathrm{in}/G)\\prod k$
-        terms, plus one addition for the bias (the lectures' "2 mult. + 1 add. per output").
+        By default `2 * macs` (a multiply-add counts two: the convention of papers and of
+        torch's `flop_counter`). With `exact=True`, the exact count: per output $n$
+        multiplications and $n - 1$ additions for $n = (C_\\mathrm{in}/G)\\prod k$ terms, plus
+        one addition for the bias (the lectures' count; `symconv params --exact` prints both).
+
+        ```python
+        >>> spec = Conv(kernel_size=3, bias=False)
+        >>> spec.flops(5), spec.flops(5, exact=True)   # 9 outputs of 9 terms: 18 vs 17 each
+        (162, 153)
+
+        ```
         """
         if not as_bool(self._op, "exact", exact):
             return 2 * self.macs(input_size)
@@ -343,11 +370,17 @@ class Pool(_Windowed):
             the input, never in the right padding.
         count_include_pad: avg only (default True): divide by the full window, pads included.
         divisor_override: avg only: divide by this instead.
-        norm_type: lp only: the power $p > 0$.
+        norm_type: lp only: the power $p > 0$. Where `ceil_mode` clips the last window at
+            the input's end, torch (and symconv) scale its sum to the full window: the output
+            is $(\frac{K}{n} \sum x^p)^{1/p}$ with $K$ the window's size and $n$ the inputs
+            it covers (torch's `lp_pool` is `avg_pool` of $x^p$ times $K$, and the average
+            divides by $n$), not the $p$-norm $(\sum x^p)^{1/p}$ of what the window reads.
 
     ```python
     >>> Pool(kind="max", kernel_size=3, stride=2).output_size(55)
     (27, 27)
+    >>> Pool(dims=1, kind="lp", kernel_size=2, norm_type=2, ceil_mode=True).output_size(5)
+    (3,)
 
     ```
     """
