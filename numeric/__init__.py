@@ -804,6 +804,7 @@ def conv_grad_bias(grad_output: Array) -> Array:
 # numeric` loads neither SymPy, SciPy nor torch.
 _SUBMODULES = {
     "algorithms": "Winograd, FFT, separable; the cost model behind 'auto'",
+    "family": "pad, unfold/fold, adaptive pooling, unpooling, conv_transpose gradients",
     "grad": "torch.nn.grad-style aliases of the functions above",
     "local": "locally connected and tiled layers",
     "p4": "p4 lifting and group convolution",
@@ -811,6 +812,10 @@ _SUBMODULES = {
 
 
 def __getattr__(name: str) -> Any:
+    if name in _FAMILY:
+        value = getattr(importlib.import_module(".family", __name__), name)
+        globals()[name] = value
+        return value
     if name not in _SUBMODULES:
         raise AttributeError(f"module 'numeric' has no attribute {name!r}")
     return importlib.import_module(f".{name}", __name__)
@@ -820,26 +825,26 @@ def __dir__() -> list[str]:
     return sorted({*globals(), *__all__, *_SUBMODULES})
 
 
-from . import family as family  # noqa: E402  (pad, unfold/fold, adaptive pooling, unpooling)
-
-# the rest of torch.nn.functional's convolution family (numeric.family)
-from .family import adaptive_avg_pool1d as adaptive_avg_pool1d  # noqa: E402
-from .family import adaptive_avg_pool2d as adaptive_avg_pool2d  # noqa: E402
-from .family import adaptive_avg_pool3d as adaptive_avg_pool3d  # noqa: E402
-from .family import adaptive_max_pool1d as adaptive_max_pool1d  # noqa: E402
-from .family import adaptive_max_pool2d as adaptive_max_pool2d  # noqa: E402
-from .family import adaptive_max_pool3d as adaptive_max_pool3d  # noqa: E402
-from .family import conv_transpose1d_grad_input as conv_transpose1d_grad_input  # noqa: E402
-from .family import conv_transpose1d_grad_weight as conv_transpose1d_grad_weight  # noqa: E402
-from .family import conv_transpose2d_grad_input as conv_transpose2d_grad_input  # noqa: E402
-from .family import conv_transpose2d_grad_weight as conv_transpose2d_grad_weight  # noqa: E402
-from .family import conv_transpose3d_grad_input as conv_transpose3d_grad_input  # noqa: E402
-from .family import conv_transpose3d_grad_weight as conv_transpose3d_grad_weight  # noqa: E402
-from .family import fold as fold  # noqa: E402
-from .family import max_unpool1d as max_unpool1d  # noqa: E402
-from .family import max_unpool2d as max_unpool2d  # noqa: E402
-from .family import max_unpool3d as max_unpool3d  # noqa: E402
-from .family import pad as pad  # noqa: E402
-from .family import unfold as unfold  # noqa: E402
-
-__all__ += family.__all__
+# the rest of torch.nn.functional's convolution family, loaded on first use (numeric.family;
+# tests/test_imports.py checks this list is family.__all__)
+_FAMILY = (
+    "adaptive_avg_pool1d",
+    "adaptive_avg_pool2d",
+    "adaptive_avg_pool3d",
+    "adaptive_max_pool1d",
+    "adaptive_max_pool2d",
+    "adaptive_max_pool3d",
+    "conv_transpose1d_grad_input",
+    "conv_transpose1d_grad_weight",
+    "conv_transpose2d_grad_input",
+    "conv_transpose2d_grad_weight",
+    "conv_transpose3d_grad_input",
+    "conv_transpose3d_grad_weight",
+    "fold",
+    "max_unpool1d",
+    "max_unpool2d",
+    "max_unpool3d",
+    "pad",
+    "unfold",
+)
+__all__ += _FAMILY

@@ -71,9 +71,17 @@ def test_the_light_surface_loads_few_modules() -> None:
     assert _fresh("import symconv")["own"] == ["symconv"]
     own = _fresh("import numeric")["own"]
     assert not [m for m in own if m.startswith("numeric.") and m.count(".") == 1 and m not in (
-        "numeric._autograd", "numeric._backend", "numeric._ops", "numeric._parallel"
+        "numeric._autograd", "numeric._backend", "numeric._half", "numeric._ops", "numeric._parallel"
     )], own  # fmt: skip
     assert "numeric.algorithms" not in own and "symconv.codegen" not in own
+
+
+def test_numeric_family_names_are_listed_once() -> None:
+    import numeric
+    import numeric.family
+
+    assert sorted(numeric._FAMILY) == sorted(numeric.family.__all__)
+    assert all(getattr(numeric, n) is getattr(numeric.family, n) for n in numeric._FAMILY)
 
 
 def test_heavy_libraries_load_when_a_function_needs_them() -> None:
