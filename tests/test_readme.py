@@ -51,7 +51,7 @@ def test_python_blocks_run_in_order(tmp_path: Path) -> None:
     try:
         for n, (lang, body) in enumerate(BLOCKS):
             if lang == "python":
-                exec(compile(body, f"README.md python block {n}", "exec"), namespace)  # noqa: S102
+                exec(compile(body, f"README.md python block {n}", "exec"), namespace)
     finally:
         os.chdir(cwd)
 
