@@ -130,11 +130,14 @@ def unfold_fold_derivation(
 ) -> Derivation:
     r"""unfold is the patch matrix, fold its adjoint: $\mathcal F = \mathcal U^\top$.
 
-    Steps: unfold's index form, its relation to `patch_matrix` ($\mathrm{unfold}(x) = X^\top$),
-    $\mathcal U = G\,\mathrm{Pad}$, fold as $\mathrm{Crop}\,G^\top = \mathcal U^\top$. Checks:
-    exact, $\mathcal U\,\mathrm{vec}(x)$ equals $X^\top$ entry by entry (symbols) and
-    `fold_matrix` $= \mathcal U^\top$ on this layer and a grid of small layers; numeric,
-    against torch's `F.unfold` / `F.fold` (1-d and 2-d; when torch is installed).
+    Steps: unfold's index form (a definition: a Piecewise keeping the in-range conditions of
+    the zero padding), $\mathcal U = G\,\mathrm{Pad}$, its relation to `patch_matrix`
+    ($\mathrm{unfold}(x) = X^\top$), fold's scatter-add (a definition), fold as
+    $\mathrm{Crop}\,G^\top = \mathcal U^\top$. Checks: exact, every row of
+    $\mathcal U\,\mathrm{vec}(x)$ equals the displayed Piecewise with this layer's numbers, and
+    $X^\top$ entry by entry (symbols), and `fold_matrix` $= \mathcal U^\top$ on this layer and a
+    grid of small layers; numeric, against torch's `F.unfold` / `F.fold` (1-d and 2-d; when
+    torch is installed).
     """
     from .toeplitz import patch_matrix
 
@@ -145,42 +148,85 @@ def unfold_fold_derivation(
     n, c = (sympy.Symbol(s, integer=True, nonnegative=True) for s in "nc")
     o = [sympy.Symbol(f"o_{i + 1}", integer=True, nonnegative=True) for i in range(dims)]
     t = [sympy.Symbol(f"a_{i + 1}", integer=True, nonnegative=True) for i in range(dims)]
-    S = [sympy.Symbol(f"S_{i + 1}", positive=True, integer=True) for i in range(dims)]
-    D = [sympy.Symbol(f"D_{i + 1}", positive=True, integer=True) for i in range(dims)]
-    U, xt = sympy.IndexedBase("U"), sympy.IndexedBase(r"\tilde{x}")
-    d = Derivation(f"unfold and fold for {spec} on input {size}")
-    d.step(
-        "unfold: the patches",
-        sympy.Eq(
-            U[(n, sympy.Tuple(c, *t), sympy.Tuple(*o))],
-            xt[(n, c, *(S[i] * o[i] + D[i] * t[i] for i in range(dims)))],
-        ),
-        "x~ zero-padded by P on both sides; row (c, a), column o (torch's F.unfold layout)",
+    j = [sympy.Symbol(f"i_{i + 1}", integer=True, nonnegative=True) for i in range(dims)]
+    S, D, K, O, In = (
+        [sympy.Symbol(f"{name}_{i + 1}", positive=True, integer=True) for i in range(dims)]
+        for name in "SDKOI"
     )
+    P = [sympy.Symbol(f"P_{i + 1}", nonnegative=True, integer=True) for i in range(dims)]
+    u, xs, Y = (sympy.IndexedBase(name) for name in (r"\mathrm{unfold}", "x", "Y"))
+    fold = sympy.IndexedBase(r"\mathrm{fold}")
+    read = [S[i] * o[i] + D[i] * t[i] - P[i] for i in range(dims)]  # unpadded coordinate
+    inside = sympy.And(*(r for i in range(dims) for r in (read[i] >= 0, read[i] < In[i])))
+    unfold_rhs = sympy.Piecewise((xs[(n, c, *read)], inside), (0, True))
+    inside = unfold_rhs.args[0].cond  # SymPy's canonical form, as displayed
+    d = Derivation(f"unfold and fold for {spec} on input {size}")
+    d.add_step(
+        "unfold: the patches",
+        sympy.Eq(u[(n, sympy.Tuple(c, *t), sympy.Tuple(*o))], unfold_rhs),
+        "torch's F.unfold: row (c, a), column o, 0 <= a < K, 0 <= o < O; zero padding P "
+        "on both sides reads 0 outside the input",
+        definition=True,
+        keeps=inside.args if isinstance(inside, sympy.And) else [inside],
+    )
+    Um = unfold_matrix(spec, size)
     X = patch_matrix(
         Conv(dims=dims, in_channels=spec.in_channels, out_channels=1,
              kernel_size=spec.kernel_size, stride=spec.stride, padding=spec.padding,
              dilation=spec.dilation, bias=False),
         size,
     )  # fmt: skip
-    d.step(
-        "unfold is the patch matrix",
-        sympy.Eq(sympy.Symbol(r"\mathrm{unfold}(x)"), sympy.Symbol("X^{T}")),
-        "X of symconv.patch_matrix for one output channel: rows o, columns (c, a)",
-    )
-    Um = unfold_matrix(spec, size)
-    d.step(
+    index_check = "U's rows are the index form on this layer"
+    torch_check = "against torch's F.unfold and F.fold"
+    d.add_step(
         "As a matrix",
         sympy.Eq(sympy.Symbol(r"\mathrm{vec}\,\mathrm{unfold}(x)"),
                  sympy.Symbol(r"\mathcal{U}\,\mathrm{vec}\,x")),
         f"U = G Pad: {Um.shape[0]}x{Um.shape[1]}, {Um.nnz()} ones (a gather after zero padding)",
+        by=[index_check, torch_check],
     )  # fmt: skip
-    d.step(
+    d.add_step(
+        "unfold is the patch matrix",
+        sympy.Eq(sympy.Symbol(r"\mathrm{unfold}(x)"), sympy.Symbol("X^{T}")),
+        "X of symconv.patch_matrix for one output channel: rows o, columns (c, a)",
+        by=[index_check, "unfold(x) = X^T, the patch matrix"],
+    )
+    taps = [(t[i], 0, K[i] - 1) for i in range(dims)] + [(o[i], 0, O[i] - 1) for i in range(dims)]
+    hit = sympy.Mul(*(sympy.KroneckerDelta(read[i], j[i]) for i in range(dims)))
+    d.add_step(
+        "fold: the scatter-add",
+        sympy.Eq(fold[(n, c, *j)],
+                 sympy.Sum(Y[(n, sympy.Tuple(c, *t), sympy.Tuple(*o))] * hit, *taps)),
+        "block (c, a), column o adds to padded position S o + D a; the padding is cropped "
+        "(0 <= i < I)",
+        definition=True,
+    )  # fmt: skip
+    d.add_step(
         "fold is the adjoint",
         sympy.Eq(sympy.Symbol(r"\mathcal{F}"), sympy.Symbol(r"\mathcal{U}^{T}")),
         "fold scatter-adds (G^T) and crops the padding (Crop = Pad^T): F = Crop G^T = U^T",
+        by=["fold's matrix = U^T", torch_check],
     )
     d.results.update(unfold=Um, patch=X)
+
+    def index_form() -> tuple[int, float, bool, str]:
+        """Every row of U against the displayed Piecewise with this layer's numbers."""
+        values = {
+            **dict(zip(S, spec.stride, strict=True)),
+            **dict(zip(D, spec.dilation, strict=True)),
+            **dict(zip(P, (lo for lo, _ in spec.pads), strict=True)),
+            **dict(zip(In, size, strict=True)),
+        }
+        vec = sympy.Matrix([xs[(0, *idx)] for idx in np.ndindex(spec.in_channels, *size)])
+        got = Um * vec
+        rows = itertools.product(
+            range(spec.in_channels), *(range(k) for k in spec.kernel_size), *(range(m) for m in out)
+        )
+        bad = 0
+        for r, (cc, *rest) in enumerate(rows):
+            at = {n: 0, c: cc, **dict(zip(t + o, rest, strict=True)), **values}
+            bad += int(got[r] != unfold_rhs.xreplace(at))
+        return len(got), float(bad), bad == 0, "U vec(x) row by row vs the Piecewise, symbols x"
 
     def patch() -> tuple[int, float, bool, str]:
         xs = sympy.IndexedBase("x")
@@ -206,6 +252,7 @@ def unfold_fold_derivation(
         return grid_check(cases, err)
 
     d.check("unfold(x) = X^T, the patch matrix", "exact", patch)
+    d.check(index_check, "exact", index_form)
     d.check("fold's matrix = U^T on this layer and small 1-d/2-d layers", "exact", grid)
     torch = torch_or_none()
     if torch is not None and dims in (1, 2):
@@ -233,18 +280,19 @@ def unfold_fold_derivation(
             worst = max(e1, e2)
             return 2, worst, worst < 1e-12, "U x vs F.unfold, U^T y vs F.fold (float64)"
 
-        d.check("against torch's F.unfold and F.fold", "numeric", against_torch)
+        d.check(torch_check, "numeric", against_torch)
     return d
 
 
 def adaptive_window_derivation(spec: Any = None, input_size: Any = None) -> Derivation:
     r"""Adaptive pooling's windows: $[\lfloor oI/O \rfloor, \lceil (o+1)I/O \rceil)$.
 
-    General checks (symbolic): `symconv._sizes`' end is the ceiling; when $O$ divides $I$
-    ($I = O m$) window $o$ is $[o m, (o+1) m)$: kernel = stride = $m$. Exact checks on every
-    $1 \le I, O \le 24$: each window is non-empty, the first starts at 0 and the last ends at
-    $I$, neighbours meet or overlap (by at most one position), the longest window is at most
-    $\lceil I/O \rceil + 1$, and the bounds equal ATen's integer rule
+    Steps: the start and the end of window $o$, that the windows tile the axis, and the case
+    $O \mid I$. General checks (symbolic): `symconv._sizes`' end is the ceiling; when $O$
+    divides $I$ ($I = O m$) the displayed window is $[o m, (o+1) m)$: kernel = stride = $m$.
+    Exact checks on every $1 \le I, O \le 24$: each window is non-empty, the first starts at 0
+    and the last ends at $I$, neighbours meet or overlap (by at most one position), the longest
+    window is at most $\lceil I/O \rceil + 1$, and the bounds equal ATen's integer rule
     ($\mathrm{start} = \lfloor o/O \rfloor I + \lfloor (o \bmod O) I / O \rfloor$,
     $\mathrm{end} = 1 + \lfloor ((o + 1) I - 1)/O \rfloor$). Numeric: torch's
     `adaptive_avg_pool1d` of the identity reads exactly these windows (when torch is installed).
@@ -254,37 +302,50 @@ def adaptive_window_derivation(spec: Any = None, input_size: Any = None) -> Deri
     I, O, m = (sympy.Symbol(s, integer=True, positive=True) for s in ("I", "O", "m"))
     start, end = _sizes.adaptive_start(o, I, O), _sizes.adaptive_end(o, I, O)
     ceil_end = sympy.ceiling((o + 1) * I / O)
+    end_check, divides_check = "end is the ceiling", "O | I gives kernel = stride = I/O"
+    cover_check, aten_check = "windows non-empty, cover [0, I)", "equal ATen's integer rule"
+    torch_check = "torch's adaptive_avg_pool1d reads these windows"
     d = Derivation("Adaptive pooling: the window of output o")
-    d.step(
+    d.add_step(
         "Window start",
         sympy.Eq(sympy.Symbol(r"\mathrm{start}(o)"), start),
-        "the first input position output o reads",
+        "the first input position output o reads, 0 <= o < O",
+        by=[aten_check, torch_check],
     )
-    d.step(
+    d.add_step(
         "Window end",
         sympy.Eq(sympy.Symbol(r"\mathrm{end}(o)"), ceil_end),
         "one past the last: the next output's start, rounded up",
+        by=[end_check, aten_check, torch_check],
     )
-    d.step(
+    d.add_step(
+        "The windows tile the axis",
+        "start(0) = 0, end(O - 1) = I, start(o) < end(o), "
+        "0 <= end(o) - start(o + 1) <= 1, end(o) - start(o) <= ceil(I/O) + 1",
+        "non-empty windows that cover [0, I) and overlap by at most one position",
+        by=cover_check,
+    )
+    at_om = sympy.Eq(
+        sympy.Subs(sympy.Tuple(start, ceil_end), I, O * m),
+        sympy.Tuple(o * m, (o + 1) * m),
+        evaluate=False,
+    )
+    d.add_step(
         "O divides I",
-        sympy.Eq(sympy.Tuple(start, ceil_end), sympy.Tuple(o * m, (o + 1) * m), evaluate=False),
+        at_om,
         "at I = O m: ordinary pooling with kernel = stride = m",
+        by=divides_check,
     )
     d.results.update(start=start, end=ceil_end)
 
-    def proof() -> tuple[int, float, bool, str]:
-        same_end = sympy.simplify(end.rewrite(sympy.ceiling) - ceil_end) == 0  # -floor(-u)
-        divides = (
-            sympy.simplify(start.subs(I, O * m) - o * m) == 0
-            and sympy.simplify(ceil_end.subs(I, O * m) - (o + 1) * m) == 0
-        )
-        ok = bool(same_end and divides)
-        return (
-            2,
-            0.0 if ok else 1.0,
-            ok,
-            "-floor(-(o+1)I/O) = ceiling; I = O m gives [o m, (o+1) m)",
-        )
+    def same_end() -> tuple[int, float, bool, str]:
+        ok = sympy.simplify(end.rewrite(sympy.ceiling) - ceil_end) == 0  # -floor(-u)
+        return 1, 0.0 if ok else 1.0, ok, "_sizes' -floor(-(o+1)I/O) = the ceiling"
+
+    def divides() -> tuple[int, float, bool, str]:
+        got, want = at_om.lhs.doit(), at_om.rhs  # the displayed statement, substituted
+        ok = all(sympy.simplify(g - w) == 0 for g, w in zip(got, want, strict=True))
+        return 2, 0.0 if ok else 1.0, ok, "I = O m gives [o m, (o+1) m), symbols o, O, m"
 
     cases = [(i, n) for i in range(1, 25) for n in range(1, 25)]
 
@@ -312,13 +373,14 @@ def adaptive_window_derivation(spec: Any = None, input_size: Any = None) -> Deri
         s, e = _sizes.adaptive_start(oo, i, n), _sizes.adaptive_end(oo, i, n)
         return float(np.abs(s - s_ref).max() + np.abs(e - e_ref).max())
 
-    d.check("end is the ceiling; O | I gives kernel = stride = I/O", "general", proof)
+    d.check(end_check, "general", same_end)
+    d.check(divides_check, "general", divides)
     d.check(
-        "windows non-empty, cover [0, I), overlap <= 1, length <= ceil(I/O) + 1; I, O <= 24",
+        f"{cover_check}, overlap <= 1, length <= ceil(I/O) + 1; I, O <= 24",
         "exact",
         lambda: grid_check(cases, cover),
     )
-    d.check("equal ATen's integer rule, I, O <= 24", "exact", lambda: grid_check(cases, aten))
+    d.check(f"{aten_check}, I, O <= 24", "exact", lambda: grid_check(cases, aten))
     torch = torch_or_none()
     if torch is not None:
 
@@ -336,6 +398,5 @@ def adaptive_window_derivation(spec: Any = None, input_size: Any = None) -> Deri
             small = [c for c in cases if c[0] <= 12 and c[1] <= 12]
             return grid_check(small, lambda c: 0.0 if err(c) < 1e-12 else err(c))
 
-        d.check("torch's adaptive_avg_pool1d reads these windows, I, O <= 12", "numeric",
-                against_torch)  # fmt: skip
+        d.check(f"{torch_check}, I, O <= 12", "numeric", against_torch)
     return d

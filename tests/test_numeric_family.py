@@ -8,6 +8,7 @@ import math
 
 import numpy as np
 import pytest
+import sympy
 import torch
 import torch.nn.functional as F
 from hypothesis import assume, given, settings
@@ -333,6 +334,26 @@ def test_family_derivations_verify() -> None:
     cert = unfold_fold_derivation(sc.Conv(dims=1, in_channels=2, kernel_size=3, stride=2,
                                           dilation=2, padding=2), 7).verify()  # fmt: skip
     assert cert.passed and {r.level for r in cert.results} == {"exact", "numeric"}
+    assert {r.status for r in cert.steps} == {"definition", "established"}
+
+
+def test_family_steps_keep_their_conditions() -> None:
+    """unfold's Piecewise keeps the padding's range conditions (dropping them is caught), and
+    'O divides I' shows the windows at I = O m, not at a general I."""
+    import dataclasses
+
+    patches = unfold_fold_derivation().steps["unfold: the patches"]
+    assert patches.is_definition and len(patches.keeps) == 4 and not patches.problems()
+    stmt = patches.statement
+    dropped = dataclasses.replace(patches, statement=stmt.func(stmt.lhs, stmt.rhs.args[0].expr))
+    assert sum("was lost" in p for p in dropped.problems()) == 4
+    d = adaptive_window_derivation()
+    step = d.steps["O divides I"]
+    assert step.by and not step.problems()
+    o, m = (next(a for a in step.statement.free_symbols if a.name == n) for n in "om")
+    lhs, rhs = step.statement.lhs.doit(), step.statement.rhs
+    assert [sympy.simplify(g - w) for g, w in zip(lhs, rhs, strict=True)] == [0, 0]
+    assert rhs == sympy.Tuple(o * m, (o + 1) * m)
 
 
 def test_fold_and_unfold_matrices() -> None:
