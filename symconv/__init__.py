@@ -3,7 +3,13 @@
 The public surface, re-exported explicitly. See README.md for a tour.
 """
 
-from . import arch, errata, testing, verify  # noqa: F401 (testing, verify: submodules)
+from . import (  # noqa: F401 (testing, verify: submodules)
+    arch,
+    errata,
+    limits,
+    testing,
+    verify,
+)
 from ._errors import SpecError
 from .arith import receptive_field
 from .backprop import backprop

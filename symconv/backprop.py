@@ -41,6 +41,7 @@ from . import _sizes
 from ._errors import SpecError
 from .derivation import Derivation
 from .indexform import index_form
+from .limits import check_symbolic
 from .spec import Conv, Pool
 
 __all__ = [
@@ -459,6 +460,7 @@ def backprop(spec: Conv | Pool, input_size: int | Sequence[int] | None = None) -
     `verify()` checks them exactly against $T^\top\delta$ and $X^\top\delta$ on this spec and on
     the verification grid. For a `Pool`, see `symconv.poolgrad.pool_backprop`.
     """
+    check_symbolic("backprop", spec, input_size)  # the cost first: integer arithmetic only
     if isinstance(spec, Pool):
         from .poolgrad import pool_backprop
 

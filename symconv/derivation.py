@@ -123,8 +123,24 @@ class Certificate:
     def __bool__(self) -> bool:
         return self.passed
 
+    def summary(self) -> str:
+        """One line: "verified (level L)", or which checks FAILED, at which level, and which
+        levels passed in full (a failing float32 check after passing exact ones says so)."""
+        if self.passed:
+            return f"verified (level {self.level})"
+        failed = [r for r in self.results if not r.passed]
+        levels = [lv for lv in LEVELS if any(r.level == lv for r in failed)]
+        held = [
+            lv for lv in LEVELS if lv not in levels and any(r.level == lv for r in self.results)
+        ]
+        names = "; ".join(f"{r.name}: max discrepancy {r.max_error:.3g}" for r in failed)
+        text = f"FAILED: {len(failed)} {'/'.join(levels)} check(s) ({names})"
+        if held:
+            text += f"; every {'/'.join(held)} check passed"
+        return text
+
     def text(self) -> str:
-        lines = [f"{self.title}: {'verified' if self.passed else 'FAILED'} (level {self.level})"]
+        lines = [f"{self.title}: {self.summary()}"]
         for r in self.results:
             mark = "ok " if r.passed else "FAIL"
             lines.append(

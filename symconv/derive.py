@@ -28,6 +28,7 @@ from ._torchref import conv_reference, torch_or_none
 from .arith import SYMBOLS, transpose_output_formula
 from .derivation import Derivation, discrepancy, grid_check
 from .indexform import index_form
+from .limits import check_symbolic
 from .spec import Conv
 from .toeplitz import padding_matrix, sparse_product, structure, toeplitz, valid_matrix
 
@@ -316,6 +317,8 @@ def derive(op: str, spec: Any = None, input_size: Any = None) -> Derivation:
         raise SpecError(f"derive: unknown OP {op!r}; known: {', '.join(DERIVATIONS)}")
     if spec is None:
         spec = _DEFAULT_SPECS.get(op, Conv(dims=1, kernel_size=3))
+    if op not in ("winograd", "winograd-layer"):  # their size is a tile length, bounded there
+        check_symbolic(f"derive {op}", spec, input_size)  # the cost first: integers only
     return DERIVATIONS[op](spec, input_size)
 
 
