@@ -441,7 +441,7 @@ def conv_transpose(
 # -- pooling ------------------------------------------------------------------------------------
 def pool_spec(op: str, dims: int, x: Array, **kw: Any) -> tuple[Pool, tuple[int, ...]]:
     stride = kw.pop("stride", None)
-    if stride is not None and not isinstance(stride, int) and len(stride) == 0:
+    if isinstance(stride, tuple | list) and len(stride) == 0:
         stride = None  # torch: stride=[] means the kernel size
     spec = _spec(op, Pool, dims=dims, stride=stride, **kw)
     return spec, _checked_size(op, spec, x.shape[2:], x.shape, itemsize(x))

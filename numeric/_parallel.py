@@ -110,7 +110,8 @@ def _one_blas_thread() -> Iterator[None]:
         return
     with _BLAS_LOCK:
         if _BLAS["users"] == 0:
-            _BLAS["saved"] = ctl.limit(limits=1, user_api="blas")
+            with _in_control(ctl):
+                _BLAS["saved"] = ctl.limit(limits=1, user_api="blas")
         _BLAS["users"] += 1
     try:
         yield
@@ -118,8 +119,27 @@ def _one_blas_thread() -> Iterator[None]:
         with _BLAS_LOCK:
             _BLAS["users"] -= 1
             if _BLAS["users"] == 0:
-                _BLAS["saved"].restore_original_limits()
+                with _in_control(ctl):
+                    _BLAS["saved"].restore_original_limits()
                 _BLAS["saved"] = None
+
+
+@contextmanager
+def _in_control(ctl: Any) -> Iterator[None]:
+    """Let this thread set the BLAS thread count, then let go. threadpoolctl (3.6+) lets only
+    the first thread that sets OpenBLAS's count set it again; any other thread's calls do
+    nothing, silently. The first caller of numeric to enter and the last to leave are often
+    different threads, so the restore would be dropped and the count left at 1. Every set and
+    restore here runs under `_BLAS_LOCK`, so handing control over cannot race."""
+    classes = {type(lc) for lc in ctl.lib_controllers}
+    clear = [c.clear_controlling_thread for c in classes if hasattr(c, "clear_controlling_thread")]
+    for c in clear:
+        c(force=True)
+    try:
+        yield
+    finally:
+        for c in clear:
+            c(force=True)
 
 
 def _bounded(call: Callable[..., Any], at_once: int) -> Callable[..., Any]:

@@ -655,9 +655,10 @@ def plan(
     """`choose`, with what the choice found: the rank-1 factors `(u, v)` of `weight` when the
     algorithm is separable (so that a call factors its kernel once), else None. `finite=False`
     (an operand holds inf or NaN) restricts "auto" to the algorithms that do not spread them,
-    `NON_SPREADING`, so that the result matches torch's. An algorithm that cannot keep within
-    the workspace limit for `itemsize`-byte elements (`over_workspace`) is skipped by "auto"
-    and refused when named.
+    `NON_SPREADING`, so that the result matches torch's. "auto" skips an algorithm that cannot
+    keep within the workspace limit for `itemsize`-byte elements (`over_workspace`); one named
+    explicitly runs anyway, one sample at a time on one thread (as every algorithm does under a
+    budget smaller than one sample: the budget sizes the chunks, at least one sample each).
 
     ```python
     >>> import numpy as np
@@ -686,8 +687,6 @@ def plan(
     if algorithm == "auto":
         return ("direct", None) if batch == 0 else _pick(spec, size, batch, op, weight, itemsize)
     why = supported(spec, algorithm, op, m=WINOGRAD_M if m is None else m)
-    if why is None and size:
-        why = over_workspace(spec, size, algorithm, itemsize, op)
     if why is not None:
         raise SpecError(f"{name}: algorithm {algorithm!r} {why}")
     if algorithm != "separable" or weight is None:

@@ -102,8 +102,10 @@ def test_limits_are_configurable_and_restored() -> None:
     with limits(positions=10):
         with pytest.raises(sc.SpecError, match=r"positions per channel 16 exceeds the limit 10"):
             derive("toeplitz", spec, (4, 4))
+        with pytest.raises(sc.SpecError, match=r"SYMCONV_MAX_POSITIONS"):
+            sc.toeplitz(spec, (4, 4))
     assert get_limits() == before
-    assert derive("toeplitz", spec, (4, 4)).verify().passed
+    assert sc.toeplitz(spec, (4, 4)).shape == (4, 16)  # the default limits admit it again
     with pytest.raises(sc.SpecError, match="unknown limit"):
         set_limits(bogus=1)
     with pytest.raises(sc.SpecError, match="integer >= 1"):
@@ -322,6 +324,44 @@ def test_blas_threads_restored_after_concurrent_calls() -> None:
         nm.set_num_threads(old)
 
 
+def test_blas_limit_restored_when_blocks_overlap() -> None:
+    """A enters, B enters, A leaves, B leaves (the interleaving that left 1 behind when each
+    caller restored what it had seen on entry): the count is the original after both."""
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    from numeric._parallel import _one_blas_thread
+
+    def blas() -> list[int]:
+        info = threadpoolctl.threadpool_info()
+        return [i["num_threads"] for i in info if i["user_api"] == "blas"]
+
+    if not blas():
+        pytest.skip("no BLAS library visible to threadpoolctl")
+    with threadpoolctl.threadpool_limits(3, user_api="blas"):
+        a_in, b_in, a_out = threading.Event(), threading.Event(), threading.Event()
+        seen: list[list[int]] = []
+
+        def a() -> None:
+            with _one_blas_thread():
+                a_in.set()
+                b_in.wait(5)
+            a_out.set()
+
+        def b() -> None:
+            a_in.wait(5)
+            with _one_blas_thread():
+                b_in.set()
+                a_out.wait(5)
+                seen.append(blas())
+
+        threads = [threading.Thread(target=a), threading.Thread(target=b)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert seen == [[1] * len(seen[0])]  # still held to one while B runs
+        assert blas() == [3] * len(blas())
+
+
 @pytest.mark.parametrize("op", ["forward", "grad_input", "grad_weight"])
 @pytest.mark.parametrize("threads", [1, 2])
 def test_fft_keeps_to_the_workspace_limit(op: str, threads: int) -> None:
@@ -344,9 +384,11 @@ def test_fft_keeps_to_the_workspace_limit(op: str, threads: int) -> None:
         nm.set_num_threads(old)
     assert raised is None, raised
     assert peak - result[0].nbytes <= limit, (peak, limit)
+    spec = sc.Conv(dims=2, in_channels=16, out_channels=16, kernel_size=11, padding=5)
+    assert algorithms.explain(spec, (48, 48), batch=8, op=op)["algorithm"] == "fft"
     with nm.workspace_limit(2**20):  # too small for one sample and the kernel's spectrum
-        with pytest.raises(sc.SpecError, match="workspace limit"):
-            calls[op]()
+        assert algorithms.over_workspace(spec, (48, 48), "fft", 4, op) is not None
+        assert algorithms.explain(spec, (48, 48), batch=8, op=op)["algorithm"] != "fft"
 
 
 # -- fuzzing ----------------------------------------------------------------------------------
@@ -376,7 +418,7 @@ def _argv() -> st.SearchStrategy[list[str]]:
     return st.builds(lambda h, t: h + t, head, st.lists(_TOKENS, max_size=6))
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=100, deadline=None, suppress_health_check=list(HealthCheck))
 @given(argv=_argv())
 def test_fuzz_cli_never_prints_a_traceback(argv: list[str]) -> None:
     with limits(positions=256, nonzeros=20_000):  # keep each example small and fast
@@ -415,8 +457,12 @@ def test_fuzz_api_raises_only_spec_errors(fn: str, kwargs: dict[str, Any]) -> No
     if fn.startswith("conv"):
         kwargs.pop("kernel_size", None)
         call = lambda: getattr(nm, fn)(x, w, **kwargs)  # noqa: E731
-    else:
+    else:  # unknown keywords stay Python's TypeError (pooling has no groups; avg, lp no dilation)
         kwargs.pop("groups", None)
+        if fn != "max_pool2d":
+            kwargs.pop("dilation", None)
+        if fn == "lp_pool2d":
+            kwargs.pop("padding", None)
         kwargs.setdefault("kernel_size", 2)
         extra = {"norm_type": 2.0} if fn == "lp_pool2d" else {}
         call = lambda: getattr(nm, fn)(x, **extra, **kwargs)  # noqa: E731
