@@ -311,7 +311,8 @@ def supported(
 def rank_one_factors(weight: Any, tol: float | None = None) -> tuple[Any, Any] | None:
     """`(u, v)` with `weight[k, c] == outer(u[k, c], v[k, c])`, or None when some slice has rank
     > 1: $\\sigma_2 >$ `tol` $\\sigma_1$ (the rule of `symconv.separable`; default `tol`
-    `RANK_TOL` by dtype). NumPy arrays or torch tensors (returned on the weight's device).
+    `RANK_TOL` by dtype), or when it holds inf or NaN (no factors: `symconv.separable` refuses
+    non-finite kernels too). NumPy arrays or torch tensors (returned on the weight's device).
 
     ```python
     >>> import numpy as np
@@ -335,7 +336,7 @@ def rank_one_factors(weight: Any, tol: float | None = None) -> tuple[Any, Any] |
         raise SpecError(f"rank_one_factors: tol must be a real number >= 0, got {tol!r}")
     tol = RANK_TOL.get(str(w.dtype), RANK_TOL["float64"]) if tol is None else tol
     K, Cg, kh, kw = w.shape
-    if K * Cg == 0:
+    if K * Cg == 0 or not np.isfinite(w).all():  # inf or NaN: no factors (symconv refuses it)
         return None
     U, s, Vt = np.linalg.svd(w.astype(np.float64).reshape(K * Cg, kh, kw), full_matrices=False)
     if s.shape[1] > 1 and np.any(s[:, 1] > tol * s[:, 0]):

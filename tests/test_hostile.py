@@ -156,6 +156,7 @@ BAD_API = {
     "Conv padding bytearray": lambda: sc.Conv(dims=1, kernel_size=3, padding=bytearray(b"\x01")),
     "masked weight": lambda: nm.conv2d(X4, np.ma.masked_array(W3, mask=W3 > 0)),
     "masked input": lambda: nm.max_pool2d(np.ma.masked_array(X4), 2),
+    "separable NaN weight": lambda: nm.conv2d(X4, np.full_like(W3, np.nan), algorithm="separable"),
 }
 
 
