@@ -471,3 +471,35 @@ def test_fuzz_api_raises_only_spec_errors(fn: str, kwargs: dict[str, Any]) -> No
         call()
     except sc.SpecError as err:
         assert "\n" not in str(err)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    kind=st.sampled_from(["conv", "max", "avg", "lp", "transpose"]),
+    kwargs=st.dictionaries(
+        st.sampled_from(
+            ["kernel_size", "stride", "padding", "dilation", "groups", "in_channels", "dims"]
+        ),
+        _VALUES,
+        max_size=4,
+    ),
+    size=_VALUES,
+)
+def test_fuzz_specs_raise_only_spec_errors(kind: str, kwargs: dict[str, Any], size: Any) -> None:
+    """The symbolic API's constructors and size arithmetic: a value is valid or a SpecError."""
+    kwargs.setdefault("kernel_size", 3)
+    try:
+        if kind == "conv":
+            spec: Any = sc.Conv(**kwargs)
+        elif kind == "transpose":
+            spec = ConvTranspose(**kwargs)
+        else:
+            kwargs.pop("groups", None)
+            kwargs.pop("in_channels", None)
+            extra = {"norm_type": 2} if kind == "lp" else {}
+            spec = sc.Pool(kind=kind, **extra, **kwargs)
+        spec.output_size(size)
+        with limits(positions=64):
+            sc.index_form(spec, size)
+    except sc.SpecError as err:
+        assert "\n" not in str(err)
