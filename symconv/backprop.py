@@ -41,6 +41,7 @@ from . import _sizes
 from ._errors import SpecError
 from .derivation import Derivation, grid_check
 from .indexform import index_form
+from .limits import check_symbolic
 from .poolgrad import pool_backprop
 from .spec import Conv, Pool
 
@@ -505,6 +506,7 @@ def backprop(spec: Conv | Pool, input_size: int | Sequence[int] | None = None) -
     `verify()` checks them exactly against $T^\top\delta$ and $X^\top\delta$ on this spec and on
     the verification grid. For a `Pool`, see `symconv.poolgrad.pool_backprop`.
     """
+    check_symbolic("backprop", spec, input_size)  # the cost first: integer arithmetic only
     if isinstance(spec, Pool):
         return pool_backprop(spec, input_size)
     spec = _check_conv(spec, "backprop")

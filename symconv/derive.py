@@ -34,6 +34,7 @@ from .equivariance import equivariance
 from .fourier import commutativity_derivation, fft_padding_derivation, fourier_derivation
 from .groupconv import p4_derivation
 from .indexform import index_form
+from .limits import check_symbolic
 from .local_params import local_backprop, local_params
 from .separable import separable_derivation
 from .spec import Conv
@@ -412,6 +413,8 @@ def derive(op: str, spec: Any = None, input_size: Any = None, **options: Any) ->
         )
     if spec is None and op not in _LAYER_OPTIONAL:
         spec = _DEFAULT_SPECS.get(op, Conv(dims=1, kernel_size=3))
+    if op not in ("winograd", "winograd-layer") and spec is not None:
+        check_symbolic(f"derive {op}", spec, input_size)  # the cost first: integers only
     return DERIVATIONS[op](spec, input_size, **options)
 
 

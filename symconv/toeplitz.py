@@ -41,6 +41,7 @@ import sympy
 from ._errors import SpecError
 from ._validate import as_int
 from .indexform import Gather, IndexForm, check_spec, index_form
+from .limits import check_symbolic
 from .spec import Pool
 
 __all__ = [
@@ -70,6 +71,8 @@ def _symbols(name: str, shape: tuple[int, ...]) -> tuple[sympy.Indexed, ...]:
 
 def _form(spec: Any, input_size: Any, what: str) -> IndexForm:
     check_spec(what, spec, pool=False)
+    # the cost first, integer arithmetic only (the nonzeros: `_guard`, with `max_nonzeros`)
+    check_symbolic(what, spec, input_size, nonzeros=False)
     if isinstance(spec, Pool):
         raise SpecError(
             f"{what}: pooling is not a linear map with weights; give a Conv, "
