@@ -314,6 +314,13 @@ def structure(spec: Any, input_size: int | Sequence[int]) -> Structure:
     ```
     """
     form = _form(spec, input_size, "structure")
+    if form.kind == "conv":
+        return _factored_structure(form)
+    return _matrix_structure(spec, input_size, form)
+
+
+def _matrix_structure(spec: Any, input_size: Any, form: IndexForm) -> Structure:
+    """`structure` on the assembled matrices (position-dependent weights, transposed layers)."""
     t = dict(toeplitz(spec, input_size).todok())
     out_shape, in_shape = form.out_shape(), form.in_shape()
     strides = tuple(ax.stride for ax in form.axes)
@@ -366,3 +373,146 @@ def structure(spec: Any, input_size: int | Sequence[int]) -> Structure:
         len(corrections),
         f"V is {'' if v_ok else 'not '}Toeplitz; {blocks}",
     )
+
+
+# -- structure from the factors: one axis at a time -------------------------------------------
+def _axis_cells(taps: np.ndarray) -> dict[tuple[int, int], tuple[int, ...]]:
+    """One axis's entries: cell (o, i) -> the sorted taps a that land on it (a multiset)."""
+    cells: dict[tuple[int, int], list[int]] = defaultdict(list)
+    for o, a, i in taps.tolist():
+        cells[(o, i)].append(a)
+    return {key: tuple(sorted(v)) for key, v in cells.items()}
+
+
+def _axis_diagonals(
+    cells: dict[tuple[int, int], tuple[int, ...]], n_out: int, n_in: int, s: int, cyclic: bool
+) -> tuple[bool, int]:
+    """`_diagonal_check` on one axis: every (strided) diagonal constant and full."""
+    groups: dict[int, list[tuple[int, ...]]] = defaultdict(list)
+    for (o, i), v in cells.items():
+        groups[(i - s * o) % n_in if cyclic else i - s * o].append(v)
+    for delta, vals in groups.items():
+        if any(v != vals[0] for v in vals):
+            return False, len(groups)
+        col = delta + s * np.arange(n_out)
+        if len(vals) != (n_out if cyclic else int(((col >= 0) & (col < n_in)).sum())):
+            return False, len(groups)
+    return True, len(groups)
+
+
+def _factored_diagonals(
+    axes: Sequence[np.ndarray], n_ch: int, out_shape: Any, in_shape: Any, strides: Any, cyclic: bool
+) -> tuple[bool, int]:
+    r"""`_diagonal_check` of the product: an entry is the channel pair's weight times one tap
+    multiset per axis, so a diagonal of the product is constant and full iff each axis's is
+    (when no factor is empty); the diagonals multiply."""
+    if n_ch == 0 or any(len(t) == 0 for t in axes):
+        return True, 0
+    total = n_ch
+    for d, taps in enumerate(axes):
+        ok, n = _axis_diagonals(
+            _axis_cells(taps), out_shape[d + 1], in_shape[d + 1], strides[d], cyclic
+        )
+        if not ok:
+            return False, 0
+        total *= n
+    return True, total
+
+
+def _factored_structure(form: IndexForm) -> Structure:
+    """`structure` from `form.factors()`: per-axis diagonals, corrections counted per axis."""
+    f, fv = form.factors(), form.factors(padded=True)
+    out_shape, in_shape, p_in = form.out_shape(), form.in_shape(), form.in_shape(padded=True)
+    strides = tuple(ax.stride for ax in form.axes)
+    n_ch = len(f.channels)
+    level = _LEVELS[form.dims]
+    strided = "strided " if any(s > 1 for s in strides) else ""
+    blocks = f"{form.out_channels}x{form.in_channels} channel blocks" + (
+        f", block diagonal over {form.groups} groups" if form.groups > 1 else ""
+    )
+    if all(s == 1 for s in strides) and out_shape[1:] == in_shape[1:]:
+        ok, n = _factored_diagonals(f.axes, n_ch, out_shape, in_shape, strides, cyclic=True)
+        if ok:
+            return Structure(
+                f"{level}circulant", True, True, 0, f"all {n} cyclic diagonals constant; {blocks}"
+            )
+    # T = V Pad: Pad is the shifted identity plus border copies (a padded position j whose
+    # source is not j - P). Per axis: a = cells (o, i) reached through V then Pad, b = those
+    # reached through a border row; the product's corrections are the cells with every axis in
+    # a and some axis in b.
+    border_all, border_none, reach, reach_plain = 1, 1, 1, 1
+    for d, ax in enumerate(form.axes):
+        pad = form.pad_table(d)
+        j = np.arange(len(pad))
+        moved = (pad >= 0) & (pad != j - ax.lo)
+        border_all *= int((pad >= 0).sum())
+        border_none *= int(((pad >= 0) & ~moved).sum())
+        o, _, jj = fv.axes[d].T
+        src = pad[jj]
+        ok = src >= 0
+        cells = set(zip(o[ok].tolist(), src[ok].tolist(), strict=True))
+        via_border = set(zip(o[ok & moved[jj]].tolist(), src[ok & moved[jj]].tolist(), strict=True))
+        reach *= len(cells)
+        reach_plain *= len(cells - via_border)
+    n_border = form.in_channels * (border_all - border_none)
+    corrections = n_ch * (reach - reach_plain)
+    v_ok, nv = _factored_diagonals(fv.axes, n_ch, out_shape, p_in, strides, cyclic=False)
+    ok, n = _factored_diagonals(f.axes, n_ch, out_shape, in_shape, strides, cyclic=False)
+    if v_ok and corrections:
+        return Structure(
+            f"{strided}{level}Toeplitz with boundary corrections",
+            ok,
+            False,
+            corrections,
+            f"T = V Pad, V has all {nv} diagonals constant; Pad has {n_border} border rows "
+            f"({form.axes[0].mode} padding) adding {corrections} entries to the zero-padded "
+            f"Toeplitz matrix; {blocks}",
+        )
+    if ok:
+        return Structure(
+            f"{strided}{level}Toeplitz",
+            True,
+            False,
+            0,
+            f"all {n} diagonals constant (zeros included); {blocks}",
+        )
+    return Structure(
+        "unstructured (weights vary with position)" if not v_ok else "not Toeplitz",
+        False,
+        False,
+        corrections,
+        f"V is {'' if v_ok else 'not '}Toeplitz; {blocks}",
+    )
+
+
+def factored_product_check(form: IndexForm) -> tuple[bool, int]:
+    r"""$T = V \cdot \mathrm{Pad}$ in exact integer arithmetic, one factor at a time.
+
+    Per axis, $T_d$ and $V_d$ are integer matrices with rows $(o, a)$ (output, tap) and columns
+    the input (resp. padded input) position, $\mathrm{Pad}_d$ the 0/1 padding matrix; the
+    check is $T_d = V_d \mathrm{Pad}_d$ (SciPy sparse, int64) on every axis and equal channel
+    tables. A tap of $T$ is a channel pair times one tap per axis (`IndexForm.factors`), so this
+    is $T = V\,\mathrm{Pad}$ entry by entry with symbolic weights. Returns (holds, nnz of T).
+    """
+    import scipy.sparse
+
+    f, fv = form.factors(), form.factors(padded=True)
+    ok = bool(np.array_equal(f.channels, fv.channels))
+    for d, ax in enumerate(form.axes):
+        rows = ax.out * ax.kernel
+        t, v = f.axes[d], fv.axes[d]
+        pad = form.pad_table(d)
+        t_d = scipy.sparse.csr_matrix(
+            (np.ones(len(t), dtype=np.int64), (t[:, 0] * ax.kernel + t[:, 1], t[:, 2])),
+            shape=(rows, ax.size),
+        )
+        v_d = scipy.sparse.csr_matrix(
+            (np.ones(len(v), dtype=np.int64), (v[:, 0] * ax.kernel + v[:, 1], v[:, 2])),
+            shape=(rows, ax.padded),
+        )
+        keep = np.flatnonzero(pad >= 0)
+        p_d = scipy.sparse.csr_matrix(
+            (np.ones(len(keep), dtype=np.int64), (keep, pad[keep])), shape=(ax.padded, ax.size)
+        )
+        ok = ok and (t_d != v_d @ p_d).nnz == 0
+    return ok, form.nonzeros()
