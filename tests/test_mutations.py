@@ -307,3 +307,55 @@ def test_fast_backprop_check_catches_index_map_mutation(monkeypatch, fresh_cache
 
     _patch_table(monkeypatch, False, mirror)
     assert verify_exact(BIG, (32, 32)) != (True, True)
+
+
+def test_fast_adjoint_check_catches_wrong_adjoint(monkeypatch, fresh_caches) -> None:
+    from symconv.transpose import ConvTranspose, verify_adjoint
+
+    spec = ConvTranspose(
+        dims=2, in_channels=16, out_channels=16, kernel_size=3, stride=2, padding=1,
+        output_padding=1, groups=2,
+    )  # fmt: skip
+    assert verify_adjoint(spec, (64, 64))
+    real = ConvTranspose.adjoint
+    for change in ({"flip": True}, {"padding": 2}, {"dilation": 2}, {"stride": 1}):
+        monkeypatch.setattr(
+            ConvTranspose, "adjoint", lambda self, c=change: real(self).replace(**c)
+        )
+        assert not verify_adjoint(spec, (16, 16)), change
+    monkeypatch.undo()
+
+    def mirror(self, axis, t):  # the transposed layer's scatter lands mirrored on axis 0
+        n = self.axes[axis].size
+        return np.where((t >= 0) & (axis == 0), n - 1 - t, t)
+
+    real_table = IndexForm._table
+    monkeypatch.setattr(
+        IndexForm,
+        "_table",
+        lambda self, axis, o, a, padded=False: (
+            mirror(self, axis, real_table(self, axis, o, a, padded))
+            if self.kind == "transpose"
+            else real_table(self, axis, o, a, padded)
+        ),
+    )
+    clear_caches()
+    assert not verify_adjoint(spec, (16, 16))
+
+
+def test_fast_equivariance_check_catches_padding_mutation(monkeypatch, fresh_caches) -> None:
+    """Zero padding's index map replaced by replicate's: the broken set the derivation states
+    no longer matches torch's layer, and the certificate fails."""
+    spec = sc.Conv(
+        dims=2, in_channels=4, out_channels=4, kernel_size=3, padding=1, bias=False
+    )  # fmt: skip
+    assert sc.equivariance(spec, (16, 16)).verify().passed
+    indexform = sys.modules["symconv.indexform"]
+    real = indexform._phi
+    monkeypatch.setattr(
+        indexform, "_phi", lambda mode, i, n: real("replicate" if mode == "zeros" else mode, i, n)
+    )
+    clear_caches()
+    cert = sc.equivariance(spec, (16, 16)).verify()
+    assert not cert.passed
+    assert [r.level for r in cert.results if not r.passed] == ["numeric"]
