@@ -516,3 +516,33 @@ def factored_product_check(form: IndexForm) -> tuple[bool, int]:
         )
         ok = ok and (t_d != v_d @ p_d).nnz == 0
     return ok, form.nonzeros()
+
+
+def factored_matvec(form: IndexForm, weight: np.ndarray, x: np.ndarray) -> np.ndarray:
+    r"""$T x$ from `form.factors()` without assembling $T$: for every kernel tap $\vec a$,
+    the input read at each axis's `src(o, a)` (zero where nothing is read) times the
+    $C_\mathrm{out} \times C_\mathrm{in}$ channel matrix of $w[\cdot, \cdot, \vec a]$.
+
+    `weight` has `form.weight_shape`, `x` the shape `form.in_shape()`; returns `vec(y)`.
+    $O(\prod K \cdot C_\mathrm{out} C_\mathrm{in} \prod O)$ work in BLAS, no index arrays
+    of the layer's size.
+    """
+    f = form.factors()
+    dims = form.dims
+    n_a = math.prod(form.weight_shape[-dims:])
+    w = np.asarray(weight).reshape(-1, n_a)
+    k, cin, lead = f.channels.T
+    tables = [form.tap_table(d) for d in range(dims)]
+    y = np.zeros((form.out_channels, *form.output_size), dtype=np.result_type(w, x))
+    for a_flat, a in enumerate(np.ndindex(*form.weight_shape[-dims:])):
+        read = np.asarray(x)
+        for d in range(dims):
+            src = tables[d][:, a[d]]
+            read = np.take(read, np.maximum(src, 0), axis=d + 1)
+            shape = [1] * (dims + 1)
+            shape[d + 1] = len(src)
+            read = read * (src >= 0).reshape(shape)
+        mat = np.zeros((form.out_channels, form.in_channels), dtype=w.dtype)
+        np.add.at(mat, (k, cin), w[lead, a_flat])
+        y += (mat @ read.reshape(form.in_channels, -1)).reshape(y.shape)
+    return y.reshape(-1)
