@@ -353,7 +353,14 @@ def _cmd_derive(args: argparse.Namespace) -> int:
 def _cmd_tour(args: argparse.Namespace) -> int:
     from .tour import tour
 
-    return 0 if tour(as_json=args.json) else 1
+    return 0 if tour(as_json=args.json, progress=not args.quiet and sys.stderr.isatty()) else 1
+
+
+def _jobs(text: str) -> int:
+    """`--jobs N`: an integer >= 1 (argparse prints the one-line error and exits 2)."""
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"--jobs must be an integer >= 1, got {text!r}")
+    return int(text)
 
 
 def _build() -> argparse.ArgumentParser:
@@ -385,11 +392,16 @@ def _build() -> argparse.ArgumentParser:
     p.set_defaults(run=_cmd_derive)
 
     p = sub.add_parser("tour", help="a derivation, its verification and arithmetic, in one run")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar on stderr")
     p.set_defaults(run=_cmd_tour)
 
     p = sub.add_parser("verify", help="check every registered identity at every level; a table")
     p.add_argument("--only", action="append", metavar="NAME", help="this identity only (repeat)")
     p.add_argument("--list", action="store_true", help="list the registered identities")
+    p.add_argument(
+        "--jobs", "-j", type=_jobs, default=1, metavar="N", help="worker processes (default 1)"
+    )
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar on stderr")
     from .verify import command as verify_command
 
     p.set_defaults(run=verify_command)
