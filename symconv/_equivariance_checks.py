@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import sympy
 
+from ._cache import pure
 from ._equivariance_core import Equivariance, _kind
 from ._equivariance_pooling import max_pool_changes
 from ._equivariance_symmetry import (
@@ -75,6 +76,7 @@ def _witness(form: Any, shift: tuple[int, ...]) -> bool:
     return True
 
 
+@pure(maxsize=4096)
 def _translate_claims(spec: Conv, sizes: tuple[int, ...], shift: tuple[int, ...]) -> str:
     """The statements of the translation derivation on one case; '' when all hold."""
     core = _translate_core(spec, sizes, shift)
@@ -95,6 +97,7 @@ def _translate_claims(spec: Conv, sizes: tuple[int, ...], shift: tuple[int, ...]
     return ""
 
 
+@pure(maxsize=64)
 def _circulant_claim(spec: Conv, sizes: tuple[int, ...]) -> str:
     """Every cyclic shift commutes with T (circular padding, stride 1, full-size output)."""
     for t in itertools.product(*[range(n) for n in sizes]):

@@ -32,13 +32,13 @@ import itertools
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
 import sympy
 
 from . import _sizes
+from ._cache import pure
 from ._errors import SpecError
 from ._tables import Table, same_factors, table
 from .derivation import Derivation
@@ -167,7 +167,7 @@ def _empty() -> Table:
     return table(np.zeros(0), np.zeros(0), np.zeros(0))
 
 
-@lru_cache(maxsize=64)
+@pure(maxsize=64)
 def _direct_factors(spec: Conv, sizes: tuple[int, ...], order: tuple[int, int, int]) -> list[Table]:
     """The forward operator's factors as (input, weight, delta) keys permuted by `order`:
     channels `(c_in, lead, k)`, each axis `(i, a, o)`."""
@@ -257,9 +257,20 @@ def verify_exact(
     caught).
     """
     sizes = spec._check_input(input_size)
+    if grad_input is None and grad_weight is None:
+        return _verify_derived(spec, tuple(sizes))
     return (
         same_factors(*_grad_input_tables(spec, sizes, grad_input)),
         same_factors(*_grad_weight_tables(spec, sizes, grad_weight)),
+    )
+
+
+@pure(maxsize=8192)
+def _verify_derived(spec: Conv, sizes: tuple[int, ...]) -> tuple[bool, bool]:
+    """`verify_exact` of the derived operators, once per (spec, size) and process."""
+    return (
+        same_factors(*_grad_input_tables(spec, sizes)),
+        same_factors(*_grad_weight_tables(spec, sizes)),
     )
 
 
@@ -294,6 +305,11 @@ def exact_grid(dims: Iterable[int] = (1, 2), quick: bool = False) -> list[tuple[
     cross-correlation and true convolution; specs the input size cannot take are skipped.
     In 2D the sizes are 3 and 5 and stride equals dilation or one of them is 1; `quick` keeps
     about a third of the cases."""
+    return list(_exact_grid(tuple(dims), bool(quick)))
+
+
+@pure(maxsize=16)
+def _exact_grid(dims: tuple[int, ...], quick: bool) -> tuple[tuple[Conv, tuple], ...]:
     cases = []
     for dims_, mode, flip, groups in itertools.product(
         dims, ("zeros", "reflect", "replicate", "circular"), (False, True), (1, 2)
@@ -322,7 +338,7 @@ def exact_grid(dims: Iterable[int] = (1, 2), quick: bool = False) -> list[tuple[
             except SpecError:
                 continue
             cases.append((spec, size))
-    return cases
+    return tuple(cases)
 
 
 # -- the derivation ------------------------------------------------------------------------------

@@ -36,13 +36,13 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any, Literal
 
 import numpy as np
 import sympy
 
-from . import _sizes
+from . import _cache, _sizes
+from ._cache import pure
 from ._errors import SpecError
 from ._validate import as_int
 from .spec import Conv, Pool
@@ -655,7 +655,7 @@ class IndexForm:
         return f"$\\displaystyle {self.latex()}$"
 
 
-@lru_cache(maxsize=256)
+@pure(maxsize=256)
 def _factors(form: IndexForm, padded: bool) -> Factors:
     f = form._factors(padded)
     for arr in (f.channels, *f.axes):
@@ -664,10 +664,9 @@ def _factors(form: IndexForm, padded: bool) -> Factors:
 
 
 def clear_caches() -> None:
-    """Empty the in-process caches of index forms and their factors (tests that patch the
-    index arithmetic call it; nothing else needs to)."""
-    _cached_form.cache_clear()
-    _factors.cache_clear()
+    """Empty the in-process caches of index forms, their factors and the checks read from
+    them (tests that patch the index arithmetic call it; nothing else needs to)."""
+    _cache.clear()
 
 
 def check_spec(op: str, spec: Any, pool: bool = True) -> None:
@@ -690,7 +689,7 @@ def _plain(v: Any) -> bool:
     return type(v) is int
 
 
-@lru_cache(maxsize=256)
+@pure(maxsize=256)
 def _cached_form(spec: Any, input_size: tuple[int, ...] | int | None, channels: int) -> IndexForm:
     return _index_form(spec, input_size, channels=channels)
 

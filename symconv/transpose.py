@@ -40,6 +40,7 @@ from typing import Any
 import numpy as np
 
 from . import _sizes
+from ._cache import pure
 from ._errors import SpecError
 from ._validate import as_bool, as_dims, as_groups, as_int, as_per_axis, as_size
 from .spec import Conv
@@ -269,11 +270,15 @@ def verify_adjoint(spec: ConvTranspose, input_size: int | Sequence[int]) -> bool
     reaches the stride (allowed if it is below the dilation) that convolution has more outputs
     than the transposed layer has inputs; only the rows that exist are compared.
     """
+    _check_transpose("verify_adjoint", spec)
+    return _verify_adjoint(spec, as_size(spec._op, input_size, spec.dims))
+
+
+@pure(maxsize=4096)
+def _verify_adjoint(spec: ConvTranspose, sizes: tuple[int, ...]) -> bool:
     from ._tables import same_factors, table
     from .indexform import index_form
 
-    _check_transpose("verify_adjoint", spec)
-    sizes = as_size(spec._op, input_size, spec.dims)
     conv = spec.adjoint()
     out = spec.output_size(sizes)
     # both matrices as products (channel pairs times one tap table per axis); T^T swaps rows

@@ -165,7 +165,8 @@ def derivation(
         pass  # symconv.derive picks the op's own default layer
     elif spec is None:
         spec = sc.Conv(dims=1, kernel_size=3)
-    key = (op, layer, tuple(sorted(fields.items())), input, shift, transform)
+    # keyed by the layer's value: pages spelling one layer differently share its certificate
+    key = (op, spec if spec is not None else layer, input, shift, transform)
     d, cert = _verified(key, lambda: _derivation_factory(op, spec, input, shift, transform))
     if not cert.passed:
         raise DirectiveError(f"derivation {op}: verification failed\n{cert.text()}")
