@@ -521,6 +521,16 @@ def _rows(identity: Identity) -> list[LevelRow]:
     return rows
 
 
+def _one_thread() -> None:
+    """Worker set-up: torch's reference convolutions on one thread each (the workers already
+    share the cores; tiny convolutions on a spinning thread pool only wait)."""
+    try:
+        import torch
+    except ImportError:  # pragma: no cover - torch is optional
+        return
+    torch.set_num_threads(1)
+
+
 def _rows_of(name: str) -> list[LevelRow]:
     """`_rows` by registry name (what a worker process receives)."""
     return _rows(REGISTRY[name])
@@ -570,7 +580,9 @@ def verify(
     else:
         from concurrent.futures import ProcessPoolExecutor, as_completed
 
-        with ProcessPoolExecutor(max_workers=min(jobs, len(names))) as pool:
+        with ProcessPoolExecutor(
+            max_workers=min(jobs, len(names)), initializer=_one_thread
+        ) as pool:
             futures = {pool.submit(_rows_of, n): n for n in names}
             for i, future in enumerate(as_completed(futures)):
                 name = futures[future]
