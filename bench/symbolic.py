@@ -3,9 +3,9 @@
 Run: `python bench/symbolic.py [--old-timeout S] [--no-old] [--no-sweep]` from the repository
 root. Prints, in one run, Markdown tables of
 
-1. the wall time of whole CLI runs (a fresh interpreter each, certificate included): the four
-   headline derivations, `symconv verify`, `symconv tour` (first line and total), cold
-   `import symconv` and `symconv --help`;
+1. the wall (and CPU) time of whole CLI runs (a fresh interpreter each, certificate
+   included): the four headline derivations, `symconv verify`, `symconv tour` (first line and
+   total), cold `import symconv` and `symconv --help`;
 2. derivation + certificate time against the layer's nonzeros for toeplitz, backprop,
    equivariance and transpose over a size sweep (16x16 to 64x64, 1 to 16 channels), each in a
    fresh interpreter with `symconv` and torch already imported (import time excluded).
@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shlex
 import subprocess
 import sys
@@ -39,7 +40,7 @@ HEADLINE = [
     "derive transpose -i 64x64 -k 3 -s 2 -p 1 --in-channels 8 --out-channels 8",
 ]
 
-# one fresh interpreter per point; prints "<nonzeros> <seconds> <passed>" or "refused"
+# one fresh interpreter per point; prints "<nonzeros> <wall s> <CPU s> <passed>" or "refused"
 _POINT = """
 import sys, time
 import torch, symconv as sc
@@ -48,7 +49,7 @@ op, n, c = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 kw = dict(kernel_size=3, padding=1, stride=2 if op == "transpose" else 1)
 spec = sc.Conv(dims=2, in_channels=c, out_channels=c, **kw)
 nnz = sc.index_form(spec, (n, n)).nonzeros()
-t = time.perf_counter()
+t, c0 = time.perf_counter(), time.process_time()
 try:
     d = derive(op, spec, (n, n))
     cert = d.verify()
@@ -56,7 +57,7 @@ try:
 except sc.SpecError as err:
     print("refused", nnz, str(err)[:60].replace(" ", "_"))
     raise SystemExit
-print(nnz, time.perf_counter() - t, cert.passed)
+print(nnz, time.perf_counter() - t, time.process_time() - c0, cert.passed)
 """
 
 
@@ -66,15 +67,30 @@ def _env(tree: Path) -> dict[str, str]:
     return env
 
 
+CPU: dict[str, float] = {"last": 0.0}  # CPU seconds (user + sys) of the last _timed command
+
+
+def _children_cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
 def _timed(cmd: list[str], tree: Path, timeout: float) -> tuple[float | None, str]:
-    t = time.perf_counter()
+    """Wall seconds of one command (None past `timeout`) and its output; its CPU seconds in
+    `CPU["last"]` (less sensitive than wall time to a busy machine)."""
+    t, c = time.perf_counter(), _children_cpu()
     try:
         out = subprocess.run(
             cmd, env=_env(tree), capture_output=True, text=True, timeout=timeout, cwd=tree
         )
     except subprocess.TimeoutExpired:
         return None, "timeout"
+    CPU["last"] = _children_cpu() - c
     return time.perf_counter() - t, (out.stdout + out.stderr)
+
+
+def _cpu(sec: float | None) -> str:
+    return "" if sec is None else f" (CPU {CPU['last']:.2f})"
 
 
 def _first_line(cmd: list[str], tree: Path) -> tuple[float, float]:
@@ -121,32 +137,39 @@ def headline(old: Path | None, limit: float) -> None:
     for args in HEADLINE:
         cmd = [py, "-m", "symconv", *shlex.split(args)]
         new, out = _timed(cmd, ROOT, 600)
+        now = _fmt(new, 600) + _cpu(new)
         status = "verified" if "verified" in out else ("refused" if "error" in out else "?")
         was = "-"
         if old is not None:
             sec, out_old = _timed(cmd, old, limit)
-            was = _fmt(sec, limit) + (" (refused)" if sec and "error:" in out_old else "")
-        rows.append((f"`symconv {args}`", f"{_fmt(new, 600)} ({status})", was))
+            was = _fmt(sec, limit) + _cpu(sec) + (" refused" if sec and "error:" in out_old else "")
+        rows.append((f"`symconv {args}`", f"{now} {status}", was))
     for label, args in (("`symconv verify`", ["verify", "--quiet"]),):
         new, _ = _timed([py, "-m", "symconv", *args], ROOT, 600)
+        now = _fmt(new, 600) + _cpu(new)
         was = "-"
         if old is not None:
             sec, _ = _timed([py, "-m", "symconv", "verify"], old, max(limit, 120))
-            was = _fmt(sec, max(limit, 120))
-        rows.append((label, _fmt(new, 600), was))
+            was = _fmt(sec, max(limit, 120)) + _cpu(sec)
+        rows.append((label, now, was))
     first, total = _first_line([py, "-m", "symconv", "tour", "--quiet"], ROOT)
     was = "-"
     if old is not None:
         f_old, t_old = _first_line([py, "-m", "symconv", "tour"], old)
         was = f"first line {f_old:.2f} s, total {t_old:.2f} s"
     rows.append(("`symconv tour`", f"first line {first:.2f} s, total {total:.2f} s", was))
-    imp, _ = _timed([py, "-c", "import symconv"], ROOT, 120)
-    imp_old = _timed([py, "-c", "import symconv"], old, 120)[0] if old else None
-    rows.append(("cold `import symconv`", _fmt(imp, 120), _fmt(imp_old, 120) if old else "-"))
-    hlp, _ = _timed([py, "-m", "symconv", "--help"], ROOT, 120)
-    hlp_old = _timed([py, "-m", "symconv", "--help"], old, 120)[0] if old else None
-    rows.append(("`symconv --help`", _fmt(hlp, 120), _fmt(hlp_old, 120) if old else "-"))
-    print("| command (whole CLI run, wall) | now | before (a9dbdbb) |")
+    for label, cmd in (
+        ("cold `import symconv`", [py, "-c", "import symconv"]),
+        ("`symconv --help`", [py, "-m", "symconv", "--help"]),
+    ):
+        sec = _timed(cmd, ROOT, 120)[0]
+        now = _fmt(sec, 120) + _cpu(sec)
+        was = "-"
+        if old is not None:
+            sec = _timed(cmd, old, 120)[0]
+            was = _fmt(sec, 120) + _cpu(sec)
+        rows.append((label, now, was))
+    print("| command (whole CLI run: wall, and CPU user+sys) | now | before (a9dbdbb) |")
     print("|---|---|---|")
     for row in rows:
         print("| " + " | ".join(row) + " |", flush=True)
@@ -155,7 +178,10 @@ def headline(old: Path | None, limit: float) -> None:
 def sweep(old: Path | None, limit: float) -> None:
     py = sys.executable
     print()
-    print("| derivation | input | channels | nonzeros | now (s) | before (s) | us/nonzero now |")
+    print(
+        "| derivation | input | channels | nonzeros | now: wall (CPU) s | before: wall (CPU) s "
+        "| CPU us/nonzero now |"
+    )
     print("|---|---|---|---|---|---|---|")
     for op in ("toeplitz", "backprop", "equivariance", "transpose"):
         old_gave_up = old is None
@@ -166,7 +192,7 @@ def sweep(old: Path | None, limit: float) -> None:
                 if sec is None or not parts or parts[0] == "refused":
                     print(f"| {op} | {n}x{n} | {c} | - | {out.strip()[:40]} | | |", flush=True)
                     continue
-                nnz, secs = int(parts[0]), float(parts[1])
+                nnz, secs, cpu = int(parts[0]), float(parts[1]), float(parts[2])
                 was = "-"
                 if not old_gave_up:
                     osec, oout = _timed([py, "-c", _POINT, op, str(n), str(c)], old, limit)
@@ -175,11 +201,11 @@ def sweep(old: Path | None, limit: float) -> None:
                         was, old_gave_up = f"> {limit:.0f}", True  # larger ones take longer
                     elif oparts and oparts[0] == "refused":
                         was = "refused"
-                    elif oparts:
-                        was = f"{float(oparts[1]):.2f}"
+                    elif len(oparts) >= 4:
+                        was = f"{float(oparts[1]):.2f} ({float(oparts[2]):.2f})"
                 print(
-                    f"| {op} | {n}x{n} | {c} -> {c} | {nnz:,} | {secs:.2f} | {was} | "
-                    f"{1e6 * secs / nnz:.3f} |",
+                    f"| {op} | {n}x{n} | {c} -> {c} | {nnz:,} | {secs:.2f} ({cpu:.2f}) | {was} | "
+                    f"{1e6 * cpu / nnz:.3f} |",
                     flush=True,
                 )
 
