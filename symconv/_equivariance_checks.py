@@ -33,7 +33,8 @@ from ._torchref import torch_or_none as _torch
 from .spec import PADDING_MODES, Conv, Pool
 
 
-def _grid_translate() -> list[tuple[Conv, tuple[int, ...], tuple[int, ...]]]:
+@pure(maxsize=1)
+def _grid_translate() -> tuple[tuple[Conv, tuple[int, ...], tuple[int, ...]], ...]:
     """The exact-level grid: 1D and 2D, sizes up to 7, kernels up to 3, strides up to 3."""
     cases = []
     for n, k, s, p, mode, t in itertools.product(
@@ -56,7 +57,7 @@ def _grid_translate() -> list[tuple[Conv, tuple[int, ...], tuple[int, ...]]]:
         except SpecError:
             continue
         out.append((spec, tuple(n), tuple(t)))
-    return out
+    return tuple(out)
 
 
 def _witness(form: Any, shift: tuple[int, ...]) -> bool:

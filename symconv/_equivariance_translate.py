@@ -129,19 +129,27 @@ class _FactoredRows:
             ok = (src >= 0) & (moved >= 0) & (moved < n)
             self.lhs.append(np.where(ok, moved, -1))
         self.n_ch = form.out_channels
+        self.memo: dict[tuple[int, int], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
 
     def broken(self, u: tuple[int, ...], stop: bool = False) -> list[int]:
         outs = self.form.output_size
         empty_l, empty_r, equal = [], [], []
         for d, (v, m) in enumerate(zip(u, outs, strict=True)):
-            prev = np.arange(m) - v
-            if self.cyclic:
-                prev = np.mod(prev, m)
-            inside = (prev >= 0) & (prev < m)
-            rhs = np.where(inside[:, None], self.src[d][np.clip(prev, 0, m - 1)], -1)
-            empty_l.append(np.all(self.lhs[d] < 0, axis=1))
-            empty_r.append(np.all(rhs < 0, axis=1))
-            equal.append(np.all(self.lhs[d] == rhs, axis=1))
+            if (d, v) not in self.memo:  # the candidate search revisits each axis's shifts
+                prev = np.arange(m) - v
+                if self.cyclic:
+                    prev = np.mod(prev, m)
+                inside = (prev >= 0) & (prev < m)
+                rhs = np.where(inside[:, None], self.src[d][np.clip(prev, 0, m - 1)], -1)
+                self.memo[(d, v)] = (
+                    np.all(self.lhs[d] < 0, axis=1),
+                    np.all(rhs < 0, axis=1),
+                    np.all(self.lhs[d] == rhs, axis=1),
+                )
+            el, er, eq = self.memo[(d, v)]
+            empty_l.append(el)
+            empty_r.append(er)
+            equal.append(eq)
         grid = np.ix_(*[np.arange(m) for m in outs])
         any_l = np.zeros(outs, dtype=bool)
         any_r = np.zeros(outs, dtype=bool)
