@@ -522,13 +522,11 @@ def _rows(identity: Identity) -> list[LevelRow]:
 
 
 def _one_thread() -> None:
-    """Worker set-up: torch's reference convolutions on one thread each (the workers already
-    share the cores; tiny convolutions on a spinning thread pool only wait)."""
-    try:
-        import torch
-    except ImportError:  # pragma: no cover - torch is optional
-        return
-    torch.set_num_threads(1)
+    """Worker set-up: torch (imported later, by the checks) on one thread per worker; the
+    workers already share the cores, and tiny convolutions on a spinning pool only wait."""
+    import os
+
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 
 def _rows_of(name: str) -> list[LevelRow]:
@@ -578,10 +576,15 @@ def verify(
                 progress(i, len(names), name)
             finish(name, _rows(REGISTRY[name]))
     else:
+        import multiprocessing
         from concurrent.futures import ProcessPoolExecutor, as_completed
 
+        # fresh workers (forkserver, where the platform has it): a fork of a process whose
+        # OpenMP pool is running (torch used before) can hang in the child
+        methods = multiprocessing.get_all_start_methods()
+        context = multiprocessing.get_context("forkserver" if "forkserver" in methods else None)
         with ProcessPoolExecutor(
-            max_workers=min(jobs, len(names)), initializer=_one_thread
+            max_workers=min(jobs, len(names)), mp_context=context, initializer=_one_thread
         ) as pool:
             futures = {pool.submit(_rows_of, n): n for n in names}
             for i, future in enumerate(as_completed(futures)):
