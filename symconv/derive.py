@@ -81,7 +81,7 @@ def matrix_derivation(spec: Any, input_size: int | Sequence[int]) -> Derivation:
     def factorisation() -> tuple[int, float, bool, str]:
         if factored:
             ok, n = factored_product_check(form)
-            return n, 0.0 if ok else 1.0, ok, "per axis in int64 (SciPy sparse), symbolic weights"
+            return n, 0.0 if ok else 1.0, ok, "per axis in int64, symbolic weights"
         v = dict(valid_matrix(spec, input_size).todok())
         prod = {k: val for k, val in sparse_product(v, dict(pad.todok())).items() if val != 0}
         ok = prod == dict(T.todok())

@@ -485,36 +485,46 @@ def _factored_structure(form: IndexForm) -> Structure:
     )
 
 
+def _axis_matrix(rows: np.ndarray, cols: np.ndarray, shape: tuple[int, int]) -> Any:
+    """An integer matrix with a 1 added at each `(rows[t], cols[t])`: dense int64 while small
+    (one axis of a layer usually is), else SciPy sparse int64."""
+    if shape[0] * shape[1] <= 4_000_000:
+        m = np.zeros(shape, dtype=np.int64)
+        np.add.at(m, (rows, cols), 1)
+        return m
+    import scipy.sparse
+
+    ones = np.ones(len(rows), dtype=np.int64)
+    return scipy.sparse.csr_matrix((ones, (rows, cols)), shape=shape)
+
+
+def _equal(a: Any, b: Any) -> bool:
+    if isinstance(a, np.ndarray) and isinstance(b, np.ndarray):
+        return bool(np.array_equal(a, b))
+    return (a != b).nnz == 0
+
+
 def factored_product_check(form: IndexForm) -> tuple[bool, int]:
     r"""$T = V \cdot \mathrm{Pad}$ in exact integer arithmetic, one factor at a time.
 
     Per axis, $T_d$ and $V_d$ are integer matrices with rows $(o, a)$ (output, tap) and columns
     the input (resp. padded input) position, $\mathrm{Pad}_d$ the 0/1 padding matrix; the
-    check is $T_d = V_d \mathrm{Pad}_d$ (SciPy sparse, int64) on every axis and equal channel
-    tables. A tap of $T$ is a channel pair times one tap per axis (`IndexForm.factors`), so this
-    is $T = V\,\mathrm{Pad}$ entry by entry with symbolic weights. Returns (holds, nnz of T).
+    check is $T_d = V_d \mathrm{Pad}_d$ (int64: dense for an axis up to 4M entries, SciPy
+    sparse beyond) on every axis and equal channel tables. A tap of $T$ is a channel pair
+    times one tap per axis (`IndexForm.factors`), so this is $T = V\,\mathrm{Pad}$ entry by
+    entry with symbolic weights. Returns (holds, nnz of T).
     """
-    import scipy.sparse
-
     f, fv = form.factors(), form.factors(padded=True)
     ok = bool(np.array_equal(f.channels, fv.channels))
     for d, ax in enumerate(form.axes):
         rows = ax.out * ax.kernel
         t, v = f.axes[d], fv.axes[d]
         pad = form.pad_table(d)
-        t_d = scipy.sparse.csr_matrix(
-            (np.ones(len(t), dtype=np.int64), (t[:, 0] * ax.kernel + t[:, 1], t[:, 2])),
-            shape=(rows, ax.size),
-        )
-        v_d = scipy.sparse.csr_matrix(
-            (np.ones(len(v), dtype=np.int64), (v[:, 0] * ax.kernel + v[:, 1], v[:, 2])),
-            shape=(rows, ax.padded),
-        )
         keep = np.flatnonzero(pad >= 0)
-        p_d = scipy.sparse.csr_matrix(
-            (np.ones(len(keep), dtype=np.int64), (keep, pad[keep])), shape=(ax.padded, ax.size)
-        )
-        ok = ok and (t_d != v_d @ p_d).nnz == 0
+        t_d = _axis_matrix(t[:, 0] * ax.kernel + t[:, 1], t[:, 2], (rows, ax.size))
+        v_d = _axis_matrix(v[:, 0] * ax.kernel + v[:, 1], v[:, 2], (rows, ax.padded))
+        p_d = _axis_matrix(keep, pad[keep], (ax.padded, ax.size))
+        ok = ok and _equal(t_d, v_d @ p_d)
     return ok, form.nonzeros()
 
 

@@ -357,3 +357,13 @@ def test_factored_matvec_is_t_times_x():
     w, x = rng.standard_normal(spec.weight_shape), rng.standard_normal(form.in_shape())
     ref = conv_reference(spec, x[None], w).numpy().ravel()
     assert np.allclose(factored_matvec(form, w, x), ref, atol=1e-10)
+
+
+def test_factored_product_check_on_a_long_axis():
+    """An axis too long for a dense per-axis matrix goes through SciPy sparse, same answer."""
+    from symconv.toeplitz import factored_product_check
+
+    for mode in ("zeros", "reflect", "circular"):
+        spec = sc.Conv(dims=1, kernel_size=3, padding=1, padding_mode=mode)
+        ok, nnz = factored_product_check(sc.index_form(spec, 3000))
+        assert ok and nnz == sc.index_form(spec, 3000).nonzeros()
