@@ -431,26 +431,36 @@ def _cmd_derive(args: argparse.Namespace) -> int:
     fmt = "json" if args.json else args.format
     if args.standalone and fmt != "latex":
         raise SpecError("derive: --standalone applies to --format latex only")
-    cert = None if args.no_verify else d.verify()
     if fmt == "json":
+        cert = None if args.no_verify else d.verify()
         extra = {} if cert is None else {"certificate": cert.as_dict()}
         print(json.dumps({**d.as_dict(), **extra}, indent=2))
-    elif fmt == "latex":
-        print(d.latex(standalone=args.standalone))
+        return 1 if cert is not None and cert.failed else 0
+    # the steps stream out before the checks run (a real layer's certificate takes a moment)
+    if fmt == "latex":
+        print(d.latex(standalone=args.standalone), flush=True)
     elif fmt == "markdown":
-        print(d.markdown())
+        print(d.markdown(), flush=True)
     else:
-        print(d.text(ascii=args.ascii))
-        if cert is not None:
-            print()
-            print(cert.text())
+        print(d.text(ascii=args.ascii), flush=True)
+    cert = None if args.no_verify else d.verify()
+    if cert is not None and fmt == "text":
+        print()
+        print(cert.text())
     return 1 if cert is not None and cert.failed else 0
 
 
 def _cmd_tour(args: argparse.Namespace) -> int:
     from .tour import tour
 
-    return 0 if tour(as_json=args.json) else 1
+    return 0 if tour(as_json=args.json, progress=not args.quiet and sys.stderr.isatty()) else 1
+
+
+def _jobs(text: str) -> int:
+    """`--jobs N`: an integer >= 1 (argparse prints the one-line error and exits 2)."""
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"--jobs must be an integer >= 1, got {text!r}")
+    return int(text)
 
 
 def _build() -> argparse.ArgumentParser:
@@ -501,11 +511,16 @@ def _build() -> argparse.ArgumentParser:
     p.set_defaults(run=_cmd_derive)
 
     p = sub.add_parser("tour", help="a derivation, its verification and arithmetic, in one run")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar on stderr")
     p.set_defaults(run=_cmd_tour)
 
     p = sub.add_parser("verify", help="check every registered identity at every level; a table")
     p.add_argument("--only", action="append", metavar="NAME", help="this identity only (repeat)")
     p.add_argument("--list", action="store_true", help="list the registered identities")
+    p.add_argument(
+        "--jobs", "-j", type=_jobs, default=1, metavar="N", help="worker processes (default 1)"
+    )
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar on stderr")
     p.set_defaults(run=_cmd_verify)
 
     p = sub.add_parser("generate", help="print the NumPy/torch kernels (or one --spec module)")
