@@ -40,7 +40,15 @@ def test_the_license_file_is_the_license_pyproject_names() -> None:
 def test_the_dev_tools_are_pinned_in_the_test_extra() -> None:
     test = PYPROJECT["project"]["optional-dependencies"]["test"]
     pinned = {r.split("==")[0] for r in test if "==" in r}
-    assert {"ruff", "import-linter"} <= pinned
+    assert {"ruff", "import-linter", "mypy"} <= pinned
+
+
+def test_the_packages_ship_their_py_typed_marker() -> None:
+    """PEP 561: `py.typed` in both packages, and setuptools told to install it."""
+    data = PYPROJECT["tool"]["setuptools"]["package-data"]
+    for package in ("symconv", "numeric"):
+        assert "py.typed" in data[package]
+        assert (ROOT / package / "py.typed").is_file()
 
 
 def _repository_files() -> list[Path]:
