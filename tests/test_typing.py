@@ -16,6 +16,7 @@ import textwrap
 
 import pytest
 
+from symconv.arch import Network
 from symconv.local import LocallyConnected, Tiled
 from symconv.spec import Conv, Pool
 from symconv.transpose import ConvTranspose
@@ -37,13 +38,17 @@ def _type_checking_init(cls: type) -> ast.FunctionDef:
     raise AssertionError(f"{cls.__name__} has no `if TYPE_CHECKING: def __init__`")
 
 
-@pytest.mark.parametrize("cls", [Conv, Pool, ConvTranspose, LocallyConnected, Tiled])
+@pytest.mark.parametrize("cls", [Conv, Pool, ConvTranspose, LocallyConnected, Tiled, Network])
 def test_the_type_checking_init_matches_the_dataclass_fields(cls: type) -> None:
     init = _type_checking_init(cls)
-    assert not init.args.args[1:] and init.args.vararg is None and init.args.kwarg is None
+    assert init.args.vararg is None and init.args.kwarg is None and not init.args.posonlyargs
+    positional = init.args.args[1:]  # after self
+    defaults = [None] * (len(positional) - len(init.args.defaults)) + init.args.defaults
+    params = [*zip(positional, defaults, strict=True)]
+    params += zip(init.args.kwonlyargs, init.args.kw_defaults, strict=True)
     stub = {
         arg.arg: MISSING if default is None else ast.literal_eval(default)
-        for arg, default in zip(init.args.kwonlyargs, init.args.kw_defaults, strict=True)
+        for arg, default in params
     }
     fields = {
         f.name: MISSING if f.default is dataclasses.MISSING else f.default
@@ -55,5 +60,8 @@ def test_the_type_checking_init_matches_the_dataclass_fields(cls: type) -> None:
     # the __init__ that runs is the dataclass's, with the same keyword-only parameters
     runtime = inspect.signature(cls).parameters
     assert list(runtime) == list(stub)
-    assert all(p.kind is p.KEYWORD_ONLY for p in runtime.values())
+    kinds = [p.kind for p in runtime.values()]
+    assert kinds == [inspect.Parameter.POSITIONAL_OR_KEYWORD] * len(positional) + [
+        inspect.Parameter.KEYWORD_ONLY
+    ] * len(init.args.kwonlyargs)
     assert {n: MISSING if p.default is p.empty else p.default for n, p in runtime.items()} == stub

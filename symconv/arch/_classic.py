@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
+from typing import Literal, cast
 
 from .._errors import SpecError
 from ..spec import Conv, Pool
@@ -67,7 +68,12 @@ class _Stack:
         return self
 
     def pool(
-        self, name: str, k: int, stride: int, kind: str = "max", ceil_mode: bool = False
+        self,
+        name: str,
+        k: int,
+        stride: int,
+        kind: Literal["max", "avg", "lp"] = "max",
+        ceil_mode: bool = False,
     ) -> _Stack:
         self.layers.append(
             PoolLayer(
@@ -75,7 +81,7 @@ class _Stack:
                 Pool(
                     kind=kind,
                     kernel_size=k,
-                    stride=stride,  # type: ignore[arg-type]
+                    stride=stride,
                     ceil_mode=ceil_mode,
                 ),
             )
@@ -155,7 +161,7 @@ def alexnet(grouped: bool = False) -> Network:
     s.conv("conv3", 384, 3, padding=1).conv("conv4", 384, 3, padding=1, groups=g)
     s.conv("conv5", 256, 3, padding=1, groups=g).pool("pool3", 3, 2)
     s.add(Linear("fc6", 4096)).add(Linear("fc7", 4096)).add(Linear("fc8", 1000))
-    conv1 = s.layers[0].spec  # type: ignore[union-attr]
+    conv1 = cast(ConvLayer, s.layers[0]).spec  # conv1, built above
     weights = math.prod(conv1.weight_shape)
     unused = conv1.fits(224).unused[0]
     notes = [
