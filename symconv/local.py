@@ -27,11 +27,11 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 from ._errors import SpecError
 from ._validate import as_per_axis, as_size
-from .spec import Conv, PaddingLike
+from .spec import Conv, PaddingLike, PaddingMode
 
 __all__ = ["LocallyConnected", "Tiled"]
 
@@ -88,7 +88,7 @@ class LocallyConnected(_PositionDependent):
             dilation: int | Sequence[int] = 1,
             groups: int = 1,
             bias: bool = True,
-            padding_mode: Literal["zeros", "reflect", "replicate", "circular"] = "zeros",
+            padding_mode: PaddingMode = "zeros",
             flip: bool = False,
             input_size: int | Sequence[int],
         ) -> None: ...
@@ -168,7 +168,7 @@ class Tiled(_PositionDependent):
             dilation: int | Sequence[int] = 1,
             groups: int = 1,
             bias: bool = True,
-            padding_mode: Literal["zeros", "reflect", "replicate", "circular"] = "zeros",
+            padding_mode: PaddingMode = "zeros",
             flip: bool = False,
             tiles: int | Sequence[int] = 1,
         ) -> None: ...

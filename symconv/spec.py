@@ -31,7 +31,9 @@ from ._validate import as_bool, as_choice, as_dims, as_groups, as_int, as_per_ax
 
 __all__ = ["PADDING_MODES", "POOL_KINDS", "Conv", "Fit", "Pool"]
 
-PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
+PaddingMode = Literal["zeros", "reflect", "replicate", "circular"]
+PoolKind = Literal["max", "avg", "lp"]
+PADDING_MODES: tuple[PaddingMode, ...] = ("zeros", "reflect", "replicate", "circular")
 # each mode as numpy.pad's (torch's reflect does not repeat the edge: numpy's "reflect")
 NUMPY_PAD_MODES = {
     "zeros": "constant",
@@ -40,7 +42,7 @@ NUMPY_PAD_MODES = {
     "circular": "wrap",
 }
 PADDING_STRINGS = ("valid", "same", "full")
-POOL_KINDS = ("max", "avg", "lp")
+POOL_KINDS: tuple[PoolKind, ...] = ("max", "avg", "lp")
 
 PaddingLike = int | str | Sequence[int] | Sequence[tuple[int, int]]
 Pads = tuple[tuple[int, int], ...]
@@ -223,7 +225,7 @@ class Conv(_Windowed):
     dilation: tuple[int, ...] = 1  # type: ignore[assignment]  # a tuple after __post_init__
     groups: int = 1
     bias: bool = True
-    padding_mode: Literal["zeros", "reflect", "replicate", "circular"] = "zeros"
+    padding_mode: PaddingMode = "zeros"
     flip: bool = False
     pads: Pads = field(init=False, repr=False, compare=False)
 
@@ -243,7 +245,7 @@ class Conv(_Windowed):
             dilation: int | Sequence[int] = 1,
             groups: int = 1,
             bias: bool = True,
-            padding_mode: Literal["zeros", "reflect", "replicate", "circular"] = "zeros",
+            padding_mode: PaddingMode = "zeros",
             flip: bool = False,
         ) -> None: ...
 
@@ -410,7 +412,7 @@ class Pool(_Windowed):
     # The fields hold the validated values (see `Conv`); the `__init__` below, seen by type
     # checkers only, takes what a user may give.
     dims: int = 2
-    kind: Literal["max", "avg", "lp"] = "max"
+    kind: PoolKind = "max"
     kernel_size: tuple[int, ...]
     stride: tuple[int, ...] = None  # type: ignore[assignment]  # None: kernel_size (__post_init__)
     padding: tuple[int, ...] = 0  # type: ignore[assignment]  # a tuple after __post_init__
@@ -428,7 +430,7 @@ class Pool(_Windowed):
             self,
             *,
             dims: int = 2,
-            kind: Literal["max", "avg", "lp"] = "max",
+            kind: PoolKind = "max",
             kernel_size: int | Sequence[int],
             stride: int | Sequence[int] | None = None,
             padding: int | Sequence[int] = 0,

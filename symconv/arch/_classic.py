@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
-from typing import Literal, cast
+from typing import cast
 
 from .._errors import SpecError
-from ..spec import Conv, Pool
+from ..spec import Conv, Pool, PoolKind
 from ._layers import (
     LRN,
     AdaptiveAvgPool,
@@ -72,7 +72,7 @@ class _Stack:
         name: str,
         k: int,
         stride: int,
-        kind: Literal["max", "avg", "lp"] = "max",
+        kind: PoolKind = "max",
         ceil_mode: bool = False,
     ) -> _Stack:
         self.layers.append(

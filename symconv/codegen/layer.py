@@ -40,7 +40,7 @@ import math
 import re
 import textwrap
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -180,18 +180,18 @@ def layer_file_name(spec: Layer, input_size: int | Sequence[int], backend: str =
     else:
         kind = "convtranspose" if isinstance(spec, ConvTranspose) else "conv"
         parts += [f"{kind}{d}d", f"{spec.in_channels}to{spec.out_channels}"]
-        parts.append(f"k{_per_axis(spec.kernel_size)}")  # type: ignore[arg-type]
-        if any(v != 1 for v in spec.stride):  # type: ignore[union-attr]
-            parts.append(f"s{_per_axis(spec.stride)}")  # type: ignore[arg-type]
+        parts.append(f"k{_per_axis(spec.kernel_size)}")
+        if any(v != 1 for v in spec.stride):
+            parts.append(f"s{_per_axis(spec.stride)}")
         if isinstance(spec, ConvTranspose):
-            if any(spec.padding):  # type: ignore[arg-type]
-                parts.append(f"p{_per_axis(spec.padding)}")  # type: ignore[arg-type]
-            if any(spec.output_padding):  # type: ignore[arg-type]
-                parts.append(f"op{_per_axis(spec.output_padding)}")  # type: ignore[arg-type]
+            if any(spec.padding):
+                parts.append(f"p{_per_axis(spec.padding)}")
+            if any(spec.output_padding):
+                parts.append(f"op{_per_axis(spec.output_padding)}")
         elif any(lo or hi for lo, hi in spec.pads):
             parts.append(f"p{_pads_text(spec.pads)}")
-        if any(v != 1 for v in spec.dilation):  # type: ignore[union-attr]
-            parts.append(f"d{_per_axis(spec.dilation)}")  # type: ignore[arg-type]
+        if any(v != 1 for v in spec.dilation):
+            parts.append(f"d{_per_axis(spec.dilation)}")
         if spec.groups != 1:
             parts.append(f"g{spec.groups}")
         if isinstance(spec, Conv):
@@ -280,7 +280,7 @@ def _pad_helpers(m: _Module, fill: str) -> tuple[str, str]:
     if padded == m.size:
         return "", ""
     mode = getattr(m.spec, "padding_mode", "zeros")
-    inner = ", ".join(f"{ax.lo}:{ax.lo + ax.size}" for ax in axes)
+    inner = ", ".join(f"{ax.lo}:{ax.lo + cast(int, ax.size)}" for ax in axes)  # sized form
     if mode == "zeros":
         shape = f"(x.shape[0], x.shape[1], {m.spatial(padded)})"
         new = _zeros(m.b, shape, "x") if fill == "0.0" else _full(m.b, shape, fill, "x")
@@ -504,7 +504,7 @@ def _pool(m: _Module) -> None:
     if kind == "max":
         m.imports.add("math")
         n_in, n_out = math.prod(m.size), math.prod(m.out)
-        inner = ", ".join(f"{ax.lo}:{ax.lo + ax.size}" for ax in m.form.axes)
+        inner = ", ".join(f"{ax.lo}:{ax.lo + cast(int, ax.size)}" for ax in m.form.axes)
         if m.b == "numpy":
             plane = f"numpy.full({_tuple(padded)}, -1, dtype=numpy.int64)"
             ar = f"numpy.arange({n_in}).reshape({m.spatial(m.size)})"
@@ -592,7 +592,7 @@ def _pool(m: _Module) -> None:
         return
     p = float(spec.norm_type)  # type: ignore[arg-type]
     inv, pm1, one_m = 1.0 / p, p - 1.0, 1.0 - p
-    k = math.prod(spec.kernel_size)  # type: ignore[arg-type]
+    k = math.prod(spec.kernel_size)
     if m.b == "numpy":  # x^p of a negative x, y^(1 - p) at y = 0: as torch, no warnings
         quiet, ind = '    with numpy.errstate(all="ignore"):\n', "    "
     else:
