@@ -35,7 +35,7 @@ PaddingMode = Literal["zeros", "reflect", "replicate", "circular"]
 PoolKind = Literal["max", "avg", "lp"]
 PADDING_MODES: tuple[PaddingMode, ...] = ("zeros", "reflect", "replicate", "circular")
 # each mode as numpy.pad's (torch's reflect does not repeat the edge: numpy's "reflect")
-NUMPY_PAD_MODES = {
+NUMPY_PAD_MODES: dict[str, Literal["constant", "reflect", "edge", "wrap"]] = {
     "zeros": "constant",
     "reflect": "reflect",
     "replicate": "edge",
