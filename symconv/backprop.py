@@ -42,7 +42,7 @@ from ._errors import SpecError
 from .derivation import Derivation, grid_check
 from .indexform import index_form
 from .poolgrad import pool_backprop
-from .spec import Conv, Pool
+from .spec import PADDING_MODES, Conv, Pool
 
 __all__ = [
     "GradInput",
@@ -302,9 +302,7 @@ def exact_grid(dims: Iterable[int] = (1, 2), quick: bool = False) -> list[tuple[
     In 2D the sizes are 3 and 5 and stride equals dilation or one of them is 1; `quick` keeps
     about a third of the cases."""
     cases = []
-    for dims_, mode, flip, groups in itertools.product(
-        dims, ("zeros", "reflect", "replicate", "circular"), (False, True), (1, 2)
-    ):
+    for dims_, mode, flip, groups in itertools.product(dims, PADDING_MODES, (False, True), (1, 2)):
         sizes = (1, 3, 5, 7) if dims_ == 1 else (3, 5)
         cin, cout = (2, 3) if groups == 1 else (4, 2)
         for n, k, s, d, p in itertools.product(sizes, (1, 2, 3), (1, 2, 3), (1, 2, 3), (0, 1, 2)):

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import sympy
@@ -108,10 +108,11 @@ def matrix_derivation(spec: Any, input_size: int | Sequence[int]) -> Derivation:
             raise SkipCheck("only plain convolutions have a torch counterpart")
         rng = np.random.default_rng(0)
         worst = 0.0
+        size = cast(tuple[int, ...], form.input_size)  # a sized form
         for _ in range(3):
-            x = rng.standard_normal((spec.in_channels, *form.input_size))
+            x = rng.standard_normal((spec.in_channels, *size))
             w = rng.standard_normal(spec.weight_shape)
-            y = toeplitz_numeric(spec, form.input_size, w) @ x.reshape(-1)
+            y = toeplitz_numeric(spec, size, w) @ x.reshape(-1)
             ref = conv_reference(spec, x[None], w)
             worst = max(worst, discrepancy(y, ref.numpy().reshape(-1)))
         return 3, worst, worst < 1e-10, "float64, random inputs and weights"
