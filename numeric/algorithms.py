@@ -230,7 +230,7 @@ def _check_query(name: str, spec: Any, op: str, batch: Any = 0) -> None:
     as_int(name, "batch", batch, 0)
 
 
-def _positive(v: Any) -> bool:
+def _positive(v: Any) -> bool | np.bool_:
     return not isinstance(v, bool) and isinstance(v, int | float | np.number) and v > 0
 
 
