@@ -116,9 +116,9 @@ def lenet5() -> Network:
         Conv(in_channels=c, out_channels=m, kernel_size=5).num_parameters()
         for c, m in ((3, 6), (4, 9), (6, 1))
     )
-    full = s.layers[2].spec.num_parameters()  # type: ignore[union-attr]
+    full = cast(ConvLayer, s.layers[2]).spec.num_parameters()  # C3, built above
     subsampling = 2 * 6 + 2 * 16  # S2, S4: one trainable coefficient and one bias per map
-    output = s.layers[-1].num_parameters(84)  # type: ignore[union-attr]
+    output = cast(Linear, s.layers[-1]).num_parameters(84)  # the output layer, built above
     # The paper's trainable parameters: partial C3, trainable subsampling, and an output layer
     # of Euclidean RBF units whose parameter vectors are fixed by hand.
     paper = (

@@ -19,7 +19,7 @@ from dataclasses import replace
 from typing import Any, cast
 
 from .._errors import SpecError
-from ..spec import Conv, Pool
+from ..spec import Conv, Pool, PoolKind
 from ._layers import (
     LRN,
     Activation,
@@ -135,7 +135,7 @@ _SUPPORTED = (
 )
 
 
-def _pool(m: Any, kind: str, k: Any, s: Any, p: Any, d: Any) -> Pool:
+def _pool(m: Any, kind: PoolKind, k: Any, s: Any, p: Any, d: Any) -> Pool:
     extra: dict[str, Any] = {}
     if kind == "avg":
         extra = {"count_include_pad": m.count_include_pad}
@@ -144,7 +144,7 @@ def _pool(m: Any, kind: str, k: Any, s: Any, p: Any, d: Any) -> Pool:
     dims = int(type(m).__name__[-2])
     return Pool(
         dims=dims,
-        kind=kind,  # type: ignore[arg-type]
+        kind=kind,
         kernel_size=k,
         stride=s,
         padding=p,
