@@ -504,7 +504,7 @@ def _ranked(
     return tuple(
         sorted(
             (k for k, v in c.items() if v is not None),
-            key=lambda k: (c[k]["seconds"], _CANDIDATES.index(k)),  # type: ignore[index]
+            key=lambda k: (c[k]["seconds"], _CANDIDATES.index(k)),  # type: ignore[index]  # v is not None
         )
     )
 

@@ -176,9 +176,9 @@ class IndexForm:
         ax = self._axis(axis)
         if self.kind == "transpose":
             raise SpecError(f"{self._op}: a transposed convolution crops, it has no padded input")
-        if not 0 <= j < ax.padded:  # type: ignore[operator]
+        if not 0 <= j < ax.padded:  # type: ignore[operator]  # sized (checked above)
             return None  # beyond the padded input (ceil-mode pooling windows)
-        i = int(_phi(ax.mode, j - ax.lo, ax.size))  # type: ignore[arg-type]
+        i = int(_phi(ax.mode, j - ax.lo, ax.size))  # type: ignore[arg-type]  # sized
         return None if i < 0 else i
 
     def source(self, axis: int, o: int, a: int) -> int | None:
@@ -267,7 +267,7 @@ class IndexForm:
         if self.kind == "local":
             return [k, *o, c, *a], None
         if self.kind == "tiled":
-            return [k, *(oo % t for oo, t in zip(o, self.tiles, strict=True)), c, *a], None  # type: ignore[arg-type]
+            return [k, *(oo % t for oo, t in zip(o, self.tiles, strict=True)), c, *a], None  # type: ignore[arg-type]  # tiled: tiles set
         return [k, c, *a], None
 
     # -- taps -------------------------------------------------------------------------------
@@ -317,7 +317,7 @@ class IndexForm:
         if self.kind != "pool" or spec.kind != "avg":
             raise SpecError(f"{self._op}: divisors() applies to average pooling only")
         if spec.divisor_override is not None:
-            return np.full(self.output_size, spec.divisor_override)  # type: ignore[arg-type]
+            return np.full(self.output_size, spec.divisor_override)  # type: ignore[arg-type]  # sized
         per_axis = []
         for a, ax in enumerate(self.axes):
             if spec.count_include_pad:
@@ -348,12 +348,12 @@ class IndexForm:
     def in_shape(self, padded: bool = False) -> tuple[int, ...]:
         sizes = self._sized("in_shape")
         if padded:
-            sizes = tuple(ax.padded for ax in self.axes)  # type: ignore[misc]
+            sizes = tuple(ax.padded for ax in self.axes)  # type: ignore[misc]  # sized
         return (self.in_channels, *sizes)
 
     def out_shape(self) -> tuple[int, ...]:
         self._sized("out_shape")
-        return (self.out_channels, *self.output_size)  # type: ignore[misc]
+        return (self.out_channels, *self.output_size)  # type: ignore[misc]  # sized
 
     def gather(self, padded: bool = False) -> Gather:
         """Every tap as flattened `(rows, cols, weights)` arrays (see `Gather`); O(taps) work.

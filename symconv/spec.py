@@ -622,6 +622,6 @@ def _normalise_padding(
                 )
             pads.append(tuple(as_int(op, f"padding[{a}]", p, 0) for p in pair))
         pads_t = tuple(pads)
-        return pads_t, pads_t  # type: ignore[return-value]
+        return pads_t, pads_t  # type: ignore[return-value]  # pairs (len checked above)
     sym = as_per_axis(op, "padding", padding, dims, 0)
     return sym, tuple((p, p) for p in sym)
