@@ -112,6 +112,11 @@ def pick(op: str, **arrays: Any) -> Backend:
     given = {k: v for k, v in arrays.items() if v is not None}
     kinds = {k: "torch" if _is_tensor(v) else "numpy" for k, v in given.items()}
     for k, v in given.items():
+        if isinstance(v, np.ma.MaskedArray):
+            raise SpecError(
+                f"{op}: {k} is a numpy.ma.MaskedArray; numeric does not read masks (a masked "
+                f"value would count as its data): pass {k}.filled(value) or {k}.data"
+            )
         if kinds[k] == "numpy" and not isinstance(v, np.ndarray):
             raise SpecError(
                 f"{op}: {k} must be a numpy.ndarray or a torch.Tensor, got {type(v).__name__}"

@@ -13,12 +13,21 @@ from typing import Any
 import numpy as np
 
 from symconv._errors import SpecError
+from symconv.limits import check_numeric
 from symconv.spec import Conv, Pool
 from symconv.transpose import ConvTranspose
 
 from . import _autograd
 from ._autograd import needs_grad
-from ._backend import check_ndim, chunk_for, itemsize, pick, prod, shape_arg
+from ._backend import (
+    check_ndim,
+    chunk_for,
+    get_workspace_limit,
+    itemsize,
+    pick,
+    prod,
+    shape_arg,
+)
 from ._half import half_precision
 from ._parallel import get_num_threads, map_batch
 
@@ -54,11 +63,37 @@ def _spec(op: str, cls: type, **kw: Any) -> Any:
         raise SpecError(f"{op}: {err}") from None
 
 
-def _checked_size(op: str, spec: Any, size: Sequence[int]) -> tuple[int, ...]:
+def _checked_size(
+    op: str, spec: Any, size: Sequence[int], shape: Sequence[int] = (), item: int = 8
+) -> tuple[int, ...]:
+    """The spatial output size; with the array's full `shape` (N, C, *spatial) and `item`
+    bytes per element, the call's cost is checked first against `symconv.limits`
+    (`numeric_bytes`): the output's bytes and one sample's padded input, both known before
+    anything is allocated."""
     try:
-        return spec.output_size(tuple(int(s) for s in size))
+        out = spec.output_size(tuple(int(s) for s in size))
     except SpecError as err:
         raise SpecError(f"{op}: {err}") from None
+    if shape:
+        n, c = int(shape[0]), int(shape[1])
+        c_out = getattr(spec, "out_channels", c)
+        check_numeric(
+            op, f"an output of shape {(n, c_out, *out)} in bytes", n * c_out * prod(out) * item
+        )
+        pads = getattr(spec, "pads", None)
+        if pads is None:  # Pool (ConvTranspose: its output, checked above, is the large side)
+            pads = tuple((p, p) for p in getattr(spec, "padding", ()))
+        if pads:
+            padded = prod(int(i) + lo + hi for i, (lo, hi) in zip(size, pads, strict=True))
+            check_numeric(op, "one sample's padded input in bytes", c * padded * item)
+            step = max((*spec.stride, *spec.dilation))
+            if c * padded * item * step >= 2**62:  # NumPy's and torch's strides are int64
+                raise SpecError(
+                    f"{op}: stride or dilation {step} is too large for 64-bit array strides "
+                    f"on a padded input of {c * padded} elements (at most "
+                    f"{2**62 // (c * padded * item) - 1} here)"
+                )
+    return out
 
 
 def _check_shape(op: str, name: str, a: Array, shape: Sequence[int]) -> None:
@@ -130,12 +165,19 @@ def _algorithm(
     algorithm: str,
     weight: Array | None = None,
     winograd_m: int | None = None,
+    operands: Sequence[Array] = (),
 ) -> tuple[str, Any]:
     """The algorithm to run and what choosing it found (separable: the kernel's rank-1 factors,
-    found once per call)."""
+    found once per call). Under "auto", `operands` holding inf or NaN restrict the choice to
+    the algorithms that do not spread them (`numeric.algorithms.NON_SPREADING`)."""
     from . import algorithms
 
-    return algorithms.plan(kind, op, spec, tuple(size), batch, algorithm, weight, winograd_m)
+    finite = algorithm != "auto" or winograd_m is not None or algorithms.all_finite(*operands)
+    item = itemsize(next(a for a in (*operands, weight) if a is not None)) if operands else 4
+    return algorithms.plan(
+        kind, op, spec, tuple(int(n) for n in size), batch, algorithm, weight, winograd_m,
+        finite=finite, itemsize=item,
+    )  # fmt: skip
 
 
 def conv(
@@ -162,13 +204,15 @@ def conv(
         op, dims, x.shape[1], weight.shape, bias is not None, stride, padding, dilation,
         groups, padding_mode, flip,
     )  # fmt: skip
-    _checked_size(op, spec, x.shape[2:])
+    _checked_size(op, spec, x.shape[2:], x.shape, itemsize(x))
     if bias is not None:
         _check_shape(op, "bias", bias, (spec.out_channels,))
     name, factors = _algorithm(
-        op, "forward", spec, x.shape[2:], x.shape[0], algorithm, weight, winograd_m
+        op, "forward", spec, x.shape[2:], x.shape[0], algorithm, weight, winograd_m, (x, weight)
     )
-    chunk = _chunk(be, _bytes(spec, x.shape[2:], itemsize(x), name))
+    chunk, cap = _chunk(
+        be, _bytes(spec, x.shape[2:], itemsize(x), name), _fixed(spec, x.shape, x, name)
+    )
     if name == "direct":
 
         def call(s: slice) -> Array:
@@ -177,7 +221,7 @@ def conv(
                 spec.dilation, spec.groups, spec.padding_mode, spec.flip, chunk,
             )  # fmt: skip
 
-        y = map_batch(be.name, x.shape[0], _work(spec, x.shape), chunk, call, "concat")
+        y = map_batch(be.name, x.shape[0], _work(spec, x.shape), chunk, call, "concat", threads=cap)
     else:
         from . import algorithms
 
@@ -189,7 +233,7 @@ def conv(
         size = (x.shape[0], spec.out_channels, *spec.output_size(x.shape[2:]))
         y = map_batch(
             be.name, x.shape[0], _work(spec, x.shape), chunk, write, "into",
-            be.conv._empty(size, x),
+            be.conv._empty(size, x), threads=cap,
         )  # fmt: skip
     return y[0] if unbatched else y
 
@@ -203,10 +247,24 @@ def _bytes(spec: Conv, size: Sequence[int], item: int, algorithm: str) -> int:
     return workspace_bytes(spec, tuple(int(s) for s in size), algorithm, item)
 
 
-def _chunk(be: Any, per_sample: int) -> int:
-    """Samples per chunk: the workspace budget shared by the threads that run at once."""
-    threads = get_num_threads() if be.name == "numpy" else 1
-    return chunk_for(per_sample * threads)
+def _chunk(be: Any, per_sample: int, fixed: int = 0, parallel: bool = True) -> tuple[int, int]:
+    """Samples per chunk and the most threads to run at once: the workspace budget shared by
+    the threads that run at once, each also holding `fixed` bytes (the FFT's kernel spectrum),
+    so fewer threads run when the fixed part leaves no room for all of them."""
+    threads = get_num_threads() if be.name == "numpy" and parallel else 1
+    limit = get_workspace_limit()
+    if fixed:
+        threads = max(1, min(threads, limit // max(1, fixed + per_sample)))
+    room = max(0, limit - threads * fixed)
+    return max(1, room // max(1, per_sample * threads)), threads
+
+
+def _fixed(spec: Conv, shape: Sequence[int], a: Array, algorithm: str, op: str = "forward") -> int:
+    """Workspace per call that does not grow with the batch (`fixed_workspace_bytes`)."""
+    from .algorithms import fixed_workspace_bytes
+
+    size = tuple(int(s) for s in shape[2:])
+    return fixed_workspace_bytes(spec, size, algorithm, itemsize(a), op)
 
 
 def _work(spec: Conv, shape: Sequence[int]) -> float:
@@ -240,12 +298,17 @@ def conv_grad_input(
         op, dims, size[1], weight.shape, False, stride, padding, dilation, groups,
         padding_mode, flip,
     )  # fmt: skip
-    out = _checked_size(op, spec, size[2:])
+    out = _checked_size(op, spec, size[2:], size, itemsize(weight))
     _check_shape(op, "grad_output", grad_output, (size[0], spec.out_channels, *out))
     name, _ = _algorithm(
-        op, "grad_input", spec, size[2:], size[0], algorithm, winograd_m=winograd_m
+        op, "grad_input", spec, size[2:], size[0], algorithm, winograd_m=winograd_m,
+        operands=(grad_output, weight),
+    )  # fmt: skip
+    chunk, cap = _chunk(
+        be,
+        _bytes(spec, size[2:], itemsize(weight), name) * 2,
+        _fixed(spec, size, weight, name, "grad_input"),
     )
-    chunk = _chunk(be, _bytes(spec, size[2:], itemsize(weight), name) * 2)
     if name != "direct":
         from . import algorithms
 
@@ -258,7 +321,7 @@ def conv_grad_input(
             )  # fmt: skip
 
         dx = be.conv._empty(size, grad_output)
-        return map_batch(be.name, size[0], _work(spec, size), chunk, write, "into", dx)
+        return map_batch(be.name, size[0], _work(spec, size), chunk, write, "into", dx, threads=cap)
 
     def call(s: slice) -> Array:
         return be.run(
@@ -266,7 +329,7 @@ def conv_grad_input(
             spec.pads, spec.dilation, spec.groups, spec.padding_mode, spec.flip, chunk,
         )  # fmt: skip
 
-    return map_batch(be.name, size[0], _work(spec, size), chunk, call, "concat")
+    return map_batch(be.name, size[0], _work(spec, size), chunk, call, "concat", threads=cap)
 
 
 def conv_grad_weight(
@@ -292,12 +355,17 @@ def conv_grad_weight(
         op, dims, input.shape[1], wsize, False, stride, padding, dilation, groups,
         padding_mode, flip,
     )  # fmt: skip
-    out = _checked_size(op, spec, input.shape[2:])
+    out = _checked_size(op, spec, input.shape[2:], input.shape, itemsize(input))
     _check_shape(op, "grad_output", grad_output, (input.shape[0], spec.out_channels, *out))
     name, _ = _algorithm(
-        op, "grad_weight", spec, input.shape[2:], input.shape[0], algorithm, winograd_m=winograd_m
+        op, "grad_weight", spec, input.shape[2:], input.shape[0], algorithm,
+        winograd_m=winograd_m, operands=(input, grad_output),
+    )  # fmt: skip
+    chunk, cap = _chunk(
+        be,
+        _bytes(spec, input.shape[2:], itemsize(input), name) * 2,
+        _fixed(spec, input.shape, input, name, "grad_weight"),
     )
-    chunk = _chunk(be, _bytes(spec, input.shape[2:], itemsize(input), name) * 2)
     if name != "direct":
         from . import algorithms
 
@@ -316,7 +384,9 @@ def conv_grad_weight(
                 spec.flip, chunk,
             )  # fmt: skip
 
-    return map_batch(be.name, input.shape[0], _work(spec, input.shape), chunk, call, "sum")
+    return map_batch(
+        be.name, input.shape[0], _work(spec, input.shape), chunk, call, "sum", threads=cap
+    )
 
 
 def conv_grad_bias(op: str, grad_output: Array) -> Array:
@@ -363,7 +433,7 @@ def conv_transpose(
             f"{op}: weight of shape {tuple(weight.shape)} expects {weight.shape[0]} input "
             f"channels, but the input has {x.shape[1]}"
         )
-    out = _checked_size(op, spec, x.shape[2:])
+    out = _checked_size(op, spec, x.shape[2:], x.shape, itemsize(x))
     if bias is not None:
         _check_shape(op, "bias", bias, (spec.out_channels,))
     per = (
@@ -382,10 +452,10 @@ def conv_transpose(
 # -- pooling ------------------------------------------------------------------------------------
 def pool_spec(op: str, dims: int, x: Array, **kw: Any) -> tuple[Pool, tuple[int, ...]]:
     stride = kw.pop("stride", None)
-    if stride is not None and not isinstance(stride, int) and len(stride) == 0:
+    if isinstance(stride, tuple | list) and len(stride) == 0:
         stride = None  # torch: stride=[] means the kernel size
     spec = _spec(op, Pool, dims=dims, stride=stride, **kw)
-    return spec, _checked_size(op, spec, x.shape[2:])
+    return spec, _checked_size(op, spec, x.shape[2:], x.shape, itemsize(x))
 
 
 def max_pool(dims: int, op: str, input: Array, return_indices: bool, **kw: Any) -> Any:

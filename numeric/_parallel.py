@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import nullcontext
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -46,8 +46,10 @@ _LOCK = threading.Lock()
 
 def _forget_pool() -> None:
     """In a forked child the pool's threads do not exist: start a new pool on first use."""
-    global _LOCK
+    global _LOCK, _BLAS_LOCK
     _LOCK = threading.Lock()
+    _BLAS_LOCK = threading.Lock()
+    _BLAS.update(users=0, saved=None)
     _STATE["pool"] = None
 
 
@@ -80,8 +82,11 @@ def _pool() -> ThreadPoolExecutor:
         return _STATE["pool"]
 
 
-def _one_blas_thread() -> Any:
-    """A context holding BLAS to one thread (a no-op without threadpoolctl)."""
+_BLAS: dict[str, Any] = {"users": 0, "saved": None}
+_BLAS_LOCK = threading.Lock()
+
+
+def _controller() -> Any:
     if _STATE["controller"] is None:
         try:
             from threadpoolctl import ThreadpoolController
@@ -89,8 +94,63 @@ def _one_blas_thread() -> Any:
             _STATE["controller"] = False
         else:
             _STATE["controller"] = ThreadpoolController()
-    ctl = _STATE["controller"]
-    return ctl.limit(limits=1, user_api="blas") if ctl else nullcontext()
+    return _STATE["controller"]
+
+
+@contextmanager
+def _one_blas_thread() -> Iterator[None]:
+    """Hold BLAS to one thread for the block (a no-op without threadpoolctl).
+
+    The BLAS thread count is process-wide, so concurrent callers share one limit: the first to
+    enter saves the count and sets 1, the last to leave restores exactly what it saved (each
+    caller setting and restoring its own would leave 1 behind when their blocks overlap)."""
+    ctl = _controller()
+    if not ctl:
+        yield
+        return
+    with _BLAS_LOCK:
+        if _BLAS["users"] == 0:
+            with _in_control(ctl):
+                _BLAS["saved"] = ctl.limit(limits=1, user_api="blas")
+        _BLAS["users"] += 1
+    try:
+        yield
+    finally:
+        with _BLAS_LOCK:
+            _BLAS["users"] -= 1
+            if _BLAS["users"] == 0:
+                with _in_control(ctl):
+                    _BLAS["saved"].restore_original_limits()
+                _BLAS["saved"] = None
+
+
+@contextmanager
+def _in_control(ctl: Any) -> Iterator[None]:
+    """Let this thread set the BLAS thread count, then let go. threadpoolctl (3.6+) lets only
+    the first thread that sets OpenBLAS's count set it again; any other thread's calls do
+    nothing, silently. The first caller of numeric to enter and the last to leave are often
+    different threads, so the restore would be dropped and the count left at 1. Every set and
+    restore here runs under `_BLAS_LOCK`, so handing control over cannot race."""
+    classes = {type(lc) for lc in ctl.lib_controllers}
+    clear = [c.clear_controlling_thread for c in classes if hasattr(c, "clear_controlling_thread")]
+    for c in clear:
+        c(force=True)
+    try:
+        yield
+    finally:
+        for c in clear:
+            c(force=True)
+
+
+def _bounded(call: Callable[..., Any], at_once: int) -> Callable[..., Any]:
+    """`call`, run by at most `at_once` threads at a time (the pool may hold more)."""
+    gate = threading.BoundedSemaphore(at_once)
+
+    def run(*args: Any) -> Any:
+        with gate:
+            return call(*args)
+
+    return run
 
 
 def parts(n: int, work: float, chunk: int, threads: int) -> list[slice]:
@@ -118,14 +178,20 @@ def map_batch(
     call: Callable[..., Any],
     combine: str,
     into: Any = None,
+    threads: int | None = None,
 ) -> Any:
     """`call(batch slice)` over the batch in parts of at most `chunk` samples: in parallel for
     NumPy (`get_num_threads()` threads; small work runs on one), one after the other for torch
     (torch's own threads run each part). `combine`: "concat" (each part is copied into one
     output as soon as it is made, so at most one part per thread is alive), "sum", or "into":
     `call(slice, into[slice])` writes its part into the caller's output `into` (no part is
-    made and copied), which is returned."""
+    made and copied), which is returned. `threads`: at most this many parts at once (the
+    workspace budget's share)."""
+    cap = threads
     threads = _STATE["threads"] if backend == "numpy" else 1
+    if cap is not None and cap < threads:  # the workspace leaves room for `cap` at once
+        call = _bounded(call, cap)
+        threads = cap
     split: Sequence[slice] = parts(n, work, chunk, threads)
     if combine == "into":
         if into is None or into.shape[0] != n:

@@ -40,7 +40,24 @@ issue; the memory terms carry constants fitted to this machine, stated, not deri
 non-finite input spoils exactly the outputs whose windows read it, as in torch. Winograd's
 transforms mix a whole $\alpha \times \alpha$ tile, so it spreads over every output tile
 whose input tile holds it; FFT mixes every position, so it spreads over the whole sample. "auto"
-may pick either: name `"direct"` for inputs that can hold inf or NaN.
+never does so: when the input or the weight (for a gradient, the operands it reads) holds inf
+or NaN, found by one sum per array, it picks only among `NON_SPREADING[op]` (direct; shifted
+for the forward pass), whose results match torch's place for place. A non-finite *weight*
+meets the zero padding: numeric multiplies the padding's zeros ($\infty \cdot 0$ = NaN at the
+border outputs), as torch's im2col path does; torch's oneDNN path skips them, so there the two
+can differ at the border. numeric accepts non-finite inputs and weights everywhere (IEEE
+arithmetic); the exact, symbolic functions (`symconv.separable`, `symconv.low_rank`) refuse
+them. Named explicitly, `"winograd"` and `"fft"` spread as
+described (and an inf can come back as NaN); `"separable"` can turn $\infty \cdot 0$ into
+$\infty - \infty$.
+
+**Reproducibility.** For a given thread count (`numeric.set_num_threads`) and BLAS build, every
+algorithm returns bitwise the same result on every call: the batch split and the order of every
+sum are fixed. A different thread count splits the batch differently; the forward pass and
+$\partial L/\partial x$ stay bitwise equal per sample (each sample is computed whole), but
+$\partial L/\partial w$ sums the parts' results in another grouping, and BLAS may block its
+GEMMs differently, so results can differ in the last bits. "auto" can pick another algorithm
+for another thread count too (the cost model counts the parts).
 """
 
 from __future__ import annotations
@@ -73,8 +90,10 @@ __all__ = [
     "ALGORITHMS",
     "EFFICIENCY",
     "KEEP_BYTES",
+    "NON_SPREADING",
     "RATES",
     "WINOGRAD_M",
+    "all_finite",
     "calibrate",
     "choose",
     "conv2d",
@@ -82,6 +101,8 @@ __all__ = [
     "cost_formulas",
     "costs",
     "explain",
+    "fixed_workspace_bytes",
+    "over_workspace",
     "plan",
     "rank_one_factors",
     "release_workspaces",
@@ -94,6 +115,15 @@ _CANDIDATES = ("direct", "winograd", "shifted", "fft", "separable")  # ties go t
 WINOGRAD_M = 4  # F(4x4, 3x3); F(2x2, 3x3) through conv2d(winograd_m=2)
 WINOGRAD_TILES = tuple(sorted(_WINOGRAD_FORWARD))  # the tiles the printed kernels carry
 OPS = ("forward", "grad_input", "grad_weight")
+# per op, the algorithms that sum each output over its own window only: inf and NaN reach
+# exactly the outputs torch's do. Winograd's tiles and the FFT's spectra mix neighbours;
+# separable's two passes can turn inf * 0 into inf - inf; the shifted gradients multiply the
+# flattened rows' wrap-around columns by zeros (an inf there becomes NaN in a valid output).
+NON_SPREADING: dict[str, tuple[str, ...]] = {
+    "forward": ("direct", "shifted"),
+    "grad_input": ("direct",),
+    "grad_weight": ("direct",),
+}
 RANK_TOL = _RANK_TOL  # sigma_2 / sigma_1 still counted as zero, by float type
 
 # Rates of this project's CPU machine (2-core x86_64, OpenBLAS 0.3.31, float32), measured by
@@ -287,7 +317,8 @@ def supported(
 def rank_one_factors(weight: Any, tol: float | None = None) -> tuple[Any, Any] | None:
     """`(u, v)` with `weight[k, c] == outer(u[k, c], v[k, c])`, or None when some slice has rank
     > 1: $\\sigma_2 >$ `tol` $\\sigma_1$ (the rule of `symconv.separable`; default `tol`
-    `RANK_TOL` by dtype). NumPy arrays or torch tensors (returned on the weight's device).
+    `RANK_TOL` by dtype), or when it holds inf or NaN (no factors: `symconv.separable` refuses
+    non-finite kernels too). NumPy arrays or torch tensors (returned on the weight's device).
 
     ```python
     >>> import numpy as np
@@ -311,7 +342,7 @@ def rank_one_factors(weight: Any, tol: float | None = None) -> tuple[Any, Any] |
         raise SpecError(f"rank_one_factors: tol must be a real number >= 0, got {tol!r}")
     tol = RANK_TOL.get(str(w.dtype), RANK_TOL["float64"]) if tol is None else tol
     K, Cg, kh, kw = w.shape
-    if K * Cg == 0:
+    if K * Cg == 0 or not np.isfinite(w).all():  # inf or NaN: no factors (symconv refuses it)
         return None
     U, s, Vt = np.linalg.svd(w.astype(np.float64).reshape(K * Cg, kh, kw), full_matrices=False)
     if s.shape[1] > 1 and np.any(s[:, 1] > tol * s[:, 0]):
@@ -389,6 +420,43 @@ def workspace_bytes(spec: Conv, size: tuple[int, ...], algorithm: str, itemsize:
     else:
         n = ci * v["P"] + 2 * co * (v["P"] + v["O"])
     return int(n) * itemsize
+
+
+def fixed_workspace_bytes(
+    spec: Conv, size: tuple[int, ...], algorithm: str, itemsize: int, op: str = "forward"
+) -> int:
+    """Extra memory per call that does not grow with the batch: the FFT's kernel spectrum,
+    $C_\text{out} C_\text{in}/g$ complex numbers per frequency (two numbers each), counted
+    four times (rfftn's intermediate transform, the spectrum, its conjugate and the copy
+    matmul makes of a transposed operand) with the zero-padded kernel; for dL/dw the gradient's
+    spectrum, its copies and its inverse transform instead. 0 for the others (their kernel
+    transforms are small)."""
+    if algorithm != "fft":
+        return 0
+    v = _values(spec, size, 1, WINOGRAD_M)
+    pairs = v["C_out"] * (v["C_in"] // v["G"])
+    n = 8 * pairs * v["F"] + (2 if op == "grad_weight" else 1) * pairs * v["L"]
+    return int(n) * itemsize
+
+
+def over_workspace(
+    spec: Conv, size: tuple[int, ...], algorithm: str, itemsize: int, op: str = "forward"
+) -> str | None:
+    """Why `algorithm` cannot keep `op` within the workspace limit even one sample at a time
+    on one thread (`numeric.set_workspace_limit`), or None when it can: only an algorithm with
+    a part that does not shrink with the batch (the FFT's kernel spectrum) can be refused; the
+    others run at least one sample per chunk, as the budget's rule has always been."""
+    fixed = fixed_workspace_bytes(spec, size, algorithm, itemsize, op)
+    if not fixed:  # chunked per sample, at least one at a time, as direct (the budget's rule)
+        return None
+    need = fixed + workspace_bytes(spec, size, algorithm, itemsize) * (1 if op == "forward" else 2)
+    limit = get_workspace_limit()
+    if need <= limit:
+        return None
+    return (
+        f"needs {need} bytes of workspace for one sample ({fixed} of them the kernel's "
+        f"spectrum), over the workspace limit {limit} (numeric.set_workspace_limit)"
+    )
 
 
 def _shift_adds(spec: Conv, op: str) -> bool:
@@ -509,14 +577,46 @@ def _ranked(
     )
 
 
-def _pick(spec: Conv, size: tuple[int, ...], batch: int, op: str, weight: Any) -> tuple[str, Any]:
-    """The fastest by the cost model, with the rank-1 factors when that is separable (which
-    counts only for rank-1 weights: the test runs only when separable would win)."""
+def _order(spec: Conv, size: tuple[int, ...], batch: int, op: str, itemsize: int) -> list[str]:
+    """Supported algorithms, fastest first, less those over the workspace limit."""
     order = _ranked(spec, size, batch, op, tuple(RATES.items()), get_num_threads())
+    return [a for a in order if over_workspace(spec, size, a, itemsize, op) is None]
+
+
+def _pick(
+    spec: Conv, size: tuple[int, ...], batch: int, op: str, weight: Any, itemsize: int = 4
+) -> tuple[str, Any]:
+    """The fastest by the cost model within the workspace limit, with the rank-1 factors when
+    that is separable (which counts only for rank-1 weights: the test runs only when separable
+    would win)."""
+    order = _order(spec, size, batch, op, itemsize)
     if order[0] == "separable":
         factors = None if weight is None else rank_one_factors(weight)
         return (order[1], None) if factors is None else ("separable", factors)
     return order[0], None
+
+
+def _pick_non_spreading(
+    spec: Conv, size: tuple[int, ...], batch: int, op: str, itemsize: int = 4
+) -> str:
+    """The fastest of `NON_SPREADING[op]` by the cost model (direct for an empty batch)."""
+    if batch == 0:
+        return "direct"
+    order = _order(spec, size, batch, op, itemsize)
+    return next((a for a in order if a in NON_SPREADING[op]), "direct")
+
+
+def all_finite(*arrays: Any) -> bool:
+    """Whether every array holds only finite numbers, by one sum each (no temporary array):
+    inf or NaN anywhere makes the sum inf or NaN. A finite array whose sum overflows reads as
+    not finite, which only restricts "auto" to `NON_SPREADING` (exact either way)."""
+    for a in arrays:
+        if a is None:
+            continue
+        total = a.sum()
+        if not bool(total.isfinite() if hasattr(total, "isfinite") else np.isfinite(total)):
+            return False
+    return True
 
 
 def choose(
@@ -544,9 +644,16 @@ def plan(
     algorithm: str,
     weight: Any = None,
     m: int | None = None,
+    finite: bool = True,
+    itemsize: int = 4,
 ) -> tuple[str, Any]:
     """`choose`, with what the choice found: the rank-1 factors `(u, v)` of `weight` when the
-    algorithm is separable (so that a call factors its kernel once), else None.
+    algorithm is separable (so that a call factors its kernel once), else None. `finite=False`
+    (an operand holds inf or NaN) restricts "auto" to the algorithms that do not spread them,
+    `NON_SPREADING`, so that the result matches torch's. "auto" skips an algorithm that cannot
+    keep within the workspace limit for `itemsize`-byte elements (`over_workspace`); one named
+    explicitly runs anyway, one sample at a time on one thread (as every algorithm does under a
+    budget smaller than one sample: the budget sizes the chunks, at least one sample each).
 
     ```python
     >>> import numpy as np
@@ -570,8 +677,10 @@ def plan(
         if not _is_tile(m):
             raise SpecError(f"{name}: winograd_m must be one of {list(WINOGRAD_TILES)}, got {m!r}")
         algorithm = "winograd" if algorithm == "auto" else algorithm
+    if algorithm == "auto" and not finite:
+        return _pick_non_spreading(spec, size, batch, op, itemsize), None
     if algorithm == "auto":
-        return ("direct", None) if batch == 0 else _pick(spec, size, batch, op, weight)
+        return ("direct", None) if batch == 0 else _pick(spec, size, batch, op, weight, itemsize)
     why = supported(spec, algorithm, op, m=WINOGRAD_M if m is None else m)
     if why is not None:
         raise SpecError(f"{name}: algorithm {algorithm!r} {why}")

@@ -16,7 +16,7 @@ import types
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
-    from . import arch, errata
+    from . import arch, errata, limits
     from . import testing as testing
     from . import verify as verify
     from ._errors import SpecError
@@ -49,6 +49,7 @@ __version__ = "0.1.0"  # the one place: pyproject.toml reads it (dynamic version
 _WHERE: dict[str, str | None] = {
     "arch": None,
     "errata": None,
+    "limits": None,
     "testing": None,
     "verify": None,
     "SpecError": "_errors",
@@ -118,6 +119,7 @@ __all__ = [
     "group_conv",
     "index_form",
     "lift",
+    "limits",
     "local_backprop",
     "local_params",
     "low_rank",

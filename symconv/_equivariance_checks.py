@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import sympy
 
+from ._cache import pure
 from ._equivariance_core import Equivariance, _kind
 from ._equivariance_pooling import max_pool_changes
 from ._equivariance_symmetry import (
@@ -32,7 +33,8 @@ from ._torchref import torch_or_none as _torch
 from .spec import PADDING_MODES, Conv, Pool
 
 
-def _grid_translate() -> list[tuple[Conv, tuple[int, ...], tuple[int, ...]]]:
+@pure(maxsize=1)
+def _grid_translate() -> tuple[tuple[Conv, tuple[int, ...], tuple[int, ...]], ...]:
     """The exact-level grid: 1D and 2D, sizes up to 7, kernels up to 3, strides up to 3."""
     cases: list[tuple[dict[str, Any], tuple[int, ...], tuple[int, ...]]] = []
     for n, k, s, p, mode, t in itertools.product(
@@ -55,7 +57,7 @@ def _grid_translate() -> list[tuple[Conv, tuple[int, ...], tuple[int, ...]]]:
         except SpecError:
             continue
         out.append((spec, tuple(size), tuple(shift)))
-    return out
+    return tuple(out)
 
 
 def _witness(form: Any, shift: tuple[int, ...]) -> bool:
@@ -75,6 +77,7 @@ def _witness(form: Any, shift: tuple[int, ...]) -> bool:
     return True
 
 
+@pure(maxsize=4096)
 def _translate_claims(spec: Conv, sizes: tuple[int, ...], shift: tuple[int, ...]) -> str:
     """The statements of the translation derivation on one case; '' when all hold."""
     core = _translate_core(spec, sizes, shift)
@@ -95,6 +98,7 @@ def _translate_claims(spec: Conv, sizes: tuple[int, ...], shift: tuple[int, ...]
     return ""
 
 
+@pure(maxsize=64)
 def _circulant_claim(spec: Conv, sizes: tuple[int, ...]) -> str:
     """Every cyclic shift commutes with T (circular padding, stride 1, full-size output)."""
     for t in itertools.product(*[range(n) for n in sizes]):

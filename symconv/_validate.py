@@ -66,7 +66,13 @@ def as_choice(op: str, name: str, value: Any, choices: Sequence[str]) -> str:
 
 
 def as_per_axis(op: str, name: str, value: Any, dims: int, minimum: int) -> tuple[int, ...]:
-    """An int repeated over `dims` axes, or a sequence of exactly `dims` ints."""
+    """An int repeated over `dims` axes, or a sequence of exactly `dims` ints (bytes are not a
+    sequence of sizes: `b'3'` would read as 51)."""
+    if isinstance(value, bytes | bytearray | memoryview):
+        raise SpecError(
+            f"{op}: {name} must be an integer >= {minimum} or a tuple of {dims}, got bytes "
+            f"{bytes(value)[:40]!r}"
+        )
     if isinstance(value, str) or not isinstance(value, Sequence | int) or isinstance(value, bool):
         if _is_integral(value) and not isinstance(value, bool):
             return (as_int(op, name, value, minimum),) * dims

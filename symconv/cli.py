@@ -21,6 +21,9 @@ from .spec import PADDING_MODES, POOL_KINDS, Conv, Pool
 __all__ = ["main"]
 
 
+_MAX_MESSAGE = 400  # characters of an argparse error kept on its one line
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse with one-line errors (status 2, no usage dump), and arguments added `later`:
     when the parser is used (parsed or its help printed), so that `symconv --help` or
@@ -46,6 +49,9 @@ class _Parser(argparse.ArgumentParser):
         return super().format_help()
 
     def error(self, message: str) -> NoReturn:
+        message = _one_line(message)
+        if len(message) > _MAX_MESSAGE:  # argparse quotes the whole value: a 5,000-digit one
+            message = message[:_MAX_MESSAGE] + "..."
         sys.stderr.write(f"{self.prog}: error: {message}\n")
         raise SystemExit(2)
 
@@ -425,26 +431,36 @@ def _cmd_derive(args: argparse.Namespace) -> int:
     fmt = "json" if args.json else args.format
     if args.standalone and fmt != "latex":
         raise SpecError("derive: --standalone applies to --format latex only")
-    cert = None if args.no_verify else d.verify()
     if fmt == "json":
+        cert = None if args.no_verify else d.verify()
         extra = {} if cert is None else {"certificate": cert.as_dict()}
         print(json.dumps({**d.as_dict(), **extra}, indent=2))
-    elif fmt == "latex":
-        print(d.latex(standalone=args.standalone))
+        return 1 if cert is not None and cert.failed else 0
+    # the steps stream out before the checks run (a real layer's certificate takes a moment)
+    if fmt == "latex":
+        print(d.latex(standalone=args.standalone), flush=True)
     elif fmt == "markdown":
-        print(d.markdown())
+        print(d.markdown(), flush=True)
     else:
-        print(d.text(ascii=args.ascii))
-        if cert is not None:
-            print()
-            print(cert.text())
+        print(d.text(ascii=args.ascii), flush=True)
+    cert = None if args.no_verify else d.verify()
+    if cert is not None and fmt == "text":
+        print()
+        print(cert.text())
     return 1 if cert is not None and cert.failed else 0
 
 
 def _cmd_tour(args: argparse.Namespace) -> int:
     from .tour import tour
 
-    return 0 if tour(as_json=args.json) else 1
+    return 0 if tour(as_json=args.json, progress=not args.quiet and sys.stderr.isatty()) else 1
+
+
+def _jobs(text: str) -> int:
+    """`--jobs N`: an integer >= 1 (argparse prints the one-line error and exits 2)."""
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"--jobs must be an integer >= 1, got {text!r}")
+    return int(text)
 
 
 def _build() -> argparse.ArgumentParser:
@@ -495,11 +511,16 @@ def _build() -> argparse.ArgumentParser:
     p.set_defaults(run=_cmd_derive)
 
     p = sub.add_parser("tour", help="a derivation, its verification and arithmetic, in one run")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar on stderr")
     p.set_defaults(run=_cmd_tour)
 
     p = sub.add_parser("verify", help="check every registered identity at every level; a table")
     p.add_argument("--only", action="append", metavar="NAME", help="this identity only (repeat)")
     p.add_argument("--list", action="store_true", help="list the registered identities")
+    p.add_argument(
+        "--jobs", "-j", type=_jobs, default=1, metavar="N", help="worker processes (default 1)"
+    )
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar on stderr")
     p.set_defaults(run=_cmd_verify)
 
     p = sub.add_parser("generate", help="print the NumPy/torch kernels (or one --spec module)")
@@ -535,20 +556,56 @@ def _json(p: argparse.ArgumentParser) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the `symconv` console script."""
+    """Entry point of the `symconv` console script.
+
+    Bad input and a failing environment never print a traceback: a `SpecError`, or a
+    `ValueError`, `OverflowError`, `OSError` (an unwritable file, a full disk) or `MemoryError`
+    raised while running a subcommand, prints one line on stderr (values quoted, control
+    characters escaped) and returns 2; a closed stdout (the reader went away, or no stdout at
+    all) stops quietly with 1. Missing or unknown flags are argparse's one-line errors (2).
+    """
     args = _build().parse_args(argv)
     try:
+        if sys.stdout is None:  # started with stdout closed: nowhere to write, as a closed pipe
+            raise BrokenPipeError
         status = args.run(args)
         sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
     except SpecError as err:
-        sys.stderr.write(f"symconv {args.command}: error: {err}\n")
+        _error(args.command, str(err))
         return 2
     except BrokenPipeError:
         # the reader went away (`symconv arch vgg16 | head -1`): stop quietly. Point stdout at
         # devnull so that the flush at exit cannot raise again (Python docs, "Note on SIGPIPE").
         _stdout_to_devnull()
         return 1
+    except (ValueError, OverflowError, OSError, MemoryError, RecursionError) as err:
+        if isinstance(err, OSError) and _stdout_failed():
+            _stdout_to_devnull()  # stdout is full or broken: the flush at exit would fail again
+            _error(args.command, f"cannot write the output: {err}")
+            return 2
+        _error(args.command, f"{type(err).__name__}: {err}")
+        return 2
     return status or 0
+
+
+def _one_line(text: str) -> str:
+    """`text` with every control character escaped (a pasted newline or escape sequence
+    cannot break the one-line error or reach the terminal)."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+def _error(command: str, message: str) -> None:
+    sys.stderr.write(f"symconv {_one_line(command)}: error: {_one_line(message)}\n")
+    sys.stderr.flush()
+
+
+def _stdout_failed() -> bool:
+    """Whether writing stdout fails now (a full disk, a closed descriptor)."""
+    try:
+        sys.stdout.flush()
+    except (OSError, ValueError, AttributeError):
+        return True
+    return False
 
 
 def _stdout_to_devnull() -> None:

@@ -407,9 +407,35 @@ class Certificate:
     def __bool__(self) -> bool:
         return self.passed
 
+    def summary(self) -> str:
+        """One line: "verified (level L)", "not checked" when no check ran, or which checks
+        FAILED, at which level, and which levels passed in full (a failing float32 check after
+        passing exact ones says so); failing steps (unchecked or malformed) are counted too."""
+        if self.passed:
+            return f"verified (level {self.level})"
+        if not self.failed:
+            return f"not checked (level {self.level})"
+        failed = [r for r in self.results if r.failed]
+        steps = [s for s in self.steps if s.failed]
+        levels = [lv for lv in LEVELS if any(r.level == lv for r in failed)]
+        held = [
+            lv
+            for lv in LEVELS
+            if lv not in levels and any(r.level == lv and not r.skipped for r in self.results)
+        ]
+        parts = []
+        if failed:
+            names = "; ".join(f"{r.name}: max discrepancy {r.max_error:.3g}" for r in failed)
+            parts.append(f"{len(failed)} {'/'.join(levels)} check(s) ({names})")
+        if steps:
+            parts.append(f"{len(steps)} displayed step(s) not established")
+        text = "FAILED: " + ", ".join(parts)
+        if held and failed:
+            text += f"; every {'/'.join(held)} check passed"
+        return text
+
     def text(self) -> str:
-        verdict = "FAILED" if self.failed else ("verified" if self.passed else "not checked")
-        lines = [f"{self.title}: {verdict} (level {self.level})"]
+        lines = [f"{self.title}: {self.summary()}"]
         for r in self.results:
             mark = f"{r.status:<4}"
             if r.skipped:

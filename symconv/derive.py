@@ -16,6 +16,7 @@ True
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Callable, Sequence
 from typing import Any, cast
 
@@ -34,15 +35,17 @@ from .equivariance import equivariance
 from .fourier import commutativity_derivation, fft_padding_derivation, fourier_derivation
 from .groupconv import p4_derivation
 from .indexform import index_form
+from .limits import check_symbolic
 from .local_params import local_backprop, local_params
 from .separable import separable_derivation
 from .spec import Conv
 from .toeplitz import (
+    factored_matvec,
+    factored_product_check,
     padding_matrix,
     sparse_product,
     structure,
     toeplitz,
-    toeplitz_numeric,
     valid_matrix,
 )
 from .transpose import ConvTranspose, conv_transpose_equivalent, verify_adjoint
@@ -61,7 +64,12 @@ def matrix_derivation(spec: Any, input_size: int | Sequence[int]) -> Derivation:
     $T = V \cdot \mathrm{Pad}$ exactly; $T x$ against torch in float64 (when torch is installed).
     """
     form = index_form(spec, input_size)
-    T = toeplitz(spec, input_size)
+    factored = form.kind == "conv"  # weights shared over positions: check factor by factor
+    shape = (math.prod(form.out_shape()), math.prod(form.in_shape()))
+    small = max(shape) <= _SHOW_MAX
+    # the symbolic T only where it is shown or cheap; the checks read integer tables
+    T = toeplitz(spec, input_size) if small or not factored else None
+    nnz = form.nonzeros()
     s = structure(spec, input_size)
     d = Derivation(f"{spec} as a matrix on input {form.input_size}")
     d.add_step(
@@ -72,10 +80,9 @@ def matrix_derivation(spec: Any, input_size: int | Sequence[int]) -> Derivation:
     )
     shown = (
         T
-        if max(T.shape) <= _SHOW_MAX
+        if small
         else sympy.Symbol(
-            rf"T \in \mathbb{{R}}^{{{T.shape[0]} \times {T.shape[1]}}},"
-            rf"\ {T.nnz()}\ \text{{nonzeros}}"
+            rf"T \in \mathbb{{R}}^{{{shape[0]} \times {shape[1]}}},\ {nnz}\ \text{{nonzeros}}"
         )
     )
     d.add_step(
@@ -85,17 +92,23 @@ def matrix_derivation(spec: Any, input_size: int | Sequence[int]) -> Derivation:
         by=("T = V Pad", "T x equals torch"),
     )
     d.add_step("Structure", s.name, s.evidence, by="structure read off T")
-    pad = padding_matrix(spec, input_size)
-    if max(pad.shape) <= _SHOW_MAX:
+    pad_shape = (math.prod(form.in_shape(padded=True)), shape[1])
+    pad = padding_matrix(spec, input_size) if max(pad_shape) <= _SHOW_MAX or not factored else None
+    if max(pad_shape) <= _SHOW_MAX:
         d.add_step(
             "Padding as a matrix",
             pad,
             "T = V Pad: the valid convolution of the padded input",
             by="T = V Pad",
         )
-    d.results.update(T=T, structure=s, pad=pad)
+    d.results.update(structure=s)
+    if T is not None:
+        d.results.update(T=T, pad=pad)
 
     def factorisation() -> tuple[int, float, bool, str]:
+        if factored:
+            ok, n = factored_product_check(form)
+            return n, 0.0 if ok else 1.0, ok, "per axis in int64, symbolic weights"
         v = dict(valid_matrix(spec, input_size).todok())
         prod = {k: val for k, val in sparse_product(v, dict(pad.todok())).items() if val != 0}
         ok = prod == dict(T.todok())
@@ -112,7 +125,7 @@ def matrix_derivation(spec: Any, input_size: int | Sequence[int]) -> Derivation:
         for _ in range(3):
             x = rng.standard_normal((spec.in_channels, *size))
             w = rng.standard_normal(spec.weight_shape)
-            y = toeplitz_numeric(spec, size, w) @ x.reshape(-1)
+            y = factored_matvec(form, w, x)  # T x, T's taps read from the index form
             ref = conv_reference(spec, x[None], w)
             worst = max(worst, discrepancy(y, ref.numpy().reshape(-1)))
         return 3, worst, worst < 1e-10, "float64, random inputs and weights"
@@ -413,6 +426,8 @@ def derive(op: str, spec: Any = None, input_size: Any = None, **options: Any) ->
         )
     if spec is None and op not in _LAYER_OPTIONAL:
         spec = _DEFAULT_SPECS.get(op, Conv(dims=1, kernel_size=3))
+    if op not in ("winograd", "winograd-layer") and spec is not None:
+        check_symbolic(f"derive {op}", spec, input_size)  # the cost first: integers only
     return DERIVATIONS[op](spec, input_size, **options)
 
 

@@ -55,6 +55,7 @@ from ._equivariance_pooling import max_pool_changes, pooling_example
 from ._equivariance_symmetry import _symmetry
 from ._equivariance_translate import _translate
 from ._errors import SpecError
+from .limits import check_symbolic
 from .spec import Conv, Pool
 
 __all__ = ["TRANSFORMS", "Equivariance", "equivariance", "max_pool_changes", "pooling_example"]
@@ -113,6 +114,7 @@ def equivariance(
     """
     if not isinstance(spec, Conv | Pool):
         raise SpecError(f"{_OP}: expected a Conv or Pool spec, got {type(spec).__name__}")
+    check_symbolic(_OP, spec, input_size)  # the cost first: integer arithmetic only
     sizes = _sizes_of(spec, input_size)
     _check_transform(spec, transform, sizes, shift)
     subs = _weights(spec, weight)

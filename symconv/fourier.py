@@ -52,6 +52,7 @@ import sympy
 from ._errors import SpecError
 from ._fft_sizes import FFTPlan, fft_plan, fft_size
 from .derivation import Derivation, discrepancy, grid_check
+from .limits import check_symbolic
 from .spec import Conv
 from .toeplitz import structure, toeplitz, toeplitz_numeric
 
@@ -242,6 +243,7 @@ def fourier_derivation(spec: Conv | None = None, input_size: Any = None) -> Deri
     and the correlation theorem (exact and numeric).
     """
     spec = circular_spec(3) if spec is None else spec
+    check_symbolic("fourier_derivation", spec, input_size)  # the cost first: integers only
     if (
         isinstance(spec, Conv)
         and type(spec) is Conv

@@ -41,7 +41,8 @@ from typing import Any, Literal, cast
 import numpy as np
 import sympy
 
-from . import _sizes
+from . import _cache, _sizes
+from ._cache import pure
 from ._errors import SpecError
 from ._indexmap import phi as _phi
 from ._indexmap import window_coord
@@ -51,7 +52,7 @@ from .local import LocallyConnected, Tiled
 from .spec import Conv, Pool
 from .transpose import ConvTranspose
 
-__all__ = ["Axis", "Gather", "IndexForm", "WindowMax", "index_form"]
+__all__ = ["Axis", "Factors", "Gather", "IndexForm", "WindowMax", "index_form"]
 
 Kind = Literal["conv", "local", "tiled", "pool", "transpose"]
 
@@ -104,6 +105,48 @@ class Gather:
 
     def __len__(self) -> int:
         return int(self.rows.size)
+
+
+@dataclass(frozen=True)
+class Factors:
+    r"""An operator's taps as a product: channel pairs times one tap table per axis.
+
+    `channels` has one row `(k, c_in, lead)` per channel pair (output channel, input channel,
+    flat index of the weight's leading, non-spatial part); `axes[d]` one row `(o, a, i)` per tap
+    of axis `d` that reads the input (output position, kernel tap, input position). Every tap
+    of the operator is one row of each, so two operators with equal factor tables have equal
+    coefficient tables (the converse needs no more than nonempty factors).
+    """
+
+    channels: np.ndarray
+    axes: tuple[np.ndarray, ...]
+    out_shape: tuple[int, ...]
+    in_shape: tuple[int, ...]
+    weight_shape: tuple[int, ...]
+
+    def __len__(self) -> int:
+        return len(self.channels) * math.prod(len(a) for a in self.axes)
+
+    def gather(self) -> Gather:
+        """The product, flattened as `IndexForm.gather()` flattens it (for tests and display)."""
+        dims = len(self.axes)
+        grid = np.indices([len(a) for a in self.axes]).reshape(dims, -1)
+        o = [a[g, 0] for a, g in zip(self.axes, grid, strict=True)]
+        tap = [a[g, 1] for a, g in zip(self.axes, grid, strict=True)]
+        src = [a[g, 2] for a, g in zip(self.axes, grid, strict=True)]
+        out_sp = np.ravel_multi_index(o, self.out_shape[1:])
+        in_sp = np.ravel_multi_index(src, self.in_shape[1:])
+        a_sp = np.ravel_multi_index(tap, self.weight_shape[len(self.weight_shape) - dims :])
+        k, cin, lead = self.channels.T
+        n_out, n_in, n_a = (
+            math.prod(self.out_shape[1:]),
+            math.prod(self.in_shape[1:]),
+            math.prod(self.weight_shape[len(self.weight_shape) - dims :]),
+        )
+        rows = (k[:, None] * n_out + out_sp[None, :]).ravel()
+        cols = (cin[:, None] * n_in + in_sp[None, :]).ravel()
+        weights = (lead[:, None] * n_a + a_sp[None, :]).ravel()
+        return Gather(rows, cols, weights, self.out_shape, self.in_shape, self.weight_shape)
 
 
 class WindowMax(sympy.Function):
@@ -392,6 +435,46 @@ class IndexForm:
             rows, cols, np.ascontiguousarray(weights), out_shape, in_shape, self.weight_shape
         )
 
+    def factors(self, padded: bool = False) -> Factors:
+        r"""`gather()` as its factors: the channel table and one tap table per axis.
+
+        Convolution, transposed convolution: tap `(row, col, weight)` of `gather()` is one
+        channel pair `t` times one tap `(o, a, i)` of every axis, with
+        `row = (k[t], *o)`, `col = (cin[t], *i)`, `weight = (lead[t], *a)` flattened in C order;
+        `gather()` is exactly the product (see `Factors.gather`). Checks compare these tables,
+        $O(C_\mathrm{out} C_\mathrm{in}/G + \sum_\text{axes} O_a K_a)$ entries, instead of the
+        product's $O(C_\mathrm{out} C_\mathrm{in}/G \prod_a O_a K_a)$.
+        """
+        return _factors(self, padded)
+
+    def _factors(self, padded: bool) -> Factors:
+        if self.kind not in ("conv", "transpose"):
+            raise SpecError(
+                f"{self._op}: factors() needs weights shared over positions (Conv or "
+                f"ConvTranspose), not kind {self.kind!r}"
+            )
+        if padded and self.kind == "transpose":
+            raise SpecError(f"{self._op}: a transposed convolution has no padded input")
+        ks, cins, _ = self._channel_table()
+        cin_g = self.in_channels // self.groups
+        c_idx = np.arange(len(ks)) % cin_g
+        zero = [np.zeros(1, dtype=np.int64) for _ in range(self.dims)]
+        lead, _ = self._weight_parts(ks, c_idx, zero, zero)
+        lead_shape = self.weight_shape[: len(self.weight_shape) - self.dims]
+        lead_flat = np.ravel_multi_index(lead[: len(lead_shape)], lead_shape)
+        axes = []
+        for a in range(self.dims):
+            t = self.tap_table(a, padded)
+            o, k = np.nonzero(t >= 0)
+            axes.append(np.stack([o, k, t[o, k]], axis=1).astype(np.int64))
+        return Factors(
+            np.stack([ks, cins, lead_flat], axis=1).astype(np.int64),
+            tuple(axes),
+            self.out_shape(),
+            self.in_shape(padded),
+            self.weight_shape,
+        )
+
     def pad_gather(self) -> Gather:
         """The padding as a gather: padded position `rows[t]` copies input `cols[t]` (weights 1)."""
         in_shape, padded_shape = self.in_shape(), self.in_shape(padded=True)
@@ -566,6 +649,20 @@ class IndexForm:
         return f"$\\displaystyle {self.latex()}$"
 
 
+@pure(maxsize=256)
+def _factors(form: IndexForm, padded: bool) -> Factors:
+    f = form._factors(padded)
+    for arr in (f.channels, *f.axes):
+        arr.flags.writeable = False  # shared through the cache
+    return f
+
+
+def clear_caches() -> None:
+    """Empty the in-process caches of index forms, their factors and the checks read from
+    them (tests that patch the index arithmetic call it; nothing else needs to)."""
+    _cache.clear()
+
+
 def check_spec(op: str, spec: Any, pool: bool = True) -> None:
     """Refuse anything but a layer spec `index_form` understands, naming what was given."""
     if not isinstance(spec, Conv | Pool | ConvTranspose):
@@ -580,6 +677,15 @@ def _none(v: int) -> int | None:
     return None if v < 0 else v
 
 
+def _plain(v: Any) -> bool:
+    return type(v) is int
+
+
+@pure(maxsize=256)
+def _cached_form(spec: Any, input_size: tuple[int, ...] | int | None, channels: int) -> IndexForm:
+    return _index_form(spec, input_size, channels=channels)
+
+
 def index_form(
     spec: Any, input_size: int | Sequence[int] | None = None, *, channels: int = 1
 ) -> IndexForm:
@@ -589,6 +695,10 @@ def index_form(
     symbolic form (`expression()` works, the index map needs sizes). `channels` is the number of
     channels a `Pool` runs over (pooling does not mix them).
 
+    The form is pure (a frozen value of its arguments): forms of plain-int sizes are kept in an
+    in-process cache keyed by `(spec, input_size, channels)`, so every derivation, check and
+    docs page on one layer reads one form.
+
     ```python
     >>> import symconv as sc
     >>> form = sc.index_form(sc.Conv(dims=2, kernel_size=3, stride=2), (7, 7))
@@ -597,6 +707,23 @@ def index_form(
 
     ```
     """
+    size_key: Any = input_size
+    if isinstance(input_size, list | tuple) and all(_plain(v) for v in input_size):
+        size_key = tuple(input_size)
+    if (size_key is None or _plain(size_key) or isinstance(size_key, tuple)) and _plain(channels):
+        try:
+            return _cached_form(spec, size_key, channels)
+        except TypeError as err:  # an unhashable spec: build it uncached
+            if "unhashable" not in str(err):
+                raise
+    return _index_form(spec, input_size, channels=channels)
+
+
+def _index_form(
+    spec: Any, input_size: int | Sequence[int] | None = None, *, channels: int = 1
+) -> IndexForm:
+    from .transpose import ConvTranspose
+
     check_spec("index_form", spec)
     channels = as_int("index_form", "channels", channels, 1)
     if isinstance(spec, LocallyConnected) and input_size is None:

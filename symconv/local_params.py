@@ -41,6 +41,7 @@ import sympy
 from ._errors import SpecError
 from .derivation import Derivation, grid_check
 from .indexform import index_form
+from .limits import check_symbolic
 from .local import LocallyConnected, Tiled
 from .spec import Conv
 from .toeplitz import patch_matrix, toeplitz
@@ -96,6 +97,7 @@ def local_params(spec: Any = None, input_size: Any = None) -> Derivation:
     against its number of taps).
     """
     spec = Conv(dims=2, in_channels=3, out_channels=10, kernel_size=3) if spec is None else spec
+    check_symbolic("local_params", spec, input_size)  # the cost first: integer arithmetic only
     if not isinstance(spec, Conv) or spec.dims != 2 or spec.kernel_size[0] != spec.kernel_size[1]:
         raise SpecError(f"local_params: expected a 2D Conv with a square kernel, got {spec}")
     if spec.groups != 1:
@@ -309,6 +311,11 @@ def local_backprop(spec: Any = None, input_size: Sequence[int] | int | None = No
     $X^\top \delta$ (`symconv.patch_matrix`) and $T^\top \delta$ (`symconv.toeplitz`) on a grid of
     locally connected and tiled layers (1D and 2D, strides, padding, reflect padding).
     """
+    check_symbolic(
+        "local_backprop",
+        spec,
+        getattr(spec, "input_size", None) if input_size is None else input_size,
+    )  # the cost first: integer arithmetic only
     if spec is None or (isinstance(spec, Conv) and type(spec) is Conv):
         base = Conv(dims=1, kernel_size=3) if spec is None else spec
         sizes = (5,) * base.dims if input_size is None else base._check_input(input_size)

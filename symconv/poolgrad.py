@@ -27,6 +27,7 @@ import sympy
 from ._errors import SpecError
 from .derivation import Derivation, discrepancy
 from .indexform import WindowMax, index_form
+from .limits import check_symbolic
 from .spec import Pool
 
 __all__ = ["pool_backprop", "pool_backward", "pool_forward"]
@@ -116,6 +117,7 @@ def pool_backprop(spec: Pool, input_size: int | Sequence[int] | None = None) -> 
     """The pooling gradient rules as a derivation, checked numerically against torch."""
     if not isinstance(spec, Pool):
         raise SpecError(f"pool_backprop: expected a symconv.Pool, got {type(spec).__name__}")
+    check_symbolic("pool_backprop", spec, input_size)  # the cost first: integer arithmetic only
     o, a, j = sympy.symbols("o a j", integer=True)
     K, S, D, N = sympy.symbols("K S D N_o", integer=True, positive=True)
     x, delta = sympy.IndexedBase(r"\tilde{x}"), sympy.IndexedBase(r"\delta")

@@ -479,14 +479,15 @@ class Pool(_Windowed):
             if kind != "avg":
                 raise SpecError(f"{op}: divisor_override {div!r} applies to avg pooling only")
             div = as_int(op, "divisor_override", div, 1)
+            if div > 2**53:  # beyond it the float divisor is no longer this integer
+                raise SpecError(f"{op}: divisor_override must be at most 2**53, got {div}")
         p = self.norm_type
         if kind == "lp":
             if (
                 p is None
                 or isinstance(p, bool)
                 or not isinstance(p, int | float)
-                or not p > 0
-                or not math.isfinite(p)
+                or not _finite_positive(p)
             ):
                 raise SpecError(f"{op}: norm_type must be a finite number > 0, got {p!r}")
         elif p is not None:
@@ -625,3 +626,11 @@ def _normalise_padding(
         return pads_t, pads_t  # type: ignore[return-value]  # pairs (len checked above)
     sym = as_per_axis(op, "padding", padding, dims, 0)
     return sym, tuple((p, p) for p in sym)
+
+
+def _finite_positive(p: int | float) -> bool:
+    """Whether `p` is a finite number > 0 as a float (an int beyond float's range is not)."""
+    try:
+        return p > 0 and math.isfinite(float(p))
+    except OverflowError:
+        return False

@@ -41,6 +41,7 @@ import sympy
 from ._errors import SpecError
 from ._validate import as_int
 from .indexform import Gather, IndexForm, check_spec, index_form
+from .limits import check_symbolic
 from .spec import Pool
 
 __all__ = [
@@ -70,6 +71,8 @@ def _symbols(name: str, shape: tuple[int, ...]) -> tuple[sympy.Indexed, ...]:
 
 def _form(spec: Any, input_size: Any, what: str) -> IndexForm:
     check_spec(what, spec, pool=False)
+    # the cost first, integer arithmetic only (the nonzeros: `_guard`, with `max_nonzeros`)
+    check_symbolic(what, spec, input_size, nonzeros=False)
     if isinstance(spec, Pool):
         raise SpecError(
             f"{what}: pooling is not a linear map with weights; give a Conv, "
@@ -313,6 +316,13 @@ def structure(spec: Any, input_size: int | Sequence[int]) -> Structure:
     ```
     """
     form = _form(spec, input_size, "structure")
+    if form.kind == "conv":
+        return _factored_structure(form)
+    return _matrix_structure(spec, input_size, form)
+
+
+def _matrix_structure(spec: Any, input_size: Any, form: IndexForm) -> Structure:
+    """`structure` on the assembled matrices (position-dependent weights, transposed layers)."""
     t = dict(toeplitz(spec, input_size).todok())
     out_shape, in_shape = form.out_shape(), form.in_shape()
     strides = tuple(ax.stride for ax in form.axes)
@@ -365,3 +375,186 @@ def structure(spec: Any, input_size: int | Sequence[int]) -> Structure:
         len(corrections),
         f"V is {'' if v_ok else 'not '}Toeplitz; {blocks}",
     )
+
+
+# -- structure from the factors: one axis at a time -------------------------------------------
+def _axis_cells(taps: np.ndarray) -> dict[tuple[int, int], tuple[int, ...]]:
+    """One axis's entries: cell (o, i) -> the sorted taps a that land on it (a multiset)."""
+    cells: dict[tuple[int, int], list[int]] = defaultdict(list)
+    for o, a, i in taps.tolist():
+        cells[(o, i)].append(a)
+    return {key: tuple(sorted(v)) for key, v in cells.items()}
+
+
+def _axis_diagonals(
+    cells: dict[tuple[int, int], tuple[int, ...]], n_out: int, n_in: int, s: int, cyclic: bool
+) -> tuple[bool, int]:
+    """`_diagonal_check` on one axis: every (strided) diagonal constant and full."""
+    groups: dict[int, list[tuple[int, ...]]] = defaultdict(list)
+    for (o, i), v in cells.items():
+        groups[(i - s * o) % n_in if cyclic else i - s * o].append(v)
+    for delta, vals in groups.items():
+        if any(v != vals[0] for v in vals):
+            return False, len(groups)
+        col = delta + s * np.arange(n_out)
+        if len(vals) != (n_out if cyclic else int(((col >= 0) & (col < n_in)).sum())):
+            return False, len(groups)
+    return True, len(groups)
+
+
+def _factored_diagonals(
+    axes: Sequence[np.ndarray], n_ch: int, out_shape: Any, in_shape: Any, strides: Any, cyclic: bool
+) -> tuple[bool, int]:
+    r"""`_diagonal_check` of the product: an entry is the channel pair's weight times one tap
+    multiset per axis, so a diagonal of the product is constant and full iff each axis's is
+    (when no factor is empty); the diagonals multiply."""
+    if n_ch == 0 or any(len(t) == 0 for t in axes):
+        return True, 0
+    total = n_ch
+    for d, taps in enumerate(axes):
+        ok, n = _axis_diagonals(
+            _axis_cells(taps), out_shape[d + 1], in_shape[d + 1], strides[d], cyclic
+        )
+        if not ok:
+            return False, 0
+        total *= n
+    return True, total
+
+
+def _factored_structure(form: IndexForm) -> Structure:
+    """`structure` from `form.factors()`: per-axis diagonals, corrections counted per axis."""
+    f, fv = form.factors(), form.factors(padded=True)
+    out_shape, in_shape, p_in = form.out_shape(), form.in_shape(), form.in_shape(padded=True)
+    strides = tuple(ax.stride for ax in form.axes)
+    n_ch = len(f.channels)
+    level = _LEVELS[form.dims]
+    strided = "strided " if any(s > 1 for s in strides) else ""
+    blocks = f"{form.out_channels}x{form.in_channels} channel blocks" + (
+        f", block diagonal over {form.groups} groups" if form.groups > 1 else ""
+    )
+    if all(s == 1 for s in strides) and out_shape[1:] == in_shape[1:]:
+        ok, n = _factored_diagonals(f.axes, n_ch, out_shape, in_shape, strides, cyclic=True)
+        if ok:
+            return Structure(
+                f"{level}circulant", True, True, 0, f"all {n} cyclic diagonals constant; {blocks}"
+            )
+    # T = V Pad: Pad is the shifted identity plus border copies (a padded position j whose
+    # source is not j - P). Per axis: a = cells (o, i) reached through V then Pad, b = those
+    # reached through a border row; the product's corrections are the cells with every axis in
+    # a and some axis in b.
+    border_all, border_none, reach, reach_plain = 1, 1, 1, 1
+    for d, ax in enumerate(form.axes):
+        pad = form.pad_table(d)
+        j = np.arange(len(pad))
+        moved = (pad >= 0) & (pad != j - ax.lo)
+        border_all *= int((pad >= 0).sum())
+        border_none *= int(((pad >= 0) & ~moved).sum())
+        o, _, jj = fv.axes[d].T
+        src = pad[jj]
+        ok = src >= 0
+        cells = set(zip(o[ok].tolist(), src[ok].tolist(), strict=True))
+        via_border = set(zip(o[ok & moved[jj]].tolist(), src[ok & moved[jj]].tolist(), strict=True))
+        reach *= len(cells)
+        reach_plain *= len(cells - via_border)
+    n_border = form.in_channels * (border_all - border_none)
+    corrections = n_ch * (reach - reach_plain)
+    v_ok, nv = _factored_diagonals(fv.axes, n_ch, out_shape, p_in, strides, cyclic=False)
+    ok, n = _factored_diagonals(f.axes, n_ch, out_shape, in_shape, strides, cyclic=False)
+    if v_ok and corrections:
+        return Structure(
+            f"{strided}{level}Toeplitz with boundary corrections",
+            ok,
+            False,
+            corrections,
+            f"T = V Pad, V has all {nv} diagonals constant; Pad has {n_border} border rows "
+            f"({form.axes[0].mode} padding) adding {corrections} entries to the zero-padded "
+            f"Toeplitz matrix; {blocks}",
+        )
+    if ok:
+        return Structure(
+            f"{strided}{level}Toeplitz",
+            True,
+            False,
+            0,
+            f"all {n} diagonals constant (zeros included); {blocks}",
+        )
+    return Structure(
+        "unstructured (weights vary with position)" if not v_ok else "not Toeplitz",
+        False,
+        False,
+        corrections,
+        f"V is {'' if v_ok else 'not '}Toeplitz; {blocks}",
+    )
+
+
+def _axis_matrix(rows: np.ndarray, cols: np.ndarray, shape: tuple[int, int]) -> Any:
+    """An integer matrix with a 1 added at each `(rows[t], cols[t])`: dense int64 while small
+    (one axis of a layer usually is), else SciPy sparse int64."""
+    if shape[0] * shape[1] <= 4_000_000:
+        m = np.zeros(shape, dtype=np.int64)
+        np.add.at(m, (rows, cols), 1)
+        return m
+    import scipy.sparse
+
+    ones = np.ones(len(rows), dtype=np.int64)
+    return scipy.sparse.csr_matrix((ones, (rows, cols)), shape=shape)
+
+
+def _equal(a: Any, b: Any) -> bool:
+    if isinstance(a, np.ndarray) and isinstance(b, np.ndarray):
+        return bool(np.array_equal(a, b))
+    return (a != b).nnz == 0
+
+
+def factored_product_check(form: IndexForm) -> tuple[bool, int]:
+    r"""$T = V \cdot \mathrm{Pad}$ in exact integer arithmetic, one factor at a time.
+
+    Per axis, $T_d$ and $V_d$ are integer matrices with rows $(o, a)$ (output, tap) and columns
+    the input (resp. padded input) position, $\mathrm{Pad}_d$ the 0/1 padding matrix; the
+    check is $T_d = V_d \mathrm{Pad}_d$ (int64: dense for an axis up to 4M entries, SciPy
+    sparse beyond) on every axis and equal channel tables. A tap of $T$ is a channel pair
+    times one tap per axis (`IndexForm.factors`), so this is $T = V\,\mathrm{Pad}$ entry by
+    entry with symbolic weights. Returns (holds, nnz of T).
+    """
+    f, fv = form.factors(), form.factors(padded=True)
+    ok = bool(np.array_equal(f.channels, fv.channels))
+    for d, ax in enumerate(form.axes):
+        rows = ax.out * ax.kernel
+        t, v = f.axes[d], fv.axes[d]
+        pad = form.pad_table(d)
+        keep = np.flatnonzero(pad >= 0)
+        t_d = _axis_matrix(t[:, 0] * ax.kernel + t[:, 1], t[:, 2], (rows, ax.size))
+        v_d = _axis_matrix(v[:, 0] * ax.kernel + v[:, 1], v[:, 2], (rows, ax.padded))
+        p_d = _axis_matrix(keep, pad[keep], (ax.padded, ax.size))
+        ok = ok and _equal(t_d, v_d @ p_d)
+    return ok, form.nonzeros()
+
+
+def factored_matvec(form: IndexForm, weight: np.ndarray, x: np.ndarray) -> np.ndarray:
+    r"""$T x$ from `form.factors()` without assembling $T$: for every kernel tap $\vec a$,
+    the input read at each axis's `src(o, a)` (zero where nothing is read) times the
+    $C_\mathrm{out} \times C_\mathrm{in}$ channel matrix of $w[\cdot, \cdot, \vec a]$.
+
+    `weight` has `form.weight_shape`, `x` the shape `form.in_shape()`; returns `vec(y)`.
+    $O(\prod K \cdot C_\mathrm{out} C_\mathrm{in} \prod O)$ work in BLAS, no index arrays
+    of the layer's size.
+    """
+    f = form.factors()
+    dims = form.dims
+    n_a = math.prod(form.weight_shape[-dims:])
+    w = np.asarray(weight).reshape(-1, n_a)
+    k, cin, lead = f.channels.T
+    tables = [form.tap_table(d) for d in range(dims)]
+    y = np.zeros((form.out_channels, *form.output_size), dtype=np.result_type(w, x))
+    for a_flat, a in enumerate(np.ndindex(*form.weight_shape[-dims:])):
+        read = np.asarray(x)
+        for d in range(dims):
+            src = tables[d][:, a[d]]
+            read = np.take(read, np.maximum(src, 0), axis=d + 1)
+            shape = [1] * (dims + 1)
+            shape[d + 1] = len(src)
+            read = read * (src >= 0).reshape(shape)
+        mat = np.zeros((form.out_channels, form.in_channels), dtype=w.dtype)
+        np.add.at(mat, (k, cin), w[lead, a_flat])
+        y += (mat @ read.reshape(form.in_channels, -1)).reshape(y.shape)
+    return y.reshape(-1)

@@ -6,6 +6,7 @@ Each section is computed by the engine when the tour runs; nothing is printed fr
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable
 from typing import Any, cast
 
@@ -217,12 +218,43 @@ def _sections() -> list[Callable[[], dict[str, Any]]]:
     return [*sections, table]
 
 
-def tour(as_json: bool = False) -> bool:
-    """Run every section; print them (or JSON). Returns whether every check passed."""
-    results = [section() for section in _sections()]
+def tour(
+    as_json: bool = False,
+    progress: bool = False,
+    emit: Callable[[str], None] | None = None,
+) -> bool:
+    """Run every section, printing each as soon as it is computed (JSON: all at the end).
+
+    `progress` shows a tqdm bar on stderr; `emit` replaces `print` for the text (tests read
+    the sections as they arrive). Returns whether every check passed.
+    """
+    sections = _sections()
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(sections), desc="tour", unit="section", leave=False)
+
+    def out(text: str) -> None:
+        if emit is not None:
+            emit(text)
+        elif bar is not None:
+            bar.write(text, file=sys.stdout)
+        else:
+            print(text, flush=True)
+
+    results = []
+    try:
+        for section in sections:
+            r = section()
+            results.append(r)
+            if not as_json:
+                out(f"\n== {r['title']} ==\n{r['text']}")
+            if bar is not None:
+                bar.update(1)
+    finally:
+        if bar is not None:
+            bar.close()
     if as_json:
-        print(json.dumps(results, indent=2))
-    else:
-        for r in results:
-            print(f"\n== {r['title']} ==\n{r['text']}")
+        out(json.dumps(results, indent=2))
     return all(r["passed"] for r in results)

@@ -464,58 +464,77 @@ class Report:
         return json.dumps(self.as_dict(), indent=2)
 
     def text(self) -> str:
-        head = ("identity", "level", "cases", "max discrepancy", "skipped", "result")
-        body = [
-            (
-                r.identity,
-                r.level or "-",
-                str(r.cases) if not r.skipped else "-",
-                f"{r.max_error:.3g}" if not r.skipped else "-",
-                str(len(r.skipped_checks)) if not r.skipped else "all",
-                r.status,
-            )
-            for r in self.rows
+        table = _Table(self.names or tuple(dict.fromkeys(r.identity for r in self.rows)))
+        return "\n".join([*table.head(), *table.lines(self.rows), *table.foot(self)])
+
+
+class _Table:
+    """The text table, laid out before any row is known, so rows can be printed as they come:
+    `head()`, `lines(rows)` per identity, `foot(report)`; `Report.text()` is their join.
+    Skipped checks have a column of their own (a check that did not run never reads as ok)."""
+
+    def __init__(self, names: Sequence[str]) -> None:
+        self.widths = (max([len("identity"), *map(len, names)]), 7, 7, 15, 7)
+
+    def _line(self, row: Sequence[str]) -> str:
+        w = self.widths
+        cells = [
+            row[0].ljust(w[0]),
+            row[1].ljust(w[1]),
+            row[2].rjust(w[2]),
+            row[3].rjust(w[3]),
+            row[4].rjust(w[4]),
         ]
-        widths = [max(len(row[i]) for row in [head, *body]) for i in range(5)]
+        return "  ".join([*cells, row[5]]).rstrip()
 
-        def line(row: Sequence[str]) -> str:
-            cells = [
-                row[0].ljust(widths[0]),
-                row[1].ljust(widths[1]),
-                row[2].rjust(widths[2]),
-                row[3].rjust(widths[3]),
-                row[4].rjust(widths[4]),
-                row[5],
-            ]
-            return "  ".join(cells).rstrip()
+    def head(self) -> list[str]:
+        return [
+            self._line(("identity", "level", "cases", "max discrepancy", "skipped", "result")),
+            self._line(["-" * w for w in self.widths] + ["------"]),
+        ]
 
-        lines = [line(head), line(["-" * w for w in widths] + ["------"])]
-        lines += [line(row) for row in body]
-        ran = [r for r in self.rows if not r.skipped]
+    def lines(self, rows: Sequence[LevelRow]) -> list[str]:
+        return [
+            self._line(
+                (
+                    r.identity,
+                    r.level or "-",
+                    str(r.cases) if not r.skipped else "-",
+                    f"{r.max_error:.3g}" if not r.skipped else "-",
+                    str(len(r.skipped_checks)) if not r.skipped else "all",
+                    r.status,
+                )
+            )
+            for r in rows
+        ]
+
+    def foot(self, report: Report) -> list[str]:
+        ran = [r for r in report.rows if not r.skipped]
         failed = [r for r in ran if r.failed]
-        skipped = len(self.rows) - len(ran)
+        skipped = len(report.rows) - len(ran)
         skipped_checks = sum(len(r.skipped_checks) for r in ran)
-        summary = (
-            f"{len(self.names)} identities, {len(ran)} level checks: "
-            + ("all passed" if not failed else f"{len(failed)} FAILED")
-            + (f", {skipped} skipped" if skipped else "")
-            + (f", {skipped_checks} check(s) skipped" if skipped_checks else "")
-            + f" ({self.seconds:.1f} s)"
-        )
         notes = dict.fromkeys(
-            [f"skip {r.identity}: {r.skipped}" for r in self.rows if r.skipped]
+            [f"skip {r.identity}: {r.skipped}" for r in report.rows if r.skipped]
             + [
                 f"skip {r.identity} [{r.level}] {c.name}: {c.skipped}"
                 for r in ran
                 for c in r.skipped_checks
             ]
         )
-        lines += list(notes)
+        lines = list(notes)
         for r in failed:
             for c in r.checks:
                 if c.failed:
                     lines.append(f"FAIL {r.identity} [{r.level}] {c.name}: {c.detail}")
-        return "\n".join([*lines, summary])
+        names = report.names or tuple(dict.fromkeys(r.identity for r in report.rows))
+        summary = (
+            f"{len(names)} identities, {len(ran)} level checks: "
+            + ("all passed" if not failed else f"{len(failed)} FAILED")
+            + (f", {skipped} skipped" if skipped else "")
+            + (f", {skipped_checks} check(s) skipped" if skipped_checks else "")
+            + f" ({report.seconds:.1f} s)"
+        )
+        return [*lines, summary]
 
 
 def _rows(identity: Identity) -> list[LevelRow]:
@@ -545,14 +564,33 @@ def _rows(identity: Identity) -> list[LevelRow]:
     return rows
 
 
+def _one_thread() -> None:
+    """Worker set-up: torch (imported later, by the checks) on one thread per worker; the
+    workers already share the cores, and tiny convolutions on a spinning pool only wait."""
+    import os
+
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+
+def _rows_of(name: str) -> list[LevelRow]:
+    """`_rows` by registry name (what a worker process receives)."""
+    return _rows(REGISTRY[name])
+
+
 def verify(
     only: Sequence[str] | None = None,
     progress: Callable[[int, int, str], None] | None = None,
+    *,
+    jobs: int = 1,
+    on_rows: Callable[[list[LevelRow]], None] | None = None,
 ) -> Report:
     """Run every registered identity (or those named in `only`) at every level it supports.
 
-    `progress(done, total, name)` is called before each identity and once at the end.
-    Raises `SpecError` for an unknown name.
+    `progress(done, total, name)` is called as each identity starts (one job) or completes
+    (several), and once at the end. `on_rows(rows)` receives each identity's rows as soon as
+    they and every identity before it are done, in registry order: the table streams.
+    `jobs > 1` runs the identities in that many worker processes (`concurrent.futures`); the
+    report is the same. Raises `SpecError` for an unknown name or a `jobs` below 1.
     """
     names = list(REGISTRY) if not only else list(dict.fromkeys(only))
     unknown = [n for n in names if n not in REGISTRY]
@@ -561,31 +599,81 @@ def verify(
             f"verify: unknown identity {', '.join(map(repr, unknown))}; known: "
             f"{', '.join(REGISTRY)}"
         )
+    if type(jobs) is not int or jobs < 1:
+        raise SpecError(f"verify: jobs must be an integer >= 1, got {jobs!r}")
     start = time.perf_counter()
-    rows: list[LevelRow] = []
-    for done, name in enumerate(names):
-        if progress is not None:
-            progress(done, len(names), name)
-        rows.extend(_rows(REGISTRY[name]))
+    done: dict[str, list[LevelRow]] = {}
+    emitted = 0
+
+    def finish(name: str, rows: list[LevelRow]) -> None:
+        nonlocal emitted
+        done[name] = rows
+        while emitted < len(names) and names[emitted] in done:
+            if on_rows is not None:
+                on_rows(done[names[emitted]])
+            emitted += 1
+
+    if jobs == 1 or len(names) < 2:
+        for i, name in enumerate(names):
+            if progress is not None:
+                progress(i, len(names), name)
+            finish(name, _rows(REGISTRY[name]))
+    else:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+
+        # fresh workers (forkserver, where the platform has it): a fork of a process whose
+        # OpenMP pool is running (torch used before) can hang in the child
+        methods = multiprocessing.get_all_start_methods()
+        context = multiprocessing.get_context("forkserver" if "forkserver" in methods else None)
+        with ProcessPoolExecutor(
+            max_workers=min(jobs, len(names)), mp_context=context, initializer=_one_thread
+        ) as pool:
+            futures = {pool.submit(_rows_of, n): n for n in names}
+            for i, future in enumerate(as_completed(futures)):
+                name = futures[future]
+                finish(name, future.result())
+                if progress is not None:
+                    progress(i + 1, len(names), name)
     if progress is not None:
         progress(len(names), len(names), "")
+    rows = [row for name in names for row in done[name]]
     return Report(tuple(rows), time.perf_counter() - start, tuple(names))
 
 
 # -- the `symconv verify` subcommand --------------------------------------------------------------
-def _bar(stream: Any) -> Callable[[int, int, str], None]:
-    def show(done: int, total: int, name: str) -> None:
-        width = 24
-        filled = width * done // max(total, 1)
-        text = f"\rverify [{'#' * filled}{'.' * (width - filled)}] {done}/{total} {name}"
-        stream.write(text.ljust(72) if name else "\r" + " " * 72 + "\r")
-        stream.flush()
+class _Progress:
+    """A tqdm bar on stderr (only where stderr is a terminal); `write` prints a table line
+    above it."""
 
-    return show
+    def __init__(self, total: int, enabled: bool) -> None:
+        self.bar = None
+        if enabled:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, desc="verify", unit="identity", leave=False)
+
+    def __call__(self, done: int, total: int, name: str) -> None:
+        if self.bar is not None:
+            self.bar.n = done
+            self.bar.set_postfix_str(name, refresh=True)
+
+    def write(self, line: str) -> None:
+        import sys
+
+        if self.bar is not None:
+            self.bar.write(line, file=sys.stdout)
+        else:
+            print(line, flush=True)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
 
 
 def command(args: Any) -> int:
-    """`symconv verify [--only NAME]... [--list] [--json]`: exit 0 when every identity passes."""
+    """`symconv verify [--only NAME]... [--list] [--json] [--jobs N] [--quiet]`: exit 0 when
+    every identity passes. The table streams: each identity's rows print as they complete."""
     import sys
 
     if args.list:
@@ -596,7 +684,28 @@ def command(args: Any) -> int:
             for n, i in REGISTRY.items():
                 print(f"{n.ljust(width)}  {i.statement}")
         return 0
-    progress = _bar(sys.stderr) if sys.stderr.isatty() else None
-    report = verify(args.only, progress)
-    print(report.json() if args.json else report.text())
+    names = list(REGISTRY) if not args.only else list(dict.fromkeys(args.only))
+    unknown = [n for n in names if n not in REGISTRY]
+    if unknown:
+        verify(names)  # raises the SpecError naming them
+    bar = _Progress(len(names), sys.stderr.isatty() and not getattr(args, "quiet", False))
+    table = _Table(names)
+    on_rows = None
+    if not args.json:
+        for line in table.head():
+            bar.write(line)
+
+        def on_rows(rows: list[LevelRow]) -> None:
+            for line in table.lines(rows):
+                bar.write(line)
+
+    try:
+        report = verify(names, bar, jobs=getattr(args, "jobs", 1), on_rows=on_rows)
+    finally:
+        bar.close()
+    if args.json:
+        print(report.json())
+    else:
+        for line in table.foot(report):
+            print(line)
     return 0 if report.passed else 1

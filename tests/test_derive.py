@@ -91,3 +91,21 @@ def test_discrepancy_of_complex_values():
 
     assert discrepancy([1 + 1j, 2], [1 - 1j, 2]) == 2.0
     assert discrepancy([complex("nan+0j")], [1.0]) == float("inf")
+
+
+def test_cli_derive_prints_the_steps_before_the_checks_run(capsys, monkeypatch) -> None:
+    """`symconv derive` streams: the steps are out when the certificate's checks start."""
+    from symconv.cli import main
+    from symconv.derivation import Derivation
+
+    seen: list[str] = []
+    real = Derivation.verify
+
+    def spy(self):
+        seen.append(capsys.readouterr().out)
+        return real(self)
+
+    monkeypatch.setattr(Derivation, "verify", spy)
+    assert main(["derive", "backprop", "-i", "16x16", "-k", "3", "-p", "1"]) == 0
+    assert "Chain rule" in seen[0] and "verified" not in seen[0]
+    assert "verified" in capsys.readouterr().out

@@ -240,3 +240,26 @@ def test_errors_2d():
         equivariance("conv")
     with pytest.raises(sc.SpecError, match="pooling has no weights"):
         equivariance(sc.Pool(dims=1, kernel_size=2), 6, weight=[1, 1])
+
+
+def test_factored_rows_agree_with_symbolic_rows() -> None:
+    """The fast translation check (rows compared one axis at a time, in integers) finds the
+    same output shift, broken outputs and reproducing shifts as T's symbolic rows, on the
+    exact-level grid plus 2-d layers with groups, dilation and every padding mode."""
+    from symconv._equivariance_checks import _grid_translate
+    from symconv._equivariance_translate import _translate_core
+
+    cases = list(_grid_translate())
+    for mode, k, s, g in itertools.product(
+        ("zeros", "reflect", "replicate", "circular"), (2, 3), (1, 2), (1, 2)
+    ):
+        spec = sc.Conv(
+            dims=2, in_channels=2, out_channels=2, groups=g, kernel_size=(k, 2), stride=(s, 1),
+            padding=1, dilation=(2, 1), padding_mode=mode, bias=False,
+        )  # fmt: skip
+        cases += [(spec, (6, 5), t) for t in ((1, 0), (2, -2), (3, 2))]
+    keys = ("output_shift", "broken_flat", "broken", "reproducing", "divisible")
+    for spec, size, t in cases:
+        fast = _translate_core(spec, size, t)
+        rows = _translate_core(spec, size, t, subs={})  # not None: the row-dict path
+        assert [fast[k] for k in keys] == [rows[k] for k in keys], (spec, size, t)

@@ -347,3 +347,36 @@ def test_local_specs_validate():
 def test_index_form_rejects_other_objects():
     with pytest.raises(sc.SpecError, match="index_form"):
         sc.index_form(object())
+
+
+def test_factors_multiply_to_the_gather() -> None:
+    """`factors()` (channel pairs times one tap table per axis) is exactly `gather()`, padded
+    or not, on the verification grid and on transposed layers: the checks that compare
+    factors compare the operator."""
+    from symconv.backprop import exact_grid
+    from symconv.transpose import ConvTranspose
+
+    forms = [sc.index_form(c, s) for c, s in exact_grid(quick=True)]
+    forms += [
+        sc.index_form(
+            ConvTranspose(
+                dims=2,
+                in_channels=4,
+                out_channels=6,
+                groups=2,
+                kernel_size=3,
+                stride=s,
+                padding=p,
+                output_padding=op,
+            ),
+            (4, 5),
+        )
+        for s, p, op in ((1, 0, 0), (2, 1, 1), (3, 2, 0))
+    ]
+    for form in forms:
+        for padded in (False, True) if form.kind == "conv" else (False,):
+            g, h = form.gather(padded), form.factors(padded).gather()
+            assert np.array_equal(g.rows, h.rows) and np.array_equal(g.cols, h.cols)
+            assert np.array_equal(g.weights, h.weights) and len(form.factors(padded)) == len(g)
+    with pytest.raises(sc.SpecError, match="factors"):
+        sc.index_form(sc.Pool(dims=1, kernel_size=2), 4).factors()

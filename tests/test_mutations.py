@@ -195,3 +195,166 @@ def test_translation_equivariance_is_checked_where_exact() -> None:
     with pytest.raises(IdentityFailure, match="translation equivariance"):
         _Checker(ex, fns, 2, np.float64).run()
     _Checker(ex, {"conv": torch_conv2d}, 2, np.float64).run()  # torch's: no failure
+
+
+# -- the fast exact checks of real layers catch the same mutations ------------------------------
+# The derivations check a concrete layer on integer coefficient tables, one factor (channel
+# pairs, each axis) at a time. Each test: the true operator passes on a layer far beyond what
+# SymPy matrices could hold, and each mutation of the index map, the padding, the flip, the
+# stride or the gradient operator fails it.
+import dataclasses  # noqa: E402
+import sys  # noqa: E402
+
+import symconv as sc  # noqa: E402
+from symconv.indexform import IndexForm, clear_caches, index_form  # noqa: E402
+
+BIG = sc.Conv(
+    dims=2, in_channels=16, out_channels=16, kernel_size=3, stride=2, padding=1,
+    padding_mode="reflect",
+)  # fmt: skip
+
+
+@pytest.fixture
+def fresh_caches():
+    """Patched index arithmetic must not meet forms or check results cached before (or
+    after) the patch."""
+    clear_caches()
+    yield
+    clear_caches()
+
+
+def _patch_table(monkeypatch, padded: bool, change) -> None:
+    """Replace IndexForm._table's result (unpadded or padded coordinates) by change(table)."""
+    real = IndexForm._table
+
+    def mutated(self, axis, o, a, padded_=False):
+        t = real(self, axis, o, a, padded_)
+        return change(self, axis, t) if padded_ == padded and self.kind == "conv" else t
+
+    monkeypatch.setattr(IndexForm, "_table", mutated)
+
+
+def test_factored_t_equals_v_pad_holds_and_catches_mutations(monkeypatch, fresh_caches) -> None:
+    from symconv.toeplitz import factored_product_check
+
+    spec = sc.Conv(dims=2, in_channels=3, out_channels=10, kernel_size=5, padding=2)
+    for mode in ("zeros", "reflect", "replicate", "circular"):
+        assert factored_product_check(index_form(spec.replace(padding_mode=mode), 64))[0]
+    reflect = spec.replace(padding_mode="reflect")
+
+    def off_by_one(self, axis, t):  # the unpadded index map reads one input further on axis 1
+        n = self.axes[axis].size
+        return np.where((t >= 0) & (axis == 1), np.minimum(t + 1, n - 1), t)
+
+    _patch_table(monkeypatch, False, off_by_one)
+    clear_caches()
+    assert not factored_product_check(index_form(reflect, 32))[0]
+    monkeypatch.undo()
+    clear_caches()
+
+    real_pad = IndexForm.pad_table
+    monkeypatch.setattr(  # replicate's clamp where reflect's mirror belongs
+        IndexForm, "pad_table", lambda self, axis: np.clip(real_pad(self, axis) * 0 + (
+            np.arange(self.axes[axis].padded) - self.axes[axis].lo), 0, self.axes[axis].size - 1)
+    )  # fmt: skip
+    assert not factored_product_check(index_form(reflect, 32))[0]
+
+
+@pytest.mark.parametrize(
+    "mutation", ["no_flip_toggle", "padding_off_by_one", "stride_ignored", "padding_mode"]
+)
+def test_fast_backprop_check_catches_wrong_grad_input(mutation, fresh_caches) -> None:
+    from symconv.backprop import grad_input_op, verify_exact
+
+    assert verify_exact(BIG, (64, 64)) == (True, True)
+    op = grad_input_op(BIG, (32, 32))
+    if mutation == "no_flip_toggle":
+        op = dataclasses.replace(op, conv=op.conv.replace(flip=BIG.flip))
+    elif mutation == "padding_off_by_one":
+        (lo, hi), second = op.conv.pads
+        op = dataclasses.replace(op, conv=op.conv.replace(padding=((lo + 1, hi), second)))
+    elif mutation == "stride_ignored":
+        op = dataclasses.replace(op, stride=(1, 2))
+    else:  # the gradient conv pads by copying (circular) where the fold needs zeros
+        op = dataclasses.replace(op, conv=op.conv.replace(padding_mode="circular"))
+    assert verify_exact(BIG, (32, 32), grad_input=op)[0] is False
+
+
+def test_fast_backprop_check_catches_wrong_grad_weight(monkeypatch, fresh_caches) -> None:
+    from symconv.backprop import grad_weight_op, verify_exact
+
+    op = grad_weight_op(BIG, (32, 32))
+    for wrong in (
+        dataclasses.replace(op, conv=op.conv.replace(dilation=1)),  # stride not applied
+        dataclasses.replace(op, flip=True),  # a cross-correlation read as a true convolution
+        dataclasses.replace(op, conv=op.conv.replace(stride=2)),  # dilation taken for stride
+    ):
+        assert verify_exact(BIG, (32, 32), grad_weight=wrong)[1] is False
+    backprop = sys.modules["symconv.backprop"]
+    real = backprop.transpose_weight
+    # the gradient conv's weight without the channel exchange: w[c, k] read as w[k, c]
+    monkeypatch.setattr(backprop, "transpose_weight", lambda spec: real(spec).swapaxes(0, 1).copy())
+    assert verify_exact(BIG, (32, 32))[0] is False
+
+
+def test_fast_backprop_check_catches_index_map_mutation(monkeypatch, fresh_caches) -> None:
+    from symconv.backprop import verify_exact
+
+    def mirror(self, axis, t):  # the forward map reads mirrored columns on axis 1
+        n = self.axes[axis].size
+        return np.where((t >= 0) & (axis == 1), n - 1 - t, t)
+
+    _patch_table(monkeypatch, False, mirror)
+    assert verify_exact(BIG, (32, 32)) != (True, True)
+
+
+def test_fast_adjoint_check_catches_wrong_adjoint(monkeypatch, fresh_caches) -> None:
+    from symconv.transpose import ConvTranspose, verify_adjoint
+
+    spec = ConvTranspose(
+        dims=2, in_channels=16, out_channels=16, kernel_size=3, stride=2, padding=1,
+        output_padding=1, groups=2,
+    )  # fmt: skip
+    assert verify_adjoint(spec, (64, 64))
+    real = ConvTranspose.adjoint
+    for change in ({"flip": True}, {"padding": 2}, {"dilation": 2}, {"stride": 1}):
+        monkeypatch.setattr(
+            ConvTranspose, "adjoint", lambda self, c=change: real(self).replace(**c)
+        )
+        assert not verify_adjoint(spec, (16, 16)), change
+    monkeypatch.undo()
+
+    def mirror(self, axis, t):  # the transposed layer's scatter lands mirrored on axis 0
+        n = self.axes[axis].size
+        return np.where((t >= 0) & (axis == 0), n - 1 - t, t)
+
+    real_table = IndexForm._table
+    monkeypatch.setattr(
+        IndexForm,
+        "_table",
+        lambda self, axis, o, a, padded=False: (
+            mirror(self, axis, real_table(self, axis, o, a, padded))
+            if self.kind == "transpose"
+            else real_table(self, axis, o, a, padded)
+        ),
+    )
+    clear_caches()
+    assert not verify_adjoint(spec, (16, 16))
+
+
+def test_fast_equivariance_check_catches_padding_mutation(monkeypatch, fresh_caches) -> None:
+    """Zero padding's index map replaced by replicate's: the broken set the derivation states
+    no longer matches torch's layer, and the certificate fails."""
+    spec = sc.Conv(
+        dims=2, in_channels=4, out_channels=4, kernel_size=3, padding=1, bias=False
+    )  # fmt: skip
+    assert sc.equivariance(spec, (16, 16)).verify().passed
+    indexform = sys.modules["symconv.indexform"]
+    real = indexform._phi
+    monkeypatch.setattr(
+        indexform, "_phi", lambda mode, i, n: real("replicate" if mode == "zeros" else mode, i, n)
+    )
+    clear_caches()
+    cert = sc.equivariance(spec, (16, 16)).verify()
+    assert not cert.passed
+    assert [r.level for r in cert.results if not r.passed] == ["numeric"]

@@ -119,3 +119,63 @@ def test_full_verify_passes(capsys) -> None:
     out = capsys.readouterr().out
     for name in REGISTRY:
         assert name in out
+
+
+def test_rows_stream_before_the_run_ends() -> None:
+    """`on_rows` receives each identity's rows as it completes: the first identity's rows are
+    out before the second identity starts."""
+    events = []
+    report = verify(
+        only=["output-size", "activation-step"],
+        progress=lambda done, total, name: events.append(("start", name)) if name else None,
+        on_rows=lambda rows: events.append(("rows", rows[0].identity)),
+    )
+    assert events == [
+        ("start", "output-size"),
+        ("rows", "output-size"),
+        ("start", "activation-step"),
+        ("rows", "activation-step"),
+    ]
+    assert report.passed
+
+
+def test_jobs_give_the_same_report() -> None:
+    """`jobs=2` runs the identities in worker processes; rows come back in registry order,
+    streamed in that order too, and equal to the one-process run."""
+    names = ["output-size", "activation-step", "transpose-adjoint"]
+    streamed: list[str] = []
+    one = verify(only=names)
+    two = verify(only=names, jobs=2, on_rows=lambda rows: streamed.append(rows[0].identity))
+    strip = lambda r: (r.identity, r.level, r.cases, r.max_error, r.passed)  # noqa: E731
+    assert [strip(r) for r in two.rows] == [strip(r) for r in one.rows]
+    assert streamed == names
+    with pytest.raises(ValueError, match="jobs must be an integer >= 1"):
+        verify(only=names, jobs=0)
+
+
+def test_cli_streams_the_table_it_reports(capsys, monkeypatch) -> None:
+    """The CLI prints the header, then each identity's rows as on_rows delivers them (the
+    report's own text, line for line), then the summary; --quiet and --jobs parse."""
+    import symconv.verify as module
+
+    seen_before_end: list[str] = []
+    real = module.verify
+
+    def spy(*args, on_rows=None, **kw):
+        def relay(rows):
+            on_rows(rows)
+            seen_before_end.append(capsys.readouterr().out)  # printed already, mid-run
+
+        return real(*args, on_rows=relay, **kw)
+
+    monkeypatch.setattr(module, "verify", spy)
+    assert main(["verify", "--only", "output-size", "--only", "activation-step", "--quiet"]) == 0
+    assert "identity" in seen_before_end[0] and "output-size" in seen_before_end[0]
+    assert "activation-step" in seen_before_end[1] and "output-size" not in seen_before_end[1]
+    rest = capsys.readouterr().out
+    assert "2 identities" in rest and "all passed" in rest
+    with pytest.raises(SystemExit) as exit_:
+        main(["verify", "--only", "output-size", "--jobs", "0"])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert "--jobs must be an integer >= 1" in err and len(err.splitlines()) == 1

@@ -156,15 +156,19 @@ _KERNELS = [
         "lengths",
         '''
 def next_fast_len(n):
-    """Smallest 2^a 3^b 5^c >= n (any length >= fft_size works; these are fast)."""
-    while True:
-        r = n
-        for p in (2, 3, 5):
-            while r % p == 0:
-                r //= p
-        if r == 1:
-            return n
-        n += 1
+    """Smallest 2^a 3^b 5^c >= n (any length >= fft_size works; these are fast): for each
+    3^b 5^c below the next power of two, the least power of two that lifts it to n; about
+    log(n)^2 steps, never a search over the lengths themselves."""
+    best = 1 << max(0, n - 1).bit_length()
+    odd = 1
+    while odd < best:
+        part = odd
+        while part < best:
+            q = -(-n // part)
+            best = min(best, part << max(0, q - 1).bit_length())
+            part *= 3
+        odd *= 5
+    return best
 
 
 def fft_lengths(input_size, kernel_extent, pads):

@@ -178,7 +178,9 @@ def derivation(
     **fields: Any,
 ) -> Output:
     """A derivation's steps and its certificate; a failed certificate fails the build."""
-    key = (op, layer, tuple(sorted(fields.items())), input, shift, transform)
+    spec = _spec(layer, fields) if fields or layer != "conv" else None
+    # keyed by the layer's value: pages spelling one layer differently share its certificate
+    key = (op, spec if spec is not None else layer, input, shift, transform)
     d, cert = _verified(key, lambda: derivation_of(op, layer, input, shift, transform, **fields))
     if cert.failed:  # skipped checks (an optional dependency missing) are shown as such
         raise DirectiveError(f"derivation {op}: verification failed\n{cert.text()}")

@@ -1,0 +1,196 @@
+r"""Cost limits: every heavy request states its cost first and is refused above these.
+
+A request's cost is computed from the spec's integer arithmetic (`symconv._sizes`, no
+allocation): for a symbolic request (a derivation, a Toeplitz or padding matrix) the spatial
+positions of its input and output per channel and the nonzeros of its matrix
+$C_\text{out} \prod o \cdot (C_\text{in}/g) \prod k$; for a `numeric` call the bytes of its
+output and of one sample's padded input. Above a limit the request raises `SpecError` naming
+the cost, the limit and the alternative, before any work starts.
+
+| limit | default | what it bounds |
+|---|---|---|
+| `positions` | 8192 | positions per channel of a symbolic request's input (output: 4x) |
+| `nonzeros` | $2^{26}$ (67 M) | nonzeros of a symbolic request's matrix |
+| `numeric_bytes` | $2^{32}$ (4 GiB) | bytes of a `numeric` output, or of one padded sample |
+
+A 2-d layer of 64 x 64 (4096 positions) with 16 -> 16 channels and a 7 x 7 kernel (51 M
+nonzeros) is within them; 128 x 128 inputs are not.
+
+Change them with `set_limits(**values)` (returns the old ones), for one block with the context
+manager `limits(**values)`, or before start-up with the environment variables
+`SYMCONV_MAX_POSITIONS`, `SYMCONV_MAX_NONZEROS`, `SYMCONV_MAX_NUMERIC_BYTES`.
+
+```python
+>>> import symconv as sc
+>>> from symconv.limits import limits, check_symbolic
+>>> try:
+...     check_symbolic("toeplitz", sc.Conv(dims=1, kernel_size=3), (10**9,))
+... except sc.SpecError as err:
+...     print(str(err)[:70])
+toeplitz: the input's positions per channel 1000000000 exceeds the lim
+>>> with limits(positions=10**9, nonzeros=10**10):
+...     check_symbolic("toeplitz", sc.Conv(dims=1, kernel_size=3), (10**9,))
+
+```
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from ._errors import SpecError
+
+__all__ = [
+    "DEFAULTS",
+    "OUTPUT_FACTOR",
+    "check_numeric",
+    "check_symbolic",
+    "get_limits",
+    "limits",
+    "set_limits",
+    "symbolic_cost",
+]
+
+DEFAULTS: dict[str, int] = {
+    "positions": 8192,
+    "nonzeros": 2**26,
+    "numeric_bytes": 2**32,
+}
+OUTPUT_FACTOR = 4  # an output may have this many times `positions` (a stride-2 transpose)
+_ENV = {name: f"SYMCONV_MAX_{name.upper()}" for name in DEFAULTS}
+
+
+def _from_env() -> dict[str, int]:
+    values = dict(DEFAULTS)
+    for name, var in _ENV.items():
+        text = os.environ.get(var)
+        if text is None:
+            continue
+        text = text.strip()
+        if not text.isdigit() or len(text) > 30 or int(text) < 1:
+            raise SpecError(f"{var}: must be an integer >= 1, got {text[:40]!r}")
+        values[name] = int(text)
+    return values
+
+
+_LIMITS: dict[str, int] = _from_env()
+
+
+def get_limits() -> dict[str, int]:
+    """The limits in force (a copy)."""
+    return dict(_LIMITS)
+
+
+def set_limits(**values: int) -> dict[str, int]:
+    """Set some limits (names of `DEFAULTS`, integers >= 1); returns all the old ones."""
+    for name, value in values.items():
+        if name not in DEFAULTS:
+            raise SpecError(f"set_limits: unknown limit {name!r}; known: {', '.join(DEFAULTS)}")
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise SpecError(f"set_limits: {name} must be an integer >= 1, got {value!r}")
+    old = dict(_LIMITS)
+    _LIMITS.update(values)
+    return old
+
+
+@contextmanager
+def limits(**values: int) -> Iterator[None]:
+    """Context manager: run the block under these limits."""
+    old = set_limits(**values)
+    try:
+        yield
+    finally:
+        _LIMITS.clear()
+        _LIMITS.update(old)
+
+
+def _refuse(op: str, what: str, cost: int, name: str, alternative: str) -> SpecError:
+    """'<op>: <what> <cost> exceeds the limit <limit> (...); <alternative>, or raise it'."""
+    return SpecError(
+        f"{op}: {what} {cost} exceeds the limit {_LIMITS[name]} (symconv.limits "
+        f"{name!r}); {alternative}, or raise the limit with symconv.limits.set_limits("
+        f"{name}=...) or {_ENV[name]}"
+    )
+
+
+def symbolic_cost(spec: Any, size: Sequence[int]) -> dict[str, int]:
+    r"""A symbolic request's cost from integer arithmetic alone: spatial positions per channel
+    of the input and of the output, and the nonzeros of its matrix (every output position reads
+    $(C_\text{in}/g) \prod k$ weights, or fewer at the borders)."""
+    from .transpose import ConvTranspose
+
+    out = spec.output_size(tuple(size))
+    taps = math.prod(getattr(spec, "kernel_size", (1,)))
+    c_in = getattr(spec, "in_channels", 1)
+    c_out = getattr(spec, "out_channels", 1)
+    groups = getattr(spec, "groups", 1)
+    if isinstance(spec, ConvTranspose):  # every input position scatters into its window
+        nonzeros = c_in * math.prod(size) * (c_out // groups) * taps
+    else:  # every output position gathers its window; with zero padding each input
+        # position is read by at most `taps` outputs (a 'full' output reads padding at borders)
+        reach = math.prod(out)
+        if getattr(spec, "padding_mode", "zeros") == "zeros":
+            reach = min(reach, math.prod(size))
+        nonzeros = c_out * reach * (c_in // groups) * taps
+    return {
+        "input_positions": math.prod(size),
+        "output_positions": math.prod(out),
+        "nonzeros": nonzeros,
+    }
+
+
+def _as_size(spec: Any, size: Any) -> tuple[int, ...] | None:
+    dims = getattr(spec, "dims", 1)
+    if isinstance(size, int) and not isinstance(size, bool):
+        return (size,) * dims
+    if isinstance(size, tuple | list) and all(
+        isinstance(n, int) and not isinstance(n, bool) for n in size
+    ):
+        return tuple(size)
+    return None
+
+
+def check_symbolic(op: str, spec: Any, size: Any, *, nonzeros: bool = True) -> None:
+    """Refuse a symbolic request (SpecError) whose cost exceeds the limits, before any work.
+    The input's positions are checked first (a product of the given integers), then, for a
+    size the spec accepts, the output's positions and the matrix's nonzeros. A size or spec
+    that is not valid passes through: the request's own validation names it. `nonzeros=False`
+    leaves the nonzeros to the caller's own guard (`symconv.toeplitz`'s `max_nonzeros`)."""
+    size = _as_size(spec, size)
+    if size is None:
+        return
+    positions = math.prod(max(0, n) for n in size)
+    if positions > _LIMITS["positions"]:
+        raise _refuse(
+            op, "the input's positions per channel", positions, "positions", "use a smaller input"
+        )
+    try:
+        cost = symbolic_cost(spec, size)
+    except (SpecError, AttributeError, TypeError):
+        return
+    if cost["output_positions"] > OUTPUT_FACTOR * _LIMITS["positions"]:
+        raise SpecError(
+            f"{op}: the output's positions per channel {cost['output_positions']} exceed "
+            f"{OUTPUT_FACTOR} x the limit {_LIMITS['positions']} (symconv.limits 'positions'); "
+            f"use a smaller input, padding or stride, or raise the limit with "
+            f"symconv.limits.set_limits(positions=...) or {_ENV['positions']}"
+        )
+    if nonzeros and cost["nonzeros"] > _LIMITS["nonzeros"]:
+        raise _refuse(
+            op,
+            "the matrix's nonzeros",
+            cost["nonzeros"],
+            "nonzeros",
+            "use fewer channels, a smaller kernel or input",
+        )
+
+
+def check_numeric(op: str, what: str, nbytes: int) -> None:
+    """Refuse a `numeric` call whose array of `nbytes` (known before allocating) exceeds the
+    `numeric_bytes` limit."""
+    if nbytes > _LIMITS["numeric_bytes"]:
+        raise _refuse(op, what, nbytes, "numeric_bytes", "use a smaller batch or layer")
