@@ -109,6 +109,7 @@ def matrix_derivation(spec: Any, input_size: int | Sequence[int]) -> Derivation:
         if factored:
             ok, n = factored_product_check(form)
             return n, 0.0 if ok else 1.0, ok, "per axis in int64, symbolic weights"
+        assert T is not None and pad is not None  # not factored: both built above
         v = dict(valid_matrix(spec, input_size).todok())
         prod = {k: val for k, val in sparse_product(v, dict(pad.todok())).items() if val != 0}
         ok = prod == dict(T.todok())
