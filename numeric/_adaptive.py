@@ -94,7 +94,7 @@ def adaptive_max_pool(
     else:
         which = A.argmax_last(A.where(mask.reshape(*out, -1), win, -math.inf))  # (N, C, *O)
         # flat spatial input index of every (o, tap): the window's positions raveled
-        grid = np.zeros((), dtype=np.int64)
+        grid: np.ndarray = np.zeros((), dtype=np.int64)  # grows one axis pair per table
         size = A.shape_of(x)[2:]
         for a, t in enumerate(tables):
             shape = [1] * (2 * dims)

@@ -113,7 +113,7 @@ def scatter_add(out: Array, idx: np.ndarray, values: Array) -> Array:
     if _is_tensor(out):
         return out.index_add(2, index(idx, out), values)
     out = out.copy()
-    np.add.at(out, (slice(None), slice(None), idx), values)
+    np.add.at(out, (slice(None), slice(None), idx), values)  # type: ignore[arg-type]  # numpy's stubs: no slices in ufunc.at's index
     return out
 
 

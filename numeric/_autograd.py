@@ -59,7 +59,8 @@ def _function() -> Any:
             ctx.save_for_backward(x, w)
             ctx.conf, ctx.has_bias = conf, b is not None
             dims, op, *layer, algorithm, winograd_m = conf
-            return _ops.conv(dims, op, x, w, b, *layer, algorithm, winograd_m)
+            # mypy cannot count *layer (the 6 layer arguments), hence the ignores
+            return _ops.conv(dims, op, x, w, b, *layer, algorithm, winograd_m)  # type: ignore[call-arg]
 
         @staticmethod
         @once_differentiable
@@ -73,12 +74,12 @@ def _function() -> Any:
             if ctx.needs_input_grad[0]:
                 dx = _ops.conv_grad_input(
                     dims, f"{op} (backward)", xb.shape, w, d, *layer, algorithm, winograd_m
-                )
+                )  # type: ignore[call-arg]  # *layer, as in forward
                 dx = dx[0] if unbatched else dx
             if ctx.needs_input_grad[1]:
                 dw = _ops.conv_grad_weight(
                     dims, f"{op} (backward)", xb, w.shape, d, *layer, algorithm, winograd_m
-                )
+                )  # type: ignore[call-arg]  # *layer, as in forward
             if ctx.has_bias and ctx.needs_input_grad[2]:
                 db = _ops.conv_grad_bias(f"{op} (backward)", d)
             return dx, dw, db, None

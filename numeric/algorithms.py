@@ -260,7 +260,7 @@ def _check_query(name: str, spec: Any, op: str, batch: Any = 0) -> None:
     as_int(name, "batch", batch, 0)
 
 
-def _positive(v: Any) -> bool:
+def _positive(v: Any) -> bool | np.bool_:
     return not isinstance(v, bool) and isinstance(v, int | float | np.number) and v > 0
 
 
@@ -572,7 +572,7 @@ def _ranked(
     return tuple(
         sorted(
             (k for k, v in c.items() if v is not None),
-            key=lambda k: (c[k]["seconds"], _CANDIDATES.index(k)),  # type: ignore[index]
+            key=lambda k: (c[k]["seconds"], _CANDIDATES.index(k)),  # type: ignore[index]  # v is not None
         )
     )
 

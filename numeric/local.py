@@ -27,7 +27,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Sequence
 from types import ModuleType
-from typing import Any
+from typing import Any, cast
 
 from symconv._errors import SpecError
 from symconv.local import LocallyConnected, Tiled
@@ -199,7 +199,9 @@ def _grad_weight(
     mod = _kernels(be)
     if tiled_layer:
         return be.run(
-            mod.tiled_grad_weight, input, grad_output, spec.tiles, spec.kernel_size,
+            mod.tiled_grad_weight, input, grad_output,
+            cast(Tiled, spec).tiles,  # tiled_layer: _spec built a Tiled
+            spec.kernel_size,
             *_args(spec), chunk,
         )  # fmt: skip
     return be.run(mod.local_grad_weight, input, grad_output, spec.kernel_size, *_args(spec), chunk)

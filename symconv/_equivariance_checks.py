@@ -36,27 +36,27 @@ from .spec import PADDING_MODES, Conv, Pool
 @pure(maxsize=1)
 def _grid_translate() -> tuple[tuple[Conv, tuple[int, ...], tuple[int, ...]], ...]:
     """The exact-level grid: 1D and 2D, sizes up to 7, kernels up to 3, strides up to 3."""
-    cases = []
+    cases: list[tuple[dict[str, Any], tuple[int, ...], tuple[int, ...]]] = []
     for n, k, s, p, mode, t in itertools.product(
         (3, 5, 7), (1, 2, 3), (1, 2, 3), (0, 1, 2), PADDING_MODES, (1, -2, 3)
     ):
         cases.append(
             (dict(dims=1, kernel_size=k, stride=s, padding=p, padding_mode=mode), (n,), (t,))
         )
-    for n, k, s, p, mode, t in itertools.product(
+    for n2, k, s, p, mode, t2 in itertools.product(
         ((4, 4), (5, 3)), (1, 3), (1, 2), (0, 1), PADDING_MODES, ((1, 0), (2, -2), (1, 3))
     ):
-        cases.append((dict(dims=2, kernel_size=k, stride=s, padding=p, padding_mode=mode), n, t))
+        cases.append((dict(dims=2, kernel_size=k, stride=s, padding=p, padding_mode=mode), n2, t2))
     for n, k in itertools.product((5, 7), (2, 3)):  # dilation and true convolution
         cases.append((dict(dims=1, kernel_size=k, dilation=2, padding=2, flip=True), (n,), (1,)))
     out = []
-    for kw, n, t in cases:
+    for kw, size, shift in cases:
         try:
             spec = Conv(bias=False, **kw)
-            spec.output_size(n)
+            spec.output_size(size)
         except SpecError:
             continue
-        out.append((spec, tuple(n), tuple(t)))
+        out.append((spec, tuple(size), tuple(shift)))
     return tuple(out)
 
 
@@ -226,7 +226,10 @@ def _translate_checks(
                     for dm in (1, 2)
                     for k in (1, 3)
                 ]
-                sizes_ = {1: [(n,) for n in range(2, 8)], 2: [(3, 3), (4, 2)]}
+                sizes_: dict[int, list[tuple[int, ...]]] = {
+                    1: [(n,) for n in range(2, 8)],
+                    2: [(3, 3), (4, 2)],
+                }
                 n_cases = 0
                 for c in cases:
                     for sz in sizes_[c.dims]:

@@ -14,7 +14,7 @@ is installed.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -81,7 +81,7 @@ def pool_reference(spec: Pool, x: Any) -> Any:
         return getattr(F, f"max_pool{dims}d")(x, k, s, p, spec.dilation, spec.ceil_mode)
     if spec.kind == "lp":
         if dims == 1:  # lp_pool1d wants plain ints
-            return F.lp_pool1d(x, spec.norm_type, k[0], s[0], spec.ceil_mode)
+            return F.lp_pool1d(x, cast(float, spec.norm_type), k[0], s[0], spec.ceil_mode)
         return getattr(F, f"lp_pool{dims}d")(x, spec.norm_type, k, s, spec.ceil_mode)
     if dims == 1:  # avg_pool1d has no divisor_override: run it as a 1 x k 2-D pooling
         y = F.avg_pool2d(
@@ -90,7 +90,7 @@ def pool_reference(spec: Pool, x: Any) -> Any:
             (1, s[0]),
             (0, p[0]),
             spec.ceil_mode,
-            spec.count_include_pad,
+            cast(bool, spec.count_include_pad),  # set for avg pooling
             spec.divisor_override,
         )
         return y.squeeze(-2)

@@ -200,7 +200,7 @@ def _layer_output_steps(d: Derivation, spec: Any, input_size: Any) -> None:
         )
     size = None if input_size is None else spec._check_input(input_size)
     i = SYMBOLS["i"]
-    axes = {}
+    axes: dict[tuple[int, ...], list[int]] = {}
     for a in range(spec.dims):
         key = (spec.kernel_size[a], spec.stride[a], spec.dilation[a], *spec.pads[a])
         axes.setdefault(key, []).append(a)

@@ -44,7 +44,7 @@ from .fourier import fourier_derivation
 from .indexform import index_form
 from .local import LocallyConnected, Tiled
 from .poolgrad import pool_backward
-from .spec import Conv, Pool
+from .spec import Conv, Pool, PoolKind
 from .toeplitz import toeplitz
 
 __all__ = ["AUDIT", "LECTURES", "Claim", "Verdict", "table"]
@@ -304,7 +304,8 @@ def _khan_pool_routing() -> bool:
     for (r, c), arg in np.ndenumerate(windows.argmax(axis=2)):
         recorded[r, arg // 2, c, arg % 2] = delta[0, r, c]
     uniform = np.repeat(np.repeat(delta[0] / 4, 2, axis=0), 2, axis=1)
-    spec = {kind: Pool(kind=kind, kernel_size=2, stride=2) for kind in ("max", "avg")}
+    kinds: tuple[PoolKind, ...] = ("max", "avg")
+    spec = {kind: Pool(kind=kind, kernel_size=2, stride=2) for kind in kinds}
     return bool(
         np.array_equal(pool_backward(spec["max"], x, delta)[0], recorded.reshape(6, 6))
         and np.array_equal(pool_backward(spec["avg"], x, delta)[0], uniform)
@@ -351,7 +352,7 @@ def _fischer_toeplitz() -> bool:
     return t.shape == (3, 5) and sympy.Matrix(t) == band
 
 
-def _goodfellow_example() -> tuple[int, int]:
+def _goodfellow_example() -> tuple[int, ...]:
     """Goodfellow et al. Fig. 9.1: 3 x 4 input, 2 x 2 kernel; output (0, 0) = aw + bx + ey + fz."""
     t = toeplitz(Conv(kernel_size=2, bias=False), (3, 4))
     a, b, e, f = (sympy.Symbol(s) for s in "abef")
@@ -798,7 +799,7 @@ _CLAIMS: list[Claim] = [
             "output volume",
             f"[{vol}]",
             vol,
-            lambda row=row: _alexnet(row),
+            functools.partial(_alexnet, row),
             f"arch.get('alexnet').table().row('{row}').volume",
         )
         for row, vol in [
@@ -975,7 +976,7 @@ _CLAIMS: list[Claim] = [
             "parameters (millions)",
             str(m),
             m * 10**6,
-            lambda cfg=cfg: _vgg_millions(cfg),
+            functools.partial(_vgg_millions, cfg),
             f"arch.vgg('{cfg}').table().total_parameters",
             ulp=10**6,
             note="rounded to the nearest million",
@@ -989,7 +990,7 @@ _CLAIMS: list[Claim] = [
             "weight layers",
             f"{n} weight layers",
             n,
-            lambda cfg=cfg: arch.vgg(cfg).table().depth,
+            lambda cfg=cfg: arch.vgg(cfg).table().depth,  # type: ignore[misc]  # mypy infers no lambda with defaults
             f"arch.vgg('{cfg}').table().depth",
         )
         for cfg, n in [("A", 11), ("A-LRN", 11), ("B", 13), ("C", 16), ("D", 16), ("E", 19)]
@@ -1073,7 +1074,7 @@ _CLAIMS: list[Claim] = [
             f"∂L/∂F{i}{j}",
             f"∂L/∂F{i}{j} = Σ ∂L/∂Oab · X(a+{i - 1})(b+{j - 1})",
             True,
-            lambda i=i, j=j: _larson_df(i, j),
+            functools.partial(_larson_df, i, j),
             "sympy_gradients(Conv(kernel_size=2, bias=False), 3)",
         )
         for i in (1, 2)
@@ -1226,6 +1227,8 @@ def _googlenet_agreeing() -> list[Claim]:
     for n, c in enumerate(_googlenet()):
         if not c.agrees:
             continue
+        printed: str | int | Fraction  # the cell as printed, compared in its own unit
+        ulp: int | Fraction
         if c.quantity == "output":
             printed, ulp = c.printed, 1
         elif c.quantity == "depth":
@@ -1239,7 +1242,7 @@ def _googlenet_agreeing() -> list[Claim]:
                 c.quantity,
                 c.printed,
                 printed,
-                lambda n=n: _googlenet_cell(n),
+                functools.partial(_googlenet_cell, n),
                 f"arch.compare_googlenet(): row {c.row!r}, {c.quantity}",
                 ulp=ulp,
             )

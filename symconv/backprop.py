@@ -45,7 +45,7 @@ from .derivation import Derivation, grid_check
 from .indexform import index_form
 from .limits import check_symbolic
 from .poolgrad import pool_backprop
-from .spec import Conv, Pool
+from .spec import PADDING_MODES, Conv, Pool
 
 __all__ = [
     "GradInput",
@@ -313,9 +313,7 @@ def exact_grid(dims: Iterable[int] = (1, 2), quick: bool = False) -> list[tuple[
 @pure(maxsize=16)
 def _exact_grid(dims: tuple[int, ...], quick: bool) -> tuple[tuple[Conv, tuple], ...]:
     cases = []
-    for dims_, mode, flip, groups in itertools.product(
-        dims, ("zeros", "reflect", "replicate", "circular"), (False, True), (1, 2)
-    ):
+    for dims_, mode, flip, groups in itertools.product(dims, PADDING_MODES, (False, True), (1, 2)):
         sizes = (1, 3, 5, 7) if dims_ == 1 else (3, 5)
         cin, cout = (2, 3) if groups == 1 else (4, 2)
         for n, k, s, d, p in itertools.product(sizes, (1, 2, 3), (1, 2, 3), (1, 2, 3), (0, 1, 2)):

@@ -226,7 +226,7 @@ def _cmd_shape(args: argparse.Namespace) -> None:
     out = spec.output_size(size)
     fit = spec.fits(size)
     channels = spec.out_channels if isinstance(spec, Conv) else None
-    data = {
+    data: dict[str, Any] = {
         "layer": str(spec),
         "input_size": list(spec._check_input(size)),
         "output_size": list(out),

@@ -21,7 +21,7 @@ import math
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import numpy as np
 import sympy
@@ -257,7 +257,7 @@ def _unfrac(text: str) -> str:
     return text
 
 
-_ACCENT = {"tilde": "~", "hat": "^", "bar": "_bar", "overline": "_bar"}
+_ACCENT: dict[str, str] = {"tilde": "~", "hat": "^", "bar": "_bar", "overline": "_bar"}
 
 
 @dataclass(frozen=True)
@@ -324,11 +324,11 @@ class Check:
             missing = _missing_optional(error)
             if missing is None:
                 raise
-            why = f"{missing} not installed (pip install {missing}): not checked"
-            return CheckResult(self.name, self.level, 0, 0.0, False, "", why)
+            reason = f"{missing} not installed (pip install {missing}): not checked"
+            return CheckResult(self.name, self.level, 0, 0.0, False, "", reason)
         if cases == 0:  # nothing examined: the check did not run, whatever it returned
-            why = detail or "no case to check"
-            return CheckResult(self.name, self.level, 0, 0.0, False, "", why)
+            reason = detail or "no case to check"
+            return CheckResult(self.name, self.level, 0, 0.0, False, "", reason)
         return CheckResult(self.name, self.level, cases, float(err), bool(ok), detail)
 
 
@@ -467,7 +467,7 @@ class Certificate:
 class Steps(list[Step]):
     """The steps of a derivation: `steps[i]` by position, `steps["title"]` by title."""
 
-    def __getitem__(self, key: Any) -> Any:  # type: ignore[override]
+    def __getitem__(self, key: Any) -> Any:
         if isinstance(key, str):
             for step in self:
                 if step.title == key:
@@ -547,7 +547,7 @@ class Derivation:
         old spelling of `add_step`, it appends one.)"""
         if args or kwargs:
             return self.add_step(str(key), *args, **kwargs)
-        return self.steps[key]
+        return cast(Steps, self.steps)[key]  # a Steps (__post_init__)
 
     def check(
         self, name: str, level: Level, run: Callable[[], tuple[int, float, bool, str]]
@@ -601,7 +601,9 @@ class Derivation:
         for n, step in enumerate(self.steps, 1):
             problem = self._step_problem(step)
             if problem:
-                status = "unchecked" if not step.problems() and not step.is_definition else None
+                status: Literal["unchecked"] | None = (
+                    "unchecked" if not step.problems() and not step.is_definition else None
+                )
                 reports.append(
                     StepReport(n, step.title, step.kind, status or "malformed", problem=problem)
                 )
@@ -787,7 +789,7 @@ _TEXT_MATH = {
 def _mathjax_text(text: str) -> str:
     """`text` for MathJax's `\\text{...}`, which shows its content literally: only the
     characters that would end or escape it are replaced."""
-    return text.translate(str.maketrans({"{": "(", "}": ")", "\\": "/", "$": "S"}))
+    return text.translate(str.maketrans("{}\\$", "()/S"))
 
 
 def _tex_escape(text: str) -> str:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import sympy
@@ -109,6 +109,7 @@ def matrix_derivation(spec: Any, input_size: int | Sequence[int]) -> Derivation:
         if factored:
             ok, n = factored_product_check(form)
             return n, 0.0 if ok else 1.0, ok, "per axis in int64, symbolic weights"
+        assert T is not None and pad is not None  # not factored: both built above
         v = dict(valid_matrix(spec, input_size).todok())
         prod = {k: val for k, val in sparse_product(v, dict(pad.todok())).items() if val != 0}
         ok = prod == dict(T.todok())
@@ -121,8 +122,9 @@ def matrix_derivation(spec: Any, input_size: int | Sequence[int]) -> Derivation:
             raise SkipCheck("only plain convolutions have a torch counterpart")
         rng = np.random.default_rng(0)
         worst = 0.0
+        size = cast(tuple[int, ...], form.input_size)  # a sized form
         for _ in range(3):
-            x = rng.standard_normal((spec.in_channels, *form.input_size))
+            x = rng.standard_normal((spec.in_channels, *size))
             w = rng.standard_normal(spec.weight_shape)
             y = factored_matvec(form, w, x)  # T x, T's taps read from the index form
             ref = conv_reference(spec, x[None], w)

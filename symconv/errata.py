@@ -17,6 +17,7 @@ that is right for what it counts but leaves something out (AlexNet conv1 without
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -274,7 +275,7 @@ def _googlenet_errata() -> list[Erratum]:
                 "parameters" if c.quantity == "params" else "multiply-adds",
                 c.printed,
                 value,
-                lambda row=c.row, q=c.quantity: _googlenet_cell(row, q),
+                functools.partial(_googlenet_cell, c.row, c.quantity),
                 why,
                 ulp=ulp,
                 details=details,

@@ -332,7 +332,7 @@ def fourier_derivation(spec: Conv | None = None, input_size: Any = None) -> Deri
         for _ in range(3):
             w = rng.standard_normal(spec.weight_shape)
             Tn = toeplitz_numeric(spec, sizes, w).toarray()
-            F = np.ones((1, 1))
+            F: np.ndarray = np.ones((1, 1))  # then complex: the DFT matrices' Kronecker product
             for n in sizes:
                 F = np.kron(F, np.fft.fft(np.eye(n)))
             got = F @ Tn @ np.linalg.inv(F)

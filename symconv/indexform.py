@@ -36,7 +36,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import numpy as np
 import sympy
@@ -219,9 +219,9 @@ class IndexForm:
         ax = self._axis(axis)
         if self.kind == "transpose":
             raise SpecError(f"{self._op}: a transposed convolution crops, it has no padded input")
-        if not 0 <= j < ax.padded:  # type: ignore[operator]
+        if not 0 <= j < ax.padded:  # type: ignore[operator]  # sized (checked above)
             return None  # beyond the padded input (ceil-mode pooling windows)
-        i = int(_phi(ax.mode, j - ax.lo, ax.size))  # type: ignore[arg-type]
+        i = int(_phi(ax.mode, j - ax.lo, ax.size))  # type: ignore[arg-type]  # sized
         return None if i < 0 else i
 
     def source(self, axis: int, o: int, a: int) -> int | None:
@@ -242,17 +242,18 @@ class IndexForm:
     def _table(self, axis: int, o: np.ndarray, a: np.ndarray, padded: bool = False) -> np.ndarray:
         """Vectorised index map on the grid `o[:, None]`, `a[None, :]`; -1 where nothing is read."""
         ax = self._axis(axis)
+        size = cast(int, ax.size)  # callers checked `_sized`
         o, a = np.asarray(o)[:, None], np.asarray(a)[None, :]
         if self.kind == "transpose":  # gather form of the scatter q = S i + D a - P
             num, s = _sizes.transpose_source(o, a, ax.stride, ax.dilation, ax.lo)
             i = num // s
-            ok = (num % s == 0) & (i >= 0) & (i < ax.size)
+            ok = (num % s == 0) & (i >= 0) & (i < size)
             return np.where(ok, i, -1)
         j = window_coord(o, a, ax.kernel, ax.stride, ax.dilation, ax.flip)  # padded coordinate
         if padded:
             return np.where(j < ax.padded, j, -1)
         inside = (j >= 0) & (j < ax.padded)
-        return np.where(inside, _phi(ax.mode, j - ax.lo, ax.size), -1)
+        return np.where(inside, _phi(ax.mode, j - ax.lo, size), -1)
 
     def tap_table(self, axis: int, padded: bool = False) -> np.ndarray:
         """`source(axis, o, a)` for all outputs `o`, taps `a`: an `(out, kernel)` array, -1: none.
@@ -262,7 +263,7 @@ class IndexForm:
         """
         self._sized("tap_table")
         ax = self._axis(axis)
-        return self._table(axis, np.arange(ax.out), np.arange(ax.kernel), padded)
+        return self._table(axis, np.arange(cast(int, ax.out)), np.arange(ax.kernel), padded)
 
     def pad_table(self, axis: int) -> np.ndarray:
         """`pad_map(axis, j)` for every padded coordinate `j`: an int array, -1 = a zero."""
@@ -270,7 +271,8 @@ class IndexForm:
         ax = self._axis(axis)
         if self.kind == "transpose":
             raise SpecError(f"{self._op}: a transposed convolution crops, it has no padded input")
-        return _phi(ax.mode, np.arange(ax.padded) - ax.lo, ax.size)
+        padded, size = cast(int, ax.padded), cast(int, ax.size)  # sized (checked above)
+        return _phi(ax.mode, np.arange(padded) - ax.lo, size)
 
     # -- channels and weights ---------------------------------------------------------------
     def _channel_table(self) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
@@ -308,7 +310,7 @@ class IndexForm:
         if self.kind == "local":
             return [k, *o, c, *a], None
         if self.kind == "tiled":
-            return [k, *(oo % t for oo, t in zip(o, self.tiles, strict=True)), c, *a], None  # type: ignore[arg-type]
+            return [k, *(oo % t for oo, t in zip(o, self.tiles, strict=True)), c, *a], None  # type: ignore[arg-type]  # tiled: tiles set
         return [k, c, *a], None
 
     # -- taps -------------------------------------------------------------------------------
@@ -325,8 +327,8 @@ class IndexForm:
             len(o) != self.dims
             or not 0 <= k < self.out_channels
             or any(
-                not 0 <= v < ax.out
-                for v, ax in zip(o, self.axes, strict=True)  # type: ignore[operator]
+                not 0 <= v < cast(int, ax.out)  # sized (checked above)
+                for v, ax in zip(o, self.axes, strict=True)
             )
         ):
             raise SpecError(
@@ -358,12 +360,13 @@ class IndexForm:
         if self.kind != "pool" or spec.kind != "avg":
             raise SpecError(f"{self._op}: divisors() applies to average pooling only")
         if spec.divisor_override is not None:
-            return np.full(self.output_size, spec.divisor_override)  # type: ignore[arg-type]
+            return np.full(self.output_size, spec.divisor_override)  # type: ignore[arg-type]  # sized
         per_axis = []
         for a, ax in enumerate(self.axes):
             if spec.count_include_pad:
-                start = ax.stride * np.arange(ax.out) - ax.lo
-                per_axis.append(np.minimum(start + ax.kernel, ax.size + ax.hi) - start)
+                out, size = cast(int, ax.out), cast(int, ax.size)  # sized (checked above)
+                start = ax.stride * np.arange(out) - ax.lo
+                per_axis.append(np.minimum(start + ax.kernel, size + ax.hi) - start)
             else:
                 per_axis.append((self.tap_table(a) >= 0).sum(axis=1))
         return np.prod(np.meshgrid(*per_axis, indexing="ij"), axis=0)
@@ -388,12 +391,12 @@ class IndexForm:
     def in_shape(self, padded: bool = False) -> tuple[int, ...]:
         sizes = self._sized("in_shape")
         if padded:
-            sizes = tuple(ax.padded for ax in self.axes)  # type: ignore[misc]
+            sizes = tuple(ax.padded for ax in self.axes)  # type: ignore[misc]  # sized
         return (self.in_channels, *sizes)
 
     def out_shape(self) -> tuple[int, ...]:
         self._sized("out_shape")
-        return (self.out_channels, *self.output_size)  # type: ignore[misc]
+        return (self.out_channels, *self.output_size)  # type: ignore[misc]  # sized
 
     def gather(self, padded: bool = False) -> Gather:
         """Every tap as flattened `(rows, cols, weights)` arrays (see `Gather`); O(taps) work.
@@ -779,7 +782,7 @@ def _index_form(
             spec.kernel_size[a],
             spec.stride[a],
             spec.dilation[a],
-            *spec.pads[a],
+            *cast(tuple[int, int], spec.pads[a]),  # spec: a Conv here (check_spec)
             None if sizes is None else sizes[a],
             None if out is None else out[a],
             spec.padding_mode,

@@ -27,10 +27,11 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ._errors import SpecError
 from ._validate import as_per_axis, as_size
-from .spec import Conv
+from .spec import Conv, PaddingLike, PaddingMode
 
 __all__ = ["LocallyConnected", "Tiled"]
 
@@ -39,7 +40,7 @@ class _PositionDependent(Conv):
     """Arithmetic shared by layers whose weight carries output-position indices."""
 
     def _terms(self) -> int:
-        return (self.in_channels // self.groups) * math.prod(self.kernel_size)  # type: ignore[arg-type]
+        return (self.in_channels // self.groups) * math.prod(self.kernel_size)
 
     def macs(self, input_size: int | Sequence[int]) -> int:
         """Multiply-accumulates per sample: outputs times $(C_\\mathrm{in}/G) \\prod k$."""
@@ -69,9 +70,28 @@ class LocallyConnected(_PositionDependent):
     ```
     """
 
-    input_size: int | tuple[int, ...]
+    input_size: tuple[int, ...]  # validated; the `__init__` below takes an int too
 
     _op = "LocallyConnected"
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            dims: int = 2,
+            in_channels: int = 1,
+            out_channels: int = 1,
+            kernel_size: int | Sequence[int],
+            stride: int | Sequence[int] = 1,
+            padding: PaddingLike = 0,
+            dilation: int | Sequence[int] = 1,
+            groups: int = 1,
+            bias: bool = True,
+            padding_mode: PaddingMode = "zeros",
+            flip: bool = False,
+            input_size: int | Sequence[int],
+        ) -> None: ...
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -98,7 +118,7 @@ class LocallyConnected(_PositionDependent):
             *self.output_size(),
             self.in_channels // self.groups,
             *self.kernel_size,
-        )  # type: ignore[misc]
+        )
 
     @property
     def bias_shape(self) -> tuple[int, ...]:
@@ -130,9 +150,28 @@ class Tiled(_PositionDependent):
     ```
     """
 
-    tiles: int | tuple[int, ...] = 1
+    tiles: tuple[int, ...] = 1  # type: ignore[assignment]  # a tuple after __post_init__
 
     _op = "Tiled"
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            dims: int = 2,
+            in_channels: int = 1,
+            out_channels: int = 1,
+            kernel_size: int | Sequence[int],
+            stride: int | Sequence[int] = 1,
+            padding: PaddingLike = 0,
+            dilation: int | Sequence[int] = 1,
+            groups: int = 1,
+            bias: bool = True,
+            padding_mode: PaddingMode = "zeros",
+            flip: bool = False,
+            tiles: int | Sequence[int] = 1,
+        ) -> None: ...
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -143,10 +182,10 @@ class Tiled(_PositionDependent):
         """`(out_channels, *tiles, in_channels // groups, *kernel_size)`."""
         return (
             self.out_channels,
-            *self.tiles,  # type: ignore[misc]
+            *self.tiles,
             self.in_channels // self.groups,
             *self.kernel_size,
-        )  # type: ignore[misc]
+        )
 
     def __str__(self) -> str:
         return (

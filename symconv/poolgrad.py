@@ -19,6 +19,7 @@ gather: they are the reference the tests compare with torch.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 import numpy as np
 import sympy
@@ -65,7 +66,7 @@ def pool_forward(spec: Pool, x: np.ndarray) -> np.ndarray:
         y = y / _divisor(spec, g, gp, n_out)
         if spec.kind == "lp":  # torch: sign(s) relu(|s|) = s, so a negative sum (odd p) passes
             with np.errstate(invalid="ignore"):
-                y = (y * np.prod(spec.kernel_size)) ** (1.0 / spec.norm_type)
+                y = (y * np.prod(spec.kernel_size)) ** (1.0 / cast(float, spec.norm_type))
     return y.reshape(form.out_shape())
 
 
@@ -99,7 +100,7 @@ def pool_backward(spec: Pool, x: np.ndarray, delta: np.ndarray) -> np.ndarray:
     elif spec.kind == "avg":
         np.add.at(grad, g.cols, d[g.rows] / _divisor(spec, g, gp, n_out)[g.rows])
     else:
-        p = spec.norm_type
+        p = cast(float, spec.norm_type)  # set for lp pooling
         c = np.prod(spec.kernel_size) / _divisor(spec, g, gp, n_out)
         y = pool_forward(spec, x).reshape(-1)
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -213,7 +214,7 @@ def pool_backprop(spec: Pool, input_size: int | Sequence[int] | None = None) -> 
             delta = rng.standard_normal(tuple(yt.shape[1:]))
             yt.backward(torch.tensor(delta[None]))
             ours = pool_backward(spec, x, delta)
-            worst = max(worst, discrepancy(ours, xt.grad[0].numpy()))
+            worst = max(worst, discrepancy(ours, cast(torch.Tensor, xt.grad)[0].numpy()))
             worst = max(worst, discrepancy(pool_forward(spec, x), yt[0].detach().numpy()))
             cases += 1
         return cases, worst, worst < 1e-10, "float64, against torch autograd (ties included)"
@@ -248,7 +249,7 @@ def _torch_pool(spec: Pool, x):
                 (1, *spec.stride),
                 (0, *spec.padding),
                 ceil_mode=spec.ceil_mode,
-                count_include_pad=spec.count_include_pad,
+                count_include_pad=cast(bool, spec.count_include_pad),  # set for avg pooling
                 divisor_override=spec.divisor_override,
             )[..., 0, :]
         return getattr(F, f"avg_pool{n}d")(

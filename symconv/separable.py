@@ -356,7 +356,7 @@ def _check_tol(op: str, tol: Any) -> None:
         isinstance(tol, bool)
         or not isinstance(tol, numbers.Real)
         or not math.isfinite(tol)
-        or not 0 <= tol < 1
+        or not 0 <= tol < 1  # type: ignore[operator]  # numbers.Real's stubs lack __ge__
     ):
         raise SpecError(f"{op}: tol must be a real number with 0 <= tol < 1 (or None), got {tol!r}")
 

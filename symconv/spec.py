@@ -19,9 +19,9 @@ Sizes given as one integer apply to every spatial axis; tuples give one value pe
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
@@ -31,19 +31,23 @@ from ._validate import as_bool, as_choice, as_dims, as_groups, as_int, as_per_ax
 
 __all__ = ["PADDING_MODES", "POOL_KINDS", "Conv", "Fit", "Pool"]
 
-PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
+PaddingMode = Literal["zeros", "reflect", "replicate", "circular"]
+PoolKind = Literal["max", "avg", "lp"]
+PADDING_MODES: tuple[PaddingMode, ...] = ("zeros", "reflect", "replicate", "circular")
 # each mode as numpy.pad's (torch's reflect does not repeat the edge: numpy's "reflect")
-NUMPY_PAD_MODES = {
+NUMPY_PAD_MODES: dict[str, Literal["constant", "reflect", "edge", "wrap"]] = {
     "zeros": "constant",
     "reflect": "reflect",
     "replicate": "edge",
     "circular": "wrap",
 }
 PADDING_STRINGS = ("valid", "same", "full")
-POOL_KINDS = ("max", "avg", "lp")
+POOL_KINDS: tuple[PoolKind, ...] = ("max", "avg", "lp")
 
 PaddingLike = int | str | Sequence[int] | Sequence[tuple[int, int]]
 Pads = tuple[tuple[int, int], ...]
+# `Conv.padding` once validated: a padding string, one int per axis, or one (lo, hi) per axis
+Padding = str | tuple[int, ...] | Pads
 
 
 @dataclass(frozen=True)
@@ -210,20 +214,40 @@ class Conv(_Windowed):
     ```
     """
 
+    # The fields hold the validated values (`__post_init__` makes every per-axis value a
+    # tuple); the `__init__` below, seen by type checkers only, takes what a user may give.
     dims: int = 2
     in_channels: int = 1
     out_channels: int = 1
-    kernel_size: int | tuple[int, ...]
-    stride: int | tuple[int, ...] = 1
-    padding: PaddingLike = 0
-    dilation: int | tuple[int, ...] = 1
+    kernel_size: tuple[int, ...]
+    stride: tuple[int, ...] = 1  # type: ignore[assignment]  # a tuple after __post_init__
+    padding: Padding = 0  # type: ignore[assignment]  # canonical after __post_init__
+    dilation: tuple[int, ...] = 1  # type: ignore[assignment]  # a tuple after __post_init__
     groups: int = 1
     bias: bool = True
-    padding_mode: Literal["zeros", "reflect", "replicate", "circular"] = "zeros"
+    padding_mode: PaddingMode = "zeros"
     flip: bool = False
     pads: Pads = field(init=False, repr=False, compare=False)
 
     _op = "Conv"
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            dims: int = 2,
+            in_channels: int = 1,
+            out_channels: int = 1,
+            kernel_size: int | Sequence[int],
+            stride: int | Sequence[int] = 1,
+            padding: PaddingLike = 0,
+            dilation: int | Sequence[int] = 1,
+            groups: int = 1,
+            bias: bool = True,
+            padding_mode: PaddingMode = "zeros",
+            flip: bool = False,
+        ) -> None: ...
 
     def __post_init__(self) -> None:
         op = self._op
@@ -385,18 +409,37 @@ class Pool(_Windowed):
     ```
     """
 
+    # The fields hold the validated values (see `Conv`); the `__init__` below, seen by type
+    # checkers only, takes what a user may give.
     dims: int = 2
-    kind: Literal["max", "avg", "lp"] = "max"
-    kernel_size: int | tuple[int, ...]
-    stride: int | tuple[int, ...] | None = None
-    padding: int | tuple[int, ...] = 0
-    dilation: int | tuple[int, ...] = 1
+    kind: PoolKind = "max"
+    kernel_size: tuple[int, ...]
+    stride: tuple[int, ...] = None  # type: ignore[assignment]  # None: kernel_size (__post_init__)
+    padding: tuple[int, ...] = 0  # type: ignore[assignment]  # a tuple after __post_init__
+    dilation: tuple[int, ...] = 1  # type: ignore[assignment]  # a tuple after __post_init__
     ceil_mode: bool = False
     count_include_pad: bool | None = None
     divisor_override: int | None = None
     norm_type: float | None = None
 
     _op = "Pool"
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            dims: int = 2,
+            kind: PoolKind = "max",
+            kernel_size: int | Sequence[int],
+            stride: int | Sequence[int] | None = None,
+            padding: int | Sequence[int] = 0,
+            dilation: int | Sequence[int] = 1,
+            ceil_mode: bool = False,
+            count_include_pad: bool | None = None,
+            divisor_override: int | None = None,
+            norm_type: float | None = None,
+        ) -> None: ...
 
     def __post_init__(self) -> None:
         op, dims = self._op, as_dims(self._op, self.dims)
@@ -415,11 +458,11 @@ class Pool(_Windowed):
         dilation = as_per_axis(op, "dilation", self.dilation, dims, 1)
         if kind != "max" and any(d != 1 for d in dilation):
             raise SpecError(f"{op}: dilation {dilation} is only defined for max pooling")
-        for a, (k, p) in enumerate(zip(kernel, padding, strict=True)):
+        for a, (k, pad) in enumerate(zip(kernel, padding, strict=True)):
             # torch checks the undilated kernel, for max pooling too: pad <= kernel_size / 2
-            if 2 * p > k:
+            if 2 * pad > k:
                 raise SpecError(
-                    f"{op}: padding {p} must be at most half the kernel size {k} along axis {a}"
+                    f"{op}: padding {pad} must be at most half the kernel size {k} along axis {a}"
                 )
         if kind == "lp" and any(padding):
             raise SpecError(
@@ -551,15 +594,16 @@ class Pool(_Windowed):
 
 def _normalise_padding(
     op: str, padding: Any, dims: int, kernel: tuple[int, ...], dilation: tuple[int, ...]
-) -> tuple[str | tuple[int, ...] | Pads, Pads]:
+) -> tuple[Padding, Pads]:
     """Canonical padding (what the user meant) and the resolved `(lo, hi)` pair per axis."""
     if isinstance(padding, str):
         choice = as_choice(op, "padding", padding, PADDING_STRINGS)
-        rule = {
+        rules: dict[str, Callable[[int, int], tuple[int, int]]] = {
             "valid": lambda k, d: (0, 0),
             "same": _sizes.same_padding,
             "full": _sizes.full_padding,
-        }[choice]
+        }
+        rule = rules[choice]
         return choice, tuple(rule(k, d) for k, d in zip(kernel, dilation, strict=True))
     if (
         isinstance(padding, Sequence)
@@ -579,7 +623,7 @@ def _normalise_padding(
                 )
             pads.append(tuple(as_int(op, f"padding[{a}]", p, 0) for p in pair))
         pads_t = tuple(pads)
-        return pads_t, pads_t  # type: ignore[return-value]
+        return pads_t, pads_t  # type: ignore[return-value]  # pairs (len checked above)
     sym = as_per_axis(op, "padding", padding, dims, 0)
     return sym, tuple((p, p) for p in sym)
 

@@ -33,7 +33,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import sympy
@@ -519,13 +519,14 @@ def factored_product_check(form: IndexForm) -> tuple[bool, int]:
     f, fv = form.factors(), form.factors(padded=True)
     ok = bool(np.array_equal(f.channels, fv.channels))
     for d, ax in enumerate(form.axes):
-        rows = ax.out * ax.kernel
+        out, size, padded = cast(tuple[int, int, int], (ax.out, ax.size, ax.padded))  # sized
+        rows = out * ax.kernel
         t, v = f.axes[d], fv.axes[d]
         pad = form.pad_table(d)
         keep = np.flatnonzero(pad >= 0)
-        t_d = _axis_matrix(t[:, 0] * ax.kernel + t[:, 1], t[:, 2], (rows, ax.size))
-        v_d = _axis_matrix(v[:, 0] * ax.kernel + v[:, 1], v[:, 2], (rows, ax.padded))
-        p_d = _axis_matrix(keep, pad[keep], (ax.padded, ax.size))
+        t_d = _axis_matrix(t[:, 0] * ax.kernel + t[:, 1], t[:, 2], (rows, size))
+        v_d = _axis_matrix(v[:, 0] * ax.kernel + v[:, 1], v[:, 2], (rows, padded))
+        p_d = _axis_matrix(keep, pad[keep], (padded, size))
         ok = ok and _equal(t_d, v_d @ p_d)
     return ok, form.nonzeros()
 
@@ -545,7 +546,8 @@ def factored_matvec(form: IndexForm, weight: np.ndarray, x: np.ndarray) -> np.nd
     w = np.asarray(weight).reshape(-1, n_a)
     k, cin, lead = f.channels.T
     tables = [form.tap_table(d) for d in range(dims)]
-    y = np.zeros((form.out_channels, *form.output_size), dtype=np.result_type(w, x))
+    out = cast(tuple[int, ...], form.output_size)  # a sized form
+    y = np.zeros((form.out_channels, *out), dtype=np.result_type(w, x))
     for a_flat, a in enumerate(np.ndindex(*form.weight_shape[-dims:])):
         read = np.asarray(x)
         for d in range(dims):

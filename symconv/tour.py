@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import numeric as nm
 from numeric.algorithms import explain
@@ -138,7 +138,7 @@ def _kernels() -> dict[str, Any]:
     x = rng.standard_normal((4, 6, 16, 16))
     w = rng.standard_normal((8, 3, 3, 3))
     b = rng.standard_normal(8)
-    kw = {"stride": 2, "padding": 1, "dilation": 1, "groups": 2}
+    kw: dict[str, Any] = {"stride": 2, "padding": 1, "dilation": 1, "groups": 2}
     xt, wt, bt = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
     ref = F.conv2d(xt, wt, bt, **kw)
     y = nm.conv2d(x, w, b, **kw)
@@ -148,8 +148,8 @@ def _kernels() -> dict[str, Any]:
     gw = nm.conv2d_grad_weight(x, w.shape, delta, **kw)
     errs = {
         "forward": float(np.abs(y - ref.detach().numpy()).max()),
-        "grad_input": float(np.abs(gx - xt.grad.numpy()).max()),
-        "grad_weight": float(np.abs(gw - wt.grad.numpy()).max()),
+        "grad_input": float(np.abs(gx - cast(torch.Tensor, xt.grad).numpy()).max()),
+        "grad_weight": float(np.abs(gw - cast(torch.Tensor, wt.grad).numpy()).max()),
     }
     lines = [
         "numeric.conv2d(x, w, b, stride=2, padding=1, groups=2) on float64 arrays "
@@ -158,7 +158,7 @@ def _kernels() -> dict[str, Any]:
     lines += [f"  {name:<12} max |difference| {err:.1e}" for name, err in errs.items()]
     # the same layer type by the other algorithms: a 3x3 stride-1 layer, dilation 2
     x2, w2 = rng.standard_normal((2, 16, 12, 12)), rng.standard_normal((16, 16, 3, 3))
-    kw2 = {"padding": 2, "dilation": 2}
+    kw2: dict[str, Any] = {"padding": 2, "dilation": 2}
     xt2, wt2 = (torch.tensor(a, requires_grad=True) for a in (x2, w2))
     ref2 = F.conv2d(xt2, wt2, None, **kw2)
     delta2 = rng.standard_normal(tuple(ref2.shape))
@@ -170,7 +170,11 @@ def _kernels() -> dict[str, Any]:
             nm.conv2d_grad_input(x2.shape, w2, delta2, **kw2, algorithm=algorithm),
             nm.conv2d_grad_weight(x2, w2.shape, delta2, **kw2, algorithm=algorithm),
         )
-        want = (ref2.detach().numpy(), xt2.grad.numpy(), wt2.grad.numpy())
+        want = (  # the .grad casts: backward() set them
+            ref2.detach().numpy(),
+            cast(torch.Tensor, xt2.grad).numpy(),
+            cast(torch.Tensor, wt2.grad).numpy(),
+        )
         err = max(float(np.abs(a - b).max()) for a, b in zip(got, want, strict=True))
         errs[algorithm] = err
         lines.append(f"  {algorithm:<12} max |difference| {err:.1e} (forward, dL/dx, dL/dw)")

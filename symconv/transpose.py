@@ -35,7 +35,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -68,18 +68,37 @@ class ConvTranspose:
     ```
     """
 
+    # The fields hold the validated values (`__post_init__` makes every per-axis value a
+    # tuple); the `__init__` below, seen by type checkers only, takes what a user may give.
     dims: int = 2
     in_channels: int = 1
     out_channels: int = 1
-    kernel_size: int | tuple[int, ...]
-    stride: int | tuple[int, ...] = 1
-    padding: int | tuple[int, ...] = 0
-    output_padding: int | tuple[int, ...] = 0
-    dilation: int | tuple[int, ...] = 1
+    kernel_size: tuple[int, ...]
+    stride: tuple[int, ...] = 1  # type: ignore[assignment]  # a tuple after __post_init__
+    padding: tuple[int, ...] = 0  # type: ignore[assignment]  # a tuple after __post_init__
+    output_padding: tuple[int, ...] = 0  # type: ignore[assignment]  # a tuple after __post_init__
+    dilation: tuple[int, ...] = 1  # type: ignore[assignment]  # a tuple after __post_init__
     groups: int = 1
     bias: bool = True
 
     _op = "ConvTranspose"
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            dims: int = 2,
+            in_channels: int = 1,
+            out_channels: int = 1,
+            kernel_size: int | Sequence[int],
+            stride: int | Sequence[int] = 1,
+            padding: int | Sequence[int] = 0,
+            output_padding: int | Sequence[int] = 0,
+            dilation: int | Sequence[int] = 1,
+            groups: int = 1,
+            bias: bool = True,
+        ) -> None: ...
 
     def __post_init__(self) -> None:
         op, dims = self._op, as_dims(self._op, self.dims)
@@ -98,7 +117,7 @@ class ConvTranspose:
         set_(self, "groups", as_groups(op, self.groups, self.in_channels, self.out_channels))
         set_(self, "bias", as_bool(op, "bias", self.bias))
         for a in range(dims):
-            op_, s, d = self.output_padding[a], self.stride[a], self.dilation[a]  # type: ignore[index]
+            op_, s, d = self.output_padding[a], self.stride[a], self.dilation[a]
             if op_ >= s and op_ >= d:
                 raise SpecError(
                     f"{op}: output_padding {op_} must be smaller than the stride {s} or the "
@@ -108,7 +127,7 @@ class ConvTranspose:
     @property
     def weight_shape(self) -> tuple[int, ...]:
         """`(in_channels, out_channels // groups, *kernel_size)`, torch's layout."""
-        return (self.in_channels, self.out_channels // self.groups, *self.kernel_size)  # type: ignore[misc]
+        return (self.in_channels, self.out_channels // self.groups, *self.kernel_size)
 
     def num_parameters(self) -> int:
         return math.prod(self.weight_shape) + (self.out_channels if self.bias else 0)
@@ -122,15 +141,15 @@ class ConvTranspose:
                 i,
                 self.kernel_size[a],
                 self.stride[a],
-                self.dilation[a],  # type: ignore[index]
+                self.dilation[a],
                 self.padding[a],
                 self.output_padding[a],
-            )  # type: ignore[index]
+            )
             if o < 1:
                 raise SpecError(
                     f"{self._op}: output size {o} < 1 along axis {a} (input {i}, "
                     f"padding {self.padding[a]} crops too much)"
-                )  # type: ignore[index]
+                )
             out.append(o)
         return tuple(out)
 
@@ -237,9 +256,9 @@ def conv_transpose_equivalent(spec: ConvTranspose) -> TransposeEquivalent:
     _check_transpose("conv_transpose_equivalent", spec)
     pads = []
     for a in range(spec.dims):
-        k, d = spec.kernel_size[a], spec.dilation[a]  # type: ignore[index]
+        k, d = spec.kernel_size[a], spec.dilation[a]
         pads.append(
-            _sizes.transpose_equivalent_padding(k, d, spec.padding[a], spec.output_padding[a])  # type: ignore[index]
+            _sizes.transpose_equivalent_padding(k, d, spec.padding[a], spec.output_padding[a])
         )
     conv = Conv(
         dims=spec.dims,
@@ -255,7 +274,7 @@ def conv_transpose_equivalent(spec: ConvTranspose) -> TransposeEquivalent:
     )
     return TransposeEquivalent(
         spec,
-        tuple(s - 1 for s in spec.stride),  # type: ignore[union-attr]
+        tuple(s - 1 for s in spec.stride),
         tuple(pads),
         conv,
     )

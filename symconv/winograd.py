@@ -170,7 +170,7 @@ class Winograd:
 
     def numpy(self, dtype: Any = np.float32) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """`(AT, G, BT)` as float arrays of `dtype`, for a kernel."""
-        return tuple(  # type: ignore[return-value]
+        return tuple(  # type: ignore[return-value]  # three arrays
             np.array(M.tolist(), dtype=np.float64).astype(dtype) for M in (self.AT, self.G, self.BT)
         )
 

@@ -40,7 +40,29 @@ def test_the_license_file_is_the_license_pyproject_names() -> None:
 def test_the_dev_tools_are_pinned_in_the_test_extra() -> None:
     test = PYPROJECT["project"]["optional-dependencies"]["test"]
     pinned = {r.split("==")[0] for r in test if "==" in r}
-    assert {"ruff", "import-linter"} <= pinned
+    assert {"ruff", "import-linter", "mypy"} <= pinned
+
+
+def test_mypy_checks_both_packages_and_silences_only_untyped_third_party_modules() -> None:
+    """[tool.mypy]: symconv and numeric, run by CI; missing imports ignored per module only."""
+    mypy = PYPROJECT["tool"]["mypy"]
+    assert mypy["files"] == ["symconv", "numeric"]
+    assert "ignore_missing_imports" not in mypy
+    silenced = {
+        m for o in mypy["overrides"] if o.get("ignore_missing_imports") for m in o["module"]
+    }
+    ours = {m for m in silenced if m.split(".")[0] in {"symconv", "numeric", "tests"}}
+    assert silenced and not ours
+    assert ".venv/bin/mypy" in (ROOT / ".ci" / "run").read_text()
+    assert "entry: .venv/bin/mypy" in (ROOT / ".pre-commit-config.yaml").read_text()
+
+
+def test_the_packages_ship_their_py_typed_marker() -> None:
+    """PEP 561: `py.typed` in both packages, and setuptools told to install it."""
+    data = PYPROJECT["tool"]["setuptools"]["package-data"]
+    for package in ("symconv", "numeric"):
+        assert "py.typed" in data[package]
+        assert (ROOT / package / "py.typed").is_file()
 
 
 def _repository_files() -> list[Path]:

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
+from typing import cast
 
 from .._errors import SpecError
-from ..spec import Conv, Pool
+from ..spec import Conv, Pool, PoolKind
 from ._layers import (
     LRN,
     AdaptiveAvgPool,
@@ -67,7 +68,12 @@ class _Stack:
         return self
 
     def pool(
-        self, name: str, k: int, stride: int, kind: str = "max", ceil_mode: bool = False
+        self,
+        name: str,
+        k: int,
+        stride: int,
+        kind: PoolKind = "max",
+        ceil_mode: bool = False,
     ) -> _Stack:
         self.layers.append(
             PoolLayer(
@@ -75,7 +81,7 @@ class _Stack:
                 Pool(
                     kind=kind,
                     kernel_size=k,
-                    stride=stride,  # type: ignore[arg-type]
+                    stride=stride,
                     ceil_mode=ceil_mode,
                 ),
             )
@@ -110,9 +116,9 @@ def lenet5() -> Network:
         Conv(in_channels=c, out_channels=m, kernel_size=5).num_parameters()
         for c, m in ((3, 6), (4, 9), (6, 1))
     )
-    full = s.layers[2].spec.num_parameters()  # type: ignore[union-attr]
+    full = cast(ConvLayer, s.layers[2]).spec.num_parameters()  # C3, built above
     subsampling = 2 * 6 + 2 * 16  # S2, S4: one trainable coefficient and one bias per map
-    output = s.layers[-1].num_parameters(84)  # type: ignore[union-attr]
+    output = cast(Linear, s.layers[-1]).num_parameters(84)  # the output layer, built above
     # The paper's trainable parameters: partial C3, trainable subsampling, and an output layer
     # of Euclidean RBF units whose parameter vectors are fixed by hand.
     paper = (
@@ -155,7 +161,7 @@ def alexnet(grouped: bool = False) -> Network:
     s.conv("conv3", 384, 3, padding=1).conv("conv4", 384, 3, padding=1, groups=g)
     s.conv("conv5", 256, 3, padding=1, groups=g).pool("pool3", 3, 2)
     s.add(Linear("fc6", 4096)).add(Linear("fc7", 4096)).add(Linear("fc8", 1000))
-    conv1 = s.layers[0].spec  # type: ignore[union-attr]
+    conv1 = cast(ConvLayer, s.layers[0]).spec  # conv1, built above
     weights = math.prod(conv1.weight_shape)
     unused = conv1.fits(224).unused[0]
     notes = [

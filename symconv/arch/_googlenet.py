@@ -121,14 +121,12 @@ def compare_googlenet(table: Table | None = None) -> list[Comparison]:
         out.append(Comparison(label, "output", size, computed, size == computed))
         layers = str(sum(r.depth for r in rows))
         out.append(Comparison(label, "depth", depth, layers, depth == layers))
-        for quantity, printed, computed in (
+        for quantity, printed, count in (
             ("params", params, sum(r.parameters for r in rows)),
             ("ops", ops, sum(r.macs for r in rows)),
         ):
             if printed:
-                out.append(
-                    Comparison(label, quantity, printed, computed, _agrees(printed, computed))
-                )
+                out.append(Comparison(label, quantity, printed, count, _agrees(printed, count)))
     return out
 
 

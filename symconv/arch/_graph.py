@@ -7,7 +7,7 @@ the parameters of the torch model (`torch.nn.Module.named_parameters`).
 
 from __future__ import annotations
 
-from ..spec import Conv, Pool
+from ..spec import Conv, Pool, PoolKind
 from ._layers import (
     Activation,
     AdaptiveAvgPool,
@@ -93,12 +93,12 @@ class Graph:
         k: int,
         stride: int,
         padding: int = 0,
-        kind: str = "max",
+        kind: PoolKind = "max",
         ceil_mode: bool = False,
         src: str | None = None,
     ) -> str:
         spec = Pool(
-            kind=kind,  # type: ignore[arg-type]
+            kind=kind,
             kernel_size=k,
             stride=stride,
             padding=padding,

@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from .._errors import SpecError
 from .._validate import as_int
@@ -100,11 +101,24 @@ class Network:
     ```
     """
 
+    # The fields hold tuples (`__post_init__`); the `__init__` below, seen by type checkers
+    # only, takes any sequences.
     name: str
     input_shape: Shape
     layers: tuple[Layer | Node, ...]
     notes: tuple[str, ...] = ()
     description: str = ""
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            name: str,
+            input_shape: Sequence[int],
+            layers: Sequence[Layer | Node],
+            notes: Sequence[str] = (),
+            description: str = "",
+        ) -> None: ...
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
@@ -188,7 +202,8 @@ class Network:
         for i, node in enumerate(self.nodes(), 1):
             layer, ins = node.layer, [shapes[n] for n in node.inputs]
             try:
-                out = layer.evaluate(tuple(ins)) if len(ins) > 1 else layer.evaluate(ins[0])
+                # a merge layer (Add, Concat, Scale) reads 2+ shapes, every other layer one
+                out = layer.evaluate(tuple(ins)) if len(ins) > 1 else layer.evaluate(ins[0])  # type: ignore[arg-type]
             except SpecError as error:
                 shown = ", ".join(volume(s) for s in ins)
                 raise SpecError(

@@ -123,7 +123,7 @@ def resnet(depth: int, variant: str = "paper") -> Network:
         "wide": {"paper": False, "width_per_group": 128},
         "resnext": {"paper": False, "groups": 32, "width_per_group": 4},
     }[variant]
-    g = _resnet_graph(depth, **kw)  # type: ignore[arg-type]
+    g = _resnet_graph(depth, **kw)  # type: ignore[arg-type]  # kw: mixed int/bool values
     name = {
         "paper": f"resnet{depth}",
         "torchvision": f"resnet{depth}_torchvision",

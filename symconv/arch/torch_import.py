@@ -16,10 +16,10 @@ from __future__ import annotations
 import importlib
 import re
 from dataclasses import replace
-from typing import Any
+from typing import Any, cast
 
 from .._errors import SpecError
-from ..spec import Conv, Pool
+from ..spec import Conv, Pool, PoolKind
 from ._layers import (
     LRN,
     Activation,
@@ -101,7 +101,7 @@ def _module_layer(name: str, m: Any) -> Layer | None:
         size = m.output_size
         if size is None or (isinstance(size, tuple) and None in size):
             raise SpecError(f"from_torch: {kind} {name!r}: output_size {size} with None")
-        return AdaptiveAvgPool(name, size)
+        return AdaptiveAvgPool(name, cast(int | tuple[int, ...], size))  # no None (checked)
     if isinstance(m, nn.BatchNorm1d | nn.BatchNorm2d | nn.BatchNorm3d):
         return BatchNorm(name, m.affine)
     if isinstance(m, nn.Linear):
@@ -135,7 +135,7 @@ _SUPPORTED = (
 )
 
 
-def _pool(m: Any, kind: str, k: Any, s: Any, p: Any, d: Any) -> Pool:
+def _pool(m: Any, kind: PoolKind, k: Any, s: Any, p: Any, d: Any) -> Pool:
     extra: dict[str, Any] = {}
     if kind == "avg":
         extra = {"count_include_pad": m.count_include_pad}
@@ -144,7 +144,7 @@ def _pool(m: Any, kind: str, k: Any, s: Any, p: Any, d: Any) -> Pool:
     dims = int(type(m).__name__[-2])
     return Pool(
         dims=dims,
-        kind=kind,  # type: ignore[arg-type]
+        kind=kind,
         kernel_size=k,
         stride=s,
         padding=p,
@@ -193,7 +193,11 @@ def _function_layer(name: str, node: Any) -> tuple[Layer, list[Any]]:
     if target in (F.dropout, F.dropout1d, F.dropout2d, F.dropout3d):
         return Dropout(name, _arg(node, 1, "p", 0.5)), tensors[:1]
     if fname in ("max_pool1d", "max_pool2d", "max_pool3d", "avg_pool1d", "avg_pool2d"):
-        defaults = {"dilation": 1, "return_indices": False, "count_include_pad": True}
+        defaults: dict[str, int | None] = {
+            "dilation": 1,
+            "return_indices": False,
+            "count_include_pad": True,
+        }
         defaults["divisor_override"] = None
         extra = {
             key

@@ -184,18 +184,18 @@ MAX_AXIS = 1 << 20  # a padded input or output length, or outputs x taps on one 
 
 def _check_size(spec: Layer, size: tuple[int, ...], out: tuple[int, ...]) -> None:
     """Refuse, before any table is built, a layer whose module would be too large to print."""
-    taps = math.prod(spec.kernel_size)  # type: ignore[arg-type]
+    taps = math.prod(spec.kernel_size)
     if taps > MAX_TAPS:
         raise SpecError(
             f"generate: {spec} has {taps} kernel taps; a printed layer takes at most {MAX_TAPS} "
             "(use numeric's functions for larger kernels)"
         )
     for a, (i, o) in enumerate(zip(size, out, strict=True)):
-        k = spec.kernel_size[a]  # type: ignore[index]
+        k = spec.kernel_size[a]
         if isinstance(spec, Conv):
             lo, hi = spec.pads[a]
         elif isinstance(spec, Pool):
-            lo = hi = spec.padding[a]  # type: ignore[index]
+            lo = hi = spec.padding[a]
         else:  # a transposed convolution crops, it reads no padded input
             lo = hi = 0
         cost = max(_sizes.padded_length(i, lo, hi), o * k)

@@ -16,12 +16,12 @@ import sympy
 from .. import _sizes
 from .._errors import SpecError
 from ..indexform import index_form
-from ..spec import Conv, Pool
+from ..spec import Conv, PaddingMode, Pool
 from .printer import IndexMap, Kernel
 
 __all__ = ["conv_nodes", "form_summary", "pool_nodes"]
 
-_MODES = ("zeros", "reflect", "replicate", "circular")
+_MODES: tuple[PaddingMode, ...] = ("zeros", "reflect", "replicate", "circular")
 
 
 def _sym(*names: str) -> list[sympy.Symbol]:
@@ -35,7 +35,7 @@ def _by_name(expr: sympy.Expr, names: dict[str, str]) -> sympy.Expr:
     )
 
 
-def _phi_map(mode: str) -> IndexMap:
+def _phi_map(mode: PaddingMode) -> IndexMap:
     """$\\varphi$ of `mode` from the index form's `padding_expression()`: $u = j - P$, $n = I$."""
     form = index_form(Conv(dims=1, kernel_size=1, padding_mode=mode))
     rhs = form.padding_expression().rhs

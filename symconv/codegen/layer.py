@@ -40,7 +40,7 @@ import math
 import re
 import textwrap
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -174,24 +174,24 @@ def layer_file_name(spec: Layer, input_size: int | Sequence[int], backend: str =
         if spec.divisor_override is not None:
             parts.append(f"div{spec.divisor_override}")
         if spec.kind == "lp":
-            norm = repr(float(spec.norm_type))  # type: ignore[arg-type]
+            norm = repr(float(spec.norm_type))  # type: ignore[arg-type]  # lp: set
             norm = norm.removesuffix(".0").replace(".", "p").replace("+", "").replace("-", "m")
             parts.append(f"norm{norm}")
     else:
         kind = "convtranspose" if isinstance(spec, ConvTranspose) else "conv"
         parts += [f"{kind}{d}d", f"{spec.in_channels}to{spec.out_channels}"]
-        parts.append(f"k{_per_axis(spec.kernel_size)}")  # type: ignore[arg-type]
-        if any(v != 1 for v in spec.stride):  # type: ignore[union-attr]
-            parts.append(f"s{_per_axis(spec.stride)}")  # type: ignore[arg-type]
+        parts.append(f"k{_per_axis(spec.kernel_size)}")
+        if any(v != 1 for v in spec.stride):
+            parts.append(f"s{_per_axis(spec.stride)}")
         if isinstance(spec, ConvTranspose):
-            if any(spec.padding):  # type: ignore[arg-type]
-                parts.append(f"p{_per_axis(spec.padding)}")  # type: ignore[arg-type]
-            if any(spec.output_padding):  # type: ignore[arg-type]
-                parts.append(f"op{_per_axis(spec.output_padding)}")  # type: ignore[arg-type]
+            if any(spec.padding):
+                parts.append(f"p{_per_axis(spec.padding)}")
+            if any(spec.output_padding):
+                parts.append(f"op{_per_axis(spec.output_padding)}")
         elif any(lo or hi for lo, hi in spec.pads):
             parts.append(f"p{_pads_text(spec.pads)}")
-        if any(v != 1 for v in spec.dilation):  # type: ignore[union-attr]
-            parts.append(f"d{_per_axis(spec.dilation)}")  # type: ignore[arg-type]
+        if any(v != 1 for v in spec.dilation):
+            parts.append(f"d{_per_axis(spec.dilation)}")
         if spec.groups != 1:
             parts.append(f"g{spec.groups}")
         if isinstance(spec, Conv):
@@ -214,7 +214,7 @@ def _checked(
             f"{type(spec).__name__}"
         )
     size = index_form(spec, input_size).input_size  # validates the size against the layer
-    return spec, tuple(size)  # type: ignore[arg-type]
+    return spec, tuple(size)  # type: ignore[arg-type]  # sized
 
 
 # -- printing ----------------------------------------------------------------------------------
@@ -224,7 +224,7 @@ class _Module:
     def __init__(self, spec: Layer, size: tuple[int, ...], backend: str) -> None:
         self.spec, self.size, self.b = spec, size, backend
         self.form = index_form(spec, size)
-        self.out = tuple(self.form.output_size)  # type: ignore[arg-type]
+        self.out = tuple(self.form.output_size)  # type: ignore[arg-type]  # sized
         self.d = spec.dims
         self.consts: list[str] = []
         self.helpers: list[str] = []
@@ -276,11 +276,11 @@ def _chk(name: str, shape: str, what: str, like: str | None = None) -> str:
 def _pad_helpers(m: _Module, fill: str) -> tuple[str, str]:
     """`_pad(x)` (x -> x~, from the form's padding) and `_unpad(g)` (its adjoint), or empty."""
     axes = m.form.axes
-    padded = tuple(int(ax.padded) for ax in axes)  # type: ignore[arg-type]
+    padded = tuple(int(ax.padded) for ax in axes)  # type: ignore[arg-type]  # sized
     if padded == m.size:
         return "", ""
     mode = getattr(m.spec, "padding_mode", "zeros")
-    inner = ", ".join(f"{ax.lo}:{ax.lo + ax.size}" for ax in axes)
+    inner = ", ".join(f"{ax.lo}:{ax.lo + cast(int, ax.size)}" for ax in axes)  # sized form
     if mode == "zeros":
         shape = f"(x.shape[0], x.shape[1], {m.spatial(padded)})"
         new = _zeros(m.b, shape, "x") if fill == "0.0" else _full(m.b, shape, fill, "x")
@@ -377,8 +377,8 @@ def _mix_helpers(rows: int, cols: int, groups: int) -> dict[str, str]:
 def _conv(m: _Module) -> None:
     spec = m.spec
     transpose = isinstance(spec, ConvTranspose)
-    cin, cout, g = spec.in_channels, spec.out_channels, spec.groups  # type: ignore[union-attr]
-    wshape = tuple(spec.weight_shape)  # type: ignore[union-attr]
+    cin, cout, g = spec.in_channels, spec.out_channels, spec.groups  # type: ignore[union-attr]  # not a Pool
+    wshape = tuple(spec.weight_shape)  # type: ignore[union-attr]  # not a Pool
     x_doc, y_doc = _shape_doc(str(cin), m.size), _shape_doc(str(cout), m.out)
     m.imports.add("math")
     m.consts.append(
@@ -401,7 +401,7 @@ def _conv(m: _Module) -> None:
     m.helpers += [mix["_apply"], mix["_apply_t"], mix["_outer"]]
     js = ", ".join(f"j{k}" for k in range(m.d))
     os_ = ", ".join(f"o{k}" for k in range(m.d))
-    padded = m.size if transpose else tuple(int(ax.padded) for ax in m.form.axes)  # type: ignore[arg-type]
+    padded = m.size if transpose else tuple(int(ax.padded) for ax in m.form.axes)  # type: ignore[arg-type]  # sized
     read = "_pad(x)" if pad else "x"
     x_what = f"{x_doc}: batch, {cin} channels, input {size}"
     d_what = f"{y_doc}: batch, {cout} channels, output {out}"
@@ -475,7 +475,7 @@ def _divisor_const(m: _Module, counts: list[list[int]], what: str) -> str:
 
 
 def _pool(m: _Module) -> None:
-    spec: Pool = m.spec  # type: ignore[assignment]
+    spec: Pool = m.spec  # type: ignore[assignment]  # _pool: a Pool module
     kind = spec.kind
     size, out = _size_text(m.size), _size_text(m.out)
     x_doc, y_doc = _shape_doc("C", m.size), _shape_doc("C", m.out)
@@ -498,13 +498,13 @@ def _pool(m: _Module) -> None:
     cx, cd = _chk("x", "X_SHAPE", x_what), _chk("delta", "Y_SHAPE", d_what)
     lib = _LIB[m.b]
     new_y = _zeros(m.b, f"(x.shape[0], x.shape[1], {m.spatial(m.out)})", "x")
-    padded = tuple(int(ax.padded) for ax in m.form.axes)  # type: ignore[arg-type]
+    padded = tuple(int(ax.padded) for ax in m.form.axes)  # type: ignore[arg-type]  # sized
     new_gp = _zeros(m.b, f"(delta.shape[0], delta.shape[1], {m.spatial(padded)})", "delta")
     crop = "    return _unpad(gp)" if unpad else "    return gp"
     if kind == "max":
         m.imports.add("math")
         n_in, n_out = math.prod(m.size), math.prod(m.out)
-        inner = ", ".join(f"{ax.lo}:{ax.lo + ax.size}" for ax in m.form.axes)
+        inner = ", ".join(f"{ax.lo}:{ax.lo + cast(int, ax.size)}" for ax in m.form.axes)
         if m.b == "numpy":
             plane = f"numpy.full({_tuple(padded)}, -1, dtype=numpy.int64)"
             ar = f"numpy.arange({n_in}).reshape({m.spatial(m.size)})"
@@ -590,9 +590,9 @@ def _pool(m: _Module) -> None:
         gp[:, :, {js}] += g[:, :, {os_}]
 {crop}''')
         return
-    p = float(spec.norm_type)  # type: ignore[arg-type]
+    p = float(spec.norm_type)  # type: ignore[arg-type]  # lp: set
     inv, pm1, one_m = 1.0 / p, p - 1.0, 1.0 - p
-    k = math.prod(spec.kernel_size)  # type: ignore[arg-type]
+    k = math.prod(spec.kernel_size)
     if m.b == "numpy":  # x^p of a negative x, y^(1 - p) at y = 0: as torch, no warnings
         quiet, ind = '    with numpy.errstate(all="ignore"):\n', "    "
     else:

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from hypothesis import strategies as st
@@ -388,21 +388,22 @@ class _Checker(BaseChecker):
         keep, moved = [], []
         t = tuple(s * u for s, u in zip(spec.stride, ex.shift, strict=True))
         for a, ax in enumerate(form.axes):
+            size, out = cast(int, ax.size), cast(int, ax.out)  # the form is sized
             tab = form.tap_table(a)
             src = tab - t[a]
-            after = np.where((tab >= 0) & (src >= 0) & (src < ax.size), src, -1)
-            o = np.arange(ax.out)
+            after = np.where((tab >= 0) & (src >= 0) & (src < size), src, -1)
+            o = np.arange(out)
             before = o - ex.shift[a]
-            inside = (before >= 0) & (before < ax.out)
-            ok = np.zeros(ax.out, dtype=bool)
+            inside = (before >= 0) & (before < out)
+            ok = np.zeros(out, dtype=bool)
             ok[inside] = np.all(after[inside] == tab[before[inside]], axis=1)
             keep.append(np.flatnonzero(ok))
             moved.append(before[ok])
         if any(len(k) == 0 for k in keep):
             return  # no output is equivariant to this shift
         ys = self.conv(self._shift(ex.x, t), ex.w, None)
-        got = ys[np.ix_(range(ys.shape[0]), range(ys.shape[1]), *keep)]
-        want = y0[np.ix_(range(y0.shape[0]), range(y0.shape[1]), *moved)]
+        got = ys[np.ix_(np.arange(ys.shape[0]), np.arange(ys.shape[1]), *keep)]
+        want = y0[np.ix_(np.arange(y0.shape[0]), np.arange(y0.shape[1]), *moved)]
         self.compare(
             "translation equivariance",
             f"shifting x by {t} (stride x {ex.shift}, zeros filling in) shifts outputs by "

@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from hypothesis import strategies as st
@@ -162,7 +162,8 @@ def _window_classes(spec: Pool, size: tuple[int, ...]) -> np.ndarray:
     for a, ax in enumerate(form.axes):
         j = form.tap_table(a, padded=True)  # padded coordinate, -1 past the padded input
         clipped = np.any(j < 0, axis=1)
-        padded = np.any((j >= 0) & ((j < ax.lo) | (j >= ax.lo + ax.size)), axis=1)
+        end = ax.lo + cast(int, ax.size)  # the form is sized
+        padded = np.any((j >= 0) & ((j < ax.lo) | (j >= end)), axis=1)
         classes.append(np.where(clipped, 2, np.where(padded, 1, 0)))
     grids = np.meshgrid(*classes, indexing="ij")
     return np.maximum.reduce(grids) if grids else np.zeros(())
@@ -361,7 +362,7 @@ def check_pool_identities(
             f"check_pool_identities: unknown restriction(s) {unknown}; known: "
             f"{', '.join(_SPEC_KEYS + _OTHER_KEYS)}"
         )
-    spec_kw = {"max_size": DEFAULT_MAX_SIZE[dims]}
+    spec_kw: dict[str, Any] = {"max_size": DEFAULT_MAX_SIZE[dims]}
     spec_kw.update({k: v for k, v in restrict.items() if k in _SPEC_KEYS})
     if "norm_types" in restrict:
         spec_kw["norm_types"] = restrict["norm_types"]
