@@ -825,8 +825,8 @@ def __dir__() -> list[str]:
     return sorted({*globals(), *__all__, *_SUBMODULES})
 
 
-# the rest of torch.nn.functional's convolution family, loaded on first use (numeric.family;
-# tests/test_imports.py checks this list is family.__all__)
+# the rest of torch.nn.functional's convolution family, loaded on first use from numeric.family
+# (whose __all__ is this list)
 _FAMILY = (
     "adaptive_avg_pool1d",
     "adaptive_avg_pool2d",

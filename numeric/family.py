@@ -40,32 +40,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from . import _adaptive, _ops, _pad
+from . import _FAMILY, _adaptive, _ops, _pad
 from ._half import half_precision
 
 Array = Any
 IntOrTuple = int | Sequence[int]
 
-__all__ = [
-    "adaptive_avg_pool1d",
-    "adaptive_avg_pool2d",
-    "adaptive_avg_pool3d",
-    "adaptive_max_pool1d",
-    "adaptive_max_pool2d",
-    "adaptive_max_pool3d",
-    "conv_transpose1d_grad_input",
-    "conv_transpose1d_grad_weight",
-    "conv_transpose2d_grad_input",
-    "conv_transpose2d_grad_weight",
-    "conv_transpose3d_grad_input",
-    "conv_transpose3d_grad_weight",
-    "fold",
-    "max_unpool1d",
-    "max_unpool2d",
-    "max_unpool3d",
-    "pad",
-    "unfold",
-]
+__all__ = list(_FAMILY)  # the names numeric re-exports, listed once (numeric/__init__.py)
 
 _fold = half_precision(_pad.fold)
 _adaptive_avg = half_precision(_adaptive.adaptive_avg_pool)
