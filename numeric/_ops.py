@@ -413,26 +413,10 @@ def conv_transpose(
         conf = (stride, padding, output_padding, groups, dilation)
         return _autograd.conv_transpose(dims, op, input, weight, bias, conf)
     x, unbatched = _batched(op, "input", input, dims)
-    check_ndim(op, "weight", weight, dims + 2, "(C_in, C_out/groups, *kernel)")
-    spec = _spec(
-        op,
-        ConvTranspose,
-        dims=dims,
-        in_channels=x.shape[1],
-        out_channels=int(weight.shape[1]) * groups,
-        kernel_size=tuple(int(k) for k in weight.shape[2:]),
-        stride=stride,
-        padding=padding,
-        output_padding=output_padding,
-        groups=groups,
-        dilation=dilation,
+    spec = _transpose_spec(
+        op, dims, x.shape, weight, stride, padding, output_padding, groups, dilation,
         bias=bias is not None,
-    )
-    if weight.shape[0] != x.shape[1]:
-        raise SpecError(
-            f"{op}: weight of shape {tuple(weight.shape)} expects {weight.shape[0]} input "
-            f"channels, but the input has {x.shape[1]}"
-        )
+    )  # fmt: skip
     out = _checked_size(op, spec, x.shape[2:], x.shape, itemsize(x))
     if bias is not None:
         _check_shape(op, "bias", bias, (spec.out_channels,))
@@ -579,8 +563,10 @@ def _transpose_spec(
     output_padding: IntOrTuple,
     groups: int,
     dilation: IntOrTuple,
+    bias: bool = False,
 ) -> ConvTranspose:
-    """The `symconv.ConvTranspose` of a transposed convolution on input (N, C_in, *size)."""
+    """The `symconv.ConvTranspose` of a transposed convolution on input (N, C_in, *size): the
+    forward pass and both gradients build it here, with the weight's channel check."""
     check_ndim(op, "weight", weight, dims + 2, "(C_in, C_out/groups, *kernel)")
     groups_ = groups if isinstance(groups, int) and not isinstance(groups, bool) else 1
     spec = _spec(
@@ -595,7 +581,7 @@ def _transpose_spec(
         output_padding=output_padding,
         groups=groups,
         dilation=dilation,
-        bias=False,
+        bias=bias,
     )
     if weight.shape[0] != size[1]:
         raise SpecError(
