@@ -23,6 +23,12 @@ from symconv.winograd import (
 wg = importlib.import_module("symconv.winograd")  # `symconv.winograd` is also the function
 
 
+def _patch_winograd(monkeypatch, fake) -> None:
+    """Replace `winograd` where the derivation and its float32 growth look it up."""
+    for name in ("symconv.winograd._derivation", "symconv.winograd._accuracy"):
+        monkeypatch.setattr(importlib.import_module(name), "winograd", fake)
+
+
 def test_f23_matches_wincnn() -> None:
     f = winograd(2, 3, points=(0, 1, -1))
     assert f.AT == sympy.Matrix([[1, 1, 1, 0], [0, 1, -1, 1]])
@@ -216,7 +222,7 @@ def test_derivation_rejects_bad_dims_when_built() -> None:
 def test_2d_coefficients_agree_with_the_symbolic_residual() -> None:
     """Where the symbolic residual is cheap: no wrong coefficient for F(2, 3), and for a wrong
     G exactly as many as the residual has nonzero terms g[s,t] d[u,v]."""
-    from symconv.winograd import _coefficient_mismatches_2d
+    from symconv.winograd._checks import _coefficient_mismatches_2d
 
     f = winograd(2, 3)
     assert _coefficient_mismatches_2d(f) == (0, 2 * 2 * 3 * 3 * 4 * 4)
@@ -233,7 +239,7 @@ def test_derivation_2d_check_is_exact_for_all_values_beyond_alpha_4(monkeypatch)
     """F(4x4, 3x3) was checked on 5 random tiles and labelled exact; now every one of its
     16 * 9 * 36 coefficients is compared, and one wrong entry of G fails the check with the
     number of wrong coefficients as its discrepancy."""
-    from symconv.winograd import _coefficient_mismatches_2d
+    from symconv.winograd._checks import _coefficient_mismatches_2d
 
     cert = winograd_derivation(4, 3).verify()
     (two_d,) = (r for r in cert.results if r.name.startswith("2D"))
@@ -244,7 +250,7 @@ def test_derivation_2d_check_is_exact_for_all_values_beyond_alpha_4(monkeypatch)
     G = f.G.copy()
     G[5, 2] = G[5, 2] * 3  # the point at infinity's row: only the last output is touched
     bad = Winograd(f.m, f.r, f.points, f.AT, G, f.BT)
-    monkeypatch.setattr(wg, "winograd", lambda m, r, points=None: bad if m == 4 else real(m, r))
+    _patch_winograd(monkeypatch, lambda m, r, points=None: bad if m == 4 else real(m, r))
     cert = wg.winograd_derivation(4, 3).verify()
     (two_d,) = (r for r in cert.results if r.name.startswith("2D"))
     wrong, total = _coefficient_mismatches_2d(bad)
@@ -254,7 +260,7 @@ def test_derivation_2d_check_is_exact_for_all_values_beyond_alpha_4(monkeypatch)
 
 # -- the multiplication count is counted, not restated --------------------------------------
 def test_multiplication_counts_come_from_the_transforms_and_the_toeplitz_matrix() -> None:
-    from symconv.winograd import _direct_products, _hadamard_products
+    from symconv.winograd._checks import _direct_products, _hadamard_products
 
     for m, r in ((2, 3), (4, 3), (3, 2), (1, 5)):
         f = winograd(m, r)
@@ -270,7 +276,7 @@ def test_multiplication_check_fails_when_the_formula_overstates(monkeypatch) -> 
     G = f.G.copy()
     G[1, :] = sympy.zeros(1, 3)
     lazy = Winograd(f.m, f.r, f.points, f.AT, G, f.BT)
-    monkeypatch.setattr(wg, "winograd", lambda m, r, points=None: lazy if m == 2 else real(m, r))
+    _patch_winograd(monkeypatch, lambda m, r, points=None: lazy if m == 2 else real(m, r))
     cert = wg.winograd_derivation(2, 3).verify()
     (counts,) = (r for r in cert.results if r.name.startswith("multiplications"))
     assert not counts.passed and counts.max_error == 16 - 9, cert.text()
