@@ -28,7 +28,7 @@ from . import _sizes
 from ._errors import SpecError
 from ._torchref import conv_reference, torch_or_none
 from .arith import SYMBOLS, transpose_output_formula
-from .derivation import Derivation, SkipCheck, discrepancy, grid_check
+from .derivation import Derivation, Outcome, SkipCheck, discrepancy, grid_check
 from .indexform import index_form
 from .limits import check_symbolic
 from .registry import ENTRIES, entry
@@ -97,17 +97,22 @@ def matrix_derivation(spec: Any, input_size: int | Sequence[int]) -> Derivation:
     if T is not None:
         d.results.update(T=T, pad=pad)
 
-    def factorisation() -> tuple[int, float, bool, str]:
+    def factorisation() -> Outcome:
         if factored:
-            ok, n = factored_product_check(form)
-            return n, 0.0 if ok else 1.0, ok, "per axis in int64, symbolic weights"
+            product = factored_product_check(form)
+            return Outcome(
+                product.nonzeros,
+                0.0 if product.holds else 1.0,
+                product.holds,
+                "per axis in int64, symbolic weights",
+            )
         assert T is not None and pad is not None  # not factored: both built above
         v = dict(valid_matrix(spec, input_size).todok())
         prod = {k: val for k, val in sparse_product(v, dict(pad.todok())).items() if val != 0}
         ok = prod == dict(T.todok())
-        return T.nnz(), 0.0 if ok else 1.0, ok, "entry by entry, symbolic weights"
+        return Outcome(T.nnz(), 0.0 if ok else 1.0, ok, "entry by entry, symbolic weights")
 
-    def against_torch() -> tuple[int, float, bool, str]:
+    def against_torch() -> Outcome:
         if torch_or_none() is None:  # pragma: no cover - torch is optional
             raise SkipCheck("torch not installed (pip install torch): not checked")
         if not isinstance(spec, Conv) or type(spec) is not Conv:
@@ -121,13 +126,13 @@ def matrix_derivation(spec: Any, input_size: int | Sequence[int]) -> Derivation:
             y = factored_matvec(form, w, x)  # T x, T's taps read from the index form
             ref = conv_reference(spec, x[None], w)
             worst = max(worst, discrepancy(y, ref.numpy().reshape(-1)))
-        return 3, worst, worst < 1e-10, "float64, random inputs and weights"
+        return Outcome(3, worst, worst < 1e-10, "float64, random inputs and weights")
 
-    def structure_check() -> tuple[int, float, bool, str]:
+    def structure_check() -> Outcome:
         again = structure(spec, input_size)
         one_block = form.in_channels == form.out_channels == 1
         ok = again.name == s.name and (s.name != "Toeplitz" or not one_block or _is_toeplitz(T))
-        return 1, 0.0 if ok else 1.0, ok, f"{s.name}: {s.evidence}"
+        return Outcome(1, 0.0 if ok else 1.0, ok, f"{s.name}: {s.evidence}")
 
     d.check("T = V Pad", "exact", factorisation)
     d.check("structure read off T entry by entry", "exact", structure_check)
@@ -232,20 +237,20 @@ def transpose_derivation(spec: Any, input_size: int | Sequence[int] | None = Non
         by="the transposed matrix is T^T",
     )
 
-    def proof() -> tuple[int, float, bool, str]:
+    def proof() -> Outcome:
         ok = sympy.simplify(back - recovered) == 0
-        return 1, 0.0 if ok else 1.0, ok, "symbolic in i, k, s, d, p, q, a"
+        return Outcome(1, 0.0 if ok else 1.0, ok, "symbolic in i, k, s, d, p, q, a")
 
-    def substitution() -> tuple[int, float, bool, str]:
+    def substitution() -> Outcome:
         ok = sympy.simplify(transposed.subs(o, q + 1) - back) == 0
-        return 1, 0.0 if ok else 1.0, ok, "symbolic in q, k, s, d, p, a"
+        return Outcome(1, 0.0 if ok else 1.0, ok, "symbolic in q, k, s, d, p, a")
 
-    def floor_q() -> tuple[int, float, bool, str]:
+    def floor_q() -> Outcome:
         cases = [(qq, aa, ss) for ss in range(1, 6) for aa in range(ss) for qq in range(0, 9)]
         expr = sympy.lambdify((q, a, s), sympy.floor((s * q + a) / s) + 1 - (q + 1), "math")
         return grid_check(cases, lambda c: abs(expr(*c)))
 
-    def grid() -> tuple[int, float, bool, str]:
+    def grid() -> Outcome:
         cases = [
             c
             for c in itertools.product(
@@ -262,9 +267,9 @@ def transpose_derivation(spec: Any, input_size: int | Sequence[int] | None = Non
 
         return grid_check(cases, err)
 
-    def adjoint() -> tuple[int, float, bool, str]:
+    def adjoint() -> Outcome:
         ok = verify_adjoint(spec, size)
-        return 1, 0.0 if ok else 1.0, ok, f"toeplitz(ConvTranspose) == T^T at input {size}"
+        return Outcome(1, 0.0 if ok else 1.0, ok, f"toeplitz(ConvTranspose) == T^T at input {size}")
 
     d.check("o = q + 1: floor((s q + a)/s) + 1, every s < 6, a < s, q < 9", "exact", floor_q)
     d.check("o' at o = q + 1, symbolic", "general", substitution)
