@@ -30,6 +30,7 @@ from ._equivariance_translate import _interior, _tapwise_broken, _translate_core
 from ._errors import SpecError
 from ._torchref import conv_reference, pool_reference
 from ._torchref import torch_or_none as _torch
+from .derivation import Outcome
 from .spec import PADDING_MODES, Conv, Pool
 
 
@@ -177,12 +178,12 @@ def _torch_trials(
     changed: Callable[[Any, Any], set[tuple[int, ...]]],
     extra: Callable[[Any, Any], str] | None = None,
     passed: str = "changed output positions match .broken",
-) -> tuple[int, float, bool, str]:
+) -> Outcome:
     """Three random trials: the positions torch changes, `changed(w, x)`, are `expected` (for
     max pooling: within it); `extra(x, gen)` may check more per trial ('' when it holds)."""
     torch = _torch()
     if torch is None:  # pragma: no cover
-        return 0, 0.0, True, "torch not installed: skipped"
+        return Outcome(0, 0.0, True, "torch not installed: skipped")
     gen = torch.Generator().manual_seed(0)
     for _ in range(3):
         x = _random_input(spec, sizes, gen)
@@ -190,11 +191,13 @@ def _torch_trials(
         got = changed(w, x)
         ok = got <= expected if _kind(spec) == "max" else got == expected
         if not ok:
-            return 3, 1.0, False, f"torch changed {sorted(got)}, derived {sorted(expected)}"
+            return Outcome(
+                3, 1.0, False, f"torch changed {sorted(got)}, derived {sorted(expected)}"
+            )
         why = extra(x, gen) if extra else ""
         if why:
-            return 3, 1.0, False, why
-    return 3, 0.0, True, passed
+            return Outcome(3, 1.0, False, why)
+    return Outcome(3, 0.0, True, passed)
 
 
 def _translate_checks(
@@ -207,18 +210,22 @@ def _translate_checks(
 ) -> None:
     if isinstance(spec, Conv) and subs is None:
 
-        def grid() -> tuple[int, float, bool, str]:
+        def grid() -> Outcome:
             cases = [(spec, sizes, shift), *_grid_translate()]
             for case in cases:
                 why = _translate_claims(*case)
                 if why:
-                    return len(cases), 1.0, False, f"{case[0]} on {case[1]}, shift {case[2]}: {why}"
-            return len(cases), 0.0, True, "rows of T S = rows of S T exactly where predicted"
+                    return Outcome(
+                        len(cases), 1.0, False, f"{case[0]} on {case[1]}, shift {case[2]}: {why}"
+                    )
+            return Outcome(
+                len(cases), 0.0, True, "rows of T S = rows of S T exactly where predicted"
+            )
 
         d.check("broken set = index-form criterion; interior equivariant; strides", "exact", grid)
         if core["cyclic"]:
 
-            def circ() -> tuple[int, float, bool, str]:
+            def circ() -> Outcome:
                 cases = [
                     Conv(
                         dims=dm, kernel_size=k, padding="same", padding_mode="circular", bias=False
@@ -236,12 +243,12 @@ def _translate_checks(
                         n_cases += 1
                         why = _circulant_claim(c, sz)
                         if why:
-                            return n_cases, 1.0, False, f"{c} on {sz}: {why}"
-                return n_cases, 0.0, True, "T commutes with every cyclic shift"
+                            return Outcome(n_cases, 1.0, False, f"{c} on {sz}: {why}")
+                return Outcome(n_cases, 0.0, True, "T commutes with every cyclic shift")
 
             d.check("circulant: every cyclic shift commutes with T", "exact", circ)
 
-    def numeric() -> tuple[int, float, bool, str]:
+    def numeric() -> Outcome:
         def changed(w: Any, x: Any) -> set[tuple[int, ...]]:
             u, cyclic = core["output_shift"], core["cyclic"]
             return _torch_changed(spec, sizes, "translate", shift, u, cyclic, w, x)
@@ -251,10 +258,10 @@ def _translate_checks(
     d.check("torch: conv(shift(x)) vs shift(conv(x))", "numeric", numeric)
     if isinstance(spec, Pool) and spec.kind == "max":
 
-        def invariance() -> tuple[int, float, bool, str]:
+        def invariance() -> Outcome:
             torch = _torch()
             if torch is None:  # pragma: no cover
-                return 0, 0.0, True, "torch not installed: skipped"
+                return Outcome(0, 0.0, True, "torch not installed: skipped")
             gen = torch.Generator().manual_seed(1)
             for _ in range(5):
                 x = torch.randn((1, 1, *sizes), generator=gen, dtype=torch.float64)
@@ -271,8 +278,10 @@ def _translate_checks(
                 )
                 want = max_pool_changes(spec, x[0, 0].numpy(), shift)
                 if not got <= want:
-                    return 5, 1.0, False, f"changed {sorted(got)} not within {sorted(want)}"
-            return 5, 0.0, True, "changed outputs within the predicted set"
+                    return Outcome(
+                        5, 1.0, False, f"changed {sorted(got)} not within {sorted(want)}"
+                    )
+            return Outcome(5, 0.0, True, "changed outputs within the predicted set")
 
         d.check(
             "max pooling: changed outputs within the window-overlap prediction",
@@ -305,7 +314,7 @@ def _symmetry_checks(
 ) -> None:
     if isinstance(spec, Conv):
 
-        def grid() -> tuple[int, float, bool, str]:
+        def grid() -> Outcome:
             cases = _grid_symmetry(transform)
             if _symmetric_setup(spec, sizes, transform):
                 cases.insert(0, (spec, sizes))
@@ -313,12 +322,12 @@ def _symmetry_checks(
                 cond = _symmetry_core(c, sz, transform, None)["condition"]
                 syms = _weight_symbols(c)
                 if _solve(cond, syms) != _solve(_kernel_symmetry(c, transform), syms):
-                    return len(cases), 1.0, False, f"{c} on {sz}: {cond}"
-            return len(cases), 0.0, True, "solved condition = kernel symmetry"
+                    return Outcome(len(cases), 1.0, False, f"{c} on {sz}: {cond}")
+            return Outcome(len(cases), 0.0, True, "solved condition = kernel symmetry")
 
         d.check(f"condition = the kernel's {transform} symmetry", "exact", grid)
 
-    def numeric() -> tuple[int, float, bool, str]:
+    def numeric() -> Outcome:
         def changed(w: Any, x: Any) -> set[tuple[int, ...]]:
             return _torch_changed(spec, sizes, transform, (), (), False, w, x)
 

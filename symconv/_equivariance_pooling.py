@@ -26,7 +26,7 @@ from ._equivariance_core import (
     _spatial_map,
 )
 from ._errors import SpecError
-from .derivation import Derivation, grid_check
+from .derivation import Derivation, Outcome, grid_check
 from .spec import Pool
 
 __all__ = ["max_pool_changes", "pooling_example"]
@@ -118,7 +118,7 @@ def _pool_invariance(
             by="P_change = 2t/(k + t)",
         )
 
-        def change_probability() -> tuple[int, float, bool, str]:
+        def change_probability() -> Outcome:
             cases = [(kk, tt) for kk in range(2, 5) for tt in range(1, kk) if kk + tt <= 6]
 
             def err(c: tuple[int, int]) -> float:
@@ -218,9 +218,9 @@ def pooling_example() -> Derivation:
         by="figure reproduced",
     )
 
-    def run() -> tuple[int, float, bool, str]:
+    def run() -> Outcome:
         full = {(o,) for o in range(n) if y[o] != y_s[o]}
-        return (
+        return Outcome(
             1,
             0.0,
             changed_in == 4 and changed_out == 2 and full <= predicted,

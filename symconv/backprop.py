@@ -40,6 +40,7 @@ import sympy
 from . import _sizes
 from ._cache import pure
 from ._errors import SpecError
+from ._results import GradientCheck
 from ._tables import Table, same_factors, table
 from .derivation import Derivation, grid_check
 from .indexform import index_form
@@ -247,7 +248,7 @@ def verify_exact(
     *,
     grad_input: GradInput | None = None,
     grad_weight: GradWeight | None = None,
-) -> tuple[bool, bool]:
+) -> GradientCheck:
     r"""Exact check on one spec: $T^\top\delta = \partial L/\partial x$ and
     $X^\top\delta = \partial L/\partial w$, for all $w$ and $\delta$.
 
@@ -256,21 +257,22 @@ def verify_exact(
     one tap table per axis, `IndexForm.factors`) and is compared factor by factor, so a
     64x64 layer with 16 -> 16 channels costs its 3x3 taps per axis, not its 9.4M taps.
     `grad_input`/`grad_weight` replace the derived operators (to show that a wrong one is
-    caught).
+    caught). Returns a `GradientCheck(grad_input, grad_weight)`: each rule holds or not;
+    `all(...)` is both.
     """
     sizes = spec._check_input(input_size)
     if grad_input is None and grad_weight is None:
         return _verify_derived(spec, tuple(sizes))
-    return (
+    return GradientCheck(
         same_factors(*_grad_input_tables(spec, sizes, grad_input)),
         same_factors(*_grad_weight_tables(spec, sizes, grad_weight)),
     )
 
 
 @pure(maxsize=8192)
-def _verify_derived(spec: Conv, sizes: tuple[int, ...]) -> tuple[bool, bool]:
+def _verify_derived(spec: Conv, sizes: tuple[int, ...]) -> GradientCheck:
     """`verify_exact` of the derived operators, once per (spec, size) and process."""
-    return (
+    return GradientCheck(
         same_factors(*_grad_input_tables(spec, sizes)),
         same_factors(*_grad_weight_tables(spec, sizes)),
     )

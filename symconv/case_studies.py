@@ -35,8 +35,9 @@ from typing import Any
 import numpy as np
 import sympy
 
+from ._results import ChainRule
 from ._torchref import torch_or_none
-from .derivation import Derivation, discrepancy, grid_check
+from .derivation import Derivation, Outcome, discrepancy, grid_check
 from .spec import Conv
 
 __all__ = [
@@ -50,16 +51,17 @@ __all__ = [
 K, C, B, C_IN, C_OUT, G, H, W = sympy.symbols("k C b C_in C_out g H W", integer=True, positive=True)
 
 
-def _no_torch() -> tuple[int, float, bool, str]:  # pragma: no cover - torch is optional
-    return 0, 0.0, True, "torch not installed: not checked"
+def _no_torch() -> Outcome:  # pragma: no cover - torch is optional
+    return Outcome(0, 0.0, True, "torch not installed: not checked")
 
 
 # -- residual blocks -------------------------------------------------------------------------
-def residual_chain_rule(n: int, identity: bool = True) -> tuple[bool, Any]:
+def residual_chain_rule(n: int, identity: bool = True) -> ChainRule:
     """Whether $\\partial L(x + F(x))/\\partial x_j = \\sum_i \\partial L/\\partial y_i
     (\\delta_{ij} + \\partial F_i/\\partial x_j)$ for undefined (arbitrary differentiable) $L$
     and $F_1..F_n$, for every $j$; `identity=False` drops the $\\delta_{ij}$ (the plain
-    layer's rule), which must fail. Also returns the Jacobian of $y$."""
+    layer's rule), which must fail. Returns a `ChainRule`: whether it `holds`, and the
+    `jacobian` of $y$."""
     xs = sympy.symbols(f"x1:{n + 1}")
     dummies = sympy.symbols(f"u1:{n + 1}")
     fs = [sympy.Function(f"F_{i + 1}")(*xs) for i in range(n)]
@@ -77,10 +79,10 @@ def residual_chain_rule(n: int, identity: bool = True) -> tuple[bool, Any]:
         == 0
         for j in range(n)
     )
-    return ok, sympy.Matrix(ys).jacobian(xs)
+    return ChainRule(ok, sympy.Matrix(ys).jacobian(xs))
 
 
-def _residual_block_torch(seed: int = 0) -> tuple[int, float, bool, str]:
+def _residual_block_torch(seed: int = 0) -> Outcome:
     """dL/dx of y = x + conv(relu(conv(x))) by autograd against g (I + J_F) with J_F the
     explicit Jacobian of F (torch.autograd.functional.jacobian), float64."""
     torch = torch_or_none()
@@ -103,7 +105,7 @@ def _residual_block_torch(seed: int = 0) -> tuple[int, float, bool, str]:
         jac = torch.autograd.functional.jacobian(branch, x.detach(), vectorize=True).reshape(n, n)
         formula = upstream.reshape(n) @ (torch.eye(n, dtype=torch.float64) + jac)
         worst = max(worst, discrepancy(formula.numpy(), x.grad.reshape(n).numpy()))
-    return 2, worst, worst < 1e-10, "3x3 conv, ReLU, 3x3 conv branch; float64"
+    return Outcome(2, worst, worst < 1e-10, "3x3 conv, ReLU, 3x3 conv branch; float64")
 
 
 def gradient_norm_study(
@@ -143,7 +145,7 @@ def gradient_norm_study(
     return out
 
 
-def _study_against_torch() -> tuple[int, float, bool, str]:
+def _study_against_torch() -> Outcome:
     """The hand-written backpropagation of `gradient_norm_study` against torch autograd, on a
     small configuration and on the one `residual_derivation` displays (the defaults)."""
     torch = torch_or_none()
@@ -171,7 +173,7 @@ def _study_against_torch() -> tuple[int, float, bool, str]:
             x.grad = None
             cases += depth + 1
     detail = "gradient norms per layer, float64 autograd, depth 12 width 16 and depth 50 width 64"
-    return cases, worst, worst < 1e-12, detail
+    return Outcome(cases, worst, worst < 1e-12, detail)
 
 
 def stack_chain_rule(n: int, blocks: int, residual: bool = True) -> bool:
@@ -210,7 +212,7 @@ def residual_derivation() -> Derivation:
         "ResNet's identity shortcut: the layers learn the residual F",
         definition=True,
     )
-    _, jac = residual_chain_rule(2)
+    jac = residual_chain_rule(2).jacobian
     d.add_step(
         "Its Jacobian (n = 2)",
         sympy.Eq(sympy.MatrixSymbol("J_y", 2, 2), jac),
@@ -258,26 +260,26 @@ def residual_derivation() -> Derivation:
     )
     d.results.update(study=study, jacobian=jac)
 
-    def general() -> tuple[int, float, bool, str]:
-        ok = all(residual_chain_rule(n)[0] for n in (1, 2, 3))
-        return 3, 0.0 if ok else 1.0, ok, "undefined L and F_i, every x_j, n = 1, 2, 3"
+    def general() -> Outcome:
+        ok = all(residual_chain_rule(n).holds for n in (1, 2, 3))
+        return Outcome(3, 0.0 if ok else 1.0, ok, "undefined L and F_i, every x_j, n = 1, 2, 3")
 
-    def jacobian() -> tuple[int, float, bool, str]:
+    def jacobian() -> Outcome:
         ok = True
         for size in (1, 2, 3):
             xs = sympy.symbols(f"x1:{size + 1}")
             fs = sympy.Matrix([sympy.Function(f"F_{i + 1}")(*xs) for i in range(size)])
             want = sympy.eye(size) + fs.jacobian(xs)
-            got = residual_chain_rule(size)[1]
+            got = residual_chain_rule(size).jacobian
             ok &= sympy.simplify(got - want) == sympy.zeros(size)
-        ok &= sympy.simplify(jac - residual_chain_rule(2)[1]) == sympy.zeros(2)
-        return 3, 0.0 if ok else 1.0, ok, "y = x + F(x), undefined F_i, n = 1, 2, 3"
+        ok &= sympy.simplify(jac - residual_chain_rule(2).jacobian) == sympy.zeros(2)
+        return Outcome(3, 0.0 if ok else 1.0, ok, "y = x + F(x), undefined F_i, n = 1, 2, 3")
 
-    def stack() -> tuple[int, float, bool, str]:
+    def stack() -> Outcome:
         cases = [(n, blocks, res) for n, blocks in ((1, 2), (1, 3), (2, 2)) for res in (1, 0)]
         ok = all(stack_chain_rule(n, blocks, bool(res)) for n, blocks, res in cases)
         detail = "undefined F_l, residual and plain, (n, L) = (1, 2), (1, 3), (2, 2)"
-        return len(cases), 0.0 if ok else 1.0, ok, detail
+        return Outcome(len(cases), 0.0 if ok else 1.0, ok, detail)
 
     d.check("dL/dx = dL/dy (I + dF/dx)", "general", general)
     d.check("dy/dx = I + dF/dx", "general", jacobian)
@@ -332,13 +334,13 @@ def bottleneck_derivation() -> Derivation:
     )
     d.results.update(bottleneck=bottle, basic=plain, ratio=ratio, resnet50=resnet)
 
-    def general() -> tuple[int, float, bool, str]:
+    def general() -> Outcome:
         ok = sympy.simplify(quarter - sympy.Rational(17, 16) * C**2) == 0
         ok &= sympy.simplify(ratio - sympy.Rational(17, 288)) == 0
         ok &= sympy.Rational(resnet["basic"], resnet["bottleneck"]) == sympy.Rational(288, 17)
-        return 3, 0.0 if ok else 1.0, ok, "closed forms for b = C/4, and at C = 256"
+        return Outcome(3, 0.0 if ok else 1.0, ok, "closed forms for b = C/4, and at C = 256")
 
-    def grid() -> tuple[int, float, bool, str]:
+    def grid() -> Outcome:
         def err(case: tuple[int, int, int]) -> float:
             c, b, size = case
             convs = [
@@ -353,7 +355,7 @@ def bottleneck_derivation() -> Derivation:
 
         return grid_check(list(itertools.product((4, 16, 64, 256), (1, 4, 64), (1, 7))), err)
 
-    def each() -> tuple[int, float, bool, str]:
+    def each() -> Outcome:
         def err(case: tuple[int, int, int, int]) -> float:
             ci, co, h, w = case
             pointwise = Conv(in_channels=ci, out_channels=co, kernel_size=1, bias=False)
@@ -366,7 +368,7 @@ def bottleneck_derivation() -> Derivation:
         cases = list(itertools.product((1, 3, 64), (1, 5, 256), (1, 4), (2, 7)))
         return grid_check(cases, err)
 
-    def tables() -> tuple[int, float, bool, str]:
+    def tables() -> Outcome:
         from . import arch
 
         r50, r34 = arch.get("resnet50").table(), arch.get("resnet34").table()
@@ -375,7 +377,7 @@ def bottleneck_derivation() -> Derivation:
         for stage, c in ((3, 256), (4, 512)):
             basic = sum(r34.row(f"layer{stage}.1.conv{i}").parameters for i in (1, 2))
             e += abs(basic - int(plain.subs(C, c)))
-        return (
+        return Outcome(
             3,
             float(e),
             e == 0,
@@ -439,12 +441,12 @@ def depthwise_separable_derivation() -> Derivation:
                by=("ratio = 1/C_out + 1/k^2", "against MobileNet v1's table"))  # fmt: skip
     d.results.update(ratio=ratio)
 
-    def general() -> tuple[int, float, bool, str]:
+    def general() -> Outcome:
         ok = sympy.simplify(ratio - (1 / C_OUT + 1 / K**2)) == 0
         ok &= mobilenet == sympy.Rational(1, 1024) + sympy.Rational(1, 9)
-        return 2, 0.0 if ok else 1.0, ok, "simplified symbolically; at k = 3, C_out = 1024"
+        return Outcome(2, 0.0 if ok else 1.0, ok, "simplified symbolically; at k = 3, C_out = 1024")
 
-    def grid() -> tuple[int, float, bool, str]:
+    def grid() -> Outcome:
         def err(case: tuple[int, int, int, int]) -> float:
             ci, co, k, size = case
             full_c = Conv(in_channels=ci, out_channels=co, kernel_size=k, padding=k // 2,
@@ -462,7 +464,7 @@ def depthwise_separable_derivation() -> Derivation:
         cases = list(itertools.product((1, 3, 32), (1, 8, 64), (1, 3, 5), (1, 6)))
         return grid_check(cases, err)
 
-    def counts() -> tuple[int, float, bool, str]:
+    def counts() -> Outcome:
         def err(case: tuple[int, int, int, int, int]) -> float:
             ci, co, k, h, w = case
             specs = [
@@ -480,7 +482,7 @@ def depthwise_separable_derivation() -> Derivation:
         cases = list(itertools.product((1, 3, 32), (1, 8), (1, 3, 5), (1, 6), (2, 5)))
         return grid_check(cases, err)
 
-    def pair_exact() -> tuple[int, float, bool, str]:
+    def pair_exact() -> Outcome:
         def err(case: tuple[int, int]) -> float:
             ci, k = case
             at = {C_IN: ci, K: k}
@@ -493,7 +495,7 @@ def depthwise_separable_derivation() -> Derivation:
 
         return grid_check(list(itertools.product((1, 2, 3), (1, 2, 3))), err)
 
-    def table() -> tuple[int, float, bool, str]:
+    def table() -> Outcome:
         from . import arch
 
         t = arch.get("mobilenet_v1").table()
@@ -504,9 +506,9 @@ def depthwise_separable_derivation() -> Derivation:
             want = ratio.subs({C_OUT: co, K: 3})
             got = sympy.Rational(dw_r.parameters + pw_r.parameters, 9 * ci * co)
             worst = max(worst, float(abs(got - want)))
-        return 13, worst, worst == 0, "MobileNet v1's 13 depthwise-separable layers"
+        return Outcome(13, worst, worst == 0, "MobileNet v1's 13 depthwise-separable layers")
 
-    def against_torch() -> tuple[int, float, bool, str]:
+    def against_torch() -> Outcome:
         torch = torch_or_none()
         if torch is None:  # pragma: no cover
             return _no_torch()
@@ -521,7 +523,7 @@ def depthwise_separable_derivation() -> Derivation:
             kernel = point[:, :, 0, 0, None, None] * depth[None, :, 0]  # W_nm = P_nm D_m
             one = F.conv2d(x, kernel, padding=k // 2)
             worst = max(worst, discrepancy(pair.numpy(), one.numpy()))
-        return 2, worst, worst < 1e-10, "float64"
+        return Outcome(2, worst, worst < 1e-10, "float64")
 
     d.check("ratio = 1/C_out + 1/k^2", "general", general)
     d.check("against Conv.macs and Conv.num_parameters", "exact", grid)
@@ -577,7 +579,7 @@ def grouped_conv_derivation() -> Derivation:
     )  # fmt: skip
     d.results.update(parameters=grouped, dense_kernel=block)
 
-    def blocks() -> tuple[int, float, bool, str]:
+    def blocks() -> Outcome:
         def err(case: tuple[int, int, int]) -> float:
             g, ci_g, co_g = case
             ci, co = g * ci_g, g * co_g
@@ -595,7 +597,7 @@ def grouped_conv_derivation() -> Derivation:
 
         return grid_check(list(itertools.product((1, 2, 3), (1, 2), (1, 3))), err)
 
-    def per_output() -> tuple[int, float, bool, str]:
+    def per_output() -> Outcome:
         def err(case: tuple[int, int, int, int]) -> float:
             g, ci_g, co_g, k = case
             spec = Conv(in_channels=g * ci_g, out_channels=g * co_g, kernel_size=k, groups=g)
@@ -604,11 +606,11 @@ def grouped_conv_derivation() -> Derivation:
 
         return grid_check(list(itertools.product((1, 2, 4, 32), (1, 3), (1, 2), (1, 3))), err)
 
-    def general() -> tuple[int, float, bool, str]:
+    def general() -> Outcome:
         ok = sympy.simplify((grouped - C_OUT) / dense - 1 / G) == 0
-        return 1, 0.0 if ok else 1.0, ok, "weights of g groups / dense weights = 1/g"
+        return Outcome(1, 0.0 if ok else 1.0, ok, "weights of g groups / dense weights = 1/g")
 
-    def grid() -> tuple[int, float, bool, str]:
+    def grid() -> Outcome:
         def err(case: tuple[int, int, int, int, bool]) -> float:
             g, ci_g, co_g, k, bias = case
             spec = Conv(in_channels=g * ci_g, out_channels=g * co_g, kernel_size=k, groups=g,
@@ -620,7 +622,7 @@ def grouped_conv_derivation() -> Derivation:
         cases = list(itertools.product((1, 2, 4, 32), (1, 3), (1, 2), (1, 3), (False, True)))
         return grid_check(cases, err)
 
-    def tables() -> tuple[int, float, bool, str]:
+    def tables() -> Outcome:
         from . import arch
 
         # (row, k, C_in, C_out, g, bias)
@@ -633,9 +635,10 @@ def grouped_conv_derivation() -> Derivation:
         for row, k, ci, co, g, bias in rows:
             want = int(grouped.subs({K: k, C_IN: ci, C_OUT: co, G: g})) - (0 if bias else co)
             e += abs(row.parameters - want)
-        return len(rows), float(e), e == 0, "resnext50 (g = 32), alexnet_grouped, mobilenet_v2"
+        detail = "resnext50 (g = 32), alexnet_grouped, mobilenet_v2"
+        return Outcome(len(rows), float(e), e == 0, detail)
 
-    def against_torch() -> tuple[int, float, bool, str]:
+    def against_torch() -> Outcome:
         torch = torch_or_none()
         if torch is None:  # pragma: no cover
             return _no_torch()
@@ -651,7 +654,7 @@ def grouped_conv_derivation() -> Derivation:
                 dense[o, i] = w[o]
             worst = max(worst, discrepancy(F.conv2d(x, w, groups=g).numpy(),
                                            F.conv2d(x, dense).numpy()))  # fmt: skip
-        return 2, worst, worst < 1e-10, "float64"
+        return Outcome(2, worst, worst < 1e-10, "float64")
 
     d.check("P_g / P_1 = 1/g", "general", general)
     d.check("weights per output channel against Conv.weight_shape", "exact", per_output)

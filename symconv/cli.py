@@ -305,20 +305,9 @@ def _cmd_arch(args: argparse.Namespace) -> None:
         print(table.markdown() if args.markdown else table.text())
 
 
-# derive ops that read neither the layer flags nor --input (general, symbolic statements)
-_GENERAL_OPS = (
-    "activation",
-    "fft-padding",
-    "commutativity",
-    "algorithm-costs",
-    "residual",
-    "bottleneck",
-    "depthwise-separable",
-    "grouped-conv",
-    "adaptive-pool",
-)
-# derive ops whose registry (symconv.derive) has a default layer of its own
-_REGISTRY_DEFAULT_OPS = ("p4", "local-params", "unfold-fold")
+# which flags a derive op reads is its registry entry's `layer` (symconv.registry): `optional`
+# (general; a layer adds its numbers), `none` (general: no layer flag, no --input), `tile`
+# (winograd), `layer` (the layer, or the entry's own default when no layer flag is given)
 # what the fourier derivation replaces when it turns a layer into its circulant version
 _FOURIER_DROPS = ("stride", "padding", "in_channels", "out_channels", "groups", "no_bias")
 
@@ -353,7 +342,8 @@ def _parse_shift(text: str) -> int | tuple[int, ...]:
 
 def _derivation(args: argparse.Namespace) -> Any:
     """The derivation `args.op` for the layer flags and `--input`, rejecting what it ignores."""
-    from .derive import derive
+    from .derive import DERIVATIONS, derive
+    from .registry import entry
 
     op = args.op
     given = _given(args)
@@ -362,19 +352,23 @@ def _derivation(args: argparse.Namespace) -> Any:
         options["shift"] = _parse_shift(args.shift)
     if args.transform is not None:
         options["transform"] = args.transform
-    if op != "equivariance":
+    takers = [o for o in DERIVATIONS if entry(o).options]
+    if op not in takers:
         _not_applicable(
             op,
             list(options),
-            "only derive equivariance takes a shift or a transformation",
+            f"only derive {', '.join(takers)} takes a shift or a transformation",
         )
-    if op in ("output-size", "separable"):
+    if op not in DERIVATIONS:
+        return derive(op)  # the SpecError lists the ops
+    layer = entry(op).layer
+    if layer == "optional":
         # general derivations; a layer (any layer flag, or --input) adds its own numbers
         if not given and args.input is None:
             return derive(op)
         size = None if args.input is None else parse_sizes("input", args.input)
         return derive(op, _spec(args), size)
-    if op in _GENERAL_OPS:
+    if layer == "none":
         extra = given + (["input"] if args.input is not None else [])
         _not_applicable(op, extra, "the derivation is general and reads no layer or input size")
         return derive(op)
@@ -403,7 +397,7 @@ def _derivation(args: argparse.Namespace) -> Any:
         return derive(op, None, None if size is None else _one_size(op, "input", size))
     # an op with a registry default layer (p4: 3x3, padding 1) takes it when no layer flag is
     # given, as derive(op) does; any layer flag states the whole layer with the CLI's defaults
-    spec = None if not given and op in _REGISTRY_DEFAULT_OPS else _spec(args)
+    spec = None if not given and entry(op).default is not None else _spec(args)
     if op == "p4":
         _not_applicable(
             op,
@@ -533,9 +527,9 @@ def _build() -> argparse.ArgumentParser:
 
 # Lazy loading, documented: each subcommand imports its module (SymPy with it) when it runs.
 def _derive_op(p: argparse.ArgumentParser) -> None:
-    from .derive import DERIVATIONS
+    from .registry import derive_ops
 
-    p.add_argument("op", help="|".join(DERIVATIONS))
+    p.add_argument("op", help="|".join(derive_ops()))
 
 
 def _cmd_verify(args: argparse.Namespace) -> int:

@@ -29,6 +29,8 @@ from sympy.printing.latex import LatexPrinter
 from sympy.printing.pretty.pretty import PrettyPrinter
 from sympy.printing.pretty.stringpict import prettyForm
 
+from ._results import Outcome
+
 __all__ = [
     "LEVELS",
     "OPTIONAL_DEPENDENCIES",
@@ -36,6 +38,7 @@ __all__ = [
     "Check",
     "CheckResult",
     "Derivation",
+    "Outcome",
     "SkipCheck",
     "Step",
     "latex",
@@ -305,7 +308,8 @@ def _missing_optional(err: ImportError) -> str | None:
 
 @dataclass(frozen=True)
 class Check:
-    """A named check: `run()` returns `(cases, max_error, passed, detail)`.
+    """A named check: `run()` returns an `Outcome(cases, max_error, passed, detail)` (or the
+    same as a plain 4-tuple).
 
     It is *skipped* (never counted as passed) when it raises `SkipCheck`, when an optional
     dependency (torch, scipy) it imports is missing, or when it examined no case at all.
@@ -735,17 +739,17 @@ class Derivation:
         return self.text()
 
 
-def _proof(statement: Any) -> Callable[[], tuple[int, float, bool, str]]:
+def _proof(statement: Any) -> Callable[[], Outcome]:
     """A check that every equation in `statement` simplifies to `lhs - rhs = 0`."""
 
-    def run() -> tuple[int, float, bool, str]:
+    def run() -> Outcome:
         eqs = [statement] if isinstance(statement, sympy.Eq) else []
         if isinstance(statement, sympy.Basic) and not eqs:
             eqs = sorted(statement.atoms(sympy.Eq), key=sympy.default_sort_key)
         bad = [e for e in eqs if sympy.simplify(e.lhs - e.rhs) != 0]
         ok = bool(eqs) and not bad
         detail = "SymPy simplify" if ok else f"not proved: {sympy.sstr(bad or statement)}"
-        return max(len(eqs), 1), 0.0 if ok else 1.0, ok, detail
+        return Outcome(max(len(eqs), 1), 0.0 if ok else 1.0, ok, detail)
 
     return run
 
@@ -835,15 +839,20 @@ def discrepancy(a: Any, b: Any) -> float:
         return float(np.max(np.where(same, 0.0, np.abs(a - b)), initial=0.0))
 
 
-def grid_check(
-    cases: Sequence[Any], predicate: Callable[[Any], float]
-) -> tuple[int, float, bool, str]:
+def grid_check(cases: Sequence[Any], predicate: Callable[[Any], float]) -> Outcome:
     """Run `predicate` (returning a discrepancy, 0 when equal) over `cases`; a NaN discrepancy
-    counts as infinite."""
+    counts as infinite. The `Outcome`'s detail names the worst case.
+
+    ```python
+    >>> grid_check([1, 2, 3], lambda n: abs(n * n - n - n))  # n^2 = 2n only at n = 2
+    Outcome(cases=3, max_error=3.0, passed=False, detail='worst case 3')
+
+    ```
+    """
     worst, bad = 0.0, None
     for case in cases:
         err = float(predicate(case))
         err = math.inf if math.isnan(err) else err
         if err > worst:
             worst, bad = err, case
-    return len(cases), worst, worst == 0.0, "" if bad is None else f"worst case {bad!r}"
+    return Outcome(len(cases), worst, worst == 0.0, "" if bad is None else f"worst case {bad!r}")

@@ -1,8 +1,9 @@
-r"""The named derivations behind `symconv derive OP`: one registry, each entry a factory.
+r"""`symconv derive OP`: the derivation named OP, built by its factory in `symconv.registry`.
 
-Matrix and transposed-convolution views are assembled here from the modules that own them
-(`toeplitz`, `transpose`, `backprop`, `arith`); every factory returns a `Derivation` whose
-`verify()` runs its checks.
+`derive()` reads the one registry (`symconv.registry.ENTRIES`: names, default layers,
+options); `DERIVATIONS` is its table of derive ops. The matrix and transposed-convolution
+views are assembled here from the modules that own them (`toeplitz`, `transpose`, `arith`);
+every factory returns a `Derivation` whose `verify()` runs its checks.
 
 ```python
 >>> from symconv.derive import matrix_derivation
@@ -23,21 +24,14 @@ from typing import Any, cast
 import numpy as np
 import sympy
 
-from numeric.algorithms import cost_derivation
-
 from . import _sizes
 from ._errors import SpecError
 from ._torchref import conv_reference, torch_or_none
-from .arith import SYMBOLS, lecture_formula_derivation, transpose_output_formula
-from .backprop import activation_step, backprop
-from .derivation import Derivation, SkipCheck, discrepancy, grid_check
-from .equivariance import equivariance
-from .fourier import commutativity_derivation, fft_padding_derivation, fourier_derivation
-from .groupconv import p4_derivation
+from .arith import SYMBOLS, transpose_output_formula
+from .derivation import Derivation, Outcome, SkipCheck, discrepancy, grid_check
 from .indexform import index_form
 from .limits import check_symbolic
-from .local_params import local_backprop, local_params
-from .separable import separable_derivation
+from .registry import ENTRIES, entry
 from .spec import Conv
 from .toeplitz import (
     factored_matvec,
@@ -49,8 +43,6 @@ from .toeplitz import (
     valid_matrix,
 )
 from .transpose import ConvTranspose, conv_transpose_equivalent, verify_adjoint
-from .winograd import winograd_derivation
-from .winograd_layer import winograd_layer_derivation
 
 __all__ = ["DERIVATIONS", "derive", "matrix_derivation", "transpose_derivation"]
 
@@ -105,17 +97,22 @@ def matrix_derivation(spec: Any, input_size: int | Sequence[int]) -> Derivation:
     if T is not None:
         d.results.update(T=T, pad=pad)
 
-    def factorisation() -> tuple[int, float, bool, str]:
+    def factorisation() -> Outcome:
         if factored:
-            ok, n = factored_product_check(form)
-            return n, 0.0 if ok else 1.0, ok, "per axis in int64, symbolic weights"
+            product = factored_product_check(form)
+            return Outcome(
+                product.nonzeros,
+                0.0 if product.holds else 1.0,
+                product.holds,
+                "per axis in int64, symbolic weights",
+            )
         assert T is not None and pad is not None  # not factored: both built above
         v = dict(valid_matrix(spec, input_size).todok())
         prod = {k: val for k, val in sparse_product(v, dict(pad.todok())).items() if val != 0}
         ok = prod == dict(T.todok())
-        return T.nnz(), 0.0 if ok else 1.0, ok, "entry by entry, symbolic weights"
+        return Outcome(T.nnz(), 0.0 if ok else 1.0, ok, "entry by entry, symbolic weights")
 
-    def against_torch() -> tuple[int, float, bool, str]:
+    def against_torch() -> Outcome:
         if torch_or_none() is None:  # pragma: no cover - torch is optional
             raise SkipCheck("torch not installed (pip install torch): not checked")
         if not isinstance(spec, Conv) or type(spec) is not Conv:
@@ -129,13 +126,13 @@ def matrix_derivation(spec: Any, input_size: int | Sequence[int]) -> Derivation:
             y = factored_matvec(form, w, x)  # T x, T's taps read from the index form
             ref = conv_reference(spec, x[None], w)
             worst = max(worst, discrepancy(y, ref.numpy().reshape(-1)))
-        return 3, worst, worst < 1e-10, "float64, random inputs and weights"
+        return Outcome(3, worst, worst < 1e-10, "float64, random inputs and weights")
 
-    def structure_check() -> tuple[int, float, bool, str]:
+    def structure_check() -> Outcome:
         again = structure(spec, input_size)
         one_block = form.in_channels == form.out_channels == 1
         ok = again.name == s.name and (s.name != "Toeplitz" or not one_block or _is_toeplitz(T))
-        return 1, 0.0 if ok else 1.0, ok, f"{s.name}: {s.evidence}"
+        return Outcome(1, 0.0 if ok else 1.0, ok, f"{s.name}: {s.evidence}")
 
     d.check("T = V Pad", "exact", factorisation)
     d.check("structure read off T entry by entry", "exact", structure_check)
@@ -240,20 +237,20 @@ def transpose_derivation(spec: Any, input_size: int | Sequence[int] | None = Non
         by="the transposed matrix is T^T",
     )
 
-    def proof() -> tuple[int, float, bool, str]:
+    def proof() -> Outcome:
         ok = sympy.simplify(back - recovered) == 0
-        return 1, 0.0 if ok else 1.0, ok, "symbolic in i, k, s, d, p, q, a"
+        return Outcome(1, 0.0 if ok else 1.0, ok, "symbolic in i, k, s, d, p, q, a")
 
-    def substitution() -> tuple[int, float, bool, str]:
+    def substitution() -> Outcome:
         ok = sympy.simplify(transposed.subs(o, q + 1) - back) == 0
-        return 1, 0.0 if ok else 1.0, ok, "symbolic in q, k, s, d, p, a"
+        return Outcome(1, 0.0 if ok else 1.0, ok, "symbolic in q, k, s, d, p, a")
 
-    def floor_q() -> tuple[int, float, bool, str]:
+    def floor_q() -> Outcome:
         cases = [(qq, aa, ss) for ss in range(1, 6) for aa in range(ss) for qq in range(0, 9)]
         expr = sympy.lambdify((q, a, s), sympy.floor((s * q + a) / s) + 1 - (q + 1), "math")
         return grid_check(cases, lambda c: abs(expr(*c)))
 
-    def grid() -> tuple[int, float, bool, str]:
+    def grid() -> Outcome:
         cases = [
             c
             for c in itertools.product(
@@ -270,9 +267,9 @@ def transpose_derivation(spec: Any, input_size: int | Sequence[int] | None = Non
 
         return grid_check(cases, err)
 
-    def adjoint() -> tuple[int, float, bool, str]:
+    def adjoint() -> Outcome:
         ok = verify_adjoint(spec, size)
-        return 1, 0.0 if ok else 1.0, ok, f"toeplitz(ConvTranspose) == T^T at input {size}"
+        return Outcome(1, 0.0 if ok else 1.0, ok, f"toeplitz(ConvTranspose) == T^T at input {size}")
 
     d.check("o = q + 1: floor((s q + a)/s) + 1, every s < 6, a < s, q < 9", "exact", floor_q)
     d.check("o' at o = q + 1, symbolic", "general", substitution)
@@ -282,165 +279,30 @@ def transpose_derivation(spec: Any, input_size: int | Sequence[int] | None = Non
     return d
 
 
-def _backprop(spec: Any, size: Any) -> Derivation:
-    return backprop(spec, size)
-
-
-def _activation(spec: Any, size: Any) -> Derivation:
-    return activation_step()
-
-
-def _output_size(spec: Any, size: Any) -> Derivation:
-    """The general formula; with a layer, also at its sizes (and at `size`, if given)."""
-    return lecture_formula_derivation(spec, size)
-
-
-def _matrix(spec: Any, size: Any) -> Derivation:
-    return matrix_derivation(spec, (5,) * spec.dims if size is None else size)
-
-
-def _equivariance(
-    spec: Any, size: Any, shift: Any = None, transform: str = "translate"
-) -> Derivation:
-    return equivariance(spec, size, shift=shift, transform=transform)
-
-
-def _fourier(spec: Any, size: Any) -> Derivation:
-    return fourier_derivation(spec, size)
-
-
-def _fft_padding(spec: Any, size: Any) -> Derivation:
-    return fft_padding_derivation(spec, size)
-
-
-def _commutativity(spec: Any, size: Any) -> Derivation:
-    return commutativity_derivation(spec, size)
-
-
-def _separable(spec: Any, size: Any) -> Derivation:
-    return separable_derivation(spec, size)
-
-
-def _winograd(spec: Any, size: Any) -> Derivation:
-    """F(m, r): r from the spec's kernel size (default 3); the input size, if given, is the
-    tile length m + r - 1 (default m = 2)."""
-    r = spec.kernel_size[0] if isinstance(spec, Conv) else 3
-    if size is None:
-        return winograd_derivation(2, r)
-    tile = size if isinstance(size, int) else size[0]
-    if tile < r:
-        raise SpecError(f"derive winograd: tile length {tile} must be at least r = {r}")
-    return winograd_derivation(tile - r + 1, r)
-
-
-def _winograd_layer(spec: Any, size: Any) -> Derivation:
-    """A 3x3 stride-1 layer by F(m x m, 3 x 3); the input size, if given, is the tile length
-    m + 2 (6 by default: m = 4; 4: m = 2, the tiles numeric runs)."""
-    tile = 6 if size is None else (size if isinstance(size, int) else size[0])
-    if isinstance(tile, bool) or not isinstance(tile, int) or tile not in (4, 6):
-        raise SpecError(
-            f"derive winograd-layer: tile length must be 4 or 6 (m = 2 or 4), got {tile}"
-        )
-    return winograd_layer_derivation(tile - 2)
-
-
-def _p4(spec: Any, size: Any) -> Derivation:
-    return p4_derivation(spec, size)
-
-
-def _local_params(spec: Any, size: Any) -> Derivation:
-    return local_params(spec, size)
-
-
-def _local_backprop(spec: Any, size: Any) -> Derivation:
-    return local_backprop(spec, size)
-
-
-def _unfold_fold(spec: Any, size: Any) -> Derivation:
-    from .family import unfold_fold_derivation
-
-    return unfold_fold_derivation(spec, size)
-
-
-def _adaptive_pool(spec: Any, size: Any) -> Derivation:
-    from .family import adaptive_window_derivation
-
-    return adaptive_window_derivation()
-
-
-def _algorithm_costs(spec: Any, size: Any) -> Derivation:
-    """numeric's cost model (general: it counts on its own set of layers; spec and size are
-    not read)."""
-    return cost_derivation()
-
-
-def _case_study(name: str) -> Callable[[Any, Any], Derivation]:
-    """A general derivation of `symconv.case_studies` (reads no layer or input size)."""
-
-    def factory(spec: Any, size: Any) -> Derivation:
-        from . import case_studies
-
-        return getattr(case_studies, name)()
-
-    return factory
-
-
-DERIVATIONS: dict[str, Callable[[Any, Any], Derivation]] = {
-    "output-size": _output_size,
-    "toeplitz": _matrix,
-    "transpose": transpose_derivation,
-    "backprop": _backprop,
-    "activation": _activation,
-    "equivariance": _equivariance,
-    "fourier": _fourier,
-    "fft-padding": _fft_padding,
-    "commutativity": _commutativity,
-    "separable": _separable,
-    "winograd": _winograd,
-    "winograd-layer": _winograd_layer,
-    "p4": _p4,
-    "local-params": _local_params,
-    "local-backprop": _local_backprop,
-    "algorithm-costs": _algorithm_costs,
-    "residual": _case_study("residual_derivation"),
-    "bottleneck": _case_study("bottleneck_derivation"),
-    "depthwise-separable": _case_study("depthwise_separable_derivation"),
-    "grouped-conv": _case_study("grouped_conv_derivation"),
-    "unfold-fold": _unfold_fold,
-    "adaptive-pool": _adaptive_pool,
+DERIVATIONS: dict[str, Callable[..., Derivation]] = {
+    e.name: e.derive for e in ENTRIES if e.derive is not None
 }
+"""`symconv derive`'s ops and their factories, read off `symconv.registry.ENTRIES`."""
 
 
 def derive(op: str, spec: Any = None, input_size: Any = None, **options: Any) -> Derivation:
     """The derivation named `op` (a key of `DERIVATIONS`) for `spec` at `input_size`.
 
     `options` go to the ops that take them (`equivariance`: `shift`, `transform`).
-    `output-size` and `separable` are general; given a layer they add its numbers.
+    `output-size` and `separable` are general; given a layer they add its numbers. Without a
+    layer, an op that reads one takes its registry default (`symconv.registry.Entry`).
     """
     if op not in DERIVATIONS:
         raise SpecError(f"derive: unknown OP {op!r}; known: {', '.join(DERIVATIONS)}")
-    unknown = sorted(set(options) - set(_OPTIONS.get(op, ())))
+    e = entry(op)
+    unknown = sorted(set(options) - set(e.options))
     if unknown:
         raise SpecError(
             f"derive {op}: option {unknown[0]!r} does not apply; "
-            f"{op} takes {list(_OPTIONS.get(op, ())) or 'no options'}"
+            f"{op} takes {list(e.options) or 'no options'}"
         )
-    if spec is None and op not in _LAYER_OPTIONAL:
-        spec = _DEFAULT_SPECS.get(op, Conv(dims=1, kernel_size=3))
-    if op not in ("winograd", "winograd-layer") and spec is not None:
+    if spec is None:
+        spec = e.default_layer()
+    if e.layer != "tile" and spec is not None:
         check_symbolic(f"derive {op}", spec, input_size)  # the cost first: integers only
     return DERIVATIONS[op](spec, input_size, **options)
-
-
-# ops whose layer is optional (general derivations; a layer adds its own numbers)
-_LAYER_OPTIONAL = ("output-size", "separable")
-# keyword options each op takes besides the layer and the input size
-_OPTIONS = {"equivariance": ("shift", "transform")}
-
-
-# ops defined for 2-d layers only get a 2-d default
-_DEFAULT_SPECS = {
-    "p4": Conv(dims=2, kernel_size=3, padding=1),
-    "local-params": Conv(dims=2, kernel_size=3),
-    "unfold-fold": Conv(dims=2, in_channels=2, kernel_size=2, padding=1),
-}

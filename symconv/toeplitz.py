@@ -39,6 +39,7 @@ import numpy as np
 import sympy
 
 from ._errors import SpecError
+from ._results import DiagonalCheck, ProductCheck
 from ._validate import as_int
 from .indexform import Gather, IndexForm, check_spec, index_form
 from .limits import check_symbolic
@@ -266,14 +267,14 @@ def _diagonal_check(
     in_shape: tuple[int, ...],
     stride: tuple[int, ...],
     cyclic: bool,
-) -> tuple[bool, int]:
+) -> DiagonalCheck:
     """Whether every (strided, per-level) diagonal of every channel block is constant (zeros too).
 
     Diagonal of entry (k, o; c, i): $(k, c, i - S o)$ per axis (mod the size when `cyclic`).
-    Returns (ok, number of diagonals checked).
+    Returns a `DiagonalCheck`: whether it `holds`, and the number of `diagonals` checked.
     """
     if not t:
-        return True, 0
+        return DiagonalCheck(True, 0)
     keys = np.array(list(t.keys()))
     o = np.unravel_index(keys[:, 0], out_shape)
     i = np.unravel_index(keys[:, 1], in_shape)
@@ -286,7 +287,7 @@ def _diagonal_check(
         groups[lab].append(v)
     for lab, vals in groups.items():
         if any(v != vals[0] for v in vals):
-            return False, len(groups)
+            return DiagonalCheck(False, len(groups))
         cells = 1
         for ax, s in enumerate(stride):  # cells of this diagonal inside the matrix
             n_out, n_in, delta = out_shape[ax + 1], in_shape[ax + 1], lab[2 + ax]
@@ -294,8 +295,8 @@ def _diagonal_check(
             col = delta + s * oo
             cells *= n_out if cyclic else int(((col >= 0) & (col < n_in)).sum())
         if len(vals) != cells:
-            return False, len(groups)
-    return True, len(groups)
+            return DiagonalCheck(False, len(groups))
+    return DiagonalCheck(True, len(groups))
 
 
 def structure(spec: Any, input_size: int | Sequence[int]) -> Structure:
@@ -388,37 +389,37 @@ def _axis_cells(taps: np.ndarray) -> dict[tuple[int, int], tuple[int, ...]]:
 
 def _axis_diagonals(
     cells: dict[tuple[int, int], tuple[int, ...]], n_out: int, n_in: int, s: int, cyclic: bool
-) -> tuple[bool, int]:
+) -> DiagonalCheck:
     """`_diagonal_check` on one axis: every (strided) diagonal constant and full."""
     groups: dict[int, list[tuple[int, ...]]] = defaultdict(list)
     for (o, i), v in cells.items():
         groups[(i - s * o) % n_in if cyclic else i - s * o].append(v)
     for delta, vals in groups.items():
         if any(v != vals[0] for v in vals):
-            return False, len(groups)
+            return DiagonalCheck(False, len(groups))
         col = delta + s * np.arange(n_out)
         if len(vals) != (n_out if cyclic else int(((col >= 0) & (col < n_in)).sum())):
-            return False, len(groups)
-    return True, len(groups)
+            return DiagonalCheck(False, len(groups))
+    return DiagonalCheck(True, len(groups))
 
 
 def _factored_diagonals(
     axes: Sequence[np.ndarray], n_ch: int, out_shape: Any, in_shape: Any, strides: Any, cyclic: bool
-) -> tuple[bool, int]:
+) -> DiagonalCheck:
     r"""`_diagonal_check` of the product: an entry is the channel pair's weight times one tap
     multiset per axis, so a diagonal of the product is constant and full iff each axis's is
     (when no factor is empty); the diagonals multiply."""
     if n_ch == 0 or any(len(t) == 0 for t in axes):
-        return True, 0
+        return DiagonalCheck(True, 0)
     total = n_ch
     for d, taps in enumerate(axes):
         ok, n = _axis_diagonals(
             _axis_cells(taps), out_shape[d + 1], in_shape[d + 1], strides[d], cyclic
         )
         if not ok:
-            return False, 0
+            return DiagonalCheck(False, 0)
         total *= n
-    return True, total
+    return DiagonalCheck(True, total)
 
 
 def _factored_structure(form: IndexForm) -> Structure:
@@ -506,7 +507,7 @@ def _equal(a: Any, b: Any) -> bool:
     return (a != b).nnz == 0
 
 
-def factored_product_check(form: IndexForm) -> tuple[bool, int]:
+def factored_product_check(form: IndexForm) -> ProductCheck:
     r"""$T = V \cdot \mathrm{Pad}$ in exact integer arithmetic, one factor at a time.
 
     Per axis, $T_d$ and $V_d$ are integer matrices with rows $(o, a)$ (output, tap) and columns
@@ -514,7 +515,8 @@ def factored_product_check(form: IndexForm) -> tuple[bool, int]:
     check is $T_d = V_d \mathrm{Pad}_d$ (int64: dense for an axis up to 4M entries, SciPy
     sparse beyond) on every axis and equal channel tables. A tap of $T$ is a channel pair
     times one tap per axis (`IndexForm.factors`), so this is $T = V\,\mathrm{Pad}$ entry by
-    entry with symbolic weights. Returns (holds, nnz of T).
+    entry with symbolic weights. Returns a `ProductCheck`: whether it `holds`, and the
+    `nonzeros` of T.
     """
     f, fv = form.factors(), form.factors(padded=True)
     ok = bool(np.array_equal(f.channels, fv.channels))
@@ -528,7 +530,7 @@ def factored_product_check(form: IndexForm) -> tuple[bool, int]:
         v_d = _axis_matrix(v[:, 0] * ax.kernel + v[:, 1], v[:, 2], (rows, padded))
         p_d = _axis_matrix(keep, pad[keep], (padded, size))
         ok = ok and _equal(t_d, v_d @ p_d)
-    return ok, form.nonzeros()
+    return ProductCheck(ok, form.nonzeros())
 
 
 def factored_matvec(form: IndexForm, weight: np.ndarray, x: np.ndarray) -> np.ndarray:

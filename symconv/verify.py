@@ -2,11 +2,14 @@ r"""The identity registry behind `symconv verify`: every identity symconv states
 every level it supports.
 
 An `Identity` is a name, a one-line statement and a *derivation factory*: a function returning
-the `Derivation` whose checks establish it. `verify()` calls each factory, runs
-`Derivation.verify()` (the same checks a user gets from the derivation itself) and groups the
-certificate's results by level (`general`, `exact`, `numeric`; see `symconv.derivation`).
-A factory raises `Skip` when what it checks is not available (torch not installed, the
-`numeric` kernels not written yet); the row then says so, it is never counted as a pass.
+the `Derivation` whose checks establish it. Which identities there are, their statements and
+order, come from the one registry, `symconv.registry`: an entry verified as `default` runs
+`derive(name)`, one verified as `own` the factory registered here with `@register(name)`.
+`verify()` calls each factory, runs `Derivation.verify()` (the same checks a user gets from
+the derivation itself) and groups the certificate's results by level (`general`, `exact`,
+`numeric`; see `symconv.derivation`). A factory raises `Skip` when what it checks is not
+available (torch not installed, the `numeric` kernels not written yet); the row then says so,
+it is never counted as a pass.
 
 ```python
 >>> from symconv.verify import REGISTRY, verify
@@ -31,12 +34,13 @@ import numpy as np
 
 from ._errors import SpecError
 from ._torchref import conv_reference
-from .arith import lecture_formula_derivation
-from .backprop import activation_step, backprop, exact_grid, verify_exact
+from .backprop import backprop, exact_grid, verify_exact
 from .derivation import LEVELS, CheckResult, Derivation, grid_check
 from .derive import derive
 from .indexform import index_form
 from .poolgrad import pool_backprop
+from .registry import identities
+from .registry import identity as _entry
 from .spec import Conv, Pool
 from .toeplitz import toeplitz_numeric
 from .transpose import ConvTranspose, verify_adjoint
@@ -73,11 +77,13 @@ class Identity:
 REGISTRY: dict[str, Identity] = {}
 
 
-def register(name: str, statement: str) -> Callable[[Callable[[], Derivation]], Any]:
-    """Decorator: add a derivation factory to `REGISTRY` under `name`."""
+def register(name: str, statement: str | None = None) -> Callable[[Callable[[], Derivation]], Any]:
+    """Decorator: add a derivation factory to `REGISTRY` under `name`; without a `statement`,
+    the registry's (`symconv.registry`: `name` must be one of its identities)."""
+    said = _entry(name).statement if statement is None else statement
 
     def add(factory: Callable[[], Derivation]) -> Callable[[], Derivation]:
-        REGISTRY[name] = Identity(name, statement, factory)
+        REGISTRY[name] = Identity(name, said, factory)
         return factory
 
     return add
@@ -104,17 +110,7 @@ def _sample_grid(every: int = 3) -> list[tuple[Conv, tuple[int, ...]]]:
 
 
 # -- identities built elsewhere ---------------------------------------------------------------
-@register("output-size", "o = floor((i + 2p - d(k-1) - 1)/s) + 1, the lectures' (N - F + 2P)/S + 1")
-def _output_size() -> Derivation:
-    return lecture_formula_derivation()
-
-
-@register("activation-step", "delta_j = h'(a_j) sum_k delta_k w_kj through an activation")
-def _activation() -> Derivation:
-    return activation_step()
-
-
-@register("backprop", "dL/dx = Pad^T (flipped kernel * dilated delta), dL/dw = X^T delta, dL/db")
+@register("backprop")
 def _backprop() -> Derivation:
     spec = Conv(
         dims=2,
@@ -139,13 +135,13 @@ POOL_SPECS = (
 )
 
 
-@register("pool-gradients", "max routes delta to the first maximum; avg divides by N_o; lp")
+@register("pool-gradients")
 def _pool_gradients() -> Derivation:
     _torch()
     return _merged("Pooling gradients", (pool_backprop(s, 7) for s in POOL_SPECS))
 
 
-@register("equivariance", "T S = S T on the outputs the index form predicts; rot90/flip symmetry")
+@register("equivariance")
 def _equivariance() -> Derivation:
     try:
         from .equivariance import equivariance
@@ -185,34 +181,15 @@ def _factorization_error(case: tuple[Conv, tuple[int, ...]]) -> float:
 
 
 def _theorem(op: str) -> Callable[[], Derivation]:
+    """An identity verified as `default`: the derivation `derive(op)` builds."""
+
     def factory() -> Derivation:
         return derive(op)
 
     return factory
 
 
-for _op, _statement in (
-    ("fourier", "the DFT diagonalises every circulant T; eigenvalues = DFT of the kernel"),
-    ("fft-padding", "circular = linear convolution once N >= max(K, n + max(p_lo, p_hi))"),
-    ("commutativity", "f * g = g * f; correlation does not commute; multichannel in general not"),
-    ("separable", "T(u v^T) = T(u) (x) T(v): a rank-1 kernel is two 1-d passes"),
-    ("winograd", "A^T[(G g) . (B^T d)] = valid correlation of d with g (Cook-Toom points)"),
-    (
-        "winograd-layer",
-        "a 3x3 layer by F(4x4, 3x3): channels, dilation, dL/dx, dL/dw by F(3x3, 4x4)",
-    ),
-    ("p4", "rotating the input rotates the p4 feature maps and shifts their orientation"),
-    ("local-params", "parameter counts: conv, tiled, locally connected, dense"),
-    ("local-backprop", "unshared and tiled weights: dL/dw = X^T delta, dL/dx = T^T delta"),
-    ("residual", "dL/dx = dL/dy (I + dF/dx) through y = x + F(x); gradient norm per depth"),
-    ("bottleneck", "1x1 reduce, 3x3, 1x1 restore: 2Cb + 9b^2 weights against 18C^2"),
-    ("depthwise-separable", "depthwise k x k then pointwise 1x1 costs 1/C_out + 1/k^2"),
-    ("grouped-conv", "g groups: k^2 C_in C_out / g + C_out parameters, block-diagonal kernel"),
-):
-    register(_op, _statement)(_theorem(_op))
-
-
-@register("toeplitz-factorization", "T = V Pad: the valid convolution of the padded input")
+@register("toeplitz-factorization")
 def toeplitz_factorization_derivation() -> Derivation:
     """$T = V\\,\\mathrm{Pad}$ as exact integer coefficient tables, on the verification grid."""
     d = Derivation("Toeplitz matrix: T = V Pad")
@@ -232,7 +209,7 @@ def toeplitz_factorization_derivation() -> Derivation:
     return d
 
 
-@register("toeplitz-torch", "vec(y) = T vec(x) agrees with torch's convolution (float64)")
+@register("toeplitz-torch")
 def toeplitz_torch_derivation() -> Derivation:
     """`toeplitz_numeric` against torch on a sample of the grid (every mode, flip, groups)."""
     _torch()  # skips the derivation without torch
@@ -300,7 +277,7 @@ def _transpose_cases() -> list[tuple[Any, int]]:
     return cases
 
 
-@register("transpose-adjoint", "ConvTranspose is T^T of its adjoint convolution, same weights")
+@register("transpose-adjoint")
 def transpose_adjoint_derivation() -> Derivation:
     """`transpose.verify_adjoint` (exact, symbolic weights) on a grid of transposed convs."""
     d = Derivation("Transposed convolution = T^T")
@@ -318,7 +295,7 @@ def transpose_adjoint_derivation() -> Derivation:
     return d
 
 
-@register("backprop-grid", "T^T delta = dL/dx and X^T delta = dL/dw on the whole grid")
+@register("backprop-grid")
 def backprop_grid_derivation() -> Derivation:
     """`backprop.verify_exact` on every spec of `backprop.exact_grid()` (the exact-level grid)."""
     d = Derivation("Backpropagation on the verification grid")
@@ -339,7 +316,7 @@ def backprop_grid_derivation() -> Derivation:
 _NUMERIC_NAMES = ("conv1d", "conv2d", "conv3d")
 
 
-@register("numeric-kernels", "numeric.conv{1,2,3}d (generated kernels) = T x + b")
+@register("numeric-kernels")
 def numeric_kernels_derivation() -> Derivation:
     """The generated kernels of the `numeric` package against the Toeplitz matrix.
 
@@ -394,6 +371,25 @@ def numeric_kernels_derivation() -> Derivation:
 
     d.check("numeric.convNd = T x + b, float64", "numeric", numeric_check)
     return d
+
+
+def _in_registry_order() -> None:
+    """`REGISTRY` as the registry lists the identities: `own` ones as registered above,
+    `default` ones as `derive(name)`; an identity registered here but not there, or the
+    reverse, is an error at import."""
+    own = dict(REGISTRY)
+    REGISTRY.clear()
+    for e in identities():
+        name = e.identity_name
+        if e.verify == "own" and name not in own:
+            raise RuntimeError(f"symconv.verify: the registry's identity {name!r} has no factory")
+        factory = own.pop(name).derivation if e.verify == "own" else _theorem(e.name)
+        REGISTRY[name] = Identity(name, e.statement, factory)
+    if own:
+        raise RuntimeError(f"symconv.verify: {sorted(own)} registered but not in symconv.registry")
+
+
+_in_registry_order()
 
 
 # -- running ----------------------------------------------------------------------------------

@@ -1,8 +1,8 @@
 """Every displayed statement is a checked statement.
 
-The walker builds every registered derivation (symconv.derive's registry with its default
-layer and a few others, symconv.verify's registry, and every `derivation` directive of the
-docs pages) and fails on any step that is a claim naming no check, names a check the
+The walker builds every entry of the one registry (symconv.registry: each derive op with its
+default layer and a few others, each identity `symconv verify` builds with a factory of its
+own, and every `derivation` directive of the docs pages) and fails on any step that is a claim naming no check, names a check the
 derivation lacks, or whose statement is malformed (a bare boolean, an equation restating its
 left side, a lost condition).
 """
@@ -18,7 +18,8 @@ import sympy
 
 import symconv as sc
 from symconv.derivation import Derivation
-from symconv.derive import DERIVATIONS, derive
+from symconv.derive import derive
+from symconv.registry import ENTRIES
 from symconv.verify import REGISTRY, Skip
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -43,15 +44,16 @@ EXTRA = [
 
 
 def registered() -> Iterator[tuple[str, Derivation]]:
-    for op in DERIVATIONS:
-        yield f"derive {op}", derive(op)
+    for e in ENTRIES:
+        if e.derive is not None:
+            yield f"derive {e.name}", derive(e.name)
+        if e.verify == "own":  # `default`: verify builds derive(name), walked above
+            try:
+                yield f"verify {e.identity_name}", REGISTRY[e.identity_name].derivation()
+            except Skip:
+                continue
     for op, spec, size in EXTRA:
         yield f"derive {op} {spec} {size}", derive(op, spec, size)
-    for name, identity in REGISTRY.items():
-        try:
-            yield f"verify {name}", identity.derivation()
-        except Skip:
-            continue
     for page in sorted((ROOT / "docs").glob("*.md")):
         for match in DIRECTIVE.finditer(page.read_text()):
             name, params = parse(match["body"])

@@ -6,7 +6,7 @@ then `dims=1 kernel_size=3 ...`), so the layer is validated by the engine (`Spec
 
 | name | engine call | shows |
 |---|---|---|
-| `derivation` | `op=` one of `DERIVATIONS`: `Derivation` + `verify()` | steps and the certificate |
+| `derivation` | `derive(op, ...)` (`symconv.registry`) + `verify()` | steps and the certificate |
 | `index-form` | `index_form(spec).expression()` / `.padding_expression()` | one formula |
 | `formula` | `symconv.arith` output-size formulas | one formula |
 | `matrix` | `toeplitz`, `padding_matrix`, `valid_matrix`, `patch_matrix`, `structure` | a matrix |
@@ -32,11 +32,8 @@ import sympy
 
 import symconv as sc
 from symconv import arch, arith, audit, errata
-from symconv.backprop import activation_step
 from symconv.derivation import Certificate, Derivation
-from symconv.derive import DERIVATIONS as ENGINE_DERIVATIONS
-from symconv.derive import derive, matrix_derivation, transpose_derivation
-from symconv.equivariance import pooling_example
+from symconv.derive import derive
 from symconv.indexform import index_form
 
 from . import figures
@@ -110,62 +107,20 @@ def _verified(
 
 
 # -- derivations -------------------------------------------------------------------------------
-def _derivation_factory(op: str, spec: Any, size: Any, shift: Any, transform: str) -> Derivation:
-    if op == "output-size":
-        return arith.lecture_formula_derivation()
-    if op == "activation":
-        return activation_step()
-    if op == "pooling-example":
-        return pooling_example()
-    if op == "toeplitz":
-        return matrix_derivation(spec, size if size is not None else (5,) * spec.dims)
-    if op == "transpose":
-        return transpose_derivation(spec, size)
-    if op == "backprop":
-        return sc.backprop(spec, size)
-    if op == "equivariance":
-        return sc.equivariance(spec, size, shift=shift, transform=transform)
-    if op in ENGINE_DERIVATIONS:  # the registry behind `symconv derive OP`
-        return derive(op, spec, size)
-    raise DirectiveError(f"derivation: unknown op {op!r}; known: {', '.join(DERIVATIONS)}")
-
-
-_ENGINE_ONLY = frozenset(ENGINE_DERIVATIONS) - {
-    "output-size",
-    "activation",
-    "toeplitz",
-    "transpose",
-    "backprop",
-    "equivariance",
-}
-
-DERIVATIONS = (
-    "output-size",
-    "activation",
-    "pooling-example",
-    "toeplitz",
-    "transpose",
-    "backprop",
-    "equivariance",
-    *(op for op in ENGINE_DERIVATIONS if op not in ("output-size", "activation", "toeplitz")),
-)
-
-
 def derivation_of(
     op: str,
     layer: str = "conv",
     input: Any = None,
     shift: Any = None,
-    transform: str = "translate",
+    transform: str | None = None,
     **fields: Any,
 ) -> Derivation:
-    """The `Derivation` a `derivation` directive with these arguments shows (not verified)."""
+    """The `Derivation` a `derivation` directive with these arguments shows (not verified):
+    `symconv.derive.derive(op, ...)`, so a page reads the one registry (`symconv.registry`)
+    as `symconv derive OP` does; no layer given: the op's registry default."""
     spec = _spec(layer, fields) if fields or layer != "conv" else None
-    if spec is None and op in _ENGINE_ONLY:
-        pass  # symconv.derive picks the op's own default layer
-    elif spec is None:
-        spec = sc.Conv(dims=1, kernel_size=3)
-    return _derivation_factory(op, spec, input, shift, transform)
+    options = {k: v for k, v in (("shift", shift), ("transform", transform)) if v is not None}
+    return derive(op, spec, input, **options)
 
 
 @renderer("derivation")
@@ -174,7 +129,7 @@ def derivation(
     layer: str = "conv",
     input: Any = None,
     shift: Any = None,
-    transform: str = "translate",
+    transform: str | None = None,
     **fields: Any,
 ) -> Output:
     """A derivation's steps and its certificate; a failed certificate fails the build."""

@@ -1,0 +1,446 @@
+r"""The one registry of derivations: what `symconv derive`, `symconv verify` and the docs read.
+
+Each `Entry` is one named derivation or identity: its name, a one-line statement, the factory
+that builds it for a layer (`symconv derive NAME`), the layer it takes by default and its
+options, whether `symconv verify` runs it (and if not, why), and the docs pages that show it
+in a `{{ symconv derivation op=NAME }}` directive. The consumers read the table, none keeps a
+list of its own:
+
+- `symconv.derive.derive(name, ...)` and `DERIVATIONS` (the entries with a `derive` factory);
+- `symconv.verify.REGISTRY` (the entries `verify` runs, in this order; an identity that checks
+  more than the default derivation keeps its factory in `symconv.verify`, bound by `register`);
+- the CLI's `derive OP` help and which flags an op reads (`layer`);
+- the docs hook's `derivation` directive (`derive(op, layer, input, ...)`).
+
+```python
+>>> from symconv.registry import ENTRIES, entry, derive_ops
+>>> e = entry("p4")
+>>> e.layer, e.default_layer().dims, e.verify, e.pages
+('layer', 2, 'default', ('theorems.md',))
+>>> entry("toeplitz").verify, "verify" in entry("toeplitz").why_not
+('no', True)
+>>> "toeplitz-torch" in derive_ops(), entry("toeplitz-torch").derive is None
+(False, True)
+
+```
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from numeric.algorithms import cost_derivation
+
+from ._errors import SpecError
+from .arith import lecture_formula_derivation
+from .backprop import activation_step, backprop
+from .derivation import Derivation
+from .equivariance import equivariance, pooling_example
+from .fourier import commutativity_derivation, fft_padding_derivation, fourier_derivation
+from .groupconv import p4_derivation
+from .local_params import local_backprop, local_params
+from .separable import separable_derivation
+from .spec import Conv
+from .winograd import winograd_derivation
+from .winograd_layer import winograd_layer_derivation
+
+__all__ = [
+    "DEFAULT_LAYER",
+    "ENTRIES",
+    "Entry",
+    "Layer",
+    "Verified",
+    "derive_ops",
+    "entry",
+    "identities",
+    "identity",
+]
+
+Layer = Literal["layer", "optional", "none", "tile"]
+"""What a derive op reads: `layer` the layer (its own `default`, or `DEFAULT_LAYER`) and the
+input size; `optional` nothing (a general derivation), a layer or an input size add their
+numbers; `none` neither (general; the CLI refuses layer flags and `--input`); `tile` the
+kernel size r and a tile length (Winograd; not capped by `symconv.limits`)."""
+
+Verified = Literal["default", "own", "no"]
+"""How `symconv verify` runs an entry: `default` its derivation with the default layer;
+`own` a factory of its own in `symconv.verify` (a harder layer, several layers, a grid); `no`
+not at all (`Entry.why_not` says why)."""
+
+DeriveFactory = Callable[..., Derivation]
+"""`factory(spec, input_size, **options)`: the derivation for a layer at an input size."""
+
+DEFAULT_LAYER = Conv(dims=1, kernel_size=3)
+"""The layer of an op that reads one when none is given and it has no `default` of its own."""
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One registered derivation or identity.
+
+    - `name`: the CLI name (`symconv derive NAME`; `symconv verify --only NAME` unless
+      `identity` renames it there);
+    - `statement`: what it establishes, one line (`symconv verify --list`);
+    - `derive`: the factory `(spec, input_size, **options) -> Derivation`; `None` for an
+      identity `symconv derive` does not offer (a grid, several layers at once);
+    - `layer`, `default`: what the factory reads (see `Layer`) and the op's own default layer
+      (`None`: `DEFAULT_LAYER`);
+    - `options`: the keyword options the factory takes besides the layer and the size;
+    - `verify`, `identity`, `why_not`: whether and how `symconv verify` runs it, under which
+      name, and, when it does not, why;
+    - `pages`: the docs pages whose `derivation` directives show it.
+    """
+
+    name: str
+    statement: str
+    derive: DeriveFactory | None = None
+    layer: Layer = "layer"
+    default: Any = None
+    options: tuple[str, ...] = ()
+    verify: Verified = "default"
+    identity: str = ""
+    why_not: str = ""
+    pages: tuple[str, ...] = ()
+
+    @property
+    def identity_name(self) -> str:
+        """The name `symconv verify` lists it under."""
+        return self.identity or self.name
+
+    def default_layer(self) -> Any:
+        """The layer `derive(name)` builds when none is given (`None` for a general op whose
+        layer is optional)."""
+        if self.layer == "optional":
+            return None
+        return DEFAULT_LAYER if self.default is None else self.default
+
+
+# -- the factories: each reads (spec, size) in the way its `layer` says ---------------------
+def _output_size(spec: Any, size: Any) -> Derivation:
+    """The general formula; with a layer, also at its sizes (and at `size`, if given)."""
+    return lecture_formula_derivation(spec, size)
+
+
+def _matrix(spec: Any, size: Any) -> Derivation:
+    from .derive import matrix_derivation  # derive reads this registry
+
+    return matrix_derivation(spec, (5,) * spec.dims if size is None else size)
+
+
+def _transpose(spec: Any, size: Any) -> Derivation:
+    from .derive import transpose_derivation  # derive reads this registry
+
+    return transpose_derivation(spec, size)
+
+
+def _backprop(spec: Any, size: Any) -> Derivation:
+    return backprop(spec, size)
+
+
+def _activation(spec: Any, size: Any) -> Derivation:
+    return activation_step()
+
+
+def _equivariance(
+    spec: Any, size: Any, shift: Any = None, transform: str = "translate"
+) -> Derivation:
+    return equivariance(spec, size, shift=shift, transform=transform)
+
+
+def _general(factory: Callable[[], Derivation]) -> DeriveFactory:
+    """A derivation that reads no layer or input size."""
+
+    def general(spec: Any, size: Any) -> Derivation:
+        return factory()
+
+    general.__doc__ = factory.__doc__
+    return general
+
+
+def _winograd(spec: Any, size: Any) -> Derivation:
+    """F(m, r): r from the spec's kernel size (default 3); the input size, if given, is the
+    tile length m + r - 1 (default m = 2)."""
+    r = spec.kernel_size[0] if isinstance(spec, Conv) else 3
+    if size is None:
+        return winograd_derivation(2, r)
+    tile = size if isinstance(size, int) else size[0]
+    if tile < r:
+        raise SpecError(f"derive winograd: tile length {tile} must be at least r = {r}")
+    return winograd_derivation(tile - r + 1, r)
+
+
+def _winograd_layer(spec: Any, size: Any) -> Derivation:
+    """A 3x3 stride-1 layer by F(m x m, 3 x 3); the input size, if given, is the tile length
+    m + 2 (6 by default: m = 4; 4: m = 2, the tiles numeric runs)."""
+    tile = 6 if size is None else (size if isinstance(size, int) else size[0])
+    if isinstance(tile, bool) or not isinstance(tile, int) or tile not in (4, 6):
+        raise SpecError(
+            f"derive winograd-layer: tile length must be 4 or 6 (m = 2 or 4), got {tile}"
+        )
+    return winograd_layer_derivation(tile - 2)
+
+
+def _unfold_fold(spec: Any, size: Any) -> Derivation:
+    from .family import unfold_fold_derivation
+
+    return unfold_fold_derivation(spec, size)
+
+
+def _adaptive_pool() -> Derivation:
+    from .family import adaptive_window_derivation
+
+    return adaptive_window_derivation()
+
+
+def _case_study(name: str) -> Callable[[], Derivation]:
+    """A general derivation of `symconv.case_studies` (reads no layer or input size)."""
+
+    def factory() -> Derivation:
+        from . import case_studies
+
+        built: Derivation = getattr(case_studies, name)()
+        return built
+
+    return factory
+
+
+# -- the registry ---------------------------------------------------------------------------
+# In `symconv verify`'s order (the derive ops follow the same order).
+ENTRIES: tuple[Entry, ...] = (
+    Entry(
+        "output-size",
+        "o = floor((i + 2p - d(k-1) - 1)/s) + 1, the lectures' (N - F + 2P)/S + 1",
+        _output_size,
+        layer="optional",
+        pages=("arithmetic.md",),
+    ),
+    Entry(
+        "toeplitz",
+        "vec(y) = T vec(x), T = V Pad, for one layer at one input size",
+        _matrix,
+        verify="no",
+        why_not="one layer at a time: verify checks T = V Pad on its grid (toeplitz-"
+        "factorization) and T x against torch (toeplitz-torch)",
+        pages=("channels.md", "convolution.md", "matrix.md", "padding.md"),
+    ),
+    Entry(
+        "transpose",
+        "ConvTranspose's output size; output_padding = a recovers the input size; T^T",
+        _transpose,
+        verify="no",
+        why_not="one layer at a time: verify checks T^T on its grid (transpose-adjoint); the "
+        "size rule is checked by this derivation's own general and exact checks",
+        pages=("transpose.md",),
+    ),
+    Entry(
+        "activation",
+        "delta_j = h'(a_j) sum_k delta_k w_kj through an activation",
+        _activation,
+        layer="none",
+        identity="activation-step",
+        pages=("backprop.md",),
+    ),
+    Entry(
+        "backprop",
+        "dL/dx = Pad^T (flipped kernel * dilated delta), dL/dw = X^T delta, dL/db",
+        _backprop,
+        verify="own",
+        pages=("backprop.md",),
+    ),
+    Entry(
+        "pool-gradients",
+        "max routes delta to the first maximum; avg divides by N_o; lp",
+        verify="own",
+    ),
+    Entry(
+        "equivariance",
+        "T S = S T on the outputs the index form predicts; rot90/flip symmetry",
+        _equivariance,
+        options=("shift", "transform"),
+        verify="own",
+        pages=("equivariance.md",),
+    ),
+    Entry(
+        "fourier",
+        "the DFT diagonalises every circulant T; eigenvalues = DFT of the kernel",
+        fourier_derivation,
+        pages=("theorems.md",),
+    ),
+    Entry(
+        "fft-padding",
+        "circular = linear convolution once N >= max(K, n + max(p_lo, p_hi))",
+        fft_padding_derivation,
+        layer="none",
+        pages=("theorems.md",),
+    ),
+    Entry(
+        "commutativity",
+        "f * g = g * f; correlation does not commute; multichannel in general not",
+        commutativity_derivation,
+        layer="none",
+        pages=("theorems.md",),
+    ),
+    Entry(
+        "separable",
+        "T(u v^T) = T(u) (x) T(v): a rank-1 kernel is two 1-d passes",
+        separable_derivation,
+        layer="optional",
+        pages=("theorems.md",),
+    ),
+    Entry(
+        "winograd",
+        "A^T[(G g) . (B^T d)] = valid correlation of d with g (Cook-Toom points)",
+        _winograd,
+        layer="tile",
+        pages=("theorems.md",),
+    ),
+    Entry(
+        "winograd-layer",
+        "a 3x3 layer by F(4x4, 3x3): channels, dilation, dL/dx, dL/dw by F(3x3, 4x4)",
+        _winograd_layer,
+        layer="tile",
+        pages=("theorems.md",),
+    ),
+    Entry(
+        "p4",
+        "rotating the input rotates the p4 feature maps and shifts their orientation",
+        p4_derivation,
+        default=Conv(dims=2, kernel_size=3, padding=1),  # 2-d only
+        pages=("theorems.md",),
+    ),
+    Entry(
+        "local-params",
+        "parameter counts: conv, tiled, locally connected, dense",
+        local_params,
+        default=Conv(dims=2, kernel_size=3),  # 2-d only
+        pages=("local.md",),
+    ),
+    Entry(
+        "local-backprop",
+        "unshared and tiled weights: dL/dw = X^T delta, dL/dx = T^T delta",
+        local_backprop,
+        pages=("local.md",),
+    ),
+    Entry(
+        "algorithm-costs",
+        "numeric's GEMM cost formulas = the operations its printed kernels issue",
+        _general(cost_derivation),
+        layer="none",
+        verify="no",
+        why_not="checks numeric's cost model against its printed kernels, not an identity of "
+        "convolution; tests/test_algorithms.py and the docs build run it",
+        pages=("theorems.md",),
+    ),
+    Entry(
+        "residual",
+        "dL/dx = dL/dy (I + dF/dx) through y = x + F(x); gradient norm per depth",
+        _general(_case_study("residual_derivation")),
+        layer="none",
+        pages=("architectures.md",),
+    ),
+    Entry(
+        "bottleneck",
+        "1x1 reduce, 3x3, 1x1 restore: 2Cb + 9b^2 weights against 18C^2",
+        _general(_case_study("bottleneck_derivation")),
+        layer="none",
+        pages=("architectures.md",),
+    ),
+    Entry(
+        "depthwise-separable",
+        "depthwise k x k then pointwise 1x1 costs 1/C_out + 1/k^2",
+        _general(_case_study("depthwise_separable_derivation")),
+        layer="none",
+        pages=("architectures.md",),
+    ),
+    Entry(
+        "grouped-conv",
+        "g groups: k^2 C_in C_out / g + C_out parameters, block-diagonal kernel",
+        _general(_case_study("grouped_conv_derivation")),
+        layer="none",
+        pages=("architectures.md",),
+    ),
+    Entry(
+        "unfold-fold",
+        "unfold is the patch matrix, fold its adjoint: F = U^T",
+        _unfold_fold,
+        default=Conv(dims=2, in_channels=2, kernel_size=2, padding=1),  # 2-d only
+        verify="no",
+        why_not="one layer at a time; the docs build and tests/test_numeric_family.py run it",
+        pages=("matrix.md",),
+    ),
+    Entry(
+        "adaptive-pool",
+        "adaptive pooling's window o is [floor(oI/O), ceil((o+1)I/O)); the windows tile the axis",
+        _general(_adaptive_pool),
+        layer="none",
+        verify="no",
+        why_not="a statement about window bounds, checked by its own general checks in the "
+        "docs build and tests/test_numeric_family.py",
+        pages=("pooling.md",),
+    ),
+    Entry(
+        "pooling-example",
+        "max pooling over a detector row shifted by one: every detector value changes, half "
+        "the pooled ones (Goodfellow et al., fig. 9.8)",
+        _general(pooling_example),
+        layer="none",
+        verify="no",
+        why_not="a worked example (tests/test_equivariance.py, the docs build); verify's "
+        "equivariance identity checks max pooling in general",
+        pages=("pooling.md",),
+    ),
+    Entry(
+        "toeplitz-factorization",
+        "T = V Pad: the valid convolution of the padded input",
+        verify="own",
+    ),
+    Entry(
+        "toeplitz-torch",
+        "vec(y) = T vec(x) agrees with torch's convolution (float64)",
+        verify="own",
+    ),
+    Entry(
+        "transpose-adjoint",
+        "ConvTranspose is T^T of its adjoint convolution, same weights",
+        verify="own",
+    ),
+    Entry(
+        "backprop-grid",
+        "T^T delta = dL/dx and X^T delta = dL/dw on the whole grid",
+        verify="own",
+    ),
+    Entry(
+        "numeric-kernels",
+        "numeric.conv{1,2,3}d (generated kernels) = T x + b",
+        verify="own",
+    ),
+)
+
+_BY_NAME = {e.name: e for e in ENTRIES}
+_BY_IDENTITY = {e.identity_name: e for e in ENTRIES if e.verify != "no"}
+
+
+def entry(name: str) -> Entry:
+    """The entry named `name`; a `SpecError` lists the known names."""
+    if name not in _BY_NAME:
+        raise SpecError(f"registry: unknown name {name!r}; known: {', '.join(_BY_NAME)}")
+    return _BY_NAME[name]
+
+
+def identity(name: str) -> Entry:
+    """The entry `symconv verify` lists as `name` (`activation-step` is `activation`)."""
+    if name not in _BY_IDENTITY:
+        raise SpecError(f"registry: unknown identity {name!r}; known: {', '.join(_BY_IDENTITY)}")
+    return _BY_IDENTITY[name]
+
+
+def derive_ops() -> tuple[str, ...]:
+    """The names `symconv derive` takes, in registry order."""
+    return tuple(e.name for e in ENTRIES if e.derive is not None)
+
+
+def identities() -> tuple[Entry, ...]:
+    """The entries `symconv verify` runs, in its order."""
+    return tuple(e for e in ENTRIES if e.verify != "no")
