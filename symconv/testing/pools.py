@@ -58,7 +58,7 @@ from ._report import (
     fn_name,
     run_checks,
 )
-from .identities import _compact
+from ._source import _compact
 from .strategies import filled, pool_specs
 
 __all__ = ["check_pool_identities", "pool_source"]
