@@ -335,10 +335,10 @@ def fourier_derivation(spec: Conv | None = None, input_size: Any = None) -> Deri
     lam = eigenvalues(spec, sizes) if small else _eigenvalue_formula(spec, sizes, h)
     lo = spec.pads[0][0]
     d = Derivation(f"The convolution theorem for {spec} on input {sizes}")
-    T = toeplitz(spec, sizes) if n_all <= 16 else None  # shown; the checks read integer tables
+    T = toeplitz(spec, sizes) if small else None  # for display; the checks read integer tables
     d.add_step(
         "T is circulant",
-        T if T is not None else sympy.Symbol(rf"T \in \mathbb{{R}}^{{{n_all}^2}}"),
+        T if n_all <= 16 else sympy.Symbol(rf"T \in \mathbb{{R}}^{{{n_all}^2}}"),
         structure(spec, sizes).evidence,
         by=_DIAG,
     )

@@ -49,7 +49,7 @@ from ._validate import p4_padding
 from .derivation import Derivation, discrepancy
 from .equivariance import equivariance
 from .indexform import index_form
-from .limits import DEFAULTS, get_limits
+from .limits import DEFAULTS, check_symbolic, get_limits
 from .spec import NUMPY_PAD_MODES, Conv
 
 __all__ = ["MAX_NONZEROS", "correlate2d", "group_conv", "lift", "p4_derivation", "rotate_p4"]
@@ -261,6 +261,7 @@ def p4_derivation(spec: Any = None, input_size: Any = None) -> Derivation:
         if len(set(sizes)) != 1:
             raise SpecError(f"{_OP}: the input must be square, got {sizes}")
         n = sizes[0]
+    check_symbolic(_OP, spec, (n, n))  # the cost first: the input's positions
     p = pads.pop()
     m = spec.output_size((n, n))[0]
     entries = 16 * m * m * k * k  # the group convolution's taps: its checks' cost

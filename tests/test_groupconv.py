@@ -146,7 +146,7 @@ def test_p4_derivation_cost_is_the_nonzeros_limit() -> None:
     nonzeros (MAX_NONZEROS stays importable, the limit's default); 64 x 64 is admitted."""
     from symconv.limits import DEFAULTS, limits
 
-    with limits(nonzeros=100_000):
+    with limits(nonzeros=100_000, positions=10_000):
         with pytest.raises(
             sc.SpecError,
             match=r"16 \* 98\^2 \* 3\^2 = 1382976 taps, which exceeds the limit 100000 "

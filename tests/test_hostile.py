@@ -21,6 +21,8 @@ import symconv as sc
 from numeric import algorithms
 from symconv.cli import main
 from symconv.derive import DERIVATIONS, derive
+from symconv.fourier import fourier_derivation
+from symconv.groupconv import p4_derivation
 from symconv.limits import get_limits, limits, set_limits
 from symconv.transpose import ConvTranspose
 
@@ -66,6 +68,13 @@ HEAVY = {
         "transpose", sc.Conv(dims=2, kernel_size=3, stride=2), (300, 300)
     ),
     "derive p4 200^2": lambda: derive("p4", sc.Conv(dims=2, kernel_size=3, padding=1), 200),
+    "p4_derivation 2000^2": lambda: p4_derivation(sc.Conv(dims=2, kernel_size=1), 2000),
+    "p4_derivation 90^2 k63": lambda: p4_derivation(
+        sc.Conv(dims=2, kernel_size=63, padding=31), 90
+    ),
+    "fourier_derivation 100^2": lambda: fourier_derivation(
+        sc.Conv(dims=2, kernel_size=3, padding="same", padding_mode="circular"), 100
+    ),
 }
 
 
