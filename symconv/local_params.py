@@ -268,12 +268,11 @@ def _form_tables(form: IndexForm) -> tuple[Table, list[Table]]:
     for d in range(dims):
         t = form.tap_table(d)
         o, a = np.nonzero(t >= 0)
-        one = [np.zeros(1, dtype=np.int64)] * dims
-        parts, _ = form._weight_parts(
-            np.zeros(1, dtype=np.int64),
-            np.zeros(1, dtype=np.int64),
-            [o if j == d else one[j] for j in range(dims)],
-            [a if j == d else one[j] for j in range(dims)],
+        parts, _ = form._weight_parts(  # this axis's (o, a); the others at 0
+            zero[0],
+            zero[0],
+            [o if j == d else zero[j] for j in range(dims)],
+            [a if j == d else zero[j] for j in range(dims)],
         )
         pos, tap = (
             np.broadcast_to(parts[1 + d], o.shape),
