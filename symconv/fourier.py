@@ -20,7 +20,10 @@ circulant matrix.
 polynomial $\Phi_N$ (its minimal polynomial), so an integer polynomial $P$ vanishes at
 $\omega$ iff $\Phi_N \mid P$. Every entry of $F T F^{-1} - \operatorname{diag}(F h)$ is linear
 in the weights with such polynomial coefficients; all remainders mod $\Phi_N$ are zero: a proof
-for every weight, no floating point and no `simplify` heuristics.
+for every weight, no floating point and no `simplify` heuristics. That check grows with
+$N^2$ entries, so it runs up to side 16; at every size the same identity is also proved on
+$T$'s structure (`structural_diagonalisation`): each row of $T$, read as a polynomial in
+$z = \omega^k$, must equal $h$'s, which is an integer comparison per axis, linear in the layer.
 
 Also here: how much zero padding makes the circular (FFT) convolution equal the linear one
 (`fft_size`, `fft_plan`), and when convolutions commute (`commutativity_derivation`).
@@ -315,8 +318,10 @@ def fourier_derivation(spec: Conv | None = None, input_size: Any = None) -> Deri
 
     `spec` defaults to `circular_spec(3)`; a plain `Conv` is turned into its circulant version
     (same dims and kernel size, circular 'same' padding, one channel, stride 1). Default sizes:
-    6 (1D), 4x4 (2D). Checks: exact in the cyclotomic field, numeric against `numpy.fft`,
-    and the correlation theorem (exact and numeric).
+    6 (1D), 4x4 (2D); any size within `symconv.limits`. Checks: exact on T's structure (every
+    size) and in the cyclotomic field (sides up to 16), numeric against `numpy.fft` (the dense
+    $F T F^{-1}$ up to side 16, random probes $F T F^{-1} v$ beyond), and the correlation
+    theorem (exact and numeric).
     """
     spec = circular_spec(3) if spec is None else spec
     check_symbolic("fourier_derivation", spec, input_size)  # the cost first: integers only

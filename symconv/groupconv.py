@@ -233,8 +233,11 @@ def p4_derivation(spec: Any = None, input_size: Any = None) -> Derivation:
     padding 1); `input_size`: the side of the square input
     (default 5). Checks: the index-level identity $\mathrm{corr}(Rx, Rw) = R\,\mathrm{corr}(x, w)$,
     the lifting layer and the group convolution as exact matrix identities $T P = Q T$ with
-    symbolic weights; the NumPy kernels numerically; plain convolution's failure via
-    `symconv.equivariance(spec, transform="rot90")`.
+    symbolic weights (on integer coefficient tables, linear in the $16\,o^2 k^2$ taps); the
+    NumPy kernels numerically; plain convolution's failure for a generic kernel and success for
+    every rot90-symmetric one on the same tables (and via
+    `symconv.equivariance(spec, transform="rot90")` up to side 16). Any size within
+    `symconv.limits` (the taps count against `nonzeros`).
     """
     spec = Conv(dims=2, kernel_size=3, padding=1, bias=False) if spec is None else spec
     if not isinstance(spec, Conv) or type(spec) is not Conv or spec.dims != 2:
