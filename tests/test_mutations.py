@@ -468,6 +468,12 @@ def test_fourier_structural_check_catches_mutations(monkeypatch, fresh_caches) -
         o, a, k, s, d, False))  # fmt: skip
     clear_caches()
     assert not structural_diagonalisation(circular_spec(3, dims=2, flip=True), (64, 64))[0]
+    monkeypatch.undo()
+    real_phi = indexform._phi  # circular padding wraps by clamping (replicate's map)
+    monkeypatch.setattr(indexform, "_phi", lambda mode, i, n: real_phi(
+        "replicate" if mode == "circular" else mode, i, n))  # fmt: skip
+    clear_caches()
+    assert not structural_diagonalisation(spec, (64, 64))[0]
 
 
 def test_p4_table_checks_catch_mutations(monkeypatch, fresh_caches) -> None:
@@ -493,4 +499,11 @@ def test_p4_table_checks_catch_mutations(monkeypatch, fresh_caches) -> None:
     assert set(failing()) >= set(names[:3])
     monkeypatch.undo()
     _patch_kind_table(monkeypatch, ("conv",), _off_by_one)  # the layer no longer centred
+    assert set(failing()) >= set(names[:3])
+    monkeypatch.undo()
+    indexform = sys.modules["symconv.indexform"]
+    real_phi = indexform._phi  # reflect padding on the low side only (replicate on the high)
+    monkeypatch.setattr(indexform, "_phi", lambda mode, i, n: np.where(
+        np.asarray(i) >= n, real_phi("replicate", i, n), real_phi(mode, i, n)))  # fmt: skip
+    clear_caches()
     assert set(failing()) >= set(names[:3])
