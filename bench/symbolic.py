@@ -38,6 +38,9 @@ HEADLINE = [
     "derive toeplitz -i 32x32 -k 5 -p 2 --in-channels 3 --out-channels 10",
     "derive equivariance -i 32x32 -k 3 -p 1 --in-channels 8 --out-channels 8",
     "derive transpose -i 64x64 -k 3 -s 2 -p 1 --in-channels 8 --out-channels 8",
+    "derive local-backprop -i 64x64 -k 3 -p 1 --in-channels 16 --out-channels 16",
+    "derive fourier -i 64x64 -k 3 --padding-mode circular -p same",
+    "derive p4 -i 64x64 -k 3 -p 1",
 ]
 
 # one fresh interpreter per point; prints "<nonzeros> <wall s> <CPU s> <passed>" or "refused"

@@ -44,19 +44,23 @@ import numpy as np
 import sympy
 
 from ._errors import SpecError
+from ._tables import Table, same, table
 from ._validate import p4_padding
 from .derivation import Derivation, discrepancy
 from .equivariance import equivariance
+from .indexform import index_form
+from .limits import DEFAULTS, check_symbolic, get_limits
 from .spec import NUMPY_PAD_MODES, Conv
-from .toeplitz import toeplitz
 
 __all__ = ["MAX_NONZEROS", "correlate2d", "group_conv", "lift", "p4_derivation", "rotate_p4"]
 
 _OP = "p4"
-MAX_NONZEROS = 60_000
-r"""Largest symbolic group-convolution matrix `p4_derivation` builds: $16\,o^2 k^2$ entries
-(4 x 4 orientation blocks of an $o \times o$ output, $k \times k$ taps each); a few seconds
-at the cap."""
+MAX_NONZEROS = DEFAULTS["nonzeros"]
+r"""No separate cap any more, kept for compatibility (the default of `symconv.limits`'
+`nonzeros`, $2^{26}$): `p4_derivation` states its cost, the group-convolution matrix's
+$16\,o^2 k^2$ taps (4 x 4 orientation blocks of an $o \times o$ output, $k \times k$ taps
+each), and refuses it above the `nonzeros` limit in force. Its exact checks compare integer
+coefficient tables, linear in the taps (a 64 x 64 input: 590 k taps, well under a second)."""
 
 
 def _array(a: Any, what: str, ndim: int, layout: str) -> np.ndarray:
@@ -164,50 +168,44 @@ def rotate_p4(y: np.ndarray) -> np.ndarray:
 
 
 # -- the exact derivation --------------------------------------------------------------------
+# Each matrix identity T P = Q T is checked on integer coefficient tables (`symconv._tables`):
+# one row (output, input, weight index) per tap of T, the weight index of the rotated kernel
+# psi[s, R^r (a, b)] computed from numpy's rot90 of the kernel's index grid. Equal tables (as
+# multisets) are equal matrices with symbolic weights, entry by entry; no SymPy matrix is built.
+_CROSS_CHECK = 16  # inputs up to this side also checked by symconv.equivariance (SymPy rows)
+
+
 def _rot_source(k: int, r: int) -> np.ndarray:
     """Flat kernel index read at each position of the kernel rotated by r (numpy's rot90)."""
     return np.rot90(np.arange(k * k).reshape(k, k), r).ravel()
 
 
-def _rows(T: sympy.SparseMatrix) -> dict[tuple[int, int], Any]:
-    return {key: v for key, v in T.todok().items() if v != 0}
+def _taps(spec: Conv, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, int]:
+    """T of the single-channel layer on n x n as taps: (rows, cols, flat kernel index
+    a * k + b), and T's row and column counts (`IndexForm.gather`, what `toeplitz` assembles)."""
+    g = index_form(spec, (n, n)).gather()
+    return g.rows, g.cols, g.weights, g.shape[0], g.shape[1]
 
 
-def _lift_matrix(spec: Conv, n: int, orientations: int = 4, name: str = "psi") -> dict:
-    """T of the lifting layer (rows (r, o), columns input), symbolic kernel psi[a, b]."""
+def _lift_matrix(spec: Conv, n: int, orientations: int = 4) -> Table:
+    """T of the lifting layer as a table (row (r, o), column, kernel index of psi = R^r w)."""
+    rows, cols, a, n_rows, _ = _taps(spec, n)
     k = spec.kernel_size[0]
-    T = toeplitz(spec, (n, n))
-    rows = T.rows
-    w, psi = sympy.IndexedBase("w"), sympy.IndexedBase(name)
-    out: dict[tuple[int, int], Any] = {}
-    for r in range(orientations):
-        src = _rot_source(k, r)
-        sub = {
-            w[0, 0, a, b]: psi[divmod(int(src[a * k + b]), k)] for a in range(k) for b in range(k)
-        }
-        for (i, j), v in T.todok().items():
-            out[(r * rows + i, j)] = v.xreplace(sub)
-    return out
+    parts = [table(r * n_rows + rows, cols, _rot_source(k, r)[a]) for r in range(orientations)]
+    return np.concatenate(parts)
 
 
-def _gconv_matrix(spec: Conv, n: int) -> dict:
-    """T of the p4 group convolution: block (r, s) = T(R^r psi[(s - r) mod 4])."""
+def _gconv_matrix(spec: Conv, n: int) -> Table:
+    """T of the p4 group convolution as a table: block (r, s) = T(R^r psi[(s - r) mod 4])."""
+    rows, cols, a, n_rows, n_cols = _taps(spec, n)
     k = spec.kernel_size[0]
-    T = toeplitz(spec, (n, n))
-    rows, cols = T.shape
-    w, psi = sympy.IndexedBase("w"), sympy.IndexedBase("psi")
-    out: dict[tuple[int, int], Any] = {}
+    parts = []
     for r in range(4):
-        src = _rot_source(k, r)
+        src = _rot_source(k, r)[a]
         for s in range(4):
-            sub = {
-                w[0, 0, a, b]: psi[(s - r) % 4, *divmod(int(src[a * k + b]), k)]
-                for a in range(k)
-                for b in range(k)
-            }
-            for (i, j), v in T.todok().items():
-                out[(r * rows + i, s * cols + j)] = v.xreplace(sub)
-    return out
+            w = ((s - r) % 4) * k * k + src
+            parts.append(table(r * n_rows + rows, s * n_cols + cols, w))
+    return np.concatenate(parts)
 
 
 def _rot_perm(n: int, layers: int) -> np.ndarray:
@@ -217,13 +215,14 @@ def _rot_perm(n: int, layers: int) -> np.ndarray:
     return np.ravel_multi_index((src_s, j, n - 1 - i), (layers, n, n)).ravel()
 
 
-def _equivariant(T: dict, n_in: int, l_in: int, n_out: int, l_out: int) -> bool:
-    """T P_in == P_out T entry by entry, without a product (index maps on T's entries)."""
+def _equivariant(t: Table, n_in: int, l_in: int, n_out: int, l_out: int) -> bool:
+    """T P_in == P_out T entry by entry, on T's table (columns: row, column, weight):
+    (T P)[row, sigma(c)] = T[row, c] and (Q T)[p, c] = T[tau(p), c]."""
     sig_in, tau = _rot_perm(n_in, l_in), _rot_perm(n_out, l_out)
-    lhs = {(row, int(sig_in[col])): v for (row, col), v in T.items()}  # (T P)[row, sigma(c)]
     inv_tau = np.argsort(tau)
-    rhs = {(int(inv_tau[row]), col): v for (row, col), v in T.items()}  # (Q T)[p, c] = T[tau(p), c]
-    return lhs == rhs
+    lhs = table(t[:, 0], sig_in[t[:, 1]], t[:, 2])
+    rhs = table(inv_tau[t[:, 0]], t[:, 1], t[:, 2])
+    return same(lhs, rhs)
 
 
 def p4_derivation(spec: Any = None, input_size: Any = None) -> Derivation:
@@ -234,8 +233,11 @@ def p4_derivation(spec: Any = None, input_size: Any = None) -> Derivation:
     padding 1); `input_size`: the side of the square input
     (default 5). Checks: the index-level identity $\mathrm{corr}(Rx, Rw) = R\,\mathrm{corr}(x, w)$,
     the lifting layer and the group convolution as exact matrix identities $T P = Q T$ with
-    symbolic weights; the NumPy kernels numerically; plain convolution's failure via
-    `symconv.equivariance(spec, transform="rot90")`.
+    symbolic weights (on integer coefficient tables, linear in the $16\,o^2 k^2$ taps); the
+    NumPy kernels numerically; plain convolution's failure for a generic kernel and success for
+    every rot90-symmetric one on the same tables (and via
+    `symconv.equivariance(spec, transform="rot90")` up to side 16). Any size within
+    `symconv.limits` (the taps count against `nonzeros`).
     """
     spec = Conv(dims=2, kernel_size=3, padding=1, bias=False) if spec is None else spec
     if not isinstance(spec, Conv) or type(spec) is not Conv or spec.dims != 2:
@@ -262,14 +264,17 @@ def p4_derivation(spec: Any = None, input_size: Any = None) -> Derivation:
         if len(set(sizes)) != 1:
             raise SpecError(f"{_OP}: the input must be square, got {sizes}")
         n = sizes[0]
+    check_symbolic(_OP, spec, (n, n))  # the cost first: the input's positions
     p = pads.pop()
     m = spec.output_size((n, n))[0]
-    entries = 16 * m * m * k * k
-    if entries > MAX_NONZEROS:
+    entries = 16 * m * m * k * k  # the group convolution's taps: its checks' cost
+    limit = get_limits()["nonzeros"]
+    if entries > limit:
         raise SpecError(
             f"{_OP}: input {n}x{n} with a {k}x{k} kernel gives a group-convolution matrix of "
-            f"16 * {m}^2 * {k}^2 = {entries} symbolic entries > {MAX_NONZEROS} (MAX_NONZEROS); "
-            f"use a smaller input or kernel"
+            f"16 * {m}^2 * {k}^2 = {entries} taps, which exceeds the limit {limit} "
+            f"(symconv.limits 'nonzeros'); use a smaller input or kernel, or raise the limit "
+            f"with symconv.limits.set_limits(nonzeros=...) or SYMCONV_MAX_NONZEROS"
         )
     i, j, a, b = sympy.symbols("i j a b", integer=True)
     nn, kk, pp = sympy.symbols("n k p", integer=True, positive=True)
@@ -327,31 +332,23 @@ def p4_derivation(spec: Any = None, input_size: Any = None) -> Derivation:
     d.results.update(output_size=m)
 
     def plain() -> tuple[int, float, bool, str]:
-        base = _rows(toeplitz(spec, (n, n)))
-        rot = _lift_matrix(spec, n, orientations=2, name="w0")
-        # block r = 1 uses R w; check T(R w) P = P T(w) with w -> w0 in both
-        w, w0 = sympy.IndexedBase("w"), sympy.IndexedBase("w0")
-        plain_w = {
-            key: v.xreplace({w[0, 0, a_, b_]: w0[a_, b_] for a_ in range(k) for b_ in range(k)})
-            for key, v in base.items()
-        }
-        rows = m * m
-        t_rot = {(r - rows, c): v for (r, c), v in rot.items() if r >= rows}
+        # T(R w) P_R = P_R T(w): T(R w) reads kernel index src[a] where T(w) reads a
+        rows, cols, a, _, _ = _taps(spec, n)
         sig, tau = _rot_perm(n, 1), _rot_perm(m, 1)
-        lhs = {(r, int(sig[c])): v for (r, c), v in t_rot.items()}
-        rhs = {(int(np.argsort(tau)[r]), c): v for (r, c), v in plain_w.items()}
-        ok = lhs == rhs
-        return len(base), 0.0 if ok else 1.0, ok, "T(R w) P_R = P_R T(w), symbolic w"
+        lhs = table(rows, sig[cols], _rot_source(k, 1)[a])
+        rhs = table(np.argsort(tau)[rows], cols, a)
+        ok = same(lhs, rhs)
+        return len(rows), 0.0 if ok else 1.0, ok, "T(R w) P_R = P_R T(w), symbolic w"
 
     def lifting() -> tuple[int, float, bool, str]:
-        T = _lift_matrix(spec, n)
-        ok = _equivariant(T, n, 1, m, 4)
-        return len(T), 0.0 if ok else 1.0, ok, "T_lift P_R = (roll (x) R) T_lift, symbolic w"
+        t = _lift_matrix(spec, n)
+        ok = _equivariant(t, n, 1, m, 4)
+        return len(t), 0.0 if ok else 1.0, ok, "T_lift P_R = (roll (x) R) T_lift, symbolic w"
 
     def gconv() -> tuple[int, float, bool, str]:
-        T = _gconv_matrix(spec, n)
-        ok = _equivariant(T, n, 4, m, 4)
-        return len(T), 0.0 if ok else 1.0, ok, "T_g (roll (x) R) = (roll (x) R) T_g, symbolic w"
+        t = _gconv_matrix(spec, n)
+        ok = _equivariant(t, n, 4, m, 4)
+        return len(t), 0.0 if ok else 1.0, ok, "T_g (roll (x) R) = (roll (x) R) T_g, symbolic w"
 
     def numeric() -> tuple[int, float, bool, str]:
         rng = np.random.default_rng(0)
@@ -372,18 +369,27 @@ def p4_derivation(spec: Any = None, input_size: Any = None) -> Derivation:
         return 6, worst, worst < 1e-10, "numpy kernels, float64, random x and w"
 
     def contrast() -> tuple[int, float, bool, str]:
-        fails = not equivariance(spec, (n, n), transform="rot90").exact
-        sym = np.zeros((k, k))
-        c = (k - 1) / 2
-        for a_ in range(k):
-            for b_ in range(k):
-                sym[a_, b_] = (a_ - c) ** 2 + (b_ - c) ** 2  # invariant under rot90
-        holds = equivariance(spec, (n, n), transform="rot90", weight=sym).exact
+        # plain T(w) P_R = P_R T(w) on T's table: generic symbolic w (every kernel index its
+        # own symbol) and w = R w (one symbol per rot90 orbit of kernel indices)
+        rows, cols, a, _, _ = _taps(spec, n)
+        orbit = np.min([_rot_source(k, r) for r in range(4)], axis=0)
+        fails = not _equivariant(table(rows, cols, a), n, 1, m, 1)
+        holds = _equivariant(table(rows, cols, orbit[a]), n, 1, m, 1)
+        how = "T P_R = P_R T on T's table"
+        if max(n, m) <= _CROSS_CHECK:  # and by symconv.equivariance's rows, where cheap
+            fails = fails and not equivariance(spec, (n, n), transform="rot90").exact
+            sym = np.zeros((k, k))
+            c = (k - 1) / 2
+            for a_ in range(k):
+                for b_ in range(k):
+                    sym[a_, b_] = (a_ - c) ** 2 + (b_ - c) ** 2  # invariant under rot90
+            holds = holds and equivariance(spec, (n, n), transform="rot90", weight=sym).exact
+            how += " and symconv.equivariance"
         if k == 1:  # every 1x1 kernel is rot90-symmetric: plain convolution is equivariant
             ok = holds and not fails
-            return 2, 0.0 if ok else 1.0, ok, "1x1 kernel: every kernel is rot90-symmetric, exact"
+            return 2, 0.0 if ok else 1.0, ok, f"1x1 kernel: every kernel is rot90-symmetric ({how})"
         ok = fails and holds
-        return 2, 0.0 if ok else 1.0, ok, "generic kernel: broken; rot90-symmetric kernel: exact"
+        return 2, 0.0 if ok else 1.0, ok, f"generic w: broken; every w = R w: exact ({how})"
 
     d.check("corr(Rx, Rw) = R corr(x, w)", "exact", plain)
     d.check("lift(R x) = roll(R lift(x), 1)", "exact", lifting)

@@ -159,7 +159,8 @@ def check_symbolic(op: str, spec: Any, size: Any, *, nonzeros: bool = True) -> N
     The input's positions are checked first (a product of the given integers), then, for a
     size the spec accepts, the output's positions and the matrix's nonzeros. A size or spec
     that is not valid passes through: the request's own validation names it. `nonzeros=False`
-    leaves the nonzeros to the caller's own guard (`symconv.toeplitz`'s `max_nonzeros`)."""
+    leaves the nonzeros to the caller, which counts them exactly (`symconv.toeplitz`'s
+    `max_nonzeros`, by default this limit's default)."""
     size = _as_size(spec, size)
     if size is None:
         return

@@ -33,14 +33,15 @@ import itertools
 import math
 from collections import defaultdict
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import sympy
 
 from ._errors import SpecError
+from ._tables import Table, same_factors, table
 from .derivation import Derivation, grid_check
-from .indexform import index_form
+from .indexform import IndexForm, index_form
 from .limits import check_symbolic
 from .local import LocallyConnected, Tiled
 from .spec import Conv
@@ -246,6 +247,88 @@ def _gradients(spec: Conv, size: tuple[int, ...]) -> tuple[dict, dict, dict, dic
     return clean(dw), clean(xtd), clean(dx), clean(ttd)
 
 
+# The layer's own check on structure: the taps of T (what `toeplitz` and `patch_matrix`
+# assemble, read through `IndexForm`) against the displayed formula
+# dL/dw[k, o, c, a] = delta[k, o] x~[c, S o + D a'], x~ = Pad x, computed here from the axis
+# numbers alone. Both are a channel table times one table per axis, so they are compared
+# factor by factor in integers: O(C_out C_in/G + sum_d O_d K_d), not the layer's taps.
+_SYMBOLIC_TAPS = 1024  # layers up to this many taps are also differentiated in SymPy (~1 s)
+
+
+def _form_tables(form: IndexForm) -> tuple[Table, list[Table]]:
+    """T's factors: channel rows (k, c_in, weight's k, weight's c) and per axis rows
+    (o, a, i, weight's position index, weight's tap index), as `gather` combines them."""
+    dims = form.dims
+    ks, cins, _ = form._channel_table()
+    c_idx = np.arange(len(ks)) % (form.in_channels // form.groups)
+    zero = [np.zeros(1, dtype=np.int64)] * dims
+    lead, _ = form._weight_parts(ks, c_idx, zero, zero)  # [k, *pos, c, *a]
+    channels = table(ks, cins, lead[0], lead[1 + dims])
+    axes = []
+    for d in range(dims):
+        t = form.tap_table(d)
+        o, a = np.nonzero(t >= 0)
+        parts, _ = form._weight_parts(  # this axis's (o, a); the others at 0
+            zero[0],
+            zero[0],
+            [o if j == d else zero[j] for j in range(dims)],
+            [a if j == d else zero[j] for j in range(dims)],
+        )
+        pos, tap = (
+            np.broadcast_to(parts[1 + d], o.shape),
+            np.broadcast_to(parts[2 + dims + d], o.shape),
+        )
+        axes.append(table(o, a, t[o, a], pos, tap))
+    return channels, axes
+
+
+def _formula_tables(spec: LocallyConnected | Tiled, form: IndexForm) -> tuple[Table, list[Table]]:
+    r"""The formula's factors: output channel $k$ reads input channel
+    $\lfloor k / (C_\mathrm{out}/G) \rfloor C_\mathrm{in}/G + c$ through weight $(k, c)$; on each
+    axis output $o$ at tap $a$ reads the padded coordinate $j = S o + D a'$ ($a' = K - 1 - a$
+    under flip), i.e. input $\mathrm{Pad}(j)$, through the weight's position $o$ (tiled:
+    $o \bmod t$) and tap $a$."""
+    cin_g, cout_g = spec.in_channels // spec.groups, spec.out_channels // spec.groups
+    k, c = np.divmod(np.arange(spec.out_channels * cin_g), cin_g)
+    channels = table(k, (k // cout_g) * cin_g + c, k, c)
+    axes = []
+    for d, ax in enumerate(form.axes):
+        out, padded = cast(int, ax.out), cast(int, ax.padded)
+        o, a = (g.ravel() for g in np.indices((out, ax.kernel)))
+        j = ax.stride * o + ax.dilation * ((ax.kernel - 1 - a) if ax.flip else a)
+        pad = form.pad_table(d)
+        src = np.where((j >= 0) & (j < padded), pad[np.clip(j, 0, padded - 1)], -1)
+        keep = src >= 0
+        o, a = o[keep], a[keep]
+        pos = o % spec.tiles[d] if isinstance(spec, Tiled) else o
+        axes.append(table(o, a, src[keep], pos, a))
+    return channels, axes
+
+
+def structural_gradients(spec: LocallyConnected | Tiled, size: tuple[int, ...]) -> tuple[bool, int]:
+    r"""$\partial L/\partial w = X^\top\delta$ and $\partial L/\partial x = T^\top\delta$ of
+    $L = \delta^\top T x$ on integer tables: the taps of $T$ (`index_form(spec, size)`, what
+    `toeplitz` and `patch_matrix` assemble) equal, factor by factor, those of the formula
+    $\partial L/\partial w_{k,o,c,a} = \delta_{k,o}\, \tilde x_{c,\,S o + D a'}$ (weight position
+    $o \bmod t$ for a tiled layer). A tap $(r, c, w)$ is the term $\delta_r x_c$ of
+    $\partial L/\partial w$ and $\delta_r w$ of $\partial L/\partial x_c$, so equal tables are
+    equal gradients with symbolic $x$, $\delta$, $w$. Returns (holds, taps)."""
+    form = index_form(spec, size)
+    ch, axes = _form_tables(form)
+    fch, faxes = _formula_tables(spec, form)
+    ok = same_factors([ch, *axes], [fch, *faxes])
+    return ok, form.tap_count()
+
+
+def _single_products(spec: LocallyConnected | Tiled, size: tuple[int, ...]) -> bool:
+    """Whether every weight has one term in dL/dw: no two taps share a weight index."""
+    form = index_form(spec, size)
+    _, axes = _form_tables(form)
+    return all(
+        len(np.unique(t[:, 3] * (t[:, 4].max() + 1) + t[:, 4])) == len(t) for t in axes if len(t)
+    )
+
+
 def _local_grid() -> list[tuple[Conv, tuple[int, ...]]]:
     cases: list[tuple[Conv, tuple[int, ...]]] = []
     for n, k, s, p, ci, co in itertools.product((3, 5), (1, 2, 3), (1, 2), (0, 1), (1, 2), (1, 2)):
@@ -307,9 +390,12 @@ def local_backprop(spec: Any = None, input_size: Sequence[int] | int | None = No
     no sum over positions (convolution sums it over $o$; a tiled layer over $o \equiv$ its tile).
     $\partial L / \partial x = T^\top \delta$ as for any linear layer.
 
-    Checked exactly: both gradients of $L = \delta^\top T x$ (symbolic $x$, $\delta$, $w$) equal
-    $X^\top \delta$ (`symconv.patch_matrix`) and $T^\top \delta$ (`symconv.toeplitz`) on a grid of
-    locally connected and tiled layers (1D and 2D, strides, padding, reflect padding).
+    Checked exactly: on this layer, T's taps against the formula on integer tables, factor by
+    factor (`structural_gradients`; any size within `symconv.limits`), and, up to 1024 taps,
+    both gradients of $L = \delta^\top T x$ (symbolic $x$, $\delta$, $w$) against
+    $X^\top \delta$ (`symconv.patch_matrix`) and $T^\top \delta$ (`symconv.toeplitz`) in SymPy,
+    as on a grid of locally connected and tiled layers (1D and 2D, strides, padding, reflect
+    padding).
     """
     check_symbolic(
         "local_backprop",
@@ -388,14 +474,21 @@ def local_backprop(spec: Any = None, input_size: Sequence[int] | int | None = No
         "T has position-dependent entries, so T^T delta is no longer a convolution",
         by=_LOCAL_GRADIENTS,
     )
-    dw, xtd, dx, ttd = _gradients(spec, size)
-    d.results.update(grad_weight=xtd, grad_input=ttd)
+    symbolic = index_form(spec, size).tap_count() <= _SYMBOLIC_TAPS
+    if symbolic:  # small: the gradients themselves, in SymPy (shown in results)
+        dw, xtd, dx, ttd = _gradients(spec, size)
+        d.results.update(grad_weight=xtd, grad_input=ttd)
 
     def this() -> tuple[int, float, bool, str]:
-        ok = dw == xtd and dx == ttd
-        single = all(len(sympy.Add.make_args(v)) == 1 for v in xtd.values())
+        ok, taps = structural_gradients(spec, size)
+        single = _single_products(spec, size)
+        how = "integer tables of T against the formula, per factor"
+        if symbolic:
+            ok = ok and dw == xtd and dx == ttd
+            single = single and all(len(sympy.Add.make_args(v)) == 1 for v in xtd.values())
+            how += "; SymPy gradients of L"
         note = "each dL/dw entry a single product" if single else "sums over shared positions"
-        return 1, 0.0 if ok else 1.0, ok, note
+        return 1, 0.0 if ok else 1.0, ok, f"{note} ({taps} taps: {how})"
 
     def grid() -> tuple[int, float, bool, str]:
         def err(case: tuple[Conv, tuple[int, ...]]) -> float:

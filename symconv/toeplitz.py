@@ -42,7 +42,7 @@ from ._errors import SpecError
 from ._results import DiagonalCheck, ProductCheck
 from ._validate import as_int
 from .indexform import Gather, IndexForm, check_spec, index_form
-from .limits import check_symbolic
+from .limits import check_symbolic, get_limits
 from .spec import Pool
 
 __all__ = [
@@ -57,7 +57,10 @@ __all__ = [
     "valid_matrix",
 ]
 
-DEFAULT_MAX_NONZEROS = 2_000_000
+DEFAULT_MAX_NONZEROS = 2**26
+"""Default `max_nonzeros` of the symbolic matrices: the `nonzeros` limit of `symconv.limits` in
+force (2^26 unless changed; a 64 x 64 layer with 16 -> 16 channels and a 7 x 7 kernel, 51 M
+nonzeros, is admitted). No separate cap: pass a number to refuse smaller matrices."""
 NUMERIC_MAX_NONZEROS = 100_000_000
 
 SparseMatrix = sympy.SparseMatrix  # module attribute, so tests can observe what is built
@@ -84,13 +87,16 @@ def _form(spec: Any, input_size: Any, what: str) -> IndexForm:
 
 def _guard(form: IndexForm, what: str, nnz: int, shape: tuple[int, int], limit: int) -> None:
     limit = as_int(what, "max_nonzeros", limit, 0)
+    if limit == DEFAULT_MAX_NONZEROS:  # the default follows symconv.limits' `nonzeros`
+        limit = get_limits()["nonzeros"]
     if nnz > limit:
         d = form.dims
         raise SpecError(
             f"{what}: {form.spec} on input {form.input_size} would be a {shape[0]}x{shape[1]} "
             f"symbolic matrix with {nnz} nonzeros > max_nonzeros {limit}; for numbers use "
             f"symconv.toeplitz_numeric(spec, input_size, weight) (scipy.sparse) or "
-            f"numeric.conv{d}d, or pass a larger max_nonzeros"
+            f"numeric.conv{d}d, or pass a larger max_nonzeros (by default the nonzeros limit: "
+            f"symconv.limits.set_limits(nonzeros=...) or SYMCONV_MAX_NONZEROS)"
         )
 
 
@@ -130,7 +136,8 @@ def toeplitz(
     `LocallyConnected`, `Tiled` and `ConvTranspose`. Rows index the flattened
     $(C_\mathrm{out}, o_1, \dots)$, columns $(C_\mathrm{in}, i_1, \dots)$, C order; entries are
     `w[k, c, a_1, ...]` in the weight tensor's layout. Refused with a `SpecError` (naming the
-    shape and the count) when the matrix would have more than `max_nonzeros` nonzeros.
+    shape and the count) when the matrix would have more than `max_nonzeros` nonzeros (by
+    default the `nonzeros` limit of `symconv.limits`).
 
     ```python
     >>> import symconv as sc

@@ -163,7 +163,7 @@ def one_line_exit_2(capsys, *argv: str) -> str:
         # sizes beyond the caps fail at once instead of running for minutes
         (["derive", "winograd", "-i", "40"], "MAX_TILE"),
         (["derive", "winograd", "-k", "25"], "MAX_TILE"),
-        (["derive", "p4", "-i", "80x80"], "MAX_NONZEROS"),
+        (["derive", "p4", "-i", "90x90", "-k", "63", "-p", "31"], "(symconv.limits 'nonzeros')"),
         (["derive", "p4", "-i", "100x100"], "positions per channel 10000 exceeds the limit"),
     ],
 )

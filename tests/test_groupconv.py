@@ -141,14 +141,23 @@ def test_group_conv_and_correlate2d_reject_bad_arrays() -> None:
         correlate2d(np.ones(5), np.ones((1, 1, 3, 3)))
 
 
-def test_p4_derivation_size_is_capped() -> None:
-    with pytest.raises(sc.SpecError, match=r"16 \* 98\^2 \* 3\^2 = 1382976 .* > 60000"):
-        p4_derivation(sc.Conv(dims=2, kernel_size=3), 100)
-    with pytest.raises(sc.SpecError, match="MAX_NONZEROS"):
-        p4_derivation(sc.Conv(dims=2, kernel_size=25, padding=12), 5)
-    assert gc.MAX_NONZEROS == 60_000
-    # just under the cap: 16 * 8^2 * 7^2 = 50176 entries (its checks take a few seconds)
-    assert p4_derivation(sc.Conv(dims=2, kernel_size=7, padding=3), 8)["output_size"] == 8
+def test_p4_derivation_cost_is_the_nonzeros_limit() -> None:
+    """No separate cap: the group convolution's 16 o^2 k^2 taps count against symconv.limits'
+    nonzeros (MAX_NONZEROS stays importable, the limit's default); 64 x 64 is admitted."""
+    from symconv.limits import DEFAULTS, limits
+
+    with limits(nonzeros=100_000, positions=10_000):
+        with pytest.raises(
+            sc.SpecError,
+            match=r"16 \* 98\^2 \* 3\^2 = 1382976 taps, which exceeds the limit 100000 "
+            r"\(symconv.limits 'nonzeros'\)",
+        ):
+            p4_derivation(sc.Conv(dims=2, kernel_size=3), 100)
+        with pytest.raises(sc.SpecError, match="SYMCONV_MAX_NONZEROS"):
+            p4_derivation(sc.Conv(dims=2, kernel_size=25, padding=12), 5)
+    assert gc.MAX_NONZEROS == DEFAULTS["nonzeros"]
+    d = p4_derivation(sc.Conv(dims=2, kernel_size=3, padding=1), 64)
+    assert d["output_size"] == 64 and d.verify().passed
 
 
 def test_p4_derivation_one_by_one_kernel() -> None:

@@ -21,6 +21,8 @@ import symconv as sc
 from numeric import algorithms
 from symconv.cli import main
 from symconv.derive import DERIVATIONS, derive
+from symconv.fourier import fourier_derivation
+from symconv.groupconv import p4_derivation
 from symconv.limits import get_limits, limits, set_limits
 from symconv.transpose import ConvTranspose
 
@@ -66,6 +68,13 @@ HEAVY = {
         "transpose", sc.Conv(dims=2, kernel_size=3, stride=2), (300, 300)
     ),
     "derive p4 200^2": lambda: derive("p4", sc.Conv(dims=2, kernel_size=3, padding=1), 200),
+    "p4_derivation 2000^2": lambda: p4_derivation(sc.Conv(dims=2, kernel_size=1), 2000),
+    "p4_derivation 90^2 k63": lambda: p4_derivation(
+        sc.Conv(dims=2, kernel_size=63, padding=31), 90
+    ),
+    "fourier_derivation 100^2": lambda: fourier_derivation(
+        sc.Conv(dims=2, kernel_size=3, padding="same", padding_mode="circular"), 100
+    ),
 }
 
 
@@ -94,6 +103,53 @@ def test_limits_admit_every_64x64_16_channel_layer(spec: Any) -> None:
     from symconv.limits import check_symbolic
 
     check_symbolic("test", spec, (64, 64))  # no refusal in the range derivations must run
+
+
+C16 = dict(dims=2, in_channels=16, out_channels=16, kernel_size=3, padding=1)
+ADMITTED_64 = {  # derivations that once kept caps of their own (issue 21): now only the limits
+    "local-backprop 16->16": ("local-backprop", sc.Conv(**C16), {}),
+    "local-backprop reflect s2 g4": (
+        "local-backprop",
+        sc.Conv(**{**C16, "kernel_size": 5, "stride": 2, "groups": 4, "padding_mode": "reflect"}),
+        {},
+    ),
+    "fourier circular same": (
+        "fourier",
+        sc.Conv(dims=2, kernel_size=3, padding="same", padding_mode="circular"),
+        {},
+    ),
+    "fourier 7x7 dilated": (
+        "fourier",
+        sc.Conv(dims=2, kernel_size=7, padding="same", padding_mode="circular", dilation=2),
+        {},
+    ),
+    "p4": ("p4", sc.Conv(dims=2, kernel_size=3, padding=1), {}),
+    "p4 7x7 reflect": ("p4", sc.Conv(dims=2, kernel_size=7, padding=3, padding_mode="reflect"), {}),
+}
+
+
+@pytest.mark.parametrize("name", list(ADMITTED_64))
+def test_64x64_derivations_are_admitted_and_verified(name: str) -> None:
+    op, spec, options = ADMITTED_64[name]
+    cert = derive(op, spec, (64, 64), **options).verify()
+    assert cert.passed and cert.level == "exact", cert.text()
+
+
+def test_toeplitz_admits_a_64x64_16_channel_layer() -> None:
+    """toeplitz's default max_nonzeros is the nonzeros limit (9.2 M nonzeros pass its guard,
+    as `derive equivariance --transform rot90` needs); a lowered limit lowers it too."""
+    import math
+
+    from symconv.indexform import index_form
+    from symconv.toeplitz import DEFAULT_MAX_NONZEROS, _guard
+
+    form = index_form(sc.Conv(**C16), (64, 64))
+    shape = (math.prod(form.out_shape()), math.prod(form.in_shape()))
+    assert form.nonzeros() == 9241600
+    _guard(form, "toeplitz", form.nonzeros(), shape, DEFAULT_MAX_NONZEROS)  # no refusal
+    with limits(nonzeros=9_000_000):
+        with pytest.raises(sc.SpecError, match="9241600 nonzeros > max_nonzeros 9000000"):
+            _guard(form, "toeplitz", form.nonzeros(), shape, DEFAULT_MAX_NONZEROS)
 
 
 def test_limits_are_configurable_and_restored() -> None:

@@ -358,3 +358,152 @@ def test_fast_equivariance_check_catches_padding_mutation(monkeypatch, fresh_cac
     cert = sc.equivariance(spec, (16, 16)).verify()
     assert not cert.passed
     assert [r.level for r in cert.results if not r.passed] == ["numeric"]
+
+
+# -- local-backprop, fourier and p4 at 64 x 64: the structural checks catch the same mutations ---
+def _patch_kind_table(monkeypatch, kinds, change) -> None:
+    """IndexForm._table's unpadded result replaced by change(form, axis, table) for `kinds`."""
+    real = IndexForm._table
+
+    def mutated(self, axis, o, a, padded=False):
+        t = real(self, axis, o, a, padded)
+        return change(self, axis, t) if not padded and self.kind in kinds else t
+
+    monkeypatch.setattr(IndexForm, "_table", mutated)
+    clear_caches()
+
+
+def _off_by_one(self, axis, t):  # the unpadded index map reads one input further on axis 1
+    n = self.axes[axis].size
+    return np.where((t >= 0) & (axis == 1), np.minimum(t + 1, n - 1), t)
+
+
+LOCAL = sc.LocallyConnected(
+    dims=2, in_channels=16, out_channels=16, kernel_size=3, padding=1, padding_mode="reflect",
+    input_size=(64, 64), bias=False,
+)  # fmt: skip
+TILED = sc.Tiled(
+    dims=2, in_channels=4, out_channels=4, kernel_size=3, stride=2, padding=1, flip=True,
+    tiles=(2, 3), bias=False,
+)  # fmt: skip
+
+
+def test_local_backprop_structural_check_catches_mutations(monkeypatch, fresh_caches) -> None:
+    from symconv.local_params import structural_gradients
+
+    assert structural_gradients(LOCAL, (64, 64)) == (True, 16 * 16 * 64 * 64 * 9)
+    assert structural_gradients(TILED, (64, 64))[0]
+    _patch_kind_table(monkeypatch, ("local", "tiled"), _off_by_one)
+    assert not structural_gradients(LOCAL, (64, 64))[0]
+    assert not structural_gradients(TILED, (64, 64))[0]
+    monkeypatch.undo()
+    clear_caches()
+
+    real_pad = IndexForm.pad_table  # replicate's clamp where reflect's mirror belongs
+    monkeypatch.setattr(IndexForm, "pad_table", lambda self, axis: np.clip(
+        np.arange(self.axes[axis].padded) - self.axes[axis].lo, 0, self.axes[axis].size - 1)
+        if self.kind == "local" else real_pad(self, axis))  # fmt: skip
+    assert not structural_gradients(LOCAL, (64, 64))[0]
+    monkeypatch.undo()
+    clear_caches()
+
+    indexform = sys.modules["symconv.indexform"]
+    real_coord = indexform.window_coord  # the tap read unflipped: flip=True ignored
+    monkeypatch.setattr(indexform, "window_coord", lambda o, a, k, s, d, flip=False: real_coord(
+        o, a, k, s, d, False))  # fmt: skip
+    clear_caches()
+    assert not structural_gradients(TILED, (64, 64))[0]
+    monkeypatch.undo()
+    clear_caches()
+
+    real_parts = IndexForm._weight_parts  # the tiled gradient sums over every o, not o mod t
+
+    def untiled(self, k, c, o, a):
+        if self.kind == "tiled":
+            return [k, *(np.zeros_like(v) for v in o), c, *a], None
+        return real_parts(self, k, c, o, a)
+
+    monkeypatch.setattr(IndexForm, "_weight_parts", untiled)
+    clear_caches()
+    assert not structural_gradients(TILED, (64, 64))[0]
+
+
+def test_local_backprop_derivation_fails_on_a_mutated_index_map(monkeypatch, fresh_caches) -> None:
+    from symconv.local_params import local_backprop
+
+    cert = local_backprop(LOCAL).verify()
+    assert cert.passed and "9437184 taps" in cert.results[0].detail
+    _patch_kind_table(monkeypatch, ("local",), _off_by_one)
+    cert = local_backprop(LOCAL).verify()
+    assert not cert.results[0].passed
+
+
+def test_fourier_structural_check_catches_mutations(monkeypatch, fresh_caches) -> None:
+    from symconv import fourier
+    from symconv.fourier import circular_spec, fourier_derivation, structural_diagonalisation
+
+    for spec in (circular_spec(3, dims=2), circular_spec((4, 5), dims=2, flip=True, dilation=2)):
+        assert structural_diagonalisation(spec, (64, 64))[0]
+    spec = circular_spec((3, 5), dims=2)
+    real_taps = fourier._taps  # predict the unreflected (true convolution) spectrum
+    monkeypatch.setattr(fourier, "_taps", lambda s, ax, n: [
+        (s.pads[ax][0] - s.dilation[ax] * (s.kernel_size[ax] - 1 - a)) % n
+        for a in range(s.kernel_size[ax])])  # fmt: skip
+    assert not structural_diagonalisation(spec, (64, 64))[0]
+    cert = fourier_derivation(spec, (64, 64)).verify()
+    assert [r.level for r in cert.results if not r.passed] == ["exact"]
+    monkeypatch.setattr(fourier, "_taps", real_taps)
+
+    def mirror(self, axis, t):  # the index map reads mirrored inputs on axis 1
+        n = self.axes[axis].size
+        return np.where((t >= 0) & (axis == 1), n - 1 - t, t)
+
+    _patch_kind_table(monkeypatch, ("conv",), mirror)
+    assert not structural_diagonalisation(spec, (64, 64))[0]
+    monkeypatch.undo()
+    clear_caches()
+    indexform = sys.modules["symconv.indexform"]
+    real_coord = indexform.window_coord  # flip ignored by the index map
+    monkeypatch.setattr(indexform, "window_coord", lambda o, a, k, s, d, flip=False: real_coord(
+        o, a, k, s, d, False))  # fmt: skip
+    clear_caches()
+    assert not structural_diagonalisation(circular_spec(3, dims=2, flip=True), (64, 64))[0]
+    monkeypatch.undo()
+    real_phi = indexform._phi  # circular padding wraps by clamping (replicate's map)
+    monkeypatch.setattr(indexform, "_phi", lambda mode, i, n: real_phi(
+        "replicate" if mode == "circular" else mode, i, n))  # fmt: skip
+    clear_caches()
+    assert not structural_diagonalisation(spec, (64, 64))[0]
+
+
+def test_p4_table_checks_catch_mutations(monkeypatch, fresh_caches) -> None:
+    from symconv import groupconv as gc
+
+    spec = sc.Conv(dims=2, kernel_size=3, padding=1, padding_mode="reflect", bias=False)
+    names = ["corr(Rx, Rw) = R corr(x, w)", "lift(R x) = roll(R lift(x), 1)",
+             "gconv(roll R x) = roll R gconv(x)", "plain convolution is not (unless w = R w)"]  # fmt: skip
+
+    def failing() -> list[str]:
+        cert = gc.p4_derivation(spec, 64).verify()
+        return [r.name for r in cert.results if not r.passed and r.level == "exact"]
+
+    assert failing() == []
+    real_rot = gc._rot_source  # kernels rotated clockwise
+    monkeypatch.setattr(gc, "_rot_source", lambda k, r: real_rot(k, -r))
+    assert set(failing()) >= set(names[:3])
+    monkeypatch.undo()
+    real_perm = gc._rot_perm  # the feature maps transposed instead of rotated
+    monkeypatch.setattr(gc, "_rot_perm", lambda n, layers: np.ravel_multi_index(
+        np.unravel_index(real_perm(n, layers), (layers, n, n))[:1] + tuple(
+            np.indices((layers, n, n))[[2, 1]].reshape(2, -1)), (layers, n, n)))  # fmt: skip
+    assert set(failing()) >= set(names[:3])
+    monkeypatch.undo()
+    _patch_kind_table(monkeypatch, ("conv",), _off_by_one)  # the layer no longer centred
+    assert set(failing()) >= set(names[:3])
+    monkeypatch.undo()
+    indexform = sys.modules["symconv.indexform"]
+    real_phi = indexform._phi  # reflect padding on the low side only (replicate on the high)
+    monkeypatch.setattr(indexform, "_phi", lambda mode, i, n: np.where(
+        np.asarray(i) >= n, real_phi("replicate", i, n), real_phi(mode, i, n)))  # fmt: skip
+    clear_caches()
+    assert set(failing()) >= set(names[:3])
