@@ -196,7 +196,6 @@ _TRANSPOSE_TAIL = (
     _p("dilation", "IntOrTuple", 1),
 )
 _KERNEL = (_p("kernel_size", "IntOrTuple"), _p("stride", "IntOrTuple | None", None))
-_POOL_BACKWARD_HEAD = (_p("grad_output", "Array"), _p("input", "Array"))
 _AXES = {1: "L", 2: "H, W", 3: "D, H, W"}
 
 
@@ -222,6 +221,26 @@ def _avg_pool_params(d: int) -> tuple[Param, ...]:
 
 def _lp_pool_params() -> tuple[Param, ...]:
     return (_p("norm_type", "float"), *_KERNEL, _p("ceil_mode", "bool", False))
+
+
+_TYPES = {
+    "input": "Array",
+    "weight": "Array",
+    "grad_output": "Array",
+    "indices": "Array",
+    "input_size": "Sequence[int]",
+    "weight_size": "Sequence[int]",
+}
+
+
+def _req(names: str) -> tuple[Param, ...]:
+    """Required array parameters, by name (their annotations from `_TYPES`)."""
+    return tuple(_p(n, _TYPES[n]) for n in names.split())
+
+
+def _call(impl: str, *args: str) -> tuple[str, tuple[str, ...]]:
+    """The implementation's call: its name and its arguments (source text)."""
+    return impl, args
 
 
 def _keywords(params: tuple[Param, ...], skip: tuple[str, ...] = ()) -> tuple[str, ...]:
@@ -354,99 +373,50 @@ def _conv_rows(d: int) -> list[Row]:
         f"reflect, replicate, circular: as `nn.Conv{d}d`), `flip=True` (the true convolution) "
         f"and {_forward_algorithms(d)}"
     )
+    transposed = (
+        f"{d}-d transposed convolution, `torch.nn.functional.{transpose}`'s signature: weight "
+        "(C_in, C_out/groups, *kernel); output size (i - 1)s - 2p + d(k - 1) + output_padding + 1."
+    )
+    grad_input = (
+        f"dL/dx of `{conv}` (`torch.nn.grad.conv{d}d_input`): `input_size` is the input's full "
+        "shape, `grad_output` dL/dy. Runs the derived operator `symconv.backprop.GradInput` "
+        + _gradient_algorithms(d, "grad_input")
+    )
+    grad_weight = (
+        f"dL/dw of `{conv}` (`torch.nn.grad.conv{d}d_weight`): `weight_size` is the weight's "
+        "shape. Runs the derived operator `symconv.backprop.GradWeight` "
+        + _gradient_algorithms(d, "grad_weight")
+    )
+    bias = _p("bias", "Array | None", None)
+    transpose_args = ("stride", "padding", "output_padding", "groups", "dilation")
     return [
         Row(
-            conv,
-            d,
-            (
-                _p("input", "Array"),
-                _p("weight", "Array"),
-                _p("bias", "Array | None", None),
-                *_CONV_TAIL,
-            ),
-            "Array",
-            _doc(conv, forward),
-            ("_ops.conv", (str(d), f'"{conv}"', "input", "weight", "bias", *_CONV_ARGS)),
+            conv, d, (*_req("input weight"), bias, *_CONV_TAIL), "Array", _doc(conv, forward),
+            _call("_ops.conv", str(d), f'"{conv}"', "input", "weight", "bias", *_CONV_ARGS),
             f"torch.nn.functional.{conv}",
         ),
         Row(
-            transpose,
-            d,
-            (
-                _p("input", "Array"),
-                _p("weight", "Array"),
-                _p("bias", "Array | None", None),
-                *_TRANSPOSE_TAIL,
-            ),
-            "Array",
-            _doc(
-                transpose,
-                f"{d}-d transposed convolution, `torch.nn.functional.{transpose}`'s signature: "
-                "weight (C_in, C_out/groups, *kernel); output size (i - 1)s - 2p + d(k - 1) + "
-                "output_padding + 1.",
-            ),
-            (
-                "_ops.conv_transpose",
-                (
-                    str(d),
-                    f'"{transpose}"',
-                    "input",
-                    "weight",
-                    "bias",
-                    "stride",
-                    "padding",
-                    "output_padding",
-                    "groups",
-                    "dilation",
-                ),
-            ),
+            transpose, d, (*_req("input weight"), bias, *_TRANSPOSE_TAIL), "Array",
+            _doc(transpose, transposed),
+            _call("_ops.conv_transpose", str(d), f'"{transpose}"', "input", "weight", "bias",
+                  *transpose_args),
             f"torch.nn.functional.{transpose}",
         ),
         Row(
-            gi,
-            d,
-            (
-                _p("input_size", "Sequence[int]"),
-                _p("weight", "Array"),
-                _p("grad_output", "Array"),
-                *_CONV_TAIL,
-            ),
-            "Array",
-            _doc(
-                gi,
-                f"dL/dx of `{conv}` (`torch.nn.grad.conv{d}d_input`): `input_size` is the "
-                "input's full shape, `grad_output` dL/dy. Runs the derived operator "
-                f"`symconv.backprop.GradInput` {_gradient_algorithms(d, 'grad_input')}",
-            ),
-            (
-                "_ops.conv_grad_input",
-                (str(d), f'"{gi}"', "input_size", "weight", "grad_output", *_CONV_ARGS),
-            ),
+            gi, d, (*_req("input_size weight grad_output"), *_CONV_TAIL), "Array",
+            _doc(gi, grad_input),
+            _call("_ops.conv_grad_input", str(d), f'"{gi}"', "input_size", "weight",
+                  "grad_output", *_CONV_ARGS),
             f"torch.nn.grad.conv{d}d_input",
         ),
         Row(
-            gw,
-            d,
-            (
-                _p("input", "Array"),
-                _p("weight_size", "Sequence[int]"),
-                _p("grad_output", "Array"),
-                *_CONV_TAIL,
-            ),
-            "Array",
-            _doc(
-                gw,
-                f"dL/dw of `{conv}` (`torch.nn.grad.conv{d}d_weight`): `weight_size` is the "
-                "weight's shape. Runs the derived operator `symconv.backprop.GradWeight` "
-                f"{_gradient_algorithms(d, 'grad_weight')}",
-            ),
-            (
-                "_ops.conv_grad_weight",
-                (str(d), f'"{gw}"', "input", "weight_size", "grad_output", *_CONV_ARGS),
-            ),
+            gw, d, (*_req("input weight_size grad_output"), *_CONV_TAIL), "Array",
+            _doc(gw, grad_weight),
+            _call("_ops.conv_grad_weight", str(d), f'"{gw}"', "input", "weight_size",
+                  "grad_output", *_CONV_ARGS),
             f"torch.nn.grad.conv{d}d_weight",
         ),
-    ]
+    ]  # fmt: skip
 
 
 def _pool_rows(d: int) -> list[Row]:
@@ -462,103 +432,68 @@ def _pool_rows(d: int) -> list[Row]:
         "as torch: see `lp_pool1d`)."
     )
     backward = "`grad_output` dL/dy, `input` the forward input"
+    max_doc = (
+        f"{d}-d max pooling, `torch.nn.functional.{mx}`'s signature; with `return_indices` also "
+        "the flat input index (over the spatial axes) of each window's first maximum."
+    )
+    lp_doc = (
+        f"{d}-d power-average pooling, `torch.nn.functional.{lp}`'s signature: the p-th root of "
+        f"the window's sum of p-th powers{clipped}"
+    )
+    max_back = (
+        f"dL/dx of `{mx}`: {backward}, then the forward's pooling arguments. `indices` (from "
+        "`return_indices=True`) skips recomputing the argmax; ties go to the first maximum in "
+        "the window (torch's rule)."
+    )
+    avg_back = (
+        f"dL/dx of `{avg}`: {backward} (its shape is used), then the forward's pooling arguments."
+    )
+    lp_back = (
+        f"dL/dx of `{lp}`: {backward}, then the forward's arguments (zero where a window's sum "
+        "of powers is zero, as torch)."
+    )
+    lp_keywords = _keywords(lpp, ("norm_type",))
     return [
         Row(
-            mx,
-            d,
-            (_p("input", "Array"), *mxp, _p("return_indices", "bool", False)),
-            "Any",
-            _doc(
-                mx,
-                f"{d}-d max pooling, `torch.nn.functional.{mx}`'s signature; with "
-                "`return_indices` also the flat input index (over the spatial axes) of each "
-                "window's first maximum.",
-            ),
-            ("_ops.max_pool", (str(d), f'"{mx}"', "input", "return_indices", *_keywords(mxp))),
+            mx, d, (*_req("input"), *mxp, _p("return_indices", "bool", False)), "Any",
+            _doc(mx, max_doc),
+            _call("_ops.max_pool", str(d), f'"{mx}"', "input", "return_indices", *_keywords(mxp)),
             f"torch.nn.functional.{mx}",
         ),
         Row(
-            avg,
-            d,
-            (_p("input", "Array"), *avgp),
-            "Array",
+            avg, d, (*_req("input"), *avgp), "Array",
             _doc(avg, f"{d}-d average pooling, `torch.nn.functional.{avg}`'s signature."),
-            ("_ops.avg_pool", (str(d), f'"{avg}"', "input", *_keywords(avgp), *divisor)),
+            _call("_ops.avg_pool", str(d), f'"{avg}"', "input", *_keywords(avgp), *divisor),
             f"torch.nn.functional.{avg}",
         ),
         Row(
-            lp,
-            d,
-            (_p("input", "Array"), *lpp),
-            "Array",
-            _doc(
-                lp,
-                f"{d}-d power-average pooling, `torch.nn.functional.{lp}`'s signature: the p-th "
-                f"root of the window's sum of p-th powers{clipped}",
-            ),
-            (
-                "_ops.lp_pool",
-                (str(d), f'"{lp}"', "input", "norm_type", *_keywords(lpp, ("norm_type",))),
-            ),
+            lp, d, (*_req("input"), *lpp), "Array", _doc(lp, lp_doc),
+            _call("_ops.lp_pool", str(d), f'"{lp}"', "input", "norm_type", *lp_keywords),
             f"torch.nn.functional.{lp}",
         ),
         Row(
-            f"{mx}_backward",
-            d,
-            (*_POOL_BACKWARD_HEAD, *mxp, _p("indices", "Array | None", None)),
-            "Array",
-            _doc(
-                f"{mx}_backward",
-                f"dL/dx of `{mx}`: {backward}, then the forward's pooling arguments. `indices` "
-                "(from `return_indices=True`) skips recomputing the argmax; ties go to the first "
-                "maximum in the window (torch's rule).",
-            ),
-            (
-                "_ops.max_pool_backward",
-                (str(d), f'"{mx}_backward"', "grad_output", "input", "indices", *_keywords(mxp)),
-            ),
+            f"{mx}_backward", d, (*_req("grad_output input"), *mxp,
+                                  _p("indices", "Array | None", None)), "Array",
+            _doc(f"{mx}_backward", max_back),
+            _call("_ops.max_pool_backward", str(d), f'"{mx}_backward"', "grad_output", "input",
+                  "indices", *_keywords(mxp)),
             None,
         ),
         Row(
-            f"{avg}_backward",
-            d,
-            (*_POOL_BACKWARD_HEAD, *avgp),
-            "Array",
-            _doc(
-                f"{avg}_backward",
-                f"dL/dx of `{avg}`: {backward} (its shape is used), then the forward's pooling "
-                "arguments.",
-            ),
-            (
-                "_ops.avg_pool_backward",
-                (str(d), f'"{avg}_backward"', "grad_output", "input", *_keywords(avgp), *divisor),
-            ),
+            f"{avg}_backward", d, (*_req("grad_output input"), *avgp), "Array",
+            _doc(f"{avg}_backward", avg_back),
+            _call("_ops.avg_pool_backward", str(d), f'"{avg}_backward"', "grad_output", "input",
+                  *_keywords(avgp), *divisor),
             None,
         ),
         Row(
-            f"{lp}_backward",
-            d,
-            (*_POOL_BACKWARD_HEAD, *lpp),
-            "Array",
-            _doc(
-                f"{lp}_backward",
-                f"dL/dx of `{lp}`: {backward}, then the forward's arguments (zero where a "
-                "window's sum of powers is zero, as torch).",
-            ),
-            (
-                "_ops.lp_pool_backward",
-                (
-                    str(d),
-                    f'"{lp}_backward"',
-                    "grad_output",
-                    "input",
-                    "norm_type",
-                    *_keywords(lpp, ("norm_type",)),
-                ),
-            ),
+            f"{lp}_backward", d, (*_req("grad_output input"), *lpp), "Array",
+            _doc(f"{lp}_backward", lp_back),
+            _call("_ops.lp_pool_backward", str(d), f'"{lp}_backward"', "grad_output", "input",
+                  "norm_type", *lp_keywords),
             None,
         ),
-    ]
+    ]  # fmt: skip
 
 
 # -- numeric.family: pad, unfold/fold, adaptive pooling, unpooling, conv_transpose gradients ----
@@ -678,68 +613,64 @@ def _family_rows() -> list[Row]:
         torch = None if "_grad_" in name else f"torch.nn.functional.{name}"
         return Row(name, d, params, returns, _family_doc(name, d), call, torch, family=True)
 
+    blocks = ("dilation", "padding", "stride")
     sizes = (
         _p("dilation", "IntOrTuple", 1),
         _p("padding", "IntOrTuple", 0),
         _p("stride", "IntOrTuple", 1),
     )
-    blocks = ("dilation", "padding", "stride")
+    kernel = _p("kernel_size", "IntOrTuple")
     out = [
         row(
             "pad",
             None,  # any number of axes
             (
-                _p("input", "Array"),
+                *_req("input"),
                 _p("pad", "Sequence[int]"),
                 _p("mode", "str", "constant"),
                 _p("value", "float | None", None),
             ),
             "Array",
-            ("_pad.pad", ('"pad"', "input", "pad", "mode", "value")),
+            _call("_pad.pad", '"pad"', "input", "pad", "mode", "value"),
         ),
         row(
             "unfold",
             2,
-            (_p("input", "Array"), _p("kernel_size", "IntOrTuple"), *sizes),
+            (*_req("input"), kernel, *sizes),
             "Array",
-            ("_pad.unfold", ('"unfold"', "input", "kernel_size", *blocks)),
+            _call("_pad.unfold", '"unfold"', "input", "kernel_size", *blocks),
         ),
         row(
             "fold",
             2,
-            (
-                _p("input", "Array"),
-                _p("output_size", "IntOrTuple"),
-                _p("kernel_size", "IntOrTuple"),
-                *sizes,
-            ),
+            (*_req("input"), _p("output_size", "IntOrTuple"), kernel, *sizes),
             "Array",
-            ("_fold", ('"fold"', "input", "output_size", "kernel_size", *blocks)),
+            _call("_fold", '"fold"', "input", "output_size", "kernel_size", *blocks),
         ),
     ]
     for d in (1, 2, 3):
-        size = "IntOrTuple" if d == 1 else "Any"
+        size = _p("output_size", "IntOrTuple" if d == 1 else "Any")
         avg, mx = f"adaptive_avg_pool{d}d", f"adaptive_max_pool{d}d"
         out += [
             row(
                 avg,
                 d,
-                (_p("input", "Array"), _p("output_size", size)),
+                (*_req("input"), size),
                 "Array",
-                ("_adaptive_avg", (f'"{avg}"', str(d), "input", "output_size")),
+                _call("_adaptive_avg", f'"{avg}"', str(d), "input", "output_size"),
             ),
             row(
                 mx,
                 d,
-                (
-                    _p("input", "Array"),
-                    _p("output_size", size),
-                    _p("return_indices", "bool", False),
-                ),
+                (*_req("input"), size, _p("return_indices", "bool", False)),
                 "Any",
-                (
+                _call(
                     "_adaptive.adaptive_max_pool",
-                    (f'"{mx}"', str(d), "input", "output_size", "return_indices"),
+                    f'"{mx}"',
+                    str(d),
+                    "input",
+                    "output_size",
+                    "return_indices",
                 ),
             ),
         ]
@@ -750,25 +681,22 @@ def _family_rows() -> list[Row]:
                 name,
                 d,
                 (
-                    _p("input", "Array"),
-                    _p("indices", "Array"),
+                    *_req("input indices"),
                     *_KERNEL,
                     _p("padding", "IntOrTuple", 0),
                     _p("output_size", "Sequence[int] | None", None),
                 ),
                 "Array",
-                (
+                _call(
                     "_adaptive.max_unpool",
-                    (
-                        f'"{name}"',
-                        str(d),
-                        "input",
-                        "indices",
-                        "kernel_size",
-                        "stride",
-                        "padding",
-                        "output_size",
-                    ),
+                    f'"{name}"',
+                    str(d),
+                    "input",
+                    "indices",
+                    "kernel_size",
+                    "stride",
+                    "padding",
+                    "output_size",
                 ),
             )
         )
@@ -779,35 +707,35 @@ def _family_rows() -> list[Row]:
             row(
                 gi,
                 d,
-                (
-                    _p("input_size", "Sequence[int]"),
-                    _p("weight", "Array"),
-                    _p("grad_output", "Array"),
-                    *_TRANSPOSE_TAIL,
-                ),
+                (*_req("input_size weight grad_output"), *_TRANSPOSE_TAIL),
                 "Array",
-                (
+                _call(
                     "_ops.conv_transpose_grad_input",
-                    (str(d), f'"{gi}"', "input_size", "weight", "grad_output", *tail),
+                    str(d),
+                    f'"{gi}"',
+                    "input_size",
+                    "weight",
+                    "grad_output",
+                    *tail,
                 ),
             ),
             row(
                 gw,
                 d,
-                (
-                    _p("input", "Array"),
-                    _p("weight_size", "Sequence[int]"),
-                    _p("grad_output", "Array"),
-                    *_TRANSPOSE_TAIL,
-                ),
+                (*_req("input weight_size grad_output"), *_TRANSPOSE_TAIL),
                 "Array",
-                (
+                _call(
                     "_ops.conv_transpose_grad_weight",
-                    (str(d), f'"{gw}"', "input", "weight_size", "grad_output", *tail),
+                    str(d),
+                    f'"{gw}"',
+                    "input",
+                    "weight_size",
+                    "grad_output",
+                    *tail,
                 ),
             ),
         ]
-    return out
+    return out  # fmt: skip
 
 
 def rows() -> list[Row]:
