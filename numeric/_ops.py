@@ -1,4 +1,4 @@
-"""The public operations, any number of spatial axes; `numeric/__init__.py` names them per dims.
+"""The public operations, any number of spatial axes; `numeric._generated.api` names them per dims.
 
 Each operation normalises its arguments once (by building the `symconv` spec: one validation
 path), checks the arrays, sizes the batch chunk from the workspace budget and calls the

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import ast
 import gc
+import importlib
+import inspect
+import pydoc
 import subprocess
 import sys
 import textwrap
@@ -16,7 +20,9 @@ import numeric as nm
 import symconv as sc
 from numeric.algorithms import release_workspaces
 from symconv.cli import main
+from symconv.codegen import api_table
 from symconv.codegen import generate as gen
+from symconv.codegen.api import API_FILE, FAMILY_FILE
 
 
 @pytest.mark.parametrize(
@@ -134,6 +140,17 @@ def test_workspace_is_bounded():
 def test_generated_modules_are_current(capsys):
     assert gen.stale() == []
     assert main(["generate", "--check"]) == 0
+    # numeric's public functions are among them, printed in ruff's layout (no formatter runs:
+    # the text is the same with or without ruff; `ruff format` would leave it as it is; the
+    # explicit paths are checked although pyproject excludes numeric/_generated from ruff)
+    printed = [gen.DEFAULT_DIR / name for name in (API_FILE, FAMILY_FILE)]
+    assert {p.name for p in printed} <= set(gen.generate_all())
+    for command in (("format", "--check", "--diff"), ("check",)):  # and lint-clean
+        done = subprocess.run(
+            [sys.executable, "-m", "ruff", *command, *map(str, printed)],
+            capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stdout + done.stderr
 
 
 def test_check_reports_stale_files(tmp_path, capsys):
@@ -334,3 +351,104 @@ def test_max_pool_backward_checks_the_indices():
     )
     _, tidx = nm.max_pool2d(torch.tensor(x), 2, return_indices=True)
     nm.max_pool2d_backward(torch.tensor(g), torch.tensor(x), 2, indices=tidx)
+
+
+# -- the public functions are printed from one table (symconv/codegen/api_table.py) -----------
+ROWS = api_table.rows()
+
+
+def _table_signature(row: api_table.Row) -> inspect.Signature:
+    empty = inspect.Parameter.empty
+    return inspect.Signature(
+        [
+            inspect.Parameter(
+                p.name,
+                inspect.Parameter.KEYWORD_ONLY
+                if p.keyword_only
+                else inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                default=empty if p.default is api_table.REQUIRED else p.default,
+                annotation=p.annotation,
+            )
+            for p in row.params
+        ],
+        return_annotation=row.returns,
+    )
+
+
+def _torch_parameters(dotted: str) -> list[tuple[str, object]]:
+    """(name, default) of torch's function: its signature, or for the builtins the one their
+    docstring opens with; `max_pool2d` dispatches on `return_indices` (`*args, **kwargs`), so
+    its `_with_indices` form (the same parameters) is read."""
+    module, name = dotted.rsplit(".", 1)
+    fn = getattr(importlib.import_module(module), name)
+    try:
+        params = list(inspect.signature(fn).parameters.values())
+    except ValueError:  # a builtin: "conv2d(input, weight, bias=None, ...) -> Tensor"
+        head = fn.__doc__.strip().splitlines()[0].split(" -> ")[0]
+        args = ast.parse(f"def {head}: pass").body[0].args
+        defaults = [None] * (len(args.args) - len(args.defaults)) + list(args.defaults)
+        return [
+            (a.arg, inspect.Parameter.empty if d is None else ast.literal_eval(d))
+            for a, d in zip(args.args, defaults, strict=True)
+        ]
+    if params and params[0].kind is inspect.Parameter.VAR_POSITIONAL:
+        return _torch_parameters(dotted + "_with_indices")
+    return [(p.name, p.default) for p in params]
+
+
+def test_the_public_names_are_the_tables():
+    import numeric._generated.api as api
+    import numeric._generated.api_family as api_family
+    import numeric.family
+
+    assert list(nm._API) == api.__all__ == api_table.names(family=False)
+    assert sorted(nm._FAMILY) == api_family.__all__ == api_table.names(family=True)
+    assert sorted(numeric.family.__all__) == api_family.__all__
+    assert set(nm._API) | set(nm._FAMILY) <= set(nm.__all__)
+
+
+@pytest.mark.parametrize("row", ROWS, ids=lambda row: row.name)
+def test_public_signatures_are_the_tables_and_torchs(row):
+    """numeric's function has its row's signature (names, kinds, defaults, annotations) and
+    docstring; its positional parameters are torch's, with torch's defaults."""
+    fn = getattr(nm, row.name)
+    module = "numeric._generated." + ("api_family" if row.family else "api")
+    assert fn.__module__ == module and fn.__name__ == row.name
+    assert inspect.signature(fn) == _table_signature(row)
+    first = row.doc.split("\n\n")[0]
+    assert " ".join(fn.__doc__.split()).startswith(" ".join(first.split()))
+    shown = pydoc.render_doc(fn, renderer=pydoc.plaintext)  # help(nm.<name>)
+    assert f"{row.name}(" in shown and " ".join(first.split()[:6]) in " ".join(shown.split())
+    if row.torch is None:  # numeric's own: torch.nn.functional has no such function
+        assert not hasattr(torch.nn.functional, row.name)
+        return
+    ours = inspect.signature(fn).parameters.values()
+    positional = [(p.name, p.default) for p in ours if p.kind is not inspect.Parameter.KEYWORD_ONLY]
+    assert positional == _torch_parameters(row.torch)
+
+
+@pytest.mark.parametrize("op", ["forward", "grad_input", "grad_weight"])
+@pytest.mark.parametrize("dims", [1, 2, 3])
+def test_docstring_algorithm_rules_are_the_kernels(dims, op):
+    """What the convolutions' docstrings say of each algorithm (the table's RULES and NOTES) is
+    what `numeric.algorithms.supported` decides."""
+    from numeric.algorithms import ALGORITHMS, supported
+
+    assert ALGORITHMS == ("auto", *api_table.ALGORITHMS)
+    suited = sc.Conv(dims=dims, kernel_size=3)  # a 3x3 kernel, stride 1: what every note asks
+    strided = sc.Conv(dims=dims, kernel_size=3, stride=2)
+    wide = sc.Conv(dims=dims, kernel_size=5)
+    name = {"forward": f"conv{dims}d", "grad_input": f"conv{dims}d_grad_input"}.get(
+        op, f"conv{dims}d_grad_weight"
+    )
+    doc = " ".join(getattr(nm, name).__doc__.split())
+    for algorithm in api_table.ALGORITHMS:
+        runs = api_table.runs(algorithm, dims, op)
+        assert (supported(suited, algorithm, op) is None) == runs, algorithm
+        assert f'`"{algorithm}"`' in doc or algorithm == "direct", algorithm
+        if runs:
+            note = api_table.NOTES.get(algorithm, "")
+            assert (supported(strided, algorithm, op) is None) == ("stride 1" not in note)
+            assert (supported(wide, algorithm, op) is None) == ("3x3" not in note)
+            if note and not (algorithm == "separable" and op != "forward"):
+                assert " ".join(note.split()) in doc, algorithm

@@ -3,7 +3,7 @@
 `printer` (the backend-independent walk), `numpy_backend` / `torch_backend` (thin subclasses),
 `kernels` (the nodes read off the index forms), `generate` (module assembly, `--check`, the CLI
 subcommand), `layer` (one layer's own module, `--spec`), `files` (writing a set of files all or
-nothing).
+nothing), `api_table` / `api` (numeric's public functions: their table and its printer).
 """
 
 from .generate import generate_all, spec_module, stale, write

@@ -25,6 +25,7 @@ from .._errors import SpecError
 from .._validate import as_size
 from ..spec import Conv, Pool
 from ..transpose import ConvTranspose
+from .api import api_modules
 from .fft import fft_modules
 from .files import write_set
 from .kernels import conv_nodes, form_summary, pool_nodes
@@ -80,6 +81,7 @@ def generate_all() -> dict[str, str]:
     files.update(local_modules())
     files.update(winograd_modules())
     files.update(shifted_modules())
+    files.update(api_modules())  # numeric's public functions, from their table
     return files
 
 
