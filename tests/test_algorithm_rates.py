@@ -213,6 +213,7 @@ def test_write_rates_refuses_bad_rates(rates: Any, match: str, tmp_path: Path) -
         ('{"rates": {"gemm": 1.0}}', "rates must hold the keys"),
         ('{"rates": {"gemm": 1, "fft": 1, "memory": -1, "calls": 1}}', "positive numbers"),
         ("[]", "rates must hold the keys"),
+        ('{"rates": ', "must be a JSON record"),
     ],
 )
 def test_a_bad_data_file_is_named(text: str, match: str, tmp_path: Path) -> None:

@@ -62,7 +62,10 @@ def recorded() -> dict[str, Any]:
 
     ```
     """
-    record = json.loads(RATES_FILE.read_text())
+    try:
+        record = json.loads(RATES_FILE.read_text())
+    except json.JSONDecodeError as e:
+        raise SpecError(f"{RATES_FILE}: rates must be a JSON record, got {e}") from None
     got = record.get("rates") if isinstance(record, dict) else None
     if not isinstance(got, dict) or sorted(got) != sorted(RATE_KEYS):
         raise SpecError(f"{RATES_FILE}: rates must hold the keys {sorted(RATE_KEYS)}, got {got}")
