@@ -84,6 +84,7 @@ from .cost_model import (
     workspace_bytes,
 )
 from .cost_model import RATES_FILE as RATES_FILE
+from .cost_model import _values as _values  # a layer's sizes, as the formulas name them
 from .cost_model import get_rates as get_rates
 from .cost_model import recorded as recorded
 from .derivation import cost_derivation
