@@ -12,7 +12,7 @@ of the process over those calls), for torch's F.conv2d and numeric.conv2d. State
 - `mmap-every-block`: GLIBC_TUNABLES pins both thresholds at 128 KiB (every block above it
   fresh pages, every freed heap top returned): the worst case;
 - `numeric-fresh-buffers`: settled, with numeric's kept Winograd buffers turned off
-  (`numeric.algorithms.KEEP_BYTES = 0`).
+  (`numeric.algorithms.runners.KEEP_BYTES = 0`).
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ if case == "after-1GiB":
 elif case in ("settled", "numeric-fresh-buffers"):
     settle_allocator()
 if case == "numeric-fresh-buffers":
-    alg.KEEP_BYTES = 0
+    alg.runners.KEEP_BYTES = 0  # where _keep reads it
 rng = np.random.default_rng(0)
 x = rng.standard_normal((8, 64, 56, 56)).astype(np.float32)
 w = (0.1 * rng.standard_normal((64, 64, 3, 3))).astype(np.float32)

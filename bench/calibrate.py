@@ -1,10 +1,12 @@
 """Calibrate numeric.algorithms' cost model on this machine, and check it against the kernels.
 
-Run: `env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE .venv/bin/python bench/calibrate.py`.
-Prints the rates `numeric.algorithms.calibrate()` measures (median of three rounds) as the
-`RATES` line to record in numeric/algorithms.py; then, for the benchmark suite, each algorithm's
-measured forward time (NumPy, float32, median of 5 after a warm-up, numeric's threads) next to
-the time the cost model predicts at the measured rates, and what "auto" picks.
+Run: `env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE .venv/bin/python bench/calibrate.py [--write]`.
+Prints the rates `numeric.algorithms.calibrate()` measures (median of three rounds); with
+`--write` records them in numeric/algorithms/rates.json, the data file the cost model reads
+(`numeric.algorithms.write_rates`: with the machine, the date and this command), to commit
+after a run on a quiet machine. Then, for the benchmark suite, each algorithm's measured
+forward time (NumPy, float32, median of 5 after a warm-up, numeric's threads) next to the time
+the cost model predicts at the measured rates, and what "auto" picks.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 # ruff: noqa: B023  (the timed closures are called inside their loop iteration)
 import os
 import statistics
+import sys
 
 import numpy as np
 from suite import LARGE_KERNEL, SUITE, settle_allocator, time_ms
@@ -36,6 +39,9 @@ def main() -> None:
         print(f"  {k}: " + ", ".join(f"{r[k]:.3g}" for r in rounds))
     line = ", ".join(f'"{k}": {v:.2g}' for k, v in rates.items())
     print(f"RATES = {{{line}}}")
+    if "--write" in sys.argv[1:]:
+        command = " ".join(["python", *sys.argv])
+        print(f"written to {alg.write_rates(rates, command=command)}")
     alg.RATES.update(rates)
     rng = np.random.default_rng(0)
     names = ("direct", "winograd", "shifted", "fft")

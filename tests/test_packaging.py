@@ -65,6 +65,13 @@ def test_the_packages_ship_their_py_typed_marker() -> None:
         assert (ROOT / package / "py.typed").is_file()
 
 
+def test_the_cost_model_ships_its_rates() -> None:
+    """`numeric/algorithms/rates.json`, the data file the cost model reads, is package data."""
+    data = PYPROJECT["tool"]["setuptools"]["package-data"]
+    assert "rates.json" in data["numeric.algorithms"]
+    assert (ROOT / "numeric" / "algorithms" / "rates.json").is_file()
+
+
 def _repository_files() -> list[Path]:
     """Source, docs and config files, not descending into hidden or build folders (.venv)."""
     found = []
