@@ -11,13 +11,14 @@ Printed by symconv.codegen.local from these index forms (symconv.indexform):
 # Printed from expressions (index forms, symconv._sizes, derivations; each names its source):
 #   _phi_zeros, _phi_reflect, _phi_replicate, _phi_circular, _start_corr, _start_flip, _conv_out,
 #   _tile_of.
-# From templates (symconv.codegen, over the primitive vocabulary): PHI, _swap01, _product, _TILE,
-#   _DEPTHWISE, _tile, _windows, _taps, _window_view, _pad, _fold, _columns, _weight_by_position,
-#   _delta_by_position, _local_windows, _local_taps, _output_size, local_forward,
-#   local_grad_input, local_grad_weight, local_grad_bias, _tile_expand, _tile_sum, tiled_forward,
-#   tiled_grad_input, tiled_grad_weight.
-# The backend's primitives: _arange, _contiguous, _copy, _empty, _flip, _index, _index_add,
-#   _matmul, _permute, _steps, _strided, _sum, _take, _zeros.
+# From templates (symconv.codegen.templates.conv, over the primitive vocabulary): PHI, _swap01,
+#   _product, _TILE, _DEPTHWISE, _tile, _windows, _taps, _window_view, _pad, _fold.
+# From templates (source strings in symconv.codegen, over the primitive vocabulary): _columns,
+#   _weight_by_position, _delta_by_position, _local_windows, _local_taps, _output_size,
+#   local_forward, local_grad_input, local_grad_weight, local_grad_bias, _tile_expand, _tile_sum,
+#   tiled_forward, tiled_grad_input, tiled_grad_weight.
+# The backend's primitives (symconv.codegen.templates.prims): _arange, _contiguous, _copy, _empty,
+#   _flip, _index, _index_add, _matmul, _permute, _steps, _strided, _sum, _take, _zeros.
 
 import itertools
 import numpy
@@ -116,8 +117,12 @@ def _conv_out(i, k, s, d, lo, hi):
     return (-d*(k - 1) + hi + i + lo - 1) // (s) + 1
 
 
-PHI = {"zeros": _phi_zeros, "reflect": _phi_reflect, "replicate": _phi_replicate,
-       "circular": _phi_circular}
+PHI = {
+    "zeros": _phi_zeros,
+    "reflect": _phi_reflect,
+    "replicate": _phi_replicate,
+    "circular": _phi_circular,
+}
 
 
 def _swap01(x):

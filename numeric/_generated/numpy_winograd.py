@@ -11,13 +11,14 @@ Printed by symconv.codegen.winograd from symconv.winograd.winograd(m, r):
 
 # Printed from expressions (index forms, symconv._sizes, derivations; each names its source):
 #   _conv_out, _reach, F2, W2, F4, W4, FORWARD, GRAD_WEIGHT.
-# From templates (symconv.codegen, over the primitive vocabulary): _swap_channels, _THIN_LEAST,
-#   _thin_block, _thin_matmul, _thin_matmul_add, gradient_weight_of, _placement, tiles,
-#   output_size, _KEPT, release_workspaces, _workspace, _fill_padded, _transform, _transform_into,
-#   _input_tiles, _forward, conv2d_winograd, conv2d_winograd_grad_input,
-#   conv2d_winograd_grad_weight.
-# The backend's primitives: _const, _contiguous, _empty, _flip, _is_contiguous, _matmul, _permute,
-#   _small_gemm, _steps, _strided, _zeros.
+# From templates (symconv.codegen.templates.conv, over the primitive vocabulary): _swap_channels,
+#   _THIN_LEAST, _thin_block, _thin_matmul, _thin_matmul_add.
+# From templates (source strings in symconv.codegen, over the primitive vocabulary):
+#   gradient_weight_of, _placement, tiles, output_size, _KEPT, release_workspaces, _workspace,
+#   _fill_padded, _transform, _transform_into, _input_tiles, _forward, conv2d_winograd,
+#   conv2d_winograd_grad_input, conv2d_winograd_grad_weight.
+# The backend's primitives (symconv.codegen.templates.prims): _const, _contiguous, _empty, _flip,
+#   _is_contiguous, _matmul, _permute, _small_gemm, _steps, _strided, _zeros.
 
 import numpy
 import threading

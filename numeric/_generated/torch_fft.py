@@ -13,12 +13,12 @@ Printed by symconv.codegen.fft from:
 # ruff: noqa
 # Printed from expressions (index forms, symconv._sizes, derivations; each names its source):
 #   fft_size, _conv_out, _crop_index.
-# From templates (symconv.codegen, over the primitive vocabulary): next_fast_len, fft_lengths,
-#   _extent, _output_size, _product, _add_bias, _dilate, _signal_spectrum, _weight_spectrum,
-#   _inverse, _crop, _uncrop, conv_fft, conv_fft_grad_input, conv_fft_grad_weight, _TILE,
-#   _pad_zeros, conv_separable.
-# The backend's primitives: _arange, _as_dtype, _conj, _contiguous, _empty, _irfftn, _matmul,
-#   _multiply, _permute, _rfftn, _sum, _take, _zeros.
+# From templates (source strings in symconv.codegen, over the primitive vocabulary):
+#   next_fast_len, fft_lengths, _extent, _output_size, _product, _add_bias, _dilate,
+#   _signal_spectrum, _weight_spectrum, _inverse, _crop, _uncrop, conv_fft, conv_fft_grad_input,
+#   conv_fft_grad_weight, _TILE, _pad_zeros, conv_separable.
+# The backend's primitives (symconv.codegen.templates.prims): _arange, _as_dtype, _conj,
+#   _contiguous, _empty, _irfftn, _matmul, _multiply, _permute, _rfftn, _sum, _take, _zeros.
 
 import torch
 

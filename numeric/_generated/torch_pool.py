@@ -11,11 +11,11 @@ Printed from these index forms (symconv.indexform):
 # ruff: noqa
 # Printed from expressions (index forms, symconv._sizes, derivations; each names its source):
 #   _pool_start, _pool_source, _in_padded, _in_input, _ceil_extra.
-# From templates (symconv.codegen, over the primitive vocabulary): _pad_fill, _windows, _pads,
-#   _interior, _axis_counts, max_pool, _product, max_pool_backward, _avg_divisor, avg_pool,
-#   avg_pool_backward, lp_pool, lp_pool_backward.
-# The backend's primitives: _arange, _as_float, _copy, _full, _quiet, _scatter_flat, _where,
-#   _zeros, _zeros_index.
+# From templates (symconv.codegen.templates.pool, over the primitive vocabulary): _pad_fill,
+#   _windows, _pads, _interior, _axis_counts, max_pool, _product, max_pool_backward, _avg_divisor,
+#   avg_pool, avg_pool_backward, lp_pool, lp_pool_backward.
+# The backend's primitives (symconv.codegen.templates.prims): _arange, _as_float, _copy, _full,
+#   _quiet, _scatter_flat, _where, _zeros, _zeros_index.
 
 import contextlib
 import itertools
@@ -95,10 +95,13 @@ def _windows(kernel, stride, dilation, out):
     """Taps a and their windows x~[S o + D a], o = 0..O-1 (strided slices)."""
     taps = list(itertools.product(*(range(k) for k in kernel)))
     wins = [
-        (slice(None), slice(None))
-        + tuple(
-            slice(_pool_start(t, d), _pool_start(t, d) + s * (o - 1) + 1, s)
-            for t, s, d, o in zip(a, stride, dilation, out)
+        (
+            slice(None),
+            slice(None),
+            *(
+                slice(_pool_start(t, d), _pool_start(t, d) + s * (o - 1) + 1, s)
+                for t, s, d, o in zip(a, stride, dilation, out)
+            ),
         )
         for a in taps
     ]

@@ -122,13 +122,16 @@ class Kernel:
 
     `origin` is the index form or derived operator it computes; it leads the docstring.
     `printed` marks source printed from computed values (e.g. Winograd's matrices) rather than
-    a hand-written template.
+    a hand-written template. `template` names the template module the source was read from
+    (`symconv.codegen.templates.conv`, ...); empty for a kernel still kept as a string in the
+    printer module that builds it.
     """
 
     name: str
     source: str
     origin: str
     printed: bool = False
+    template: str = ""
 
 
 class KernelPrinter(Printer):
@@ -210,21 +213,35 @@ def _defined(source: str) -> list[str]:
 def provenance(nodes: list, primitives: Sequence[str] = ()) -> str:
     """Comment lines saying which parts of a module are printed from expressions (index maps
     read off the index forms and `symconv._sizes`, values computed by a derivation) and which
-    come from templates (kernel bodies over the primitive vocabulary, the backend's primitives).
+    come from templates: the template modules of `symconv.codegen.templates` (each named), or
+    source strings still kept in a printer module; then the backend's primitives (the
+    vocabulary of `symconv.codegen.templates.prims`, in the backend's spelling).
     """
     printed = [n.name for n in nodes if isinstance(n, IndexMap)]
-    templates: list[str] = []
+    by_template: dict[str, list[str]] = {}
     for n in nodes:
         if isinstance(n, Kernel):
-            (printed if n.printed else templates).extend(_defined(n.source))
+            if n.printed:
+                printed.extend(_defined(n.source))
+            else:
+                by_template.setdefault(n.template, []).extend(_defined(n.source))
     parts = [
         (
             "Printed from expressions (index forms, symconv._sizes, derivations; each names its "
             "source)",
             printed,
         ),
-        ("From templates (symconv.codegen, over the primitive vocabulary)", templates),
-        ("The backend's primitives", list(primitives)),
+        *(
+            (
+                f"From templates ({where}, over the primitive vocabulary)"
+                if where
+                else "From templates (source strings in symconv.codegen, over the primitive "
+                "vocabulary)",
+                names,
+            )
+            for where, names in sorted(by_template.items(), key=lambda kv: kv[0] == "")
+        ),
+        ("The backend's primitives (symconv.codegen.templates.prims)", list(primitives)),
     ]
     lines = []
     for title, names in parts:
