@@ -14,8 +14,8 @@ rows of the channels-first flattened input instead of GEMMs.
 
 # ruff: noqa
 
-# Printed from expressions (index forms, symconv._sizes, derivations; each names its source):
-#   _conv_out, _start_corr, _reach.
+# Printed from expressions (index forms, symconv._sizes, derivations; each index map's docstring
+#   names its derivation): _conv_out, _start_corr, _reach.
 # From templates (symconv.codegen.templates.conv, over the primitive vocabulary): _swap01,
 #   _product, _TILE, _DEPTHWISE, _tile, _windows, _swap_channels.
 # From templates (source strings in symconv.codegen, over the primitive vocabulary):
@@ -86,17 +86,26 @@ def _zeros(shape, like):
 
 
 def _conv_out(i, k, s, d, lo, hi):
-    """output length (symconv._sizes.conv_out)."""
+    """output length (symconv._sizes.conv_out).
+
+    From symconv._sizes.conv_out.
+    """
     return (-d*(k - 1) + hi + i + lo - 1) // (s) + 1
 
 
 def _start_corr(a, k, d):
-    """window start of tap a, cross-correlation (index form S*o + D*a at o = 0)."""
+    """window start of tap a, cross-correlation (index form S*o + D*a at o = 0).
+
+    From symconv.indexform.IndexForm.expression.
+    """
     return a*d
 
 
 def _reach(k, d):
-    """GradInput's full padding d(k - 1) on each side (symconv.backprop.grad_input_op)."""
+    """GradInput's full padding d(k - 1) on each side.
+
+    From symconv.backprop.grad_input_op.
+    """
     return d*(k - 1)
 
 

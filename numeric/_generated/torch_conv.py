@@ -9,9 +9,9 @@ Printed from these index forms (symconv.indexform):
     grad:  symconv.backprop.GradInput / GradWeight; symconv.poolgrad rules
 """
 # ruff: noqa
-# Printed from expressions (index forms, symconv._sizes, derivations; each names its source):
-#   _phi_zeros, _phi_reflect, _phi_replicate, _phi_circular, _start_corr, _start_flip, _conv_out,
-#   _reach, _unused, _transpose_lo, _gw_start.
+# Printed from expressions (index forms, symconv._sizes, derivations; each index map's docstring
+#   names its derivation): _phi_zeros, _phi_reflect, _phi_replicate, _phi_circular, _start_corr,
+#   _start_flip, _conv_out, _reach, _unused, _transpose_lo, _gw_start.
 # From templates (symconv.codegen.templates.conv, over the primitive vocabulary): PHI, _swap01,
 #   _product, _TILE, _DEPTHWISE, _tile, _windows, _THIN_LEAST, _thin_block, _thin_matmul,
 #   _thin_matmul_add, _taps, _window_view, _pad, _fold, _swap_channels, _depthwise_layer,
@@ -94,57 +94,90 @@ def _zeros(shape, like):
 
 
 def _phi_zeros(u, n):
-    """padding map phi of mode 'zeros' (IndexForm.padding_expression); -1: a zero."""
+    """padding map phi of mode 'zeros': the input position x~[j] reads, u = j - P; -1: a zero.
+
+    From symconv.indexform.IndexForm.padding_expression.
+    """
     return torch.where(((u >= 0)) & ((n > u)), u, -1)
 
 
 def _phi_reflect(u, n):
-    """padding map phi of mode 'reflect' (IndexForm.padding_expression); -1: a zero."""
+    """padding map phi of mode 'reflect': the input position x~[j] reads, u = j - P; -1: a zero.
+
+    From symconv.indexform.IndexForm.padding_expression.
+    """
     return n - abs(-n + abs(u) + 1) - 1
 
 
 def _phi_replicate(u, n):
-    """padding map phi of mode 'replicate' (IndexForm.padding_expression); -1: a zero."""
+    """padding map phi of mode 'replicate': the input position x~[j] reads, u = j - P; -1: a zero.
+
+    From symconv.indexform.IndexForm.padding_expression.
+    """
     return torch.clamp_max(torch.clamp_min(u, 0), n - 1)
 
 
 def _phi_circular(u, n):
-    """padding map phi of mode 'circular' (IndexForm.padding_expression); -1: a zero."""
+    """padding map phi of mode 'circular': the input position x~[j] reads, u = j - P; -1: a zero.
+
+    From symconv.indexform.IndexForm.padding_expression.
+    """
     return (u) % (n)
 
 
 def _start_corr(a, k, d):
-    """window start of tap a, cross-correlation (index form S*o + D*a at o = 0)."""
+    """window start of tap a, cross-correlation (index form S*o + D*a at o = 0).
+
+    From symconv.indexform.IndexForm.expression.
+    """
     return a*d
 
 
 def _start_flip(a, k, d):
-    """window start of tap a, true convolution (S*o + D*(K - 1 - a) at o = 0)."""
+    """window start of tap a, true convolution (S*o + D*(K - 1 - a) at o = 0).
+
+    From symconv.indexform.IndexForm.expression.
+    """
     return d*(-a + k - 1)
 
 
 def _conv_out(i, k, s, d, lo, hi):
-    """output length (symconv._sizes.conv_out)."""
+    """output length (symconv._sizes.conv_out).
+
+    From symconv._sizes.conv_out.
+    """
     return (-d*(k - 1) + hi + i + lo - 1) // (s) + 1
 
 
 def _reach(k, d):
-    """GradInput's full padding d(k - 1) on each side (symconv.backprop.grad_input_op)."""
+    """GradInput's full padding d(k - 1) on each side.
+
+    From symconv.backprop.grad_input_op.
+    """
     return d*(k - 1)
 
 
 def _unused(i, k, s, d, lo, hi):
-    """GradInput's extra high padding: the unread tail (symconv._sizes.unused)."""
+    """GradInput's extra high padding: the unread tail (symconv._sizes.unused).
+
+    From symconv.backprop.grad_input_op.
+    """
     return (-d*(k - 1) + hi + i + lo - 1) % (s)
 
 
 def _transpose_lo(k, d, p):
-    """ConvTranspose as a direct convolution: pad p' = d(k - 1) - p (symconv.transpose.conv_transpose_equivalent)."""
+    """ConvTranspose as a direct convolution: pad p' = d(k - 1) - p (symconv.transpose.conv_transpose_equivalent).
+
+    From symconv.transpose.conv_transpose_equivalent.
+    """
     return d*(k - 1) - p
 
 
 def _gw_start(a, d):
-    """GradWeight window start of weight tap a (stride D, o = 0)."""
+    """GradWeight window start of weight tap a (stride D, o = 0).
+
+    From symconv.backprop.grad_weight_op.
+    """
     return a*d
 
 

@@ -8,9 +8,9 @@ Printed by symconv.codegen.local from these index forms (symconv.indexform):
     grad:  symconv.local_params.local_backprop: dL/dw = delta X^T per position, dL/dx = T^T delta
 """
 # ruff: noqa
-# Printed from expressions (index forms, symconv._sizes, derivations; each names its source):
-#   _phi_zeros, _phi_reflect, _phi_replicate, _phi_circular, _start_corr, _start_flip, _conv_out,
-#   _tile_of.
+# Printed from expressions (index forms, symconv._sizes, derivations; each index map's docstring
+#   names its derivation): _phi_zeros, _phi_reflect, _phi_replicate, _phi_circular, _start_corr,
+#   _start_flip, _conv_out, _tile_of.
 # From templates (symconv.codegen.templates.conv, over the primitive vocabulary): PHI, _swap01,
 #   _product, _TILE, _DEPTHWISE, _tile, _windows, _taps, _window_view, _pad, _fold.
 # From templates (source strings in symconv.codegen, over the primitive vocabulary): _columns,
@@ -81,37 +81,58 @@ def _zeros(shape, like):
 
 
 def _phi_zeros(u, n):
-    """padding map phi of mode 'zeros' (IndexForm.padding_expression); -1: a zero."""
+    """padding map phi of mode 'zeros': the input position x~[j] reads, u = j - P; -1: a zero.
+
+    From symconv.indexform.IndexForm.padding_expression.
+    """
     return torch.where(((u >= 0)) & ((n > u)), u, -1)
 
 
 def _phi_reflect(u, n):
-    """padding map phi of mode 'reflect' (IndexForm.padding_expression); -1: a zero."""
+    """padding map phi of mode 'reflect': the input position x~[j] reads, u = j - P; -1: a zero.
+
+    From symconv.indexform.IndexForm.padding_expression.
+    """
     return n - abs(-n + abs(u) + 1) - 1
 
 
 def _phi_replicate(u, n):
-    """padding map phi of mode 'replicate' (IndexForm.padding_expression); -1: a zero."""
+    """padding map phi of mode 'replicate': the input position x~[j] reads, u = j - P; -1: a zero.
+
+    From symconv.indexform.IndexForm.padding_expression.
+    """
     return torch.clamp_max(torch.clamp_min(u, 0), n - 1)
 
 
 def _phi_circular(u, n):
-    """padding map phi of mode 'circular' (IndexForm.padding_expression); -1: a zero."""
+    """padding map phi of mode 'circular': the input position x~[j] reads, u = j - P; -1: a zero.
+
+    From symconv.indexform.IndexForm.padding_expression.
+    """
     return (u) % (n)
 
 
 def _start_corr(a, k, d):
-    """window start of tap a, cross-correlation (index form S*o + D*a at o = 0)."""
+    """window start of tap a, cross-correlation (index form S*o + D*a at o = 0).
+
+    From symconv.indexform.IndexForm.expression.
+    """
     return a*d
 
 
 def _start_flip(a, k, d):
-    """window start of tap a, true convolution (S*o + D*(K - 1 - a) at o = 0)."""
+    """window start of tap a, true convolution (S*o + D*(K - 1 - a) at o = 0).
+
+    From symconv.indexform.IndexForm.expression.
+    """
     return d*(-a + k - 1)
 
 
 def _conv_out(i, k, s, d, lo, hi):
-    """output length (symconv._sizes.conv_out)."""
+    """output length (symconv._sizes.conv_out).
+
+    From symconv._sizes.conv_out.
+    """
     return (-d*(k - 1) + hi + i + lo - 1) // (s) + 1
 
 
@@ -217,7 +238,10 @@ def _fold(g, size, pads, mode):
 
 
 def _tile_of(o, t):
-    """tile of output position o: the tiled weight index o mod t (Tiled index form)."""
+    """tile of output position o: the tiled weight index o mod t (Tiled index form).
+
+    From symconv.indexform.IndexForm.expression.
+    """
     return (o) % (t)
 
 

@@ -9,8 +9,8 @@ Printed by symconv.codegen.winograd from symconv.winograd.winograd(m, r):
 
 # ruff: noqa
 
-# Printed from expressions (index forms, symconv._sizes, derivations; each names its source):
-#   _conv_out, _reach, F2, W2, F4, W4, FORWARD, GRAD_WEIGHT.
+# Printed from expressions (index forms, symconv._sizes, derivations; each index map's docstring
+#   names its derivation): _conv_out, _reach, F2, W2, F4, W4, FORWARD, GRAD_WEIGHT.
 # From templates (symconv.codegen.templates.conv, over the primitive vocabulary): _swap_channels,
 #   _THIN_LEAST, _thin_block, _thin_matmul, _thin_matmul_add.
 # From templates (source strings in symconv.codegen, over the primitive vocabulary):
@@ -81,12 +81,18 @@ GRAD_WEIGHT = {2: (*W2, F2[2]), 4: (*W4, F4[2])}  # A'^T, G', B^T
 
 
 def _conv_out(i, k, s, d, lo, hi):
-    """output length (symconv._sizes.conv_out)."""
+    """output length (symconv._sizes.conv_out).
+
+    From symconv._sizes.conv_out.
+    """
     return (-d*(k - 1) + hi + i + lo - 1) // (s) + 1
 
 
 def _reach(k, d):
-    """GradInput's full padding d(k - 1) on each side (symconv.backprop.grad_input_op)."""
+    """GradInput's full padding d(k - 1) on each side.
+
+    From symconv.backprop.grad_input_op.
+    """
     return d*(k - 1)
 
 

@@ -125,6 +125,7 @@ def _crop_map() -> IndexMap:
         expr,
         "circular position of output o: fft_plan's crop S*o + K - 1 - p_lo of x (*) reflect(w), "
         "moved by -(K - 1) onto the correlation irfft(rfft(x) conj(rfft(w))), mod N.",
+        derivation="symconv.fourier.fft_plan",
     )
 
 
@@ -139,12 +140,14 @@ def fft_nodes() -> list[IndexMap | Kernel]:
             rhs,
             "Smallest alias-free circular length for input n, kernel extent K, padding "
             "(p_lo, p_hi) (symconv.fourier.fft_padding_derivation).",
+            derivation="symconv.fourier.fft_padding_derivation",
         ),
         IndexMap(
             "_conv_out",
             ("i", "k", "s", "d", "lo", "hi"),
             _sizes.conv_out(i, k, s, d, lo, hi),
             "output length (symconv._sizes.conv_out).",
+            derivation="symconv._sizes.conv_out",
         ),
         _crop_map(),
     ]

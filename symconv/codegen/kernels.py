@@ -53,7 +53,8 @@ def _phi_map(mode: PaddingMode) -> IndexMap:
         f"_phi_{mode}",
         ("u", "n"),
         expr,
-        f"padding map phi of mode {mode!r} (IndexForm.padding_expression); -1: a zero.",
+        f"padding map phi of mode {mode!r}: the input position x~[j] reads, u = j - P; -1: a zero.",
+        derivation="symconv.indexform.IndexForm.padding_expression",
     )
 
 
@@ -64,14 +65,14 @@ def _position(spec: Conv | Pool) -> sympy.Expr:
     return reads[0].indices[-1]
 
 
-def _start_map(name: str, pos: sympy.Expr, origin: str) -> IndexMap:
+def _start_map(name: str, pos: sympy.Expr, origin: str, derivation: str) -> IndexMap:
     """Window start of one tap: the position at $o = 0$; the step must be $S$ (checked)."""
     s = next(v for v in pos.free_symbols if v.name == "S")
     o = next(v for v in pos.free_symbols if v.name == "o")
     if sympy.expand(pos - pos.subs(o, 0) - s * o) != 0:
         raise SpecError(f"codegen: position {pos} is not start + S*o; cannot print a window")
     start = _by_name(pos.subs(o, 0), {"a": "a", "K": "k", "D": "d"})
-    return IndexMap(name, ("a", "k", "d"), start, origin)
+    return IndexMap(name, ("a", "k", "d"), start, origin, derivation)
 
 
 def _size_maps() -> list[IndexMap]:
@@ -83,18 +84,21 @@ def _size_maps() -> list[IndexMap]:
             ("i", "k", "s", "d", "lo", "hi"),
             _sizes.conv_out(i, k, s, d, lo, hi),
             "output length (symconv._sizes.conv_out).",
+            derivation="symconv._sizes.conv_out",
         ),
         IndexMap(
             "_reach",
             ("k", "d"),
             reach,
-            "GradInput's full padding d(k - 1) on each side (symconv.backprop.grad_input_op).",
+            "GradInput's full padding d(k - 1) on each side.",
+            derivation="symconv.backprop.grad_input_op",
         ),
         IndexMap(
             "_unused",
             ("i", "k", "s", "d", "lo", "hi"),
             _sizes.unused(i, k, s, d, lo, hi),
             "GradInput's extra high padding: the unread tail (symconv._sizes.unused).",
+            derivation="symconv.backprop.grad_input_op",
         ),
         IndexMap(
             "_transpose_lo",
@@ -102,6 +106,7 @@ def _size_maps() -> list[IndexMap]:
             reach - p,
             "ConvTranspose as a direct convolution: pad p' = d(k - 1) - p "
             "(symconv.transpose.conv_transpose_equivalent).",
+            derivation="symconv.transpose.conv_transpose_equivalent",
         ),
     ]
 
@@ -115,7 +120,11 @@ def _grad_weight_start() -> IndexMap:
     # the gradient convolution: its stride is the forward dilation, its output index is the tap
     gw = pos.xreplace({syms["S"]: d, syms["o"]: tap, syms["a"]: sympy.Integer(0)})
     return IndexMap(
-        "_gw_start", ("a", "d"), gw, "GradWeight window start of weight tap a (stride D, o = 0)."
+        "_gw_start",
+        ("a", "d"),
+        gw,
+        "GradWeight window start of weight tap a (stride D, o = 0).",
+        derivation="symconv.backprop.grad_weight_op",
     )
 
 
@@ -132,24 +141,28 @@ def _pool_maps() -> list[IndexMap]:
             ("a", "d"),
             pos.xreplace({**ren, o: 0}).subs(o, 0),
             "pooling window start of tap a (Pool index form S*o + D*a at o = 0).",
+            derivation="symconv.indexform.IndexForm.expression",
         ),
         IndexMap(
             "_pool_source",
             ("o", "a", "s", "d", "p"),
             pos.xreplace(ren) - p,
             "input coordinate read by output o at tap a: S*o + D*a - P.",
+            derivation="symconv.indexform.IndexForm.expression",
         ),
         IndexMap(
             "_in_padded",
             ("j", "i", "p"),
             sympy.StrictLessThan(j, _sizes.padded_length(i, p, p)),
-            "a padded position inside x~ (IndexForm.tap_table(padded=True) >= 0).",
+            "a padded position inside x~ (its length: symconv._sizes.padded_length).",
+            derivation="symconv.indexform.IndexForm.in_shape",
         ),
         IndexMap(
             "_in_input",
             ("j", "i", "p"),
             inside.xreplace({u: j - p, n: i}),
             "a padded position that reads the input (the zeros padding map is not -1).",
+            derivation="symconv.indexform.IndexForm.padding_expression",
         ),
         IndexMap(
             "_ceil_extra",
@@ -159,6 +172,7 @@ def _pool_maps() -> list[IndexMap]:
                 s * (m - 1) + _sizes.dilated_extent(k, d) - _sizes.padded_length(i, p, p),
             ),
             "ceil mode: how far the last window reaches beyond the padded input.",
+            derivation="symconv.indexform.IndexForm.expression",
         ),
     ]
 
@@ -185,6 +199,7 @@ def conv_nodes() -> list:
             "_start_corr",
             _position(Conv(dims=1, kernel_size=1)),
             "window start of tap a, cross-correlation (index form S*o + D*a at o = 0).",
+            "symconv.indexform.IndexForm.expression",
         )
     )
     maps.append(
@@ -192,6 +207,7 @@ def conv_nodes() -> list:
             "_start_flip",
             _position(Conv(dims=1, kernel_size=1, flip=True)),
             "window start of tap a, true convolution (S*o + D*(K - 1 - a) at o = 0).",
+            "symconv.indexform.IndexForm.expression",
         )
     )
     maps += _size_maps()

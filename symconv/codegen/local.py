@@ -90,6 +90,7 @@ def _tile_map() -> IndexMap:
         ("o", "t"),
         idx.xreplace({s: names[s.name] for s in idx.free_symbols}),
         "tile of output position o: the tiled weight index o mod t (Tiled index form).",
+        derivation="symconv.indexform.IndexForm.expression",
     )
 
 

@@ -107,13 +107,17 @@ def _is_index(expr: Any) -> bool:
 class IndexMap:
     """One expression read off an index form, printed as `def name(*args): return expr`.
 
-    `origin` names where it was read (printed as the function's docstring).
+    `origin` says what it computes and `derivation` names, as a dotted path
+    (`symconv.indexform.IndexForm.padding_expression`, `symconv.backprop.grad_input_op`, ...),
+    the derivation it is read from; both are printed as the function's docstring, and
+    tests/test_index_maps.py checks every printed map against what that derivation produces.
     """
 
     name: str
     args: tuple[str, ...]
     expr: Any
     origin: str
+    derivation: str = ""
 
 
 @dataclass(frozen=True)
@@ -158,11 +162,12 @@ class KernelPrinter(Printer):
     def _print_IndexMap(self, node: IndexMap) -> str:
         expr = sympy.sympify(node.expr)
         body = self._exprs.doprint(expr)
-        return (
-            f"def {node.name}({', '.join(node.args)}):\n"
-            f'    """{node.origin}"""\n'
-            f"    return {body}\n"
+        doc = (
+            f"{node.origin}\n\n    From {node.derivation}.\n    "
+            if node.derivation
+            else node.origin
         )
+        return f'def {node.name}({", ".join(node.args)}):\n    """{doc}"""\n    return {body}\n'
 
     def _print_Kernel(self, node: Kernel) -> str:
         if node.name in self._unsupported:
@@ -227,8 +232,8 @@ def provenance(nodes: list, primitives: Sequence[str] = ()) -> str:
                 by_template.setdefault(n.template, []).extend(_defined(n.source))
     parts = [
         (
-            "Printed from expressions (index forms, symconv._sizes, derivations; each names its "
-            "source)",
+            "Printed from expressions (index forms, symconv._sizes, derivations; each index map's "
+            "docstring names its derivation)",
             printed,
         ),
         *(

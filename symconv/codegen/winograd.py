@@ -43,7 +43,7 @@ from .numpy_backend import NumPyKernelPrinter
 from .printer import IndexMap, Kernel, KernelPrinter
 from .torch_backend import TorchKernelPrinter
 
-__all__ = ["TILES", "winograd_modules"]
+__all__ = ["TILES", "winograd_modules", "winograd_nodes"]
 
 TILES = (2, 4)  # F(2x2, 3x3) and F(4x4, 3x3); dL/dw: F(3x3, 2x2) and F(3x3, 4x4)
 
@@ -354,6 +354,7 @@ def _conv_out() -> IndexMap:
         ("i", "k", "s", "d", "lo", "hi"),
         _sizes.conv_out(i, k, s, d, lo, hi),
         "output length (symconv._sizes.conv_out).",
+        derivation="symconv._sizes.conv_out",
     )
 
 
@@ -375,7 +376,12 @@ def winograd_module(backend: str) -> str:
     if backend not in _PRINTERS:
         raise ValueError(f"backend must be one of {sorted(_PRINTERS)}, got {backend!r}")
     header = _HEADER.format(backend=backend, tiles=list(TILES))
-    nodes = [
+    return _PRINTERS[backend]().module(winograd_nodes(), header)
+
+
+def winograd_nodes() -> list:
+    """The Winograd module's nodes: the printed literals, index maps and kernels, in order."""
+    return [
         Kernel("literals", _literals(), "", printed=True),
         _conv_out(),
         *reused_conv_nodes("_reach", "_swap_channels", "_thin"),
@@ -383,7 +389,6 @@ def winograd_module(backend: str) -> str:
         PLACEMENT,
         Kernel("winograd", _BODY, ""),
     ]
-    return _PRINTERS[backend]().module(nodes, header)
 
 
 def winograd_modules() -> dict[str, str]:
