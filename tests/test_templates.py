@@ -11,14 +11,16 @@ import inspect
 import numpy as np
 import pytest
 
-from numeric._generated import numpy_conv, numpy_pool
+from numeric._generated import numpy_conv, numpy_local, numpy_pool
 from symconv.codegen import generate as gen
 from symconv.codegen.kernels import conv_nodes, pool_nodes
+from symconv.codegen.local import local_nodes
 from symconv.codegen.numpy_backend import NumPyKernelPrinter
 from symconv.codegen.printer import IndexMap, Kernel
 from symconv.codegen.templates import (
     FAMILIES,
     conv,
+    local,
     maps,
     pool,
     prims,
@@ -113,6 +115,39 @@ def test_pool_template_runs_on_numpy_as_the_printed_module() -> None:
     )
 
 
+def test_local_template_runs_on_numpy_as_the_printed_module() -> None:
+    """Locally connected and tiled layers (reflect padding, stride, groups, a flipped kernel)."""
+    x = RNG.standard_normal((3, 4, 7, 6))
+    args = ((2, 1), [(1, 1), (1, 0)], (1, 2), 2, "reflect", True, 2)
+    w = RNG.standard_normal((6, 4, 5, 2, 2, 2))  # (C_out, *O, C_in/G, *K), O = (4, 5)
+    b = RNG.standard_normal((6, 4, 5))
+    y = local.local_forward(x, w, b, *args)
+    _same(y, numpy_local.local_forward(x, w, b, *args))
+    delta = RNG.standard_normal(y.shape)
+    _same(
+        local.local_grad_input(delta, w, (7, 6), *args),
+        numpy_local.local_grad_input(delta, w, (7, 6), *args),
+    )
+    _same(
+        local.local_grad_weight(x, delta, (2, 2), *args),
+        numpy_local.local_grad_weight(x, delta, (2, 2), *args),
+    )
+    _same(local.local_grad_bias(delta), numpy_local.local_grad_bias(delta))
+    wt = RNG.standard_normal((6, 2, 2, 2, 2, 2))  # tiles (2, 2)
+    _same(
+        local.tiled_forward(x, wt, b[:, 0, 0], *args),
+        numpy_local.tiled_forward(x, wt, b[:, 0, 0], *args),
+    )
+    _same(
+        local.tiled_grad_input(delta, wt, (7, 6), *args),
+        numpy_local.tiled_grad_input(delta, wt, (7, 6), *args),
+    )
+    _same(
+        local.tiled_grad_weight(x, delta, (2, 2), (2, 2), *args),
+        numpy_local.tiled_grad_weight(x, delta, (2, 2), (2, 2), *args),
+    )
+
+
 def _params(fn) -> list[str]:
     return [
         ("*" if p.kind is p.VAR_POSITIONAL else "") + p.name
@@ -144,13 +179,14 @@ def test_every_backend_spells_the_whole_vocabulary() -> None:
 def test_the_templates_maps_are_the_printed_index_maps() -> None:
     """maps.py's typed functions: one per index map of the conv and pool modules, the same
     parameters, and each runs the code printed from its derivation (as numpy_conv does)."""
-    nodes = [n for n in (*conv_nodes(), *pool_nodes()) if isinstance(n, IndexMap)]
+    nodes = [n for n in (*conv_nodes(), *pool_nodes(), *local_nodes()) if isinstance(n, IndexMap)]
     typed = {
         name: _params(fn)
         for name, fn in inspect.getmembers(maps, inspect.isfunction)
         if name.startswith("_") and name != "_map"
     }
     assert typed == {n.name: list(n.args) for n in nodes}
+    assert maps._tile_of(np.arange(7), 3).tolist() == numpy_local._tile_of(np.arange(7), 3).tolist()
     u = np.arange(-3, 9)
     for mode in ("zeros", "reflect", "replicate", "circular"):
         name = f"_phi_{mode}"
@@ -165,13 +201,16 @@ def test_the_printed_kernels_are_the_template_without_annotations(family) -> Non
     modules carry no annotation."""
     source = template_path(family).read_text(encoding="utf-8")
     kernels = template_kernels(family)
-    nodes = conv_nodes() if family == "conv" else pool_nodes()
-    assert [n.name for n in nodes if isinstance(n, Kernel)] == [k.name for k in kernels]
+    nodes = {"conv": conv_nodes, "pool": pool_nodes, "local": local_nodes}[family]()
+    module = f"symconv.codegen.templates.{family}"
+    assert [n.name for n in nodes if isinstance(n, Kernel) and n.template == module] == [
+        k.name for k in kernels
+    ]
     tree = ast.parse(source)
     defined = {n.name for n in tree.body if isinstance(n, ast.FunctionDef)}
     printed_defs = set()
     for kernel in kernels:
-        assert kernel.template == f"symconv.codegen.templates.{family}"
+        assert kernel.template == module
         for node in ast.walk(ast.parse(kernel.source)):
             if isinstance(node, ast.FunctionDef):
                 args = node.args

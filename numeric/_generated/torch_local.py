@@ -13,7 +13,7 @@ Printed by symconv.codegen.local from these index forms (symconv.indexform):
 #   _start_flip, _conv_out, _tile_of.
 # From templates (symconv.codegen.templates.conv, over the primitive vocabulary): PHI, _swap01,
 #   _product, _TILE, _DEPTHWISE, _tile, _windows, _taps, _window_view, _pad, _fold.
-# From templates (source strings in symconv.codegen, over the primitive vocabulary): _columns,
+# From templates (symconv.codegen.templates.local, over the primitive vocabulary): _columns,
 #   _weight_by_position, _delta_by_position, _local_windows, _local_taps, _output_size,
 #   local_forward, local_grad_input, local_grad_weight, local_grad_bias, _tile_expand, _tile_sum,
 #   tiled_forward, tiled_grad_input, tiled_grad_weight.
@@ -297,7 +297,7 @@ def local_forward(x, w, b, stride, pads, dilation, groups, mode, flip, chunk):
     y[:, k, o] = W_o X_o (a batched matmul over o and the groups), `chunk` samples at a time.
     Returns (N, C_out, *O).
     """
-    n, c_in, *size = x.shape
+    n, _c_in, *size = x.shape
     dims = len(size)
     c_out, kernel = w.shape[0], w.shape[2 + dims :]
     out = _output_size(size, kernel, stride, dilation, pads)
@@ -320,7 +320,7 @@ def local_grad_input(delta, w, size, stride, pads, dilation, groups, mode, flip,
     was read from; overlapping windows add) and _fold (Pad^T). delta (N, C_out, *O),
     w (C_out, *O, C_in/G, *K), size: the input's spatial size. Returns (N, C_in, *size).
     """
-    n, c_out, *out = delta.shape
+    n, _c_out, *out = delta.shape
     dims = len(out)
     kernel = w.shape[2 + dims :]
     c_in = w.shape[1 + dims] * groups
@@ -350,7 +350,7 @@ def local_grad_weight(x, delta, kernel, stride, pads, dilation, groups, mode, fl
     i.e. dW_o = delta_o X_o^T per position (a batched matmul), summed over the batch in chunks.
     Returns (C_out, *O, C_in/G, *kernel).
     """
-    n, c_in, *size = x.shape
+    n, c_in, *_size = x.shape
     _, c_out, *out = delta.shape
     taps = _local_taps(kernel, dilation, flip)
     c_g = c_in // groups

@@ -1,7 +1,7 @@
 """Code generation: print NumPy and torch kernels from the index forms.
 
 `printer` (the backend-independent walk), `numpy_backend` / `torch_backend` (thin subclasses),
-`kernels` (the nodes read off the index forms), `templates` (the conv and pool kernels as
+`kernels` (the nodes read off the index forms), `templates` (the conv, pool and local kernels as
 Python modules over the primitive vocabulary, read by the printer), `generate` (module
 assembly, `--check`, the CLI subcommand), `layer` (one layer's own module, `--spec`), `files`
 (writing a set of files all or nothing).

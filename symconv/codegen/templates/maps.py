@@ -1,7 +1,8 @@
 """The index maps the templates call, bound to the code printed from their derivations.
 
 In a generated module every function here is printed from an expression read off an index form
-or a derivation (`symconv.codegen.kernels`: `conv_nodes()`, `pool_nodes()`; each printed map's
+or a derivation (`symconv.codegen.kernels`: `conv_nodes()`, `pool_nodes()`; `symconv.codegen.local`:
+`local_nodes()`; each printed map's
 docstring names its source). This module gives the templates the same maps on NumPy: on first
 use it prints every map with the NumPy backend's printer and compiles that text, so a template
 run here executes the very code the generated NumPy module holds. The signatures below are the
@@ -36,14 +37,15 @@ Index: TypeAlias = Any
 def printed_maps() -> dict[str, Callable[..., Any]]:
     """Name -> the NumPy function printed from the map's expression (the generated text)."""
     from ..kernels import conv_nodes, pool_nodes
+    from ..local import local_nodes
     from ..numpy_backend import NumPyKernelPrinter
     from ..printer import IndexMap
 
     printer = NumPyKernelPrinter()
     space: dict[str, Any] = {"numpy": numpy}
-    names = []
-    for node in (*conv_nodes(), *pool_nodes()):
-        if isinstance(node, IndexMap):
+    names: list[str] = []
+    for node in (*conv_nodes(), *pool_nodes(), *local_nodes()):
+        if isinstance(node, IndexMap) and node.name not in space:
             # the printed module text of one map, compiled as the generated module would be
             exec(compile(printer.doprint(node), f"<printed {node.name}>", "exec"), space)
             names.append(node.name)
@@ -134,3 +136,9 @@ def _in_input(j: Index, i: int, p: int) -> Index:
 def _ceil_extra(i: int, k: int, s: int, d: int, p: int, out: int) -> int:
     """Ceil mode: how far the last window reaches beyond the padded input."""
     return _map("_ceil_extra")(i, k, s, d, p, out)
+
+
+# -- the locally connected module's maps --------------------------------------------------------
+def _tile_of(o: Index, t: int) -> Index:
+    """The tile of output position o: the tiled weight's position index."""
+    return _map("_tile_of")(o, t)
