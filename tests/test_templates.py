@@ -11,8 +11,9 @@ import inspect
 import numpy as np
 import pytest
 
-from numeric._generated import numpy_conv, numpy_local, numpy_pool
+from numeric._generated import numpy_conv, numpy_fft, numpy_local, numpy_pool
 from symconv.codegen import generate as gen
+from symconv.codegen.fft import fft_nodes
 from symconv.codegen.kernels import conv_nodes, pool_nodes
 from symconv.codegen.local import local_nodes
 from symconv.codegen.numpy_backend import NumPyKernelPrinter
@@ -20,6 +21,7 @@ from symconv.codegen.printer import IndexMap, Kernel
 from symconv.codegen.templates import (
     FAMILIES,
     conv,
+    fft,
     local,
     maps,
     pool,
@@ -148,6 +150,28 @@ def test_local_template_runs_on_numpy_as_the_printed_module() -> None:
     )
 
 
+def test_fft_template_runs_on_numpy_as_the_printed_module() -> None:
+    """The FFT convolution, its gradients and the separable convolution."""
+    x = RNG.standard_normal((2, 4, 9, 8))
+    w, b = RNG.standard_normal((6, 2, 3, 2)), RNG.standard_normal(6)
+    args = ((2, 1), [(1, 2), (0, 1)], (1, 2), 2)
+    y = fft.conv_fft(x, w, b, *args)
+    _same(y, numpy_fft.conv_fft(x, w, b, *args))
+    np.testing.assert_allclose(y, conv.conv_forward(x, w, b, *args, "zeros", False, 2), atol=1e-12)
+    delta = RNG.standard_normal(y.shape)
+    _same(
+        fft.conv_fft_grad_input(delta, w, (9, 8), *args),
+        numpy_fft.conv_fft_grad_input(delta, w, (9, 8), *args),
+    )
+    _same(
+        fft.conv_fft_grad_weight(x, delta, (3, 2), *args),
+        numpy_fft.conv_fft_grad_weight(x, delta, (3, 2), *args),
+    )
+    u, v = RNG.standard_normal((6, 2, 3)), RNG.standard_normal((6, 2, 2))
+    _same(fft.conv_separable(x, u, v, b, *args), numpy_fft.conv_separable(x, u, v, b, *args))
+    assert [fft.next_fast_len(n) for n in (7, 11, 97)] == [8, 12, 100]
+
+
 def _params(fn) -> list[str]:
     return [
         ("*" if p.kind is p.VAR_POSITIONAL else "") + p.name
@@ -179,11 +203,12 @@ def test_every_backend_spells_the_whole_vocabulary() -> None:
 def test_the_templates_maps_are_the_printed_index_maps() -> None:
     """maps.py's typed functions: one per index map of the conv and pool modules, the same
     parameters, and each runs the code printed from its derivation (as numpy_conv does)."""
-    nodes = [n for n in (*conv_nodes(), *pool_nodes(), *local_nodes()) if isinstance(n, IndexMap)]
+    every = (*conv_nodes(), *pool_nodes(), *local_nodes(), *fft_nodes())
+    nodes = {n.name: n for n in every if isinstance(n, IndexMap)}.values()
     typed = {
         name: _params(fn)
         for name, fn in inspect.getmembers(maps, inspect.isfunction)
-        if name.startswith("_") and name != "_map"
+        if fn.__module__ == maps.__name__ and name not in ("_map", "printed_maps")
     }
     assert typed == {n.name: list(n.args) for n in nodes}
     assert maps._tile_of(np.arange(7), 3).tolist() == numpy_local._tile_of(np.arange(7), 3).tolist()
@@ -201,7 +226,9 @@ def test_the_printed_kernels_are_the_template_without_annotations(family) -> Non
     modules carry no annotation."""
     source = template_path(family).read_text(encoding="utf-8")
     kernels = template_kernels(family)
-    nodes = {"conv": conv_nodes, "pool": pool_nodes, "local": local_nodes}[family]()
+    nodes = {"conv": conv_nodes, "pool": pool_nodes, "local": local_nodes, "fft": fft_nodes}[
+        family
+    ]()
     module = f"symconv.codegen.templates.{family}"
     assert [n.name for n in nodes if isinstance(n, Kernel) and n.template == module] == [
         k.name for k in kernels

@@ -13,9 +13,9 @@ Printed by symconv.codegen.fft from:
 # ruff: noqa
 # Printed from expressions (index forms, symconv._sizes, derivations; each index map's docstring
 #   names its derivation): fft_size, _conv_out, _crop_index.
-# From templates (source strings in symconv.codegen, over the primitive vocabulary):
-#   next_fast_len, fft_lengths, _extent, _output_size, _product, _add_bias, _dilate,
-#   _signal_spectrum, _weight_spectrum, _inverse, _crop, _uncrop, conv_fft, conv_fft_grad_input,
+# From templates (symconv.codegen.templates.fft, over the primitive vocabulary): next_fast_len,
+#   fft_lengths, _extent, _output_size, _product, _add_bias, _dilate, _signal_spectrum,
+#   _weight_spectrum, _inverse, _crop, _uncrop, conv_fft, conv_fft_grad_input,
 #   conv_fft_grad_weight, _TILE, _pad_zeros, conv_separable.
 # The backend's primitives (symconv.codegen.templates.prims): _arange, _as_dtype, _conj,
 #   _contiguous, _empty, _irfftn, _matmul, _multiply, _permute, _rfftn, _sum, _take, _zeros.
@@ -208,8 +208,8 @@ def conv_fft(x, w, b, stride, pads, dilation, groups):
     channels mixed per frequency and group by one batched matmul, then the crop
     y[o] = c[(S o - p_lo) mod N].
     """
-    n, c_in, *size = x.shape
-    c_out, c_g, *kernel = w.shape
+    n, _c_in, *size = x.shape
+    c_out, _c_g, *kernel = w.shape
     ext = _extent(kernel, dilation)
     out = _output_size(size, kernel, stride, pads, dilation)
     if n == 0:  # an empty batch (torch's MKL FFT refuses empty transforms)

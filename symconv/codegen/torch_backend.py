@@ -69,6 +69,10 @@ class TorchKernelPrinter(KernelPrinter):
         "_flip": ("x, axes", "torch.flip(x, axes)"),
         "_sum": ("x, axes", "x.sum(dim=axes)"),
         # MKL runs thin GEMMs fastest in one call (kernels' _thin_matmul)
+        "_rfftn": ("x, lengths, axes", "torch.fft.rfftn(x, s=lengths, dim=axes)"),
+        "_irfftn": ("spectrum, lengths, axes", "torch.fft.irfftn(spectrum, s=lengths, dim=axes)"),
+        "_conj": ("spectrum", "torch.conj_physical(spectrum)"),
+        "_as_dtype": ("a, like", "a.to(like.dtype)"),
         "_small_gemm": ("", "0"),
         "_quiet": ("", "contextlib.nullcontext()"),
     }

@@ -1,8 +1,8 @@
 r"""Kernel templates: real Python modules that the printer turns into the generated modules.
 
-Each template (`conv.py`, `pool.py`, `local.py`) is an importable, linted and type-checked
-module over two vocabularies and nothing else (a template may import another's kernels, as
-`local.py` imports `conv.py`'s windows; the printer puts those in the module once):
+Each template (`conv.py`, `pool.py`, `local.py`, `fft.py`) is an importable, linted and
+type-checked module over two vocabularies and nothing else (a template may import another's
+kernels, as `local.py` imports `conv.py`'s windows; the printer puts those in the module once):
 
 - the *primitives* of `prims.py` (`_zeros`, `_take`, `_matmul`, ...), every array operation,
   spelled in NumPy there; each backend printer maps a primitive to its own spelling;
@@ -40,7 +40,7 @@ from ..printer import Kernel
 
 __all__ = ["FAMILIES", "primitives", "template_kernels", "template_path"]
 
-FAMILIES = ("conv", "pool", "local")  # the template modules here, one per kernel family
+FAMILIES = ("conv", "pool", "local", "fft")  # the template modules here, one per kernel family
 _HERE = Path(__file__).resolve().parent
 _SECTION = re.compile(r"^# -- kernel (\w+) -+$", re.MULTILINE)
 _WIDTH = 100  # the printed line length (ruff's, pyproject.toml)

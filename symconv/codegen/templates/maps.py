@@ -36,6 +36,7 @@ Index: TypeAlias = Any
 @functools.cache
 def printed_maps() -> dict[str, Callable[..., Any]]:
     """Name -> the NumPy function printed from the map's expression (the generated text)."""
+    from ..fft import fft_nodes
     from ..kernels import conv_nodes, pool_nodes
     from ..local import local_nodes
     from ..numpy_backend import NumPyKernelPrinter
@@ -44,7 +45,7 @@ def printed_maps() -> dict[str, Callable[..., Any]]:
     printer = NumPyKernelPrinter()
     space: dict[str, Any] = {"numpy": numpy}
     names: list[str] = []
-    for node in (*conv_nodes(), *pool_nodes(), *local_nodes()):
+    for node in (*conv_nodes(), *pool_nodes(), *local_nodes(), *fft_nodes()):
         if isinstance(node, IndexMap) and node.name not in space:
             # the printed module text of one map, compiled as the generated module would be
             exec(compile(printer.doprint(node), f"<printed {node.name}>", "exec"), space)
@@ -142,3 +143,14 @@ def _ceil_extra(i: int, k: int, s: int, d: int, p: int, out: int) -> int:
 def _tile_of(o: Index, t: int) -> Index:
     """The tile of output position o: the tiled weight's position index."""
     return _map("_tile_of")(o, t)
+
+
+# -- the FFT module's maps ----------------------------------------------------------------------
+def fft_size(n: int, K: int, p_lo: int, p_hi: int) -> int:
+    """The smallest alias-free circular length for input n, kernel extent K, padding."""
+    return _map("fft_size")(n, K, p_lo, p_hi)
+
+
+def _crop_index(o: Index, s: int, p_lo: int, N: int) -> Index:
+    """The circular position of output o in the correlation at length N."""
+    return _map("_crop_index")(o, s, p_lo, N)

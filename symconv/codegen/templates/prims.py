@@ -158,9 +158,29 @@ def _flip(x: Array, axes: Sequence[int]) -> Array:
     return numpy.flip(x, tuple(a for a in axes if x.shape[a] > 1))
 
 
-def _sum(x: Array, axes: Sequence[int]) -> Array:
+def _sum(x: Array, axes: int | Sequence[int]) -> Array:
     """The sum of x over `axes`."""
     return x.sum(axis=axes)
+
+
+def _rfftn(x: Array, lengths: Sizes, axes: Sizes) -> Array:
+    """The real FFT of x over `axes`, zero-extended (or cut) to `lengths`."""
+    return numpy.fft.rfftn(x, lengths, axes=axes)
+
+
+def _irfftn(spectrum: Array, lengths: Sizes, axes: Sizes) -> Array:
+    """The inverse of `_rfftn`: a real array of `lengths` over `axes`."""
+    return numpy.fft.irfftn(spectrum, lengths, axes=axes)
+
+
+def _conj(spectrum: Array) -> Array:
+    """The complex conjugate."""
+    return numpy.conj(spectrum)
+
+
+def _as_dtype(a: Array, like: Array) -> Array:
+    """a in `like`'s dtype (a itself when it already is)."""
+    return a.astype(like.dtype, copy=False)
 
 
 def _small_gemm() -> int:
