@@ -11,7 +11,7 @@ import inspect
 import numpy as np
 import pytest
 
-from numeric._generated import numpy_conv, numpy_fft, numpy_local, numpy_pool
+from numeric._generated import numpy_conv, numpy_fft, numpy_local, numpy_pool, numpy_winograd
 from symconv.codegen import generate as gen
 from symconv.codegen.fft import fft_nodes
 from symconv.codegen.kernels import conv_nodes, pool_nodes
@@ -28,8 +28,10 @@ from symconv.codegen.templates import (
     prims,
     template_kernels,
     template_path,
+    winograd,
 )
 from symconv.codegen.torch_backend import TorchKernelPrinter
+from symconv.codegen.winograd import winograd_nodes
 
 RNG = np.random.default_rng(16)
 
@@ -172,6 +174,33 @@ def test_fft_template_runs_on_numpy_as_the_printed_module() -> None:
     assert [fft.next_fast_len(n) for n in (7, 11, 97)] == [8, 12, 100]
 
 
+@pytest.mark.parametrize("m", [2, 4])
+def test_winograd_template_runs_on_numpy_as_the_printed_module(m) -> None:
+    """F(m x m, 3 x 3) forward and gradients, dilation and groups, kept workspaces."""
+    x = RNG.standard_normal((3, 4, 11, 10))
+    w = RNG.standard_normal((6, 2, 3, 3))
+    args = ([(1, 1), (2, 0)], (1, 2), 2, m, 2)
+    for keep in (0, 1 << 24):
+        y = winograd.conv2d_winograd(x, w, None, *args, keep)
+        _same(y, numpy_winograd.conv2d_winograd(x, w, None, *args, keep))
+        np.testing.assert_allclose(
+            y,
+            conv.conv_forward(x, w, None, (1, 1), args[0], (1, 2), 2, "zeros", False, 2),
+            atol=1e-9,
+        )
+        delta = RNG.standard_normal(y.shape)
+        _same(
+            winograd.conv2d_winograd_grad_input(delta, w, (11, 10), *args, keep),
+            numpy_winograd.conv2d_winograd_grad_input(delta, w, (11, 10), *args, keep),
+        )
+        _same(
+            winograd.conv2d_winograd_grad_weight(x, delta, *args, keep),
+            numpy_winograd.conv2d_winograd_grad_weight(x, delta, *args, keep),
+        )
+    winograd.release_workspaces()
+    assert winograd.FORWARD[m][0] == numpy_winograd.FORWARD[m][0]
+
+
 def _params(fn) -> list[str]:
     return [
         ("*" if p.kind is p.VAR_POSITIONAL else "") + p.name
@@ -226,9 +255,13 @@ def test_the_printed_kernels_are_the_template_without_annotations(family) -> Non
     modules carry no annotation."""
     source = template_path(family).read_text(encoding="utf-8")
     kernels = template_kernels(family)
-    nodes = {"conv": conv_nodes, "pool": pool_nodes, "local": local_nodes, "fft": fft_nodes}[
-        family
-    ]()
+    nodes = {
+        "conv": conv_nodes,
+        "pool": pool_nodes,
+        "local": local_nodes,
+        "fft": fft_nodes,
+        "winograd": winograd_nodes,
+    }[family]()
     module = f"symconv.codegen.templates.{family}"
     assert [n.name for n in nodes if isinstance(n, Kernel) and n.template == module] == [
         k.name for k in kernels

@@ -18,10 +18,12 @@ rows of the channels-first flattened input instead of GEMMs.
 #   names its derivation): _conv_out, _start_corr, _reach.
 # From templates (symconv.codegen.templates.conv, over the primitive vocabulary): _swap01,
 #   _product, _TILE, _DEPTHWISE, _tile, _windows, _swap_channels.
-# From templates (source strings in symconv.codegen, over the primitive vocabulary):
-#   gradient_weight_of, _placement, output_size, _grid, _offsets, _flat, _SHIFT_ADD, _BAND_BLOCK,
-#   shift_add_layer, _extent, conv_shifted, _scratch, _shifted_gemms, _flat_first, _on_grid,
-#   _shift_add, conv_shifted_grad_input, conv_shifted_grad_weight.
+# From templates (symconv.codegen.templates.winograd, over the primitive vocabulary):
+#   gradient_weight_of, _placement.
+# From templates (source strings in symconv.codegen, over the primitive vocabulary): output_size,
+#   _grid, _offsets, _flat, _SHIFT_ADD, _BAND_BLOCK, shift_add_layer, _extent, conv_shifted,
+#   _scratch, _shifted_gemms, _flat_first, _on_grid, _shift_add, conv_shifted_grad_input,
+#   conv_shifted_grad_weight.
 # The backend's primitives (symconv.codegen.templates.prims): _add, _contiguous, _empty, _flip,
 #   _matmul, _multiply, _multiply_add, _permute, _steps, _strided, _sum, _window_dot, _zeros.
 

@@ -23,6 +23,10 @@ class NumPyKernelPrinter(KernelPrinter):
 
     _module = "numpy"
     _expr_printer = NumPyIndexPrinter
-    _extra_imports: ClassVar[dict[str, str]] = {"numpy": "numpy", "contextlib": "contextlib"}
+    _extra_imports: ClassVar[dict[str, str]] = {
+        "numpy": "numpy",
+        "contextlib": "contextlib",
+        "threading": "threading",
+    }
     # the vocabulary as symconv/codegen/templates/prims.py spells it (read, never imported)
     _primitives: ClassVar[dict[str, tuple[str, str]]] = primitives()

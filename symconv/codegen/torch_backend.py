@@ -24,7 +24,11 @@ class TorchKernelPrinter(KernelPrinter):
 
     _module = "torch"
     _expr_printer = TorchIndexPrinter
-    _extra_imports: ClassVar[dict[str, str]] = {"torch": "torch", "contextlib": "contextlib"}
+    _extra_imports: ClassVar[dict[str, str]] = {
+        "torch": "torch",
+        "contextlib": "contextlib",
+        "threading": "threading",
+    }
     _primitives: ClassVar[dict[str, tuple[str, str]]] = {
         "_empty": ("shape, like", "torch.empty(shape, dtype=like.dtype, device=like.device)"),
         "_zeros": ("shape, like", "torch.zeros(shape, dtype=like.dtype, device=like.device)"),
@@ -73,6 +77,11 @@ class TorchKernelPrinter(KernelPrinter):
         "_irfftn": ("spectrum, lengths, axes", "torch.fft.irfftn(spectrum, s=lengths, dim=axes)"),
         "_conj": ("spectrum", "torch.conj_physical(spectrum)"),
         "_as_dtype": ("a, like", "a.to(like.dtype)"),
+        "_const": (
+            "rows, like",
+            "torch.tensor(rows, dtype=torch.float64, device=like.device).to(like.dtype)",
+        ),
+        "_is_contiguous": ("x", "x.is_contiguous()"),
         "_small_gemm": ("", "0"),
         "_quiet": ("", "contextlib.nullcontext()"),
     }

@@ -40,7 +40,13 @@ from ..printer import Kernel
 
 __all__ = ["FAMILIES", "primitives", "template_kernels", "template_path"]
 
-FAMILIES = ("conv", "pool", "local", "fft")  # the template modules here, one per kernel family
+FAMILIES = (
+    "conv",
+    "pool",
+    "local",
+    "fft",
+    "winograd",
+)  # the template modules here, one per kernel family
 _HERE = Path(__file__).resolve().parent
 _SECTION = re.compile(r"^# -- kernel (\w+) -+$", re.MULTILINE)
 _WIDTH = 100  # the printed line length (ruff's, pyproject.toml)
@@ -98,29 +104,38 @@ def _header_ends(text: str) -> dict[int, tuple[int, str]]:
 
 
 def _strip_annotations(text: str) -> str:
-    """`text` (top-level statements) with every `def`'s annotations taken out (a comment after
-    the header's colon is kept); a variable annotation (`x: T = v`) is refused (templates do
-    not use them)."""
+    """`text` (top-level statements) with the annotations taken out: every `def`'s (a comment
+    after the header's colon is kept) and every top-level `name: T = value`'s (its value must
+    start on the same line); an annotation elsewhere is refused."""
     tree = ast.parse(text)
     lines = text.split("\n")
     ends = _header_ends(text)
-    headers = []
+    edits: list[tuple[int, int, list[str]]] = []  # (first line, end line, new lines)
     for node in ast.walk(tree):
         if isinstance(node, ast.AnnAssign):
-            raise ValueError(f"codegen: template line {node.lineno}: no variable annotations")
+            if node not in tree.body or node.value is None or node.value.lineno != node.lineno:
+                raise ValueError(
+                    f"codegen: template line {node.lineno}: only a top-level `name: T = value` "
+                    "(the value on the same line) may be annotated"
+                )
+            line = lines[node.lineno - 1]
+            target = ast.unparse(node.target)
+            edits.append(
+                (node.lineno - 1, node.lineno, [f"{target} = {line[node.value.col_offset :]}"])
+            )
         if isinstance(node, ast.AsyncFunctionDef) or (
             isinstance(node, ast.FunctionDef) and node.decorator_list
         ):
             raise ValueError(f"codegen: template line {node.lineno}: plain defs only")
         if isinstance(node, ast.FunctionDef):
-            headers.append(node)
-    for node in sorted(headers, key=lambda n: n.lineno, reverse=True):
-        end, comment = ends[node.lineno]
-        first = node.lineno - 1
-        indent = lines[first][: len(lines[first]) - len(lines[first].lstrip())]
-        new = _header(indent, node.name, _params(node))
-        if comment:
-            new[-1] += "  " + comment
+            end, comment = ends[node.lineno]
+            first = node.lineno - 1
+            indent = lines[first][: len(lines[first]) - len(lines[first].lstrip())]
+            new = _header(indent, node.name, _params(node))
+            if comment:
+                new[-1] += "  " + comment
+            edits.append((first, end, new))
+    for first, end, new in sorted(edits, reverse=True):
         lines[first:end] = new
     return "\n".join(lines)
 

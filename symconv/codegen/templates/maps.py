@@ -154,3 +154,16 @@ def fft_size(n: int, K: int, p_lo: int, p_hi: int) -> int:
 def _crop_index(o: Index, s: int, p_lo: int, N: int) -> Index:
     """The circular position of output o in the correlation at length N."""
     return _map("_crop_index")(o, s, p_lo, N)
+
+
+# -- the Winograd module's printed literals -----------------------------------------------------
+@functools.cache
+def winograd_literals() -> tuple[dict[int, Any], dict[int, Any]]:
+    """`(FORWARD, GRAD_WEIGHT)`: the Winograd transforms as the generated module prints them
+    (from `symconv.winograd.winograd`, exact rationals), compiled from that printed text."""
+    from ..winograd import winograd_nodes
+
+    space: dict[str, Any] = {}
+    literals = next(n for n in winograd_nodes() if getattr(n, "name", "") == "literals")
+    exec(compile(literals.source, "<printed literals>", "exec"), space)
+    return space["FORWARD"], space["GRAD_WEIGHT"]

@@ -183,6 +183,16 @@ def _as_dtype(a: Array, like: Array) -> Array:
     return a.astype(like.dtype, copy=False)
 
 
+def _const(rows: Sequence[Sequence[float]], like: Array) -> Array:
+    """A printed matrix (nested lists) in `like`'s dtype (and on its device)."""
+    return numpy.array(rows, dtype=numpy.float64).astype(like.dtype)
+
+
+def _is_contiguous(x: Array) -> bool:
+    """Whether x is laid out in row-major (C) order without gaps."""
+    return x.flags.c_contiguous
+
+
 def _small_gemm() -> int:
     """Multiply-adds per GEMM call that the small-matrix path takes; 0: no limit (one call).
 
