@@ -11,13 +11,21 @@ import inspect
 import numpy as np
 import pytest
 
-from numeric._generated import numpy_conv, numpy_fft, numpy_local, numpy_pool, numpy_winograd
+from numeric._generated import (
+    numpy_conv,
+    numpy_fft,
+    numpy_local,
+    numpy_pool,
+    numpy_shifted,
+    numpy_winograd,
+)
 from symconv.codegen import generate as gen
 from symconv.codegen.fft import fft_nodes
 from symconv.codegen.kernels import conv_nodes, pool_nodes
 from symconv.codegen.local import local_nodes
 from symconv.codegen.numpy_backend import NumPyKernelPrinter
 from symconv.codegen.printer import IndexMap, Kernel
+from symconv.codegen.shifted import shifted_nodes
 from symconv.codegen.templates import (
     FAMILIES,
     conv,
@@ -26,6 +34,7 @@ from symconv.codegen.templates import (
     maps,
     pool,
     prims,
+    shifted,
     template_kernels,
     template_path,
     winograd,
@@ -201,6 +210,25 @@ def test_winograd_template_runs_on_numpy_as_the_printed_module(m) -> None:
     assert winograd.FORWARD[m][0] == numpy_winograd.FORWARD[m][0]
 
 
+@pytest.mark.parametrize("groups", [1, 4])
+def test_shifted_template_runs_on_numpy_as_the_printed_module(groups) -> None:
+    """Shifted GEMMs (groups 1) and shift-adds (depthwise), dilation, cropping padding."""
+    x = RNG.standard_normal((3, 4, 9, 8))
+    w = RNG.standard_normal((4, 4 // groups, 3, 2))
+    args = ([(1, 1), (-1, 2)], (2, 1), groups, 2)
+    y = shifted.conv_shifted(x, w, None, *args)
+    _same(y, numpy_shifted.conv_shifted(x, w, None, *args))
+    delta = RNG.standard_normal(y.shape)
+    _same(
+        shifted.conv_shifted_grad_input(delta, w, (9, 8), *args),
+        numpy_shifted.conv_shifted_grad_input(delta, w, (9, 8), *args),
+    )
+    _same(
+        shifted.conv_shifted_grad_weight(x, delta, (3, 2), *args),
+        numpy_shifted.conv_shifted_grad_weight(x, delta, (3, 2), *args),
+    )
+
+
 def _params(fn) -> list[str]:
     return [
         ("*" if p.kind is p.VAR_POSITIONAL else "") + p.name
@@ -261,6 +289,7 @@ def test_the_printed_kernels_are_the_template_without_annotations(family) -> Non
         "local": local_nodes,
         "fft": fft_nodes,
         "winograd": winograd_nodes,
+        "shifted": shifted_nodes,
     }[family]()
     module = f"symconv.codegen.templates.{family}"
     assert [n.name for n in nodes if isinstance(n, Kernel) and n.template == module] == [

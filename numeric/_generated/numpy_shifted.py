@@ -20,7 +20,7 @@ rows of the channels-first flattened input instead of GEMMs.
 #   _product, _TILE, _DEPTHWISE, _tile, _windows, _swap_channels.
 # From templates (symconv.codegen.templates.winograd, over the primitive vocabulary):
 #   gradient_weight_of, _placement.
-# From templates (source strings in symconv.codegen, over the primitive vocabulary): output_size,
+# From templates (symconv.codegen.templates.shifted, over the primitive vocabulary): output_size,
 #   _grid, _offsets, _flat, _SHIFT_ADD, _BAND_BLOCK, shift_add_layer, _extent, conv_shifted,
 #   _scratch, _shifted_gemms, _flat_first, _on_grid, _shift_add, conv_shifted_grad_input,
 #   conv_shifted_grad_weight.
@@ -230,12 +230,13 @@ def conv_shifted(x, w, b, pads, dilation, groups, chunk):
     b (C_out,) or None, zero padding pads ((lo, hi) per axis), any dilation and groups,
     `chunk` samples at a time. Y[q] = sum_a X[q + off(a)] W_a, then the outputs' rows of Y
     (shift-adds instead of GEMMs where shift_add_layer). Returns (N, C_out, *O)."""
-    n, c_in, *size = x.shape
+    n, _c_in, *size = x.shape
     c_out, c_g, *kernel = w.shape
     out = output_size(size, kernel, pads, dilation)
     y = _empty((n, c_out, *out), x)
     run = _shift_add if shift_add_layer(c_g, c_out // groups) else _shifted_gemms
-    step, scratch = max(1, min(chunk, n)), {}
+    step = max(1, min(chunk, n))
+    scratch = {}
     for n0 in range(0, n, step):
         run(x[n0 : n0 + step], w, y[n0 : n0 + step], pads, dilation, groups, scratch)
     if b is not None:
@@ -325,7 +326,8 @@ def _shift_add(x, w, y, pads, dilation, groups, buffers):
     offs = _offsets(kernel, dilation, padded)
     pairs = [(c, t, off) for c in range(c_g) for t, off in enumerate(offs)]  # c_g k of them
 
-    def on_outputs(v):  # (g, k, J) -> the outputs' positions: (g, k, n, *O), read-only
+    def on_outputs(v):
+        # (g, k, J) -> the outputs' positions: (g, k, n, *O), read-only
         return _strided(v, (*v.shape[:2], n, *out), (*_steps(v)[:2], whole, *grid))
 
     for g0 in range(0, groups, block):
@@ -359,7 +361,7 @@ def conv_shifted_grad_weight(x, delta, kernel, pads, dilation, groups, chunk):
     """dL/dw (C_out, C_in/G, *K): per tap a, sum_n Delta_n^T X_n[off(a) : off(a) + L], delta on
     the padded grid (zero at the discarded rows), one batched GEMM per tap and group (where
     shift_add_layer: per tap and input channel a dot product of rows with delta's rows)."""
-    n, c_in, *size = x.shape
+    n, c_in, *_size = x.shape
     c_out, out = delta.shape[1], delta.shape[2:]
     c_g, k_g = c_in // groups, c_out // groups
     dw = _zeros((groups, _product(kernel), k_g, c_g), x)

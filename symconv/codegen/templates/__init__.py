@@ -1,22 +1,24 @@
 r"""Kernel templates: real Python modules that the printer turns into the generated modules.
 
-Each template (`conv.py`, `pool.py`, `local.py`, `fft.py`) is an importable, linted and
-type-checked module over two vocabularies and nothing else (a template may import another's
-kernels, as `local.py` imports `conv.py`'s windows; the printer puts those in the module once):
+Each template (`conv.py`, `pool.py`, `local.py`, `fft.py`, `winograd.py`, `shifted.py`, one
+per kernel family) is an importable, linted and type-checked module over two vocabularies and
+nothing else (a template may import another's kernels, as `local.py` imports `conv.py`'s
+windows; the printer puts those into the module once, as the other family's nodes):
 
 - the *primitives* of `prims.py` (`_zeros`, `_take`, `_matmul`, ...), every array operation,
   spelled in NumPy there; each backend printer maps a primitive to its own spelling;
 - the *index maps* of `maps.py` (`_phi_reflect`, `_start_corr`, `_conv_out`, ...), each an
-  expression read off an index form or a derivation (`symconv.codegen.kernels`); in the
+  expression read off an index form or a derivation (`symconv.codegen.kernels`, ...); in the
   generated module every one is printed from that expression, and importing a template binds
-  each to the same printed NumPy code.
+  each to the same printed NumPy code (so are Winograd's printed matrices,
+  `maps.winograd_literals()`).
 
 So a template runs on NumPy arrays as it is (its unit tests call it, tests/test_templates.py),
 and `template_kernels()` reads its source (never importing it) into the printer's `Kernel`
 nodes: the text of each section `# -- kernel NAME` with the type annotations of every `def`
 taken out (the generated modules carry none), everything above the first section (docstring,
-imports) dropped. `primitives()` reads `prims.py` the same way: name -> (parameters, the
-returned expression), the NumPy backend's vocabulary.
+imports, bindings such as Winograd's `FORWARD`) dropped. `primitives()` reads `prims.py` the
+same way: name -> (parameters, the returned expression), the NumPy backend's vocabulary.
 
 Example:
 
@@ -40,13 +42,7 @@ from ..printer import Kernel
 
 __all__ = ["FAMILIES", "primitives", "template_kernels", "template_path"]
 
-FAMILIES = (
-    "conv",
-    "pool",
-    "local",
-    "fft",
-    "winograd",
-)  # the template modules here, one per kernel family
+FAMILIES = ("conv", "pool", "local", "fft", "winograd", "shifted")  # one per kernel family
 _HERE = Path(__file__).resolve().parent
 _SECTION = re.compile(r"^# -- kernel (\w+) -+$", re.MULTILINE)
 _WIDTH = 100  # the printed line length (ruff's, pyproject.toml)
@@ -105,21 +101,21 @@ def _header_ends(text: str) -> dict[int, tuple[int, str]]:
 
 def _strip_annotations(text: str) -> str:
     """`text` (top-level statements) with the annotations taken out: every `def`'s (a comment
-    after the header's colon is kept) and every top-level `name: T = value`'s (its value must
-    start on the same line); an annotation elsewhere is refused."""
+    after the header's colon is kept) and every `name: T = value`'s (its value must start on
+    the same line); a bare declaration `name: T` is refused."""
     tree = ast.parse(text)
     lines = text.split("\n")
     ends = _header_ends(text)
     edits: list[tuple[int, int, list[str]]] = []  # (first line, end line, new lines)
     for node in ast.walk(tree):
         if isinstance(node, ast.AnnAssign):
-            if node not in tree.body or node.value is None or node.value.lineno != node.lineno:
+            if node.value is None or node.value.lineno != node.lineno:
                 raise ValueError(
-                    f"codegen: template line {node.lineno}: only a top-level `name: T = value` "
-                    "(the value on the same line) may be annotated"
+                    f"codegen: template line {node.lineno}: only `name: T = value` (the value "
+                    "on the same line) may be annotated"
                 )
             line = lines[node.lineno - 1]
-            target = ast.unparse(node.target)
+            target = line[: node.col_offset] + ast.unparse(node.target)
             edits.append(
                 (node.lineno - 1, node.lineno, [f"{target} = {line[node.value.col_offset :]}"])
             )
