@@ -9,16 +9,17 @@ Printed from these index forms (symconv.indexform):
     grad:  symconv.backprop.GradInput / GradWeight; symconv.poolgrad rules
 """
 # ruff: noqa
-# Printed from expressions (index forms, symconv._sizes, derivations; each names its source):
-#   _phi_zeros, _phi_reflect, _phi_replicate, _phi_circular, _start_corr, _start_flip, _conv_out,
-#   _reach, _unused, _transpose_lo, _gw_start.
-# From templates (symconv.codegen, over the primitive vocabulary): PHI, _swap01, _product, _TILE,
-#   _DEPTHWISE, _tile, _windows, _THIN_LEAST, _thin_block, _thin_matmul, _thin_matmul_add, _taps,
-#   _window_view, _pad, _fold, _swap_channels, _depthwise_layer, _conv_padded, _im2col, _gather,
-#   _col2im, _depthwise, _run_conv, conv_forward, conv_grad_input, conv_grad_weight,
-#   conv_grad_bias, conv_transpose_forward.
-# The backend's primitives: _arange, _contiguous, _copy, _empty, _flip, _index, _index_add,
-#   _matmul, _multiply, _permute, _small_gemm, _steps, _strided, _sum, _take, _window_dot, _zeros.
+# Printed from expressions (index forms, symconv._sizes, derivations; each index map's docstring
+#   names its derivation): _phi_zeros, _phi_reflect, _phi_replicate, _phi_circular, _start_corr,
+#   _start_flip, _conv_out, _reach, _unused, _transpose_lo, _gw_start.
+# From templates (symconv.codegen.templates.conv, over the primitive vocabulary): PHI, _swap01,
+#   _product, _TILE, _DEPTHWISE, _tile, _windows, _THIN_LEAST, _thin_block, _thin_matmul,
+#   _thin_matmul_add, _taps, _window_view, _pad, _fold, _swap_channels, _depthwise_layer,
+#   _conv_padded, _im2col, _gather, _col2im, _depthwise, _run_conv, conv_forward, conv_grad_input,
+#   conv_grad_weight, conv_grad_bias, conv_transpose_forward.
+# The backend's primitives (symconv.codegen.templates.prims): _arange, _contiguous, _copy, _empty,
+#   _flip, _index, _index_add, _matmul, _multiply, _permute, _small_gemm, _steps, _strided, _sum,
+#   _take, _window_dot, _zeros.
 
 import itertools
 import numpy
@@ -97,62 +98,99 @@ def _zeros(shape, like):
 
 
 def _phi_zeros(u, n):
-    """padding map phi of mode 'zeros' (IndexForm.padding_expression); -1: a zero."""
+    """padding map phi of mode 'zeros': the input position x~[j] reads, u = j - P; -1: a zero.
+
+    From symconv.indexform.IndexForm.padding_expression.
+    """
     return numpy.where((u >= 0) & (n > u), u, -1)
 
 
 def _phi_reflect(u, n):
-    """padding map phi of mode 'reflect' (IndexForm.padding_expression); -1: a zero."""
+    """padding map phi of mode 'reflect': the input position x~[j] reads, u = j - P; -1: a zero.
+
+    From symconv.indexform.IndexForm.padding_expression.
+    """
     return n - abs(-n + abs(u) + 1) - 1
 
 
 def _phi_replicate(u, n):
-    """padding map phi of mode 'replicate' (IndexForm.padding_expression); -1: a zero."""
+    """padding map phi of mode 'replicate': the input position x~[j] reads, u = j - P; -1: a zero.
+
+    From symconv.indexform.IndexForm.padding_expression.
+    """
     return numpy.minimum(numpy.maximum(u, 0), n - 1)
 
 
 def _phi_circular(u, n):
-    """padding map phi of mode 'circular' (IndexForm.padding_expression); -1: a zero."""
+    """padding map phi of mode 'circular': the input position x~[j] reads, u = j - P; -1: a zero.
+
+    From symconv.indexform.IndexForm.padding_expression.
+    """
     return (u) % (n)
 
 
 def _start_corr(a, k, d):
-    """window start of tap a, cross-correlation (index form S*o + D*a at o = 0)."""
+    """window start of tap a, cross-correlation (index form S*o + D*a at o = 0).
+
+    From symconv.indexform.IndexForm.expression.
+    """
     return a*d
 
 
 def _start_flip(a, k, d):
-    """window start of tap a, true convolution (S*o + D*(K - 1 - a) at o = 0)."""
+    """window start of tap a, true convolution (S*o + D*(K - 1 - a) at o = 0).
+
+    From symconv.indexform.IndexForm.expression.
+    """
     return d*(-a + k - 1)
 
 
 def _conv_out(i, k, s, d, lo, hi):
-    """output length (symconv._sizes.conv_out)."""
+    """output length (symconv._sizes.conv_out).
+
+    From symconv._sizes.conv_out.
+    """
     return (-d*(k - 1) + hi + i + lo - 1) // (s) + 1
 
 
 def _reach(k, d):
-    """GradInput's full padding d(k - 1) on each side (symconv.backprop.grad_input_op)."""
+    """GradInput's full padding d(k - 1) on each side.
+
+    From symconv.backprop.grad_input_op.
+    """
     return d*(k - 1)
 
 
 def _unused(i, k, s, d, lo, hi):
-    """GradInput's extra high padding: the unread tail (symconv._sizes.unused)."""
+    """GradInput's extra high padding: the unread tail (symconv._sizes.unused).
+
+    From symconv.backprop.grad_input_op.
+    """
     return (-d*(k - 1) + hi + i + lo - 1) % (s)
 
 
 def _transpose_lo(k, d, p):
-    """ConvTranspose as a direct convolution: pad p' = d(k - 1) - p (symconv.transpose.conv_transpose_equivalent)."""
+    """ConvTranspose as a direct convolution: pad p' = d(k - 1) - p (symconv.transpose.conv_transpose_equivalent).
+
+    From symconv.transpose.conv_transpose_equivalent.
+    """
     return d*(k - 1) - p
 
 
 def _gw_start(a, d):
-    """GradWeight window start of weight tap a (stride D, o = 0)."""
+    """GradWeight window start of weight tap a (stride D, o = 0).
+
+    From symconv.backprop.grad_weight_op.
+    """
     return a*d
 
 
-PHI = {"zeros": _phi_zeros, "reflect": _phi_reflect, "replicate": _phi_replicate,
-       "circular": _phi_circular}
+PHI = {
+    "zeros": _phi_zeros,
+    "reflect": _phi_reflect,
+    "replicate": _phi_replicate,
+    "circular": _phi_circular,
+}
 
 
 def _swap01(x):
@@ -313,7 +351,7 @@ def _conv_padded(xp, w, out, stride, dilation, groups, flip, y):
     starting at the printed _start_corr or _start_flip. Depthwise layers shift-add; the others
     im2col and GEMM.
     """
-    c_out, c_g, *kernel = w.shape
+    _c_out, c_g, *kernel = w.shape
     start = _start_flip if flip else _start_corr
     if _depthwise_layer(xp.shape[1], c_g, groups):
         _depthwise(xp, w, _windows(kernel, stride, dilation, out, start), out, y)
@@ -417,15 +455,13 @@ def conv_forward(x, w, b, stride, pads, dilation, groups, mode, flip, chunk):
     (lo, hi) pair per axis. Runs over the batch `chunk` samples at a time (bounded workspace).
     Returns (N, C_out, *O), a view of a (C_out, N, *O) buffer.
     """
-    n, c_in, *size = x.shape
-    c_out, c_g, *kernel = w.shape
+    _n, _c_in, *size = x.shape
+    c_out, _c_g, *kernel = w.shape
     out = [
         _conv_out(i, k, s, d, lo, hi)
         for i, k, s, d, (lo, hi) in zip(size, kernel, stride, dilation, pads)
     ]
-    y = _run_conv(
-        x, w, out, stride, dilation, groups, flip, chunk, lambda c: _pad(c, pads, mode)
-    )
+    y = _run_conv(x, w, out, stride, dilation, groups, flip, chunk, lambda c: _pad(c, pads, mode))
     if b is not None:
         y += b.reshape(c_out, *(1 for _ in out))
     return y
@@ -444,7 +480,7 @@ def conv_grad_input(delta, w, size, stride, pads, dilation, groups, mode, flip, 
     delta (N, C_out, *O), w (C_out, C_in/G, *K), size: the input's spatial size.
     Returns (N, C_in, *size).
     """
-    n, c_out, *out = delta.shape
+    n, _c_out, *out = delta.shape
     _, c_g, *kernel = w.shape
     c_in = c_g * groups
     padded = [i + lo + hi for i, (lo, hi) in zip(size, pads)]
@@ -464,7 +500,8 @@ def conv_grad_input(delta, w, size, stride, pads, dilation, groups, mode, flip, 
     shape = [s * (o - 1) + 1 + lo + hi for s, o, (lo, hi) in zip(stride, out, gpads)]
     every = [slice(lo, lo + s * (o - 1) + 1, s) for s, o, (lo, _) in zip(stride, out, gpads)]
 
-    def pad(d):  # delta-hat: s - 1 zeros between the entries of delta, in the gradient padding
+    def pad(d):
+        # delta-hat: s - 1 zeros between the entries of delta, in the gradient padding
         dp = _zeros((*d.shape[:2], *shape), delta)
         dp[(slice(None), slice(None), *every)] = d
         return dp
@@ -484,10 +521,13 @@ def conv_grad_weight(x, delta, kernel, stride, pads, dilation, groups, mode, fli
     The windows x~[D a + S o] are im2col's columns, so dw = delta @ im2col^T, a tile of samples
     at a time; depthwise: one per-channel dot product per tap. Returns (C_out, C_in/G, *kernel).
     """
-    n, c_in, *size = x.shape
+    n, c_in, *_size = x.shape
     _, c_out, *out = delta.shape
     c_g, k_g = c_in // groups, c_out // groups
-    start = lambda a, k, d: _gw_start(a, d)  # the printed GradWeight window start
+
+    def start(a, k, d):  # the printed GradWeight window start
+        return _gw_start(a, d)
+
     t_n, per = _product(kernel), _product(out)
     dw = _zeros((c_out, c_g * t_n), x)
     depthwise = _depthwise_layer(c_in, c_g, groups)
@@ -524,7 +564,7 @@ def conv_transpose_forward(x, w, b, stride, padding, output_padding, dilation, g
     negative p' crops), then a valid stride-1 convolution with the flipped kernel and the
     channel-swapped weight. x (N, C_in, *I), w (C_in, C_out/G, *K). Returns (N, C_out, *O).
     """
-    n, c_in, *size = x.shape
+    _n, _c_in, *size = x.shape
     _, k_g, *kernel = w.shape
     c_out = k_g * groups
     lo = [_transpose_lo(k, d, p) for k, d, p in zip(kernel, dilation, padding)]
@@ -544,7 +584,8 @@ def conv_transpose_forward(x, w, b, stride, padding, output_padding, dilation, g
     w_d = _swap_channels(w, groups)
     ones = tuple(1 for _ in size)
 
-    def pad(xc):  # s - 1 zeros between the inputs, padded by p' (cropped where p' < 0)
+    def pad(xc):
+        # s - 1 zeros between the inputs, padded by p' (cropped where p' < 0)
         xs = _zeros((*xc.shape[:2], *full), x)
         xs[every] = xc
         return _contiguous(xs[crop])

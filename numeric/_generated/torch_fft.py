@@ -11,14 +11,14 @@ Printed by symconv.codegen.fft from:
     separable: symconv.separable.separable_derivation: T(u v^T) = (T_u (x) I)(I (x) T_v)
 """
 # ruff: noqa
-# Printed from expressions (index forms, symconv._sizes, derivations; each names its source):
-#   fft_size, _conv_out, _crop_index.
-# From templates (symconv.codegen, over the primitive vocabulary): next_fast_len, fft_lengths,
-#   _extent, _output_size, _product, _add_bias, _dilate, _signal_spectrum, _weight_spectrum,
-#   _inverse, _crop, _uncrop, conv_fft, conv_fft_grad_input, conv_fft_grad_weight, _TILE,
-#   _pad_zeros, conv_separable.
-# The backend's primitives: _arange, _as_dtype, _conj, _contiguous, _empty, _irfftn, _matmul,
-#   _multiply, _permute, _rfftn, _sum, _take, _zeros.
+# Printed from expressions (index forms, symconv._sizes, derivations; each index map's docstring
+#   names its derivation): fft_size, _conv_out, _crop_index.
+# From templates (symconv.codegen.templates.fft, over the primitive vocabulary): next_fast_len,
+#   fft_lengths, _extent, _output_size, _product, _add_bias, _dilate, _signal_spectrum,
+#   _weight_spectrum, _inverse, _crop, _uncrop, conv_fft, conv_fft_grad_input,
+#   conv_fft_grad_weight, _TILE, _pad_zeros, conv_separable.
+# The backend's primitives (symconv.codegen.templates.prims): _arange, _as_dtype, _conj,
+#   _contiguous, _empty, _irfftn, _matmul, _multiply, _permute, _rfftn, _sum, _take, _zeros.
 
 import torch
 
@@ -76,17 +76,26 @@ def _zeros(shape, like):
 
 
 def fft_size(n, K, p_lo, p_hi):
-    """Smallest alias-free circular length for input n, kernel extent K, padding (p_lo, p_hi) (symconv.fourier.fft_padding_derivation)."""
+    """Smallest alias-free circular length for input n, kernel extent K, padding (p_lo, p_hi) (symconv.fourier.fft_padding_derivation).
+
+    From symconv.fourier.fft_padding_derivation.
+    """
     return max(K, n + max(p_hi, p_lo))
 
 
 def _conv_out(i, k, s, d, lo, hi):
-    """output length (symconv._sizes.conv_out)."""
+    """output length (symconv._sizes.conv_out).
+
+    From symconv._sizes.conv_out.
+    """
     return (-d*(k - 1) + hi + i + lo - 1) // (s) + 1
 
 
 def _crop_index(o, s, p_lo, N):
-    """circular position of output o: fft_plan's crop S*o + K - 1 - p_lo of x (*) reflect(w), moved by -(K - 1) onto the correlation irfft(rfft(x) conj(rfft(w))), mod N."""
+    """circular position of output o: fft_plan's crop S*o + K - 1 - p_lo of x (*) reflect(w), moved by -(K - 1) onto the correlation irfft(rfft(x) conj(rfft(w))), mod N.
+
+    From symconv.fourier.fft_plan.
+    """
     return (o*s - p_lo) % (N)
 
 
@@ -199,8 +208,8 @@ def conv_fft(x, w, b, stride, pads, dilation, groups):
     channels mixed per frequency and group by one batched matmul, then the crop
     y[o] = c[(S o - p_lo) mod N].
     """
-    n, c_in, *size = x.shape
-    c_out, c_g, *kernel = w.shape
+    n, _c_in, *size = x.shape
+    c_out, _c_g, *kernel = w.shape
     ext = _extent(kernel, dilation)
     out = _output_size(size, kernel, stride, pads, dilation)
     if n == 0:  # an empty batch (torch's MKL FFT refuses empty transforms)

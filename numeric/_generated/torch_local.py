@@ -8,16 +8,17 @@ Printed by symconv.codegen.local from these index forms (symconv.indexform):
     grad:  symconv.local_params.local_backprop: dL/dw = delta X^T per position, dL/dx = T^T delta
 """
 # ruff: noqa
-# Printed from expressions (index forms, symconv._sizes, derivations; each names its source):
-#   _phi_zeros, _phi_reflect, _phi_replicate, _phi_circular, _start_corr, _start_flip, _conv_out,
-#   _tile_of.
-# From templates (symconv.codegen, over the primitive vocabulary): PHI, _swap01, _product, _TILE,
-#   _DEPTHWISE, _tile, _windows, _taps, _window_view, _pad, _fold, _columns, _weight_by_position,
-#   _delta_by_position, _local_windows, _local_taps, _output_size, local_forward,
-#   local_grad_input, local_grad_weight, local_grad_bias, _tile_expand, _tile_sum, tiled_forward,
-#   tiled_grad_input, tiled_grad_weight.
-# The backend's primitives: _arange, _contiguous, _copy, _empty, _flip, _index, _index_add,
-#   _matmul, _permute, _steps, _strided, _sum, _take, _zeros.
+# Printed from expressions (index forms, symconv._sizes, derivations; each index map's docstring
+#   names its derivation): _phi_zeros, _phi_reflect, _phi_replicate, _phi_circular, _start_corr,
+#   _start_flip, _conv_out, _tile_of.
+# From templates (symconv.codegen.templates.conv, over the primitive vocabulary): PHI, _swap01,
+#   _product, _TILE, _DEPTHWISE, _tile, _windows, _taps, _window_view, _pad, _fold.
+# From templates (symconv.codegen.templates.local, over the primitive vocabulary): _columns,
+#   _weight_by_position, _delta_by_position, _local_windows, _local_taps, _output_size,
+#   local_forward, local_grad_input, local_grad_weight, local_grad_bias, _tile_expand, _tile_sum,
+#   tiled_forward, tiled_grad_input, tiled_grad_weight.
+# The backend's primitives (symconv.codegen.templates.prims): _arange, _contiguous, _copy, _empty,
+#   _flip, _index, _index_add, _matmul, _permute, _steps, _strided, _sum, _take, _zeros.
 
 import itertools
 import torch
@@ -80,42 +81,67 @@ def _zeros(shape, like):
 
 
 def _phi_zeros(u, n):
-    """padding map phi of mode 'zeros' (IndexForm.padding_expression); -1: a zero."""
+    """padding map phi of mode 'zeros': the input position x~[j] reads, u = j - P; -1: a zero.
+
+    From symconv.indexform.IndexForm.padding_expression.
+    """
     return torch.where(((u >= 0)) & ((n > u)), u, -1)
 
 
 def _phi_reflect(u, n):
-    """padding map phi of mode 'reflect' (IndexForm.padding_expression); -1: a zero."""
+    """padding map phi of mode 'reflect': the input position x~[j] reads, u = j - P; -1: a zero.
+
+    From symconv.indexform.IndexForm.padding_expression.
+    """
     return n - abs(-n + abs(u) + 1) - 1
 
 
 def _phi_replicate(u, n):
-    """padding map phi of mode 'replicate' (IndexForm.padding_expression); -1: a zero."""
+    """padding map phi of mode 'replicate': the input position x~[j] reads, u = j - P; -1: a zero.
+
+    From symconv.indexform.IndexForm.padding_expression.
+    """
     return torch.clamp_max(torch.clamp_min(u, 0), n - 1)
 
 
 def _phi_circular(u, n):
-    """padding map phi of mode 'circular' (IndexForm.padding_expression); -1: a zero."""
+    """padding map phi of mode 'circular': the input position x~[j] reads, u = j - P; -1: a zero.
+
+    From symconv.indexform.IndexForm.padding_expression.
+    """
     return (u) % (n)
 
 
 def _start_corr(a, k, d):
-    """window start of tap a, cross-correlation (index form S*o + D*a at o = 0)."""
+    """window start of tap a, cross-correlation (index form S*o + D*a at o = 0).
+
+    From symconv.indexform.IndexForm.expression.
+    """
     return a*d
 
 
 def _start_flip(a, k, d):
-    """window start of tap a, true convolution (S*o + D*(K - 1 - a) at o = 0)."""
+    """window start of tap a, true convolution (S*o + D*(K - 1 - a) at o = 0).
+
+    From symconv.indexform.IndexForm.expression.
+    """
     return d*(-a + k - 1)
 
 
 def _conv_out(i, k, s, d, lo, hi):
-    """output length (symconv._sizes.conv_out)."""
+    """output length (symconv._sizes.conv_out).
+
+    From symconv._sizes.conv_out.
+    """
     return (-d*(k - 1) + hi + i + lo - 1) // (s) + 1
 
 
-PHI = {"zeros": _phi_zeros, "reflect": _phi_reflect, "replicate": _phi_replicate,
-       "circular": _phi_circular}
+PHI = {
+    "zeros": _phi_zeros,
+    "reflect": _phi_reflect,
+    "replicate": _phi_replicate,
+    "circular": _phi_circular,
+}
 
 
 def _swap01(x):
@@ -212,7 +238,10 @@ def _fold(g, size, pads, mode):
 
 
 def _tile_of(o, t):
-    """tile of output position o: the tiled weight index o mod t (Tiled index form)."""
+    """tile of output position o: the tiled weight index o mod t (Tiled index form).
+
+    From symconv.indexform.IndexForm.expression.
+    """
     return (o) % (t)
 
 
@@ -268,7 +297,7 @@ def local_forward(x, w, b, stride, pads, dilation, groups, mode, flip, chunk):
     y[:, k, o] = W_o X_o (a batched matmul over o and the groups), `chunk` samples at a time.
     Returns (N, C_out, *O).
     """
-    n, c_in, *size = x.shape
+    n, _c_in, *size = x.shape
     dims = len(size)
     c_out, kernel = w.shape[0], w.shape[2 + dims :]
     out = _output_size(size, kernel, stride, dilation, pads)
@@ -291,7 +320,7 @@ def local_grad_input(delta, w, size, stride, pads, dilation, groups, mode, flip,
     was read from; overlapping windows add) and _fold (Pad^T). delta (N, C_out, *O),
     w (C_out, *O, C_in/G, *K), size: the input's spatial size. Returns (N, C_in, *size).
     """
-    n, c_out, *out = delta.shape
+    n, _c_out, *out = delta.shape
     dims = len(out)
     kernel = w.shape[2 + dims :]
     c_in = w.shape[1 + dims] * groups
@@ -321,7 +350,7 @@ def local_grad_weight(x, delta, kernel, stride, pads, dilation, groups, mode, fl
     i.e. dW_o = delta_o X_o^T per position (a batched matmul), summed over the batch in chunks.
     Returns (C_out, *O, C_in/G, *kernel).
     """
-    n, c_in, *size = x.shape
+    n, c_in, *_size = x.shape
     _, c_out, *out = delta.shape
     taps = _local_taps(kernel, dilation, flip)
     c_g = c_in // groups

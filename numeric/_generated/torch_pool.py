@@ -9,13 +9,13 @@ Printed from these index forms (symconv.indexform):
     grad:  symconv.backprop.GradInput / GradWeight; symconv.poolgrad rules
 """
 # ruff: noqa
-# Printed from expressions (index forms, symconv._sizes, derivations; each names its source):
-#   _pool_start, _pool_source, _in_padded, _in_input, _ceil_extra.
-# From templates (symconv.codegen, over the primitive vocabulary): _pad_fill, _windows, _pads,
-#   _interior, _axis_counts, max_pool, _product, max_pool_backward, _avg_divisor, avg_pool,
-#   avg_pool_backward, lp_pool, lp_pool_backward.
-# The backend's primitives: _arange, _as_float, _copy, _full, _quiet, _scatter_flat, _where,
-#   _zeros, _zeros_index.
+# Printed from expressions (index forms, symconv._sizes, derivations; each index map's docstring
+#   names its derivation): _pool_start, _pool_source, _in_padded, _in_input, _ceil_extra.
+# From templates (symconv.codegen.templates.pool, over the primitive vocabulary): _pad_fill,
+#   _windows, _pads, _interior, _axis_counts, max_pool, _product, max_pool_backward, _avg_divisor,
+#   avg_pool, avg_pool_backward, lp_pool, lp_pool_backward.
+# The backend's primitives (symconv.codegen.templates.prims): _arange, _as_float, _copy, _full,
+#   _quiet, _scatter_flat, _where, _zeros, _zeros_index.
 
 import contextlib
 import itertools
@@ -59,27 +59,42 @@ def _zeros_index(shape, like):
 
 
 def _pool_start(a, d):
-    """pooling window start of tap a (Pool index form S*o + D*a at o = 0)."""
+    """pooling window start of tap a (Pool index form S*o + D*a at o = 0).
+
+    From symconv.indexform.IndexForm.expression.
+    """
     return a*d
 
 
 def _pool_source(o, a, s, d, p):
-    """input coordinate read by output o at tap a: S*o + D*a - P."""
+    """input coordinate read by output o at tap a: S*o + D*a - P.
+
+    From symconv.indexform.IndexForm.expression.
+    """
     return a*d + o*s - p
 
 
 def _in_padded(j, i, p):
-    """a padded position inside x~ (IndexForm.tap_table(padded=True) >= 0)."""
+    """a padded position inside x~ (its length: symconv._sizes.padded_length).
+
+    From symconv.indexform.IndexForm.in_shape.
+    """
     return (j < i + 2*p)
 
 
 def _in_input(j, i, p):
-    """a padded position that reads the input (the zeros padding map is not -1)."""
+    """a padded position that reads the input (the zeros padding map is not -1).
+
+    From symconv.indexform.IndexForm.padding_expression.
+    """
     return ((j - p >= 0)) & ((i > j - p))
 
 
 def _ceil_extra(i, k, s, d, p, out):
-    """ceil mode: how far the last window reaches beyond the padded input."""
+    """ceil mode: how far the last window reaches beyond the padded input.
+
+    From symconv.indexform.IndexForm.expression.
+    """
     return max(0, d*(k - 1) - i - 2*p + s*(out - 1) + 1)
 
 
@@ -95,10 +110,13 @@ def _windows(kernel, stride, dilation, out):
     """Taps a and their windows x~[S o + D a], o = 0..O-1 (strided slices)."""
     taps = list(itertools.product(*(range(k) for k in kernel)))
     wins = [
-        (slice(None), slice(None))
-        + tuple(
-            slice(_pool_start(t, d), _pool_start(t, d) + s * (o - 1) + 1, s)
-            for t, s, d, o in zip(a, stride, dilation, out)
+        (
+            slice(None),
+            slice(None),
+            *(
+                slice(_pool_start(t, d), _pool_start(t, d) + s * (o - 1) + 1, s)
+                for t, s, d, o in zip(a, stride, dilation, out)
+            ),
         )
         for a in taps
     ]

@@ -14,15 +14,18 @@ rows of the channels-first flattened input instead of GEMMs.
 
 # ruff: noqa
 
-# Printed from expressions (index forms, symconv._sizes, derivations; each names its source):
-#   _conv_out, _start_corr, _reach.
-# From templates (symconv.codegen, over the primitive vocabulary): _swap01, _product, _TILE,
-#   _DEPTHWISE, _tile, _windows, _swap_channels, gradient_weight_of, _placement, output_size,
+# Printed from expressions (index forms, symconv._sizes, derivations; each index map's docstring
+#   names its derivation): _conv_out, _start_corr, _reach.
+# From templates (symconv.codegen.templates.conv, over the primitive vocabulary): _swap01,
+#   _product, _TILE, _DEPTHWISE, _tile, _windows, _swap_channels.
+# From templates (symconv.codegen.templates.winograd, over the primitive vocabulary):
+#   gradient_weight_of, _placement.
+# From templates (symconv.codegen.templates.shifted, over the primitive vocabulary): output_size,
 #   _grid, _offsets, _flat, _SHIFT_ADD, _BAND_BLOCK, shift_add_layer, _extent, conv_shifted,
 #   _scratch, _shifted_gemms, _flat_first, _on_grid, _shift_add, conv_shifted_grad_input,
 #   conv_shifted_grad_weight.
-# The backend's primitives: _add, _contiguous, _empty, _flip, _matmul, _multiply, _multiply_add,
-#   _permute, _steps, _strided, _sum, _window_dot, _zeros.
+# The backend's primitives (symconv.codegen.templates.prims): _add, _contiguous, _empty, _flip,
+#   _matmul, _multiply, _multiply_add, _permute, _steps, _strided, _sum, _window_dot, _zeros.
 
 import itertools
 import torch
@@ -81,17 +84,26 @@ def _zeros(shape, like):
 
 
 def _conv_out(i, k, s, d, lo, hi):
-    """output length (symconv._sizes.conv_out)."""
+    """output length (symconv._sizes.conv_out).
+
+    From symconv._sizes.conv_out.
+    """
     return (-d*(k - 1) + hi + i + lo - 1) // (s) + 1
 
 
 def _start_corr(a, k, d):
-    """window start of tap a, cross-correlation (index form S*o + D*a at o = 0)."""
+    """window start of tap a, cross-correlation (index form S*o + D*a at o = 0).
+
+    From symconv.indexform.IndexForm.expression.
+    """
     return a*d
 
 
 def _reach(k, d):
-    """GradInput's full padding d(k - 1) on each side (symconv.backprop.grad_input_op)."""
+    """GradInput's full padding d(k - 1) on each side.
+
+    From symconv.backprop.grad_input_op.
+    """
     return d*(k - 1)
 
 
@@ -214,12 +226,13 @@ def conv_shifted(x, w, b, pads, dilation, groups, chunk):
     b (C_out,) or None, zero padding pads ((lo, hi) per axis), any dilation and groups,
     `chunk` samples at a time. Y[q] = sum_a X[q + off(a)] W_a, then the outputs' rows of Y
     (shift-adds instead of GEMMs where shift_add_layer). Returns (N, C_out, *O)."""
-    n, c_in, *size = x.shape
+    n, _c_in, *size = x.shape
     c_out, c_g, *kernel = w.shape
     out = output_size(size, kernel, pads, dilation)
     y = _empty((n, c_out, *out), x)
     run = _shift_add if shift_add_layer(c_g, c_out // groups) else _shifted_gemms
-    step, scratch = max(1, min(chunk, n)), {}
+    step = max(1, min(chunk, n))
+    scratch = {}
     for n0 in range(0, n, step):
         run(x[n0 : n0 + step], w, y[n0 : n0 + step], pads, dilation, groups, scratch)
     if b is not None:
@@ -309,7 +322,8 @@ def _shift_add(x, w, y, pads, dilation, groups, buffers):
     offs = _offsets(kernel, dilation, padded)
     pairs = [(c, t, off) for c in range(c_g) for t, off in enumerate(offs)]  # c_g k of them
 
-    def on_outputs(v):  # (g, k, J) -> the outputs' positions: (g, k, n, *O), read-only
+    def on_outputs(v):
+        # (g, k, J) -> the outputs' positions: (g, k, n, *O), read-only
         return _strided(v, (*v.shape[:2], n, *out), (*_steps(v)[:2], whole, *grid))
 
     for g0 in range(0, groups, block):
@@ -343,7 +357,7 @@ def conv_shifted_grad_weight(x, delta, kernel, pads, dilation, groups, chunk):
     """dL/dw (C_out, C_in/G, *K): per tap a, sum_n Delta_n^T X_n[off(a) : off(a) + L], delta on
     the padded grid (zero at the discarded rows), one batched GEMM per tap and group (where
     shift_add_layer: per tap and input channel a dot product of rows with delta's rows)."""
-    n, c_in, *size = x.shape
+    n, c_in, *_size = x.shape
     c_out, out = delta.shape[1], delta.shape[2:]
     c_g, k_g = c_in // groups, c_out // groups
     dw = _zeros((groups, _product(kernel), k_g, c_g), x)

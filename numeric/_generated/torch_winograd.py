@@ -9,15 +9,16 @@ Printed by symconv.codegen.winograd from symconv.winograd.winograd(m, r):
 
 # ruff: noqa
 
-# Printed from expressions (index forms, symconv._sizes, derivations; each names its source):
-#   _conv_out, _reach, F2, W2, F4, W4, FORWARD, GRAD_WEIGHT.
-# From templates (symconv.codegen, over the primitive vocabulary): _swap_channels, _THIN_LEAST,
-#   _thin_block, _thin_matmul, _thin_matmul_add, gradient_weight_of, _placement, tiles,
-#   output_size, _KEPT, release_workspaces, _workspace, _fill_padded, _transform, _transform_into,
-#   _input_tiles, _forward, conv2d_winograd, conv2d_winograd_grad_input,
-#   conv2d_winograd_grad_weight.
-# The backend's primitives: _const, _contiguous, _empty, _flip, _is_contiguous, _matmul, _permute,
-#   _small_gemm, _steps, _strided, _zeros.
+# Printed from expressions (index forms, symconv._sizes, derivations; each index map's docstring
+#   names its derivation): _conv_out, _reach, F2, W2, F4, W4, FORWARD, GRAD_WEIGHT.
+# From templates (symconv.codegen.templates.conv, over the primitive vocabulary): _swap_channels,
+#   _THIN_LEAST, _thin_block, _thin_matmul, _thin_matmul_add.
+# From templates (symconv.codegen.templates.winograd, over the primitive vocabulary):
+#   gradient_weight_of, _placement, tiles, output_size, _KEPT, release_workspaces, _workspace,
+#   _fill_padded, _transform, _transform_into, _input_tiles, _forward, conv2d_winograd,
+#   conv2d_winograd_grad_input, conv2d_winograd_grad_weight.
+# The backend's primitives (symconv.codegen.templates.prims): _const, _contiguous, _empty, _flip,
+#   _is_contiguous, _matmul, _permute, _small_gemm, _steps, _strided, _zeros.
 
 import threading
 import torch
@@ -80,12 +81,18 @@ GRAD_WEIGHT = {2: (*W2, F2[2]), 4: (*W4, F4[2])}  # A'^T, G', B^T
 
 
 def _conv_out(i, k, s, d, lo, hi):
-    """output length (symconv._sizes.conv_out)."""
+    """output length (symconv._sizes.conv_out).
+
+    From symconv._sizes.conv_out.
+    """
     return (-d*(k - 1) + hi + i + lo - 1) // (s) + 1
 
 
 def _reach(k, d):
-    """GradInput's full padding d(k - 1) on each side (symconv.backprop.grad_input_op)."""
+    """GradInput's full padding d(k - 1) on each side.
+
+    From symconv.backprop.grad_input_op.
+    """
     return d*(k - 1)
 
 
@@ -161,7 +168,8 @@ def _placement(size, pads, padded):
 
 def tiles(out, dilation, m):
     """Tiles per axis and phase: ceil(ceil(O / D) / m) (each phase's outputs in tiles of m)."""
-    return [-(-(-(-o // d)) // m) for o, d in zip(out, dilation)]
+    phases = [-(-o // d) for o, d in zip(out, dilation)]  # ceil(O / D)
+    return [-(-p // m) for p in phases]
 
 
 def output_size(size, pads, dilation):
@@ -169,7 +177,8 @@ def output_size(size, pads, dilation):
     return [_conv_out(n, 3, 1, d, lo, hi) for n, (lo, hi), d in zip(size, pads, dilation)]
 
 
-_KEPT = {}  # thread id -> {(slot, dtype, device): flat buffer}, see _workspace
+# thread id -> {(slot, dtype, device): flat buffer}, see _workspace
+_KEPT = {}
 
 
 def release_workspaces():
@@ -294,7 +303,7 @@ def conv2d_winograd(x, w, b, pads, dilation, groups, m, chunk, keep=0, out=None)
     full = [t * m * d for t, d in zip(T, dilation)]
     tiled = (N, K, T[0], m, dilation[0], T[1], m, dilation[1])
     into = out is not None and full == list(size) and _is_contiguous(out)
-    y = out.reshape(tiled) if into else _empty(tiled, x)
+    y = out.reshape(tiled) if into and out is not None else _empty(tiled, x)
     for n0 in range(0, N, max(1, chunk)):
         n1 = min(N, n0 + max(1, chunk))
         _forward(x[n0:n1], U, pads, dilation, groups, m, T, y[n0:n1], keep)

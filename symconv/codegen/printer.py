@@ -107,13 +107,17 @@ def _is_index(expr: Any) -> bool:
 class IndexMap:
     """One expression read off an index form, printed as `def name(*args): return expr`.
 
-    `origin` names where it was read (printed as the function's docstring).
+    `origin` says what it computes and `derivation` names, as a dotted path
+    (`symconv.indexform.IndexForm.padding_expression`, `symconv.backprop.grad_input_op`, ...),
+    the derivation it is read from; both are printed as the function's docstring, and
+    tests/test_index_maps.py checks every printed map against what that derivation produces.
     """
 
     name: str
     args: tuple[str, ...]
     expr: Any
     origin: str
+    derivation: str = ""
 
 
 @dataclass(frozen=True)
@@ -122,13 +126,16 @@ class Kernel:
 
     `origin` is the index form or derived operator it computes; it leads the docstring.
     `printed` marks source printed from computed values (e.g. Winograd's matrices) rather than
-    a hand-written template.
+    a hand-written template. `template` names the template module the source was read from
+    (`symconv.codegen.templates.conv`, ...); empty for a kernel still kept as a string in the
+    printer module that builds it.
     """
 
     name: str
     source: str
     origin: str
     printed: bool = False
+    template: str = ""
 
 
 class KernelPrinter(Printer):
@@ -155,11 +162,12 @@ class KernelPrinter(Printer):
     def _print_IndexMap(self, node: IndexMap) -> str:
         expr = sympy.sympify(node.expr)
         body = self._exprs.doprint(expr)
-        return (
-            f"def {node.name}({', '.join(node.args)}):\n"
-            f'    """{node.origin}"""\n'
-            f"    return {body}\n"
+        doc = (
+            f"{node.origin}\n\n    From {node.derivation}.\n    "
+            if node.derivation
+            else node.origin
         )
+        return f'def {node.name}({", ".join(node.args)}):\n    """{doc}"""\n    return {body}\n'
 
     def _print_Kernel(self, node: Kernel) -> str:
         if node.name in self._unsupported:
@@ -210,21 +218,35 @@ def _defined(source: str) -> list[str]:
 def provenance(nodes: list, primitives: Sequence[str] = ()) -> str:
     """Comment lines saying which parts of a module are printed from expressions (index maps
     read off the index forms and `symconv._sizes`, values computed by a derivation) and which
-    come from templates (kernel bodies over the primitive vocabulary, the backend's primitives).
+    come from templates: the template modules of `symconv.codegen.templates` (each named), or
+    source strings still kept in a printer module; then the backend's primitives (the
+    vocabulary of `symconv.codegen.templates.prims`, in the backend's spelling).
     """
     printed = [n.name for n in nodes if isinstance(n, IndexMap)]
-    templates: list[str] = []
+    by_template: dict[str, list[str]] = {}
     for n in nodes:
         if isinstance(n, Kernel):
-            (printed if n.printed else templates).extend(_defined(n.source))
+            if n.printed:
+                printed.extend(_defined(n.source))
+            else:
+                by_template.setdefault(n.template, []).extend(_defined(n.source))
     parts = [
         (
-            "Printed from expressions (index forms, symconv._sizes, derivations; each names its "
-            "source)",
+            "Printed from expressions (index forms, symconv._sizes, derivations; each index map's "
+            "docstring names its derivation)",
             printed,
         ),
-        ("From templates (symconv.codegen, over the primitive vocabulary)", templates),
-        ("The backend's primitives", list(primitives)),
+        *(
+            (
+                f"From templates ({where}, over the primitive vocabulary)"
+                if where
+                else "From templates (source strings in symconv.codegen, over the primitive "
+                "vocabulary)",
+                names,
+            )
+            for where, names in sorted(by_template.items(), key=lambda kv: kv[0] == "")
+        ),
+        ("The backend's primitives (symconv.codegen.templates.prims)", list(primitives)),
     ]
     lines = []
     for title, names in parts:

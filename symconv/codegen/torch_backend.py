@@ -24,7 +24,11 @@ class TorchKernelPrinter(KernelPrinter):
 
     _module = "torch"
     _expr_printer = TorchIndexPrinter
-    _extra_imports: ClassVar[dict[str, str]] = {"torch": "torch", "contextlib": "contextlib"}
+    _extra_imports: ClassVar[dict[str, str]] = {
+        "torch": "torch",
+        "contextlib": "contextlib",
+        "threading": "threading",
+    }
     _primitives: ClassVar[dict[str, tuple[str, str]]] = {
         "_empty": ("shape, like", "torch.empty(shape, dtype=like.dtype, device=like.device)"),
         "_zeros": ("shape, like", "torch.zeros(shape, dtype=like.dtype, device=like.device)"),
@@ -69,6 +73,15 @@ class TorchKernelPrinter(KernelPrinter):
         "_flip": ("x, axes", "torch.flip(x, axes)"),
         "_sum": ("x, axes", "x.sum(dim=axes)"),
         # MKL runs thin GEMMs fastest in one call (kernels' _thin_matmul)
+        "_rfftn": ("x, lengths, axes", "torch.fft.rfftn(x, s=lengths, dim=axes)"),
+        "_irfftn": ("spectrum, lengths, axes", "torch.fft.irfftn(spectrum, s=lengths, dim=axes)"),
+        "_conj": ("spectrum", "torch.conj_physical(spectrum)"),
+        "_as_dtype": ("a, like", "a.to(like.dtype)"),
+        "_const": (
+            "rows, like",
+            "torch.tensor(rows, dtype=torch.float64, device=like.device).to(like.dtype)",
+        ),
+        "_is_contiguous": ("x", "x.is_contiguous()"),
         "_small_gemm": ("", "0"),
         "_quiet": ("", "contextlib.nullcontext()"),
     }
