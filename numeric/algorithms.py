@@ -47,9 +47,9 @@ for $\partial L/\partial w$, $\delta$) meets the zero padding: "auto" then sums 
 the in-bounds outputs (`numeric._taps`) where torch leaves the padding out ($\partial L/\partial
 x$ and `conv_transpose` always; the forward pass and $\partial L/\partial w$ in float32, as
 torch's oneDNN direct kernels do), and multiplies the padding's zeros ($\infty \cdot 0$ = NaN
-at the border) in float64, as torch's native kernels do. numeric accepts non-finite inputs and weights everywhere (IEEE
-arithmetic); the exact, symbolic functions (`symconv.separable`, `symconv.low_rank`) refuse
-them. Named explicitly, `"winograd"` and `"fft"` spread as
+at the border) in float64, as torch's native kernels do. numeric accepts non-finite inputs
+and weights everywhere (IEEE arithmetic); the exact, symbolic functions (`symconv.separable`,
+`symconv.low_rank`) refuse them. Named explicitly, `"winograd"` and `"fft"` spread as
 described (and an inf can come back as NaN); `"separable"` can turn $\infty \cdot 0$ into
 $\infty - \infty$.
 
