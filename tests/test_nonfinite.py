@@ -195,11 +195,11 @@ AUTO_LAYERS = {
 
 
 @pytest.mark.parametrize("picked", list(AUTO_LAYERS))
-@pytest.mark.parametrize("spoiled", ["weight", "delta"])
+@pytest.mark.parametrize("spoiled", ["weight", "input", "delta"])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_auto_layers_match_torch(picked: str, spoiled: str, dtype: Any) -> None:
-    """A non-finite weight (y, dL/dx) or delta (dL/dw) on layers where "auto" picks each of its
-    algorithms for finite data: in float64 torch's NaN and inf at every position; in float32
+    """A non-finite weight (y, dL/dx), input (y, dL/dw) or delta (dL/dx, dL/dw) on layers where
+    "auto" picks each of its algorithms for finite data: in float64 torch's NaN and inf at every position; in float32
     dL/dx as torch's, y and dL/dw as the masked reference's (torch's float32 itself takes
     oneDNN's GEMM kernel on the 15x15 layer, which multiplies the zeros: numeric._taps)."""
     n, ci, co, k, p, size = AUTO_LAYERS[picked]
