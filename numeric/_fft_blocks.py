@@ -9,17 +9,18 @@ fit, else a few output channels of one group (with all of that group's inputs). 
 pass writes each block's outputs, $\partial L/\partial w$ each block's rows of the weight, and
 $\partial L/\partial x$ adds each block's part into its group's inputs. Each block costs one
 transform of its inputs (and of $\delta$'s channels): slower than one pass, within the limit.
-When even one output channel does not fit, the call is refused with a `SpecError` naming the
-cost, the limit and the ways out.
+Under a limit smaller than one output channel and one sample (`smallest`), the chunks hold one
+sample, as every algorithm's do under a budget smaller than one sample, and the blocks' spectra
+are kept no larger than their sample's workspace (`blocks`).
 
 ```python
 >>> import symconv as sc, numeric as nm
 >>> from numeric._fft_blocks import blocks
 >>> spec = sc.Conv(dims=2, in_channels=16, out_channels=16, kernel_size=11, padding=5)
->>> blocks("conv2d", spec, (48, 48), 4, "forward") is None  # fits the default limit
+>>> blocks(spec, (48, 48), 4, "forward") is None  # fits the default limit
 True
 >>> with nm.workspace_limit(4 * 2**20):
-...     [(b.out_channels, o) for b, i, o in blocks("conv2d", spec, (48, 48), 4, "forward")][:2]
+...     [(b.out_channels, o) for b, i, o in blocks(spec, (48, 48), 4, "forward")][:2]
 [(3, slice(0, 3, None)), (3, slice(3, 6, None))]
 
 ```
@@ -28,14 +29,13 @@ True
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
-from symconv._errors import SpecError
 from symconv.spec import Conv
 
 from ._backend import get_workspace_limit
 
-__all__ = ["blocks", "costs"]
+__all__ = ["blocks", "costs", "smallest"]
 
 Block = tuple[Conv, slice, slice]  # the block's layer, its input and output channels
 
@@ -53,30 +53,27 @@ def costs(spec: Conv, size: tuple[int, ...], item: int, op: str) -> tuple[int, i
     return per, fixed_workspace_bytes(spec, size, "fft", item, op)
 
 
-def _fits(spec: Conv, size: tuple[int, ...], item: int, op: str) -> bool:
-    return sum(costs(spec, size, item, op)) <= get_workspace_limit()
-
-
-def _largest(lo: int, hi: int, fits: object) -> int:
-    """The largest m in [lo, hi] with fits(m) (fits grows false with m), lo - 1 when none."""
-    best = lo - 1
+def _first(n: int, ok: Callable[[int], bool]) -> int | None:
+    """The least i in [0, n) with ok(i) (ok false, then true, as i grows), None when none."""
+    lo, hi, found = 0, n - 1, None
     while lo <= hi:
         mid = (lo + hi) // 2
-        if fits(mid):  # type: ignore[operator]
-            best, lo = mid, mid + 1
+        if ok(mid):
+            found, hi = mid, mid - 1
         else:
-            hi = mid - 1
-    return best
+            lo = mid + 1
+    return found
 
 
-def blocks(
-    name: str, spec: Conv, size: Sequence[int], item: int, op: str = "forward"
-) -> list[Block] | None:
-    """The blocks of output channels the FFT runs `op` of `spec` in, each within the workspace
-    limit for `item`-byte elements, or None when the whole layer fits.
+def blocks(spec: Conv, size: Sequence[int], item: int, op: str = "forward") -> list[Block] | None:
+    """The blocks of output channels the FFT runs `op` of `spec` in, or None when the whole
+    layer keeps within the workspace limit for `item`-byte elements (`over_workspace`).
 
-    Raises:
-        SpecError: even one output channel (with its group's inputs) does not fit.
+    The largest blocks, whole groups first, whose spectrum and one sample fit the limit; when
+    none does (a limit smaller than one sample and one output channel), the largest whose
+    spectrum is no larger than the limit or than its own sample's workspace (the run then
+    exceeds the limit by at most twice what one sample needs, as every algorithm runs at least
+    one sample per chunk), else one output channel each.
     """
     from .algorithms import over_workspace
 
@@ -85,33 +82,45 @@ def blocks(
         return None
     g, cg, kg = spec.groups, spec.in_channels // spec.groups, spec.out_channels // spec.groups
 
-    def whole(m: int) -> Conv:
-        return dataclasses.replace(spec, in_channels=m * cg, out_channels=m * kg, groups=m)
+    def layer(i: int) -> Conv:  # i = 0: the whole layer; then fewer groups; then part of one
+        if i < g:
+            return dataclasses.replace(
+                spec, in_channels=(g - i) * cg, out_channels=(g - i) * kg, groups=g - i
+            )
+        return dataclasses.replace(spec, in_channels=cg, out_channels=kg - 1 - (i - g), groups=1)
 
-    def part(b: int) -> Conv:
-        return dataclasses.replace(spec, in_channels=cg, out_channels=b, groups=1)
+    n, limit = g + kg - 1, get_workspace_limit()
 
-    m = _largest(1, g - 1, lambda m: _fits(whole(m), size, item, op))
-    if m >= 1:
-        out = []
+    def fits(i: int) -> bool:
+        return sum(costs(layer(i), size, item, op)) <= limit
+
+    def small(i: int) -> bool:
+        per, fixed = costs(layer(i), size, item, op)
+        return fixed <= max(limit, per)
+
+    i = _first(n, fits)
+    i = _first(n, small) if i is None else i
+    i = n - 1 if i is None else max(i, 1)  # the whole layer is over: at least two blocks
+    block = layer(i)
+    if i < g:
+        m, out = block.groups, []
         for g0 in range(0, g, m):
             g1 = min(g, g0 + m)
-            out.append((whole(g1 - g0), slice(g0 * cg, g1 * cg), slice(g0 * kg, g1 * kg)))
+            out.append((layer(g - (g1 - g0)), slice(g0 * cg, g1 * cg), slice(g0 * kg, g1 * kg)))
         return out
-    b = _largest(1, kg, lambda b: _fits(part(b), size, item, op))
-    if b < 1:
-        per, fixed = costs(part(1), size, item, op)
-        need = per + fixed
-        raise SpecError(
-            f"{name}: algorithm 'fft' needs {need} bytes of workspace for one sample and one "
-            f"output channel ({fixed} of them its kernel's spectrum), over the workspace limit "
-            f"{get_workspace_limit()}: use algorithm='auto' or 'direct', or raise the limit "
-            "(numeric.set_workspace_limit)"
-        )
-    out = []
+    b, out = block.out_channels, []
     for gi in range(g):
         for k0 in range(0, kg, b):
             k1 = min(kg, k0 + b)
-            cin = slice(gi * cg, (gi + 1) * cg)
-            out.append((part(k1 - k0), cin, slice(gi * kg + k0, gi * kg + k1)))
+            part = dataclasses.replace(spec, in_channels=cg, out_channels=k1 - k0, groups=1)
+            out.append((part, slice(gi * cg, (gi + 1) * cg), slice(gi * kg + k0, gi * kg + k1)))
     return out
+
+
+def smallest(spec: Conv, size: Sequence[int], item: int, op: str = "forward") -> int:
+    """Bytes of workspace of the FFT's smallest part: one sample and one output channel (with
+    its group's inputs), the kernel's spectrum included."""
+    one = dataclasses.replace(
+        spec, in_channels=spec.in_channels // spec.groups, out_channels=1, groups=1
+    )
+    return sum(costs(one, tuple(int(n) for n in size), item, op))

@@ -242,7 +242,7 @@ def conv(
 
         y = map_batch(be.name, x.shape[0], _work(spec, x.shape), chunk, taps, "concat", threads=cap)
         return y[0] if unbatched else y
-    blocks = _fft_blocks(op, name, spec, x.shape, itemsize(x), "forward")
+    blocks = _fft_blocks(name, spec, x.shape, itemsize(x), "forward")
     if blocks:
         y = _fft_forward_blocks(be, blocks, x, weight, bias, spec)
         return y[0] if unbatched else y
@@ -275,7 +275,7 @@ def conv(
 
 
 def _fft_blocks(
-    op: str, name: str, spec: Conv, shape: Sequence[int], item: int, kind: str
+    name: str, spec: Conv, shape: Sequence[int], item: int, kind: str
 ) -> list[tuple[Conv, slice, slice]] | None:
     """The FFT's blocks of output channels when its kernel's spectrum would not fit the
     workspace limit (`numeric._fft_blocks`), else None (every other algorithm, or an empty
@@ -284,7 +284,7 @@ def _fft_blocks(
         return None
     from . import _fft_blocks
 
-    return _fft_blocks.blocks(op, spec, shape[2:], item, kind)
+    return _fft_blocks.blocks(spec, shape[2:], item, kind)
 
 
 def _block_chunk(be: Any, block: Conv, shape: Sequence[int], a: Array, kind: str) -> tuple:
@@ -433,7 +433,7 @@ def conv_grad_input(
     )  # fmt: skip
     if _by_taps("grad_input", spec, finite, itemsize(weight), weight):
         return _grad_input_by_taps(be, spec, grad_output, weight, size)
-    blocks = _fft_blocks(op, name, spec, size, itemsize(weight), "grad_input")
+    blocks = _fft_blocks(name, spec, size, itemsize(weight), "grad_input")
     if blocks:
         return _fft_grad_input_blocks(be, blocks, grad_output, weight, size)
     chunk, cap = _chunk(
@@ -532,7 +532,7 @@ def conv_grad_weight(
         return map_batch(
             be.name, input.shape[0], _work(spec, input.shape), chunk, taps, "sum", threads=cap
         )
-    blocks = _fft_blocks(op, name, spec, input.shape, itemsize(input), "grad_weight")
+    blocks = _fft_blocks(name, spec, input.shape, itemsize(input), "grad_weight")
     if blocks:
         return _fft_grad_weight_blocks(be, blocks, input, grad_output, spec)
     chunk, cap = _chunk(
