@@ -166,18 +166,39 @@ def _algorithm(
     weight: Array | None = None,
     winograd_m: int | None = None,
     operands: Sequence[Array] = (),
-) -> tuple[str, Any]:
-    """The algorithm to run and what choosing it found (separable: the kernel's rank-1 factors,
-    found once per call). Under "auto", `operands` holding inf or NaN restrict the choice to
-    the algorithms that do not spread them (`numeric.algorithms.NON_SPREADING`)."""
+) -> tuple[str, Any, bool]:
+    """The algorithm to run, what choosing it found (separable: the kernel's rank-1 factors,
+    found once per call), and whether the operands were found finite (only "auto" looks: True
+    otherwise). Under "auto", `operands` holding inf or NaN restrict the choice to the
+    algorithms that do not spread them (`numeric.algorithms.NON_SPREADING`)."""
     from . import algorithms
 
     finite = algorithm != "auto" or winograd_m is not None or algorithms.all_finite(*operands)
     item = itemsize(next(a for a in (*operands, weight) if a is not None)) if operands else 4
-    return algorithms.plan(
+    name, found = algorithms.plan(
         kind, op, spec, tuple(int(n) for n in size), batch, algorithm, weight, winograd_m,
         finite=finite, itemsize=item,
     )  # fmt: skip
+    return name, found, finite
+
+
+def _by_taps(kind: str, spec: Conv, finite: bool, item: int, meets: Array) -> bool:
+    """Whether `kind` of `spec` runs tap by tap over the in-bounds outputs (`numeric._taps`):
+    only when "auto" found a non-finite operand (`finite` False), `meets` (the operand the
+    padding's zeros would multiply: the weight for y and dL/dx, delta for dL/dw) is itself
+    non-finite, and numeric leaves the padding out there (`_taps.padding_rule`). dL/dx runs so
+    for every padding (its kernels multiply the zeros between strided outputs too)."""
+    from . import _taps, algorithms
+
+    if finite or not _taps.padding_rule(kind, item):
+        return False
+    if kind != "grad_input" and (spec.padding_mode != "zeros" or not any(map(any, spec.pads))):
+        return False  # no zero padding: no padded zero to leave out
+    return not algorithms.all_finite(meets)
+
+
+def _flipped(be: Any, spec: Conv, w: Array) -> Array:
+    return be.conv._flip(w, tuple(range(2, 2 + spec.dims))) if spec.flip else w
 
 
 def conv(
@@ -207,9 +228,24 @@ def conv(
     _checked_size(op, spec, x.shape[2:], x.shape, itemsize(x))
     if bias is not None:
         _check_shape(op, "bias", bias, (spec.out_channels,))
-    name, factors = _algorithm(
+    name, factors, finite = _algorithm(
         op, "forward", spec, x.shape[2:], x.shape[0], algorithm, weight, winograd_m, (x, weight)
     )
+    if _by_taps("forward", spec, finite, itemsize(x), weight):
+        from . import _taps
+
+        w = _flipped(be, spec, weight)
+        chunk, cap = _chunk(be, _conv_bytes(spec, x.shape[2:], itemsize(x)))
+
+        def taps(s: slice) -> Array:
+            return _taps.forward(x[s], w, bias, spec.stride, spec.pads, spec.dilation, spec.groups)
+
+        y = map_batch(be.name, x.shape[0], _work(spec, x.shape), chunk, taps, "concat", threads=cap)
+        return y[0] if unbatched else y
+    blocks = _fft_blocks(name, spec, x.shape, itemsize(x), "forward")
+    if blocks:
+        y = _fft_forward_blocks(be, blocks, x, weight, bias, spec)
+        return y[0] if unbatched else y
     chunk, cap = _chunk(
         be, _bytes(spec, x.shape[2:], itemsize(x), name), _fixed(spec, x.shape, x, name)
     )
@@ -236,6 +272,97 @@ def conv(
             be.conv._empty(size, x), threads=cap,
         )  # fmt: skip
     return y[0] if unbatched else y
+
+
+def _fft_blocks(
+    name: str, spec: Conv, shape: Sequence[int], item: int, kind: str
+) -> list[tuple[Conv, slice, slice]] | None:
+    """The FFT's blocks of output channels when its kernel's spectrum would not fit the
+    workspace limit (`numeric._fft_blocks`), else None (every other algorithm, or an empty
+    batch: None). `shape`: the input's (N, C, *spatial)."""
+    if name != "fft" or int(shape[0]) == 0:
+        return None
+    from . import _fft_blocks
+
+    return _fft_blocks.blocks(spec, shape[2:], item, kind)
+
+
+def _block_chunk(be: Any, block: Conv, shape: Sequence[int], a: Array, kind: str) -> tuple:
+    from . import _fft_blocks
+
+    size = tuple(int(n) for n in shape[2:])
+    return _chunk(be, *_fft_blocks.costs(block, size, itemsize(a), kind))
+
+
+def _fft_forward_blocks(
+    be: Any, blocks: list, x: Array, weight: Array, bias: Array | None, spec: Conv
+) -> Array:
+    """y by the FFT, block by block of output channels, each block's outputs written into y."""
+    from . import algorithms
+
+    size = (x.shape[0], spec.out_channels, *spec.output_size(x.shape[2:]))
+    y = be.conv._empty(size, x)
+    for block, cin, cout in blocks:
+        chunk, cap = _block_chunk(be, block, x.shape, x, "forward")
+        w, b = weight[cout], None if bias is None else bias[cout]
+
+        def write(
+            s: slice, out: Array, blk: Conv = block, cin: slice = cin, w: Array = w,
+            b: Any = b, chunk: int = chunk,
+        ) -> None:  # fmt: skip
+            m = algorithms.WINOGRAD_M
+            be.run(algorithms.forward, be, "fft", blk, x[s][:, cin], w, b, chunk, m, None, out)
+
+        work = _work(block, x.shape)
+        map_batch(be.name, x.shape[0], work, chunk, write, "into", y[:, cout], threads=cap)
+    return y
+
+
+def _fft_grad_input_blocks(
+    be: Any, blocks: list, grad_output: Array, weight: Array, size: Sequence[int]
+) -> Array:
+    """dL/dx by the FFT, block by block of output channels, each block's part added into its
+    group's inputs."""
+    from . import algorithms
+
+    dx = be.conv._zeros(tuple(size), grad_output)
+    for block, cin, cout in blocks:
+        chunk, cap = _block_chunk(be, block, size, weight, "grad_input")
+        w = weight[cout]
+
+        def add(
+            s: slice, out: Array, blk: Conv = block, cin: slice = cin, cout: slice = cout,
+            w: Array = w, chunk: int = chunk,
+        ) -> None:  # fmt: skip
+            out[:, cin] += be.run(
+                algorithms.grad_input, be, "fft", blk, grad_output[s][:, cout], w, size[2:], chunk
+            )
+
+        map_batch(be.name, size[0], _work(block, size), chunk, add, "into", dx, threads=cap)
+    return dx
+
+
+def _fft_grad_weight_blocks(
+    be: Any, blocks: list, x: Array, grad_output: Array, spec: Conv
+) -> Array:
+    """dL/dw by the FFT, block by block of output channels (the weight's rows)."""
+    from . import algorithms
+
+    dw = be.conv._empty((spec.out_channels, spec.in_channels // spec.groups, *spec.kernel_size), x)
+    for block, cin, cout in blocks:
+        chunk, cap = _block_chunk(be, block, x.shape, x, "grad_weight")
+
+        def call(
+            s: slice, blk: Conv = block, cin: slice = cin, cout: slice = cout, chunk: int = chunk
+        ) -> Array:
+            return be.run(
+                algorithms.grad_weight, be, "fft", blk, x[s][:, cin], grad_output[s][:, cout], chunk
+            )
+
+        dw[cout] = map_batch(
+            be.name, x.shape[0], _work(block, x.shape), chunk, call, "sum", threads=cap
+        )
+    return dw
 
 
 def _bytes(spec: Conv, size: Sequence[int], item: int, algorithm: str) -> int:
@@ -300,10 +427,15 @@ def conv_grad_input(
     )  # fmt: skip
     out = _checked_size(op, spec, size[2:], size, itemsize(weight))
     _check_shape(op, "grad_output", grad_output, (size[0], spec.out_channels, *out))
-    name, _ = _algorithm(
+    name, _, finite = _algorithm(
         op, "grad_input", spec, size[2:], size[0], algorithm, winograd_m=winograd_m,
         operands=(grad_output, weight),
     )  # fmt: skip
+    if _by_taps("grad_input", spec, finite, itemsize(weight), weight):
+        return _grad_input_by_taps(be, spec, grad_output, weight, size)
+    blocks = _fft_blocks(name, spec, size, itemsize(weight), "grad_input")
+    if blocks:
+        return _fft_grad_input_blocks(be, blocks, grad_output, weight, size)
     chunk, cap = _chunk(
         be,
         _bytes(spec, size[2:], itemsize(weight), name) * 2,
@@ -328,6 +460,30 @@ def conv_grad_input(
             be.conv.conv_grad_input, grad_output[s], weight, size[2:], spec.stride,
             spec.pads, spec.dilation, spec.groups, spec.padding_mode, spec.flip, chunk,
         )  # fmt: skip
+
+    return map_batch(be.name, size[0], _work(spec, size), chunk, call, "concat", threads=cap)
+
+
+def _grad_input_by_taps(
+    be: Any, spec: Conv, grad_output: Array, weight: Array, size: Sequence[int]
+) -> Array:
+    """dL/dx tap by tap (`numeric._taps.grad_input`), batch chunks by the workspace budget; for a
+    padding mode other than zeros on the padded grid, then folded back (Pad^T)."""
+    from . import _taps
+
+    w, pads, inner = _flipped(be, spec, weight), spec.pads, tuple(size[2:])
+    if spec.padding_mode != "zeros":
+        inner = tuple(n + lo + hi for n, (lo, hi) in zip(inner, pads, strict=True))
+        pads = tuple((0, 0) for _ in inner)
+    chunk, cap = _chunk(be, _conv_bytes(spec, size[2:], itemsize(weight)) * 2)
+
+    def call(s: slice) -> Array:
+        g = _taps.grad_input(
+            grad_output[s], w, inner, spec.stride, pads, spec.dilation, spec.groups
+        )
+        if spec.padding_mode == "zeros":
+            return g
+        return be.conv._fold(g, tuple(size[2:]), spec.pads, spec.padding_mode)
 
     return map_batch(be.name, size[0], _work(spec, size), chunk, call, "concat", threads=cap)
 
@@ -357,10 +513,28 @@ def conv_grad_weight(
     )  # fmt: skip
     out = _checked_size(op, spec, input.shape[2:], input.shape, itemsize(input))
     _check_shape(op, "grad_output", grad_output, (input.shape[0], spec.out_channels, *out))
-    name, _ = _algorithm(
+    name, _, finite = _algorithm(
         op, "grad_weight", spec, input.shape[2:], input.shape[0], algorithm,
         winograd_m=winograd_m, operands=(input, grad_output),
     )  # fmt: skip
+    if _by_taps("grad_weight", spec, finite, itemsize(input), grad_output):
+        from . import _taps
+
+        chunk, cap = _chunk(be, _conv_bytes(spec, input.shape[2:], itemsize(input)) * 2)
+
+        def taps(s: slice) -> Array:
+            dw = _taps.grad_weight(
+                input[s], grad_output[s], spec.kernel_size, spec.stride, spec.pads,
+                spec.dilation, spec.groups,
+            )  # fmt: skip
+            return _flipped(be, spec, dw)
+
+        return map_batch(
+            be.name, input.shape[0], _work(spec, input.shape), chunk, taps, "sum", threads=cap
+        )
+    blocks = _fft_blocks(name, spec, input.shape, itemsize(input), "grad_weight")
+    if blocks:
+        return _fft_grad_weight_blocks(be, blocks, input, grad_output, spec)
     chunk, cap = _chunk(
         be,
         _bytes(spec, input.shape[2:], itemsize(input), name) * 2,
@@ -426,6 +600,20 @@ def conv_transpose(
         * (spec.in_channels * 4 + spec.out_channels * 3)
         * prod(spec.kernel_size)
     )
+    from .algorithms import all_finite
+
+    if not all_finite(weight):  # y = T^T x tap by tap: no zero between the inputs multiplied
+        from . import _taps
+
+        pads = tuple((p, p) for p in spec.padding)
+        chunk, cap = _chunk(be, per // max(1, int(x.shape[0])))
+
+        def taps(s: slice) -> Array:
+            y = _taps.grad_input(x[s], weight, out, spec.stride, pads, spec.dilation, spec.groups)
+            return y if bias is None else y + bias.reshape(-1, *(1 for _ in out))
+
+        y = map_batch(be.name, x.shape[0], 0.0, chunk, taps, "concat", threads=cap)
+        return y[0] if unbatched else y
     y = be.run(
         be.conv.conv_transpose_forward, x, weight, bias, spec.stride, spec.padding,
         spec.output_padding, spec.dilation, spec.groups, chunk_for(per),
@@ -659,11 +847,44 @@ def conv_transpose_grad_weight(
     cspec = conv_spec(op, dims, spec.out_channels, wsize, False, *layer)
     full = cspec.output_size(out)
     x = input
+    if tuple(full) != shape[2:] and not _finite(grad_output):
+        return _transpose_grad_weight_by_taps(be, cspec, input, grad_output, itemsize(input))
     if tuple(full) != shape[2:]:
         grown = be.conv._zeros((*shape[:2], *full), input)
         grown[(slice(None), slice(None), *(slice(0, n) for n in shape[2:]))] = input
         x = grown
     return conv_grad_weight(dims, op, grad_output, wsize, x, *layer)
+
+
+def _finite(a: Array) -> bool:
+    from .algorithms import all_finite
+
+    return all_finite(a)
+
+
+def _transpose_grad_weight_by_taps(
+    be: Any, cspec: Conv, x: Array, grad_output: Array, item: int
+) -> Array:
+    """dL/dw of a transposed convolution whose `output_padding` leaves positions of its
+    gradient convolution's output that x does not have, with inf or NaN in grad_output: tap by
+    tap over x's own positions (`numeric._taps.grad_weight`), so that no zero standing in for
+    them multiplies grad_output; the padding's zeros left out or multiplied by the rule of
+    `conv_grad_weight` (`_taps.padding_rule`: multiplied for float64, as torch's native kernels
+    do)."""
+    from . import _taps
+
+    g, pads = grad_output, cspec.pads
+    if not _taps.padding_rule("grad_weight", item):
+        g, pads = be.conv._pad(grad_output, pads, "zeros"), tuple((0, 0) for _ in pads)
+    chunk, cap = _chunk(be, _conv_bytes(cspec, grad_output.shape[2:], item) * 2)
+
+    def call(s: slice) -> Array:
+        return _taps.grad_weight(
+            g[s], x[s], cspec.kernel_size, cspec.stride, pads, cspec.dilation, cspec.groups
+        )
+
+    work = _work(cspec, grad_output.shape)
+    return map_batch(be.name, x.shape[0], work, chunk, call, "sum", threads=cap)
 
 
 # -- float16 / bfloat16: computed in float32, returned in the input's dtype ----------------------

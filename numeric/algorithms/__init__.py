@@ -44,12 +44,14 @@ transforms mix a whole $\alpha \times \alpha$ tile, so it spreads over every out
 whose input tile holds it; FFT mixes every position, so it spreads over the whole sample. "auto"
 never does so: when the input or the weight (for a gradient, the operands it reads) holds inf
 or NaN, found by one sum per array, it picks only among `NON_SPREADING[op]` (direct; shifted
-for the forward pass), whose results match torch's place for place. A non-finite *weight*
-meets the zero padding: numeric multiplies the padding's zeros ($\infty \cdot 0$ = NaN at the
-border outputs), as torch's im2col path does; torch's oneDNN path skips them, so there the two
-can differ at the border. numeric accepts non-finite inputs and weights everywhere (IEEE
-arithmetic); the exact, symbolic functions (`symconv.separable`, `symconv.low_rank`) refuse
-them. Named explicitly, `"winograd"` and `"fft"` spread as
+for the forward pass), whose results match torch's place for place. A non-finite weight (or,
+for $\partial L/\partial w$, $\delta$) meets the zero padding: "auto" then sums tap by tap over
+the in-bounds outputs (`numeric._taps`) where torch leaves the padding out ($\partial L/\partial
+x$ and `conv_transpose` always; the forward pass and $\partial L/\partial w$ in float32, as
+torch's oneDNN direct kernels do), and multiplies the padding's zeros ($\infty \cdot 0$ = NaN
+at the border) in float64, as torch's native kernels do. numeric accepts non-finite inputs
+and weights everywhere (IEEE arithmetic); the exact, symbolic functions (`symconv.separable`,
+`symconv.low_rank`) refuse them. Named explicitly, `"winograd"` and `"fft"` spread as
 described (and an inf can come back as NaN); `"separable"` can turn $\infty \cdot 0$ into
 $\infty - \infty$.
 

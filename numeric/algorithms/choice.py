@@ -178,7 +178,8 @@ def plan(
     `NON_SPREADING`, so that the result matches torch's. "auto" skips an algorithm that cannot
     keep within the workspace limit for `itemsize`-byte elements (`over_workspace`); one named
     explicitly runs anyway, one sample at a time on one thread (as every algorithm does under a
-    budget smaller than one sample: the budget sizes the chunks, at least one sample each).
+    budget smaller than one sample: the budget sizes the chunks, at least one sample each), the
+    FFT in blocks of output channels whose kernel spectra fit (`numeric._fft_blocks`).
 
     ```python
     >>> import numpy as np
