@@ -283,14 +283,24 @@ def receptive_field(layers: Sequence[Any]) -> ReceptiveField:
                 f"receptive_field: layers[{n}] must be a symconv.Conv or Pool, got {layer!r}"
             )
     dims = windowed[0].dims
-    for n, layer in enumerate(windowed):
+    return _extend_field(ReceptiveField((1,) * dims, (1,) * dims, (0.0,) * dims), windowed)
+
+
+def _extend_field(field: ReceptiveField, layers: Iterable[Any]) -> ReceptiveField:
+    """`field` (of a stack) extended by `layers`: the recurrence of `receptive_field`, so that
+    a caller walking a long stack extends the field of its prefix instead of recomputing it."""
+    dims = len(field.size)
+    size, jump, start = list(field.size), list(field.jump), list(field.start)
+    for n, layer in enumerate(layers):
+        if not isinstance(layer, Conv | Pool):
+            raise SpecError(
+                f"receptive_field: layers[{n}] must be a symconv.Conv or Pool, got {layer!r}"
+            )
         if layer.dims != dims:
             raise SpecError(
                 f"receptive_field: every layer must have the same dims: layers[{n}] has dims "
                 f"{layer.dims}, layers[0] has {dims}"
             )
-    size, jump, start = [1] * dims, [1] * dims, [0.0] * dims
-    for layer in windowed:
         for a in range(dims):
             k, s, d, lo, _ = layer._axis(a)
             span = _sizes.dilated_extent(k, d)

@@ -447,7 +447,10 @@ def _general_steps(d: Derivation) -> None:
             kk, ss, dd, jj, oo = c
             weights = {w[t]: ws[t] for t in range(kk)}
             left = sum((ws[t] for t in range(kk) if jj == ss * oo + dd * t), start=sympy.Integer(0))
-            right = collapsed.subs({K: kk, S: ss, D: dd, j: jj, o: oo}).xreplace(weights)
+            # xreplace, not subs: integer values for the symbols, Piecewise and Mod evaluate
+            values = {K: kk, S: ss, D: dd, j: jj, o: oo}
+            right = collapsed.xreplace({v: sympy.Integer(n) for v, n in values.items()})
+            right = right.xreplace(weights)
             return 0.0 if sympy.expand(left - right) == 0 else 1.0
 
         return grid_check(cases, err)

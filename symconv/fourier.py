@@ -597,7 +597,7 @@ def _full(x: Any, w: Any, flip: bool = True) -> list[Any]:
     T = toeplitz(spec, size)
     base = sympy.IndexedBase("w")
     taps = itertools.product(*(range(n) for n in kernel))
-    T = T.subs({base[(0, 0, *a)]: w[a] for a in taps})
+    T = T.xreplace({base[(0, 0, *a)]: sympy.sympify(w[a]) for a in taps})  # exact, no subs
     return list((T * sympy.Matrix(sympy.flatten(x.tolist()))).applyfunc(sympy.expand))
 
 
@@ -634,10 +634,13 @@ def _multichannel_matrix(kernel: np.ndarray | sympy.Array, n: int) -> sympy.Matr
     )
     T = toeplitz(spec, n)
     base = sympy.IndexedBase("w")
-    sub = {
-        base[o, c, a]: kernel[o, c, a] for o in range(c_out) for c in range(c_in) for a in range(k)
+    sub = {  # xreplace: each w[o, c, a] is replaced exactly, without subs' machinery
+        base[o, c, a]: sympy.sympify(kernel[o, c, a])
+        for o in range(c_out)
+        for c in range(c_in)
+        for a in range(k)
     }
-    return sympy.Matrix(T.subs(sub))
+    return sympy.Matrix(T.xreplace(sub))
 
 
 def commutativity_derivation(spec: Any = None, input_size: Any = None) -> Derivation:

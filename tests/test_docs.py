@@ -11,6 +11,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import ClassVar
@@ -222,6 +223,39 @@ def test_unconverted_tex_fails() -> None:
     assert "<math" in to_mathml(r"\frac{a}{b}")
     with pytest.raises(MathError):
         to_mathml(r"\nosuchcommand{x}")
+
+
+def test_directives_computed_ahead_are_the_builds(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The second process (`scdocs.ahead`) gives what rendering here gives; a directive it
+    fails on, or that logs a warning, it leaves to the build (None)."""
+    import logging
+
+    from scdocs import ahead, registry
+    from scdocs.registry import render
+
+    def warns() -> registry.Output:
+        logging.getLogger("mkdocs.test").warning("a warning the strict build must count")
+        return registry.Html("x")
+
+    monkeypatch.setitem(registry.RENDERERS, "warns", warns)  # before the fork: the worker has it
+    bodies = [
+        "params in_channels=3 out_channels=10 kernel_size=5",
+        "formula name=conv-output",
+        "derivation op=output-size",
+        "params kernel_size=0",
+        "warns",
+    ]
+    worker = ahead.Ahead(bodies)
+    try:
+        deadline = time.monotonic() + 120
+        while worker._claims[0] == 0 and time.monotonic() < deadline:  # it reached the first
+            time.sleep(0.05)
+        got = [worker.take(b) for b in bodies]
+    finally:
+        worker.close()
+    for body, out in zip(bodies[:3], got[:3], strict=True):
+        assert out is not None and out == render(*parse(body)), body
+    assert got[3] is None and got[4] is None
 
 
 def test_derivation_level_is_shown() -> None:

@@ -70,3 +70,44 @@ def test_unshared_gradient_is_one_product_per_weight() -> None:
 @pytest.mark.parametrize("op", ["local-params", "local-backprop"])
 def test_registry(op: str) -> None:
     assert derive(op, sc.Conv(dims=2, kernel_size=3), None).verify().passed
+
+
+def _as_table(grads: dict, second: str) -> dict:
+    """A symbolic gradient {entry: sum of coef * delta[r] * second[...]} as the coefficient
+    table {(entry, r, flat index of the second factor): coef} that `_gradient_tables` builds."""
+    import sympy
+
+    out = {}
+    for entry, expr in grads.items():
+        for term, coef in sympy.expand(expr).as_coefficients_dict().items():
+            (d,) = [f for f in term.args if str(f.base) == "delta"]
+            (o,) = [f for f in term.args if str(f.base) == second]
+            out[(entry, int(d.indices[0]), o.indices)] = coef
+    return out
+
+
+@pytest.mark.parametrize("case", [3, 17, 40, 101, 180])
+def test_gradient_tables_are_the_symbolic_gradients(case: int) -> None:
+    """The grid's integer tables hold exactly the symbolic gradients' terms (so comparing them
+    is the symbolic comparison), and a wrong term is seen."""
+    import numpy as np
+
+    from symconv.local_params import _gradient_tables, _gradients, _local_grid
+
+    spec, size = _local_grid()[case]
+    dw, xtd, dx, ttd = _gradient_tables(spec, size)
+    sdw, sxtd, sdx, sttd = _gradients(spec, size)
+    form = sc.indexform.index_form(spec, size)
+
+    def flat(table: dict, shape: tuple[int, ...]) -> dict:
+        return {(e, r, int(np.ravel_multi_index(tuple(map(int, o)), shape))): c
+                for (e, r, o), c in table.items()}  # fmt: skip
+
+    assert dw == flat(_as_table(sdw, "x"), form.in_shape())
+    assert xtd == flat(_as_table(sxtd, "x"), form.in_shape())
+    assert dx == flat(_as_table(sdx, "w"), form.weight_shape)
+    assert ttd == flat(_as_table(sttd, "w"), form.weight_shape)
+    wrong = dict(xtd)
+    key = next(iter(wrong))
+    wrong[key] += 1
+    assert wrong != dw

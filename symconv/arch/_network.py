@@ -12,8 +12,7 @@ from typing import TYPE_CHECKING
 
 from .._errors import SpecError
 from .._validate import as_int
-from ..arith import receptive_field
-from ..spec import Conv, Pool
+from ..arith import ReceptiveField, _extend_field
 from ._layers import (
     LAYER_TYPES,
     AdaptiveAvgPool,
@@ -31,7 +30,9 @@ __all__ = ["INPUT", "Network", "Node"]
 
 Shape = tuple[int, ...]
 INPUT = "input"  # the name by which a node reads the network's input
-_Path = tuple[Conv | Pool, ...] | None  # windows on the widest path; None: the whole input
+# the receptive field of the windows on the widest path (extended layer by layer, not recomputed
+# from the whole path: networks are 150+ layers deep); None: the whole input
+_Path = ReceptiveField | None
 
 
 @dataclass(frozen=True)
@@ -52,30 +53,28 @@ class Node:
         return self.layer.name
 
 
-def _field(path: _Path, dims: int) -> tuple[int, ...] | None:
-    if path is None:
-        return None
-    return receptive_field(path).size if path else (1,) * dims
+def _field(path: _Path) -> tuple[int, ...] | None:
+    return None if path is None else path.size
 
 
-def _widest(paths: list[_Path], dims: int) -> _Path:
+def _widest(paths: list[_Path]) -> _Path:
     """The path whose receptive field is largest (None, the whole input, wins)."""
     if any(p is None for p in paths):
         return None
-    return max(paths, key=lambda p: math.prod(_field(p, dims) or ()))
+    return max(paths, key=lambda p: math.prod(_field(p) or ()))
 
 
-def _path(layer: Layer, inputs: list[_Path], shape: Shape, out: Shape, dims: int) -> _Path:
-    """The windows on the widest path to `layer`'s output."""
+def _path(layer: Layer, inputs: list[_Path], shape: Shape, out: Shape) -> _Path:
+    """The receptive field of the windows on the widest path to `layer`'s output."""
     if isinstance(layer, Linear | Flatten | Scale) or len(out) == 1:
         return None
-    path = _widest(inputs, dims)
+    path = _widest(inputs)
     if path is None:
         return None
     if isinstance(layer, ConvLayer | PoolLayer):
-        return (*path, layer.spec)
+        return _extend_field(path, (layer.spec,))
     if isinstance(layer, Inception):
-        return _widest([(*path, *b) for b in layer.branches(shape[0])], dims)
+        return _widest([_extend_field(path, b) for b in layer.branches(shape[0])])
     if isinstance(layer, AdaptiveAvgPool):
         return path if out == shape else None
     return path
@@ -197,7 +196,7 @@ class Network:
         bytes_per_element = as_int(self.name, "bytes_per_element", bytes_per_element, 1)
         dims = len(self.input_shape) - 1
         shapes: dict[str, Shape] = {INPUT: self.input_shape}
-        paths: dict[str, _Path] = {INPUT: ()}
+        paths: dict[str, _Path] = {INPUT: ReceptiveField((1,) * dims, (1,) * dims, (0.0,) * dims)}
         rows = []
         for i, node in enumerate(self.nodes(), 1):
             layer, ins = node.layer, [shapes[n] for n in node.inputs]
@@ -211,7 +210,7 @@ class Network:
                     f"{shown}: {error}"
                 ) from None
             in_paths = [paths[n] for n in node.inputs]
-            paths[layer.name] = _path(layer, in_paths, ins[0], out.shape, dims)
+            paths[layer.name] = _path(layer, in_paths, ins[0], out.shape)
             shapes[layer.name] = out.shape
             n = math.prod(out.shape)
             rows.append(
@@ -228,7 +227,7 @@ class Network:
                     out.depth,
                     node.inputs,
                     node.block,
-                    _field(paths[layer.name], dims),
+                    _field(paths[layer.name]),
                 )
             )
         return Table(self.name, self.input_shape, tuple(rows), self.notes, bytes_per_element)

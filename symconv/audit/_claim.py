@@ -66,8 +66,16 @@ class Claim:
         if self.printed_value is None:
             return "question"
         try:
-            agrees = _agree(self.compute(), self.printed_value, self.ulp)
+            value = self.compute()
         except Exception:  # the engine cannot reproduce it at all: as wrong as a wrong value
+            return "disagrees"
+        return self._judge(value)
+
+    def _judge(self, value: Any) -> Verdict:
+        """The verdict on `value`, what `compute` returned (a printed value to compare with)."""
+        try:
+            agrees = _agree(value, self.printed_value, self.ulp)
+        except Exception:  # not comparable with the printed value: as wrong as a wrong value
             return "disagrees"
         if self.erratum is not None:
             return "disagrees" if agrees else "erratum"
@@ -75,14 +83,21 @@ class Claim:
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready: the record, the engine's value (as text) and the verdict."""
+        value = self.computed()  # once: `verdict` would compute it again
+        if self.compute is None:
+            verdict: Verdict = "not computable"
+        elif self.printed_value is None:
+            verdict = "question"
+        else:
+            verdict = self._judge(value)
         return {
             "lecture": self.lecture,
             "source": LECTURES[self.lecture],
             "place": self.place,
             "quantity": self.quantity,
             "printed": self.printed,
-            "computed": show(self.computed()),
-            "verdict": self.verdict(),
+            "computed": show(value),
+            "verdict": verdict,
             "call": self.call,
             "note": self.note or (self.erratum.explain() if self.erratum else ""),
         }

@@ -19,7 +19,7 @@ def _toeplitz_1d(k: int, n: int, pads: tuple[int, int], name: str) -> dict[tuple
     spec = Conv(dims=1, kernel_size=k, padding=(pads,), bias=False)
     base, v = sympy.IndexedBase("w"), sympy.IndexedBase(name)
     return {
-        key: val.subs({base[0, 0, a]: v[a] for a in range(k)})
+        key: val.xreplace({base[0, 0, a]: v[a] for a in range(k)})  # exact: Indexed for Indexed
         for key, val in toeplitz(spec, n).todok().items()
     }
 
@@ -29,7 +29,7 @@ def _kron_check(ks: tuple[int, int], ns: tuple[int, int], padding: str) -> float
     spec = Conv(dims=2, kernel_size=ks, padding=padding, bias=False)
     u, v, w = sympy.IndexedBase("u"), sympy.IndexedBase("v"), sympy.IndexedBase("w")
     sub = {w[0, 0, a, b]: u[a] * v[b] for a in range(ks[0]) for b in range(ks[1])}
-    T2 = {key: sympy.expand(val.subs(sub)) for key, val in toeplitz(spec, ns).todok().items()}
+    T2 = {key: sympy.expand(val.xreplace(sub)) for key, val in toeplitz(spec, ns).todok().items()}
     o = spec.output_size(ns)
     Tu = _toeplitz_1d(ks[0], ns[0], spec.pads[0], "u")
     Tv = _toeplitz_1d(ks[1], ns[1], spec.pads[1], "v")

@@ -9,6 +9,7 @@ never touches MathML or SVG). `finish` also turns docstring math (arithmatex) in
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from .directives import DIRECTIVE, DirectiveError, parse
 from .mathml import MathError, convert_arithmatex
@@ -22,14 +23,17 @@ _PARAGRAPH = re.compile(r"<p>\s*SCDOCSBLOCK(\d+)X\s*</p>")
 _BARE = re.compile(r"SCDOCSBLOCK(\d+)X")
 
 
-def expand(markdown: str) -> tuple[str, list[Html]]:
-    """The page with every directive replaced, and the parked HTML blocks."""
+def expand(markdown: str, ahead: Any = None) -> tuple[str, list[Html]]:
+    """The page with every directive replaced, and the parked HTML blocks. `ahead` (an
+    `ahead.Ahead`) gives the outputs a second process has computed already."""
     blocks: list[Html] = []
 
     def one(m: re.Match[str]) -> str:
         name, params = parse(m["body"])
         try:
-            out = render(name, params)
+            out = None if ahead is None else ahead.take(m["body"])
+            if out is None:
+                out = render(name, params)
         except Exception as error:  # any failure names the directive that caused it
             raise DirectiveError(f"{m[0]}: {type(error).__name__}: {error}") from error
         if isinstance(out, Markdown):
