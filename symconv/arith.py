@@ -24,7 +24,7 @@ import sympy
 from . import _sizes
 from ._errors import SpecError
 from ._validate import _is_integral
-from .derivation import Derivation, grid_check
+from .derivation import Derivation, Outcome, grid_check
 from .spec import Conv, Pool
 
 __all__ = [
@@ -141,11 +141,13 @@ def lecture_formula_derivation(spec: Any = None, input_size: Any = None) -> Deri
     )
     d.results.update(general=general, lecture=lecture, reduced=reduced)
 
-    def proof() -> tuple[int, float, bool, str]:
+    def proof() -> Outcome:
         ok = sympy.simplify(reduced - lecture_exact) == 0
-        return 1, 0.0 if ok else 1.0, ok, "floor((s m)/s) + 1 - (s m / s + 1) simplifies to 0"
+        return Outcome(
+            1, 0.0 if ok else 1.0, ok, "floor((s m)/s) + 1 - (s m / s + 1) simplifies to 0"
+        )
 
-    def grid() -> tuple[int, float, bool, str]:
+    def grid() -> Outcome:
         cases = [
             (ii, kk, ss, pp)
             for ii in range(1, 12)
@@ -163,7 +165,7 @@ def lecture_formula_derivation(spec: Any = None, input_size: Any = None) -> Deri
             ),
         )
 
-    def starts() -> tuple[int, float, bool, str]:
+    def starts() -> Outcome:
         o = sympy.lambdify((i, k, s, S["d"], p), general, "math")
         cases = [
             c
@@ -220,7 +222,7 @@ def _layer_output_steps(d: Derivation, spec: Any, input_size: Any) -> None:
             by="this layer: the formula = Conv.output_size",
         )
 
-    def layer() -> tuple[int, float, bool, str]:
+    def layer() -> Outcome:
         cases = []
         for n in range(1, 40):
             try:

@@ -42,7 +42,7 @@ from ._cache import pure
 from ._errors import SpecError
 from ._results import GradientCheck
 from ._tables import Table, same_factors, table
-from .derivation import Derivation, grid_check
+from .derivation import Derivation, Outcome, grid_check
 from .indexform import index_form
 from .limits import check_symbolic
 from .poolgrad import pool_backprop
@@ -51,6 +51,7 @@ from .spec import PADDING_MODES, Conv, Pool
 __all__ = [
     "GradInput",
     "GradWeight",
+    "GradientCheck",
     "activation_step",
     "backprop",
     "exact_grid",
@@ -439,7 +440,7 @@ def _general_steps(d: Derivation) -> None:
     )
     d.results["collapsed"] = collapsed
 
-    def collapse() -> tuple[int, float, bool, str]:
+    def collapse() -> Outcome:
         ws = sympy.symbols("w0:4")
         cases = list(itertools.product(range(1, 4), range(1, 4), range(1, 4), range(7), range(3)))
 
@@ -455,7 +456,7 @@ def _general_steps(d: Derivation) -> None:
 
         return grid_check(cases, err)
 
-    def flip() -> tuple[int, float, bool, str]:
+    def flip() -> Outcome:
         cases = list(range(1, 6))
 
         def err(kk: int) -> float:
@@ -489,7 +490,7 @@ def activation_step() -> Derivation:
         by="delta_j = h'(a_j)",
     )
 
-    def check() -> tuple[int, float, bool, str]:
+    def check() -> Outcome:
         # symbolic: differentiate L = sum_k c_k a'_k with a'_k = sum_j w_kj h(a_j), 3 units each
         hs = sympy.Function("h")
         aa = sympy.symbols("a0:3")
@@ -504,7 +505,7 @@ def activation_step() -> Derivation:
             == 0
             for c in range(3)
         )
-        return 3, 0.0 if ok else 1.0, ok, "3 units, generic h"
+        return Outcome(3, 0.0 if ok else 1.0, ok, "3 units, generic h")
 
     d.check("delta_j = h'(a_j) sum_k delta_k w_kj", "general", check)
     return d
@@ -550,11 +551,11 @@ def backprop(spec: Conv | Pool, input_size: int | Sequence[int] | None = None) -
         by="T^T delta = dL/dx",
     )
 
-    def this_spec() -> tuple[int, float, bool, str]:
+    def this_spec() -> Outcome:
         ok = verify_exact(spec, size)
-        return 2, 0.0 if all(ok) else 1.0, all(ok), f"at input {size}"
+        return Outcome(2, 0.0 if all(ok) else 1.0, all(ok), f"at input {size}")
 
-    def bias() -> tuple[int, float, bool, str]:
+    def bias() -> Outcome:
         small = spec._check_input(_default_size(spec, start=1))
         layer = spec.replace(bias=True)
         reduced = ""
@@ -573,14 +574,18 @@ def backprop(spec: Conv | Pool, input_size: int | Sequence[int] | None = None) -
             != 0
             for k in range(layer.out_channels)
         )
-        return layer.out_channels, float(bad), bad == 0, f"SymPy diff at input {small}{reduced}"
+        return Outcome(
+            layer.out_channels, float(bad), bad == 0, f"SymPy diff at input {small}{reduced}"
+        )
 
-    def grid() -> tuple[int, float, bool, str]:
+    def grid() -> Outcome:
         cases = exact_grid(dims=(spec.dims,) if spec.dims < 3 else (1, 2), quick=True)
         bad = [(str(c), s) for c, s in cases if not all(verify_exact(c, s))]
-        return len(cases), float(len(bad)), not bad, f"first failure {bad[0]}" if bad else ""
+        return Outcome(
+            len(cases), float(len(bad)), not bad, f"first failure {bad[0]}" if bad else ""
+        )
 
-    def jax_padding() -> tuple[int, float, bool, str]:
+    def jax_padding() -> Outcome:
         # zero padding: the padding on delta-hat giving dL/dx directly equals JAX's formula
         i, k, s, dd, lo, hi = sympy.symbols("i k s d lo hi", integer=True, positive=True)
         o = _sizes.conv_out(i, k, s, dd, lo, hi)
@@ -589,7 +594,7 @@ def backprop(spec: Conv | Pool, input_size: int | Sequence[int] | None = None) -
         ours = (reach - lo, reach + unused - hi)
         jax = (reach - lo, i + reach - (s * (o - 1) + 1) - (reach - lo))
         ok = all(sympy.simplify(p - q) == 0 for p, q in zip(ours, jax, strict=True))
-        return 1, 0.0 if ok else 1.0, ok, "symbolic in i, k, s, d, lo, hi"
+        return Outcome(1, 0.0 if ok else 1.0, ok, "symbolic in i, k, s, d, lo, hi")
 
     d.check("T^T delta = dL/dx and X^T delta = dL/dw (this spec)", "exact", this_spec)
     d.check("dL/db = sum of delta (SymPy differentiation)", "exact", bias)

@@ -48,6 +48,11 @@ Level = Literal["general", "exact", "numeric"]
 LEVELS: tuple[Level, ...] = ("general", "exact", "numeric")
 # a check that needs one of these and finds it missing is skipped, with a one-line note
 OPTIONAL_DEPENDENCIES = ("torch", "scipy")
+# What `Derivation.check` takes: a function of no arguments returning an `Outcome`. A plain
+# (cases, max_error, passed, detail) tuple is still read as one until symconv/verify.py and the
+# equivariance modules return `Outcome` (tests/test_results.py names them): `_TupleRun` goes then.
+_OutcomeRun = Callable[[], Outcome]
+_TupleRun = Callable[[], tuple[int, float, bool, str]]
 
 
 class SkipCheck(Exception):
@@ -308,8 +313,8 @@ def _missing_optional(err: ImportError) -> str | None:
 
 @dataclass(frozen=True)
 class Check:
-    """A named check: `run()` returns an `Outcome(cases, max_error, passed, detail)` (or the
-    same as a plain 4-tuple).
+    """A named check: `run()` returns an `Outcome(cases, max_error, passed, detail)` (a plain
+    4-tuple in that order is still read as one, for the checks not yet converted).
 
     It is *skipped* (never counted as passed) when it raises `SkipCheck`, when an optional
     dependency (torch, scipy) it imports is missing, or when it examined no case at all.
@@ -317,11 +322,11 @@ class Check:
 
     name: str
     level: Level
-    run: Callable[[], tuple[int, float, bool, str]]
+    run: _OutcomeRun | _TupleRun
 
     def __call__(self) -> CheckResult:
         try:
-            cases, err, ok, detail = self.run()
+            result = self.run()
         except SkipCheck as why:
             return CheckResult(self.name, self.level, 0, 0.0, False, "", str(why))
         except ImportError as error:
@@ -330,6 +335,7 @@ class Check:
                 raise
             reason = f"{missing} not installed (pip install {missing}): not checked"
             return CheckResult(self.name, self.level, 0, 0.0, False, "", reason)
+        cases, err, ok, detail = result  # an Outcome, or (for now) the same as a plain tuple
         if cases == 0:  # nothing examined: the check did not run, whatever it returned
             reason = detail or "no case to check"
             return CheckResult(self.name, self.level, 0, 0.0, False, "", reason)
@@ -553,9 +559,7 @@ class Derivation:
             return self.add_step(str(key), *args, **kwargs)
         return cast(Steps, self.steps)[key]  # a Steps (__post_init__)
 
-    def check(
-        self, name: str, level: Level, run: Callable[[], tuple[int, float, bool, str]]
-    ) -> Derivation:
+    def check(self, name: str, level: Level, run: _OutcomeRun | _TupleRun) -> Derivation:
         self.checks.append(Check(name, level, run))
         return self
 

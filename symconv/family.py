@@ -41,7 +41,7 @@ from . import _sizes
 from ._errors import SpecError
 from ._indexmap import adaptive_table, window_table
 from ._torchref import torch_or_none
-from .derivation import Derivation, SkipCheck, discrepancy, grid_check
+from .derivation import Derivation, Outcome, SkipCheck, discrepancy, grid_check
 from .spec import Conv
 
 __all__ = [
@@ -226,7 +226,9 @@ def unfold_fold_derivation(
         for r, (cc, *rest) in enumerate(rows):
             at = {n: 0, c: cc, **dict(zip(t + o, rest, strict=True)), **values}
             bad += int(got[r] != unfold_rhs.xreplace(at))
-        return len(got), float(bad), bad == 0, "U vec(x) row by row vs the Piecewise, symbols x"
+        return Outcome(
+            len(got), float(bad), bad == 0, "U vec(x) row by row vs the Piecewise, symbols x"
+        )
 
     def patch() -> tuple[int, float, bool, str]:
         xs = sympy.IndexedBase("x")
@@ -234,7 +236,7 @@ def unfold_fold_derivation(
         got = Um * vec
         want = X.T.reshape(X.shape[1] * X.shape[0], 1)  # rows (c, a), columns o: C order
         ok = sympy.Matrix(got) == sympy.Matrix(want)
-        return 1, 0.0 if ok else 1.0, ok, "U vec(x) == vec(X^T), symbolic entries x[c, i]"
+        return Outcome(1, 0.0 if ok else 1.0, ok, "U vec(x) == vec(X^T), symbolic entries x[c, i]")
 
     def grid() -> tuple[int, float, bool, str]:
         cases = [(spec, size)]
@@ -281,7 +283,7 @@ def unfold_fold_derivation(
         e1 = discrepancy(u_np @ x.ravel(), ref_u)
         e2 = discrepancy(u_np.T @ y, ref_f)
         worst = max(e1, e2)
-        return 2, worst, worst < 1e-12, "U x vs F.unfold, U^T y vs F.fold (float64)"
+        return Outcome(2, worst, worst < 1e-12, "U x vs F.unfold, U^T y vs F.fold (float64)")
 
     d.check(torch_check, "numeric", against_torch)
     return d
@@ -343,12 +345,12 @@ def adaptive_window_derivation(spec: Any = None, input_size: Any = None) -> Deri
 
     def same_end() -> tuple[int, float, bool, str]:
         ok = sympy.simplify(end.rewrite(sympy.ceiling) - ceil_end) == 0  # -floor(-u)
-        return 1, 0.0 if ok else 1.0, ok, "_sizes' -floor(-(o+1)I/O) = the ceiling"
+        return Outcome(1, 0.0 if ok else 1.0, ok, "_sizes' -floor(-(o+1)I/O) = the ceiling")
 
     def divides() -> tuple[int, float, bool, str]:
         got, want = at_om.lhs.doit(), at_om.rhs  # the displayed statement, substituted
         ok = all(sympy.simplify(g - w) == 0 for g, w in zip(got, want, strict=True))
-        return 2, 0.0 if ok else 1.0, ok, "I = O m gives [o m, (o+1) m), symbols o, O, m"
+        return Outcome(2, 0.0 if ok else 1.0, ok, "I = O m gives [o m, (o+1) m), symbols o, O, m")
 
     cases = [(i, n) for i in range(1, 25) for n in range(1, 25)]
 

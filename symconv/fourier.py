@@ -55,7 +55,7 @@ import sympy
 from ._errors import SpecError
 from ._fft_sizes import FFTPlan, fft_plan, fft_size
 from ._tables import same, table
-from .derivation import Derivation, discrepancy, grid_check
+from .derivation import Derivation, Outcome, discrepancy, grid_check
 from .indexform import index_form
 from .limits import check_symbolic
 from .spec import Conv
@@ -405,33 +405,29 @@ def fourier_derivation(spec: Conv | None = None, input_size: Any = None) -> Deri
     if T is not None:
         d.results.update(T=T)
 
-    def exact() -> tuple[int, float, bool, str]:
+    def exact() -> Outcome:
         ok, rows = structural_diagonalisation(spec, sizes)
         how = "each row's polynomial per weight equals h's, per axis in integers (interpolation)"
         if not small:
-            return rows, 0.0 if ok else 1.0, ok, f"{how}; {rows} (row, tap) pairs"
+            return Outcome(rows, 0.0 if ok else 1.0, ok, f"{how}; {rows} (row, tap) pairs")
         checked, bad = _diagonalisation_residual(spec, sizes)
-        return (
+        return Outcome(
             checked,
             float(bad) + (0.0 if ok else 1.0),
             bad == 0 and ok,
-            (
-                f"every entry, per weight, reduced mod the cyclotomic polynomial Phi_"
-                f"{math.lcm(*sizes)}; and {how}"
-            ),
+            f"every entry, per weight, reduced mod the cyclotomic polynomial Phi_"
+            f"{math.lcm(*sizes)}; and {how}",
         )
 
-    def numeric() -> tuple[int, float, bool, str]:
+    def numeric() -> Outcome:
         if not small:
             worst = _numeric_probes(spec, sizes)
-            return (
+            return Outcome(
                 6,
                 worst,
                 worst < 1e-10,
-                (
-                    "float64, random weights, F T F^-1 v against fft(h) v for random complex v "
-                    "(numpy.fft, T sparse; relative to max |fft(h) v|)"
-                ),
+                "float64, random weights, F T F^-1 v against fft(h) v for random complex v "
+                "(numpy.fft, T sparse; relative to max |fft(h) v|)",
             )
         rng = np.random.default_rng(0)
         worst = 0.0
@@ -445,9 +441,9 @@ def fourier_derivation(spec: Conv | None = None, input_size: Any = None) -> Deri
             hn = Tn[:, 0].reshape(sizes)
             want = np.diag(np.fft.fftn(hn).ravel())
             worst = max(worst, discrepancy(got, want))
-        return 3, worst, worst < 1e-10, "float64, random weights, numpy.fft"
+        return Outcome(3, worst, worst < 1e-10, "float64, random weights, numpy.fft")
 
-    def correlation() -> tuple[int, float, bool, str]:
+    def correlation() -> Outcome:
         # DFT(reflect w)[k] = sum_m w[-m] z^{km} and conj(DFT w)[k] = sum_m w[m] z^{-km}:
         # the same exponent of z for every (k, m), so equal for every real w, exactly.
         cases = 0
@@ -456,16 +452,16 @@ def fourier_derivation(spec: Conv | None = None, input_size: Any = None) -> Deri
                 lhs = sorted(((-m) % n, (kk * m) % n) for m in range(n))
                 rhs = sorted((m, (-kk * m) % n) for m in range(n))
                 if lhs != rhs:
-                    return cases, 1.0, False, f"n={n}, k={kk}"
+                    return Outcome(cases, 1.0, False, f"n={n}, k={kk}")
                 cases += 1
-        return cases, 0.0, True, "exponent bookkeeping for every n <= 8 and frequency k"
+        return Outcome(cases, 0.0, True, "exponent bookkeeping for every n <= 8 and frequency k")
 
-    def correlation_numeric() -> tuple[int, float, bool, str]:
+    def correlation_numeric() -> Outcome:
         rng = np.random.default_rng(1)
         x, w = rng.standard_normal(7), rng.standard_normal(7)
         corr = np.array([np.dot(np.roll(x, -o), w) for o in range(7)])
         err = float(np.max(np.abs(np.fft.fft(corr) - np.fft.fft(x) * np.conj(np.fft.fft(w)))))
-        return 1, err, err < 1e-12, "fft(corr(x, w)) = fft(x) conj(fft(w)), n = 7, float64"
+        return Outcome(1, err, err < 1e-12, "fft(corr(x, w)) = fft(x) conj(fft(w)), n = 7, float64")
 
     d.check("F T F^-1 = diag(F h), every weight", "exact", exact)
     d.check("F T F^-1 = diag(fft(h)) in float64", "numeric", numeric)
@@ -549,7 +545,7 @@ def fft_padding_derivation(spec: Any = None, input_size: Any = None) -> Derivati
         by=_ALIAS,
     )
 
-    def special() -> tuple[int, float, bool, str]:
+    def special() -> Outcome:
         cases = [(nn, kk) for nn in range(1, 9) for kk in range(1, nn + 1)]
 
         def err(c: tuple[int, int]) -> float:
@@ -563,7 +559,7 @@ def fft_padding_derivation(spec: Any = None, input_size: Any = None) -> Derivati
 
     d.check("special cases of max(K, n + max(lo, hi)) = fft_size, n < 9, K <= n", "exact", special)
 
-    def grid() -> tuple[int, float, bool, str]:
+    def grid() -> Outcome:
         cases = [
             c
             for c in itertools.product(range(1, 7), range(1, 5), range(0, 5), range(0, 5))
@@ -732,7 +728,7 @@ def commutativity_derivation(spec: Any = None, input_size: Any = None) -> Deriva
         by="equal channel counts, 1x1 kernels",
     )
 
-    def single() -> tuple[int, float, bool, str]:
+    def single() -> Outcome:
         cases = list(itertools.product(range(1, 5), range(1, 5)))
 
         def err(c: tuple[int, int]) -> float:
@@ -742,7 +738,7 @@ def commutativity_derivation(spec: Any = None, input_size: Any = None) -> Deriva
 
         return grid_check(cases, err)
 
-    def corr() -> tuple[int, float, bool, str]:
+    def corr() -> Outcome:
         cases = list(itertools.product(range(1, 5), range(1, 5)))
         unequal = 0
 
@@ -755,9 +751,11 @@ def commutativity_derivation(spec: Any = None, input_size: Any = None) -> Deriva
             return float(a != b[::-1])
 
         n, e, ok, _ = grid_check(cases, err)
-        return n, e, ok, f"reflect identity exact; corr(f, g) != corr(g, f) in {unequal} cases"
+        return Outcome(
+            n, e, ok, f"reflect identity exact; corr(f, g) != corr(g, f) in {unequal} cases"
+        )
 
-    def depthwise() -> tuple[int, float, bool, str]:
+    def depthwise() -> Outcome:
         cases = 0
         for ka, kb, n in ((1, 2, 3), (2, 2, 2), (2, 3, 2)):
             wa = np.zeros((2, 2, ka), dtype=object)
@@ -770,22 +768,22 @@ def commutativity_derivation(spec: Any = None, input_size: Any = None) -> Deriva
             ab = _multichannel_matrix(wb, n + ka - 1) * _multichannel_matrix(wa, n)
             ba = _multichannel_matrix(wa, n + kb - 1) * _multichannel_matrix(wb, n)
             if (ab - ba).applyfunc(sympy.expand) != sympy.zeros(*ab.shape):
-                return cases, 1.0, False, f"ka={ka}, kb={kb}, n={n}"
+                return Outcome(cases, 1.0, False, f"ka={ka}, kb={kb}, n={n}")
             cases += 1
-        return cases, 0.0, True, "symbolic depthwise kernels, C = 2, via symconv.toeplitz"
+        return Outcome(cases, 0.0, True, "symbolic depthwise kernels, C = 2, via symconv.toeplitz")
 
-    def counterexample() -> tuple[int, float, bool, str]:
+    def counterexample() -> Outcome:
         n = 3
         ab = _multichannel_matrix(Bc, n) * _multichannel_matrix(Ac, n)
         ba = _multichannel_matrix(Ac, n) * _multichannel_matrix(Bc, n)
         differ = ab != ba
-        return 1, 0.0 if differ else 1.0, differ, "B after A != A after B (exact integers)"
+        return Outcome(1, 0.0 if differ else 1.0, differ, "B after A != A after B (exact integers)")
 
-    def general() -> tuple[int, float, bool, str]:
+    def general() -> Outcome:
         ok = any(v != 0 for v in comm)
-        return 1, 0.0 if ok else 1.0, ok, "symbolic commutator is not identically zero"
+        return Outcome(1, 0.0 if ok else 1.0, ok, "symbolic commutator is not identically zero")
 
-    def single_2d() -> tuple[int, float, bool, str]:
+    def single_2d() -> Outcome:
         cases = [((2, 2), (2, 2)), ((2, 3), (3, 1)), ((3, 2), (2, 2))]
 
         def err(c: tuple[tuple[int, int], tuple[int, int]]) -> float:
@@ -796,7 +794,7 @@ def commutativity_derivation(spec: Any = None, input_size: Any = None) -> Deriva
 
         return grid_check(cases, err)
 
-    def polynomial() -> tuple[int, float, bool, str]:
+    def polynomial() -> Outcome:
         # W_B = W_A^2 + 3 W_A + I commutes with W_A; a random W_B commutes exactly when its
         # commutator W_A W_B - W_B W_A over R[z] vanishes (here it does not)
         rng = np.random.default_rng(7)
@@ -811,12 +809,12 @@ def commutativity_derivation(spec: Any = None, input_size: Any = None) -> Deriva
                 ba = _multichannel_matrix(wa, n + kb - 1) * _multichannel_matrix(wb, n)
                 commutator = (poly_a * poly - poly * poly_a).applyfunc(sympy.expand)
                 if (ab == ba) != (commutator == sympy.zeros(2, 2)):
-                    return cases, 1.0, False, f"ka={ka}, n={n}"
+                    return Outcome(cases, 1.0, False, f"ka={ka}, n={n}")
                 outcomes.append(ab == ba)
                 cases += 1
         ok = outcomes == [True, False] * 2  # p(W_A) commutes, the random kernels do not
         detail = "W_B = W_A^2 + 3 W_A + I commutes; random W_B do not, as their commutators say"
-        return cases, 0.0 if ok else 1.0, ok, detail
+        return Outcome(cases, 0.0 if ok else 1.0, ok, detail)
 
     d.check("f * g = g * f, single channel, full output", "exact", single)
     d.check("f * g = g * f in 2-d, single channel, full output", "exact", single_2d)

@@ -46,7 +46,7 @@ import sympy
 from ._errors import SpecError
 from ._tables import Table, same, table
 from ._validate import p4_padding
-from .derivation import Derivation, discrepancy
+from .derivation import Derivation, Outcome, discrepancy
 from .equivariance import equivariance
 from .indexform import index_form
 from .limits import DEFAULTS, check_symbolic, get_limits
@@ -331,26 +331,30 @@ def p4_derivation(spec: Any = None, input_size: Any = None) -> Derivation:
     )
     d.results.update(output_size=m)
 
-    def plain() -> tuple[int, float, bool, str]:
+    def plain() -> Outcome:
         # T(R w) P_R = P_R T(w): T(R w) reads kernel index src[a] where T(w) reads a
         rows, cols, a, _, _ = _taps(spec, n)
         sig, tau = _rot_perm(n, 1), _rot_perm(m, 1)
         lhs = table(rows, sig[cols], _rot_source(k, 1)[a])
         rhs = table(np.argsort(tau)[rows], cols, a)
         ok = same(lhs, rhs)
-        return len(rows), 0.0 if ok else 1.0, ok, "T(R w) P_R = P_R T(w), symbolic w"
+        return Outcome(len(rows), 0.0 if ok else 1.0, ok, "T(R w) P_R = P_R T(w), symbolic w")
 
-    def lifting() -> tuple[int, float, bool, str]:
+    def lifting() -> Outcome:
         t = _lift_matrix(spec, n)
         ok = _equivariant(t, n, 1, m, 4)
-        return len(t), 0.0 if ok else 1.0, ok, "T_lift P_R = (roll (x) R) T_lift, symbolic w"
+        return Outcome(
+            len(t), 0.0 if ok else 1.0, ok, "T_lift P_R = (roll (x) R) T_lift, symbolic w"
+        )
 
-    def gconv() -> tuple[int, float, bool, str]:
+    def gconv() -> Outcome:
         t = _gconv_matrix(spec, n)
         ok = _equivariant(t, n, 4, m, 4)
-        return len(t), 0.0 if ok else 1.0, ok, "T_g (roll (x) R) = (roll (x) R) T_g, symbolic w"
+        return Outcome(
+            len(t), 0.0 if ok else 1.0, ok, "T_g (roll (x) R) = (roll (x) R) T_g, symbolic w"
+        )
 
-    def numeric() -> tuple[int, float, bool, str]:
+    def numeric() -> Outcome:
         rng = np.random.default_rng(0)
         mode = spec.padding_mode
         worst = 0.0
@@ -366,9 +370,9 @@ def p4_derivation(spec: Any = None, input_size: Any = None) -> Derivation:
             z = group_conv(y, w2, p, mode)
             zr = group_conv(rotate_p4(y), w2, p, mode)
             worst = max(worst, discrepancy(zr, rotate_p4(z)))
-        return 6, worst, worst < 1e-10, "numpy kernels, float64, random x and w"
+        return Outcome(6, worst, worst < 1e-10, "numpy kernels, float64, random x and w")
 
-    def contrast() -> tuple[int, float, bool, str]:
+    def contrast() -> Outcome:
         # plain T(w) P_R = P_R T(w) on T's table: generic symbolic w (every kernel index its
         # own symbol) and w = R w (one symbol per rot90 orbit of kernel indices)
         rows, cols, a, _, _ = _taps(spec, n)
@@ -387,9 +391,13 @@ def p4_derivation(spec: Any = None, input_size: Any = None) -> Derivation:
             how += " and symconv.equivariance"
         if k == 1:  # every 1x1 kernel is rot90-symmetric: plain convolution is equivariant
             ok = holds and not fails
-            return 2, 0.0 if ok else 1.0, ok, f"1x1 kernel: every kernel is rot90-symmetric ({how})"
+            return Outcome(
+                2, 0.0 if ok else 1.0, ok, f"1x1 kernel: every kernel is rot90-symmetric ({how})"
+            )
         ok = fails and holds
-        return 2, 0.0 if ok else 1.0, ok, f"generic w: broken; every w = R w: exact ({how})"
+        return Outcome(
+            2, 0.0 if ok else 1.0, ok, f"generic w: broken; every w = R w: exact ({how})"
+        )
 
     d.check("corr(Rx, Rw) = R corr(x, w)", "exact", plain)
     d.check("lift(R x) = roll(R lift(x), 1)", "exact", lifting)

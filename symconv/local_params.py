@@ -40,7 +40,7 @@ import sympy
 
 from ._errors import SpecError
 from ._tables import Table, same_factors, table
-from .derivation import Derivation, grid_check
+from .derivation import Derivation, Outcome, grid_check
 from .indexform import IndexForm, index_form
 from .limits import check_symbolic
 from .local import LocallyConnected, Tiled
@@ -144,17 +144,17 @@ def local_params(spec: Any = None, input_size: Any = None) -> Derivation:
         by="ratios of the weight counts",
     )
 
-    def ratios() -> tuple[int, float, bool, str]:
+    def ratios() -> Outcome:
         ff = param_formulas()
         ok = sympy.simplify(ff["locally connected"] / ff["convolution"] - O**2) == 0 and (
             sympy.simplify(ff["dense"] / ff["locally connected"] - N**2 / K**2) == 0
         )
-        return 1, 0.0 if ok else 1.0, ok, "symbolic in N, K, O, C_in, C_out (weights only)"
+        return Outcome(1, 0.0 if ok else 1.0, ok, "symbolic in N, K, O, C_in, C_out (weights only)")
 
     d.check("ratios of the weight counts, symbolic", "general", ratios)
     d.results.update(formulas=f, table=table)
 
-    def grid() -> tuple[int, float, bool, str]:
+    def grid() -> Outcome:
         formulas = {b: param_formulas(b) for b in (False, True)}
 
         def err(c: tuple) -> float:
@@ -180,7 +180,7 @@ def local_params(spec: Any = None, input_size: Any = None) -> Derivation:
 
         return grid_check(_grid(), err)
 
-    def matrices() -> tuple[int, float, bool, str]:
+    def matrices() -> Outcome:
         cases = list(itertools.product(range(3, 6), (1, 2, 3), (1, 2), (1, 2)))
 
         def err(c: tuple[int, int, int, int]) -> float:
@@ -526,7 +526,7 @@ def local_backprop(spec: Any = None, input_size: Sequence[int] | int | None = No
         dw, xtd, dx, ttd = _gradients(spec, size)
         d.results.update(grad_weight=xtd, grad_input=ttd)
 
-    def this() -> tuple[int, float, bool, str]:
+    def this() -> Outcome:
         ok, taps = structural_gradients(spec, size)
         single = _single_products(spec, size)
         how = "integer tables of T against the formula, per factor"
@@ -535,9 +535,9 @@ def local_backprop(spec: Any = None, input_size: Sequence[int] | int | None = No
             single = single and all(len(sympy.Add.make_args(v)) == 1 for v in xtd.values())
             how += "; SymPy gradients of L"
         note = "each dL/dw entry a single product" if single else "sums over shared positions"
-        return 1, 0.0 if ok else 1.0, ok, f"{note} ({taps} taps: {how})"
+        return Outcome(1, 0.0 if ok else 1.0, ok, f"{note} ({taps} taps: {how})")
 
-    def grid() -> tuple[int, float, bool, str]:
+    def grid() -> Outcome:
         def err(case: tuple[Conv, tuple[int, ...]]) -> float:
             g = _gradient_tables(*case)  # exact, as `this` but without SymPy products
             return float(g[0] != g[1] or g[2] != g[3])

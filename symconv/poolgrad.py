@@ -25,7 +25,7 @@ import numpy as np
 import sympy
 
 from ._errors import SpecError
-from .derivation import Derivation, discrepancy
+from .derivation import Derivation, Outcome, discrepancy
 from .indexform import WindowMax, index_form
 from .limits import check_symbolic
 from .spec import Pool
@@ -189,15 +189,15 @@ def pool_backprop(spec: Pool, input_size: int | Sequence[int] | None = None) -> 
             by=("dy/dx_j", _AUTOGRAD),
         )
 
-        def lp_general() -> tuple[int, float, bool, str]:
+        def lp_general() -> Outcome:
             ok = sympy.simplify(dy - c * xs ** (p - 1) * y ** (1 - p)) == 0
-            return 1, 0.0 if ok else 1.0, ok, "symbolic in p, c_o, x_j, R"
+            return Outcome(1, 0.0 if ok else 1.0, ok, "symbolic in p, c_o, x_j, R")
 
         d.check("dy/dx_j = c x_j^(p-1) y^(1-p)", "general", lp_general)
 
     size = input_size if input_size is not None else _default(spec)
 
-    def numeric() -> tuple[int, float, bool, str]:
+    def numeric() -> Outcome:
         import torch
 
         rng = np.random.default_rng(0)
@@ -217,7 +217,9 @@ def pool_backprop(spec: Pool, input_size: int | Sequence[int] | None = None) -> 
             worst = max(worst, discrepancy(ours, cast(torch.Tensor, xt.grad)[0].numpy()))
             worst = max(worst, discrepancy(pool_forward(spec, x), yt[0].detach().numpy()))
             cases += 1
-        return cases, worst, worst < 1e-10, "float64, against torch autograd (ties included)"
+        return Outcome(
+            cases, worst, worst < 1e-10, "float64, against torch autograd (ties included)"
+        )
 
     d.check("forward and dL/dx agree with torch autograd", "numeric", numeric)
     d.results.update(backward=pool_backward, forward=pool_forward)

@@ -37,7 +37,7 @@ import sympy
 import numeric as nm
 from numeric.algorithms import conv2d as by_algorithm
 
-from .derivation import Derivation, discrepancy
+from .derivation import Derivation, Outcome, discrepancy
 from .spec import Conv
 from .toeplitz import toeplitz_numeric
 from .winograd import winograd, winograd_residual
@@ -142,25 +142,29 @@ def winograd_layer_derivation(m: int = 4) -> Derivation:
     )
     d.results.update(forward=f, weight_gradient=b)
 
-    def weight_gradient() -> tuple[int, float, bool, str]:
+    def weight_gradient() -> Outcome:
         if b.alpha <= 4:
             ok = winograd_residual(b, 2).is_zero_matrix
-            return 1, 0.0 if ok else 1.0, ok, "symbolic delta block and tile: residual is zero"
+            return Outcome(
+                1, 0.0 if ok else 1.0, ok, "symbolic delta block and tile: residual is zero"
+            )
         wrong, total = _coefficient_mismatches_2d(b)
         detail = f"{total - wrong} of the {total} coefficients equal the correlation's: all values"
-        return 1, float(wrong), wrong == 0, detail
+        return Outcome(1, float(wrong), wrong == 0, detail)
 
-    def shared_tiles() -> tuple[int, float, bool, str]:
+    def shared_tiles() -> Outcome:
         ok = b.BT == f.BT and b.points == f.points
-        return 1, 0.0 if ok else 1.0, ok, "the same points, the same B^T: input tiles shared"
+        return Outcome(
+            1, 0.0 if ok else 1.0, ok, "the same points, the same B^T: input tiles shared"
+        )
 
-    def kernels() -> tuple[int, float, bool, str]:
+    def kernels() -> Outcome:
         err = _kernels_error(m)
         detail = (
             f"{len(_cases())} layers (dilation, groups, depthwise, reflect/circular, flip): "
             f"max abs error {err:.2g} on integer data"
         )
-        return len(_cases()), err, err <= 1e-9, detail
+        return Outcome(len(_cases()), err, err <= 1e-9, detail)
 
     d.check(
         "F(3x3, mxm): sum of delta-weighted tiles = the weight gradient", "exact", weight_gradient

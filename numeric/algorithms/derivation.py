@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import sympy
 
-from symconv.derivation import Derivation
+from symconv.derivation import Derivation, Outcome
 from symconv.spec import Conv
 
 from .. import _ops
@@ -129,7 +129,7 @@ def cost_derivation(formulas: dict[str, dict[str, sympy.Expr]] | None = None) ->
     modules = {"direct": numpy_conv, "winograd": numpy_winograd}
     modules.update(shifted=numpy_shifted, fft=numpy_fft)
 
-    def check() -> tuple[int, float, bool, str]:
+    def check() -> Outcome:
         rng = np.random.default_rng(0)
         cases, worst, seen = 0, 0.0, set()
         old = set_num_threads(1)  # one batch part: H = 1
@@ -154,7 +154,9 @@ def cost_derivation(formulas: dict[str, dict[str, sympy.Expr]] | None = None) ->
                     seen.add(formula)
         finally:
             set_num_threads(old)
-        return cases, worst, worst == 0.0, f"relative error; formulas {', '.join(sorted(seen))}"
+        return Outcome(
+            cases, worst, worst == 0.0, f"relative error; formulas {', '.join(sorted(seen))}"
+        )
 
     d.check(_COUNTED_CHECK, "exact", check)
     return d

@@ -8,7 +8,7 @@ from typing import Any
 import sympy
 
 from .._errors import SpecError
-from ..derivation import Derivation, grid_check
+from ..derivation import Derivation, Outcome, grid_check
 from ..spec import Conv
 from ..toeplitz import sparse_product, toeplitz
 from ._factor import separable
@@ -98,14 +98,14 @@ def _layer_steps(dd: Derivation, spec: Any, input_size: Any) -> None:
             by="this layer's counts",
         )
 
-    def counts() -> tuple[int, float, bool, str]:
+    def counts() -> Outcome:
         full = Conv(dims=dims, kernel_size=w, bias=False).num_parameters()
         one_d = dims * Conv(dims=1, kernel_size=w, bias=False).num_parameters()
         ok = full == w**dims and one_d == dims * w
         if size is not None and dims == 2:  # the symbolic 2-d count of the steps above
             o1, o2 = size[0] - w + 1, size[1] - w + 1
             ok = ok and passes(size)[1] == w * (size[0] * o2 + o1 * o2)
-        return 1, 0.0 if ok else 1.0, ok, "Conv.num_parameters and Conv.macs"
+        return Outcome(1, 0.0 if ok else 1.0, ok, "Conv.num_parameters and Conv.macs")
 
     dd.check("this layer's counts against Conv.num_parameters and Conv.macs", "exact", counts)
 
@@ -174,7 +174,7 @@ def separable_derivation(spec: Any = None, input_size: Any = None) -> Derivation
     )
     dd.results.update(params=(w_**d_, d_ * w_), macs_2d=(w_**2 * o1 * o2, exact_2d))
 
-    def kron() -> tuple[int, float, bool, str]:
+    def kron() -> Outcome:
         cases = [
             (ks, ns, pad)
             for ks in ((1, 2), (2, 2), (2, 3), (3, 3))
@@ -183,7 +183,7 @@ def separable_derivation(spec: Any = None, input_size: Any = None) -> Derivation
         ]
         return grid_check(cases, lambda c: _kron_check(*c))
 
-    def macs() -> tuple[int, float, bool, str]:
+    def macs() -> Outcome:
         cases = list(itertools.product(range(1, 6), range(5, 10)))
 
         def err(c: tuple[int, int]) -> float:
@@ -198,7 +198,7 @@ def separable_derivation(spec: Any = None, input_size: Any = None) -> Derivation
 
         return grid_check(cases, err)
 
-    def textbook() -> tuple[int, float, bool, str]:
+    def textbook() -> Outcome:
         sob = separable([[1, 0, -1], [2, 0, -2], [1, 0, -1]])
         gauss = separable([[1, 2, 1], [2, 4, 2], [1, 2, 1]])
         ok = (
@@ -208,11 +208,11 @@ def separable_derivation(spec: Any = None, input_size: Any = None) -> Derivation
             and [list(f) for f in gauss.factors] == [[1, 2, 1], [1, 2, 1]]
             and separable([[0, 1, 0], [1, -4, 1], [0, 1, 0]]) is None  # the Laplacian: rank 2
         )
-        return 3, 0.0 if ok else 1.0, ok, "Sobel, binomial 3x3, Laplacian (not separable)"
+        return Outcome(3, 0.0 if ok else 1.0, ok, "Sobel, binomial 3x3, Laplacian (not separable)")
 
     dd.check("T(u v^T) = T_u (x) T_v = two 1D passes (valid, same)", "exact", kron)
 
-    def params() -> tuple[int, float, bool, str]:
+    def params() -> Outcome:
         from ..spec import Conv
 
         cases = list(itertools.product(range(1, 4), range(1, 6)))

@@ -8,7 +8,7 @@ from typing import Any
 
 import sympy
 
-from ..derivation import Derivation
+from ..derivation import Derivation, Outcome
 from ._accuracy import (
     _FLOAT32_TRIALS,
     FLOAT32_FACTOR,
@@ -111,19 +111,19 @@ def winograd_derivation(
         float32_growth=growth,
     )
 
-    def one_d() -> tuple[int, float, bool, str]:
+    def one_d() -> Outcome:
         ok = winograd_residual(f, 1).is_zero_matrix
-        return 1, 0.0 if ok else 1.0, ok, "symbolic d, g: residual expands to zero"
+        return Outcome(1, 0.0 if ok else 1.0, ok, "symbolic d, g: residual expands to zero")
 
-    def two_d() -> tuple[int, float, bool, str]:
+    def two_d() -> Outcome:
         wrong, total = _coefficient_mismatches_2d(f)
         detail = (
             f"{total - wrong} of the {total} coefficients of g[s,t] d[u,v] in Y[i,j] equal the "
             "valid 2D correlation's (symconv.toeplitz), exact rationals: all d, g"
         )
-        return 1, float(wrong), wrong == 0, detail
+        return Outcome(1, float(wrong), wrong == 0, detail)
 
-    def counts() -> tuple[int, float, bool, str]:
+    def counts() -> Outcome:
         formula = {k: f.tile_multiplications(k) for k in (1, 2)}
         counted = {k: (_hadamard_products(f, k), _direct_products(f, k)) for k in (1, 2)}
         w, direct = counted[2]
@@ -139,9 +139,9 @@ def winograd_derivation(
             f"{counted[1][0]} against {counted[1][1]} in 1D; formulas alpha^2 = {formula[2][0]}, "
             f"(m r)^2 = {formula[2][1]}: {f.speedup(2)}x"
         )
-        return 2, float(err), ok, detail
+        return Outcome(2, float(err), ok, detail)
 
-    def float32() -> tuple[int, float, bool, str]:
+    def float32() -> Outcome:
         e = _float32_tile_error(f, dims, _FLOAT32_TRIALS, 0)
         ratio = e["winograd_mean"] / e["direct_mean"] if e["direct_mean"] > 0 else math.inf
         ok = ratio <= FLOAT32_FACTOR
@@ -160,7 +160,7 @@ def winograd_derivation(
                 "; only float32 accuracy fails: tiles within the threshold (default points) "
                 + (", ".join(f"F({k}, {f.r})" for k in within) if within else "none measured")
             )
-        return _FLOAT32_TRIALS, e["winograd"], ok, detail
+        return Outcome(_FLOAT32_TRIALS, e["winograd"], ok, detail)
 
     d.check("A^T[(G g) * (B^T d)] = valid correlation, all d, g", "exact", one_d)
     d.check("2D nested form = valid 2D correlation, all d, g", "exact", two_d)
