@@ -140,7 +140,11 @@ def test_commutativity() -> None:
 def test_commuting_multichannel_kernels_by_their_polynomials() -> None:
     """W(z) of a kernel and back; W_B = W_A^2 (a full convolution of W_A with itself over the
     channel matrices) commutes with W_A as layers, a kernel with a nonzero commutator does not."""
-    from symconv.fourier import _kernel_polynomial, _multichannel_matrix, _polynomial_kernel
+    from symconv.fourier._commutativity import (
+        _kernel_polynomial,
+        _multichannel_matrix,
+        _polynomial_kernel,
+    )
 
     z = sympy.Symbol("z")
     wa = np.array([[[1, 2], [0, 1]], [[-1, 0], [3, 1]]])
