@@ -27,6 +27,8 @@ __all__ = [
 
 def as_int(op: str, name: str, value: Any, minimum: int | None) -> int:
     """An integer >= `minimum` (any integer for `None`); bools, floats and strings are refused."""
+    if type(value) is int and (minimum is None or value >= minimum):
+        return value  # the common case, checked as below (a plain int is integral, not a bool)
     if isinstance(value, bool) or not _is_integral(value):
         rule = "an integer" if minimum is None else f"an integer >= {minimum}"
         raise SpecError(f"{op}: {name} must be {rule}, got {value!r}")
@@ -68,6 +70,14 @@ def as_choice(op: str, name: str, value: Any, choices: Sequence[str]) -> str:
 def as_per_axis(op: str, name: str, value: Any, dims: int, minimum: int) -> tuple[int, ...]:
     """An int repeated over `dims` axes, or a sequence of exactly `dims` ints (bytes are not a
     sequence of sizes: `b'3'` would read as 51)."""
+    if type(value) is int and value >= minimum:
+        return (value,) * dims  # the common cases first, with the result the rules below give
+    if (
+        type(value) is tuple
+        and len(value) == dims
+        and all(type(v) is int and v >= minimum for v in value)
+    ):
+        return value
     if isinstance(value, bytes | bytearray | memoryview):
         raise SpecError(
             f"{op}: {name} must be an integer >= {minimum} or a tuple of {dims}, got bytes "

@@ -572,6 +572,85 @@ def _one_thread() -> None:
     os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 
+class _TorchThreads:
+    """torch on one thread while the checks run in this process (`jobs=1`), restored after.
+
+    The checks' convolutions are tiny: a pool of threads only spins (on 2 cores, CPU time of
+    the torch-based identities doubles to triples). `pin()` is called before each identity, so
+    a torch imported by an earlier identity is pinned from the next one on; torch imported
+    before `verify()` is pinned from the start."""
+
+    def __init__(self) -> None:
+        self.saved: int | None = None
+
+    def pin(self) -> None:
+        import sys
+
+        torch = sys.modules.get("torch")
+        if self.saved is None and torch is not None and hasattr(torch, "set_num_threads"):
+            self.saved = int(torch.get_num_threads())
+            torch.set_num_threads(1)
+
+    def restore(self) -> None:
+        import sys
+
+        torch = sys.modules.get("torch")
+        if self.saved is not None and torch is not None:
+            torch.set_num_threads(self.saved)
+        self.saved = None
+
+
+# Identities by decreasing time, the slow ones (a schedule only: any order gives the same report)
+_SLOW = (
+    "backprop-grid",
+    "backprop",
+    "toeplitz-factorization",
+    "equivariance",
+    "local-backprop",
+    "commutativity",
+    "depthwise-separable",
+    "local-params",
+    "grouped-conv",
+    "separable",
+    "residual",
+    "transpose-adjoint",
+    "toeplitz-torch",
+    "pool-gradients",
+)
+
+
+def _context() -> Any:
+    """The workers' start method: a fork of this process where that is safe (no torch imported
+    yet, one thread: the workers then share the modules imported already, SymPy's included),
+    else fresh workers (forkserver, which preloads this module once): a fork of a process
+    whose OpenMP pool is running (torch used before) can hang in the child."""
+    import multiprocessing
+    import sys
+    import threading
+
+    methods = multiprocessing.get_all_start_methods()
+    if "fork" in methods and "torch" not in sys.modules and threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
+    if "forkserver" in methods:
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload([__name__])
+        return context
+    return multiprocessing.get_context(None)
+
+
+def _auto_jobs(count: int) -> int:
+    """`symconv verify`'s default `--jobs` for `count` identities: one worker per available
+    CPU (at most 4), one process for fewer than 4 identities (workers would cost more than
+    they save)."""
+    import os
+
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not on Linux
+        cpus = os.cpu_count() or 1
+    return max(1, min(cpus, 4)) if count >= 4 else 1
+
+
 def _rows_of(name: str) -> list[LevelRow]:
     """`_rows` by registry name (what a worker process receives)."""
     return _rows(REGISTRY[name])
@@ -614,22 +693,24 @@ def verify(
             emitted += 1
 
     if jobs == 1 or len(names) < 2:
-        for i, name in enumerate(names):
-            if progress is not None:
-                progress(i, len(names), name)
-            finish(name, _rows(REGISTRY[name]))
+        threads = _TorchThreads()
+        try:
+            for i, name in enumerate(names):
+                if progress is not None:
+                    progress(i, len(names), name)
+                threads.pin()
+                finish(name, _rows(REGISTRY[name]))
+        finally:
+            threads.restore()
     else:
-        import multiprocessing
         from concurrent.futures import ProcessPoolExecutor, as_completed
 
-        # fresh workers (forkserver, where the platform has it): a fork of a process whose
-        # OpenMP pool is running (torch used before) can hang in the child
-        methods = multiprocessing.get_all_start_methods()
-        context = multiprocessing.get_context("forkserver" if "forkserver" in methods else None)
         with ProcessPoolExecutor(
-            max_workers=min(jobs, len(names)), mp_context=context, initializer=_one_thread
+            max_workers=min(jobs, len(names)), mp_context=_context(), initializer=_one_thread
         ) as pool:
-            futures = {pool.submit(_rows_of, n): n for n in names}
+            # the slowest first: the last identity to start is a short one (less idle workers)
+            order = sorted(names, key=lambda n: _SLOW.index(n) if n in _SLOW else len(_SLOW))
+            futures = {pool.submit(_rows_of, n): n for n in order}
             for i, future in enumerate(as_completed(futures)):
                 name = futures[future]
                 finish(name, future.result())
@@ -673,7 +754,8 @@ class _Progress:
 
 def command(args: Any) -> int:
     """`symconv verify [--only NAME]... [--list] [--json] [--jobs N] [--quiet]`: exit 0 when
-    every identity passes. The table streams: each identity's rows print as they complete."""
+    every identity passes. The table streams: each identity's rows print as they complete.
+    Without `--jobs`, `_auto_jobs` picks the number of worker processes."""
     import sys
 
     if args.list:
@@ -688,6 +770,7 @@ def command(args: Any) -> int:
     unknown = [n for n in names if n not in REGISTRY]
     if unknown:
         verify(names)  # raises the SpecError naming them
+    _one_thread()  # the whole process: torch, imported by the first check using it, on 1 thread
     bar = _Progress(len(names), sys.stderr.isatty() and not getattr(args, "quiet", False))
     table = _Table(names)
     on_rows = None
@@ -700,7 +783,8 @@ def command(args: Any) -> int:
                 bar.write(line)
 
     try:
-        report = verify(names, bar, jobs=getattr(args, "jobs", 1), on_rows=on_rows)
+        jobs = getattr(args, "jobs", None) or _auto_jobs(len(names))
+        report = verify(names, bar, jobs=jobs, on_rows=on_rows)
     finally:
         bar.close()
     if args.json:
