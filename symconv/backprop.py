@@ -445,7 +445,9 @@ def _general_steps(d: Derivation) -> None:
             kk, ss, dd, jj, oo = c
             weights = {w[t]: ws[t] for t in range(kk)}
             left = sum((ws[t] for t in range(kk) if jj == ss * oo + dd * t), start=sympy.Integer(0))
-            right = collapsed.subs({K: kk, S: ss, D: dd, j: jj, o: oo}).xreplace(weights)
+            # xreplace with Integers evaluates the Piecewise as subs does, 7x faster
+            values = dict(zip((K, S, D, j, o), map(sympy.Integer, c), strict=True))
+            right = collapsed.xreplace(values).xreplace(weights)
             return 0.0 if sympy.expand(left - right) == 0 else 1.0
 
         return grid_check(cases, err)
