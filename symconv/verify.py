@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from ._errors import SpecError
+from ._tables import same, table
 from ._torchref import conv_reference
 from .arith import lecture_formula_derivation
 from .backprop import activation_step, backprop, exact_grid, verify_exact
@@ -164,13 +165,9 @@ def _equivariance() -> Derivation:
 
 
 # -- identities checked here ------------------------------------------------------------------
-def _table(*keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """A bilinear form as (unique index tuples, integer coefficients): exact comparison."""
-    stacked = np.stack([np.asarray(k, dtype=np.int64) for k in keys], axis=1)
-    return np.unique(stacked, axis=0, return_counts=True)
-
-
 def _factorization_error(case: tuple[Conv, tuple[int, ...]]) -> float:
+    """0 when T's taps and V Pad's are the same multiset of (row, col, weight) key tuples: the
+    integer coefficient of every (row, col, weight) is equal (`_tables.same`), exactly."""
     spec, size = case
     form = index_form(spec, size)
     g, v, pad = form.gather(), form.gather(padded=True), form.pad_gather()
@@ -178,10 +175,8 @@ def _factorization_error(case: tuple[Conv, tuple[int, ...]]) -> float:
     lookup[pad.rows] = pad.cols
     cols = lookup[v.cols]
     ok = cols >= 0
-    t = _table(g.rows, g.cols, g.weights)
-    vp = _table(v.rows[ok], cols[ok], v.weights[ok])
-    same = t[0].shape == vp[0].shape and np.array_equal(t[0], vp[0]) and np.array_equal(t[1], vp[1])
-    return 0.0 if same else 1.0
+    t = table(g.rows, g.cols, g.weights)
+    return 0.0 if same(t, table(v.rows[ok], cols[ok], v.weights[ok])) else 1.0
 
 
 def _theorem(op: str) -> Callable[[], Derivation]:

@@ -438,3 +438,34 @@ def test_symmetry_condition_check_catches_mutations(mutation, monkeypatch, fresh
         )
     clear_caches()
     assert _condition_is_symmetry(spec, (6, 6), transform) != ""
+
+
+@pytest.mark.parametrize("mutation", ["index_map", "padding"])
+def test_toeplitz_factorization_identity_catches_mutations(
+    mutation, monkeypatch, fresh_caches
+) -> None:
+    """`symconv verify`'s T = V Pad (coefficient tables compared as integer multisets) passes
+    the true operators and fails a mutated index map of T or a mutated padding."""
+    from symconv.verify import _factorization_error
+
+    spec = sc.Conv(
+        dims=2, in_channels=2, out_channels=3, kernel_size=3, stride=2, padding=1,
+        padding_mode="reflect",
+    )  # fmt: skip
+    assert _factorization_error((spec, (7, 7))) == 0.0
+    if mutation == "index_map":  # T (unpadded coordinates) reads one input further on axis 1
+
+        def off_by_one(self, axis, t):
+            n = self.axes[axis].size
+            return np.where((t >= 0) & (axis == 1), np.minimum(t + 1, n - 1), t)
+
+        _patch_table(monkeypatch, False, off_by_one)
+    else:  # Pad clamps (replicate) where reflect mirrors
+        real_pad = IndexForm.pad_table
+        monkeypatch.setattr(
+            IndexForm, "pad_table", lambda self, axis: np.clip(real_pad(self, axis) * 0 + (
+                np.arange(self.axes[axis].padded) - self.axes[axis].lo), 0,
+                self.axes[axis].size - 1)
+        )  # fmt: skip
+    clear_caches()
+    assert _factorization_error((spec, (7, 7))) == 1.0
