@@ -646,9 +646,33 @@ def _auto_jobs(count: int) -> int:
     return max(1, min(cpus, 4)) if count >= 4 else 1
 
 
-def _rows_of(name: str) -> list[LevelRow]:
-    """`_rows` by registry name (what a worker process receives)."""
-    return _rows(REGISTRY[name])
+# Identities that share cached results (the quick grid is part of the whole grid): one worker
+# runs them one after the other instead of two workers computing the shared part twice
+_TOGETHER = (("backprop", "backprop-grid"),)
+
+
+def _tasks(names: Sequence[str]) -> list[tuple[str, ...]]:
+    """`names` as worker tasks: identities of one `_TOGETHER` group in one task, the slowest
+    tasks first (the last to start is a short one: less idle workers at the end)."""
+    tasks: list[tuple[str, ...]] = []
+    placed: set[str] = set()
+    for name in names:
+        if name in placed:
+            continue
+        group = next((g for g in _TOGETHER if name in g), (name,))
+        task = tuple(n for n in group if n in names)
+        placed.update(task)
+        tasks.append(task)
+
+    def rank(task: tuple[str, ...]) -> int:
+        return min(_SLOW.index(n) if n in _SLOW else len(_SLOW) for n in task)
+
+    return sorted(tasks, key=rank)
+
+
+def _rows_of_all(names: tuple[str, ...]) -> list[list[LevelRow]]:
+    """`_rows` of each name, in one worker process (what a worker receives)."""
+    return [_rows(REGISTRY[n]) for n in names]
 
 
 def verify(
@@ -703,14 +727,14 @@ def verify(
         with ProcessPoolExecutor(
             max_workers=min(jobs, len(names)), mp_context=_context(), initializer=_one_thread
         ) as pool:
-            # the slowest first: the last identity to start is a short one (less idle workers)
-            order = sorted(names, key=lambda n: _SLOW.index(n) if n in _SLOW else len(_SLOW))
-            futures = {pool.submit(_rows_of, n): n for n in order}
-            for i, future in enumerate(as_completed(futures)):
-                name = futures[future]
-                finish(name, future.result())
-                if progress is not None:
-                    progress(i + 1, len(names), name)
+            futures = {pool.submit(_rows_of_all, task): task for task in _tasks(names)}
+            completed = 0
+            for future in as_completed(futures):
+                for name, rows in zip(futures[future], future.result(), strict=True):
+                    finish(name, rows)
+                    completed += 1
+                    if progress is not None:
+                        progress(completed, len(names), name)
     if progress is not None:
         progress(len(names), len(names), "")
     rows = [row for name in names for row in done[name]]
