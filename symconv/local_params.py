@@ -39,6 +39,7 @@ import numpy as np
 import sympy
 
 from ._errors import SpecError
+from ._subs import at as _at
 from .derivation import Derivation, grid_check
 from .indexform import index_form
 from .limits import check_symbolic
@@ -171,7 +172,7 @@ def local_params(spec: Any = None, input_size: Any = None) -> Derivation:
                 "tiled": til.num_parameters(),
                 "locally connected": loc.num_parameters(),
             }
-            bad = any(int(ff[name].subs(vals)) != v for name, v in got.items())
+            bad = any(int(_at(ff[name], vals)) != v for name, v in got.items())
             return float(bad)
 
         return grid_check(_grid(), err)
@@ -194,8 +195,8 @@ def local_params(spec: Any = None, input_size: Any = None) -> Derivation:
             vals = {N: n, K: k, C_IN: ci, C_OUT: co, O: loc.output_size()[0]}
             ff = param_formulas()
             return float(
-                rows * cols != ff["dense"].subs(vals)
-                or form.tap_count() != ff["locally connected"].subs(vals)
+                rows * cols != _at(ff["dense"], vals)
+                or form.tap_count() != _at(ff["locally connected"], vals)
             )
 
         return grid_check(cases, err)

@@ -40,6 +40,7 @@ import sympy
 from sympy.polys.polyerrors import BasePolynomialError
 
 from ._errors import SpecError
+from ._subs import at as _at
 from ._tolerances import RANK_TOL
 from .derivation import Derivation, grid_check
 from .spec import Conv
@@ -531,7 +532,7 @@ def _toeplitz_1d(k: int, n: int, pads: tuple[int, int], name: str) -> dict[tuple
     spec = Conv(dims=1, kernel_size=k, padding=(pads,), bias=False)
     base, v = sympy.IndexedBase("w"), sympy.IndexedBase(name)
     return {
-        key: val.subs({base[0, 0, a]: v[a] for a in range(k)})
+        key: _at(val, {base[0, 0, a]: v[a] for a in range(k)})
         for key, val in toeplitz(spec, n).todok().items()
     }
 
@@ -541,7 +542,7 @@ def _kron_check(ks: tuple[int, int], ns: tuple[int, int], padding: str) -> float
     spec = Conv(dims=2, kernel_size=ks, padding=padding, bias=False)
     u, v, w = sympy.IndexedBase("u"), sympy.IndexedBase("v"), sympy.IndexedBase("w")
     sub = {w[0, 0, a, b]: u[a] * v[b] for a in range(ks[0]) for b in range(ks[1])}
-    T2 = {key: sympy.expand(val.subs(sub)) for key, val in toeplitz(spec, ns).todok().items()}
+    T2 = {key: sympy.expand(_at(val, sub)) for key, val in toeplitz(spec, ns).todok().items()}
     o = spec.output_size(ns)
     Tu = _toeplitz_1d(ks[0], ns[0], spec.pads[0], "u")
     Tv = _toeplitz_1d(ks[1], ns[1], spec.pads[1], "v")
@@ -704,8 +705,8 @@ def separable_derivation(spec: Any = None, input_size: Any = None) -> Derivation
             oo = nn - k + 1
             rows = Conv(dims=2, kernel_size=(1, k)).macs((nn, nn))
             colp = Conv(dims=2, kernel_size=(k, 1)).macs((nn, oo))
-            want_full = (w_**2 * o1 * o2).subs({w_: k, o1: oo, o2: oo})
-            want_sep = exact_2d.subs({w_: k, n: nn, o1: oo, o2: oo})
+            want_full = _at(w_**2 * o1 * o2, {w_: k, o1: oo, o2: oo})
+            want_sep = _at(exact_2d, {w_: k, n: nn, o1: oo, o2: oo})
             return float(full != want_full or rows + colp != want_sep)
 
         return grid_check(cases, err)
