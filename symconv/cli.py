@@ -453,7 +453,8 @@ def _cmd_derive(args: argparse.Namespace) -> int:
 def _cmd_tour(args: argparse.Namespace) -> int:
     from .tour import tour
 
-    return 0 if tour(as_json=args.json, progress=not args.quiet and sys.stderr.isatty()) else 1
+    progress = not args.quiet and sys.stderr.isatty()
+    return 0 if tour(as_json=args.json, progress=progress, workers=True) else 1
 
 
 def _jobs(text: str) -> int:
