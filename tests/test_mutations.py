@@ -469,3 +469,23 @@ def test_toeplitz_factorization_identity_catches_mutations(
         )  # fmt: skip
     clear_caches()
     assert _factorization_error((spec, (7, 7))) == 1.0
+
+
+def test_coefficient_tables_compare_as_multisets_small_and_large(monkeypatch) -> None:
+    """`_tables.same`: the short path (sorted lists, small tables) and the radix path agree on
+    equal multisets in another order and on tables differing in one key or one multiplicity."""
+    from symconv import _tables
+
+    rng = np.random.default_rng(0)
+    for n in (1, 5, 64, 65, 300):
+        a = rng.integers(-2, 6, (n, 3))
+        b = a[rng.permutation(n)]
+        c = b.copy()
+        c[0, 1] += 1  # one key changed
+        d = a.copy()
+        d[-1] = d[0]  # one row's multiplicity moved to another
+        want = [True, False, bool((a[-1] == a[0]).all())]
+        for small in (0, 10**6):
+            monkeypatch.setattr(_tables, "_SMALL", small)
+            got = [_tables.same(a, b), _tables.same(a, c), _tables.same(a, d)]
+            assert got == want, (n, small, got)
