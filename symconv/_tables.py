@@ -31,7 +31,14 @@ _SMALL = 64  # up to this many taps, `same` sorts Python lists (5-10x faster tha
 
 def table(*keys: Any) -> Table:
     """The key tuples `zip(*keys)` as one `(taps, len(keys))` int64 array (a multiset)."""
-    return np.stack([np.asarray(k, dtype=np.int64).ravel() for k in keys], axis=1)
+    cols = [np.asarray(k).ravel() for k in keys]
+    n = len(cols[0])
+    if any(len(c) != n for c in cols):
+        raise ValueError(f"table: keys of different lengths {[len(c) for c in cols]}")
+    out = np.empty((n, len(cols)), dtype=np.int64)
+    for j, c in enumerate(cols):  # filled column by column: np.stack costs twice as much
+        out[:, j] = c
+    return out
 
 
 def same(a: Table, b: Table) -> bool:
