@@ -599,8 +599,8 @@ class _TorchThreads:
 _SLOW = (
     "backprop-grid",
     "backprop",
-    "toeplitz-factorization",
     "equivariance",
+    "toeplitz-factorization",
     "local-backprop",
     "commutativity",
     "depthwise-separable",
@@ -646,9 +646,20 @@ def _auto_jobs(count: int) -> int:
     return max(1, min(cpus, 4)) if count >= 4 else 1
 
 
-# Identities that share cached results (the quick grid is part of the whole grid): one worker
-# runs them one after the other instead of two workers computing the shared part twice
-_TOGETHER = (("backprop", "backprop-grid"),)
+# Identities one worker runs one after the other: those that share cached results (backprop's
+# quick grid is part of backprop-grid's), and those whose checks import torch (about 1 s of
+# CPU per process: imported once, by one worker, while the others run the rest)
+_TOGETHER = (
+    ("backprop", "backprop-grid"),
+    (
+        "pool-gradients",
+        "equivariance",
+        "residual",
+        "depthwise-separable",
+        "grouped-conv",
+        "toeplitz-torch",
+    ),
+)
 
 
 def _tasks(names: Sequence[str]) -> list[tuple[str, ...]]:
