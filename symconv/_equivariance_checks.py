@@ -20,10 +20,10 @@ from ._cache import pure
 from ._equivariance_core import Equivariance, _kind
 from ._equivariance_pooling import max_pool_changes
 from ._equivariance_symmetry import (
+    _condition_is_symmetry,
     _kernel_symmetry,
     _solve,
     _symmetric_setup,
-    _symmetry_core,
     _weight_symbols,
 )
 from ._equivariance_translate import _interior, _tapwise_broken, _translate_core
@@ -290,6 +290,12 @@ def _translate_checks(
         )
 
 
+@pure(maxsize=1024)
+def _symmetry_claim(spec: Conv, sizes: tuple[int, ...], transform: str) -> str:
+    """`_condition_is_symmetry` once per case and process."""
+    return _condition_is_symmetry(spec, sizes, transform)
+
+
 def _grid_symmetry(transform: str) -> list[tuple[Conv, tuple[int, ...]]]:
     cases = []
     dims = (1, 2) if transform == "flip_h" else (2,)
@@ -315,14 +321,19 @@ def _symmetry_checks(
     if isinstance(spec, Conv):
 
         def grid() -> Outcome:
+            # this spec: the condition the derivation solved (SymPy), as before; the grid:
+            # the same statement on integer forms (`_condition_is_symmetry`)
             cases = _grid_symmetry(transform)
             if _symmetric_setup(spec, sizes, transform):
+                syms = _weight_symbols(spec)
+                cond = core["condition"]
+                if _solve(cond, syms) != _solve(_kernel_symmetry(spec, transform), syms):
+                    return Outcome(len(cases) + 1, 1.0, False, f"{spec} on {sizes}: {cond}")
                 cases.insert(0, (spec, sizes))
             for c, sz in cases:
-                cond = _symmetry_core(c, sz, transform, None)["condition"]
-                syms = _weight_symbols(c)
-                if _solve(cond, syms) != _solve(_kernel_symmetry(c, transform), syms):
-                    return Outcome(len(cases), 1.0, False, f"{c} on {sz}: {cond}")
+                why = _symmetry_claim(c, sz, transform)
+                if why:
+                    return Outcome(len(cases), 1.0, False, f"{c} on {sz}: {why}")
             return Outcome(len(cases), 0.0, True, "solved condition = kernel symmetry")
 
         d.check(f"condition = the kernel's {transform} symmetry", "exact", grid)

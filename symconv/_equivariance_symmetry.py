@@ -23,6 +23,7 @@ from ._equivariance_core import (
     _spatial,
     _spatial_map,
 )
+from .indexform import index_form
 from .spec import Conv, Pool
 
 
@@ -57,6 +58,82 @@ def _solve(eqs: Sequence[Any], syms: list[sympy.Indexed]) -> tuple[Any, ...]:
         return tuple(syms)
     (sol,) = sympy.linsolve(eqs, syms)
     return tuple(sol)
+
+
+# -- the same condition on integer tables (the verification grid) ------------------------------
+# Entry (o, c) of T P - P T is a linear form in the weights with integer coefficients: the
+# count of taps of weight w reading x[c] in row o of T P, minus that in row o of P T. The
+# condition's solutions are the null space of those forms; the kernel's symmetry is the space
+# of kernels constant on the orbits of `_image`. Equal spaces, checked exactly: every orbit's
+# indicator solves every form, and the forms' rank is (weights - orbits).
+def _equation_matrix(spec: Conv, sizes: tuple[int, ...], transform: str) -> np.ndarray:
+    """The distinct nonzero rows of T P - P T as integer forms over the flat weights, from the
+    index form's taps (`gather()`): `(equations, weights)` int64."""
+    form = index_form(spec, sizes)
+    g = form.gather()
+    pi_in = _full_map(_spatial_map(transform, sizes, (), False), form.in_shape()[0])
+    out_shape = form.out_shape()
+    pi_out = _full_map(_spatial_map(transform, out_shape[1:], (), False), out_shape[0])
+    n_out, n_in, n_w = math.prod(out_shape), math.prod(form.in_shape()), math.prod(g.weight_shape)
+    # row o of P T is row pi_out(o) of T: T's tap in row r lands in row pi_out^{-1}(r)
+    inverse = np.full(n_out, -1, dtype=np.int64)
+    ok = pi_out >= 0
+    inverse[pi_out[ok]] = np.arange(n_out)[ok]
+    cols = pi_in[g.cols]  # row o of T P reads x[pi_in(j)] with T[o, j]
+    keep = cols >= 0
+    rows_pt = inverse[g.rows]
+    keep_pt = rows_pt >= 0
+    diff = np.zeros((n_out * n_in, n_w), dtype=np.int64)
+    np.add.at(diff, (g.rows[keep] * n_in + cols[keep], g.weights[keep]), 1)
+    np.add.at(diff, (rows_pt[keep_pt] * n_in + g.cols[keep_pt], g.weights[keep_pt]), -1)
+    nonzero = diff[np.any(diff != 0, axis=1)]
+    return np.unique(nonzero, axis=0) if len(nonzero) else nonzero.reshape(0, n_w)
+
+
+def _orbits(spec: Conv, transform: str) -> np.ndarray:
+    """The kernel symmetry's orbit of every flat weight index (a label per weight)."""
+    shape = spec.weight_shape
+    label = np.arange(math.prod(shape))
+    for _ in range(4):  # union along w[a] = w[image(a)]; orbits have at most 4 elements
+        for flat, (k, c, *a) in enumerate(np.ndindex(*shape)):
+            b = np.ravel_multi_index((k, c, *_image(transform, tuple(a), spec.kernel_size)), shape)
+            low = min(label[flat], label[b])
+            label[flat] = label[b] = low
+    return label
+
+
+def _rank(rows: np.ndarray) -> int:
+    """The exact rank of an integer matrix (fraction-free elimination on Python ints)."""
+    m = [[int(v) for v in r] for r in rows]
+    rank, n_cols = 0, (len(m[0]) if m else 0)
+    for col in range(n_cols):
+        pivot = next((r for r in range(rank, len(m)) if m[r][col]), None)
+        if pivot is None:
+            continue
+        m[rank], m[pivot] = m[pivot], m[rank]
+        p = m[rank]
+        for r in range(rank + 1, len(m)):
+            f = m[r][col]
+            if f:
+                m[r] = [p[col] * x - f * y for x, y in zip(m[r], p, strict=True)]
+        rank += 1
+    return rank
+
+
+def _condition_is_symmetry(spec: Conv, sizes: tuple[int, ...], transform: str) -> str:
+    """'' when the solutions of T P = P T (integer forms) are exactly the kernels with the
+    transform's symmetry; else what differs."""
+    eqs = _equation_matrix(spec, sizes, transform)
+    label = _orbits(spec, transform)
+    orbits = np.unique(label)
+    indicator = (label[:, None] == orbits[None, :]).astype(np.int64)  # (weights, orbits)
+    unsolved = np.nonzero(np.any(eqs @ indicator != 0, axis=0))[0]
+    if len(unsolved):
+        return f"a kernel with the {transform} symmetry breaks T P = P T (orbit {unsolved[0]})"
+    rank, want = _rank(eqs), len(label) - len(orbits)
+    if rank != want:
+        return f"{len(label) - rank} free weights, the {transform} symmetry leaves {len(orbits)}"
+    return ""
 
 
 def _symmetric_setup(spec: Conv | Pool, sizes: tuple[int, ...], transform: str) -> bool:

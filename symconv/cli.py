@@ -447,7 +447,8 @@ def _cmd_derive(args: argparse.Namespace) -> int:
 def _cmd_tour(args: argparse.Namespace) -> int:
     from .tour import tour
 
-    return 0 if tour(as_json=args.json, progress=not args.quiet and sys.stderr.isatty()) else 1
+    progress = not args.quiet and sys.stderr.isatty()
+    return 0 if tour(as_json=args.json, progress=progress, workers=True) else 1
 
 
 def _jobs(text: str) -> int:
@@ -512,7 +513,12 @@ def _build() -> argparse.ArgumentParser:
     p.add_argument("--only", action="append", metavar="NAME", help="this identity only (repeat)")
     p.add_argument("--list", action="store_true", help="list the registered identities")
     p.add_argument(
-        "--jobs", "-j", type=_jobs, default=1, metavar="N", help="worker processes (default 1)"
+        "--jobs",
+        "-j",
+        type=_jobs,
+        default=None,
+        metavar="N",
+        help="worker processes (default: one per CPU, at most 4; 1 for fewer than 4 identities)",
     )
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar on stderr")
     p.set_defaults(run=_cmd_verify)

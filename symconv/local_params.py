@@ -39,6 +39,7 @@ import numpy as np
 import sympy
 
 from ._errors import SpecError
+from ._subs import at as _at
 from ._tables import Table, same_factors, table
 from .derivation import Derivation, Outcome, grid_check
 from .indexform import IndexForm, index_form
@@ -198,8 +199,8 @@ def local_params(spec: Any = None, input_size: Any = None) -> Derivation:
             vals = {N: n, K: k, C_IN: ci, C_OUT: co, O: loc.output_size()[0]}
             ff = param_formulas()
             return float(
-                rows * cols != ff["dense"].subs(vals)
-                or form.tap_count() != ff["locally connected"].subs(vals)
+                rows * cols != _at(ff["dense"], vals)
+                or form.tap_count() != _at(ff["locally connected"], vals)
             )
 
         return grid_check(cases, err)

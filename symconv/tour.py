@@ -218,17 +218,80 @@ def _sections() -> list[Callable[[], dict[str, Any]]]:
     return [*sections, table]
 
 
+# The sections that use torch: with `workers`, one forked worker computes them (in order) while
+# this process computes the others; torch is then imported once, by the worker.
+_OFFLOAD = ("_matrix", "_equivariance", "_kernels")
+
+
+def _run_section(index: int) -> dict[str, Any]:
+    """Section `index` of `_sections()` (what the worker process receives)."""
+    import os
+
+    os.environ.setdefault("OMP_NUM_THREADS", "1")  # tiny convolutions: a thread pool only spins
+    return _sections()[index]()
+
+
+def _worker() -> Any:
+    """A one-process pool forked from this one, or None where a fork is not safe (torch imported
+    already: a fork of a process whose OpenMP pool ran can hang; other threads running) or
+    there is one CPU only."""
+    import multiprocessing
+    import os
+    import threading
+    from concurrent.futures import ProcessPoolExecutor
+
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not on Linux
+        cpus = os.cpu_count() or 1
+    if (
+        cpus < 2
+        or "fork" not in multiprocessing.get_all_start_methods()
+        or "torch" in sys.modules
+        or threading.active_count() > 1
+    ):
+        return None
+    return ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"))
+
+
 def tour(
     as_json: bool = False,
     progress: bool = False,
     emit: Callable[[str], None] | None = None,
+    workers: bool = False,
 ) -> bool:
     """Run every section, printing each as soon as it is computed (JSON: all at the end).
 
     `progress` shows a tqdm bar on stderr; `emit` replaces `print` for the text (tests read
-    the sections as they arrive). Returns whether every check passed.
+    the sections as they arrive). With `workers` (the CLI's choice), the torch sections run in
+    a forked worker process while this one computes the rest ahead; each section is still
+    printed in order, as soon as it and every one before it are done. Returns whether every
+    check passed.
     """
     sections = _sections()
+    pool = _worker() if workers else None
+    futures: dict[int, Any] = {}
+    if pool is not None:
+        futures = {
+            i: pool.submit(_run_section, i)
+            for i, section in enumerate(sections)
+            if getattr(section, "__name__", "") in _OFFLOAD
+        }
+    local = [i for i in range(len(sections)) if i not in futures]
+    computed: dict[int, dict[str, Any]] = {}
+
+    def result(i: int) -> dict[str, Any]:
+        """Section i's result; while a worker's section is not done, compute ours ahead."""
+        while i not in computed:
+            if i in futures and (futures[i].done() or not local):
+                computed[i] = futures[i].result()
+            elif local:
+                j = local.pop(0)
+                computed[j] = sections[j]()
+            else:  # pragma: no cover - every index is local or a future
+                raise AssertionError(i)
+        return computed.pop(i)
+
     bar = None
     if progress:
         from tqdm import tqdm
@@ -245,8 +308,8 @@ def tour(
 
     results = []
     try:
-        for section in sections:
-            r = section()
+        for i in range(len(sections)):
+            r = result(i)
             results.append(r)
             if not as_json:
                 out(f"\n== {r['title']} ==\n{r['text']}")
@@ -255,6 +318,8 @@ def tour(
     finally:
         if bar is not None:
             bar.close()
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
     if as_json:
         out(json.dumps(results, indent=2))
     return all(r["passed"] for r in results)

@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from ._errors import SpecError
+from ._tables import same, table
 from ._torchref import conv_reference
 from .backprop import backprop, exact_grid, verify_exact
 from .derivation import LEVELS, CheckResult, Derivation, grid_check
@@ -160,13 +161,9 @@ def _equivariance() -> Derivation:
 
 
 # -- identities checked here ------------------------------------------------------------------
-def _table(*keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """A bilinear form as (unique index tuples, integer coefficients): exact comparison."""
-    stacked = np.stack([np.asarray(k, dtype=np.int64) for k in keys], axis=1)
-    return np.unique(stacked, axis=0, return_counts=True)
-
-
 def _factorization_error(case: tuple[Conv, tuple[int, ...]]) -> float:
+    """0 when T's taps and V Pad's are the same multiset of (row, col, weight) key tuples: the
+    integer coefficient of every (row, col, weight) is equal (`_tables.same`), exactly."""
     spec, size = case
     form = index_form(spec, size)
     g, v, pad = form.gather(), form.gather(padded=True), form.pad_gather()
@@ -174,10 +171,8 @@ def _factorization_error(case: tuple[Conv, tuple[int, ...]]) -> float:
     lookup[pad.rows] = pad.cols
     cols = lookup[v.cols]
     ok = cols >= 0
-    t = _table(g.rows, g.cols, g.weights)
-    vp = _table(v.rows[ok], cols[ok], v.weights[ok])
-    same = t[0].shape == vp[0].shape and np.array_equal(t[0], vp[0]) and np.array_equal(t[1], vp[1])
-    return 0.0 if same else 1.0
+    t = table(g.rows, g.cols, g.weights)
+    return 0.0 if same(t, table(v.rows[ok], cols[ok], v.weights[ok])) else 1.0
 
 
 def _theorem(op: str) -> Callable[[], Derivation]:
@@ -568,9 +563,123 @@ def _one_thread() -> None:
     os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 
-def _rows_of(name: str) -> list[LevelRow]:
-    """`_rows` by registry name (what a worker process receives)."""
-    return _rows(REGISTRY[name])
+class _TorchThreads:
+    """torch on one thread while the checks run in this process (`jobs=1`), restored after.
+
+    The checks' convolutions are tiny: a pool of threads only spins (on 2 cores, CPU time of
+    the torch-based identities doubles to triples). `pin()` is called before each identity, so
+    a torch imported by an earlier identity is pinned from the next one on; torch imported
+    before `verify()` is pinned from the start."""
+
+    def __init__(self) -> None:
+        self.saved: int | None = None
+
+    def pin(self) -> None:
+        import sys
+
+        torch = sys.modules.get("torch")
+        if self.saved is None and torch is not None and hasattr(torch, "set_num_threads"):
+            self.saved = int(torch.get_num_threads())
+            torch.set_num_threads(1)
+
+    def restore(self) -> None:
+        import sys
+
+        torch = sys.modules.get("torch")
+        if self.saved is not None and torch is not None:
+            torch.set_num_threads(self.saved)
+        self.saved = None
+
+
+# Identities by decreasing time, the slow ones (a schedule only: any order gives the same report)
+_SLOW = (
+    "backprop-grid",
+    "backprop",
+    "equivariance",
+    "toeplitz-factorization",
+    "local-backprop",
+    "commutativity",
+    "depthwise-separable",
+    "local-params",
+    "grouped-conv",
+    "separable",
+    "residual",
+    "transpose-adjoint",
+    "toeplitz-torch",
+    "pool-gradients",
+)
+
+
+def _context() -> Any:
+    """The workers' start method: a fork of this process where that is safe (no torch imported
+    yet, one thread: the workers then share the modules imported already, SymPy's included),
+    else fresh workers (forkserver, which preloads this module once): a fork of a process
+    whose OpenMP pool is running (torch used before) can hang in the child."""
+    import multiprocessing
+    import sys
+    import threading
+
+    methods = multiprocessing.get_all_start_methods()
+    if "fork" in methods and "torch" not in sys.modules and threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
+    if "forkserver" in methods:
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload([__name__])
+        return context
+    return multiprocessing.get_context(None)
+
+
+def _auto_jobs(count: int) -> int:
+    """`symconv verify`'s default `--jobs` for `count` identities: one worker per available
+    CPU (at most 4), one process for fewer than 4 identities (workers would cost more than
+    they save)."""
+    import os
+
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not on Linux
+        cpus = os.cpu_count() or 1
+    return max(1, min(cpus, 4)) if count >= 4 else 1
+
+
+# Identities one worker runs one after the other: those that share cached results (backprop's
+# quick grid is part of backprop-grid's), and those whose checks import torch (about 1 s of
+# CPU per process: imported once, by one worker, while the others run the rest)
+_TOGETHER = (
+    ("backprop", "backprop-grid"),
+    (
+        "pool-gradients",
+        "equivariance",
+        "residual",
+        "depthwise-separable",
+        "grouped-conv",
+        "toeplitz-torch",
+    ),
+)
+
+
+def _tasks(names: Sequence[str]) -> list[tuple[str, ...]]:
+    """`names` as worker tasks: identities of one `_TOGETHER` group in one task, the slowest
+    tasks first (the last to start is a short one: less idle workers at the end)."""
+    tasks: list[tuple[str, ...]] = []
+    placed: set[str] = set()
+    for name in names:
+        if name in placed:
+            continue
+        group = next((g for g in _TOGETHER if name in g), (name,))
+        task = tuple(n for n in group if n in names)
+        placed.update(task)
+        tasks.append(task)
+
+    def rank(task: tuple[str, ...]) -> int:
+        return min(_SLOW.index(n) if n in _SLOW else len(_SLOW) for n in task)
+
+    return sorted(tasks, key=rank)
+
+
+def _rows_of_all(names: tuple[str, ...]) -> list[list[LevelRow]]:
+    """`_rows` of each name, in one worker process (what a worker receives)."""
+    return [_rows(REGISTRY[n]) for n in names]
 
 
 def verify(
@@ -610,27 +719,29 @@ def verify(
             emitted += 1
 
     if jobs == 1 or len(names) < 2:
-        for i, name in enumerate(names):
-            if progress is not None:
-                progress(i, len(names), name)
-            finish(name, _rows(REGISTRY[name]))
+        threads = _TorchThreads()
+        try:
+            for i, name in enumerate(names):
+                if progress is not None:
+                    progress(i, len(names), name)
+                threads.pin()
+                finish(name, _rows(REGISTRY[name]))
+        finally:
+            threads.restore()
     else:
-        import multiprocessing
         from concurrent.futures import ProcessPoolExecutor, as_completed
 
-        # fresh workers (forkserver, where the platform has it): a fork of a process whose
-        # OpenMP pool is running (torch used before) can hang in the child
-        methods = multiprocessing.get_all_start_methods()
-        context = multiprocessing.get_context("forkserver" if "forkserver" in methods else None)
         with ProcessPoolExecutor(
-            max_workers=min(jobs, len(names)), mp_context=context, initializer=_one_thread
+            max_workers=min(jobs, len(names)), mp_context=_context(), initializer=_one_thread
         ) as pool:
-            futures = {pool.submit(_rows_of, n): n for n in names}
-            for i, future in enumerate(as_completed(futures)):
-                name = futures[future]
-                finish(name, future.result())
-                if progress is not None:
-                    progress(i + 1, len(names), name)
+            futures = {pool.submit(_rows_of_all, task): task for task in _tasks(names)}
+            completed = 0
+            for future in as_completed(futures):
+                for name, rows in zip(futures[future], future.result(), strict=True):
+                    finish(name, rows)
+                    completed += 1
+                    if progress is not None:
+                        progress(completed, len(names), name)
     if progress is not None:
         progress(len(names), len(names), "")
     rows = [row for name in names for row in done[name]]
@@ -669,7 +780,8 @@ class _Progress:
 
 def command(args: Any) -> int:
     """`symconv verify [--only NAME]... [--list] [--json] [--jobs N] [--quiet]`: exit 0 when
-    every identity passes. The table streams: each identity's rows print as they complete."""
+    every identity passes. The table streams: each identity's rows print as they complete.
+    Without `--jobs`, `_auto_jobs` picks the number of worker processes."""
     import sys
 
     if args.list:
@@ -684,6 +796,7 @@ def command(args: Any) -> int:
     unknown = [n for n in names if n not in REGISTRY]
     if unknown:
         verify(names)  # raises the SpecError naming them
+    _one_thread()  # the whole process: torch, imported by the first check using it, on 1 thread
     bar = _Progress(len(names), sys.stderr.isatty() and not getattr(args, "quiet", False))
     table = _Table(names)
     on_rows = None
@@ -696,7 +809,8 @@ def command(args: Any) -> int:
                 bar.write(line)
 
     try:
-        report = verify(names, bar, jobs=getattr(args, "jobs", 1), on_rows=on_rows)
+        jobs = getattr(args, "jobs", None) or _auto_jobs(len(names))
+        report = verify(names, bar, jobs=jobs, on_rows=on_rows)
     finally:
         bar.close()
     if args.json:

@@ -507,3 +507,134 @@ def test_p4_table_checks_catch_mutations(monkeypatch, fresh_caches) -> None:
         np.asarray(i) >= n, real_phi("replicate", i, n), real_phi(mode, i, n)))  # fmt: skip
     clear_caches()
     assert set(failing()) >= set(names[:3])
+
+
+# -- rotations and flips: the condition on integer forms ---------------------------------------
+def _symmetry_verdicts(cases) -> list[tuple[bool, bool]]:
+    """(SymPy: solved condition = kernel symmetry, integer forms: the same) per case."""
+    from symconv._equivariance_symmetry import (
+        _condition_is_symmetry,
+        _kernel_symmetry,
+        _solve,
+        _symmetry_core,
+        _weight_symbols,
+    )
+
+    out = []
+    for spec, size, transform in cases:
+        syms = _weight_symbols(spec)
+        cond = _symmetry_core(spec, size, transform, None)["condition"]
+        by_sympy = _solve(cond, syms) == _solve(_kernel_symmetry(spec, transform), syms)
+        out.append((by_sympy, _condition_is_symmetry(spec, size, transform) == ""))
+    return out
+
+
+def test_symmetry_condition_on_integer_forms_agrees_with_sympy(fresh_caches) -> None:
+    """The grid's rotation/flip check (null space of the integer forms of T P - P T against
+    the kernel's orbits) gives SymPy's verdict, on setups where the condition is the symmetry
+    and where it is not (stride 2, one-sided padding, a non-square input)."""
+    cases = [
+        (sc.Conv(dims=2, kernel_size=k, padding=p, stride=s, padding_mode=m, bias=False), n, t)
+        for k, p, s, m, n, t in [
+            (3, 1, 1, "zeros", (5, 5), "rot90"),
+            (3, 1, 2, "zeros", (6, 6), "rot90"),
+            (2, 0, 1, "reflect", (4, 4), "rot90"),
+            (3, ((1, 0), (1, 1)), 1, "zeros", (5, 5), "rot90"),
+            (3, 1, 1, "circular", (4, 4), "flip_v"),
+            (3, ((0, 1), (1, 1)), 1, "replicate", (5, 5), "flip_v"),
+            (3, 1, 1, "zeros", (4, 5), "flip_h"),
+            (3, ((1, 1), (1, 0)), 1, "zeros", (5, 5), "flip_h"),
+        ]
+    ] + [(sc.Conv(dims=1, kernel_size=3, padding=(((1, 0),)), bias=False), (5,), "flip_h")]
+    verdicts = _symmetry_verdicts(cases)
+    assert all(a == b for a, b in verdicts), verdicts
+    assert {a for a, _ in verdicts} == {True, False}  # both kinds of setup are covered
+
+
+@pytest.mark.parametrize("mutation", ["index_map", "padding", "kernel_symmetry", "transform"])
+def test_symmetry_condition_check_catches_mutations(mutation, monkeypatch, fresh_caches) -> None:
+    """Each mutation of the index map, the padding, the kernel's symmetry or the transformation
+    fails the integer-form check on a layer where the true operator passes."""
+    from symconv import _equivariance_core, _equivariance_symmetry
+    from symconv._equivariance_symmetry import _condition_is_symmetry
+
+    spec = sc.Conv(dims=2, in_channels=2, out_channels=3, kernel_size=3, padding=1, bias=False)
+    transform = "flip_h" if mutation == "transform" else "rot90"
+    assert _condition_is_symmetry(spec, (6, 6), transform) == ""
+    if mutation == "index_map":  # axis 1 reads one input further
+
+        def off_by_one(self, axis, t):
+            n = self.axes[axis].size
+            return np.where((t >= 0) & (axis == 1), np.minimum(t + 1, n - 1), t)
+
+        _patch_table(monkeypatch, False, off_by_one)
+    elif mutation == "padding":  # the high side replicates the edge, the low side is zero
+        indexform = sys.modules["symconv.indexform"]
+        real = indexform._phi
+        monkeypatch.setattr(
+            indexform, "_phi", lambda mode, i, n: real(mode, np.where(i == n, n - 1, i), n)
+        )
+    elif mutation == "kernel_symmetry":  # rot90's image of a tap read as the transpose
+        monkeypatch.setattr(_equivariance_symmetry, "_image", lambda tr, a, kernel: (a[1], a[0]))
+    else:  # flip_h mirrors the first axis (flip_v's map)
+        real_map = _equivariance_core._spatial_map
+        monkeypatch.setattr(
+            _equivariance_symmetry,
+            "_spatial_map",
+            lambda tr, shape, shift, cyclic: real_map(
+                "flip_v" if tr == "flip_h" else tr, shape, shift, cyclic
+            ),
+        )
+    clear_caches()
+    assert _condition_is_symmetry(spec, (6, 6), transform) != ""
+
+
+@pytest.mark.parametrize("mutation", ["index_map", "padding"])
+def test_toeplitz_factorization_identity_catches_mutations(
+    mutation, monkeypatch, fresh_caches
+) -> None:
+    """`symconv verify`'s T = V Pad (coefficient tables compared as integer multisets) passes
+    the true operators and fails a mutated index map of T or a mutated padding."""
+    from symconv.verify import _factorization_error
+
+    spec = sc.Conv(
+        dims=2, in_channels=2, out_channels=3, kernel_size=3, stride=2, padding=1,
+        padding_mode="reflect",
+    )  # fmt: skip
+    assert _factorization_error((spec, (7, 7))) == 0.0
+    if mutation == "index_map":  # T (unpadded coordinates) reads one input further on axis 1
+
+        def off_by_one(self, axis, t):
+            n = self.axes[axis].size
+            return np.where((t >= 0) & (axis == 1), np.minimum(t + 1, n - 1), t)
+
+        _patch_table(monkeypatch, False, off_by_one)
+    else:  # Pad clamps (replicate) where reflect mirrors
+        real_pad = IndexForm.pad_table
+        monkeypatch.setattr(
+            IndexForm, "pad_table", lambda self, axis: np.clip(real_pad(self, axis) * 0 + (
+                np.arange(self.axes[axis].padded) - self.axes[axis].lo), 0,
+                self.axes[axis].size - 1)
+        )  # fmt: skip
+    clear_caches()
+    assert _factorization_error((spec, (7, 7))) == 1.0
+
+
+def test_coefficient_tables_compare_as_multisets_small_and_large(monkeypatch) -> None:
+    """`_tables.same`: the short path (sorted lists, small tables) and the radix path agree on
+    equal multisets in another order and on tables differing in one key or one multiplicity."""
+    from symconv import _tables
+
+    rng = np.random.default_rng(0)
+    for n in (1, 5, 64, 65, 300):
+        a = rng.integers(-2, 6, (n, 3))
+        b = a[rng.permutation(n)]
+        c = b.copy()
+        c[0, 1] += 1  # one key changed
+        d = a.copy()
+        d[-1] = d[0]  # one row's multiplicity moved to another
+        want = [True, False, bool((a[-1] == a[0]).all())]
+        for small in (0, 10**6):
+            monkeypatch.setattr(_tables, "_SMALL", small)
+            got = [_tables.same(a, b), _tables.same(a, c), _tables.same(a, d)]
+            assert got == want, (n, small, got)

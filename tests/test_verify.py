@@ -179,3 +179,18 @@ def test_cli_streams_the_table_it_reports(capsys, monkeypatch) -> None:
     assert exit_.value.code == 2
     err = capsys.readouterr().err
     assert "--jobs must be an integer >= 1" in err and len(err.splitlines()) == 1
+
+
+def test_worker_tasks_cover_every_identity_once() -> None:
+    """The worker schedule: every requested identity in exactly one task, a group's members
+    in one task (only those requested), and the CLI's default --jobs within 1..4."""
+    from symconv.verify import _TOGETHER, _auto_jobs, _tasks
+
+    names = list(REGISTRY)
+    tasks = _tasks(names)
+    flat = [n for task in tasks for n in task]
+    assert sorted(flat) == sorted(names) and len(flat) == len(set(flat))
+    for group in _TOGETHER:
+        assert any(set(group) <= set(task) for task in tasks)
+    assert _tasks(["backprop-grid", "output-size"]) == [("backprop-grid",), ("output-size",)]
+    assert _auto_jobs(3) == 1 and 1 <= _auto_jobs(len(names)) <= 4

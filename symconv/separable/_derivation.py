@@ -8,6 +8,7 @@ from typing import Any
 import sympy
 
 from .._errors import SpecError
+from .._subs import at as _at
 from ..derivation import Derivation, Outcome, grid_check
 from ..spec import Conv
 from ..toeplitz import sparse_product, toeplitz
@@ -192,8 +193,8 @@ def separable_derivation(spec: Any = None, input_size: Any = None) -> Derivation
             oo = nn - k + 1
             rows = Conv(dims=2, kernel_size=(1, k)).macs((nn, nn))
             colp = Conv(dims=2, kernel_size=(k, 1)).macs((nn, oo))
-            want_full = (w_**2 * o1 * o2).subs({w_: k, o1: oo, o2: oo})
-            want_sep = exact_2d.subs({w_: k, n: nn, o1: oo, o2: oo})
+            want_full = _at(w_**2 * o1 * o2, {w_: k, o1: oo, o2: oo})
+            want_sep = _at(exact_2d, {w_: k, n: nn, o1: oo, o2: oo})
             return float(full != want_full or rows + colp != want_sep)
 
         return grid_check(cases, err)
