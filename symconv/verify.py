@@ -36,7 +36,7 @@ from ._errors import SpecError
 from ._tables import same, table
 from ._torchref import conv_reference
 from .backprop import backprop, exact_grid, verify_exact
-from .derivation import LEVELS, CheckResult, Derivation, grid_check
+from .derivation import LEVELS, CheckResult, Derivation, Outcome, grid_check
 from .derive import derive
 from .indexform import index_form
 from .poolgrad import pool_backprop
@@ -195,10 +195,10 @@ def toeplitz_factorization_derivation() -> Derivation:
         by="T = V Pad for all weights",
     )
 
-    def grid() -> tuple[int, float, bool, str]:
+    def grid() -> Outcome:
         cases = exact_grid(quick=True)
         n, err, ok, detail = grid_check(cases, _factorization_error)
-        return n, err, ok, detail or "coefficient of every (row, col, weight) equal"
+        return Outcome(n, err, ok, detail or "coefficient of every (row, col, weight) equal")
 
     d.check("T = V Pad for all weights (coefficient tables), verification grid", "exact", grid)
     return d
@@ -216,7 +216,7 @@ def toeplitz_torch_derivation() -> Derivation:
         by="T x = torch conv(x)",
     )
 
-    def numeric() -> tuple[int, float, bool, str]:
+    def numeric() -> Outcome:
         rng = np.random.default_rng(0)
         cases = [
             *_sample_grid(),
@@ -241,7 +241,7 @@ def toeplitz_torch_derivation() -> Derivation:
             err = float(np.max(np.abs(ours - theirs), initial=0.0))
             if err > worst:
                 worst, where = err, f"worst {spec} on {size}"
-        return len(cases), worst, worst < 1e-10, where
+        return Outcome(len(cases), worst, worst < 1e-10, where)
 
     d.check("T x = torch conv(x), float64, |error| < 1e-10", "numeric", numeric)
     return d
@@ -283,7 +283,7 @@ def transpose_adjoint_derivation() -> Derivation:
         by="T^T entry by entry",
     )
 
-    def grid() -> tuple[int, float, bool, str]:
+    def grid() -> Outcome:
         return grid_check(_transpose_cases(), lambda c: 0.0 if verify_adjoint(*c) else 1.0)
 
     d.check("T^T entry by entry, symbolic weights, dims 1-2", "exact", grid)
@@ -301,7 +301,7 @@ def backprop_grid_derivation() -> Derivation:
         by="derived gradient operators",
     )
 
-    def grid() -> tuple[int, float, bool, str]:
+    def grid() -> Outcome:
         return grid_check(exact_grid(), lambda c: 0.0 if all(verify_exact(*c)) else 1.0)
 
     d.check("derived gradient operators, every spec of the grid", "exact", grid)
@@ -332,7 +332,7 @@ def numeric_kernels_derivation() -> Derivation:
         by="numeric.convNd = T x + b",
     )
 
-    def numeric_check() -> tuple[int, float, bool, str]:
+    def numeric_check() -> Outcome:
         rng = np.random.default_rng(1)
         worst, where, n = 0.0, "", 0
         for spec, size in _sample_grid(every=4):
@@ -362,7 +362,7 @@ def numeric_kernels_derivation() -> Derivation:
             n += 1
             if err > worst:
                 worst, where = err, f"worst {spec} on {size}"
-        return n, worst, worst < 1e-9, where
+        return Outcome(n, worst, worst < 1e-9, where)
 
     d.check("numeric.convNd = T x + b, float64", "numeric", numeric_check)
     return d
