@@ -10,7 +10,8 @@ $\mathcal U = G \cdot \mathrm{Pad}$ (gather after zero padding); `fold` is the s
 $\tilde y[c, S o + D a] \mathrel{+}= Y[(c, a), o]$ followed by the crop of the padding,
 $\mathcal F = \mathrm{Crop} \cdot G^\top$, and since $\mathrm{Crop} = \mathrm{Pad}^\top$,
 $\mathcal F = \mathcal U^\top$: fold is the adjoint of unfold
-(`unfold_fold_derivation` certifies it exactly on small layers and against torch).
+(`unfold_fold_derivation` certifies it exactly, on integer tables, for any layer within
+`symconv.limits`, and against torch).
 
 **Adaptive pooling.** Pooling an axis of length $I$ to $O$ outputs, window $o$ is
 
