@@ -42,9 +42,8 @@ import sympy
 from . import _sizes
 from ._errors import SpecError
 from ._indexmap import adaptive_table, window_table
-from ._results import Outcome
 from ._torchref import torch_or_none
-from .derivation import Derivation, SkipCheck, discrepancy, grid_check
+from .derivation import Derivation, Outcome, SkipCheck, discrepancy, grid_check
 from .spec import Conv
 
 __all__ = [
