@@ -23,6 +23,7 @@ from ._equivariance_core import (
     _spatial,
     _spatial_map,
 )
+from ._results import Outcome
 from .indexform import index_form
 from .spec import Conv, Pool
 
@@ -290,7 +291,7 @@ def _symmetry(
     d.check(
         "matched tap solved symbolically",
         "general",
-        lambda: (
+        lambda: Outcome(
             1,
             0.0,
             len(general["sol"]) == 1 and sympy.simplify(general["sol"][0] - general["want"]) == 0,

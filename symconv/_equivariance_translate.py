@@ -30,6 +30,7 @@ from ._equivariance_core import (
     _spatial_map,
 )
 from ._equivariance_pooling import _pool_invariance
+from ._results import Outcome
 from .indexform import index_form
 from .spec import Conv, Pool
 
@@ -298,7 +299,9 @@ def _translate(
     d.check(
         "S u = t solved for u (symbolic sizes)",
         "general",
-        lambda: (1, 0.0, len(sol) == 1 and sympy.simplify(sol[0] - t_sym / S) == 0, f"u = {sol}"),
+        lambda: Outcome(
+            1, 0.0, len(sol) == 1 and sympy.simplify(sol[0] - t_sym / S) == 0, f"u = {sol}"
+        ),
     )
     if cyclic:
         y_o = sympy.Sum(x[sympy.Mod(o + a - P, n_sym)] * w[a], (a, 0, K - 1))
@@ -322,7 +325,9 @@ def _translate(
         d.check(
             "(o - t) mod n + a - P = o + a - P - t (mod n)",
             "general",
-            lambda: (1, 0.0, sympy.simplify(inner - sympy.Mod(o + a - P - t_sym, n_sym)) == 0, ""),
+            lambda: Outcome(
+                1, 0.0, sympy.simplify(inner - sympy.Mod(o + a - P - t_sym, n_sym)) == 0, ""
+            ),
         )
     elif isinstance(spec, Conv):
         crit = sympy.And(
@@ -365,7 +370,7 @@ def _translate(
         d.check(
             "the counterexample's two sides differ",
             "exact",
-            lambda: (1, 0.0 if differ else 1.0, differ, "expanded difference nonzero"),
+            lambda: Outcome(1, 0.0 if differ else 1.0, differ, "expanded difference nonzero"),
         )
         d.results["counterexample"] = (pos, left, right)
     if not core["divisible"]:

@@ -48,11 +48,8 @@ Level = Literal["general", "exact", "numeric"]
 LEVELS: tuple[Level, ...] = ("general", "exact", "numeric")
 # a check that needs one of these and finds it missing is skipped, with a one-line note
 OPTIONAL_DEPENDENCIES = ("torch", "scipy")
-# What `Derivation.check` takes: a function of no arguments returning an `Outcome`. A plain
-# (cases, max_error, passed, detail) tuple is still read as one until symconv/verify.py and the
-# equivariance modules return `Outcome` (tests/test_results.py names them): `_TupleRun` goes then.
+# What `Derivation.check` takes: a function of no arguments returning an `Outcome`
 _OutcomeRun = Callable[[], Outcome]
-_TupleRun = Callable[[], tuple[int, float, bool, str]]
 
 
 class SkipCheck(Exception):
@@ -313,8 +310,8 @@ def _missing_optional(err: ImportError) -> str | None:
 
 @dataclass(frozen=True)
 class Check:
-    """A named check: `run()` returns an `Outcome(cases, max_error, passed, detail)` (a plain
-    4-tuple in that order is still read as one, for the checks not yet converted).
+    """A named check: `run()` returns an `Outcome(cases, max_error, passed, detail)`; anything
+    else is a `TypeError` naming the check.
 
     It is *skipped* (never counted as passed) when it raises `SkipCheck`, when an optional
     dependency (torch, scipy) it imports is missing, or when it examined no case at all.
@@ -322,7 +319,7 @@ class Check:
 
     name: str
     level: Level
-    run: _OutcomeRun | _TupleRun
+    run: _OutcomeRun
 
     def __call__(self) -> CheckResult:
         try:
@@ -335,7 +332,12 @@ class Check:
                 raise
             reason = f"{missing} not installed (pip install {missing}): not checked"
             return CheckResult(self.name, self.level, 0, 0.0, False, "", reason)
-        cases, err, ok, detail = result  # an Outcome, or (for now) the same as a plain tuple
+        if not isinstance(result, Outcome):
+            raise TypeError(
+                f"check {self.name!r} returned {type(result).__name__}, not an Outcome(cases, "
+                "max_error, passed, detail) (symconv.derivation.Outcome)"
+            )
+        cases, err, ok, detail = result
         if cases == 0:  # nothing examined: the check did not run, whatever it returned
             reason = detail or "no case to check"
             return CheckResult(self.name, self.level, 0, 0.0, False, "", reason)
@@ -559,7 +561,7 @@ class Derivation:
             return self.add_step(str(key), *args, **kwargs)
         return cast(Steps, self.steps)[key]  # a Steps (__post_init__)
 
-    def check(self, name: str, level: Level, run: _OutcomeRun | _TupleRun) -> Derivation:
+    def check(self, name: str, level: Level, run: _OutcomeRun) -> Derivation:
         self.checks.append(Check(name, level, run))
         return self
 

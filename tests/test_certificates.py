@@ -12,7 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from symconv.derivation import Derivation, SkipCheck
+from symconv.derivation import Derivation, Outcome, SkipCheck
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -65,13 +65,13 @@ def test_verify_without_torch_has_a_skipped_column_and_exits_0() -> None:
 
 def test_certificate_level_needs_every_check_of_the_level_to_run() -> None:
     d = Derivation("two numeric checks, one cannot run")
-    d.check("runs", "numeric", lambda: (3, 0.0, True, ""))
+    d.check("runs", "numeric", lambda: Outcome(3, 0.0, True, ""))
 
     def cannot() -> tuple[int, float, bool, str]:
         raise SkipCheck("no reference here")
 
     d.check("cannot run", "numeric", cannot)
-    d.check("zero cases", "exact", lambda: (0, 0.0, True, "nothing examined"))
+    d.check("zero cases", "exact", lambda: Outcome(0, 0.0, True, "nothing examined"))
     cert = d.verify()
     assert [r.status for r in cert.results] == ["ok", "skip", "skip"]
     assert cert.level is None  # numeric: one check skipped; exact: its only check skipped
@@ -102,8 +102,8 @@ def test_a_missing_optional_import_is_a_skip_but_other_import_errors_raise() -> 
 
 
 def test_a_failed_check_is_not_hidden_by_skips() -> None:
-    d = Derivation("fails").check("bad", "exact", lambda: (2, 1.0, False, "differs"))
-    d.check("skip", "numeric", lambda: (0, 0.0, True, "no torch"))
+    d = Derivation("fails").check("bad", "exact", lambda: Outcome(2, 1.0, False, "differs"))
+    d.check("skip", "numeric", lambda: Outcome(0, 0.0, True, "no torch"))
     cert = d.verify()
     assert cert.failed and not cert.passed and cert.level is None
     assert "FAILED" in str(cert)

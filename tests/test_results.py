@@ -35,17 +35,11 @@ def test_grid_check_names_its_outcome() -> None:
     assert nan.max_error == math.inf and not nan.passed
 
 
-def test_a_derivation_reads_an_outcome_and_a_plain_tuple_alike() -> None:
-    for run in (lambda: Outcome(2, 0.5, False, "off"), lambda: (2, 0.5, False, "off")):
-        d = Derivation("check").add_step("claim", sympy.Symbol("x"), by="c")
-        d.check("c", "exact", run)
-        (result,) = d.verify().results
-        assert (result.cases, result.max_error, result.passed, result.detail) == (
-            2,
-            0.5,
-            False,
-            "off",
-        )
+def test_a_derivation_reads_an_outcome() -> None:
+    d = Derivation("check").add_step("claim", sympy.Symbol("x"), by="c")
+    d.check("c", "exact", lambda: Outcome(2, 0.5, False, "off"))
+    (result,) = d.verify().results
+    assert (result.cases, result.max_error, result.passed, result.detail) == (2, 0.5, False, "off")
 
 
 def test_factored_product_check_names_holds_and_nonzeros() -> None:
@@ -69,16 +63,6 @@ def test_residual_chain_rule_names_holds_and_jacobian() -> None:
     r = residual_chain_rule(2)
     assert isinstance(r, ChainRule) and r.holds and r.jacobian.shape == (2, 2)
     assert not residual_chain_rule(2, identity=False).holds
-
-
-# The check functions that still return a plain (cases, max_error, passed, detail) tuple, which
-# `Check` reads as an `Outcome` for now, by the module (prefix) defining them. Remove an entry
-# when its checks return `Outcome`: the test below fails while an entry is no longer needed, and
-# then `Check.run`'s type (symconv/derivation.py, `_TupleRun`) can drop the tuple.
-STILL_TUPLES = {
-    "verify.py": ("symconv.verify",),
-    "equivariance": ("symconv.equivariance", "symconv._equivariance_"),
-}
 
 
 def _registered() -> Iterator[tuple[str, Derivation]]:
@@ -110,15 +94,15 @@ def test_every_registered_check_returns_an_outcome() -> None:
                 continue
             ran += 1
             if not isinstance(result, Outcome):
-                assert isinstance(result, tuple) and len(result) == 4, (where, check.name)
                 module = getattr(check.run, "__module__", "?")
                 tuples.setdefault(module, []).append(f"{where}: {check.name}")
     assert ran > 100
+    assert not tuples, f"checks returning something other than an Outcome: {tuples}"
 
-    def excepted(module: str) -> str | None:
-        return next((k for k, v in STILL_TUPLES.items() if module.startswith(v)), None)
 
-    unexpected = {m: names for m, names in tuples.items() if excepted(m) is None}
-    assert not unexpected, f"checks returning a plain tuple, not an Outcome: {unexpected}"
-    converted = sorted(set(STILL_TUPLES) - {excepted(m) for m in tuples})
-    assert not converted, f"these return Outcome now: remove them from STILL_TUPLES {converted}"
+def test_a_check_returning_a_plain_tuple_is_refused() -> None:
+    """`Check` reads only an `Outcome`: a bare 4-tuple (the old form) is a TypeError that names
+    the check, not a silently accepted result."""
+    d = Derivation("old form").check("bare", "exact", lambda: (1, 0.0, True, ""))  # type: ignore[arg-type, return-value]
+    with pytest.raises(TypeError, match="'bare' returned tuple, not an Outcome"):
+        d.verify()

@@ -17,7 +17,7 @@ import pytest
 import sympy
 
 import symconv as sc
-from symconv.derivation import Derivation
+from symconv.derivation import Derivation, Outcome
 from symconv.derive import derive
 from symconv.registry import ENTRIES
 from symconv.verify import REGISTRY, Skip
@@ -77,7 +77,7 @@ def test_the_walker_catches_each_kind_of_defect() -> None:
     j = sympy.Symbol("j", integer=True)
     integral = sympy.Eq(sympy.Mod(j, 2), 0)
     d = Derivation("defects")
-    d.check("a check", "exact", lambda: (1, 0.0, True, ""))
+    d.check("a check", "exact", lambda: Outcome(1, 0.0, True, ""))
     d.add_step("bare boolean", sympy.Eq(x, x + 0), by="a check")
     d.add_step("restated", sympy.Eq(x + 1, x + 1, evaluate=False), by="a check")
     d.add_step(
@@ -156,6 +156,6 @@ def test_the_fixed_steps_stay_fixed() -> None:
 
 def test_the_old_spelling_of_add_step_still_appends() -> None:
     d = Derivation("old callers")
-    d.check("c", "exact", lambda: (1, 0.0, True, ""))
+    d.check("c", "exact", lambda: Outcome(1, 0.0, True, ""))
     d.step("a claim", sympy.Symbol("x"), "why", by="c")  # title, statement: appends
     assert d.steps["a claim"].by == ("c",) and d.step("a claim") is d.steps[0]

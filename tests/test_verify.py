@@ -8,7 +8,7 @@ import json
 import pytest
 
 from symconv.cli import main
-from symconv.derivation import Derivation
+from symconv.derivation import Derivation, Outcome
 from symconv.verify import REGISTRY, Identity, Skip, verify
 
 QUICK = ["output-size", "activation-step", "toeplitz-torch"]
@@ -92,7 +92,7 @@ def extra_identities():
 def test_failure_and_skip(extra_identities, capsys) -> None:
     def broken() -> Derivation:
         d = Derivation("broken")
-        d.check("1 = 2", "exact", lambda: (1, 1.0, False, "one is not two"))
+        d.check("1 = 2", "exact", lambda: Outcome(1, 1.0, False, "one is not two"))
         return d
 
     def missing() -> Derivation:
