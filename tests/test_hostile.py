@@ -297,6 +297,7 @@ def _same_ieee(ours: np.ndarray, ref: np.ndarray) -> None:
     np.testing.assert_allclose(ours[fin], ref[fin], rtol=1e-9, atol=1e-9)
 
 
+@pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")
 @pytest.mark.parametrize("picked", list(AUTO_LAYERS))
 def test_nonfinite_auto_matches_torch(picked: str) -> None:
     """inf and NaN in the data (x for y and dL/dw, delta for dL/dx): "auto" spoils exactly the
@@ -323,6 +324,7 @@ def test_nonfinite_auto_matches_torch(picked: str) -> None:
     _same_ieee(nm.conv2d_grad_input(x.shape, w, delta, padding=p), gi)
 
 
+@pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")
 @pytest.mark.parametrize("algorithm", algorithms.NON_SPREADING["forward"])
 def test_non_spreading_algorithms_match_torch_on_nonfinite_input(algorithm: str) -> None:
     torch = pytest.importorskip("torch")

@@ -30,6 +30,9 @@ PAD_MODE = {
     "circular": "circular",
 }
 
+# inf and NaN in NumPy arithmetic are the subject here: its RuntimeWarnings say nothing new
+pytestmark = pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")
+
 
 def same_ieee(ours: Any, ref: Any, rtol: float) -> None:
     """The same NaN, +inf and -inf positions; finite values close."""

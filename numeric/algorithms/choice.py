@@ -138,7 +138,8 @@ def all_finite(*arrays: Any) -> bool:
     for a in arrays:
         if a is None:
             continue
-        total = a.sum()
+        with np.errstate(invalid="ignore", over="ignore"):  # inf - inf is the answer, not news
+            total = a.sum()
         if not bool(total.isfinite() if hasattr(total, "isfinite") else np.isfinite(total)):
             return False
     return True
