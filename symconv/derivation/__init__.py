@@ -29,7 +29,7 @@ from sympy.printing.latex import LatexPrinter
 from sympy.printing.pretty.pretty import PrettyPrinter
 from sympy.printing.pretty.stringpict import prettyForm
 
-from ._results import Outcome
+from .._results import Outcome
 
 __all__ = [
     "LEVELS",

@@ -41,16 +41,16 @@ from typing import Any, Literal, cast
 import numpy as np
 import sympy
 
-from . import _cache, _sizes
-from ._cache import pure
-from ._errors import SpecError
-from ._indexmap import phi as _phi
-from ._indexmap import window_coord
-from ._validate import as_int
-from .derivation import latex
-from .local import LocallyConnected, Tiled
-from .spec import Conv, Pool
-from .transpose import ConvTranspose
+from .. import _cache, _sizes
+from .._cache import pure
+from .._errors import SpecError
+from .._indexmap import phi as _phi
+from .._indexmap import window_coord
+from .._validate import as_int
+from ..derivation import latex
+from ..local import LocallyConnected, Tiled
+from ..spec import Conv, Pool
+from ..transpose import ConvTranspose
 
 __all__ = ["Axis", "Factors", "Gather", "IndexForm", "WindowMax", "index_form"]
 
@@ -722,7 +722,7 @@ def index_form(
 def _index_form(
     spec: Any, input_size: int | Sequence[int] | None = None, *, channels: int = 1
 ) -> IndexForm:
-    from .transpose import ConvTranspose
+    from ..transpose import ConvTranspose
 
     check_spec("index_form", spec)
     channels = as_int("index_form", "channels", channels, 1)
