@@ -22,6 +22,11 @@ Toeplitz builder, derivations, code printers, docs, tests) reads an `IndexForm`:
 - `gather()`: every tap of the operator as flattened `(row, col, weight)` arrays;
 - `expression()` / `latex()`: the symbolic formula with symbolic sizes.
 
+The package's modules: `_build` (`index_form` from a layer spec, cached), `_values` (`Axis`,
+`Gather`, `Factors`), `_gather` (the taps in bulk: `gather()`, `factors()`, counts) and
+`_symbolic` (`expression()`, `padding_expression()`, `WindowMax`). This module holds
+`IndexForm` and its index map (`source`, `pad_map`, the tap tables, channels and weights).
+
 ```python
 >>> import symconv as sc
 >>> form = sc.index_form(sc.Conv(dims=1, kernel_size=3, padding=1, padding_mode="reflect"), 5)
@@ -33,140 +38,26 @@ Toeplitz builder, derivations, code printers, docs, tests) reads an `IndexForm`:
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, cast
+from typing import Any, cast
 
 import numpy as np
 import sympy
 
-from .. import _cache, _sizes
-from .._cache import pure
+from .. import _sizes
 from .._errors import SpecError
 from .._indexmap import phi as _phi
 from .._indexmap import window_coord
-from .._validate import as_int
 from ..derivation import latex
-from ..local import LocallyConnected, Tiled
-from ..spec import Conv, Pool
-from ..transpose import ConvTranspose
+from . import _gather, _symbolic
+from ._build import check_spec as check_spec  # the shared spec check (toeplitz imports it)
+from ._build import clear_caches as clear_caches
+from ._build import index_form
+from ._symbolic import WindowMax
+from ._values import Axis, Factors, Gather, Kind
 
 __all__ = ["Axis", "Factors", "Gather", "IndexForm", "WindowMax", "index_form"]
-
-Kind = Literal["conv", "local", "tiled", "pool", "transpose"]
-
-
-@dataclass(frozen=True)
-class Axis:
-    """One spatial axis of an index form: the numbers the index map needs.
-
-    `size` and `out` are the input and output lengths (`None` when the form is symbolic);
-    `lo`, `hi` the padding (for a transposed convolution: the cropping $p$ and $p$ minus the
-    output padding's extension); `mode` the padding mode; `flip` whether the tap is reversed.
-    """
-
-    kernel: int
-    stride: int
-    dilation: int
-    lo: int
-    hi: int
-    size: int | None
-    out: int | None
-    mode: str = "zeros"
-    flip: bool = False
-
-    @property
-    def padded(self) -> int | None:
-        """Length of the padded input $\\tilde x$."""
-        return None if self.size is None else _sizes.padded_length(self.size, self.lo, self.hi)
-
-
-@dataclass(frozen=True)
-class Gather:
-    """Every tap of an operator, flattened (C order), as parallel integer arrays.
-
-    Tap `t` says: output `rows[t]` reads input `cols[t]` times weight `weights[t]` (a flat index
-    into `weight_shape`; for pooling, the flat window offset). Rows index `(C_out, *out_shape)`,
-    columns `(C_in, *in_shape)`. A pair `(row, col)` can repeat (reflect, replicate and circular
-    padding fold two taps onto one input): the matrix entry is then the sum.
-    """
-
-    rows: np.ndarray
-    cols: np.ndarray
-    weights: np.ndarray
-    out_shape: tuple[int, ...]  # (C_out, *spatial)
-    in_shape: tuple[int, ...]  # (C_in, *spatial)
-    weight_shape: tuple[int, ...]
-
-    @property
-    def shape(self) -> tuple[int, int]:
-        return math.prod(self.out_shape), math.prod(self.in_shape)
-
-    def __len__(self) -> int:
-        return int(self.rows.size)
-
-
-@dataclass(frozen=True)
-class Factors:
-    r"""An operator's taps as a product: channel pairs times one tap table per axis.
-
-    `channels` has one row `(k, c_in, lead)` per channel pair (output channel, input channel,
-    flat index of the weight's leading, non-spatial part); `axes[d]` one row `(o, a, i)` per tap
-    of axis `d` that reads the input (output position, kernel tap, input position). Every tap
-    of the operator is one row of each, so two operators with equal factor tables have equal
-    coefficient tables (the converse needs no more than nonempty factors).
-    """
-
-    channels: np.ndarray
-    axes: tuple[np.ndarray, ...]
-    out_shape: tuple[int, ...]
-    in_shape: tuple[int, ...]
-    weight_shape: tuple[int, ...]
-
-    def __len__(self) -> int:
-        return len(self.channels) * math.prod(len(a) for a in self.axes)
-
-    def gather(self) -> Gather:
-        """The product, flattened as `IndexForm.gather()` flattens it (for tests and display)."""
-        dims = len(self.axes)
-        grid = np.indices([len(a) for a in self.axes]).reshape(dims, -1)
-        o = [a[g, 0] for a, g in zip(self.axes, grid, strict=True)]
-        tap = [a[g, 1] for a, g in zip(self.axes, grid, strict=True)]
-        src = [a[g, 2] for a, g in zip(self.axes, grid, strict=True)]
-        out_sp = np.ravel_multi_index(o, self.out_shape[1:])
-        in_sp = np.ravel_multi_index(src, self.in_shape[1:])
-        a_sp = np.ravel_multi_index(tap, self.weight_shape[len(self.weight_shape) - dims :])
-        k, cin, lead = self.channels.T
-        n_out, n_in, n_a = (
-            math.prod(self.out_shape[1:]),
-            math.prod(self.in_shape[1:]),
-            math.prod(self.weight_shape[len(self.weight_shape) - dims :]),
-        )
-        rows = (k[:, None] * n_out + out_sp[None, :]).ravel()
-        cols = (cin[:, None] * n_in + in_sp[None, :]).ravel()
-        weights = (lead[:, None] * n_a + a_sp[None, :]).ravel()
-        return Gather(rows, cols, weights, self.out_shape, self.in_shape, self.weight_shape)
-
-
-class WindowMax(sympy.Function):
-    r"""Unevaluated maximum over a window: `WindowMax(expr, (a, 0, K - 1), ...)`.
-
-    Renders as $\max_{0 \le a < K} \mathrm{expr}$; the limits follow `sympy.Sum`'s convention
-    (inclusive upper bound).
-    """
-
-    @classmethod
-    def eval(cls, *args: Any) -> None:
-        return None
-
-    def _latex(self, printer: Any) -> str:
-        expr, *limits = self.args
-        lims = r",\ ".join(
-            rf"{printer._print(lo)} \le {printer._print(v)} \le {printer._print(hi)}"
-            for v, lo, hi in limits
-        )
-        return rf"\max_{{{lims}}} {printer._print(expr)}"
 
 
 @dataclass(frozen=True)
@@ -355,38 +246,18 @@ class IndexForm:
         `divisor_override` if given; with `count_include_pad` the window clipped to the padded
         input $[-P, I + P)$ (torch's rule in ceil mode); otherwise the number of input taps.
         """
-        self._sized("divisors")
-        spec = self.spec
-        if self.kind != "pool" or spec.kind != "avg":
-            raise SpecError(f"{self._op}: divisors() applies to average pooling only")
-        if spec.divisor_override is not None:
-            return np.full(self.output_size, spec.divisor_override)  # type: ignore[arg-type]  # sized
-        per_axis = []
-        for a, ax in enumerate(self.axes):
-            if spec.count_include_pad:
-                out, size = cast(int, ax.out), cast(int, ax.size)  # sized (checked above)
-                start = ax.stride * np.arange(out) - ax.lo
-                per_axis.append(np.minimum(start + ax.kernel, size + ax.hi) - start)
-            else:
-                per_axis.append((self.tap_table(a) >= 0).sum(axis=1))
-        return np.prod(np.meshgrid(*per_axis, indexing="ij"), axis=0)
+        return _gather.divisors(self)
 
     def tap_count(self, padded: bool = False) -> int:
         """Number of taps `gather()` returns (before merging repeated `(row, col)` pairs)."""
-        per_axis = [int((self.tap_table(a, padded) >= 0).sum()) for a in range(self.dims)]
-        return len(self._channel_table()[0]) * math.prod(per_axis)
+        return _gather.tap_count(self, padded)
 
     def nonzeros(self, padded: bool = False) -> int:
         """Number of distinct `(row, col)` pairs: the nonzeros of the operator's matrix.
 
         Computed per axis (the map is separable), without building anything.
         """
-        per_axis = []
-        for a in range(self.dims):
-            t = self.tap_table(a, padded)
-            r, _ = np.nonzero(t >= 0)
-            per_axis.append(len(np.unique(r * (t.size + 1) + t[t >= 0])))
-        return len(self._channel_table()[0]) * math.prod(per_axis)
+        return _gather.nonzeros(self, padded)
 
     def in_shape(self, padded: bool = False) -> tuple[int, ...]:
         sizes = self._sized("in_shape")
@@ -403,37 +274,7 @@ class IndexForm:
 
         With `padded=True`, columns index the padded input $\\tilde x$ (the valid convolution).
         """
-        if padded and self.kind in ("transpose",):
-            raise SpecError(f"{self._op}: a transposed convolution has no padded input")
-        out_shape, in_shape = self.out_shape(), self.in_shape(padded)
-        per_axis = []
-        for a in range(self.dims):
-            t = self.tap_table(a, padded)
-            r, k = np.nonzero(t >= 0)
-            per_axis.append((r, k, t[r, k]))
-        grid = np.indices([len(p[0]) for p in per_axis]).reshape(self.dims, -1)
-        o = [p[0][g] for p, g in zip(per_axis, grid, strict=True)]
-        tap = [p[1][g] for p, g in zip(per_axis, grid, strict=True)]
-        src = [p[2][g] for p, g in zip(per_axis, grid, strict=True)]
-        out_sp = np.ravel_multi_index(o, out_shape[1:])
-        in_sp = np.ravel_multi_index(src, in_shape[1:])
-        ks, cins, _ = self._channel_table()
-        rows = (ks[:, None] * math.prod(out_shape[1:]) + out_sp[None, :]).ravel()
-        cols = (cins[:, None] * math.prod(in_shape[1:]) + in_sp[None, :]).ravel()
-        n_ch, n_sp = len(ks), len(out_sp)
-        if self.kind == "pool":
-            widx = np.ravel_multi_index(tap, self.weight_shape)
-            weights = np.broadcast_to(widx[None, :], (n_ch, n_sp)).ravel()
-        else:  # channel pair t is (k, c) with t = k * C_in/G + c
-            c_idx = np.arange(n_ch) % (self.in_channels // self.groups)
-            parts, _ = self._weight_parts(
-                ks[:, None], c_idx[:, None], [v[None, :] for v in o], [v[None, :] for v in tap]
-            )
-            parts = [np.broadcast_to(p, (n_ch, n_sp)).ravel() for p in parts]
-            weights = np.ravel_multi_index(parts, self.weight_shape)
-        return Gather(
-            rows, cols, np.ascontiguousarray(weights), out_shape, in_shape, self.weight_shape
-        )
+        return _gather.gather(self, padded)
 
     def factors(self, padded: bool = False) -> Factors:
         r"""`gather()` as its factors: the channel table and one tap table per axis.
@@ -445,100 +286,20 @@ class IndexForm:
         $O(C_\mathrm{out} C_\mathrm{in}/G + \sum_\text{axes} O_a K_a)$ entries, instead of the
         product's $O(C_\mathrm{out} C_\mathrm{in}/G \prod_a O_a K_a)$.
         """
-        return _factors(self, padded)
-
-    def _factors(self, padded: bool) -> Factors:
-        if self.kind not in ("conv", "transpose"):
-            raise SpecError(
-                f"{self._op}: factors() needs weights shared over positions (Conv or "
-                f"ConvTranspose), not kind {self.kind!r}"
-            )
-        if padded and self.kind == "transpose":
-            raise SpecError(f"{self._op}: a transposed convolution has no padded input")
-        ks, cins, _ = self._channel_table()
-        cin_g = self.in_channels // self.groups
-        c_idx = np.arange(len(ks)) % cin_g
-        zero = [np.zeros(1, dtype=np.int64) for _ in range(self.dims)]
-        lead, _ = self._weight_parts(ks, c_idx, zero, zero)
-        lead_shape = self.weight_shape[: len(self.weight_shape) - self.dims]
-        lead_flat = np.ravel_multi_index(lead[: len(lead_shape)], lead_shape)
-        axes = []
-        for a in range(self.dims):
-            t = self.tap_table(a, padded)
-            o, k = np.nonzero(t >= 0)
-            axes.append(np.stack([o, k, t[o, k]], axis=1).astype(np.int64))
-        return Factors(
-            np.stack([ks, cins, lead_flat], axis=1).astype(np.int64),
-            tuple(axes),
-            self.out_shape(),
-            self.in_shape(padded),
-            self.weight_shape,
-        )
+        return _gather.cached_factors(self, padded)
 
     def pad_gather(self) -> Gather:
         """The padding as a gather: padded position `rows[t]` copies input `cols[t]` (weights 1)."""
-        in_shape, padded_shape = self.in_shape(), self.in_shape(padded=True)
-        tables = [self.pad_table(a) for a in range(self.dims)]
-        grids = np.meshgrid(*[np.arange(len(t)) for t in tables], indexing="ij")
-        src = [t[g.ravel()] for t, g in zip(tables, grids, strict=True)]
-        ok = np.all([s >= 0 for s in src], axis=0)
-        j_sp = np.ravel_multi_index([g.ravel()[ok] for g in grids], padded_shape[1:])
-        i_sp = np.ravel_multi_index([s[ok] for s in src], in_shape[1:])
-        c = np.arange(self.in_channels)[:, None]
-        rows = (c * math.prod(padded_shape[1:]) + j_sp[None, :]).ravel()
-        cols = (c * math.prod(in_shape[1:]) + i_sp[None, :]).ravel()
-        return Gather(rows, cols, np.zeros_like(rows), padded_shape, in_shape, (1,))
+        return _gather.pad_gather(self)
 
-    # -- symbolic form ----------------------------------------------------------------------
+    # -- symbolic form (symconv.indexform._symbolic) ----------------------------------------
     def symbols(self) -> dict[str, Any]:
         """The size and index symbols of `expression()`, by name."""
-
-        def sub(name: str, a: int) -> sympy.Symbol:
-            return sympy.Symbol(
-                name if self.dims == 1 else f"{name}_{a + 1}", integer=True, nonnegative=True
-            )
-
-        pos = {"integer": True, "positive": True}
-        return {
-            "C_in": sympy.Symbol(r"C_{\mathrm{in}}", **pos),
-            "C_out": sympy.Symbol(r"C_{\mathrm{out}}", **pos),
-            "G": sympy.Symbol("G", **pos),
-            "K": [sub("K", a) for a in range(self.dims)],
-            "S": [sub("S", a) for a in range(self.dims)],
-            "D": [sub("D", a) for a in range(self.dims)],
-            "P": [sub("P", a) for a in range(self.dims)],
-            "T": [sub("t", a) for a in range(self.dims)],
-            "o": [sub("o", a) for a in range(self.dims)],
-            "a": [sub("a", a) for a in range(self.dims)],
-            "i": [sub("i", a) for a in range(self.dims)],
-            "I": [sub("I", a) for a in range(self.dims)],
-            "n": sympy.Symbol("n", integer=True, nonnegative=True),
-            "k": sympy.Symbol("k", integer=True, nonnegative=True),
-            "c": sympy.Symbol("c", integer=True, nonnegative=True),
-        }
+        return _symbolic.symbols(self)
 
     def substitutions(self) -> dict[sympy.Symbol, int]:
         """This spec's values for the size symbols of `expression()`."""
-        s = self.symbols()
-        out: dict[sympy.Symbol, int] = {
-            s["C_in"]: self.in_channels,
-            s["C_out"]: self.out_channels,
-            s["G"]: self.groups,
-        }
-        for a, ax in enumerate(self.axes):
-            out.update(
-                {
-                    s["K"][a]: ax.kernel,
-                    s["S"][a]: ax.stride,
-                    s["D"][a]: ax.dilation,
-                    s["P"][a]: ax.lo,
-                }
-            )
-            if self.tiles is not None:
-                out[s["T"][a]] = self.tiles[a]
-            if ax.size is not None:
-                out[s["I"][a]] = ax.size
-        return out
+        return _symbolic.substitutions(self)
 
     def expression(self, symbolic: bool = True) -> sympy.Eq:
         r"""The operator as `Eq(y[n, k, *o], rhs)` with `IndexedBase` `x`, `w`, `b`.
@@ -547,70 +308,7 @@ class IndexForm:
         the formula is the general one; `symbolic=False` puts this spec's values in. The padded
         input is `IndexedBase(r"\tilde{x}")`; `padding_expression()` defines it from `x`.
         """
-        s = self.symbols()
-        x, xt = sympy.IndexedBase("x"), sympy.IndexedBase(r"\tilde{x}")
-        w, b, y = sympy.IndexedBase("w"), sympy.IndexedBase("b"), sympy.IndexedBase("y")
-        n, k, c, o, a = s["n"], s["k"], s["c"], s["o"], s["a"]
-        K, S, D = s["K"], s["S"], s["D"]
-        cin_g, cout_g = s["C_in"] / s["G"], s["C_out"] / s["G"]
-        limits = [(a[i], 0, K[i] - 1) for i in range(self.dims)]
-        lhs = y[(n, k, *o)]
-        if self.kind == "transpose":  # scatter: y[q] = sum over i, a with S i + D a - P = q
-            i, P = s["i"], s["P"]
-            cin = sympy.floor(k / cout_g) * cin_g + c
-            term = x[(n, cin, *i)] * w[(cin, sympy.Mod(k, cout_g), *a)]
-            for ax in range(self.dims):
-                term *= sympy.KroneckerDelta(o[ax], S[ax] * i[ax] + D[ax] * a[ax] - P[ax])
-            rhs = sympy.Sum(
-                term,
-                (c, 0, cin_g - 1),
-                *[(i[ax], 0, s["I"][ax] - 1) for ax in range(self.dims)],
-                *limits,
-            )
-            rhs = b[k] + rhs if self.spec.bias else rhs
-            return self._finish(lhs, rhs, symbolic)
-        taps = [K[i] - 1 - a[i] if ax.flip else a[i] for i, ax in enumerate(self.axes)]
-        pos = [S[i] * o[i] + D[i] * taps[i] for i in range(self.dims)]
-        if self.kind == "pool":
-            read = xt[(n, k, *pos)]
-            spec = self.spec
-            if spec.kind == "max":
-                rhs = WindowMax(read, *[sympy.Tuple(*lim) for lim in limits])
-            elif spec.kind == "avg":
-                if spec.divisor_override is not None:
-                    div = sympy.Integer(spec.divisor_override)
-                elif spec.count_include_pad:
-                    div = sympy.Mul(*K)
-                else:
-                    div = sympy.Symbol(r"N_{o}", integer=True, positive=True)
-                rhs = sympy.Sum(read, *limits) / div
-            else:
-                p = sympy.Symbol("p", positive=True)
-                rhs = sympy.Pow(sympy.Sum(read**p, *limits), 1 / p)
-            return self._finish(
-                lhs, rhs, symbolic, extra={p: spec.norm_type} if spec.kind == "lp" else None
-            )
-        groups_one = not symbolic and self.groups == 1
-        cin = c if groups_one else sympy.floor(k / cout_g) * cin_g + c
-        if self.kind == "local":
-            widx = (k, *o, c, *a)
-        elif self.kind == "tiled":
-            widx = (k, *(sympy.Mod(o[i], s["T"][i]) for i in range(self.dims)), c, *a)
-        else:
-            widx = (k, c, *a)
-        rhs = sympy.Sum(xt[(n, cin, *pos)] * w[widx], (c, 0, cin_g - 1), *limits)
-        if self.spec.bias:
-            rhs = b[(k, *o)] + rhs if self.kind == "local" else b[k] + rhs
-        return self._finish(lhs, rhs, symbolic)
-
-    def _finish(self, lhs: Any, rhs: Any, symbolic: bool, extra: dict | None = None) -> sympy.Eq:
-        eq = sympy.Eq(lhs, rhs, evaluate=False)
-        if not symbolic:
-            subs = self.substitutions() | (extra or {})
-            eq = sympy.Eq(
-                lhs, rhs.xreplace({k: sympy.sympify(v) for k, v in subs.items()}), evaluate=False
-            )
-        return eq
+        return _symbolic.expression(self, symbolic)
 
     def padding_expression(self) -> sympy.Eq:
         r"""$\tilde x[n, c, j] = x[n, c, \varphi(j - P)]$ for this padding mode, per axis.
@@ -618,28 +316,7 @@ class IndexForm:
         zeros: a `Piecewise` (0 outside); circular: `Mod`; replicate: `Min`/`Max` (clamp);
         reflect: $(I - 1) - |(I - 1) - |j - P||$ (valid for $P < I$).
         """
-        s = self.symbols()
-        x, xt = sympy.IndexedBase("x"), sympy.IndexedBase(r"\tilde{x}")
-        n, c = s["n"], s["c"]
-        j = [
-            sympy.Symbol("j" if self.dims == 1 else f"j_{a + 1}", integer=True)
-            for a in range(self.dims)
-        ]
-        idx, inside = [], []
-        for a, ax in enumerate(self.axes):
-            u, size = j[a] - s["P"][a], s["I"][a]
-            inside.append(sympy.And(u >= 0, u < size))
-            idx.append(
-                {
-                    "circular": sympy.Mod(u, size),
-                    "replicate": sympy.Min(sympy.Max(u, 0), size - 1),
-                    "reflect": (size - 1) - sympy.Abs((size - 1) - sympy.Abs(u)),
-                }.get(ax.mode, u)
-            )
-        rhs = x[(n, c, *idx)]
-        if all(ax.mode == "zeros" for ax in self.axes):
-            rhs = sympy.Piecewise((rhs, sympy.And(*inside)), (0, True))
-        return sympy.Eq(xt[(n, c, *j)], rhs, evaluate=False)
+        return _symbolic.padding_expression(self)
 
     def latex(self, symbolic: bool = True) -> str:
         """`expression()` as LaTeX: `y_{n,k,o} = ...`."""
@@ -649,161 +326,5 @@ class IndexForm:
         return f"$\\displaystyle {self.latex()}$"
 
 
-@pure(maxsize=256)
-def _factors(form: IndexForm, padded: bool) -> Factors:
-    f = form._factors(padded)
-    for arr in (f.channels, *f.axes):
-        arr.flags.writeable = False  # shared through the cache
-    return f
-
-
-def clear_caches() -> None:
-    """Empty the in-process caches of index forms, their factors and the checks read from
-    them (tests that patch the index arithmetic call it; nothing else needs to)."""
-    _cache.clear()
-
-
-def check_spec(op: str, spec: Any, pool: bool = True) -> None:
-    """Refuse anything but a layer spec `index_form` understands, naming what was given."""
-    if not isinstance(spec, Conv | Pool | ConvTranspose):
-        kinds = "Conv or Pool" if pool else "Conv"
-        raise SpecError(
-            f"{op}: spec must be a symconv.{kinds} (or ConvTranspose, LocallyConnected, "
-            f"Tiled), got {spec!r}"
-        )
-
-
 def _none(v: int) -> int | None:
     return None if v < 0 else v
-
-
-def _plain(v: Any) -> bool:
-    return type(v) is int
-
-
-@pure(maxsize=256)
-def _cached_form(spec: Any, input_size: tuple[int, ...] | int | None, channels: int) -> IndexForm:
-    return _index_form(spec, input_size, channels=channels)
-
-
-def index_form(
-    spec: Any, input_size: int | Sequence[int] | None = None, *, channels: int = 1
-) -> IndexForm:
-    r"""The `IndexForm` of `spec` (`Conv`, `Pool`, `LocallyConnected`, `Tiled`, `ConvTranspose`).
-
-    `input_size` is the spatial input size (an int repeats over the axes); `None` gives a
-    symbolic form (`expression()` works, the index map needs sizes). `channels` is the number of
-    channels a `Pool` runs over (pooling does not mix them).
-
-    The form is pure (a frozen value of its arguments): forms of plain-int sizes are kept in an
-    in-process cache keyed by `(spec, input_size, channels)`, so every derivation, check and
-    docs page on one layer reads one form.
-
-    ```python
-    >>> import symconv as sc
-    >>> form = sc.index_form(sc.Conv(dims=2, kernel_size=3, stride=2), (7, 7))
-    >>> form.output_size, form.source(1, 2, 1)   # axis 1, output 2, tap 1 reads x[..., 5]
-    ((3, 3), 5)
-
-    ```
-    """
-    size_key: Any = input_size
-    if isinstance(input_size, list | tuple) and all(_plain(v) for v in input_size):
-        size_key = tuple(input_size)
-    if (size_key is None or _plain(size_key) or isinstance(size_key, tuple)) and _plain(channels):
-        try:
-            return _cached_form(spec, size_key, channels)
-        except TypeError as err:  # an unhashable spec: build it uncached
-            if "unhashable" not in str(err):
-                raise
-    return _index_form(spec, input_size, channels=channels)
-
-
-def _index_form(
-    spec: Any, input_size: int | Sequence[int] | None = None, *, channels: int = 1
-) -> IndexForm:
-    from ..transpose import ConvTranspose
-
-    check_spec("index_form", spec)
-    channels = as_int("index_form", "channels", channels, 1)
-    if isinstance(spec, LocallyConnected) and input_size is None:
-        input_size = spec.input_size
-    sizes: tuple[int, ...] | None = None
-    out: tuple[int, ...] | None = None
-    if input_size is not None:
-        out = spec.output_size(input_size)  # validates input_size too
-        sizes = (
-            tuple(input_size)
-            if isinstance(input_size, Sequence)
-            else (int(input_size),) * spec.dims
-        )
-    if isinstance(spec, ConvTranspose):
-        axes = tuple(
-            Axis(
-                spec.kernel_size[a],
-                spec.stride[a],
-                spec.dilation[a],
-                spec.padding[a],
-                spec.padding[a] - spec.output_padding[a],
-                None if sizes is None else sizes[a],
-                None if out is None else out[a],
-            )
-            for a in range(spec.dims)
-        )
-        return IndexForm(
-            spec,
-            "transpose",
-            axes,
-            spec.in_channels,
-            spec.out_channels,
-            spec.groups,
-            sizes,
-            out,
-            spec.weight_shape,
-        )
-    if isinstance(spec, Pool):
-        axes = tuple(
-            Axis(
-                spec.kernel_size[a],
-                spec.stride[a],
-                spec.dilation[a],
-                spec.padding[a],
-                spec.padding[a],
-                None if sizes is None else sizes[a],
-                None if out is None else out[a],
-            )
-            for a in range(spec.dims)
-        )
-        return IndexForm(
-            spec, "pool", axes, channels, channels, channels, sizes, out, spec.kernel_size
-        )
-    axes = tuple(
-        Axis(
-            spec.kernel_size[a],
-            spec.stride[a],
-            spec.dilation[a],
-            *cast(tuple[int, int], spec.pads[a]),  # spec: a Conv here (check_spec)
-            None if sizes is None else sizes[a],
-            None if out is None else out[a],
-            spec.padding_mode,
-            spec.flip,
-        )
-        for a in range(spec.dims)
-    )
-    kind: Kind = (
-        "local"
-        if isinstance(spec, LocallyConnected)
-        else ("tiled" if isinstance(spec, Tiled) else "conv")
-    )
-    return IndexForm(
-        spec,
-        kind,
-        axes,
-        spec.in_channels,
-        spec.out_channels,
-        spec.groups,
-        sizes,
-        out,
-        spec.weight_shape,
-        spec.tiles if kind == "tiled" else None,
-    )
