@@ -4,8 +4,10 @@ Run: `python bench/symbolic.py [--old-timeout S] [--no-old] [--no-sweep]` from t
 root. Prints, in one run, Markdown tables of
 
 1. the wall (and CPU) time of whole CLI runs (a fresh interpreter each, certificate
-   included): the four headline derivations, `symconv verify`, `symconv tour` (first line and
-   total), cold `import symconv` and `symconv --help`;
+   included): the headline derivations (the issue's layers, and 64x64 layers with 16 -> 16
+   channels for every layer-reading derivation the sweep leaves out), `symconv verify`,
+   `symconv tour` (first line and total), cold `import symconv`, `symconv --help` and the
+   strict docs build (`mkdocs build --strict` into a temporary directory);
 2. derivation + certificate time against the layer's nonzeros for toeplitz, backprop,
    equivariance and transpose over a size sweep (16x16 to 64x64, 1 to 16 channels), each in a
    fresh interpreter with `symconv` and torch already imported (import time excluded).
@@ -24,6 +26,7 @@ import argparse
 import os
 import resource
 import shlex
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -41,6 +44,11 @@ HEADLINE = [
     "derive local-backprop -i 64x64 -k 3 -p 1 --in-channels 16 --out-channels 16",
     "derive fourier -i 64x64 -k 3 --padding-mode circular -p same",
     "derive p4 -i 64x64 -k 3 -p 1",
+    "derive unfold-fold -i 64x64 -k 3 --in-channels 16 --out-channels 16",
+    "derive local-params -i 64x64 -k 3 -p 1 --in-channels 16 --out-channels 16",
+    "derive equivariance -i 64x64 -k 3 -p 1 --in-channels 16 --out-channels 16 --transform rot90",
+    "derive toeplitz -i 64x64 -k 5 -s 2 -p 2 --dilation 2 --groups 4 --padding-mode reflect "
+    "--in-channels 16 --out-channels 16",
 ]
 
 # one fresh interpreter per point; prints "<nonzeros> <wall s> <CPU s> <passed>" or "refused"
@@ -172,6 +180,11 @@ def headline(old: Path | None, limit: float) -> None:
             sec = _timed(cmd, old, 120)[0]
             was = _fmt(sec, 120) + _cpu(sec)
         rows.append((label, now, was))
+    site = Path(tempfile.mkdtemp(prefix="symconv-site-"))
+    docs = [py, "-m", "mkdocs", "build", "--strict", "-q", "--site-dir", str(site)]
+    sec = _timed(docs, ROOT, 600)[0]
+    shutil.rmtree(site, ignore_errors=True)
+    rows.append(("strict docs build (`mkdocs build --strict`)", _fmt(sec, 600) + _cpu(sec), "-"))
     print("| command (whole CLI run: wall, and CPU user+sys) | now | before (a9dbdbb) |")
     print("|---|---|---|")
     for row in rows:
