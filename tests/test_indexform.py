@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 import sympy
@@ -380,3 +382,31 @@ def test_factors_multiply_to_the_gather() -> None:
             assert np.array_equal(g.weights, h.weights) and len(form.factors(padded)) == len(g)
     with pytest.raises(sc.SpecError, match="factors"):
         sc.index_form(sc.Pool(dims=1, kernel_size=2), 4).factors()
+
+
+def test_nonzeros_counts_the_matrix_entries() -> None:
+    """`nonzeros()` is the number of entries of the layer's matrix (ones for weights: no sum
+    cancels), on strided layers whose inputs outnumber outputs x taps too: the (row, col) keys
+    of an axis were once packed with the table's size, and (0, 7) met (1, 1) on an 8-long input
+    read by 5 outputs of one tap (12 counted, 15 entries)."""
+    cases = itertools.product(
+        ((8, 1), (9, 4), (5, 7)),  # input sizes
+        (1, 2, 3),  # kernel
+        ((1, 1), (2, 1), (3, 2)),  # stride
+        (0, 1),  # padding
+        ("zeros", "reflect", "replicate", "circular"),
+    )
+    checked = 0
+    for size, k, stride, pad, mode in cases:
+        if mode == "reflect" and pad >= min(size):
+            continue
+        spec = sc.Conv(dims=2, kernel_size=k, stride=stride, padding=pad, padding_mode=mode)
+        try:
+            spec.output_size(size)
+        except sc.SpecError:
+            continue
+        T = sc.toeplitz_numeric(spec, size, np.ones((1, 1, k, k)))
+        T.eliminate_zeros()
+        assert sc.index_form(spec, size).nonzeros() == T.nnz, (spec, size)
+        checked += 1
+    assert checked > 100

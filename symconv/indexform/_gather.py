@@ -48,7 +48,9 @@ def nonzeros(form: IndexForm, padded: bool = False) -> int:
     for a in range(form.dims):
         t = form.tap_table(a, padded)
         r, _ = np.nonzero(t >= 0)
-        per_axis.append(len(np.unique(r * (t.size + 1) + t[t >= 0])))
+        cols = t[t >= 0]
+        width = int(cols.max()) + 1 if cols.size else 1  # a key per (row, col): no two collide
+        per_axis.append(len(np.unique(r * width + cols)))
     return len(form._channel_table()[0]) * math.prod(per_axis)
 
 
