@@ -22,6 +22,7 @@ from urllib.parse import urlencode
 import numpy as np
 import pytest
 import sympy
+from helpers import ROOT
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -34,7 +35,6 @@ from symconv.indexform import index_form
 from symconv.testing import conv_specs, pool_specs
 
 torch = pytest.importorskip("torch")
-ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 FLAGS = [
     "--headless",

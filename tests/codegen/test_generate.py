@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import ROOT
 
 import symconv as sc
 from symconv.cli import main
@@ -102,7 +103,7 @@ for backend in ("numpy", "torch"):
     argv = ["generate", "--spec", spec, "-i", "5x5", "--backend", backend, "--out", {str(tmp_path)!r}]
     assert main(argv) == 0
 """
-    env = {**os.environ, "PATH": "", "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    env = {**os.environ, "PATH": "", "PYTHONPATH": str(ROOT)}
     done = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300
     )
