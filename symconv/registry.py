@@ -330,7 +330,7 @@ ENTRIES: tuple[Entry, ...] = (
         layer="none",
         verify="no",
         why_not="checks numeric's cost model against its printed kernels, not an identity of "
-        "convolution; tests/test_algorithms.py and the docs build run it",
+        "convolution; tests/kernels/test_algorithms.py and the docs build run it",
         pages=("theorems.md",),
     ),
     Entry(
@@ -367,7 +367,8 @@ ENTRIES: tuple[Entry, ...] = (
         _unfold_fold,
         default=Conv(dims=2, in_channels=2, kernel_size=2, padding=1),  # 2-d only
         verify="no",
-        why_not="one layer at a time; the docs build and tests/test_numeric_family.py run it",
+        why_not="one layer at a time; the docs build and tests/kernels/test_numeric_family.py "
+        "run it",
         pages=("matrix.md",),
     ),
     Entry(
@@ -377,7 +378,7 @@ ENTRIES: tuple[Entry, ...] = (
         layer="none",
         verify="no",
         why_not="a statement about window bounds, checked by its own general checks in the "
-        "docs build and tests/test_numeric_family.py",
+        "docs build and tests/kernels/test_numeric_family.py",
         pages=("pooling.md",),
     ),
     Entry(
@@ -387,8 +388,8 @@ ENTRIES: tuple[Entry, ...] = (
         _general(pooling_example),
         layer="none",
         verify="no",
-        why_not="a worked example (tests/test_equivariance.py, the docs build); verify's "
-        "equivariance identity checks max pooling in general",
+        why_not="a worked example (tests/derivations/test_equivariance.py, the docs build); "
+        "verify's equivariance identity checks max pooling in general",
         pages=("pooling.md",),
     ),
     Entry(

@@ -9,6 +9,7 @@ reduction length.
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -19,6 +20,9 @@ from hypothesis import strategies as st
 import numeric as nm
 import symconv as sc
 from symconv.testing import conv_specs
+
+ROOT = Path(__file__).resolve().parent.parent
+"""The repository's root directory (tests/ is one level below it)."""
 
 _TORCH_DTYPE = {np.float64: torch.float64, np.float32: torch.float32}
 

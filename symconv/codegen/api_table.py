@@ -10,7 +10,7 @@ compare every printed signature with its row and with torch's function.
 
 The algorithm sentences of the convolutions' docstrings are printed from `RULES`, the table's
 statement of which algorithm runs which layer (`numeric.algorithms.supported` is the rule the
-kernels apply; tests/test_numeric_api.py checks that the two agree for every row).
+kernels apply; tests/kernels/test_numeric_api.py checks that the two agree for every row).
 
 ```python
 >>> from symconv.codegen.api_table import rows

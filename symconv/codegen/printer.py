@@ -110,7 +110,8 @@ class IndexMap:
     `origin` says what it computes and `derivation` names, as a dotted path
     (`symconv.indexform.IndexForm.padding_expression`, `symconv.backprop.grad_input_op`, ...),
     the derivation it is read from; both are printed as the function's docstring, and
-    tests/test_index_maps.py checks every printed map against what that derivation produces.
+    tests/codegen/test_index_maps.py checks every printed map against what that derivation
+    produces.
     """
 
     name: str

@@ -13,12 +13,13 @@ windows; the printer puts those into the module once, as the other family's node
   each to the same printed NumPy code (so are Winograd's printed matrices,
   `maps.winograd_literals()`).
 
-So a template runs on NumPy arrays as it is (its unit tests call it, tests/test_templates.py),
-and `template_kernels()` reads its source (never importing it) into the printer's `Kernel`
-nodes: the text of each section `# -- kernel NAME` with the type annotations of every `def`
-taken out (the generated modules carry none), everything above the first section (docstring,
-imports, bindings such as Winograd's `FORWARD`) dropped. `primitives()` reads `prims.py` the
-same way: name -> (parameters, the returned expression), the NumPy backend's vocabulary.
+So a template runs on NumPy arrays as it is (its unit tests call it,
+tests/codegen/test_templates.py), and `template_kernels()` reads its source (never importing
+it) into the printer's `Kernel` nodes: the text of each section `# -- kernel NAME` with the
+type annotations of every `def` taken out (the generated modules carry none), everything
+above the first section (docstring, imports, bindings such as Winograd's `FORWARD`) dropped.
+`primitives()` reads `prims.py` the same way: name -> (parameters, the returned expression),
+the NumPy backend's vocabulary.
 
 Example:
 

@@ -4,20 +4,19 @@ the tokens and scripts its name says (a subscript's braces misplaced by the prin
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import pytest
 import sympy
+from helpers import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "docs" / "hooks"))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(ROOT / "tests" / "derivations"))  # test_steps
 
-from scdocs.mathml import MathError, check_symbols, structure, to_mathml  # noqa: E402
-from scdocs.registry import render  # noqa: E402
-from test_steps import registered  # noqa: E402
+from scdocs.mathml import MathError, check_symbols, structure, to_mathml
+from scdocs.registry import render
+from test_steps import registered
 
-from symconv.derivation import latex  # noqa: E402
+from symconv.derivation import latex
 
 
 def test_a_misplaced_subscript_fails() -> None:

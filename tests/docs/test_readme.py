@@ -16,10 +16,10 @@ import shlex
 from pathlib import Path
 
 import pytest
+from helpers import ROOT
 
 from symconv.cli import main
 
-ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 BLOCKS = re.findall(r"```(python|bash)\n(.*?)```", README, flags=re.S)
 # a command line that stands for the user's own code, not something to run here

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import sympy
+from helpers import ROOT
 
 import symconv as sc
 from symconv.derivation import Derivation, Outcome
@@ -22,11 +22,10 @@ from symconv.derive import derive
 from symconv.registry import ENTRIES
 from symconv.verify import REGISTRY, Skip
 
-ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "docs" / "hooks"))
 
-from scdocs.directives import DIRECTIVE, parse  # noqa: E402
-from scdocs.registry import derivation_of  # noqa: E402
+from scdocs.directives import DIRECTIVE, parse
+from scdocs.registry import derivation_of
 
 # non-default layers for the ops that read one
 EXTRA = [

@@ -21,8 +21,6 @@ import symconv as sc
 from numeric import algorithms as alg
 from numeric._backend import _backend
 from numeric._generated import numpy_shifted, numpy_winograd, torch_shifted, torch_winograd
-from symconv.codegen.generate import DEFAULT_DIR
-from symconv.codegen.winograd import winograd_modules
 from symconv.winograd import winograd
 
 WINOGRAD_LAYERS = dict(kernel_size=3, stride=1, dilation=(1, 3), padding=(0, 4))
@@ -453,11 +451,6 @@ def test_printed_winograd_matrices_are_the_derived_rationals():
                 assert np.array_equal(
                     np.array(printed, dtype=np.float64), np.array(exact.tolist(), dtype=np.float64)
                 )
-
-
-def test_generated_winograd_modules_are_current():
-    for name, text in winograd_modules().items():
-        assert (DEFAULT_DIR / name).read_text(encoding="utf-8") == text, name
 
 
 @pytest.mark.parametrize("m", [2, 4])

@@ -302,7 +302,7 @@ def _same_ieee(ours: np.ndarray, ref: np.ndarray) -> None:
 def test_nonfinite_auto_matches_torch(picked: str) -> None:
     """inf and NaN in the data (x for y and dL/dw, delta for dL/dx): "auto" spoils exactly the
     outputs torch's do, on layers where it would pick each of its algorithms for finite data.
-    (A non-finite *weight* meets the zero padding: tests/test_nonfinite.py, numeric._taps.)"""
+    (A non-finite *weight* meets the zero padding: tests/kernels/test_nonfinite.py, numeric._taps.)"""
     torch = pytest.importorskip("torch")
     n, ci, co, k, p, size = AUTO_LAYERS[picked]
     spec = sc.Conv(dims=2, in_channels=ci, out_channels=co, kernel_size=k, padding=p)

@@ -6,14 +6,14 @@ from __future__ import annotations
 import json
 import re
 import sys
-from pathlib import Path
 
 import pytest
+from helpers import ROOT
 
 from symconv.cli import main
 from symconv.derive import derive
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(ROOT / "tests" / "derivations"))  # test_steps
 from test_steps import registered
 
 TEX_COMMAND = re.compile(r"\\[A-Za-z]{2,}|[_^]\{")  # a command, or a TeX sub/superscript

@@ -67,7 +67,7 @@ def test_residual_chain_rule_names_holds_and_jacobian() -> None:
 
 def _registered() -> Iterator[tuple[str, Derivation]]:
     """Every entry of symconv.registry at its default layer, and each identity `symconv
-    verify` builds with a factory of its own (as tests/test_steps.py walks them)."""
+    verify` builds with a factory of its own (as tests/derivations/test_steps.py walks them)."""
     for e in ENTRIES:
         if e.derive is not None:
             yield f"derive {e.name}", derive(e.name)

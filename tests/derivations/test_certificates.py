@@ -10,11 +10,10 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
+
+from helpers import ROOT
 
 from symconv.derivation import Derivation, Outcome, SkipCheck
-
-ROOT = Path(__file__).resolve().parents[1]
 
 _BLOCKED = """
 import sys

@@ -18,13 +18,12 @@ from typing import Any
 
 import numpy as np
 import pytest
+from helpers import ROOT
 
 import numeric as nm
 import symconv as sc
 from numeric import algorithms as alg
 from symconv import SpecError
-
-ROOT = Path(__file__).resolve().parent.parent
 
 # The rates numeric/algorithms.py held in code when the table below was computed from it.
 REFERENCE = {"gemm": 2.1e11, "fft": 4.6e9, "memory": 1.3e9, "calls": 5.0e5}

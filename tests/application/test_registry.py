@@ -10,9 +10,9 @@ from __future__ import annotations
 import json
 import re
 import sys
-from pathlib import Path
 
 import pytest
+from helpers import ROOT
 
 import symconv as sc
 from symconv import registry
@@ -21,11 +21,10 @@ from symconv.derive import DERIVATIONS, derive
 from symconv.registry import ENTRIES, derive_ops, entry, identities
 from symconv.verify import REGISTRY, register
 
-ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "docs" / "hooks"))
 
-from scdocs.directives import DIRECTIVE, parse  # noqa: E402
-from scdocs.registry import derivation_of  # noqa: E402
+from scdocs.directives import DIRECTIVE, parse
+from scdocs.registry import derivation_of
 
 
 def _directives() -> list[tuple[str, dict]]:

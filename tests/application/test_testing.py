@@ -8,11 +8,11 @@ import re
 import subprocess
 import sys
 import textwrap
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from helpers import ROOT
 from hypothesis import HealthCheck, find, given, settings
 from hypothesis import strategies as st
 
@@ -549,7 +549,7 @@ def test_check_pool_identities_rejects_bad_options() -> None:
 
 
 # -- docs/testing.md: its examples are rerun, its reports compared -----------------------------
-DOCS = Path(__file__).resolve().parents[1] / "docs" / "testing.md"
+DOCS = ROOT / "docs" / "testing.md"
 
 
 def _doc_block(name: str) -> str:

@@ -13,16 +13,15 @@ import os
 import re
 import subprocess
 import sys
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
+from helpers import ROOT
 
 import numeric
 import symconv
 
-ROOT = Path(__file__).resolve().parent.parent
 HEAVY = ("sympy", "scipy", "torch")
 
 

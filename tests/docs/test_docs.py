@@ -18,16 +18,16 @@ from typing import ClassVar
 
 import pytest
 import sympy
+from helpers import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "docs" / "hooks"))
 
-from scdocs import DirectiveError, expand, finish  # noqa: E402
-from scdocs.directives import parse  # noqa: E402
-from scdocs.mathml import MathError, to_mathml  # noqa: E402
+from scdocs import DirectiveError, expand, finish
+from scdocs.directives import parse
+from scdocs.mathml import MathError, to_mathml
 
-import symconv as sc  # noqa: E402
-from symconv import arch, errata  # noqa: E402
+import symconv as sc
+from symconv import arch, errata
 
 DERIVATION_PAGES = [
     "convolution",

@@ -712,9 +712,10 @@ def test_cli_errors_are_one_line(capsys, argv: list[str], message: str) -> None:
 # -- the docs' renderers --------------------------------------------------------------------------
 def test_docs_renderers() -> None:
     import sys
-    from pathlib import Path
 
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "docs" / "hooks"))
+    from helpers import ROOT
+
+    sys.path.insert(0, str(ROOT / "docs" / "hooks"))
     from scdocs.figures import FIGURES
     from scdocs.registry import render
 

@@ -15,11 +15,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers import ROOT
 
 from symconv.cli import main
 from symconv.derivation import Derivation, _tex_escape
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(ROOT / "tests" / "derivations"))  # test_steps
 from test_steps import EXTRA, registered
 
 PDFLATEX = shutil.which("pdflatex")

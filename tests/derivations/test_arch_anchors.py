@@ -1,6 +1,6 @@
 """symconv.arch against torchinfo's summary and fvcore's FLOP counter on the same models.
 
-The models are the torch twins of tests/test_arch_graphs.py, built from the papers. torchinfo
+The models are the torch twins of tests/derivations/test_arch_graphs.py, built from the papers. torchinfo
 counts parameters as torch does (they must be equal). fvcore counts one "flop" per
 multiply-accumulate of a convolution or a linear layer; its `conv` and `linear` entries are
 symconv's MACs (its other entries, batch norm and pooling, are not MACs by the convention

@@ -7,11 +7,11 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from helpers import ROOT
 
 import symconv
 from symconv.cli import main
 
-ROOT = Path(__file__).resolve().parent.parent
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
 
 
