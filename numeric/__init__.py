@@ -45,7 +45,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 # The public convolution and pooling functions (conv*d, conv_transpose*d, their gradients,
 # max/avg/lp pooling and theirs) are printed from one table into numeric/_generated/api.py
-# (`symconv generate`; symconv/codegen/api_table.py) and load from there on first use; the
+# (`symconv generate`; symconv/codegen/api_table/) and load from there on first use; the
 # table's family rows (_FAMILY below) into api_family.py, which numeric.family re-exports.
 _API = (
     "avg_pool1d",

@@ -39,7 +39,7 @@ from __future__ import annotations
 
 from . import _FAMILY
 
-# The functions are printed with numeric's others from one table (symconv/codegen/api_table.py)
+# The functions are printed with numeric's others from one table (symconv/codegen/api_table/)
 # into numeric/_generated/api_family.py (`symconv generate`).
 from ._generated.api_family import *  # noqa: F403
 
