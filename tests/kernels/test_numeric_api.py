@@ -352,7 +352,7 @@ def test_max_pool_backward_checks_the_indices():
     nm.max_pool2d_backward(torch.tensor(g), torch.tensor(x), 2, indices=tidx)
 
 
-# -- the public functions are printed from one table (symconv/codegen/api_table.py) -----------
+# -- the public functions are printed from one table (symconv/codegen/api_table/) ----------
 ROWS = api_table.rows()
 
 
