@@ -27,6 +27,7 @@ list of its own:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -78,7 +79,7 @@ DEFAULT_LAYER = Conv(dims=1, kernel_size=3)
 
 @dataclass(frozen=True)
 class Entry:
-    """One registered derivation or identity.
+    r"""One registered derivation or identity.
 
     - `name`: the CLI name (`symconv derive NAME`; `symconv verify --only NAME` unless
       `identity` renames it there);
@@ -90,7 +91,11 @@ class Entry:
     - `options`: the keyword options the factory takes besides the layer and the size;
     - `verify`, `identity`, `why_not`: whether and how `symconv verify` runs it, under which
       name, and, when it does not, why;
-    - `pages`: the docs pages whose `derivation` directives show it.
+    - `pages`: the docs pages whose `derivation` directives show it;
+    - `cost`: what `derive` charges against the `nonzeros` limit of `symconv.limits`, from
+      integer arithmetic before anything is built: `cost(spec, size)`, the nonzeros (or
+      entries) of the largest thing the factory builds; `None`: the layer's matrix
+      ($C_\text{out} \prod o \cdot (C_\text{in}/g) \prod k$, `symbolic_cost`).
     """
 
     name: str
@@ -103,6 +108,7 @@ class Entry:
     identity: str = ""
     why_not: str = ""
     pages: tuple[str, ...] = ()
+    cost: Callable[[Any, tuple[int, ...]], int] | None = None
 
     @property
     def identity_name(self) -> str:
@@ -182,6 +188,18 @@ def _winograd_layer(spec: Any, size: Any) -> Derivation:
     return winograd_layer_derivation(tile - 2)
 
 
+def _no_matrix(spec: Any, size: tuple[int, ...]) -> int:
+    """Nothing of the layer's size: sizes from formulas (the input's and the output's positions
+    are still capped)."""
+    return 0
+
+
+def _unfold_cost(spec: Any, size: tuple[int, ...]) -> int:
+    r"""unfold's matrix $\mathcal U$ (and fold's, its transpose): one one per row
+    $(c, \vec a, \vec o)$ at most, $C_\text{in} \prod k \prod o$: no $C_\text{out}$."""
+    return int(spec.in_channels * math.prod(spec.kernel_size) * math.prod(spec.output_size(size)))
+
+
 def _unfold_fold(spec: Any, size: Any) -> Derivation:
     from .family import unfold_fold_derivation
 
@@ -215,6 +233,7 @@ ENTRIES: tuple[Entry, ...] = (
         _output_size,
         layer="optional",
         pages=("arithmetic.md",),
+        cost=_no_matrix,
     ),
     Entry(
         "toeplitz",
@@ -369,6 +388,7 @@ ENTRIES: tuple[Entry, ...] = (
         verify="no",
         why_not="one layer at a time; the docs build and tests/test_numeric_family.py run it",
         pages=("matrix.md",),
+        cost=_unfold_cost,
     ),
     Entry(
         "adaptive-pool",
