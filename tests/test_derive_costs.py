@@ -170,3 +170,73 @@ def test_toeplitz_torch_check_catches_a_wrong_matvec(mutant, monkeypatch) -> Non
     assert outcome().passed
     monkeypatch.setattr(derive_module, "factored_matvec", mutant)
     assert outcome().failed
+
+
+# -- pooling's backprop: the trials share the index form's gathers ----------------------------
+POOLS = [
+    sc.Pool(dims=2, kind="max", kernel_size=3, stride=1, padding=1),
+    sc.Pool(dims=2, kind="avg", kernel_size=3, stride=2, padding=1, count_include_pad=False),
+    sc.Pool(dims=2, kind="lp", kernel_size=2, norm_type=3),
+]
+POOL_CHECK = "forward and dL/dx agree with torch autograd"
+
+
+def _pool_check(spec: sc.Pool) -> object:
+    from symconv.poolgrad import pool_backprop
+
+    cert = pool_backprop(spec, (6, 6)).verify()
+    return next(r for r in cert.results if r.name == POOL_CHECK)
+
+
+def _shifted_tables(real):
+    def prepare(spec, x):  # every window reads one input further on (a wrong index map)
+        form, g, gp = real(spec, x)
+        g = type(g)(
+            g.rows, (g.cols + 1) % x.size, g.weights, g.out_shape, g.in_shape, g.weight_shape
+        )
+        return form, g, gp
+
+    return prepare
+
+
+def _last_maximum(real):
+    def backward(spec, x, delta, tables):  # ties to the last maximum, not the first
+        return real(spec, x[..., ::-1, ::-1], delta[..., ::-1, ::-1], tables)[..., ::-1, ::-1]
+
+    return backward
+
+
+@pytest.mark.parametrize("spec", POOLS, ids=str)
+def test_pool_check_reads_the_shared_tables(spec, monkeypatch) -> None:
+    """The check passes, and fails once the gathers it shares are wrong."""
+    pytest.importorskip("torch")
+    from symconv import poolgrad
+
+    assert _pool_check(spec).passed
+    monkeypatch.setattr(poolgrad, "_prepare", _shifted_tables(poolgrad._prepare))
+    assert _pool_check(spec).failed
+
+
+def test_pool_check_catches_the_last_maximum(monkeypatch) -> None:
+    """Routing ties to the last maximum (integer inputs force ties) fails the check."""
+    pytest.importorskip("torch")
+    from symconv import poolgrad
+
+    spec = POOLS[0]
+    monkeypatch.setattr(poolgrad, "_backward", _last_maximum(poolgrad._backward))
+    assert _pool_check(spec).failed
+
+
+@pytest.mark.parametrize("spec", POOLS, ids=str)
+def test_public_pool_functions_equal_the_shared_path(spec) -> None:
+    """`pool_forward` / `pool_backward` (their own gathers) = the derivation's shared path."""
+    from symconv import poolgrad
+
+    rng = np.random.default_rng(5)
+    x = rng.random((2, 6, 6)) + 0.1
+    tables = poolgrad._prepare(spec, x)
+    y = poolgrad.pool_forward(spec, x)
+    delta = rng.standard_normal(y.shape)
+    assert np.array_equal(y, poolgrad._forward(spec, x, tables))
+    want = poolgrad._backward(spec, x, delta, tables)
+    assert np.array_equal(poolgrad.pool_backward(spec, x, delta), want)
