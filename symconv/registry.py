@@ -335,6 +335,7 @@ ENTRIES: tuple[Entry, ...] = (
         local_params,
         default=Conv(dims=2, kernel_size=3),  # 2-d only
         pages=("local.md",),
+        cost=_no_matrix,  # counts from formulas; its matrices are small layers
     ),
     Entry(
         "local-backprop",

@@ -80,6 +80,22 @@ def test_output_size_builds_no_matrix() -> None:
         derive("output-size", C16_K9, (1000, 1000))
 
 
+def test_local_params_counts_from_formulas_at_any_kernel() -> None:
+    """local-params builds no matrix of the layer's size: a 9x9 16 -> 16 layer on 64 x 64
+    (85 M nonzeros in T) is admitted, its table read off the formulas; oversize inputs are
+    still refused, by derive and by the function itself."""
+    from symconv.local_params import local_params
+
+    d = derive("local-params", C16_K9, (64, 64))
+    assert d.results["table"]["convolution"] == C16_K9.num_parameters()
+    assert d.results["table"]["dense"] == (16 * 64 * 64) ** 2 + 16 * 64 * 64
+    assert d.verify().passed
+    with pytest.raises(sc.SpecError, match="positions"):
+        derive("local-params", C16_K9, (1000, 1000))
+    with pytest.raises(sc.SpecError, match="positions"):
+        local_params(C16_K9, (1000, 1000))
+
+
 def test_every_cost_is_refused_before_its_factory_runs(monkeypatch) -> None:
     """For every entry with a cost of its own, an oversize request raises before the factory
     is called (the check is integer arithmetic)."""
