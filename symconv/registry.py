@@ -41,6 +41,7 @@ from .derivation import Derivation
 from .equivariance import equivariance, pooling_example
 from .fourier import commutativity_derivation, fft_padding_derivation, fourier_derivation
 from .groupconv import p4_derivation
+from .limits import symbolic_cost
 from .local_params import local_backprop, local_params
 from .separable import separable_derivation
 from .spec import Conv
@@ -200,6 +201,26 @@ def _unfold_cost(spec: Any, size: tuple[int, ...]) -> int:
     return int(spec.in_channels * math.prod(spec.kernel_size) * math.prod(spec.output_size(size)))
 
 
+def _matvec_cost(spec: Any, size: tuple[int, ...]) -> int:
+    r"""`derive toeplitz`: a plain `Conv` is checked on integer factor tables and by $T x$ in
+    blocks (`factored_matvec`), gathering $C_\text{in} \prod k$ values per output position;
+    $T$ itself is built (symbolically) only when shown. Any other layer builds $T$."""
+    if type(spec) is Conv:
+        return int(
+            spec.in_channels * math.prod(spec.kernel_size) * math.prod(spec.output_size(size))
+        )
+    return symbolic_cost(spec, size)["nonzeros"]
+
+
+def _factors_cost(spec: Any, size: tuple[int, ...]) -> int:
+    r"""`derive transpose`: sizes from formulas and $T^\top$ compared factor by factor
+    (`verify_adjoint`, the transposed layer reading `size`): at most $C_\text{in} \prod k$
+    entries per position of the transposed output, $\prod (s\,n + d(k-1) + 1)$ at most."""
+    axes = zip(size, spec.stride, spec.dilation, spec.kernel_size, strict=True)
+    positions = math.prod(s * n + d * (k - 1) + 1 for n, s, d, k in axes)
+    return int(spec.in_channels * math.prod(spec.kernel_size) * positions)
+
+
 def _unfold_fold(spec: Any, size: Any) -> Derivation:
     from .family import unfold_fold_derivation
 
@@ -243,6 +264,7 @@ ENTRIES: tuple[Entry, ...] = (
         why_not="one layer at a time: verify checks T = V Pad on its grid (toeplitz-"
         "factorization) and T x against torch (toeplitz-torch)",
         pages=("channels.md", "convolution.md", "matrix.md", "padding.md"),
+        cost=_matvec_cost,
     ),
     Entry(
         "transpose",
@@ -252,6 +274,7 @@ ENTRIES: tuple[Entry, ...] = (
         why_not="one layer at a time: verify checks T^T on its grid (transpose-adjoint); the "
         "size rule is checked by this derivation's own general and exact checks",
         pages=("transpose.md",),
+        cost=_factors_cost,
     ),
     Entry(
         "activation",

@@ -15,6 +15,7 @@ from symconv.derive import derive, matrix_derivation
 from symconv.indexform import index_form
 from symconv.limits import check_symbolic, limits, symbolic_cost
 from symconv.registry import ENTRIES, entry
+from symconv.transpose import ConvTranspose
 
 toeplitz_module = importlib.import_module("symconv.toeplitz")  # the function shadows it
 C16_K9 = sc.Conv(dims=2, in_channels=16, out_channels=16, kernel_size=9, padding=4)
@@ -31,7 +32,7 @@ def test_unfold_is_charged_its_own_matrix_not_the_layers() -> None:
     assert cost(C16_K9, size) * C16_K9.out_channels == layer  # ... unfold's is 16 x smaller
     check_symbolic("derive unfold-fold", C16_K9, size, cost=cost)  # admitted
     with pytest.raises(sc.SpecError, match="nonzeros"):
-        derive("toeplitz", C16_K9, size)  # the layer's matrix is still refused, up front
+        derive("backprop", C16_K9, size)  # backprop is charged the layer's matrix, up front
 
 
 @pytest.mark.parametrize(
@@ -57,7 +58,7 @@ def test_unfold_cost_counts_the_rows_it_builds(spec: sc.Conv, size: tuple[int, .
 
 
 def test_a_lowered_limit_refuses_unfold_at_its_own_cost() -> None:
-    """Between unfold's cost and the layer's, unfold runs and toeplitz is refused; below
+    """Between unfold's cost and the layer's, unfold runs and backprop is refused; below
     unfold's cost, unfold is refused too, naming the nonzeros it builds."""
     spec = sc.Conv(dims=2, in_channels=2, out_channels=8, kernel_size=3, padding=1)
     own = 2 * 9 * 8 * 8
@@ -66,10 +67,41 @@ def test_a_lowered_limit_refuses_unfold_at_its_own_cost() -> None:
         cert = derive("unfold-fold", spec, (8, 8)).verify()
         assert cert.passed and cert.level == "exact", cert.text()
         with pytest.raises(sc.SpecError, match=f"matrix's nonzeros {8 * own} exceeds"):
-            derive("toeplitz", spec, (8, 8))
+            derive("backprop", spec, (8, 8))
     with limits(nonzeros=own - 1):
         with pytest.raises(sc.SpecError, match=f"nonzeros it builds {own} exceeds"):
             derive("unfold-fold", spec, (8, 8))
+
+
+def test_toeplitz_and_transpose_of_a_conv_are_charged_their_tables() -> None:
+    """A plain Conv's `derive toeplitz` reads factor tables and gathers C_in prod k values per
+    output position (T is never built at this size), `derive transpose` compares factor
+    tables: both admit the 9x9 16 -> 16 layer whose T has 85 M nonzeros; a layer whose T is
+    built (locally connected) is still charged T."""
+    size = (64, 64)
+    for op in ("toeplitz", "transpose"):
+        cost = entry(op).cost
+        assert cost is not None
+        assert 16 * 81 * 64 * 64 <= cost(C16_K9, size) < symbolic_cost(C16_K9, size)["nonzeros"]
+        check_symbolic(f"derive {op}", C16_K9, size, cost=cost)
+    transpose_cost = entry("transpose").cost
+    assert transpose_cost is not None
+    for stride in (1, 2, 3):  # the transposed layer's output: (n - 1) s - 2p + d(k - 1) + 1
+        layer = sc.Conv(dims=2, in_channels=4, kernel_size=3, stride=stride, dilation=2)
+        out = ConvTranspose(dims=2, in_channels=4, out_channels=1, kernel_size=3,
+                            stride=stride, dilation=2).output_size((5, 6))  # fmt: skip
+        assert transpose_cost(layer, (5, 6)) >= 4 * 9 * math.prod(out)
+    local = sc.LocallyConnected(dims=2, in_channels=2, out_channels=3, kernel_size=3,
+                                input_size=(8, 8))  # fmt: skip
+    toeplitz_cost = entry("toeplitz").cost
+    assert toeplitz_cost is not None
+    assert toeplitz_cost(local, (8, 8)) == symbolic_cost(local, (8, 8))["nonzeros"]
+    with limits(nonzeros=16 * 9 * 5 * 5 - 1):  # below a Conv's gathered values: refused
+        with pytest.raises(sc.SpecError, match="nonzeros it builds 3600 exceeds"):
+            derive("toeplitz", sc.Conv(dims=2, in_channels=16, kernel_size=3), (7, 7))
+    with limits(nonzeros=16 * 9 * 5 * 5):
+        cert = derive("toeplitz", sc.Conv(dims=2, in_channels=16, kernel_size=3), (7, 7))
+        assert cert.verify().passed
 
 
 def test_output_size_builds_no_matrix() -> None:
