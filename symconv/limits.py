@@ -14,7 +14,11 @@ the cost, the limit and the alternative, before any work starts.
 | `numeric_bytes` | $2^{32}$ (4 GiB) | bytes of a `numeric` output, or of one padded sample |
 
 A 2-d layer of 64 x 64 (4096 positions) with 16 -> 16 channels and a 7 x 7 kernel (51 M
-nonzeros) is within them; 128 x 128 inputs are not.
+nonzeros) is within them; 128 x 128 inputs are not. A request that builds less than its
+layer's matrix is charged what it builds (`check_symbolic(..., cost=...)`; for `symconv derive`
+each op's `symconv.registry.Entry.cost`): `derive toeplitz`, `transpose` and `unfold-fold` of a
+plain convolution read $C_\text{in} \prod k$ values per position, `output-size` and
+`local-params` none, so a 9 x 9 kernel on that layer (85 M nonzeros in its matrix) is admitted.
 
 Change them with `set_limits(**values)` (returns the old ones), for one block with the context
 manager `limits(**values)`, or before start-up with the environment variables
