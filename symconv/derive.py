@@ -304,5 +304,6 @@ def derive(op: str, spec: Any = None, input_size: Any = None, **options: Any) ->
     if spec is None:
         spec = e.default_layer()
     if e.layer != "tile" and spec is not None:
-        check_symbolic(f"derive {op}", spec, input_size)  # the cost first: integers only
+        # the cost first, integers only: what this op builds (its entry's `cost`)
+        check_symbolic(f"derive {op}", spec, input_size, cost=e.cost)
     return DERIVATIONS[op](spec, input_size, **options)

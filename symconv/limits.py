@@ -14,7 +14,11 @@ the cost, the limit and the alternative, before any work starts.
 | `numeric_bytes` | $2^{32}$ (4 GiB) | bytes of a `numeric` output, or of one padded sample |
 
 A 2-d layer of 64 x 64 (4096 positions) with 16 -> 16 channels and a 7 x 7 kernel (51 M
-nonzeros) is within them; 128 x 128 inputs are not.
+nonzeros) is within them; 128 x 128 inputs are not. A request that builds less than its
+layer's matrix is charged what it builds (`check_symbolic(..., cost=...)`; for `symconv derive`
+each op's `symconv.registry.Entry.cost`): `derive toeplitz`, `transpose` and `unfold-fold` of a
+plain convolution read $C_\text{in} \prod k$ values per position, `output-size` and
+`local-params` none, so a 9 x 9 kernel on that layer (85 M nonzeros in its matrix) is admitted.
 
 Change them with `set_limits(**values)` (returns the old ones), for one block with the context
 manager `limits(**values)`, or before start-up with the environment variables
@@ -38,7 +42,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -154,13 +158,36 @@ def _as_size(spec: Any, size: Any) -> tuple[int, ...] | None:
     return None
 
 
-def check_symbolic(op: str, spec: Any, size: Any, *, nonzeros: bool = True) -> None:
-    """Refuse a symbolic request (SpecError) whose cost exceeds the limits, before any work.
+def check_symbolic(
+    op: str,
+    spec: Any,
+    size: Any,
+    *,
+    nonzeros: bool = True,
+    cost: Callable[[Any, tuple[int, ...]], int] | None = None,
+) -> None:
+    r"""Refuse a symbolic request (SpecError) whose cost exceeds the limits, before any work.
     The input's positions are checked first (a product of the given integers), then, for a
     size the spec accepts, the output's positions and the matrix's nonzeros. A size or spec
     that is not valid passes through: the request's own validation names it. `nonzeros=False`
     leaves the nonzeros to the caller, which counts them exactly (`symconv.toeplitz`'s
-    `max_nonzeros`, by default this limit's default)."""
+    `max_nonzeros`, by default this limit's default). `cost(spec, size)`, if given, is what
+    the request builds instead of the layer's matrix (integer arithmetic: the nonzeros, or
+    entries, it is charged against the `nonzeros` limit; an unfold reads
+    $C_\text{in} \prod k \prod o$, not the matrix's $C_\text{out}$ times as many).
+
+    ```python
+    >>> import symconv as sc
+    >>> spec = sc.Conv(dims=2, in_channels=16, out_channels=16, kernel_size=9, padding=4)
+    >>> try:
+    ...     check_symbolic("toeplitz", spec, (64, 64))  # 84.9 M nonzeros
+    ... except sc.SpecError as err:
+    ...     print(str(err)[:50])
+    toeplitz: the matrix's nonzeros 84934656 exceeds t
+    >>> check_symbolic("unfold", spec, (64, 64), cost=lambda s, n: 16 * 81 * 64 * 64)
+
+    ```
+    """
     size = _as_size(spec, size)
     if size is None:
         return
@@ -170,21 +197,22 @@ def check_symbolic(op: str, spec: Any, size: Any, *, nonzeros: bool = True) -> N
             op, "the input's positions per channel", positions, "positions", "use a smaller input"
         )
     try:
-        cost = symbolic_cost(spec, size)
+        sym = symbolic_cost(spec, size)
+        charged = sym["nonzeros"] if cost is None else cost(spec, size)
     except (SpecError, AttributeError, TypeError):
         return
-    if cost["output_positions"] > OUTPUT_FACTOR * _LIMITS["positions"]:
+    if sym["output_positions"] > OUTPUT_FACTOR * _LIMITS["positions"]:
         raise SpecError(
-            f"{op}: the output's positions per channel {cost['output_positions']} exceed "
+            f"{op}: the output's positions per channel {sym['output_positions']} exceed "
             f"{OUTPUT_FACTOR} x the limit {_LIMITS['positions']} (symconv.limits 'positions'); "
             f"use a smaller input, padding or stride, or raise the limit with "
             f"symconv.limits.set_limits(positions=...) or {_ENV['positions']}"
         )
-    if nonzeros and cost["nonzeros"] > _LIMITS["nonzeros"]:
+    if nonzeros and charged > _LIMITS["nonzeros"]:
         raise _refuse(
             op,
-            "the matrix's nonzeros",
-            cost["nonzeros"],
+            "the matrix's nonzeros" if cost is None else "the nonzeros it builds",
+            charged,
             "nonzeros",
             "use fewer channels, a smaller kernel or input",
         )

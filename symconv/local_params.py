@@ -89,6 +89,12 @@ def _grid() -> list[tuple[int, int, int, int, tuple[int, int], int, int, bool]]:
     ]
 
 
+def _counts_only(spec: Any, size: tuple[int, ...]) -> int:
+    """What `local_params` builds at the layer's size: numbers from formulas (its matrices
+    are on a grid of small layers), no nonzeros."""
+    return 0
+
+
 def local_params(spec: Any = None, input_size: Any = None) -> Derivation:
     r"""Parameter counts of convolution, tiled, locally connected and dense layers (2D).
 
@@ -99,7 +105,8 @@ def local_params(spec: Any = None, input_size: Any = None) -> Derivation:
     against its number of taps).
     """
     spec = Conv(dims=2, in_channels=3, out_channels=10, kernel_size=3) if spec is None else spec
-    check_symbolic("local_params", spec, input_size)  # the cost first: integer arithmetic only
+    # the cost first, integer arithmetic only: counts from formulas, no matrix of this size
+    check_symbolic("local_params", spec, input_size, cost=_counts_only)
     if not isinstance(spec, Conv) or spec.dims != 2 or spec.kernel_size[0] != spec.kernel_size[1]:
         raise SpecError(f"local_params: expected a 2D Conv with a square kernel, got {spec}")
     if spec.groups != 1:

@@ -27,6 +27,7 @@ list of its own:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -40,6 +41,7 @@ from .derivation import Derivation
 from .equivariance import equivariance, pooling_example
 from .fourier import commutativity_derivation, fft_padding_derivation, fourier_derivation
 from .groupconv import p4_derivation
+from .limits import symbolic_cost
 from .local_params import local_backprop, local_params
 from .separable import separable_derivation
 from .spec import Conv
@@ -78,7 +80,7 @@ DEFAULT_LAYER = Conv(dims=1, kernel_size=3)
 
 @dataclass(frozen=True)
 class Entry:
-    """One registered derivation or identity.
+    r"""One registered derivation or identity.
 
     - `name`: the CLI name (`symconv derive NAME`; `symconv verify --only NAME` unless
       `identity` renames it there);
@@ -90,7 +92,11 @@ class Entry:
     - `options`: the keyword options the factory takes besides the layer and the size;
     - `verify`, `identity`, `why_not`: whether and how `symconv verify` runs it, under which
       name, and, when it does not, why;
-    - `pages`: the docs pages whose `derivation` directives show it.
+    - `pages`: the docs pages whose `derivation` directives show it;
+    - `cost`: what `derive` charges against the `nonzeros` limit of `symconv.limits`, from
+      integer arithmetic before anything is built: `cost(spec, size)`, the nonzeros (or
+      entries) of the largest thing the factory builds; `None`: the layer's matrix
+      ($C_\text{out} \prod o \cdot (C_\text{in}/g) \prod k$, `symbolic_cost`).
     """
 
     name: str
@@ -103,6 +109,7 @@ class Entry:
     identity: str = ""
     why_not: str = ""
     pages: tuple[str, ...] = ()
+    cost: Callable[[Any, tuple[int, ...]], int] | None = None
 
     @property
     def identity_name(self) -> str:
@@ -182,6 +189,38 @@ def _winograd_layer(spec: Any, size: Any) -> Derivation:
     return winograd_layer_derivation(tile - 2)
 
 
+def _no_matrix(spec: Any, size: tuple[int, ...]) -> int:
+    """Nothing of the layer's size: sizes from formulas (the input's and the output's positions
+    are still capped)."""
+    return 0
+
+
+def _unfold_cost(spec: Any, size: tuple[int, ...]) -> int:
+    r"""unfold's matrix $\mathcal U$ (and fold's, its transpose): one one per row
+    $(c, \vec a, \vec o)$ at most, $C_\text{in} \prod k \prod o$: no $C_\text{out}$."""
+    return int(spec.in_channels * math.prod(spec.kernel_size) * math.prod(spec.output_size(size)))
+
+
+def _matvec_cost(spec: Any, size: tuple[int, ...]) -> int:
+    r"""`derive toeplitz`: a plain `Conv` is checked on integer factor tables and by $T x$ in
+    blocks (`factored_matvec`), gathering $C_\text{in} \prod k$ values per output position;
+    $T$ itself is built (symbolically) only when shown. Any other layer builds $T$."""
+    if type(spec) is Conv:
+        return int(
+            spec.in_channels * math.prod(spec.kernel_size) * math.prod(spec.output_size(size))
+        )
+    return symbolic_cost(spec, size)["nonzeros"]
+
+
+def _factors_cost(spec: Any, size: tuple[int, ...]) -> int:
+    r"""`derive transpose`: sizes from formulas and $T^\top$ compared factor by factor
+    (`verify_adjoint`, the transposed layer reading `size`): at most $C_\text{in} \prod k$
+    entries per position of the transposed output, $\prod (s\,n + d(k-1) + 1)$ at most."""
+    axes = zip(size, spec.stride, spec.dilation, spec.kernel_size, strict=True)
+    positions = math.prod(s * n + d * (k - 1) + 1 for n, s, d, k in axes)
+    return int(spec.in_channels * math.prod(spec.kernel_size) * positions)
+
+
 def _unfold_fold(spec: Any, size: Any) -> Derivation:
     from .family import unfold_fold_derivation
 
@@ -215,6 +254,7 @@ ENTRIES: tuple[Entry, ...] = (
         _output_size,
         layer="optional",
         pages=("arithmetic.md",),
+        cost=_no_matrix,
     ),
     Entry(
         "toeplitz",
@@ -224,6 +264,7 @@ ENTRIES: tuple[Entry, ...] = (
         why_not="one layer at a time: verify checks T = V Pad on its grid (toeplitz-"
         "factorization) and T x against torch (toeplitz-torch)",
         pages=("channels.md", "convolution.md", "matrix.md", "padding.md"),
+        cost=_matvec_cost,
     ),
     Entry(
         "transpose",
@@ -233,6 +274,7 @@ ENTRIES: tuple[Entry, ...] = (
         why_not="one layer at a time: verify checks T^T on its grid (transpose-adjoint); the "
         "size rule is checked by this derivation's own general and exact checks",
         pages=("transpose.md",),
+        cost=_factors_cost,
     ),
     Entry(
         "activation",
@@ -316,6 +358,7 @@ ENTRIES: tuple[Entry, ...] = (
         local_params,
         default=Conv(dims=2, kernel_size=3),  # 2-d only
         pages=("local.md",),
+        cost=_no_matrix,  # counts from formulas; its matrices are small layers
     ),
     Entry(
         "local-backprop",
@@ -370,6 +413,7 @@ ENTRIES: tuple[Entry, ...] = (
         why_not="one layer at a time; the docs build and tests/kernels/test_numeric_family.py "
         "run it",
         pages=("matrix.md",),
+        cost=_unfold_cost,
     ),
     Entry(
         "adaptive-pool",

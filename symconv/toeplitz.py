@@ -540,32 +540,55 @@ def factored_product_check(form: IndexForm) -> ProductCheck:
     return ProductCheck(ok, form.nonzeros())
 
 
+_MATVEC_BLOCK = 1 << 22  # gathered values per GEMM block of factored_matvec (32 MiB)
+
+
 def factored_matvec(form: IndexForm, weight: np.ndarray, x: np.ndarray) -> np.ndarray:
-    r"""$T x$ from `form.factors()` without assembling $T$: for every kernel tap $\vec a$,
-    the input read at each axis's `src(o, a)` (zero where nothing is read) times the
-    $C_\mathrm{out} \times C_\mathrm{in}$ channel matrix of $w[\cdot, \cdot, \vec a]$.
+    r"""$T x$ from `form.factors()` without assembling $T$: the input read at every axis's
+    `src(o, a)` (zero where nothing is read) for all taps at once, times the
+    $C_\mathrm{out} \times (C_\mathrm{in} \prod K)$ matrix the channel table places the weights
+    in (zeros between groups).
 
     `weight` has `form.weight_shape`, `x` the shape `form.in_shape()`; returns `vec(y)`.
-    $O(\prod K \cdot C_\mathrm{out} C_\mathrm{in} \prod O)$ work in BLAS, no index arrays
-    of the layer's size.
+    $O(\prod K \cdot C_\mathrm{out} C_\mathrm{in} \prod O)$ work in a few large GEMMs (one per
+    block of output rows along the first axis, each reading at most `_MATVEC_BLOCK` gathered
+    values), no index arrays of the layer's size.
+
+    ```python
+    >>> import numpy as np, symconv as sc
+    >>> from symconv.indexform import index_form
+    >>> spec = sc.Conv(dims=1, kernel_size=2)
+    >>> factored_matvec(index_form(spec, 3), np.array([[[1.0, 10.0]]]), np.array([[1.0, 2, 3]]))
+    array([21., 32.])
+
+    ```
     """
     f = form.factors()
     dims = form.dims
-    n_a = math.prod(form.weight_shape[-dims:])
+    kernel = tuple(form.weight_shape[-dims:])
+    n_a = math.prod(kernel)
     w = np.asarray(weight).reshape(-1, n_a)
     k, cin, lead = f.channels.T
-    tables = [form.tap_table(d) for d in range(dims)]
+    tables = [form.tap_table(d) for d in range(dims)]  # (O_d, K_d): source, -1: none
     out = cast(tuple[int, ...], form.output_size)  # a sized form
-    y = np.zeros((form.out_channels, *out), dtype=np.result_type(w, x))
-    for a_flat, a in enumerate(np.ndindex(*form.weight_shape[-dims:])):
-        read = np.asarray(x)
-        for d in range(dims):
-            src = tables[d][:, a[d]]
-            read = np.take(read, np.maximum(src, 0), axis=d + 1)
-            shape = [1] * (dims + 1)
-            shape[d + 1] = len(src)
+    c_in, c_out = form.in_channels, form.out_channels
+    mat = np.zeros((c_out, c_in, n_a), dtype=w.dtype)
+    np.add.at(mat, (k, cin), w[lead])  # every channel pair's taps, summed where pairs repeat
+    mat = mat.reshape(c_out, c_in * n_a)
+    y = np.zeros((c_out, *out), dtype=np.result_type(w, x))
+    rest = math.prod(out[1:])
+    step = max(1, _MATVEC_BLOCK // max(1, c_in * n_a * rest))
+    for lo in range(0, out[0], step):
+        rows = slice(lo, min(out[0], lo + step))
+        read = np.asarray(x)  # (C_in, I_1, ..., I_dims)
+        for d in range(dims):  # axis d of the input becomes (O_d, K_d), at 1 + 2d
+            src = tables[d][rows] if d == 0 else tables[d]
+            read = np.take(read, np.maximum(src, 0), axis=1 + 2 * d)
+            shape = [1] * read.ndim
+            shape[1 + 2 * d], shape[2 + 2 * d] = src.shape
             read = read * (src >= 0).reshape(shape)
-        mat = np.zeros((form.out_channels, form.in_channels), dtype=w.dtype)
-        np.add.at(mat, (k, cin), w[lead, a_flat])
-        y += (mat @ read.reshape(form.in_channels, -1)).reshape(y.shape)
+        # (C_in, O_1, K_1, ..., O_dims, K_dims) -> (C_in, K_1.., O_1..)
+        order = (0, *(2 + 2 * d for d in range(dims)), *(1 + 2 * d for d in range(dims)))
+        cols = read.transpose(order).reshape(c_in * n_a, -1)
+        y[:, rows] = (mat @ cols).reshape(c_out, -1, *out[1:])
     return y.reshape(-1)
