@@ -290,10 +290,11 @@ def sympy_gradients(spec: Conv, input_size: int | Sequence[int]) -> dict[str, An
     w, x, b, delta = (sympy.IndexedBase(n) for n in ("w", "x", "b", "delta"))
     n_out = math.prod(g.out_shape)
     per_channel = n_out // spec.out_channels
-    y = [b[r // per_channel] if spec.bias else sympy.Integer(0) for r in range(n_out)]
+    terms: list[list[Any]] = [[b[r // per_channel]] if spec.bias else [] for r in range(n_out)]
     for r, c, k in zip(g.rows.tolist(), g.cols.tolist(), g.weights.tolist(), strict=True):
-        y[r] += w[k] * x[c]
-    loss = sum(delta[r] * y[r] for r in range(n_out))
+        terms[r].append(w[k] * x[c])
+    y = [sympy.Add(*row) for row in terms]  # one Add per row: `+=` re-sorted it per term
+    loss = sympy.Add(*(delta[r] * y[r] for r in range(n_out)))
     return {
         "loss": loss,
         "x": x,
@@ -404,9 +405,10 @@ def backprop(spec: Conv | Pool, input_size: int | Sequence[int] | None = None) -
             reduced = f", {layer.in_channels} -> {layer.out_channels} channels"
         sg = sympy_gradients(layer, small)
         per = sg["per_channel"]
-        bad = sum(
+        terms = sympy.Add.make_args(sg["loss"])  # a term without b_k has derivative 0 in b_k:
+        bad = sum(  # differentiate the others only (exactly dL/db_k, ~20x fewer terms to walk)
             sympy.expand(
-                sympy.diff(sg["loss"], sg["b"][k])
+                sympy.diff(sympy.Add(*(t for t in terms if t.has(sg["b"][k]))), sg["b"][k])
                 - sum(sg["delta"][k * per + o] for o in range(per))
             )
             != 0

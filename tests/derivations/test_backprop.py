@@ -208,3 +208,30 @@ def test_avg_pool1d_backprop_including_divisor_override(divisor) -> None:
     spec = sc.Pool(dims=1, kind="avg", kernel_size=3, stride=2, padding=1, divisor_override=divisor)
     cert = backprop(spec, 7).verify()
     assert cert.passed, cert.text()
+
+
+def test_bias_check_differentiates_the_loss_it_builds(monkeypatch) -> None:
+    """The bias check differentiates L = sum delta (T x + b) in SymPy on this layer (a 7x7
+    circular 16 -> 16 one here, reduced to 2 -> 2 channels): a loss whose bias term reads the
+    wrong channel fails it, and so does one that lost the bias."""
+    import importlib
+
+    bp = importlib.import_module("symconv.backprop")  # `symconv.backprop` is also a function
+    from symconv.derive import derive
+
+    spec = sc.Conv(
+        dims=2, in_channels=16, out_channels=16, kernel_size=7, padding=3, padding_mode="circular"
+    )
+
+    def bias_check(cert):
+        (r,) = (r for r in cert.results if r.name.startswith("dL/db"))
+        return r
+
+    assert bias_check(derive("backprop", spec, (64, 64)).verify()).passed
+    real = bp.sympy_gradients
+    for change in (
+        lambda sg: {**sg, "loss": sg["loss"].xreplace({sg["b"][0]: sg["b"][1]})},
+        lambda sg: {**sg, "loss": sg["loss"].xreplace({sg["b"][1]: 0})},
+    ):
+        monkeypatch.setattr(bp, "sympy_gradients", lambda s, n, c=change: c(real(s, n)))
+        assert not bias_check(derive("backprop", spec, (64, 64)).verify()).passed
