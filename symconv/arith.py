@@ -193,8 +193,6 @@ def lecture_formula_derivation(spec: Any = None, input_size: Any = None) -> Deri
 def _layer_output_steps(d: Derivation, spec: Any, input_size: Any) -> None:
     """The general formula at one convolution's sizes (and its input, if given), checked
     against `spec.output_size` on every input length the layer takes below 40."""
-    from .spec import Conv
-
     if not isinstance(spec, Conv) or type(spec) is not Conv:
         raise SpecError(
             f"derive output-size: the derivation is the convolution's formula, not "

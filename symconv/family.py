@@ -44,7 +44,9 @@ from ._errors import SpecError
 from ._indexmap import adaptive_table, window_table
 from ._torchref import torch_or_none
 from .derivation import Derivation, Outcome, SkipCheck, discrepancy, grid_check
+from .indexform import index_form
 from .spec import Conv
+from .toeplitz import patch_matrix
 
 __all__ = [
     "adaptive_window_derivation",
@@ -193,9 +195,6 @@ def unfold_fold_derivation(
 
     ```
     """
-    from .indexform import index_form
-    from .toeplitz import patch_matrix
-
     spec = Conv(dims=2, in_channels=2, kernel_size=2, stride=1, padding=1) if spec is None else spec
     size = (3,) * spec.dims if input_size is None else input_size
     spec, size, out = _geometry("unfold_fold_derivation", spec, size)

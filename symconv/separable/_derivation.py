@@ -50,8 +50,6 @@ def _layer_steps(dd: Derivation, spec: Any, input_size: Any) -> None:
     """The counts at one layer's kernel (w on every axis, stride 1, no padding, dilation 1):
     parameters per channel pair and, with an input size, the multiply-adds of the d passes
     (each pass narrows one axis) against the full kernel's, both from `Conv`."""
-    from ..spec import Conv
-
     if not isinstance(spec, Conv) or type(spec) is not Conv:
         raise SpecError(f"derive separable: expected a convolution, got {type(spec).__name__}")
     w, dims = spec.kernel_size[0], spec.dims
@@ -214,8 +212,6 @@ def separable_derivation(spec: Any = None, input_size: Any = None) -> Derivation
     dd.check("T(u v^T) = T_u (x) T_v = two 1D passes (valid, same)", "exact", kron)
 
     def params() -> Outcome:
-        from ..spec import Conv
-
         cases = list(itertools.product(range(1, 4), range(1, 6)))
 
         def err(c: tuple[int, int]) -> float:
