@@ -149,12 +149,17 @@ def _condition_is_symmetry(spec: Conv, sizes: tuple[int, ...], transform: str) -
     return ""
 
 
+def _terms(expr: Any) -> list[tuple[Any, Any]]:
+    """A linear form's `(symbol, coefficient)` pairs (none for 0; a constant keyed by 1)."""
+    return [(s, v) for s, v in expr.as_coefficients_dict().items() if v != 0]
+
+
 def _solved_form(cond: Sequence[sympy.Eq]) -> bool:
     """Whether `cond` is in solved form: every left side a distinct symbol that no right side
     uses (as `linsolve` returns a solution)."""
     pivots = {e.lhs for e in cond}
     return len(pivots) == len(cond) and not any(
-        pivots.intersection(e.rhs.as_coefficients_dict()) for e in cond
+        pivots.intersection(dict(_terms(e.rhs))) for e in cond
     )
 
 
@@ -174,7 +179,7 @@ def _solution_sampler(
     index = {s: i for i, s in enumerate(syms)}
     rows, cols, data = [], [], []
     for i, e in enumerate(_solution(cond, syms)):
-        for s, v in e.as_coefficients_dict().items():
+        for s, v in _terms(e):
             if s not in index:
                 raise SpecError(f"{_OP}: the condition {e} is not linear in the weights")
             rows.append(i)
@@ -210,7 +215,7 @@ def _condition_matches_symmetry(cond: Sequence[sympy.Eq], spec: Conv, transform:
     orbit_of = inverse.ravel().tolist()
     for e in cond:  # lhs - rhs, rational coefficients, on each orbit's indicator
         per_orbit: dict[int, Any] = {orbit_of[index[e.lhs]]: 1}
-        for s, v in e.rhs.as_coefficients_dict().items():
+        for s, v in _terms(e.rhs):
             if s not in index:
                 return f"{e} is not linear in the weights"
             o = orbit_of[index[s]]
@@ -329,7 +334,7 @@ def _solved_condition(spec: Conv, forms: np.ndarray) -> list[sympy.Eq]:
     at = {s: j for j, s in enumerate(one)}  # each solved weight's form, as (tap, coefficient)
     pairs_terms = []
     for s, v in pairs:
-        terms = v.as_coefficients_dict().items() if v != 0 else []
+        terms = _terms(v)
         pairs_terms.append((at[s], sorted((at[t], coef) for t, coef in terms)))
     out: list[sympy.Eq] = []
     for k, c in np.ndindex(*spec.weight_shape[:2]):
