@@ -445,13 +445,28 @@ def _symmetry(
         )
     del o1, o2, m, c_
     if isinstance(spec, Conv):
-        d.add_step(
-            "Condition on the weights (solved)",
-            sympy.Tuple(*condition),
-            f"linsolve of the {core['equations']} distinct entry equations "
-            f"T P = P T; empty means every kernel works",
-            by=checked,
-        )
+        pairs = math.prod(spec.weight_shape[:2])
+        if pairs > 1 and len(condition) > 64:  # too many to show: one generic pair (k, c)
+            k, c = sympy.symbols("k c", integer=True)
+            block = condition[: len(condition) // pairs]  # pair (0, 0) comes first
+            generic = {s: w[(k, c, *s.indices[2:])] for e in block for s in e.atoms(sympy.Indexed)}
+            d.add_step(
+                "Condition on the weights (solved)",
+                sympy.Tuple(*(e.xreplace(generic) for e in block)),
+                f"for every output channel k and input channel c: the taps are the same for "
+                f"each of the {pairs} channel pairs, so linsolve of one pair's "
+                f"{core['equations'] // pairs} distinct entry equations T P = P T, "
+                f"repeated; {len(condition)} equations in all (`condition`)",
+                by=checked,
+            )
+        else:
+            d.add_step(
+                "Condition on the weights (solved)",
+                sympy.Tuple(*condition),
+                f"linsolve of the {core['equations']} distinct entry equations "
+                f"T P = P T; empty means every kernel works",
+                by=checked,
+            )
         if subs:
             kernel = [e.xreplace(subs) for e in condition]
             holds = all(k == sympy.true for k in kernel)
