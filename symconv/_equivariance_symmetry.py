@@ -1,8 +1,11 @@
-r"""Rotations by 90 degrees and flips: the condition on the weights, solved with `linsolve`.
+r"""Rotations by 90 degrees and flips: the condition on the weights, on integer tables.
 
 $T P_g = P_g T$ entry by entry is a linear system in the weight symbols; its solution is the
 kernel's own symmetry under $g$ (`_kernel_symmetry`), which the checks confirm on a grid.
-Private: used by `symconv.equivariance`.
+The transformation moves no channel, so every channel pair has the same taps: the entries of
+$T P - P T$ are one pair's integer forms (`_spatial_forms`, from `gather()`), solved with
+`linsolve` for one pair and repeated (`_solved_condition`). Private: used by
+`symconv.equivariance`.
 """
 
 from __future__ import annotations
