@@ -10,6 +10,7 @@ $T P - P T$ are one pair's integer forms (`_spatial_forms`, from `gather()`), so
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Sequence
 from fractions import Fraction
@@ -54,8 +55,13 @@ def _kernel_symmetry(spec: Conv, transform: str) -> list[sympy.Eq]:
 
 
 def _weight_symbols(spec: Conv) -> list[sympy.Indexed]:
+    return list(_symbols_of(spec.weight_shape))
+
+
+@functools.lru_cache(maxsize=32)
+def _symbols_of(shape: tuple[int, ...]) -> tuple[sympy.Indexed, ...]:
     w = sympy.IndexedBase("w")
-    return [w[idx] for idx in np.ndindex(*spec.weight_shape)]
+    return tuple(w[idx] for idx in np.ndindex(*shape))
 
 
 def _solve(eqs: Sequence[Any], syms: list[sympy.Indexed]) -> tuple[Any, ...]:
@@ -73,6 +79,23 @@ def _solve(eqs: Sequence[Any], syms: list[sympy.Indexed]) -> tuple[Any, ...]:
 # condition's solutions are the null space of those forms; the kernel's symmetry is the space
 # of kernels constant on the orbits of `_image`. Equal spaces, checked exactly: every orbit's
 # indicator solves every form, and the forms' rank is (weights - orbits).
+def _unique_rows(table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`np.unique(table, axis=0, return_inverse=True)`, through a hash of each row (exact: the
+    rows are compared with their representative's, and numpy's own way is taken on a clash)."""
+    if not len(table):
+        return table, np.zeros(0, dtype=np.int64)
+    mix = np.random.default_rng(0).integers(1, 2**62, size=table.shape[1], dtype=np.int64)
+    _, first, inverse = np.unique(table @ mix, return_index=True, return_inverse=True)
+    reps, inverse = table[first], inverse.ravel()
+    if not np.array_equal(reps[inverse], table):
+        rows, inv = np.unique(table, axis=0, return_inverse=True)
+        return rows, inv.ravel()
+    order = np.lexsort(reps.T[::-1])  # rows in lexicographic order, as np.unique gives them
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    return reps[order], rank[inverse]
+
+
 def _equation_matrix(spec: Conv, sizes: tuple[int, ...], transform: str) -> np.ndarray:
     """The distinct nonzero rows of T P - P T as integer forms over the flat weights, from the
     index form's taps (`gather()`): `(equations, weights)` int64."""
@@ -103,7 +126,7 @@ def _equation_matrix(spec: Conv, sizes: tuple[int, ...], transform: str) -> np.n
     entry, row = np.unique(uniq // n_w, return_inverse=True)  # the nonzero entries (o, c)
     diff = np.zeros((len(entry), n_w), dtype=np.int64)
     diff[row.ravel(), uniq % n_w] = count
-    return np.unique(diff, axis=0) if len(diff) else diff
+    return _unique_rows(diff)[0]
 
 
 def _orbits(spec: Conv, transform: str) -> np.ndarray:
@@ -154,6 +177,8 @@ def _condition_is_symmetry(spec: Conv, sizes: tuple[int, ...], transform: str) -
 
 def _terms(expr: Any) -> list[tuple[Any, Any]]:
     """A linear form's `(symbol, coefficient)` pairs (none for 0; a constant keyed by 1)."""
+    if isinstance(expr, sympy.Indexed):
+        return [(expr, sympy.Integer(1))]
     return [(s, v) for s, v in expr.as_coefficients_dict().items() if v != 0]
 
 
@@ -279,8 +304,8 @@ def _spatial_forms(
     table[entry.ravel(), uniq % n_a] = count
     if not len(pq):
         return pq, table, np.zeros(0, dtype=np.int64)
-    forms, which = np.unique(table, axis=0, return_inverse=True)
-    return pq, forms, which.ravel()
+    forms, which = _unique_rows(table)
+    return pq, forms, which
 
 
 def _scaled(values: list[Any]) -> np.ndarray:
@@ -340,11 +365,12 @@ def _solved_condition(spec: Conv, forms: np.ndarray) -> list[sympy.Eq]:
         terms = _terms(v)
         pairs_terms.append((at[s], sorted((at[t], coef) for t, coef in terms)))
     out: list[sympy.Eq] = []
+    every, n_c = _symbols_of(spec.weight_shape), spec.weight_shape[1]
     for k, c in np.ndindex(*spec.weight_shape[:2]):
         if (k, c) == (0, 0):
             out.extend(sympy.Eq(s, v) for s, v in pairs)
             continue
-        block = [w[(k, c, *a)] for a in taps]
+        block = every[(k * n_c + c) * len(taps) : (k * n_c + c + 1) * len(taps)]
         for i, terms in pairs_terms:
             rhs = [coef * block[j] if coef != 1 else block[j] for j, coef in terms]
             value = sympy.Add(*rhs) if len(rhs) != 1 else rhs[0]
