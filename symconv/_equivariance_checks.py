@@ -15,7 +15,6 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
-import sympy
 
 from ._cache import pure
 from ._equivariance_core import Equivariance, _kind
@@ -166,8 +165,7 @@ def _weight_tensor(spec: Conv, subs: dict | None, gen: Any) -> Any:
     torch = _torch()
     if subs is None:
         return torch.randn(spec.weight_shape, generator=gen, dtype=torch.float64)
-    base = sympy.IndexedBase("w")
-    vals = [float(subs[base[idx]]) for idx in np.ndindex(*spec.weight_shape)]
+    vals = [float(subs[s]) for s in _weight_symbols(spec)]
     return torch.tensor(vals, dtype=torch.float64).reshape(spec.weight_shape)
 
 

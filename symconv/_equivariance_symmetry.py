@@ -333,8 +333,7 @@ def _symmetry_core(
     if subs is None:
         bad = sorted({int(k * n_out + p) for k in range(n_k) for p in np.unique(p_of)})
     else:  # form f breaks channel k when some input channel c has f . w[k, c, :] != 0
-        w = sympy.IndexedBase("w")
-        vals = [subs[w[idx]] for idx in np.ndindex(*spec.weight_shape)]
+        vals = [subs[s] for s in _symbols_of(spec.weight_shape)]
         wk = _scaled(vals).reshape(n_k, n_c, n_a)
         hit = np.any(np.matmul(wk, forms.T.astype(wk.dtype)) != 0, axis=1)  # (k, form)
         bad = sorted({int(k * n_out + p) for k, f in np.argwhere(hit) for p in p_of[which == f]})
