@@ -233,8 +233,11 @@ def _compare(
 
 def _spatial(flat: Sequence[int], out_shape: tuple[int, ...]) -> tuple[tuple[int, ...], ...]:
     """Distinct spatial positions (channel dropped) of flat output indices, sorted."""
-    pos = {tuple(int(v) for v in np.unravel_index(f, out_shape)[1:]) for f in flat}
-    return tuple(sorted(pos))
+    if len(flat) < 64:  # a few: per index (numpy's per-call cost would dominate)
+        pos = {tuple(int(v) for v in np.unravel_index(f, out_shape)[1:]) for f in flat}
+        return tuple(sorted(pos))
+    idx = np.stack(np.unravel_index(np.asarray(flat, dtype=np.int64), out_shape)[1:], axis=1)
+    return tuple(tuple(int(v) for v in p) for p in np.unique(idx, axis=0))
 
 
 def _expr(row: Row, in_shape: tuple[int, ...], kind: str) -> Any:

@@ -1,20 +1,26 @@
-r"""Rotations by 90 degrees and flips: the condition on the weights, solved with `linsolve`.
+r"""Rotations by 90 degrees and flips: the condition on the weights, on integer tables.
 
 $T P_g = P_g T$ entry by entry is a linear system in the weight symbols; its solution is the
 kernel's own symmetry under $g$ (`_kernel_symmetry`), which the checks confirm on a grid.
-Private: used by `symconv.equivariance`.
+The transformation moves no channel, so every channel pair has the same taps: the entries of
+$T P - P T$ are one pair's integer forms (`_spatial_forms`, from `gather()`), solved with
+`linsolve` for one pair and repeated (`_solved_condition`). Private: used by
+`symconv.equivariance`.
 """
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
 import sympy
 
 from ._equivariance_core import (
+    _OP,
     Equivariance,
     _full_map,
     _kind,
@@ -23,6 +29,7 @@ from ._equivariance_core import (
     _spatial,
     _spatial_map,
 )
+from ._errors import SpecError
 from ._results import Outcome
 from .indexform import index_form
 from .spec import Conv, Pool
@@ -48,8 +55,13 @@ def _kernel_symmetry(spec: Conv, transform: str) -> list[sympy.Eq]:
 
 
 def _weight_symbols(spec: Conv) -> list[sympy.Indexed]:
+    return list(_symbols_of(spec.weight_shape))
+
+
+@functools.lru_cache(maxsize=32)
+def _symbols_of(shape: tuple[int, ...]) -> tuple[sympy.Indexed, ...]:
     w = sympy.IndexedBase("w")
-    return [w[idx] for idx in np.ndindex(*spec.weight_shape)]
+    return tuple(w[idx] for idx in np.ndindex(*shape))
 
 
 def _solve(eqs: Sequence[Any], syms: list[sympy.Indexed]) -> tuple[Any, ...]:
@@ -67,6 +79,23 @@ def _solve(eqs: Sequence[Any], syms: list[sympy.Indexed]) -> tuple[Any, ...]:
 # condition's solutions are the null space of those forms; the kernel's symmetry is the space
 # of kernels constant on the orbits of `_image`. Equal spaces, checked exactly: every orbit's
 # indicator solves every form, and the forms' rank is (weights - orbits).
+def _unique_rows(table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`np.unique(table, axis=0, return_inverse=True)`, through a hash of each row (exact: the
+    rows are compared with their representative's, and numpy's own way is taken on a clash)."""
+    if not len(table):
+        return table, np.zeros(0, dtype=np.int64)
+    mix = np.random.default_rng(0).integers(1, 2**62, size=table.shape[1], dtype=np.int64)
+    _, first, inverse = np.unique(table @ mix, return_index=True, return_inverse=True)
+    reps, inverse = table[first], inverse.ravel()
+    if not np.array_equal(reps[inverse], table):
+        rows, inv = np.unique(table, axis=0, return_inverse=True)
+        return rows, inv.ravel()
+    order = np.lexsort(reps.T[::-1])  # rows in lexicographic order, as np.unique gives them
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    return reps[order], rank[inverse]
+
+
 def _equation_matrix(spec: Conv, sizes: tuple[int, ...], transform: str) -> np.ndarray:
     """The distinct nonzero rows of T P - P T as integer forms over the flat weights, from the
     index form's taps (`gather()`): `(equations, weights)` int64."""
@@ -84,11 +113,20 @@ def _equation_matrix(spec: Conv, sizes: tuple[int, ...], transform: str) -> np.n
     keep = cols >= 0
     rows_pt = inverse[g.rows]
     keep_pt = rows_pt >= 0
-    diff = np.zeros((n_out * n_in, n_w), dtype=np.int64)
-    np.add.at(diff, (g.rows[keep] * n_in + cols[keep], g.weights[keep]), 1)
-    np.add.at(diff, (rows_pt[keep_pt] * n_in + g.cols[keep_pt], g.weights[keep_pt]), -1)
-    nonzero = diff[np.any(diff != 0, axis=1)]
-    return np.unique(nonzero, axis=0) if len(nonzero) else nonzero.reshape(0, n_w)
+    keys = np.concatenate(  # (row, col, weight) of each tap, T P's with +1, P T's with -1
+        [
+            (g.rows[keep] * n_in + cols[keep]) * n_w + g.weights[keep],
+            (rows_pt[keep_pt] * n_in + g.cols[keep_pt]) * n_w + g.weights[keep_pt],
+        ]
+    )
+    sign = np.concatenate([np.ones(keep.sum(), np.int64), -np.ones(keep_pt.sum(), np.int64)])
+    uniq, inv = np.unique(keys, return_inverse=True)
+    count = np.bincount(inv.ravel(), weights=sign, minlength=len(uniq)).astype(np.int64)
+    uniq, count = uniq[count != 0], count[count != 0]
+    entry, row = np.unique(uniq // n_w, return_inverse=True)  # the nonzero entries (o, c)
+    diff = np.zeros((len(entry), n_w), dtype=np.int64)
+    diff[row.ravel(), uniq % n_w] = count
+    return _unique_rows(diff)[0]
 
 
 def _orbits(spec: Conv, transform: str) -> np.ndarray:
@@ -137,6 +175,84 @@ def _condition_is_symmetry(spec: Conv, sizes: tuple[int, ...], transform: str) -
     return ""
 
 
+def _terms(expr: Any) -> list[tuple[Any, Any]]:
+    """A linear form's `(symbol, coefficient)` pairs (none for 0; a constant keyed by 1)."""
+    if isinstance(expr, sympy.Indexed):
+        return [(expr, sympy.Integer(1))]
+    return [(s, v) for s, v in expr.as_coefficients_dict().items() if v != 0]
+
+
+def _solved_form(cond: Sequence[sympy.Eq]) -> bool:
+    """Whether `cond` is in solved form: every left side a distinct symbol that no right side
+    uses (as `linsolve` returns a solution)."""
+    pivots = {e.lhs for e in cond}
+    return len(pivots) == len(cond) and not any(
+        pivots.intersection(dict(_terms(e.rhs))) for e in cond
+    )
+
+
+def _solution(cond: Sequence[sympy.Eq], syms: list[sympy.Indexed]) -> tuple[Any, ...]:
+    """`_solve(cond, syms)`, read off directly when `cond` is in solved form."""
+    if _solved_form(cond):
+        sol = {e.lhs: e.rhs for e in cond}
+        return tuple(sol.get(s, s) for s in syms)
+    return _solve(cond, syms)
+
+
+def _solution_sampler(
+    cond: Sequence[sympy.Eq], syms: list[sympy.Indexed]
+) -> Callable[[np.ndarray], np.ndarray]:
+    """A function from one number per weight (the free ones are used) to a solution of `cond`,
+    in floats: the solution's linear forms read once as coefficient tables."""
+    index = {s: i for i, s in enumerate(syms)}
+    rows, cols, data = [], [], []
+    for i, e in enumerate(_solution(cond, syms)):
+        for s, v in _terms(e):
+            if s not in index:
+                raise SpecError(f"{_OP}: the condition {e} is not linear in the weights")
+            rows.append(i)
+            cols.append(index[s])
+            data.append(float(v))
+    r, c, v = np.array(rows, dtype=np.int64), np.array(cols, dtype=np.int64), np.array(data)
+
+    def sample(noise: np.ndarray) -> np.ndarray:
+        out = np.zeros(len(syms))
+        np.add.at(out, r, v * noise[c])
+        return out
+
+    return sample
+
+
+def _condition_matches_symmetry(cond: Sequence[sympy.Eq], spec: Conv, transform: str) -> str:
+    """'' when the solutions of `cond` are exactly the kernels constant on the orbits of the
+    transform's kernel symmetry (`_orbits`), checked exactly on integer forms: `cond` in
+    solved form has rank `len(cond)`; every orbit's indicator solves it and its rank is
+    (weights - orbits). Else what differs."""
+    syms = _weight_symbols(spec)
+    index = {s: i for i, s in enumerate(syms)}
+    if not _solved_form(cond):
+        return "the condition is not in solved form"
+    label = _orbits(spec, transform)
+    orbits, inverse = np.unique(label, return_inverse=True)
+    if len(syms) - len(cond) != len(orbits):
+        return (
+            f"{len(syms) - len(cond)} free weights, the {transform} symmetry leaves {len(orbits)}"
+        )
+    if any(e.lhs not in index for e in cond):
+        return "the condition solves for something other than a weight"
+    orbit_of = inverse.ravel().tolist()
+    for e in cond:  # lhs - rhs, rational coefficients, on each orbit's indicator
+        per_orbit: dict[int, Any] = {orbit_of[index[e.lhs]]: 1}
+        for s, v in _terms(e.rhs):
+            if s not in index:
+                return f"{e} is not linear in the weights"
+            o = orbit_of[index[s]]
+            per_orbit[o] = per_orbit.get(o, 0) - v
+        if any(v != 0 for v in per_orbit.values()):
+            return f"a kernel with the {transform} symmetry breaks {e}"
+    return ""
+
+
 def _symmetric_setup(spec: Conv | Pool, sizes: tuple[int, ...], transform: str) -> bool:
     """Whether the transformation maps the padded grid and the windows onto themselves."""
     axes = [0, 1] if transform == "rot90" else ([spec.dims - 1] if transform == "flip_h" else [0])
@@ -150,41 +266,132 @@ def _symmetric_setup(spec: Conv | Pool, sizes: tuple[int, ...], transform: str) 
     return True
 
 
+def _spatial_forms(
+    spec: Conv, sizes: tuple[int, ...], transform: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    r"""$T P - P T$ of one channel pair, on integer tables: `(pq, forms, which)`.
+
+    A convolution's taps are the same for every channel pair `(k, c)` (the transformation moves
+    no channel), so entry `((k, p), (c, q))` of $T P - P T$ is $\sum_a D[p, q, a]\, w[k, c, a]$
+    with one integer table $D$, from the 1-in 1-out layer's `gather()`. `pq` holds the flat
+    `p * n_in + q` of every nonzero entry, `forms` the distinct nonzero rows $D[p, q, :]$ and
+    `which` the form of each entry of `pq`."""
+    one = spec.replace(in_channels=1, out_channels=1, groups=1)
+    form = index_form(one, sizes)
+    g = form.gather()
+    out_sp = form.out_shape()[1:]
+    n_out, n_in, n_a = math.prod(out_sp), math.prod(sizes), math.prod(g.weight_shape)
+    pi_in = _spatial_map(transform, sizes, (), False)
+    pi_out = _spatial_map(transform, out_sp, (), False)
+    inverse = np.full(n_out, -1, dtype=np.int64)  # row o of P T is row pi_out(o) of T
+    ok = pi_out >= 0
+    inverse[pi_out[ok]] = np.arange(n_out)[ok]
+    cols_tp = pi_in[g.cols]  # row o of T P reads x[pi_in(j)] with T[o, j]
+    rows_pt = inverse[g.rows]
+    keep_tp, keep_pt = cols_tp >= 0, rows_pt >= 0
+    keys = np.concatenate(
+        [
+            (g.rows[keep_tp] * n_in + cols_tp[keep_tp]) * n_a + g.weights[keep_tp],
+            (rows_pt[keep_pt] * n_in + g.cols[keep_pt]) * n_a + g.weights[keep_pt],
+        ]
+    )
+    sign = np.concatenate([np.ones(keep_tp.sum(), np.int64), -np.ones(keep_pt.sum(), np.int64)])
+    uniq, inv = np.unique(keys, return_inverse=True)
+    count = np.bincount(inv.ravel(), weights=sign, minlength=len(uniq)).astype(np.int64)
+    uniq, count = uniq[count != 0], count[count != 0]
+    pq, entry = np.unique(uniq // n_a, return_inverse=True)
+    table = np.zeros((len(pq), n_a), dtype=np.int64)
+    table[entry.ravel(), uniq % n_a] = count
+    if not len(pq):
+        return pq, table, np.zeros(0, dtype=np.int64)
+    forms, which = _unique_rows(table)
+    return pq, forms, which
+
+
+def _scaled(values: list[Any]) -> np.ndarray:
+    """Rational weights times their common denominator: int64 where it fits, else Python ints."""
+    fr = [Fraction(int(v.p), int(v.q)) for v in (sympy.Rational(e) for e in values)]
+    den = math.lcm(*(f.denominator for f in fr)) if fr else 1
+    ints = [int(f * den) for f in fr]
+    if max((abs(v) for v in ints), default=0) < 2**40:
+        return np.array(ints, dtype=np.int64)
+    return np.array(ints, dtype=object)
+
+
 def _symmetry_core(
     spec: Conv | Pool, sizes: tuple[int, ...], transform: str, subs: dict | None
 ) -> dict[str, Any]:
+    if isinstance(spec, Pool):
+        return _pool_symmetry_core(spec, sizes, transform)
+    pq, forms, which = _spatial_forms(spec, sizes, transform)
+    n_k, n_c = spec.weight_shape[:2]
+    n_a = math.prod(spec.kernel_size)
+    n_in = math.prod(sizes)
+    out_sp = spec.output_size(sizes)
+    n_out = math.prod(out_sp)
+    p_of = pq // n_in
+    if subs is None:
+        bad = sorted({int(k * n_out + p) for k in range(n_k) for p in np.unique(p_of)})
+    else:  # form f breaks channel k when some input channel c has f . w[k, c, :] != 0
+        vals = [subs[s] for s in _symbols_of(spec.weight_shape)]
+        wk = _scaled(vals).reshape(n_k, n_c, n_a)
+        hit = np.any(np.matmul(wk, forms.T.astype(wk.dtype)) != 0, axis=1)  # (k, form)
+        bad = sorted({int(k * n_out + p) for k, f in np.argwhere(hit) for p in p_of[which == f]})
+    condition = _solved_condition(spec, forms)
+    return {
+        "out_shape": (n_k, *out_sp),
+        "broken_flat": bad,
+        "broken": _spatial(bad, (n_k, *out_sp)),
+        "equations": len(forms) * n_k * n_c,
+        "forms": forms,
+        "condition": condition,
+    }
+
+
+def _solved_condition(spec: Conv, forms: np.ndarray) -> list[sympy.Eq]:
+    """`linsolve` of the forms for one channel pair, repeated over every pair `(k, c)`: the
+    system is block-diagonal in the pairs, so this is the solution of the whole system in the
+    weight order `w[k, c, a]` (pivots first, the free weights last)."""
+    w = sympy.IndexedBase("w")
+    taps = list(np.ndindex(*spec.kernel_size))
+    one = [w[(0, 0, *a)] for a in taps]
+    eqs = [sum(int(f) * s for f, s in zip(row, one, strict=True) if f) for row in forms.tolist()]
+    sol = _solve(eqs, one)
+    pairs = [(s, v) for s, v in zip(one, sol, strict=True) if v != s]
+    at = {s: j for j, s in enumerate(one)}  # each solved weight's form, as (tap, coefficient)
+    pairs_terms = []
+    for s, v in pairs:
+        terms = _terms(v)
+        pairs_terms.append((at[s], sorted((at[t], coef) for t, coef in terms)))
+    out: list[sympy.Eq] = []
+    every, n_c = _symbols_of(spec.weight_shape), spec.weight_shape[1]
+    for k, c in np.ndindex(*spec.weight_shape[:2]):
+        if (k, c) == (0, 0):
+            out.extend(sympy.Eq(s, v) for s, v in pairs)
+            continue
+        block = every[(k * n_c + c) * len(taps) : (k * n_c + c + 1) * len(taps)]
+        for i, terms in pairs_terms:
+            rhs = [coef * block[j] if coef != 1 else block[j] for j, coef in terms]
+            value = sympy.Add(*rhs) if len(rhs) != 1 else rhs[0]
+            out.append(sympy.Eq(block[i], value, evaluate=False))
+    return out
+
+
+def _pool_symmetry_core(spec: Pool, sizes: tuple[int, ...], transform: str) -> dict[str, Any]:
     rows, in_shape, out_shape = _rows(spec, sizes, None)
     is_max = _kind(spec) == "max"
     pi_in = _full_map(_spatial_map(transform, sizes, (), False), in_shape[0])
     pi_out = _full_map(_spatial_map(transform, out_shape[1:], (), False), out_shape[0])
-    eqs: set[Any] = set()
     bad = []
     for o in range(math.prod(out_shape)):
-        lhs = _moved(rows.get(o, {}), pi_in, is_max)
-        rhs = rows.get(int(pi_out[o]), {})
-        if isinstance(spec, Pool):
-            if lhs != rhs:
-                bad.append(o)
-            continue
-        diffs = [sympy.expand(lhs.get(c, 0) - rhs.get(c, 0)) for c in set(lhs) | set(rhs)]
-        nonzero = [e for e in diffs if e != 0]
-        eqs.update(nonzero)
-        if subs:
-            nonzero = [e for e in nonzero if e.xreplace(subs) != 0]
-        if nonzero:
+        if _moved(rows.get(o, {}), pi_in, is_max) != rows.get(int(pi_out[o]), {}):
             bad.append(o)
-    condition: list[sympy.Eq] = []
-    if isinstance(spec, Conv):
-        syms = _weight_symbols(spec)
-        sol = _solve(sorted(eqs, key=sympy.default_sort_key), syms)
-        condition = [sympy.Eq(s, v) for s, v in zip(syms, sol, strict=True) if v != s]
     return {
-        "rows": rows,
         "out_shape": out_shape,
         "broken_flat": bad,
         "broken": _spatial(bad, out_shape),
-        "equations": eqs,
-        "condition": condition,
+        "equations": 0,
+        "condition": [],
     }
 
 
@@ -205,7 +412,7 @@ def _symmetry(
         condition=condition,
         transform=transform,
         input_size=sizes,
-        equations=len(core["equations"]),
+        equations=core["equations"],
     )
     i, j, n = sympy.symbols("i j n", integer=True)
     a, b, K = sympy.symbols("a b K", integer=True)
@@ -266,13 +473,28 @@ def _symmetry(
         )
     del o1, o2, m, c_
     if isinstance(spec, Conv):
-        d.add_step(
-            "Condition on the weights (solved)",
-            sympy.Tuple(*condition),
-            f"linsolve of the {len(core['equations'])} distinct entry equations "
-            f"T P = P T; empty means every kernel works",
-            by=checked,
-        )
+        pairs = math.prod(spec.weight_shape[:2])
+        if pairs > 1 and len(condition) > 64:  # too many to show: one generic pair (k, c)
+            k, c = sympy.symbols("k c", integer=True)
+            block = condition[: len(condition) // pairs]  # pair (0, 0) comes first
+            generic = {s: w[(k, c, *s.indices[2:])] for e in block for s in e.atoms(sympy.Indexed)}
+            d.add_step(
+                "Condition on the weights (solved)",
+                sympy.Tuple(*(e.xreplace(generic) for e in block)),
+                f"for every output channel k and input channel c: the taps are the same for "
+                f"each of the {pairs} channel pairs, so linsolve of one pair's "
+                f"{core['equations'] // pairs} distinct entry equations T P = P T, "
+                f"repeated; {len(condition)} equations in all (`condition`)",
+                by=checked,
+            )
+        else:
+            d.add_step(
+                "Condition on the weights (solved)",
+                sympy.Tuple(*condition),
+                f"linsolve of the {core['equations']} distinct entry equations "
+                f"T P = P T; empty means every kernel works",
+                by=checked,
+            )
         if subs:
             kernel = [e.xreplace(subs) for e in condition]
             holds = all(k == sympy.true for k in kernel)

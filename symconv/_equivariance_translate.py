@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -47,52 +46,68 @@ def _inside_taps(form: Any) -> list[np.ndarray]:
     return out
 
 
+def _on_axes(per_axis: list[np.ndarray], dims: int) -> list[np.ndarray]:
+    """Per-axis arrays `(outputs_d, ...)` reshaped to broadcast on the output grid (axis d of
+    the outputs first, then axis d of the kernel, if any, at position dims + d)."""
+    out = []
+    for d, v in enumerate(per_axis):
+        shape = [1] * (dims * (2 if v.ndim == 2 else 1))
+        shape[d] = v.shape[0]
+        if v.ndim == 2:
+            shape[dims + d] = v.shape[1]
+        out.append(v.reshape(shape))
+    return out
+
+
 def _interior(form: Any, u: tuple[int, ...]) -> set[tuple[int, ...]]:
     r"""Outputs $o$ with $o - u$ an output and every tap of $o$ and of $o - u$ inside the input."""
     inside = _inside_taps(form)
-    ok = set()
-    for o in np.ndindex(*form.output_size):
-        prev = [v - s for v, s in zip(o, u, strict=True)]
-        if all(
-            0 <= p < m and inside[a][v] and inside[a][p]
-            for a, (v, p, m) in enumerate(zip(o, prev, form.output_size, strict=True))
-        ):
-            ok.add(tuple(int(v) for v in o))
-    return ok
+    per_axis = []
+    for a, (v, m) in enumerate(zip(u, form.output_size, strict=True)):
+        prev = np.arange(m) - v
+        valid = (prev >= 0) & (prev < m)
+        per_axis.append(
+            valid & inside[a] & np.where(valid, inside[a][np.clip(prev, 0, m - 1)], False)
+        )
+    ok = np.ones(tuple(form.output_size), dtype=bool)
+    for axis_ok in _on_axes(per_axis, form.dims):
+        ok = ok & axis_ok
+    return {tuple(int(i) for i in o) for o in np.argwhere(ok)}
 
 
 def _tapwise_broken(
     form: Any, t: tuple[int, ...], u: tuple[int, ...], cyclic: bool
 ) -> set[tuple[int, ...]]:
     r"""The index-form criterion: output $o$ is equivariant iff for every tap $a$
-    $\sigma_t(\mathrm{src}(o, a)) = \mathrm{src}(o - u, a)$ (`None` for a zero on either side)."""
-    tables = [form.tap_table(a) for a in range(form.dims)]
-    sizes, outs = form.input_size, form.output_size
+    $\sigma_t(\mathrm{src}(o, a)) = \mathrm{src}(o - u, a)$ (`None` for a zero on either side).
 
-    def shifted(src: tuple[int, ...] | None) -> tuple[int, ...] | None:
-        if src is None:
-            return None
-        v = [s - d for s, d in zip(src, t, strict=True)]
+    Every (output, tap) pair at once, on the grid `(outputs..., taps...)`: a side is `None`
+    when any axis has no input there, else the tuples compare axis by axis."""
+    dims, sizes, outs = form.dims, form.input_size, form.output_size
+    lhs, rhs = [], []
+    for d in range(dims):
+        src = form.tap_table(d)  # (outputs, taps) on axis d, -1: no input
+        n, m = sizes[d], outs[d]
+        moved = src - t[d]
         if cyclic:
-            return tuple(x % n for x, n in zip(v, sizes, strict=True))
-        return tuple(v) if all(0 <= x < n for x, n in zip(v, sizes, strict=True)) else None
-
-    def source(o: Sequence[int], a: tuple[int, ...]) -> tuple[int, ...] | None:
-        pos = tuple(int(tables[ax][o[ax], a[ax]]) for ax in range(form.dims))
-        return None if min(pos) < 0 else pos
-
-    bad = set()
-    kernel = [ax.kernel for ax in form.axes]
-    for o in np.ndindex(*outs):
-        prev = [v - s for v, s in zip(o, u, strict=True)]
+            moved = np.mod(moved, n)
+        ok = (src >= 0) & (moved >= 0) & (moved < n)
+        lhs.append(np.where(ok, moved, -1))
+        prev = np.arange(m) - u[d]
         if cyclic:
-            prev = [p % m for p, m in zip(prev, outs, strict=True)]
-        valid = all(0 <= p < m for p, m in zip(prev, outs, strict=True))
-        for a in np.ndindex(*kernel):
-            if shifted(source(o, a)) != (source(prev, a) if valid else None):
-                bad.add(tuple(int(v) for v in o))
-                break
-    return bad
+            prev = np.mod(prev, m)
+        valid = (prev >= 0) & (prev < m)
+        rhs.append(np.where(valid[:, None], src[np.clip(prev, 0, m - 1)], -1))
+    none_l = none_r = np.zeros((1,) * (2 * dims), dtype=bool)
+    equal = np.ones((1,) * (2 * dims), dtype=bool)
+    for left, right in zip(_on_axes(lhs, dims), _on_axes(rhs, dims), strict=True):
+        none_l = none_l | (left < 0)
+        none_r = none_r | (right < 0)
+        equal = equal & (left == right)
+    same = (none_l & none_r) | (~none_l & ~none_r & equal)
+    same = np.broadcast_to(same, (*outs, *[ax.kernel for ax in form.axes]))
+    bad = ~np.all(same, axis=tuple(range(dims, 2 * dims)))
+    return {tuple(int(v) for v in o) for o in np.argwhere(bad)}
 
 
 class _LazyRows:

@@ -589,6 +589,52 @@ def test_symmetry_condition_check_catches_mutations(mutation, monkeypatch, fresh
     assert _condition_is_symmetry(spec, (6, 6), transform) != ""
 
 
+@pytest.mark.parametrize("mutation", ["index_map", "padding", "kernel_symmetry", "transform"])
+def test_symmetry_derivation_at_64x64_catches_mutations(
+    mutation, monkeypatch, fresh_caches
+) -> None:
+    """The rotation/flip derivation on integer tables, on a 64x64 layer with more weights than
+    the full integer-form claim takes: the true operator passes every check; each mutation of
+    the index map, the padding, the kernel's symmetry or the transformation fails the exact
+    check "condition = the kernel's symmetry"."""
+    from symconv import _equivariance_core, _equivariance_symmetry
+
+    spec = sc.Conv(dims=2, in_channels=4, out_channels=4, kernel_size=3, padding=1, bias=False)
+    transform = "flip_h" if mutation == "transform" else "rot90"
+
+    def failing() -> list[str]:
+        cert = sc.equivariance(spec, (64, 64), transform=transform).verify()
+        return [r.name for r in cert.results if not r.passed]
+
+    assert failing() == []
+    if mutation == "index_map":  # axis 1 reads one input further
+
+        def off_by_one(self, axis, t):
+            n = self.axes[axis].size
+            return np.where((t >= 0) & (axis == 1), np.minimum(t + 1, n - 1), t)
+
+        _patch_table(monkeypatch, False, off_by_one)
+    elif mutation == "padding":  # the high side replicates the edge, the low side is zero
+        indexform = sys.modules["symconv.indexform"]
+        real = indexform._phi
+        monkeypatch.setattr(
+            indexform, "_phi", lambda mode, i, n: real(mode, np.where(i == n, n - 1, i), n)
+        )
+    elif mutation == "kernel_symmetry":  # rot90's image of a tap read as the transpose
+        monkeypatch.setattr(_equivariance_symmetry, "_image", lambda tr, a, kernel: (a[1], a[0]))
+    else:  # flip_h mirrors the first axis (flip_v's map)
+        real_map = _equivariance_core._spatial_map
+        monkeypatch.setattr(
+            _equivariance_symmetry,
+            "_spatial_map",
+            lambda tr, shape, shift, cyclic: real_map(
+                "flip_v" if tr == "flip_h" else tr, shape, shift, cyclic
+            ),
+        )
+    clear_caches()
+    assert f"condition = the kernel's {transform} symmetry" in failing()
+
+
 @pytest.mark.parametrize("mutation", ["index_map", "padding"])
 def test_toeplitz_factorization_identity_catches_mutations(
     mutation, monkeypatch, fresh_caches
