@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import symconv as sc
-from symconv._equivariance_checks import _torch_changed
 from symconv.equivariance import equivariance, max_pool_changes, pooling_example
+from symconv.equivariance._checks import _torch_changed
 
 LAPLACIAN = [[0, 1, 0], [1, -4, 1], [0, 1, 0]]
 BLUR = [[1, 2, 1], [2, 4, 2], [1, 2, 1]]
@@ -246,8 +246,8 @@ def test_factored_rows_agree_with_symbolic_rows() -> None:
     """The fast translation check (rows compared one axis at a time, in integers) finds the
     same output shift, broken outputs and reproducing shifts as T's symbolic rows, on the
     exact-level grid plus 2-d layers with groups, dilation and every padding mode."""
-    from symconv._equivariance_checks import _grid_translate
-    from symconv._equivariance_translate import _translate_core
+    from symconv.equivariance._checks import _grid_translate
+    from symconv.equivariance._translate import _translate_core
 
     cases = list(_grid_translate())
     for mode, k, s, g in itertools.product(

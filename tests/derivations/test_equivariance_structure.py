@@ -12,9 +12,9 @@ import pytest
 import sympy
 
 import symconv as sc
-from symconv._equivariance_core import _full_map, _moved, _rows, _spatial, _spatial_map
-from symconv._equivariance_symmetry import _solve, _symmetry_core, _weight_symbols
-from symconv._equivariance_translate import _interior, _tapwise_broken
+from symconv.equivariance._core import _full_map, _moved, _rows, _spatial, _spatial_map
+from symconv.equivariance._symmetry import _solve, _symmetry_core, _weight_symbols
+from symconv.equivariance._translate import _interior, _tapwise_broken
 from symconv.indexform import index_form
 
 

@@ -19,7 +19,11 @@ from typing import Any
 import numpy as np
 import sympy
 
-from ._equivariance_core import (
+from .._errors import SpecError
+from .._results import Outcome
+from ..indexform import index_form
+from ..spec import Conv, Pool
+from ._core import (
     _OP,
     Equivariance,
     _full_map,
@@ -29,10 +33,6 @@ from ._equivariance_core import (
     _spatial,
     _spatial_map,
 )
-from ._errors import SpecError
-from ._results import Outcome
-from .indexform import index_form
-from .spec import Conv, Pool
 
 
 def _image(transform: str, a: tuple[int, ...], kernel: tuple[int, ...]) -> tuple[int, ...]:

@@ -30,10 +30,10 @@ True
 
 ```
 
-The work is split by transformation, in private modules: `_equivariance_core` (the result type,
-the arguments, rows and index maps), `_equivariance_translate`, `_equivariance_pooling`
-(approximate invariance of pooling), `_equivariance_symmetry` (rotations and flips) and
-`_equivariance_checks` (exact grids and torch).
+The work is split by transformation, in the package's private modules: `_core` (the result type,
+the arguments, rows and index maps), `_translate`, `_pooling`
+(approximate invariance of pooling), `_symmetry` (rotations and flips) and
+`_checks` (exact grids and torch).
 """
 
 from __future__ import annotations
@@ -41,8 +41,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ._equivariance_checks import _symmetry_checks, _translate_checks
-from ._equivariance_core import (
+from .._errors import SpecError
+from ..limits import check_symbolic
+from ..spec import Conv, Pool
+from ._checks import _symmetry_checks, _translate_checks
+from ._core import (
     _OP,
     TRANSFORMS,
     Equivariance,
@@ -51,12 +54,9 @@ from ._equivariance_core import (
     _sizes_of,
     _weights,
 )
-from ._equivariance_pooling import max_pool_changes, pooling_example
-from ._equivariance_symmetry import _symmetry
-from ._equivariance_translate import _translate
-from ._errors import SpecError
-from .limits import check_symbolic
-from .spec import Conv, Pool
+from ._pooling import max_pool_changes, pooling_example
+from ._symmetry import _symmetry
+from ._translate import _translate
 
 __all__ = ["TRANSFORMS", "Equivariance", "equivariance", "max_pool_changes", "pooling_example"]
 

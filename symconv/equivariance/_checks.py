@@ -16,22 +16,22 @@ from typing import Any
 
 import numpy as np
 
-from ._cache import pure
-from ._equivariance_core import Equivariance, _kind
-from ._equivariance_pooling import max_pool_changes
-from ._equivariance_symmetry import (
+from .._cache import pure
+from .._errors import SpecError
+from .._torchref import conv_reference, pool_reference
+from .._torchref import torch_or_none as _torch
+from ..derivation import Outcome
+from ..spec import PADDING_MODES, Conv, Pool
+from ._core import Equivariance, _kind
+from ._pooling import max_pool_changes
+from ._symmetry import (
     _condition_is_symmetry,
     _condition_matches_symmetry,
     _solution_sampler,
     _symmetric_setup,
     _weight_symbols,
 )
-from ._equivariance_translate import _interior, _tapwise_broken, _translate_core
-from ._errors import SpecError
-from ._torchref import conv_reference, pool_reference
-from ._torchref import torch_or_none as _torch
-from .derivation import Outcome
-from .spec import PADDING_MODES, Conv, Pool
+from ._translate import _interior, _tapwise_broken, _translate_core
 
 
 @pure(maxsize=1)

@@ -16,7 +16,10 @@ from typing import Any
 import numpy as np
 import sympy
 
-from ._equivariance_core import (
+from .._results import Outcome
+from ..indexform import index_form
+from ..spec import Conv, Pool
+from ._core import (
     _ZERO,
     Equivariance,
     _compare,
@@ -28,12 +31,9 @@ from ._equivariance_core import (
     _spatial,
     _spatial_map,
 )
-from ._equivariance_pooling import _pool_invariance
-from ._results import Outcome
-from .indexform import index_form
-from .spec import Conv, Pool
+from ._pooling import _pool_invariance
 
-# the numeric check every translation derivation carries (symconv._equivariance_checks)
+# the numeric check every translation derivation carries (symconv.equivariance._checks)
 _NUMERIC = "torch: conv(shift(x)) vs shift(conv(x))"
 
 

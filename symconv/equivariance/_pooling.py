@@ -15,7 +15,10 @@ from typing import Any
 import numpy as np
 import sympy
 
-from ._equivariance_core import (
+from .._errors import SpecError
+from ..derivation import Derivation, Outcome, grid_check
+from ..spec import Pool
+from ._core import (
     _ZERO,
     Equivariance,
     _full_map,
@@ -25,9 +28,6 @@ from ._equivariance_core import (
     _spatial,
     _spatial_map,
 )
-from ._errors import SpecError
-from .derivation import Derivation, Outcome, grid_check
-from .spec import Pool
 
 __all__ = ["max_pool_changes", "pooling_example"]
 

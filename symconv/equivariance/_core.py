@@ -19,11 +19,11 @@ from typing import Any
 import numpy as np
 import sympy
 
-from ._errors import SpecError
-from .derivation import Derivation
-from .indexform import index_form
-from .spec import Conv, Pool
-from .toeplitz import toeplitz
+from .._errors import SpecError
+from ..derivation import Derivation
+from ..indexform import index_form
+from ..spec import Conv, Pool
+from ..toeplitz import toeplitz
 
 __all__ = ["TRANSFORMS", "Equivariance"]
 
