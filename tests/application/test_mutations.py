@@ -552,17 +552,11 @@ def test_symmetry_condition_on_integer_forms_agrees_with_sympy(fresh_caches) -> 
     assert {a for a, _ in verdicts} == {True, False}  # both kinds of setup are covered
 
 
-@pytest.mark.parametrize("mutation", ["index_map", "padding", "kernel_symmetry", "transform"])
-def test_symmetry_condition_check_catches_mutations(mutation, monkeypatch, fresh_caches) -> None:
-    """Each mutation of the index map, the padding, the kernel's symmetry or the transformation
-    fails the integer-form check on a layer where the true operator passes."""
+def _mutate_symmetry(mutation: str, monkeypatch) -> None:
+    """One mutation of the rotation/flip machinery: the index map, the padding, the kernel's
+    symmetry or the transformation (flip_h read as flip_v)."""
     _equivariance_core = importlib.import_module("symconv.equivariance._core")
     _equivariance_symmetry = importlib.import_module("symconv.equivariance._symmetry")
-    from symconv.equivariance._symmetry import _condition_is_symmetry
-
-    spec = sc.Conv(dims=2, in_channels=2, out_channels=3, kernel_size=3, padding=1, bias=False)
-    transform = "flip_h" if mutation == "transform" else "rot90"
-    assert _condition_is_symmetry(spec, (6, 6), transform) == ""
     if mutation == "index_map":  # axis 1 reads one input further
 
         def off_by_one(self, axis, t):
@@ -588,6 +582,18 @@ def test_symmetry_condition_check_catches_mutations(mutation, monkeypatch, fresh
             ),
         )
     clear_caches()
+
+
+@pytest.mark.parametrize("mutation", ["index_map", "padding", "kernel_symmetry", "transform"])
+def test_symmetry_condition_check_catches_mutations(mutation, monkeypatch, fresh_caches) -> None:
+    """Each mutation of the index map, the padding, the kernel's symmetry or the transformation
+    fails the integer-form check on a layer where the true operator passes."""
+    from symconv.equivariance._symmetry import _condition_is_symmetry
+
+    spec = sc.Conv(dims=2, in_channels=2, out_channels=3, kernel_size=3, padding=1, bias=False)
+    transform = "flip_h" if mutation == "transform" else "rot90"
+    assert _condition_is_symmetry(spec, (6, 6), transform) == ""
+    _mutate_symmetry(mutation, monkeypatch)
     assert _condition_is_symmetry(spec, (6, 6), transform) != ""
 
 
@@ -599,8 +605,6 @@ def test_symmetry_derivation_at_64x64_catches_mutations(
     the full integer-form claim takes: the true operator passes every check; each mutation of
     the index map, the padding, the kernel's symmetry or the transformation fails the exact
     check "condition = the kernel's symmetry"."""
-    _equivariance_core = importlib.import_module("symconv.equivariance._core")
-    _equivariance_symmetry = importlib.import_module("symconv.equivariance._symmetry")
 
     spec = sc.Conv(dims=2, in_channels=4, out_channels=4, kernel_size=3, padding=1, bias=False)
     transform = "flip_h" if mutation == "transform" else "rot90"
@@ -610,31 +614,7 @@ def test_symmetry_derivation_at_64x64_catches_mutations(
         return [r.name for r in cert.results if not r.passed]
 
     assert failing() == []
-    if mutation == "index_map":  # axis 1 reads one input further
-
-        def off_by_one(self, axis, t):
-            n = self.axes[axis].size
-            return np.where((t >= 0) & (axis == 1), np.minimum(t + 1, n - 1), t)
-
-        _patch_table(monkeypatch, False, off_by_one)
-    elif mutation == "padding":  # the high side replicates the edge, the low side is zero
-        indexform = sys.modules["symconv.indexform"]
-        real = indexform._phi
-        monkeypatch.setattr(
-            indexform, "_phi", lambda mode, i, n: real(mode, np.where(i == n, n - 1, i), n)
-        )
-    elif mutation == "kernel_symmetry":  # rot90's image of a tap read as the transpose
-        monkeypatch.setattr(_equivariance_symmetry, "_image", lambda tr, a, kernel: (a[1], a[0]))
-    else:  # flip_h mirrors the first axis (flip_v's map)
-        real_map = _equivariance_core._spatial_map
-        monkeypatch.setattr(
-            _equivariance_symmetry,
-            "_spatial_map",
-            lambda tr, shape, shift, cyclic: real_map(
-                "flip_v" if tr == "flip_h" else tr, shape, shift, cyclic
-            ),
-        )
-    clear_caches()
+    _mutate_symmetry(mutation, monkeypatch)
     assert f"condition = the kernel's {transform} symmetry" in failing()
 
 
