@@ -3,7 +3,9 @@ batching, the checked output size, batch chunks sized from the workspace budget.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Sequence
+from types import ModuleType
 from typing import Any
 
 from symconv._errors import SpecError
@@ -102,3 +104,10 @@ def _chunk(be: Any, per_sample: int, fixed: int = 0, parallel: bool = True) -> t
 def _work(spec: Conv, shape: Sequence[int]) -> float:
     """Floating-point operations of the layer on the batch (2 x multiply-adds)."""
     return 2.0 * int(shape[0]) * spec.macs(tuple(int(s) for s in shape[2:]))
+
+
+def lazy(name: str) -> ModuleType:
+    """`numeric.<name>`, loaded on first use: the one place `numeric._ops` defers imports, so
+    that `import numeric` stays light (`algorithms` imports SymPy for its cost formulas;
+    `_taps` and `_fft_blocks` run only for non-finite data or an FFT over the workspace)."""
+    return importlib.import_module(f"numeric.{name}")

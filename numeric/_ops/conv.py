@@ -29,6 +29,7 @@ from ._common import (
     _layout,
     _spec,
     _work,
+    lazy,
 )
 from .fft_blocks import (
     _fft_blocks,
@@ -108,7 +109,7 @@ def _algorithm(
     found once per call), and whether the operands were found finite (only "auto" looks: True
     otherwise). Under "auto", `operands` holding inf or NaN restrict the choice to the
     algorithms that do not spread them (`numeric.algorithms.NON_SPREADING`)."""
-    from .. import algorithms
+    algorithms = lazy("algorithms")
 
     finite = algorithm != "auto" or winograd_m is not None or algorithms.all_finite(*operands)
     item = itemsize(next(a for a in (*operands, weight) if a is not None)) if operands else 4
@@ -125,7 +126,7 @@ def _by_taps(kind: str, spec: Conv, finite: bool, item: int, meets: Array) -> bo
     padding's zeros would multiply: the weight for y and dL/dx, delta for dL/dw) is itself
     non-finite, and numeric leaves the padding out there (`_taps.padding_rule`). dL/dx runs so
     for every padding (its kernels multiply the zeros between strided outputs too)."""
-    from .. import _taps, algorithms
+    _taps, algorithms = lazy("_taps"), lazy("algorithms")
 
     if finite or not _taps.padding_rule(kind, item):
         return False
@@ -169,7 +170,7 @@ def conv(
         op, "forward", spec, x.shape[2:], x.shape[0], algorithm, weight, winograd_m, (x, weight)
     )
     if _by_taps("forward", spec, finite, itemsize(x), weight):
-        from .. import _taps
+        _taps = lazy("_taps")
 
         w = _flipped(be, spec, weight)
         chunk, cap = _chunk(be, _conv_bytes(spec, x.shape[2:], itemsize(x)))
@@ -196,7 +197,7 @@ def conv(
 
         y = map_batch(be.name, x.shape[0], _work(spec, x.shape), chunk, call, "concat", threads=cap)
     else:
-        from .. import algorithms
+        algorithms = lazy("algorithms")
 
         m = algorithms.WINOGRAD_M if winograd_m is None else winograd_m
 
@@ -215,14 +216,14 @@ def _bytes(spec: Conv, size: Sequence[int], item: int, algorithm: str) -> int:
     """Workspace per sample of `algorithm` (direct: `_conv_bytes`)."""
     if algorithm == "direct":
         return _conv_bytes(spec, size, item)
-    from ..algorithms import workspace_bytes
+    workspace_bytes = lazy("algorithms").workspace_bytes
 
     return workspace_bytes(spec, tuple(int(s) for s in size), algorithm, item)
 
 
 def _fixed(spec: Conv, shape: Sequence[int], a: Array, algorithm: str, op: str = "forward") -> int:
     """Workspace per call that does not grow with the batch (`fixed_workspace_bytes`)."""
-    from ..algorithms import fixed_workspace_bytes
+    fixed_workspace_bytes = lazy("algorithms").fixed_workspace_bytes
 
     size = tuple(int(s) for s in shape[2:])
     return fixed_workspace_bytes(spec, size, algorithm, itemsize(a), op)
@@ -271,7 +272,7 @@ def conv_grad_input(
         _fixed(spec, size, weight, name, "grad_input"),
     )
     if name != "direct":
-        from .. import algorithms
+        algorithms = lazy("algorithms")
 
         m = algorithms.WINOGRAD_M if winograd_m is None else winograd_m
 
@@ -298,7 +299,7 @@ def _grad_input_by_taps(
 ) -> Array:
     """dL/dx tap by tap (`numeric._taps.grad_input`), batch chunks by the workspace budget; for a
     padding mode other than zeros on the padded grid, then folded back (Pad^T)."""
-    from .. import _taps
+    _taps = lazy("_taps")
 
     w, pads, inner = _flipped(be, spec, weight), spec.pads, tuple(size[2:])
     if spec.padding_mode != "zeros":
@@ -347,7 +348,7 @@ def conv_grad_weight(
         winograd_m=winograd_m, operands=(input, grad_output),
     )  # fmt: skip
     if _by_taps("grad_weight", spec, finite, itemsize(input), grad_output):
-        from .. import _taps
+        _taps = lazy("_taps")
 
         chunk, cap = _chunk(be, _conv_bytes(spec, input.shape[2:], itemsize(input)) * 2)
 
@@ -370,7 +371,7 @@ def conv_grad_weight(
         _fixed(spec, input.shape, input, name, "grad_weight"),
     )
     if name != "direct":
-        from .. import algorithms
+        algorithms = lazy("algorithms")
 
         m = algorithms.WINOGRAD_M if winograd_m is None else winograd_m
 

@@ -11,7 +11,7 @@ from .._backend import (
     itemsize,
 )
 from .._parallel import map_batch
-from ._common import Array, _chunk, _work
+from ._common import Array, _chunk, _work, lazy
 
 
 def _fft_blocks(
@@ -22,13 +22,13 @@ def _fft_blocks(
     batch: None). `shape`: the input's (N, C, *spatial)."""
     if name != "fft" or int(shape[0]) == 0:
         return None
-    from .. import _fft_blocks
+    _fft_blocks = lazy("_fft_blocks")
 
     return _fft_blocks.blocks(spec, shape[2:], item, kind)
 
 
 def _block_chunk(be: Any, block: Conv, shape: Sequence[int], a: Array, kind: str) -> tuple:
-    from .. import _fft_blocks
+    _fft_blocks = lazy("_fft_blocks")
 
     size = tuple(int(n) for n in shape[2:])
     return _chunk(be, *_fft_blocks.costs(block, size, itemsize(a), kind))
@@ -38,7 +38,7 @@ def _fft_forward_blocks(
     be: Any, blocks: list, x: Array, weight: Array, bias: Array | None, spec: Conv
 ) -> Array:
     """y by the FFT, block by block of output channels, each block's outputs written into y."""
-    from .. import algorithms
+    algorithms = lazy("algorithms")
 
     size = (x.shape[0], spec.out_channels, *spec.output_size(x.shape[2:]))
     y = be.conv._empty(size, x)
@@ -63,7 +63,7 @@ def _fft_grad_input_blocks(
 ) -> Array:
     """dL/dx by the FFT, block by block of output channels, each block's part added into its
     group's inputs."""
-    from .. import algorithms
+    algorithms = lazy("algorithms")
 
     dx = be.conv._zeros(tuple(size), grad_output)
     for block, cin, cout in blocks:
@@ -86,7 +86,7 @@ def _fft_grad_weight_blocks(
     be: Any, blocks: list, x: Array, grad_output: Array, spec: Conv
 ) -> Array:
     """dL/dw by the FFT, block by block of output channels (the weight's rows)."""
-    from .. import algorithms
+    algorithms = lazy("algorithms")
 
     dw = be.conv._empty((spec.out_channels, spec.in_channels // spec.groups, *spec.kernel_size), x)
     for block, cin, cout in blocks:

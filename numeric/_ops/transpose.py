@@ -33,6 +33,7 @@ from ._common import (
     _layout,
     _spec,
     _work,
+    lazy,
 )
 from .conv import _conv_bytes, conv, conv_grad_weight, conv_spec
 
@@ -67,10 +68,10 @@ def conv_transpose(
         * (spec.in_channels * 4 + spec.out_channels * 3)
         * prod(spec.kernel_size)
     )
-    from ..algorithms import all_finite
+    all_finite = lazy("algorithms").all_finite
 
     if not all_finite(weight):  # y = T^T x tap by tap: no zero between the inputs multiplied
-        from .. import _taps
+        _taps = lazy("_taps")
 
         pads = tuple((p, p) for p in spec.padding)
         chunk, cap = _chunk(be, per // max(1, int(x.shape[0])))
@@ -204,7 +205,7 @@ def conv_transpose_grad_weight(
 
 
 def _finite(a: Array) -> bool:
-    from ..algorithms import all_finite
+    all_finite = lazy("algorithms").all_finite
 
     return all_finite(a)
 
@@ -218,7 +219,7 @@ def _transpose_grad_weight_by_taps(
     them multiplies grad_output; the padding's zeros left out or multiplied by the rule of
     `conv_grad_weight` (`_taps.padding_rule`: multiplied for float64, as torch's native kernels
     do)."""
-    from .. import _taps
+    _taps = lazy("_taps")
 
     g, pads = grad_output, cspec.pads
     if not _taps.padding_rule("grad_weight", item):
