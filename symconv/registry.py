@@ -34,11 +34,13 @@ from typing import Any, Literal
 
 from numeric.algorithms import cost_derivation
 
+from . import case_studies
 from ._errors import SpecError
 from .arith import lecture_formula_derivation
 from .backprop import activation_step, backprop
 from .derivation import Derivation
 from .equivariance import equivariance, pooling_example
+from .family import adaptive_window_derivation, unfold_fold_derivation
 from .fourier import commutativity_derivation, fft_padding_derivation, fourier_derivation
 from .groupconv import p4_derivation
 from .limits import symbolic_cost
@@ -222,14 +224,10 @@ def _factors_cost(spec: Any, size: tuple[int, ...]) -> int:
 
 
 def _unfold_fold(spec: Any, size: Any) -> Derivation:
-    from .family import unfold_fold_derivation
-
     return unfold_fold_derivation(spec, size)
 
 
 def _adaptive_pool() -> Derivation:
-    from .family import adaptive_window_derivation
-
     return adaptive_window_derivation()
 
 
@@ -237,8 +235,6 @@ def _case_study(name: str) -> Callable[[], Derivation]:
     """A general derivation of `symconv.case_studies` (reads no layer or input size)."""
 
     def factory() -> Derivation:
-        from . import case_studies
-
         built: Derivation = getattr(case_studies, name)()
         return built
 

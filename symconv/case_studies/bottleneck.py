@@ -8,6 +8,7 @@ import itertools
 
 import sympy
 
+from .. import arch
 from .._subs import at as _at
 from ..derivation import Derivation, Outcome, grid_check
 from ..spec import Conv
@@ -93,8 +94,6 @@ def bottleneck_derivation() -> Derivation:
         return grid_check(cases, err)
 
     def tables() -> Outcome:
-        from .. import arch
-
         r50, r34 = arch.get("resnet50").table(), arch.get("resnet34").table()
         got = sum(r50.row(f"layer1.1.conv{i}").parameters for i in (1, 2, 3))
         e = abs(got - resnet["bottleneck"])

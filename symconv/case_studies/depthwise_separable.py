@@ -9,6 +9,7 @@ import itertools
 
 import sympy
 
+from .. import arch
 from .._subs import at as _at
 from .._torchref import torch_or_none
 from ..derivation import Derivation, Outcome, discrepancy, grid_check
@@ -121,8 +122,6 @@ def depthwise_separable_derivation() -> Derivation:
         return grid_check(list(itertools.product((1, 2, 3), (1, 2, 3))), err)
 
     def table() -> Outcome:
-        from .. import arch
-
         t = arch.get("mobilenet_v1").table()
         worst = 0.0
         for i in range(1, 14):

@@ -10,6 +10,7 @@ import math
 import numpy as np
 import sympy
 
+from .. import arch
 from .._subs import at as _at
 from .._torchref import torch_or_none
 from ..derivation import Derivation, Outcome, discrepancy, grid_check
@@ -104,8 +105,6 @@ def grouped_conv_derivation() -> Derivation:
         return grid_check(cases, err)
 
     def tables() -> Outcome:
-        from .. import arch
-
         # (row, k, C_in, C_out, g, bias)
         rows = [
             (arch.get("resnext50_32x4d").table().row("layer1.0.conv2"), 3, 128, 128, 32, False),
