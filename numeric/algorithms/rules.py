@@ -24,6 +24,7 @@ from symconv.spec import Conv
 
 from .._generated.numpy_shifted import shift_add_layer
 from .._generated.numpy_winograd import FORWARD as _WINOGRAD_FORWARD
+from .._generated.rules import RULES
 
 ALGORITHMS = ("auto", "direct", "winograd", "shifted", "fft", "separable")
 _CANDIDATES = ("direct", "winograd", "shifted", "fft", "separable")  # ties go to the earlier
@@ -84,14 +85,12 @@ def supported(
         return f"algorithm must be one of {list(ALGORITHMS)}, got {algorithm!r}"
     if op not in OPS:
         return f"op must be one of {list(OPS)}, got {op!r}"
-    if algorithm in ("direct", "fft"):
-        return None
-    if algorithm == "shifted":
-        if any(s != 1 for s in spec.stride):
-            return f"needs stride 1, got stride {spec.stride}"
-        return None
-    if spec.dims != 2:
-        return f"needs a 2-d convolution, got dims {spec.dims}"
+    on_dims, on_ops = RULES[algorithm]  # the dims and ops it runs: printed from the API table
+    if on_dims is not None and spec.dims not in on_dims:
+        wanted = " or ".join(f"{d}-d" for d in on_dims)
+        return f"needs a {wanted} convolution, got dims {spec.dims}"
+    if algorithm == "shifted" and any(s != 1 for s in spec.stride):
+        return f"needs stride 1, got stride {spec.stride}"
     if algorithm == "winograd":
         if spec.kernel_size != (3, 3) or spec.stride != (1, 1):
             return (
@@ -100,9 +99,10 @@ def supported(
             )
         if not _is_tile(m):
             return f"winograd_m must be one of {list(WINOGRAD_TILES)}, got {m!r}"
-        return None
-    if op != "forward":
-        return "runs the forward pass only (its gradients are not rank-1 layers)"
+    if on_ops is not None and op not in on_ops:
+        only = " and ".join(on_ops)
+        why = " (its gradients are not rank-1 layers)" if algorithm == "separable" else ""
+        return f"runs the {only} pass only{why}"
     return None
 
 

@@ -9,8 +9,10 @@ convolution's gradients) into `api_family.py`, which `numeric.family` re-exports
 compare every printed signature with its row and with torch's function.
 
 The algorithm sentences of the convolutions' docstrings are printed from `RULES`, the table's
-statement of which algorithm runs which layer (`numeric.algorithms.supported` is the rule the
-kernels apply; tests/kernels/test_numeric_api.py checks that the two agree for every row).
+statement of which algorithm runs which dims and ops; `RULES` is also printed into
+`numeric/_generated/rules.py`, which `numeric.algorithms.supported` applies (with the kernel and
+stride each algorithm needs), so the docstrings and the rule come from one source;
+tests/kernels/test_numeric_api.py checks both agree for every row.
 
 ```python
 >>> from symconv.codegen.api_table import rows
