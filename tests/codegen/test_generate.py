@@ -69,7 +69,9 @@ def test_every_generated_file_is_current(printed_without_ruff, cached, capsys) -
     writes -- numeric/_generated/ and the explorer's docs/js module -- with the text printed
     where no ruff can run and after a version bump, byte-identical to the committed files; on
     success it prints one line."""
-    assert len(printed_without_ruff) == 15  # 12 kernel modules, numeric's public functions (2), rules
+    assert (
+        len(printed_without_ruff) == 15
+    )  # 12 kernel modules, numeric's public functions (2), rules
     for family in (fft_modules, local_modules, winograd_modules):  # each family is among them
         assert set(family()) <= set(printed_without_ruff), family.__name__
     for name, text in printed_without_ruff.items():
