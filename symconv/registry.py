@@ -40,7 +40,6 @@ from .arith import lecture_formula_derivation
 from .backprop import activation_step, backprop
 from .derivation import Derivation
 from .equivariance import equivariance, pooling_example
-from .family import adaptive_window_derivation, unfold_fold_derivation
 from .fourier import commutativity_derivation, fft_padding_derivation, fourier_derivation
 from .groupconv import p4_derivation
 from .limits import symbolic_cost
@@ -224,10 +223,14 @@ def _factors_cost(spec: Any, size: tuple[int, ...]) -> int:
 
 
 def _unfold_fold(spec: Any, size: Any) -> Derivation:
+    from .family import unfold_fold_derivation  # imports scipy: derive runs without it
+
     return unfold_fold_derivation(spec, size)
 
 
 def _adaptive_pool() -> Derivation:
+    from .family import adaptive_window_derivation  # imports scipy: derive runs without it
+
     return adaptive_window_derivation()
 
 
