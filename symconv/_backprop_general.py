@@ -19,6 +19,7 @@ import itertools
 
 import sympy
 
+from ._subs import at as _at
 from .derivation import Derivation, Outcome, grid_check
 
 # the exact checks that establish the general steps' result: the derived operators against
@@ -124,10 +125,7 @@ def _general_steps(d: Derivation) -> None:
             kk, ss, dd, jj, oo = c
             weights = {w[t]: ws[t] for t in range(kk)}
             left = sum((ws[t] for t in range(kk) if jj == ss * oo + dd * t), start=sympy.Integer(0))
-            # xreplace, not subs: integer values for the symbols, Piecewise and Mod evaluate
-            values = {K: kk, S: ss, D: dd, j: jj, o: oo}
-            right = collapsed.xreplace({v: sympy.Integer(n) for v, n in values.items()})
-            right = right.xreplace(weights)
+            right = _at(_at(collapsed, {K: kk, S: ss, D: dd, j: jj, o: oo}), weights)
             return 0.0 if sympy.expand(left - right) == 0 else 1.0
 
         return grid_check(cases, err)

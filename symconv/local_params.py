@@ -176,14 +176,13 @@ def local_params(spec: Any = None, input_size: Any = None) -> Derivation:
             loc = LocallyConnected(**layer, input_size=(n, n))
             til = Tiled(**layer, tiles=tiles)
             vals = {N: n, K: k, C_IN: ci, C_OUT: co, O: o[0], T_TILES: math.prod(tiles)}
-            at = {sym: sympy.Integer(v) for sym, v in vals.items()}  # xreplace: no subs machinery
             ff = formulas[bias]
             got = {
                 "convolution": conv.num_parameters(),
                 "tiled": til.num_parameters(),
                 "locally connected": loc.num_parameters(),
             }
-            bad = any(int(ff[name].xreplace(at)) != v for name, v in got.items())
+            bad = any(int(_at(ff[name], vals)) != v for name, v in got.items())
             return float(bad)
 
         return grid_check(_grid(), err)

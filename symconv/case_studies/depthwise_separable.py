@@ -110,10 +110,10 @@ def depthwise_separable_derivation() -> Derivation:
     def pair_exact() -> Outcome:
         def err(case: tuple[int, int]) -> float:
             ci, k = case
-            # xreplace, not subs: exact replacement of the symbols, no subs machinery
-            at = {C_IN: sympy.Integer(ci), K: sympy.Integer(k)}
-            lhs = pair.xreplace(at).doit()
-            rhs = as_one.xreplace(at).doit().xreplace(
+            at = {C_IN: ci, K: k}
+            lhs = _at(pair, at).doit()
+            rhs = _at(
+                _at(as_one, at).doit(),
                 {kernel[n, m_, a, b]: p[n, m_] * dk[m_, a, b]
                  for m_ in range(ci) for a in range(k) for b in range(k)}
             )  # fmt: skip

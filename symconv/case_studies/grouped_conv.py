@@ -72,8 +72,7 @@ def grouped_conv_derivation() -> Derivation:
             got = np.zeros((co, ci), dtype=int)
             for a, b in itertools.product(range(co), range(ci)):
                 at = {G: g, C_IN: ci, C_OUT: co, n: a, m: b, i: 0, j: 0}
-                # xreplace, not subs: integers for the symbols; floor, Mod, Piecewise evaluate
-                value = block.xreplace({v: sympy.Integer(t) for v, t in at.items()})
+                value = _at(block, at)
                 got[a, b] = 0 if value == 0 else weights[tuple(int(t) for t in value.indices[:2])]
             return discrepancy(got, want)
 
