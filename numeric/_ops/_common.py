@@ -109,5 +109,5 @@ def _work(spec: Conv, shape: Sequence[int]) -> float:
 def lazy(name: str) -> ModuleType:
     """`numeric.<name>`, loaded on first use: the one place `numeric._ops` defers imports, so
     that `import numeric` stays light (`algorithms` imports SymPy for its cost formulas;
-    `_taps` and `_fft_blocks` run only for non-finite data or an FFT over the workspace)."""
+    `_taps` runs only for non-finite data)."""
     return importlib.import_module(f"numeric.{name}")

@@ -11,6 +11,7 @@ from .._backend import (
     itemsize,
 )
 from .._parallel import map_batch
+from . import fft_plan
 from ._common import Array, _chunk, _work, lazy
 
 
@@ -18,20 +19,18 @@ def _fft_blocks(
     name: str, spec: Conv, shape: Sequence[int], item: int, kind: str
 ) -> list[tuple[Conv, slice, slice]] | None:
     """The FFT's blocks of output channels when its kernel's spectrum would not fit the
-    workspace limit (`numeric._fft_blocks`), else None (every other algorithm, or an empty
+    workspace limit (`numeric._ops.fft_plan`), else None (every other algorithm, or an empty
     batch: None). `shape`: the input's (N, C, *spatial)."""
     if name != "fft" or int(shape[0]) == 0:
         return None
-    _fft_blocks = lazy("_fft_blocks")
 
-    return _fft_blocks.blocks(spec, shape[2:], item, kind)
+    return fft_plan.blocks(spec, shape[2:], item, kind)
 
 
 def _block_chunk(be: Any, block: Conv, shape: Sequence[int], a: Array, kind: str) -> tuple:
-    _fft_blocks = lazy("_fft_blocks")
 
     size = tuple(int(n) for n in shape[2:])
-    return _chunk(be, *_fft_blocks.costs(block, size, itemsize(a), kind))
+    return _chunk(be, *fft_plan.costs(block, size, itemsize(a), kind))
 
 
 def _fft_forward_blocks(

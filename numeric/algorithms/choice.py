@@ -180,7 +180,7 @@ def plan(
     keep within the workspace limit for `itemsize`-byte elements (`over_workspace`); one named
     explicitly runs anyway, one sample at a time on one thread (as every algorithm does under a
     budget smaller than one sample: the budget sizes the chunks, at least one sample each), the
-    FFT in blocks of output channels whose kernel spectra fit (`numeric._fft_blocks`).
+    FFT in blocks of output channels whose kernel spectra fit (`numeric._ops.fft_plan`).
 
     ```python
     >>> import numpy as np

@@ -1,5 +1,5 @@
 """Issue 21: an explicit algorithm="fft" keeps to the workspace limit even where its kernel's
-spectrum alone exceeds it (numeric._fft_blocks: blocks of output channels); forward, dL/dx and
+spectrum alone exceeds it (numeric._ops.fft_plan: blocks of output channels); forward, dL/dx and
 dL/dw, NumPy (measured by tracemalloc) and torch."""
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ import pytest
 
 import numeric as nm
 import symconv as sc
-from numeric import _fft_blocks, algorithms
+from numeric import algorithms
+from numeric._ops import fft_plan as _fft_blocks
 
 LIMIT = 4 * 2**20
 OPS = ("forward", "grad_input", "grad_weight")

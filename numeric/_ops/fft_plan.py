@@ -15,7 +15,7 @@ are kept no larger than their sample's workspace (`blocks`).
 
 ```python
 >>> import symconv as sc, numeric as nm
->>> from numeric._fft_blocks import blocks
+>>> from numeric._ops.fft_plan import blocks
 >>> spec = sc.Conv(dims=2, in_channels=16, out_channels=16, kernel_size=11, padding=5)
 >>> blocks(spec, (48, 48), 4, "forward") is None  # fits the default limit
 True
@@ -33,7 +33,7 @@ from collections.abc import Callable, Sequence
 
 from symconv.spec import Conv
 
-from ._backend import get_workspace_limit
+from .._backend import get_workspace_limit
 
 __all__ = ["blocks", "costs", "smallest"]
 
@@ -46,7 +46,7 @@ def costs(spec: Conv, size: tuple[int, ...], item: int, op: str) -> tuple[int, i
     rfftn keeps its intermediate transform while the spectrum is made contiguous, which the
     model leaves inside its constants for whole layers but not for a block of few outputs),
     and the kernel's spectrum (`fixed_workspace_bytes`)."""
-    from .algorithms import WINOGRAD_M, _values, fixed_workspace_bytes, workspace_bytes
+    from ..algorithms import WINOGRAD_M, _values, fixed_workspace_bytes, workspace_bytes
 
     per = workspace_bytes(spec, size, "fft", item) * (1 if op == "forward" else 2)
     per += 2 * spec.in_channels * _values(spec, size, 1, WINOGRAD_M)["F"] * item
@@ -75,7 +75,7 @@ def blocks(spec: Conv, size: Sequence[int], item: int, op: str = "forward") -> l
     exceeds the limit by at most twice what one sample needs, as every algorithm runs at least
     one sample per chunk), else one output channel each.
     """
-    from .algorithms import over_workspace
+    from ..algorithms import over_workspace
 
     size = tuple(int(n) for n in size)
     if over_workspace(spec, size, "fft", item, op) is None:
