@@ -495,9 +495,9 @@ def _with_numeric_checks(
     after: dict[str, list[Entry]] = {}
     for check in checks:
         after.setdefault(check.after, []).append(_numeric_entry(check))
-    names = [e.name for e in ours] + [e.name for group in after.values() for e in group]
-    if len(names) != len(set(names)):
-        raise RuntimeError(f"symconv.registry: a numeric check takes a registered name: {names}")
+    taken = {e.name for e in ours} & {e.name for group in after.values() for e in group}
+    if taken:
+        raise RuntimeError(f"symconv.registry: numeric checks take registered names: {taken}")
     placed: list[Entry] = []
 
     def place(e: Entry) -> None:

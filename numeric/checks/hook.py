@@ -77,16 +77,9 @@ _read = False
 def register(check: NumericCheck) -> NumericCheck:
     """Add `check` to the hook (at the import of the module that defines it); returns it.
 
-    Raises `RuntimeError` for a name registered twice, a check without the factory its
-    `verify` needs, or a registration after the registry has read the hook.
+    Raises `RuntimeError` for a check without the factory its `verify` needs, a registration
+    after the registry has read the hook, or a name registered twice.
     """
-    if _read:
-        raise RuntimeError(
-            f"numeric.checks: {check.name!r} registered after symconv.registry read the hook; "
-            "import the module that registers it before symconv.registry"
-        )
-    if check.name in _CHECKS:
-        raise RuntimeError(f"numeric.checks: {check.name!r} is registered twice")
     if (check.verify == "own") != (check.own is not None) or (
         check.derive is None and check.verify != "own"
     ):
@@ -94,6 +87,13 @@ def register(check: NumericCheck) -> NumericCheck:
             f"numeric.checks: {check.name!r}: an `own` factory exactly when verify is 'own', "
             "and a `derive` factory unless it is a verify-only identity"
         )
+    if _read:
+        raise RuntimeError(
+            f"numeric.checks: {check.name!r} registered after symconv.registry read the hook; "
+            "import the module that registers it before symconv.registry"
+        )
+    if check.name in _CHECKS:
+        raise RuntimeError(f"numeric.checks: {check.name!r} is registered twice")
     _CHECKS[check.name] = check
     return check
 

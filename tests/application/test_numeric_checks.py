@@ -26,13 +26,16 @@ import symconv as sc
 from numeric.checks import NumericCheck, register, registered
 from numeric.checks.kernels import numeric_kernels_derivation
 from numeric.checks.winograd_layer import winograd_layer_derivation
+from symconv import registry
 from symconv.backprop import exact_grid
 from symconv.derive import DERIVATIONS, derive
 from symconv.registry import ENTRIES, INJECTED, entry, injected
 from symconv.toeplitz import toeplitz_numeric
 from symconv.verify import REGISTRY, verify
+from symconv.verify import numeric_kernels_derivation as public_kernels
 from symconv.winograd import winograd, winograd_residual
 from symconv.winograd._checks import _coefficient_mismatches_2d
+from symconv.winograd_layer import winograd_layer_derivation as public_layer
 
 NUMERIC_CHECKS = {"algorithm-costs", "numeric-kernels", "winograd-layer"}
 
@@ -78,9 +81,6 @@ def test_derive_and_verify_read_the_hooks_checks() -> None:
 
 
 def test_the_public_names_bind_the_injected_functions() -> None:
-    from symconv.verify import numeric_kernels_derivation as public_kernels
-    from symconv.winograd_layer import winograd_layer_derivation as public_layer
-
     assert (
         public_kernels().title
         == numeric_kernels_derivation(**injected(("toeplitz_numeric", "exact_grid"))).title
@@ -128,6 +128,7 @@ except RuntimeError as err:
 from symconv.cli import main
 from symconv.registry import derive_ops
 from symconv.verify import REGISTRY, verify
+from symconv.verify import numeric_kernels_derivation as public_kernels
 code = main(["derive", "probe"])
 report = verify(only=["probe", "probe-own"])
 print(json.dumps({"ops": list(derive_ops()), "verify": list(REGISTRY), "code": code,
@@ -211,3 +212,43 @@ def test_the_winograd_layer_fails_with_a_wrong_function_passed_in(m, mutation, f
 
 def test_the_winograd_layer_passes_with_the_injected_functions() -> None:
     assert not _failed(winograd_layer_derivation(2, **_LAYER_NEEDS))
+
+
+# -- where the registry places a check ------------------------------------------------------
+def _fake(name: str, after: str) -> NumericCheck:
+    return NumericCheck(name, f"{name}, a statement", derive=lambda spec, size: None, after=after)
+
+
+def test_checks_are_placed_after_their_entry_in_registration_order() -> None:
+    checks = [_fake("a", "fourier"), _fake("b", ""), _fake("c", "fourier"), _fake("d", "a")]
+    placed = [e.name for e in registry._with_numeric_checks(registry._ENTRIES, checks)]
+    at = placed.index("fourier")
+    assert placed[at : at + 4] == ["fourier", "a", "d", "c"]
+    assert placed[-1] == "b"
+    assert [n for n in placed if n not in "abcd"] == [e.name for e in registry._ENTRIES]
+
+
+@pytest.mark.parametrize(
+    ("check", "message"),
+    [
+        (_fake("a", "nope"), "after no entry"),
+        (_fake("fourier", ""), "take registered names"),
+        (replace(_fake("a", ""), needs=("nope",)), "needs 'nope'"),
+    ],
+)
+def test_a_misplaced_check_is_refused(check: NumericCheck, message: str) -> None:
+    with pytest.raises((RuntimeError, sc.SpecError), match=message):
+        registry._with_numeric_checks(registry._ENTRIES, [check])
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        dict(derive=None),  # neither factory
+        dict(verify="own"),  # own without `own`
+        dict(own=lambda: None),  # `own` without verify="own"
+    ],
+)
+def test_the_hook_refuses_a_check_without_its_factory(fields: dict[str, Any]) -> None:
+    with pytest.raises(RuntimeError, match="an `own` factory exactly"):
+        register(replace(_fake("x", ""), **fields))
