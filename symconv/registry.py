@@ -12,8 +12,13 @@ list of its own:
 - the CLI's `derive OP` help and which flags an op reads (`layer`);
 - the docs hook's `derivation` directive (`derive(op, layer, input, ...)`).
 
+numeric's checks (its cost model, its kernels against the Toeplitz matrix, its Winograd layer)
+are not named here: they live with numeric and register themselves through its hook
+(`numeric.checks`); `ENTRIES` adds each `registered()` check after the entry its `after`
+names, its factories given the derivation-layer functions it `needs` (`INJECTED`).
+
 ```python
->>> from symconv.registry import ENTRIES, entry, derive_ops
+>>> from symconv.registry import ENTRIES, INJECTED, entry, derive_ops
 >>> e = entry("p4")
 >>> e.layer, e.default_layer().dims, e.verify, e.pages
 ('layer', 2, 'default', ('theorems.md',))
@@ -21,6 +26,8 @@ list of its own:
 ('no', True)
 >>> "toeplitz-torch" in derive_ops(), entry("toeplitz-torch").derive is None
 (False, True)
+>>> entry("numeric-kernels").own.keywords["toeplitz_numeric"] is INJECTED["toeplitz_numeric"]
+True
 
 ```
 """
@@ -28,16 +35,17 @@ list of its own:
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Literal
 
-from numeric.algorithms import cost_derivation
+from numeric.checks import NumericCheck, registered
 
 from . import case_studies
 from ._errors import SpecError
 from .arith import lecture_formula_derivation
-from .backprop import activation_step, backprop
+from .backprop import activation_step, backprop, exact_grid
 from .derivation import Derivation
 from .equivariance import equivariance, pooling_example
 from .fourier import commutativity_derivation, fft_padding_derivation, fourier_derivation
@@ -46,12 +54,14 @@ from .limits import symbolic_cost
 from .local_params import local_backprop, local_params
 from .separable import separable_derivation
 from .spec import Conv
-from .winograd import winograd_derivation
-from .winograd_layer import winograd_layer_derivation
+from .toeplitz import toeplitz_numeric
+from .winograd import winograd, winograd_derivation, winograd_residual
+from .winograd._checks import _coefficient_mismatches_2d
 
 __all__ = [
     "DEFAULT_LAYER",
     "ENTRIES",
+    "INJECTED",
     "Entry",
     "Layer",
     "Verified",
@@ -59,6 +69,7 @@ __all__ = [
     "entry",
     "identities",
     "identity",
+    "injected",
 ]
 
 Layer = Literal["layer", "optional", "none", "tile"]
@@ -97,7 +108,9 @@ class Entry:
     - `cost`: what `derive` charges against the `nonzeros` limit of `symconv.limits`, from
       integer arithmetic before anything is built: `cost(spec, size)`, the nonzeros (or
       entries) of the largest thing the factory builds; `None`: the layer's matrix
-      ($C_\text{out} \prod o \cdot (C_\text{in}/g) \prod k$, `symbolic_cost`).
+      ($C_\text{out} \prod o \cdot (C_\text{in}/g) \prod k$, `symbolic_cost`);
+    - `own`: a verify-only identity's factory when the entry brings it (numeric's checks,
+      `numeric.checks`); `None`: `symconv.verify` registers the factory of an `own` identity.
     """
 
     name: str
@@ -111,6 +124,7 @@ class Entry:
     why_not: str = ""
     pages: tuple[str, ...] = ()
     cost: Callable[[Any, tuple[int, ...]], int] | None = None
+    own: Callable[[], Derivation] | None = None
 
     @property
     def identity_name(self) -> str:
@@ -179,17 +193,6 @@ def _winograd(spec: Any, size: Any) -> Derivation:
     return winograd_derivation(tile - r + 1, r)
 
 
-def _winograd_layer(spec: Any, size: Any) -> Derivation:
-    """A 3x3 stride-1 layer by F(m x m, 3 x 3); the input size, if given, is the tile length
-    m + 2 (6 by default: m = 4; 4: m = 2, the tiles numeric runs)."""
-    tile = 6 if size is None else (size if isinstance(size, int) else size[0])
-    if isinstance(tile, bool) or not isinstance(tile, int) or tile not in (4, 6):
-        raise SpecError(
-            f"derive winograd-layer: tile length must be 4 or 6 (m = 2 or 4), got {tile}"
-        )
-    return winograd_layer_derivation(tile - 2)
-
-
 def _no_matrix(spec: Any, size: tuple[int, ...]) -> int:
     """Nothing of the layer's size: sizes from formulas (the input's and the output's positions
     are still capped)."""
@@ -245,8 +248,9 @@ def _case_study(name: str) -> Callable[[], Derivation]:
 
 
 # -- the registry ---------------------------------------------------------------------------
-# In `symconv verify`'s order (the derive ops follow the same order).
-ENTRIES: tuple[Entry, ...] = (
+# In `symconv verify`'s order (the derive ops follow the same order); `ENTRIES` adds
+# numeric's checks (below).
+_ENTRIES: tuple[Entry, ...] = (
     Entry(
         "output-size",
         "o = floor((i + 2p - d(k-1) - 1)/s) + 1, the lectures' (N - F + 2P)/S + 1",
@@ -338,13 +342,6 @@ ENTRIES: tuple[Entry, ...] = (
         pages=("theorems.md",),
     ),
     Entry(
-        "winograd-layer",
-        "a 3x3 layer by F(4x4, 3x3): channels, dilation, dL/dx, dL/dw by F(3x3, 4x4)",
-        _winograd_layer,
-        layer="tile",
-        pages=("theorems.md",),
-    ),
-    Entry(
         "p4",
         "rotating the input rotates the p4 feature maps and shifts their orientation",
         p4_derivation,
@@ -364,16 +361,6 @@ ENTRIES: tuple[Entry, ...] = (
         "unshared and tiled weights: dL/dw = X^T delta, dL/dx = T^T delta",
         local_backprop,
         pages=("local.md",),
-    ),
-    Entry(
-        "algorithm-costs",
-        "numeric's GEMM cost formulas = the operations its printed kernels issue",
-        _general(cost_derivation),
-        layer="none",
-        verify="no",
-        why_not="checks numeric's cost model against its printed kernels, not an identity of "
-        "convolution; tests/kernels/test_algorithms.py and the docs build run it",
-        pages=("theorems.md",),
     ),
     Entry(
         "residual",
@@ -455,12 +442,78 @@ ENTRIES: tuple[Entry, ...] = (
         "T^T delta = dL/dx and X^T delta = dL/dw on the whole grid",
         verify="own",
     ),
-    Entry(
-        "numeric-kernels",
-        "numeric.conv{1,2,3}d (generated kernels) = T x + b",
-        verify="own",
-    ),
 )
+
+
+# -- numeric's checks, read from its hook ---------------------------------------------------
+INJECTED: dict[str, Any] = {
+    "toeplitz_numeric": toeplitz_numeric,
+    "exact_grid": exact_grid,
+    "winograd": winograd,
+    "winograd_residual": winograd_residual,
+    "winograd_mismatches_2d": _coefficient_mismatches_2d,
+}
+"""What the application layer passes numeric's checks: the derivation-layer functions that
+numeric may not import, by the names a `NumericCheck` lists in `needs` (`toeplitz_numeric`: the
+Toeplitz matrix $T$; `exact_grid`: the verification grid of `symconv.backprop`; Winograd's exact
+transforms `winograd`, their residual and their 2-d coefficient count)."""
+
+
+def injected(needs: Iterable[str]) -> dict[str, Any]:
+    """The keyword arguments a check that `needs` these names takes (`INJECTED`'s functions);
+    a `SpecError` names one that is unknown."""
+    unknown = [n for n in needs if n not in INJECTED]
+    if unknown:
+        raise SpecError(
+            f"registry: a numeric check needs {', '.join(map(repr, unknown))}; the application "
+            f"layer provides {', '.join(INJECTED)}"
+        )
+    return {n: INJECTED[n] for n in needs}
+
+
+def _numeric_entry(check: NumericCheck) -> Entry:
+    """A registered numeric check as an entry: its factories with `injected(check.needs)`."""
+    deps = injected(check.needs)
+    return Entry(
+        check.name,
+        check.statement,
+        None if check.derive is None else partial(check.derive, **deps),
+        layer=check.layer,
+        verify=check.verify,
+        why_not=check.why_not,
+        pages=check.pages,
+        own=None if check.own is None else partial(check.own, **deps),
+    )
+
+
+def _with_numeric_checks(
+    entries: Iterable[Entry], checks: Iterable[NumericCheck]
+) -> tuple[Entry, ...]:
+    """`entries` with each check placed right after the entry its `after` names (checks after
+    the same entry in registration order; `after=""`: at the end)."""
+    ours = list(entries)
+    after: dict[str, list[Entry]] = {}
+    for check in checks:
+        after.setdefault(check.after, []).append(_numeric_entry(check))
+    taken = {e.name for e in ours} & {e.name for group in after.values() for e in group}
+    if taken:
+        raise RuntimeError(f"symconv.registry: numeric checks take registered names: {taken}")
+    placed: list[Entry] = []
+
+    def place(e: Entry) -> None:
+        placed.append(e)
+        for follower in after.pop(e.name, ()):
+            place(follower)
+
+    for e in [*ours, *after.pop("", ())]:
+        place(e)
+    if after:
+        raise RuntimeError(f"symconv.registry: numeric checks after no entry: {sorted(after)}")
+    return tuple(placed)
+
+
+ENTRIES: tuple[Entry, ...] = _with_numeric_checks(_ENTRIES, registered())
+"""Every entry, in `symconv verify`'s order: the table above with numeric's checks placed."""
 
 _BY_NAME = {e.name: e for e in ENTRIES}
 _BY_IDENTITY = {e.identity_name: e for e in ENTRIES if e.verify != "no"}

@@ -8,8 +8,7 @@ order, come from the one registry, `symconv.registry`: an entry verified as `def
 `verify()` calls each factory, runs `Derivation.verify()` (the same checks a user gets from
 the derivation itself) and groups the certificate's results by level (`general`, `exact`,
 `numeric`; see `symconv.derivation`). A factory raises `Skip` when what it checks is not
-available (torch not installed, the `numeric` kernels not written yet); the row then says so,
-it is never counted as a pass.
+available (torch not installed); the row then says so, it is never counted as a pass.
 
 ```python
 >>> from symconv.verify import REGISTRY, verify

@@ -22,6 +22,9 @@ from typing import Any
 
 import numpy as np
 
+from numeric.checks.kernels import NEEDS as _NUMERIC_NEEDS
+from numeric.checks.kernels import numeric_kernels_derivation as _numeric_kernels
+
 from .._errors import SpecError
 from .._tables import same, table
 from .._torchref import conv_reference
@@ -30,7 +33,7 @@ from ..derivation import Derivation, Outcome, grid_check
 from ..derive import derive
 from ..indexform import index_form
 from ..poolgrad import pool_backprop
-from ..registry import identities
+from ..registry import identities, injected
 from ..registry import identity as _entry
 from ..spec import Conv, Pool
 from ..toeplitz import toeplitz_numeric
@@ -283,77 +286,29 @@ def backprop_grid_derivation() -> Derivation:
     return d
 
 
-_NUMERIC_NAMES = ("conv1d", "conv2d", "conv3d")
-
-
-@register("numeric-kernels")
 def numeric_kernels_derivation() -> Derivation:
-    """The generated kernels of the `numeric` package against the Toeplitz matrix.
-
-    Raises `Skip` until `numeric` exports `conv1d`/`conv2d`/`conv3d`.
-    """
-    try:
-        import numeric
-    except ImportError as err:
-        raise Skip(f"the numeric package is not importable: {err}") from err
-    missing = [n for n in _NUMERIC_NAMES if not callable(getattr(numeric, n, None))]
-    if missing:
-        raise Skip(f"numeric has no {', '.join(missing)} yet")
-    d = Derivation("Generated numeric kernels against the Toeplitz matrix")
-    d.add_step(
-        "Statement",
-        "numeric.convNd(x, w, b, ...) = T x + b",
-        "NumPy arrays, float64",
-        by="numeric.convNd = T x + b",
-    )
-
-    def numeric_check() -> Outcome:
-        rng = np.random.default_rng(1)
-        worst, where, n = 0.0, "", 0
-        for spec, size in _sample_grid(every=4):
-            if any(lo != hi for lo, hi in spec.pads) or spec.flip:
-                continue  # torch-style signature: symmetric padding, cross-correlation
-            x = rng.standard_normal((2, spec.in_channels, *size))
-            w = rng.standard_normal(spec.weight_shape)
-            b = rng.standard_normal(spec.out_channels)
-            fn = getattr(numeric, f"conv{spec.dims}d")
-            y = np.asarray(
-                fn(
-                    x,
-                    w,
-                    b,
-                    stride=spec.stride,
-                    padding=tuple(lo for lo, _ in spec.pads),
-                    dilation=spec.dilation,
-                    groups=spec.groups,
-                    padding_mode=spec.padding_mode,
-                )
-            )
-            T = toeplitz_numeric(spec, size, w)
-            ref = (T @ x.reshape(2, -1).T).T.reshape(y.shape) + b.reshape(
-                (1, -1) + (1,) * spec.dims
-            )
-            err = float(np.max(np.abs(y - ref), initial=0.0))
-            n += 1
-            if err > worst:
-                worst, where = err, f"worst {spec} on {size}"
-        return Outcome(n, worst, worst < 1e-9, where)
-
-    d.check("numeric.convNd = T x + b, float64", "numeric", numeric_check)
-    return d
+    """The generated kernels of the `numeric` package against the Toeplitz matrix: the check
+    of `numeric.checks.kernels`, given `toeplitz_numeric` and `exact_grid` (`injected`)."""
+    return _numeric_kernels(**injected(_NUMERIC_NEEDS))
 
 
 def _in_registry_order() -> None:
-    """`REGISTRY` as the registry lists the identities: `own` ones as registered above,
-    `default` ones as `derive(name)`; an identity registered here but not there, or the
-    reverse, is an error at import."""
+    """`REGISTRY` as the registry lists the identities: `own` ones as registered above (or
+    as the entry brings them: numeric's checks, `numeric.checks`), `default` ones as
+    `derive(name)`; an identity registered here but not there, or the reverse, is an error at
+    import."""
     own = dict(REGISTRY)
     REGISTRY.clear()
     for e in identities():
         name = e.identity_name
-        if e.verify == "own" and name not in own:
+        if e.verify != "own":
+            factory = _theorem(e.name)
+        elif name in own:
+            factory = own.pop(name).derivation
+        elif e.own is not None:  # brought by the entry: numeric's checks
+            factory = e.own
+        else:
             raise RuntimeError(f"symconv.verify: the registry's identity {name!r} has no factory")
-        factory = own.pop(name).derivation if e.verify == "own" else _theorem(e.name)
         REGISTRY[name] = Identity(name, e.statement, factory)
     if own:
         raise RuntimeError(f"symconv.verify: {sorted(own)} registered but not in symconv.registry")
