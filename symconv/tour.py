@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from typing import Any, cast
 
 import numeric as nm
@@ -59,7 +60,7 @@ def _arithmetic() -> dict[str, Any]:
     }
 
 
-def _matrix() -> dict[str, Any]:
+def _matrix(submit: _Submit) -> _Pending:
     import numpy as np
 
     spec = Conv(dims=1, kernel_size=3)
@@ -81,18 +82,28 @@ def _matrix() -> dict[str, Any]:
     rng = np.random.default_rng(0)
     x, w = rng.standard_normal((2, 9, 9)), rng.standard_normal(big.weight_shape)
     y = toeplitz_numeric(big, (9, 9), w) @ x.reshape(-1)
-    passed, err = True, None
-    if torch_or_none() is not None:
-        ref = conv_reference(big, x[None], w)
-        err = float(np.max(np.abs(y - ref.numpy().reshape(-1))))
-        passed = err < 1e-10
-        lines.append(
-            f"{big}: T x (from the index form) vs torch.nn.functional.conv2d, "
-            f"float64: max difference {err:.1e}"
-        )
-    else:  # pragma: no cover - torch is optional
-        lines.append("(torch not installed: comparison skipped)")
-    return {"title": "Convolution as a matrix", "text": "\n".join(lines), "passed": passed}
+
+    def finish(ref: np.ndarray | None) -> dict[str, Any]:
+        passed = True
+        if ref is not None:
+            err = float(np.max(np.abs(y - ref.reshape(-1))))
+            passed = err < 1e-10
+            lines.append(
+                f"{big}: T x (from the index form) vs torch.nn.functional.conv2d, "
+                f"float64: max difference {err:.1e}"
+            )
+        else:  # pragma: no cover - torch is optional
+            lines.append("(torch not installed: comparison skipped)")
+        return {"title": "Convolution as a matrix", "text": "\n".join(lines), "passed": passed}
+
+    return _Pending((submit(_torch_conv, big, x[None], w),), finish)
+
+
+def _torch_conv(spec: Conv, x: Any, w: Any) -> Any:
+    """torch's convolution of NumPy arrays, as a NumPy array (None without torch)."""
+    if torch_or_none() is None:  # pragma: no cover - torch is optional
+        return None
+    return conv_reference(spec, x, w).numpy()
 
 
 def _backprop() -> dict[str, Any]:
@@ -102,14 +113,16 @@ def _backprop() -> dict[str, Any]:
     return {"title": d.title, "text": steps + "\n\n" + cert.text(), "passed": cert.passed}
 
 
-def _equivariance() -> dict[str, Any]:
+def _equivariance(executor: Executor | None = None) -> dict[str, Any]:
+    """Three paddings under a shift and a rotation; their torch checks run on `executor`."""
     lines, passed = [], True
     for mode in ("zeros", "reflect", "circular"):
         e = equivariance(Conv(dims=1, kernel_size=3, padding=1, padding_mode=mode), 8, shift=1)
         where = "every output" if e.exact else f"all but outputs {[o[0] for o in e.broken]}"
         lines.append(f"3-tap conv, {mode} padding, input 8, shift 1: equivariant at {where}")
-        passed &= e.verify().passed
+        passed &= e.verify(executor=executor).passed
     rot = equivariance(Conv(dims=2, kernel_size=3, padding=1), 5, transform="rot90")
+    passed &= rot.verify(executor=executor).passed
     lines.append(
         f"rot90: exact only if the kernel is rot90-symmetric ({len(rot.condition)} "
         f"conditions, e.g. {rot.condition[0]})"
@@ -197,48 +210,89 @@ def _pretty(matrix: Any) -> str:
     return sympy.pretty(matrix, use_unicode=False)
 
 
-def _sections() -> list[Callable[[], dict[str, Any]]]:
-    sections: list[Callable[[], dict[str, Any]]] = [
-        _derivation,
-        _arithmetic,
-        _matrix,
-        _backprop,
-        _equivariance,
-        _kernels,
+def _table() -> dict[str, Any]:
+    t = get("vgg16").table()
+    return {"title": "VGG16, layer by layer (symconv arch vgg16)", "text": t.text(), "passed": True}
+
+
+# -- running the sections ---------------------------------------------------------------------
+# The sections that need torch hand it their torch work (`submit`): with a worker process
+# (`tour(workers=True)`), the worker imports torch and runs that work while this process
+# computes the SymPy sections; torch is imported once, by the worker, and never here.
+
+_Submit = Callable[..., "Future[Any] | _Now"]
+
+
+class _Now:
+    """What `submit` returns without a worker: the call, made here when its result is asked
+    for (so that each section is still computed just before it is printed)."""
+
+    def __init__(self, fn: Callable[..., Any], *args: Any) -> None:
+        self._call: Callable[[], Any] | None = lambda: fn(*args)
+        self._value: Any = None
+
+    def done(self) -> bool:
+        return True  # nothing to wait for elsewhere
+
+    def result(self) -> Any:
+        if self._call is not None:
+            self._value, self._call = self._call(), None
+        return self._value
+
+
+class _Pending:
+    """A section computed here up to what `futures` still compute: `finish` turns their
+    results into the section's result."""
+
+    def __init__(
+        self,
+        futures: tuple[Future[Any] | _Now, ...],
+        finish: Callable[..., dict[str, Any]],
+    ) -> None:
+        self.futures, self.finish = futures, finish
+
+    def done(self) -> bool:
+        return all(f.done() for f in self.futures)
+
+    def result(self) -> dict[str, Any]:
+        return self.finish(*(f.result() for f in self.futures))
+
+
+def _ready(result: dict[str, Any]) -> _Pending:
+    return _Pending((), lambda: result)
+
+
+def _sections(submit: _Submit, executor: Executor | None = None) -> list[Callable[[], _Pending]]:
+    """The tour's sections in print order; each starts when called and returns a `_Pending`.
+
+    The generated kernels are submitted at once (the worker's first job: it imports torch).
+    """
+    kernels = submit(_kernels)
+    return [
+        lambda: _ready(_derivation()),
+        lambda: _ready(_arithmetic()),
+        lambda: _matrix(submit),
+        lambda: _ready(_backprop()),
+        lambda: _ready(_equivariance(executor)),
+        lambda: _Pending((kernels,), lambda result: result),
+        lambda: _ready(_table()),
     ]
 
-    def table() -> dict[str, Any]:
-        t = get("vgg16").table()
-        return {
-            "title": "VGG16, layer by layer (symconv arch vgg16)",
-            "text": t.text(),
-            "passed": True,
-        }
 
-    return [*sections, table]
-
-
-# The sections that use torch: with `workers`, one forked worker computes them (in order) while
-# this process computes the others; torch is then imported once, by the worker.
-_OFFLOAD = ("_matrix", "_equivariance", "_kernels")
-
-
-def _run_section(index: int) -> dict[str, Any]:
-    """Section `index` of `_sections()` (what the worker process receives)."""
+def _worker_init() -> None:
+    """The worker's set-up: one OpenMP thread (tiny convolutions: a pool only spins)."""
     import os
 
-    os.environ.setdefault("OMP_NUM_THREADS", "1")  # tiny convolutions: a thread pool only spins
-    return _sections()[index]()
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 
-def _worker() -> Any:
+def _worker() -> ProcessPoolExecutor | None:
     """A one-process pool forked from this one, or None where a fork is not safe (torch imported
     already: a fork of a process whose OpenMP pool ran can hang; other threads running) or
     there is one CPU only."""
     import multiprocessing
     import os
     import threading
-    from concurrent.futures import ProcessPoolExecutor
 
     try:
         cpus = len(os.sched_getaffinity(0))
@@ -251,7 +305,9 @@ def _worker() -> Any:
         or threading.active_count() > 1
     ):
         return None
-    return ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"))
+    return ProcessPoolExecutor(
+        max_workers=1, mp_context=multiprocessing.get_context("fork"), initializer=_worker_init
+    )
 
 
 def tour(
@@ -260,43 +316,26 @@ def tour(
     emit: Callable[[str], None] | None = None,
     workers: bool = False,
 ) -> bool:
-    """Run every section, printing each as soon as it is computed (JSON: all at the end).
+    """Run every section, printing each as soon as it and every one before it are computed
+    (JSON: all at the end).
 
     `progress` shows a tqdm bar on stderr; `emit` replaces `print` for the text (tests read
-    the sections as they arrive). With `workers` (the CLI's choice), the torch sections run in
-    a forked worker process while this one computes the rest ahead; each section is still
-    printed in order, as soon as it and every one before it are done. Returns whether every
-    check passed.
+    the sections as they arrive). With `workers` (the CLI's choice), a forked worker process
+    imports torch and runs the torch comparisons (the generated kernels, torch's convolution,
+    the equivariance derivations' numeric checks) while this process computes the SymPy
+    sections ahead; without it, each section is computed just before it is printed. Returns
+    whether every check passed.
     """
-    sections = _sections()
     pool = _worker() if workers else None
-    futures: dict[int, Any] = {}
-    if pool is not None:
-        futures = {
-            i: pool.submit(_run_section, i)
-            for i, section in enumerate(sections)
-            if getattr(section, "__name__", "") in _OFFLOAD
-        }
-    local = [i for i in range(len(sections)) if i not in futures]
-    computed: dict[int, dict[str, Any]] = {}
 
-    def result(i: int) -> dict[str, Any]:
-        """Section i's result; while a worker's section is not done, compute ours ahead."""
-        while i not in computed:
-            if i in futures and (futures[i].done() or not local):
-                computed[i] = futures[i].result()
-            elif local:
-                j = local.pop(0)
-                computed[j] = sections[j]()
-            else:  # pragma: no cover - every index is local or a future
-                raise AssertionError(i)
-        return computed.pop(i)
+    def submit(fn: Callable[..., Any], *args: Any) -> Future[Any] | _Now:
+        return pool.submit(fn, *args) if pool is not None else _Now(fn, *args)
 
     bar = None
     if progress:
         from tqdm import tqdm
 
-        bar = tqdm(total=len(sections), desc="tour", unit="section", leave=False)
+        bar = tqdm(total=7, desc="tour", unit="section", leave=False)
 
     def out(text: str) -> None:
         if emit is not None:
@@ -306,15 +345,24 @@ def tour(
         else:
             print(text, flush=True)
 
-    results = []
+    results: list[dict[str, Any]] = []
+    waiting: list[_Pending] = []
+
+    def show(pending: _Pending) -> None:
+        r = pending.result()
+        results.append(r)
+        if not as_json:
+            out(f"\n== {r['title']} ==\n{r['text']}")
+        if bar is not None:
+            bar.update(1)
+
     try:
-        for i in range(len(sections)):
-            r = result(i)
-            results.append(r)
-            if not as_json:
-                out(f"\n== {r['title']} ==\n{r['text']}")
-            if bar is not None:
-                bar.update(1)
+        for start in _sections(submit, pool):
+            waiting.append(start())
+            while waiting and waiting[0].done():  # print what is ready, in order
+                show(waiting.pop(0))
+        for pending in waiting:
+            show(pending)
     finally:
         if bar is not None:
             bar.close()

@@ -72,7 +72,7 @@ kernels, `conv2d` by name), `calibration` (measuring and recording the rates), `
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .calibration import calibrate, write_rates
 from .calibration import machine as machine
@@ -89,7 +89,6 @@ from .cost_model import RATES_FILE as RATES_FILE
 from .cost_model import _values as _values  # a layer's sizes, as the formulas name them
 from .cost_model import get_rates as get_rates
 from .cost_model import recorded as recorded
-from .derivation import cost_derivation
 from .rules import ALGORITHMS, NON_SPREADING, WINOGRAD_M, rank_one_factors, supported
 from .rules import OPS as OPS
 from .rules import RANK_TOL as RANK_TOL
@@ -103,6 +102,8 @@ from .runners import grad_input as grad_input
 from .runners import grad_weight as grad_weight
 
 if TYPE_CHECKING:
+    from .derivation import cost_derivation as cost_derivation
+
     RATES: dict[str, float]
 
 __all__ = [
@@ -131,8 +132,13 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> dict[str, float]:
-    """`RATES`: the cost model's rates, read from `rates.json` on first use (`get_rates()`)."""
+def __getattr__(name: str) -> Any:
+    """`RATES`: the cost model's rates, read from `rates.json` on first use (`get_rates()`);
+    `cost_derivation`, loaded on first use (it imports SymPy; choosing an algorithm does not)."""
     if name == "RATES":
         return get_rates()
+    if name == "cost_derivation":
+        from .derivation import cost_derivation
+
+        return cost_derivation
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

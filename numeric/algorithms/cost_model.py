@@ -29,14 +29,13 @@ import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import sympy
-
 from symconv._errors import SpecError
 from symconv._fft_sizes import fft_plan
 from symconv._validate import as_int
 from symconv.spec import Conv
 
 from .._backend import get_workspace_limit
+from .._generated import costs as _generated_costs
 from .._generated.numpy_fft import fft_lengths
 from .._generated.numpy_winograd import tiles as winograd_tiles
 from .._parallel import get_num_threads, parts
@@ -46,7 +45,10 @@ RATES_FILE = Path(__file__).with_name("rates.json")
 RATE_KEYS = ("gemm", "fft", "memory", "calls")
 
 if TYPE_CHECKING:
+    import sympy
+
     RATES: dict[str, float]
+    _S: dict[str, sympy.Symbol]  # the formulas' symbols by name (`__getattr__`)
 
 
 @functools.cache
@@ -81,9 +83,13 @@ def get_rates() -> dict[str, float]:
     return {k: float(recorded()["rates"][k]) for k in RATE_KEYS}
 
 
-def __getattr__(name: str) -> dict[str, float]:
+def __getattr__(name: str) -> Any:
     if name == "RATES":  # read on first use, not on import
         return get_rates()
+    if name == "_S":  # the formulas' symbols by name (imports SymPy: for the derivation)
+        import sympy
+
+        return {n: sympy.Symbol(n, integer=True, positive=True) for n in _generated_costs.SYMBOLS}
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
@@ -97,16 +103,11 @@ EFFICIENCY: dict[str, dict[str, float]] = {
 
 
 # -- cost formulas --------------------------------------------------------------------------------
-_S = dict(
-    zip(
-        ("N", "C_in", "C_out", "G", "O", "P", "k", "t", "alpha", "m", "D", "L", "F", "Q", "H"),
-        sympy.symbols("N C_in C_out G O P k t alpha m D L F Q H", positive=True, integer=True),
-        strict=True,
-    )
-)
+# The formulas are a table of code generation (`symconv.codegen.api_table.costs`, where each is
+# explained), printed into `numeric/_generated/costs.py` as plain functions: pricing a layer
+# neither imports SymPy nor compiles a formula.
 
 
-@functools.cache
 def cost_formulas() -> dict[str, dict[str, sympy.Expr]]:
     r"""Per algorithm: `gemm` and `fft` (floating-point operations), `memory` (elements
     moved) and `calls` (NumPy operations issued, each with a fixed cost), SymPy expressions in
@@ -115,7 +116,8 @@ def cost_formulas() -> dict[str, dict[str, sympy.Expr]]:
     channel, all dilation phases), $\alpha$, $m$, $D$ (the dilations' product), $L$ (FFT points
     per channel), $F$ (complex frequencies of the real FFT), $Q$ (the shifted GEMMs' rows: flat
     positions of the padded grid from the first output to the last), $H$ (the batch parts run
-    side by side, `numeric.set_num_threads`: each transforms the filter once).
+    side by side, `numeric.set_num_threads`: each transforms the filter once). The
+    expressions the printed cost functions evaluate (this call imports SymPy).
 
     ```python
     >>> from numeric.algorithms import cost_formulas
@@ -124,86 +126,7 @@ def cost_formulas() -> dict[str, dict[str, sympy.Expr]]:
 
     ```
     """
-    N, Ci, Co, G, O, P, k, t, a, m, D, L, F, Q, H = _S.values()
-    cg = Ci / G
-    return {
-        # im2col: pad, one copy of every window (C_in k O), the GEMM, the output
-        "direct": {
-            "gemm": 2 * N * Co * cg * O * k,
-            "fft": sympy.Integer(0),
-            "memory": N * (Ci * P + 2 * Ci * k * O + Co * O),
-            "calls": sympy.Integer(5),
-        },
-        # groups == C_in, one channel each: no GEMM, a multiply and an add per tap on
-        # cache-resident blocks (measured: 3/4 of a strided copy's time per tap and output)
-        "direct-depthwise": {
-            "gemm": sympy.Integer(0),
-            "fft": sympy.Integer(0),
-            "memory": N * (Ci * P + sympy.Rational(3, 4) * Co * O * k),
-            "calls": 2 * k + 4,
-        },
-        # the element-wise stage as one GEMM per tile position; pad, copy the a x a tiles (one
-        # strided copy), B^T d B and A^T M A (two GEMM passes each), scatter the m x m output
-        # tiles; with dilation D (its product over the axes) the tile copy moves runs of D
-        # elements, about D times slower per element (refit with bench/calibrate.py after the
-        # one-copy gather: 1 + D, it was 3/2 + 2 D with a copy per tile position); per batch
-        # part the filter transform G g G^T (copy 3 x 3 -> a x 3 -> a x a per channel pair:
-        # 27 + 6 a + a^2 elements moved; it dominates on small images with many channels,
-        # bench/auto_regret.py: 512 x 7 x 7 took 36 ms by Winograd, 12 direct)
-        "winograd": {
-            "gemm": 2 * N * Co * cg * t * a**2,
-            "fft": sympy.Integer(0),
-            "memory": N * (Ci * P + Ci * t * a**2 * (1 + D) + 2 * Co * t * a**2 + Co * t * m**2)
-            + H * (27 + 6 * a + a**2) * Co * cg,
-            "calls": sympy.Integer(16),
-        },
-        # stride 1: the flattened channels-last copy of the padded input, one GEMM per tap on a
-        # shifted view of it (Q rows: the outputs and the grid's discarded positions between
-        # them), each added into the accumulator (a cache-resident add: counted as one element
-        # moved, fit with bench/calibrate.py), the outputs; NumPy runs a batched GEMM as one
-        # call per sample; the channels-last copies in and out are transposes, twice a plain
-        # copy's time (bench/auto_regret.py: 1x1 64 -> 256 on 56 x 56 took 26 ms, 9 direct)
-        "shifted": {
-            "gemm": 2 * N * Co * cg * Q * k,
-            "fft": sympy.Integer(0),
-            "memory": N * (3 * Ci * P + (k - 1) * Co * Q + Co * (Q + 2 * O)),
-            "calls": 2 * G * k * N + 6,
-        },
-        # stride 1, few channels per group (the printed shift_add_layer): no GEMM; the padded
-        # input copied once (kept between chunks), then per tap and channel pair a multiply and
-        # an add over Q positions, cache-resident (fit with bench/calibrate.py: half an element
-        # moved each), two calls per block of 2^17 accumulator elements
-        "shifted-rows": {
-            "gemm": sympy.Integer(0),
-            "fft": sympy.Integer(0),
-            "memory": N * (Ci * P + sympy.Rational(1, 2) * Co * cg * k * Q + Co * O),
-            "calls": 2 * cg * k * (N * Co * Q / 2**17 + 1) + 8,
-        },
-        # real FFTs of the inputs, outputs and kernels (5/2 L log2 L each) and the channel sum
-        # as a complex GEMM per frequency (8 real operations per complex multiply-add)
-        "fft": {
-            "gemm": 8 * N * Co * cg * F,
-            "fft": sympy.Rational(5, 2) * L * sympy.log(L, 2) * (N * Ci + N * Co + Co * cg),
-            "memory": N * (Ci * P + 4 * Ci * F + 4 * Co * F + Co * O),
-            "calls": sympy.Integer(16),
-        },
-        # rank-1 kernels: a row pass and a column pass, broadcast multiply-adds (memory-bound;
-        # refit 2026-11-23 on four rank-1 layers, 5x5 to 9x9: one element moved per tap and
-        # position, the earlier 3 overestimated every one of them 2.5-3.6x)
-        "separable": {
-            "gemm": sympy.Integer(0),
-            "fft": sympy.Integer(0),
-            "memory": N * (Ci * P + Co * cg * (P + O) * sympy.sqrt(k)),
-            "calls": 4 * G * sympy.sqrt(k),
-        },
-    }
-
-
-@functools.cache
-def _compiled(algorithm: str) -> Any:
-    f = cost_formulas()[algorithm]
-    args = list(_S.values())
-    return {part: sympy.lambdify(args, e, modules="math") for part, e in f.items()}
+    return _generated_costs.formulas()
 
 
 def _fft_lengths(spec: Conv, size: tuple[int, ...]) -> tuple[int, ...]:
@@ -354,7 +277,7 @@ def costs(
             out[name] = None
             continue
         formula = _formula(spec, name, op)
-        work = {part: float(f(*values.values())) for part, f in _compiled(formula).items()}
+        work = {p: float(v) for p, v in _generated_costs.COSTS[formula](**values).items()}
         eff = EFFICIENCY.get(name, {})
         work["seconds"] = sum(work[p] / (rates[p] * eff.get(p, 1.0)) for p in rates)
         out[name] = work

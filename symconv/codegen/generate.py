@@ -26,6 +26,7 @@ from .._validate import as_size
 from ..spec import Conv, Pool
 from ..transpose import ConvTranspose
 from .api import api_modules
+from .costs import COSTS_FILE, costs_module
 from .fft import fft_modules
 from .files import write_set
 from .kernels import conv_nodes, form_summary, pool_nodes
@@ -82,6 +83,7 @@ def generate_all() -> dict[str, str]:
     files.update(winograd_modules())
     files.update(shifted_modules())
     files.update(api_modules())  # numeric's public functions, from their table
+    files[COSTS_FILE] = costs_module()  # the cost model's formulas, from theirs
     return files
 
 

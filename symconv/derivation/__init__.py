@@ -22,7 +22,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import pickle
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from typing import Any, Literal, cast
 
@@ -176,10 +178,35 @@ class Derivation:
         _, missing = _resolve(step.by, self.checks)
         return f"names no check {missing}" if missing else ""
 
-    def verify(self) -> Certificate:
+    def verify(self, executor: Executor | None = None) -> Certificate:
         """Run every attached check; the certificate says what passed at which level, and per
-        step what was established."""
-        results = tuple(check() for check in self.checks)
+        step what was established.
+
+        With `executor` (a `concurrent.futures` executor: a process that holds torch, say), the
+        numeric-level checks run there while the others run here; the certificate is the same.
+        A process pool receives only the checks that can be pickled (a module-level function or
+        a `functools.partial` of one, not a closure); the rest run here.
+
+        ```python
+        >>> from concurrent.futures import ThreadPoolExecutor
+        >>> from symconv.arith import lecture_formula_derivation
+        >>> d = lecture_formula_derivation()
+        >>> with ThreadPoolExecutor(1) as pool:
+        ...     d.verify(executor=pool).results == d.verify().results
+        True
+
+        ```
+        """
+        if executor is None:
+            results = tuple(check() for check in self.checks)
+            return Certificate(self.title, results, self._step_reports(results))
+        away = {
+            i: executor.submit(check)
+            for i, check in enumerate(self.checks)
+            if check.level == "numeric" and _can_travel(check, executor)
+        }
+        here = {i: check() for i, check in enumerate(self.checks) if i not in away}
+        results = tuple(away[i].result() if i in away else here[i] for i in range(len(self.checks)))
         return Certificate(self.title, results, self._step_reports(results))
 
     def _step_reports(self, results: Sequence[CheckResult]) -> tuple[StepReport, ...]:
@@ -334,3 +361,16 @@ def _proof(statement: Any) -> Callable[[], Outcome]:
         return Outcome(max(len(eqs), 1), 0.0 if ok else 1.0, ok, detail)
 
     return run
+
+
+def _can_travel(check: Check, executor: Executor) -> bool:
+    """Whether `check` can run on `executor`: anywhere but a process pool, or when it pickles."""
+    from concurrent.futures import ProcessPoolExecutor  # imports multiprocessing: when used
+
+    if not isinstance(executor, ProcessPoolExecutor):
+        return True
+    try:
+        pickle.dumps(check)
+    except (pickle.PicklingError, AttributeError, TypeError):
+        return False
+    return True

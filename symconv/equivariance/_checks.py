@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -247,13 +248,16 @@ def _translate_checks(
 
             d.check("circulant: every cyclic shift commutes with T", "exact", circ)
 
-    def numeric() -> Outcome:
-        def changed(w: Any, x: Any) -> set[tuple[int, ...]]:
-            u, cyclic = core["output_shift"], core["cyclic"]
-            return _torch_changed(spec, sizes, "translate", shift, u, cyclic, w, x)
-
-        return _torch_trials(spec, sizes, subs, set(core["broken"]), changed)
-
+    numeric = partial(
+        _translate_torch,
+        spec,
+        sizes,
+        shift,
+        tuple(core["output_shift"]),
+        bool(core["cyclic"]),
+        subs,
+        frozenset(core["broken"]),
+    )
     d.check("torch: conv(shift(x)) vs shift(conv(x))", "numeric", numeric)
     if isinstance(spec, Pool) and spec.kind == "max":
 
@@ -340,34 +344,72 @@ def _symmetry_checks(
 
         d.check(f"condition = the kernel's {transform} symmetry", "exact", grid)
 
-    def numeric() -> Outcome:
-        syms = _weight_symbols(spec) if isinstance(spec, Conv) else []
-        sample: list[Callable[[np.ndarray], np.ndarray]] = []  # the condition read once
-
-        def changed(w: Any, x: Any) -> set[tuple[int, ...]]:
-            return _torch_changed(spec, sizes, transform, (), (), False, w, x)
-
-        def symmetric_kernel(x: Any, gen: Any) -> str:
-            if not isinstance(spec, Conv) or subs is not None:
-                return ""
-            torch = _torch()  # a kernel satisfying the condition
-            noise = torch.randn(len(syms), generator=gen, dtype=torch.float64).numpy()
-            vals = sample[0](noise) if sample else None
-            if not sample:
-                sample.append(_solution_sampler(d.condition, syms))
-                vals = sample[0](noise)
-            w = torch.tensor(vals, dtype=torch.float64).reshape(spec.weight_shape)
-            got = changed(w, x)
-            return f"a kernel meeting the condition changed {sorted(got)}" if got else ""
-
-        return _torch_trials(
-            spec,
-            sizes,
-            subs,
-            set(core["broken"]),
-            changed,
-            symmetric_kernel,
-            "changed positions match .broken; symmetric kernels exact",
-        )
-
+    numeric = partial(
+        _symmetry_torch,
+        spec,
+        sizes,
+        transform,
+        subs,
+        frozenset(core["broken"]),
+        tuple(core.get("condition", ())),
+    )
     d.check(f"torch: conv({transform}(x)) vs {transform}(conv(x))", "numeric", numeric)
+
+
+# The torch checks are module-level functions of plain values (partials, not closures), so
+# that `Derivation.verify(executor=...)` can run them in a process that holds torch.
+
+
+def _translate_torch(
+    spec: Conv | Pool,
+    sizes: tuple[int, ...],
+    shift: tuple[int, ...],
+    u: tuple[int, ...],
+    cyclic: bool,
+    subs: dict | None,
+    broken: frozenset[tuple[int, ...]],
+) -> Outcome:
+    """torch's layer on random inputs: the outputs a shift changes are exactly `broken`."""
+
+    def changed(w: Any, x: Any) -> set[tuple[int, ...]]:
+        return _torch_changed(spec, sizes, "translate", shift, u, cyclic, w, x)
+
+    return _torch_trials(spec, sizes, subs, set(broken), changed)
+
+
+def _symmetry_torch(
+    spec: Conv | Pool,
+    sizes: tuple[int, ...],
+    transform: str,
+    subs: dict | None,
+    broken: frozenset[tuple[int, ...]],
+    condition: tuple[Any, ...],
+) -> Outcome:
+    """torch's layer on random inputs: the outputs `transform` changes are exactly `broken`,
+    and a kernel meeting the solved `condition` changes none."""
+    syms = _weight_symbols(spec) if isinstance(spec, Conv) else []
+    sample: list[Callable[[np.ndarray], np.ndarray]] = []  # the condition read once
+
+    def changed(w: Any, x: Any) -> set[tuple[int, ...]]:
+        return _torch_changed(spec, sizes, transform, (), (), False, w, x)
+
+    def symmetric_kernel(x: Any, gen: Any) -> str:
+        if not isinstance(spec, Conv) or subs is not None:
+            return ""
+        torch = _torch()  # a kernel satisfying the condition
+        noise = torch.randn(len(syms), generator=gen, dtype=torch.float64).numpy()
+        if not sample:
+            sample.append(_solution_sampler(list(condition), syms))
+        w = torch.tensor(sample[0](noise), dtype=torch.float64).reshape(spec.weight_shape)
+        got = changed(w, x)
+        return f"a kernel meeting the condition changed {sorted(got)}" if got else ""
+
+    return _torch_trials(
+        spec,
+        sizes,
+        subs,
+        set(broken),
+        changed,
+        symmetric_kernel,
+        "changed positions match .broken; symmetric kernels exact",
+    )

@@ -59,6 +59,12 @@ def _fresh(code: str) -> dict[str, Any]:
         "from symconv.cli import main\ntry: main(['--version'])\nexcept SystemExit: pass",
         "from symconv.cli import main\ntry: main(['shape', '--help'])\nexcept SystemExit: pass",
         "from symconv.cli import main; main(['params', '--in-channels', '3', '--kernel', '5'])",
+        # numeric's kernels choosing by the cost model ("auto"): printed cost functions
+        "import numpy as np, numeric as nm, symconv as sc\n"
+        "from numeric.algorithms import costs, explain\n"
+        "nm.conv2d(np.ones((2, 16, 12, 12)), np.ones((16, 16, 3, 3)), padding=1)\n"
+        "layer = sc.Conv(dims=2, in_channels=64, out_channels=64, kernel_size=3, padding=1)\n"
+        "explain(layer, (28, 28), batch=8), costs(layer, (28, 28))",
     ],
 )
 def test_light_imports_load_no_heavy_library(code: str) -> None:

@@ -6,10 +6,13 @@ The missing-dependency tests run the CLI in a subprocess whose `import torch` (a
 
 from __future__ import annotations
 
+import functools
 import json
+import multiprocessing
 import os
 import subprocess
 import sys
+from concurrent.futures import ProcessPoolExecutor
 
 from helpers import ROOT
 
@@ -106,3 +109,46 @@ def test_a_failed_check_is_not_hidden_by_skips() -> None:
     cert = d.verify()
     assert cert.failed and not cert.passed and cert.level is None
     assert "FAILED" in str(cert)
+
+
+class _Recording(ProcessPoolExecutor):
+    """A process pool that records the checks it was handed."""
+
+    def __init__(self) -> None:
+        super().__init__(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+        self.sent: list[str] = []
+
+    def submit(self, fn, /, *args, **kwargs):  # type: ignore[override]
+        self.sent.append(getattr(fn, "name", "?"))
+        return super().submit(fn, *args, **kwargs)
+
+
+def _outcome(ok: bool) -> Outcome:
+    return Outcome(1, 0.0 if ok else 1.0, ok, "module-level")
+
+
+def test_verify_with_an_executor_gives_the_same_certificate() -> None:
+    """Numeric checks that pickle run on the executor (equivariance's torch checks are
+    partials), the rest here; the certificate is the one `verify()` gives. A closure, or a
+    check of another level, stays here; a failure there is a failure here."""
+    from symconv import Conv
+    from symconv.equivariance import equivariance
+
+    derivations = [
+        equivariance(Conv(dims=1, kernel_size=3, padding=1, padding_mode="reflect"), 8, shift=1),
+        equivariance(Conv(dims=2, kernel_size=3, padding=1), 5, transform="rot90"),
+    ]
+    d = Derivation("mixed")
+    d.check("numeric, module-level", "numeric", functools.partial(_outcome, False))
+    d.check("numeric, a closure", "numeric", lambda: Outcome(1, 0.0, True, "closure"))
+    d.check("exact, module-level", "exact", functools.partial(_outcome, True))
+    derivations.append(d)
+    with _Recording() as pool:
+        for d in derivations:
+            here = d.verify()
+            pool.sent.clear()
+            there = d.verify(executor=pool)
+            assert there.results == here.results and there.steps == here.steps
+            numeric = [c.name for c in d.checks if c.level == "numeric"]
+            assert pool.sent == [n for n in numeric if n != "numeric, a closure"], d.title
+    assert there.failed and [r.status for r in there.results] == ["FAIL", "ok", "ok"]
