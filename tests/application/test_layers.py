@@ -1,5 +1,5 @@
-"""The layers hold without dodges: no import of the project's own modules inside a function
-except the few listed here, each with its reason (an optional dependency, or lazy loading that
+"""The layers hold without dodges: no module-level import cycle, no import of the project's own
+modules inside a function except the few listed here, each with its reason (an optional dependency, or lazy loading that
 keeps `import symconv`, `import numeric`, the pytest plugin and `symconv --help` light), and
 `importlib.import_module` only in the documented lazy-loading mechanisms.
 
@@ -143,3 +143,105 @@ def test_import_module_only_in_the_lazy_loading_mechanisms() -> None:
     unexpected = {f: line for f, line in calls.items() if f not in IMPORT_MODULE}
     assert not unexpected, f"importlib.import_module outside the lazy mechanisms: {unexpected}"
     assert not set(IMPORT_MODULE) - set(calls), sorted(set(IMPORT_MODULE) - set(calls))
+
+
+def _modules() -> dict[str, tuple[Path, bool]]:
+    """Module name -> (file, whether it is a package's `__init__.py`)."""
+    out = {}
+    for path in _sources():
+        parts = list(path.relative_to(ROOT).with_suffix("").parts)
+        package = parts[-1] == "__init__"
+        out[".".join(parts[:-1] if package else parts)] = (path, package)
+    return out
+
+
+def _module_level_imports(tree: ast.AST) -> list[ast.Import | ast.ImportFrom]:
+    """The imports that run when the module is imported: outside every function, and outside
+    `if TYPE_CHECKING:` (its `else` branch runs)."""
+    found: list[ast.Import | ast.ImportFrom] = []
+
+    def visit(node: ast.AST) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+                continue
+            if isinstance(child, ast.If) and "TYPE_CHECKING" in ast.unparse(child.test):
+                visit(ast.Module(body=child.orelse, type_ignores=[]))
+            elif isinstance(child, ast.Import | ast.ImportFrom):
+                found.append(child)
+            else:
+                visit(child)
+
+    visit(tree)
+    return found
+
+
+def _import_graph() -> dict[str, set[str]]:
+    """Module -> the project's modules its module-level imports load (`from . import x` is the
+    submodule x where there is one, else the package; importing a.b.c loads a and a.b too,
+    except the importer's own packages, which are loaded before it anyway)."""
+    modules = _modules()
+    graph: dict[str, set[str]] = {}
+    for name, (path, package) in modules.items():
+        targets = set()
+        for node in _module_level_imports(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                wanted = [a.name for a in node.names]
+            else:
+                base = node.module or ""
+                if node.level:
+                    here = name.split(".") if package else name.split(".")[:-1]
+                    here = here[: len(here) - (node.level - 1)]
+                    base = ".".join([*here, *([node.module] if node.module else [])])
+                wanted = [f"{base}.{a.name}" if f"{base}.{a.name}" in modules else base
+                          for a in node.names]  # fmt: skip
+            for target in wanted:
+                while target and target not in modules:  # an attribute: its module
+                    target = target.rpartition(".")[0]
+                if target:
+                    parts = target.split(".")
+                    targets |= {".".join(parts[:i]) for i in range(1, len(parts) + 1)}
+        graph[name] = {t for t in targets if t in modules and not (name + ".").startswith(t + ".")}
+    return graph
+
+
+def _a_cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    """One import cycle of `graph` (a path that comes back to its start), or None."""
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+    path: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = 1
+        path.append(node)
+        for nxt in sorted(graph[node]):
+            if state.get(nxt) == 1:
+                return [*path[path.index(nxt) :], nxt]
+            if nxt not in state and (found := visit(nxt)):
+                return found
+        path.pop()
+        state[node] = 2
+        return None
+
+    for start in sorted(graph):
+        if start not in state and (found := visit(start)):
+            return found
+    return None
+
+
+def test_the_cycle_finder_finds_a_cycle() -> None:
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
+    assert _a_cycle(graph) == ["a", "b", "c", "a"]
+    assert _a_cycle({"a": {"b"}, "b": set()}) is None
+
+
+def test_the_graph_sees_module_level_imports() -> None:
+    graph = _import_graph()
+    assert {"symconv.spec", "symconv.transpose", "symconv.indexform._values"} <= graph[
+        "symconv.indexform._build"
+    ]
+    assert "symconv.indexform" not in graph["symconv.transpose"]  # inside a function only
+    assert "numeric.algorithms" not in graph["numeric._ops.fft_plan"]
+
+
+def test_no_module_level_import_cycle() -> None:
+    cycle = _a_cycle(_import_graph())
+    assert cycle is None, "a module-level import cycle: " + " -> ".join(cycle or [])
