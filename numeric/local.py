@@ -24,6 +24,7 @@ array([[[ 3., 12.,  9.]]])
 
 from __future__ import annotations
 
+import functools
 import importlib
 from collections.abc import Sequence
 from types import ModuleType
@@ -32,7 +33,6 @@ from typing import Any, cast
 from symconv._errors import SpecError
 from symconv.local import LocallyConnected, Tiled
 
-from . import _autograd
 from ._autograd import needs_grad
 from ._backend import Backend, check_ndim, chunk_for, itemsize, pick, prod, shape_arg
 
@@ -151,7 +151,7 @@ def _forward(
 ) -> Array:
     be = pick(op, input=input, weight=weight, bias=bias)
     if needs_grad(input, weight, bias):  # torch autograd: backward by the derived gradients
-        return _autograd.local(op, tiled_layer, input, weight, bias, conf)
+        return _autograd_local(op, tiled_layer, input, weight, bias, conf)
     spec = _spec(op, tiled_layer, tuple(input.shape), weight.shape, bias is not None, *conf)
     out = spec.output_size(tuple(input.shape[2:]))
     if bias is not None:
@@ -417,3 +417,44 @@ def tiled_grad_weight(
         "tiled_grad_weight", True, input, weight_size, grad_output, stride, padding, dilation,
         groups, padding_mode, flip,
     )  # fmt: skip
+
+
+# -- torch autograd (numeric._autograd): the backward pass runs the functions above --
+@functools.cache
+def _autograd_function() -> Any:
+    import torch
+    from torch.autograd.function import once_differentiable
+
+    class NumericLocal(torch.autograd.Function):
+        """Locally connected / tiled layer; backward: numeric.local's derived gradients."""
+
+        @staticmethod
+        def forward(ctx: Any, x: Any, w: Any, b: Any, conf: tuple) -> Any:
+            ctx.save_for_backward(x, w)
+            ctx.conf, ctx.has_bias = conf, b is not None
+            op, tiled, *layer = conf
+            return _forward(op, tiled, x, w, b, *layer)
+
+        @staticmethod
+        @once_differentiable
+        def backward(ctx: Any, delta: Any) -> Any:
+            x, w = ctx.saved_tensors
+            op, tiled, *layer = ctx.conf
+            d = delta.contiguous()
+            dx = dw = db = None
+            if ctx.needs_input_grad[0]:
+                dx = _grad_input(f"{op} (backward)", tiled, x.shape, w, d, *layer)
+            if ctx.needs_input_grad[1]:
+                dw = _grad_weight(f"{op} (backward)", tiled, x, w.shape, d, *layer)
+            if ctx.has_bias and ctx.needs_input_grad[2]:
+                # locally connected: one bias per output position; tiled: per channel
+                db = d.sum(dim=(0, *range(2, d.ndim))) if tiled else d.sum(dim=0)
+            return dx, dw, db, None
+
+    return NumericLocal
+
+
+def _autograd_local(op: str, tiled: bool, x: Any, w: Any, b: Any, layer: tuple) -> Any:
+    """`numeric.local`'s forward through autograd (`layer`: stride, padding, dilation, groups,
+    padding_mode, flip)."""
+    return _autograd_function().apply(x, w, b, (op, tiled, *layer))

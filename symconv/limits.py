@@ -47,6 +47,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from ._errors import SpecError
+from .transpose import ConvTranspose
 
 __all__ = [
     "DEFAULTS",
@@ -125,8 +126,6 @@ def symbolic_cost(spec: Any, size: Sequence[int]) -> dict[str, int]:
     r"""A symbolic request's cost from integer arithmetic alone: spatial positions per channel
     of the input and of the output, and the nonzeros of its matrix (every output position reads
     $(C_\text{in}/g) \prod k$ weights, or fewer at the borders)."""
-    from .transpose import ConvTranspose
-
     out = spec.output_size(tuple(size))
     taps = math.prod(getattr(spec, "kernel_size", (1,)))
     c_in = getattr(spec, "in_channels", 1)

@@ -52,6 +52,7 @@ from .fourier import commutativity_derivation, fft_padding_derivation, fourier_d
 from .groupconv import p4_derivation
 from .limits import symbolic_cost
 from .local_params import local_backprop, local_params
+from .matrices import matrix_derivation, transpose_derivation
 from .separable import separable_derivation
 from .spec import Conv
 from .toeplitz import toeplitz_numeric
@@ -146,14 +147,10 @@ def _output_size(spec: Any, size: Any) -> Derivation:
 
 
 def _matrix(spec: Any, size: Any) -> Derivation:
-    from .derive import matrix_derivation  # derive reads this registry
-
     return matrix_derivation(spec, (5,) * spec.dims if size is None else size)
 
 
 def _transpose(spec: Any, size: Any) -> Derivation:
-    from .derive import transpose_derivation  # derive reads this registry
-
     return transpose_derivation(spec, size)
 
 

@@ -42,6 +42,7 @@ import numpy as np
 from . import _sizes
 from ._cache import pure
 from ._errors import SpecError
+from ._tables import same_factors, table
 from ._validate import as_bool, as_dims, as_groups, as_int, as_per_axis, as_size
 from .spec import Conv
 
@@ -296,8 +297,7 @@ def verify_adjoint(spec: ConvTranspose, input_size: int | Sequence[int]) -> bool
 
 @pure(maxsize=4096)
 def _verify_adjoint(spec: ConvTranspose, sizes: tuple[int, ...]) -> bool:
-    from ._tables import same_factors, table
-    from .indexform import index_form
+    from .indexform import index_form  # a layer up (SymPy): see verify_adjoint
 
     conv = spec.adjoint()
     out = spec.output_size(sizes)

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
 from symconv._errors import SpecError
 from symconv.spec import Conv
 
-from .. import _autograd
-from .._autograd import needs_grad
+from .._autograd import needs_grad, with_batch_axis
 from .._backend import (
     check_ndim,
     itemsize,
@@ -157,7 +157,7 @@ def conv(
     be = pick(op, input=input, weight=weight, bias=bias)
     if needs_grad(input, weight, bias):  # torch autograd: backward by numeric's gradients
         layer = (stride, padding, dilation, groups, padding_mode, flip)
-        return _autograd.conv(dims, op, input, weight, bias, layer, algorithm, winograd_m)
+        return _autograd_conv(dims, op, input, weight, bias, layer, algorithm, winograd_m)
     x, unbatched = _batched(op, "input", input, dims)
     spec = conv_spec(
         op, dims, x.shape[1], weight.shape, bias is not None, stride, padding, dilation,
@@ -405,3 +405,54 @@ conv = half_precision(conv)
 conv_grad_input = half_precision(conv_grad_input)
 conv_grad_weight = half_precision(conv_grad_weight)
 conv_grad_bias = half_precision(conv_grad_bias)
+
+
+# -- torch autograd (numeric._autograd): the backward pass runs the functions above --
+@functools.cache
+def _autograd_function() -> Any:
+    import torch
+    from torch.autograd.function import once_differentiable
+
+    class NumericConv(torch.autograd.Function):
+        """y = numeric conv(x, w, b); backward: numeric's derived dL/dx, dL/dw, dL/db."""
+
+        @staticmethod
+        def forward(ctx: Any, x: Any, w: Any, b: Any, conf: tuple) -> Any:
+            ctx.save_for_backward(x, w)
+            ctx.conf, ctx.has_bias = conf, b is not None
+            dims, op, *layer, algorithm, winograd_m = conf
+            # mypy cannot count *layer (the 6 layer arguments), hence the ignores
+            return conv(dims, op, x, w, b, *layer, algorithm, winograd_m)  # type: ignore[call-arg]
+
+        @staticmethod
+        @once_differentiable
+        def backward(ctx: Any, delta: Any) -> Any:
+            x, w = ctx.saved_tensors
+            dims, op, *layer, algorithm, winograd_m = ctx.conf
+            if algorithm == "separable":  # a forward-only algorithm: the gradients by "auto"
+                algorithm, winograd_m = "auto", None
+            unbatched, xb, d = with_batch_axis(dims, x, delta)
+            dx = dw = db = None
+            if ctx.needs_input_grad[0]:
+                dx = conv_grad_input(
+                    dims, f"{op} (backward)", xb.shape, w, d, *layer, algorithm, winograd_m
+                )  # type: ignore[call-arg]  # *layer, as in forward
+                dx = dx[0] if unbatched else dx
+            if ctx.needs_input_grad[1]:
+                dw = conv_grad_weight(
+                    dims, f"{op} (backward)", xb, w.shape, d, *layer, algorithm, winograd_m
+                )  # type: ignore[call-arg]  # *layer, as in forward
+            if ctx.has_bias and ctx.needs_input_grad[2]:
+                db = conv_grad_bias(f"{op} (backward)", d)
+            return dx, dw, db, None
+
+    return NumericConv
+
+
+def _autograd_conv(
+    dims: int, op: str, x: Any, w: Any, b: Any, layer: tuple, algorithm: str, winograd_m: Any
+) -> Any:
+    """`numeric.conv` through autograd (`layer`: stride, padding, dilation, groups,
+    padding_mode, flip)."""
+    conf = (dims, op, *layer, algorithm, winograd_m)
+    return _autograd_function().apply(x, w, b, conf)

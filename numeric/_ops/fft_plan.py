@@ -34,6 +34,7 @@ from collections.abc import Callable, Sequence
 from symconv.spec import Conv
 
 from .._backend import get_workspace_limit
+from ._common import lazy  # numeric.algorithms (the cost model, SymPy) on first use
 
 __all__ = ["blocks", "costs", "smallest"]
 
@@ -46,11 +47,12 @@ def costs(spec: Conv, size: tuple[int, ...], item: int, op: str) -> tuple[int, i
     rfftn keeps its intermediate transform while the spectrum is made contiguous, which the
     model leaves inside its constants for whole layers but not for a block of few outputs),
     and the kernel's spectrum (`fixed_workspace_bytes`)."""
-    from ..algorithms import WINOGRAD_M, _values, fixed_workspace_bytes, workspace_bytes
-
-    per = workspace_bytes(spec, size, "fft", item) * (1 if op == "forward" else 2)
-    per += 2 * spec.in_channels * _values(spec, size, 1, WINOGRAD_M)["F"] * item
-    return per, fixed_workspace_bytes(spec, size, "fft", item, op)
+    algorithms = lazy("algorithms")
+    per = algorithms.workspace_bytes(spec, size, "fft", item) * (1 if op == "forward" else 2)
+    per += (
+        2 * spec.in_channels * algorithms._values(spec, size, 1, algorithms.WINOGRAD_M)["F"] * item
+    )
+    return per, algorithms.fixed_workspace_bytes(spec, size, "fft", item, op)
 
 
 def _first(n: int, ok: Callable[[int], bool]) -> int | None:
@@ -75,10 +77,8 @@ def blocks(spec: Conv, size: Sequence[int], item: int, op: str = "forward") -> l
     exceeds the limit by at most twice what one sample needs, as every algorithm runs at least
     one sample per chunk), else one output channel each.
     """
-    from ..algorithms import over_workspace
-
     size = tuple(int(n) for n in size)
-    if over_workspace(spec, size, "fft", item, op) is None:
+    if lazy("algorithms").over_workspace(spec, size, "fft", item, op) is None:
         return None
     g, cg, kg = spec.groups, spec.in_channels // spec.groups, spec.out_channels // spec.groups
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
@@ -9,8 +10,7 @@ import numpy as np
 from symconv._errors import SpecError
 from symconv.spec import Pool
 
-from .. import _autograd
-from .._autograd import needs_grad
+from .._autograd import needs_grad, with_batch_axis
 from .._backend import (
     check_ndim,
     itemsize,
@@ -33,7 +33,7 @@ def pool_spec(op: str, dims: int, x: Array, **kw: Any) -> tuple[Pool, tuple[int,
 def max_pool(dims: int, op: str, input: Array, return_indices: bool, **kw: Any) -> Any:
     be = pick(op, input=input)
     if needs_grad(input):
-        return _autograd.pool("max", dims, op, input, None, kw, return_indices)
+        return _autograd_pool("max", dims, op, input, None, kw, return_indices)
     x, unbatched = _batched(op, "input", input, dims)
     spec, out = pool_spec(op, dims, x, kind="max", **kw)
     y, idx = be.run(
@@ -97,7 +97,7 @@ def _check_indices(op: str, be: Any, indices: Any, grad_output: Array, per: int)
 def avg_pool(dims: int, op: str, input: Array, **kw: Any) -> Array:
     be = pick(op, input=input)
     if needs_grad(input):
-        return _autograd.pool("avg", dims, op, input, None, kw)
+        return _autograd_pool("avg", dims, op, input, None, kw)
     x, unbatched = _batched(op, "input", input, dims)
     spec, out = pool_spec(op, dims, x, kind="avg", **kw)
     y = be.run(
@@ -121,7 +121,7 @@ def avg_pool_backward(dims: int, op: str, grad_output: Array, input: Array, **kw
 def lp_pool(dims: int, op: str, input: Array, norm_type: float, **kw: Any) -> Array:
     be = pick(op, input=input)
     if needs_grad(input):
-        return _autograd.pool("lp", dims, op, input, norm_type, kw)
+        return _autograd_pool("lp", dims, op, input, norm_type, kw)
     x, unbatched = _batched(op, "input", input, dims)
     spec, out = pool_spec(op, dims, x, kind="lp", norm_type=norm_type, **kw)
     y = be.run(be.pool.lp_pool, x, float(norm_type), spec.kernel_size, spec.stride, out)
@@ -148,3 +148,55 @@ avg_pool = half_precision(avg_pool)
 avg_pool_backward = half_precision(avg_pool_backward)
 lp_pool = half_precision(lp_pool)
 lp_pool_backward = half_precision(lp_pool_backward)
+
+
+# -- torch autograd (numeric._autograd): the backward pass runs the functions above --
+@functools.cache
+def _autograd_function() -> Any:
+    import torch
+    from torch.autograd.function import once_differentiable
+
+    class NumericPool(torch.autograd.Function):
+        """max / avg / lp pooling; backward: numeric's pooling backward functions."""
+
+        @staticmethod
+        def forward(ctx: Any, x: Any, conf: tuple) -> Any:
+            kind, dims, op, norm, kw, return_indices = conf
+            ctx.conf = conf
+            if kind == "max":
+                y, idx = max_pool(dims, op, x, True, **kw)
+                ctx.save_for_backward(x, idx)
+                if return_indices:
+                    ctx.mark_non_differentiable(idx)
+                    return y, idx
+                return y
+            ctx.save_for_backward(x)
+            if kind == "avg":
+                return avg_pool(dims, op, x, **kw)
+            return lp_pool(dims, op, x, norm, **kw)
+
+        @staticmethod
+        @once_differentiable
+        def backward(ctx: Any, delta: Any, *_: Any) -> Any:
+            kind, dims, op, norm, kw, _ = ctx.conf
+            x, *idx = ctx.saved_tensors
+            unbatched, xb, d = with_batch_axis(dims, x, delta)
+            name = f"{op} (backward)"
+            if kind == "max":
+                dx = max_pool_backward(
+                    dims, name, d, xb, idx[0].unsqueeze(0) if unbatched else idx[0], **kw
+                )
+            elif kind == "avg":
+                dx = avg_pool_backward(dims, name, d, xb, **kw)
+            else:
+                dx = lp_pool_backward(dims, name, d, xb, norm, **kw)
+            return (dx[0] if unbatched else dx), None
+
+    return NumericPool
+
+
+def _autograd_pool(
+    kind: str, dims: int, op: str, x: Any, norm: Any, kw: dict, return_indices: bool = False
+) -> Any:
+    """A pooling function through autograd (`kw`: its keyword arguments)."""
+    return _autograd_function().apply(x, (kind, dims, op, norm, kw, return_indices))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
@@ -11,8 +12,7 @@ from symconv._errors import SpecError
 from symconv.spec import Conv
 from symconv.transpose import ConvTranspose
 
-from .. import _autograd
-from .._autograd import needs_grad
+from .._autograd import needs_grad, with_batch_axis
 from .._backend import (
     check_ndim,
     chunk_for,
@@ -35,7 +35,7 @@ from ._common import (
     _work,
     lazy,
 )
-from .conv import _conv_bytes, conv, conv_grad_weight, conv_spec
+from .conv import _conv_bytes, conv, conv_grad_bias, conv_grad_weight, conv_spec
 
 
 def conv_transpose(
@@ -53,7 +53,7 @@ def conv_transpose(
     be = pick(op, input=input, weight=weight, bias=bias)
     if needs_grad(input, weight, bias):  # torch autograd: dL/dx = T delta, a convolution
         conf = (stride, padding, output_padding, groups, dilation)
-        return _autograd.conv_transpose(dims, op, input, weight, bias, conf)
+        return _autograd_conv_transpose(dims, op, input, weight, bias, conf)
     x, unbatched = _batched(op, "input", input, dims)
     spec = _transpose_spec(
         op, dims, x.shape, weight, stride, padding, output_padding, groups, dilation,
@@ -239,3 +239,49 @@ def _transpose_grad_weight_by_taps(
 conv_transpose = half_precision(conv_transpose)
 conv_transpose_grad_input = half_precision(conv_transpose_grad_input)
 conv_transpose_grad_weight = half_precision(conv_transpose_grad_weight)
+
+
+# -- torch autograd (numeric._autograd): the backward pass runs the functions above --
+@functools.cache
+def _autograd_function() -> Any:
+    import torch
+    from torch.autograd.function import once_differentiable
+
+    class NumericConvTranspose(torch.autograd.Function):
+        """y = T^T x (T: the convolution with the same weight, stride, padding, dilation and
+        groups); backward: dL/dx = T delta (numeric's conv), dL/dw = the conv's weight
+        gradient with delta as its input and x as its upstream gradient."""
+
+        @staticmethod
+        def forward(ctx: Any, x: Any, w: Any, b: Any, conf: tuple) -> Any:
+            ctx.save_for_backward(x, w)
+            ctx.conf, ctx.has_bias = conf, b is not None
+            dims, op, stride, padding, output_padding, groups, dilation = conf
+            return conv_transpose(
+                dims, op, x, w, b, stride, padding, output_padding, groups, dilation
+            )
+
+        @staticmethod
+        @once_differentiable
+        def backward(ctx: Any, delta: Any) -> Any:
+            x, w = ctx.saved_tensors
+            dims, op, *layer = ctx.conf
+            unbatched, xb, d = with_batch_axis(dims, x, delta)
+            name = f"{op} (backward)"
+            dx = dw = db = None
+            if ctx.needs_input_grad[0]:
+                dx = conv_transpose_grad_input(dims, name, xb.shape, w, d, *layer)
+                dx = dx[0] if unbatched else dx
+            if ctx.needs_input_grad[1]:
+                dw = conv_transpose_grad_weight(dims, name, xb, w.shape, d, *layer)
+            if ctx.has_bias and ctx.needs_input_grad[2]:
+                db = conv_grad_bias(name, d)
+            return dx, dw, db, None
+
+    return NumericConvTranspose
+
+
+def _autograd_conv_transpose(dims: int, op: str, x: Any, w: Any, b: Any, conf: tuple) -> Any:
+    """`numeric.conv_transpose` through autograd (`conf`: stride, padding,
+    output_padding, groups, dilation)."""
+    return _autograd_function().apply(x, w, b, (dims, op, *conf))

@@ -1,16 +1,22 @@
-"""The argument parser of `symconv`: `_build()` returns it, its subcommands bound to
-`symconv.cli.commands`; a subcommand's heavier arguments (`derive`'s op list, `generate`'s
-flags) are added only when that parser is used, so `symconv --help` stays light."""
+"""The argument parser of `symconv`: `_build()` returns it, each subcommand bound to the
+function that runs it.
+
+Lazy loading, the CLI's one mechanism (`_lazy`): a subcommand whose module loads SymPy (or
+the code generator) is named by `"module:function"` and imported when that subcommand runs,
+or when its parser is used for arguments that need it (`derive`'s op list, `generate`'s
+flags: `_Parser.later`). So `symconv --help`, `shape` and `params` import neither SymPy,
+SciPy nor torch (tests/application/test_imports.py checks it)."""
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Callable
 from typing import Any, NoReturn
 
 from .. import __version__
-from .commands import _cmd_arch, _cmd_derive, _cmd_params, _cmd_shape, _cmd_tour, _cmd_verify
+from .commands import _cmd_params, _cmd_shape
 from .layer import _add_spec_args
 
 # `symconv --help`'s description: the first line of symconv.cli's docstring
@@ -84,10 +90,10 @@ def _build() -> argparse.ArgumentParser:
     p.add_argument("--torch", default=None, help="tabulate package.module:factory() instead")
     p.add_argument("--input", "-i", default=None, help="with --torch: one sample, e.g. 3x224x224")
     p.add_argument("--markdown", action="store_true")
-    p.set_defaults(run=_cmd_arch)
+    p.set_defaults(run=_lazy("symconv.cli.arch_command:run"))
 
     p = sub.add_parser("derive", help="a derivation, rendered, with its certificate")
-    p.later(_derive_op)
+    p.later(_lazy("symconv.cli.derive_command:add_op"))
     p.add_argument("--input", "-i", default=None, help="spatial input size")
     _add_spec_args(p)
     p.add_argument("--format", "-f", default="text", choices=["text", "latex", "markdown", "json"])
@@ -103,11 +109,11 @@ def _build() -> argparse.ArgumentParser:
     p.add_argument(
         "--no-verify", action="store_true", help="the derivation without its certificate"
     )
-    p.set_defaults(run=_cmd_derive)
+    p.set_defaults(run=_lazy("symconv.cli.derive_command:run"))
 
     p = sub.add_parser("tour", help="a derivation, its verification and arithmetic, in one run")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar on stderr")
-    p.set_defaults(run=_cmd_tour)
+    p.set_defaults(run=_lazy("symconv.cli.tour_command:run"))
 
     p = sub.add_parser("verify", help="check every registered identity at every level; a table")
     p.add_argument("--only", action="append", metavar="NAME", help="this identity only (repeat)")
@@ -121,28 +127,27 @@ def _build() -> argparse.ArgumentParser:
         help="worker processes (default: one per CPU, at most 4; 1 for fewer than 4 identities)",
     )
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar on stderr")
-    p.set_defaults(run=_cmd_verify)
+    p.set_defaults(run=_lazy("symconv.verify:command"))
 
     p = sub.add_parser("generate", help="print the NumPy/torch kernels (or one --spec module)")
-    p.later(_generate_args)
+    p.later(_lazy("symconv.codegen.generate:add_arguments"))
+    p.set_defaults(run=_lazy("symconv.codegen.generate:run"))
 
     for action in sub.choices.values():
         action.later(_json)
     return parser
 
 
-# Lazy loading, documented: each subcommand imports its module (SymPy with it) when it runs.
-def _derive_op(p: argparse.ArgumentParser) -> None:
-    from ..registry import derive_ops
+def _lazy(target: str) -> Callable[..., Any]:
+    """The function `target` (`"package.module:function"`), its module imported when it is first
+    called: the CLI's one way to defer an import (see the module docstring)."""
+    module, name = target.split(":")
 
-    p.add_argument("op", help="|".join(derive_ops()))
+    def call(*args: Any) -> Any:
+        return getattr(importlib.import_module(module), name)(*args)
 
-
-def _generate_args(p: argparse.ArgumentParser) -> None:
-    from ..codegen import generate
-
-    generate.add_arguments(p)
-    p.set_defaults(run=generate.run)
+    call.__qualname__ = call.__name__ = f"lazy {target}"
+    return call
 
 
 def _json(p: argparse.ArgumentParser) -> None:

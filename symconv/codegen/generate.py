@@ -26,16 +26,15 @@ from .._validate import as_size
 from ..spec import Conv, Pool
 from ..transpose import ConvTranspose
 from .api import api_modules
+from .backends import BACKENDS
 from .costs import COSTS_FILE, costs_module
 from .fft import fft_modules
 from .files import write_set
+from .javascript import JS_PATH, explorer_module
 from .kernels import conv_nodes, form_summary, pool_nodes
 from .layer import LAYER_BACKENDS, Layer, layer_file_name, layer_module
 from .local import local_modules
-from .numpy_backend import NumPyKernelPrinter
-from .printer import KernelPrinter
 from .shifted import shifted_modules
-from .torch_backend import TorchKernelPrinter
 from .winograd import winograd_modules
 
 __all__ = [
@@ -48,10 +47,6 @@ __all__ = [
     "write",
 ]
 
-BACKENDS: dict[str, type[KernelPrinter]] = {
-    "numpy": NumPyKernelPrinter,
-    "torch": TorchKernelPrinter,
-}
 DEFAULT_DIR = Path(__file__).resolve().parents[2] / "numeric" / "_generated"
 _INIT = '"""Generated kernels (symconv generate); do not edit."""\n'
 
@@ -103,8 +98,6 @@ def write(
 def docs_files() -> dict[Path, str]:
     """Generated files of the docs site (the explorer's JavaScript), in a source checkout only
     (an installed package has no `docs/`): path -> text."""
-    from .javascript import JS_PATH, explorer_module
-
     return {JS_PATH: explorer_module()} if JS_PATH.parent.parent.is_dir() else {}
 
 

@@ -29,6 +29,7 @@ from .._errors import SpecError
 from ..indexform import index_form
 from ..local import LocallyConnected, Tiled
 from ..spec import Conv
+from .backends import BACKENDS
 from .kernels import conv_nodes
 from .printer import IndexMap
 from .templates import template_kernels
@@ -140,8 +141,6 @@ def _header(backend: str) -> str:
 
 def local_modules() -> dict[str, str]:
     """File name -> text of `numpy_local.py` and `torch_local.py` (as printed)."""
-    from .generate import BACKENDS
-
     nodes = local_nodes()
     return {
         f"{backend}_local.py": printer().module(nodes, _header(backend))

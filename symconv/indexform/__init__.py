@@ -22,10 +22,11 @@ Toeplitz builder, derivations, code printers, docs, tests) reads an `IndexForm`:
 - `gather()`: every tap of the operator as flattened `(row, col, weight)` arrays;
 - `expression()` / `latex()`: the symbolic formula with symbolic sizes.
 
-The package's modules: `_build` (`index_form` from a layer spec, cached), `_values` (`Axis`,
+The package's modules: `_build` (the form's fields read off a layer spec), `_values` (`Axis`,
 `Gather`, `Factors`), `_gather` (the taps in bulk: `gather()`, `factors()`, counts) and
 `_symbolic` (`expression()`, `padding_expression()`, `WindowMax`). This module holds
-`IndexForm` and its index map (`source`, `pad_map`, the tap tables, channels and weights).
+`IndexForm` and its index map (`source`, `pad_map`, the tap tables, channels and weights), and
+`index_form`, which makes one (cached).
 
 ```python
 >>> import symconv as sc
@@ -46,6 +47,7 @@ import numpy as np
 import sympy
 
 from .. import _sizes
+from .._cache import pure
 from .._errors import SpecError
 from .._indexmap import phi as _phi
 from .._indexmap import window_coord
@@ -53,7 +55,7 @@ from ..derivation import latex
 from . import _gather, _symbolic
 from ._build import check_spec as check_spec  # the shared spec check (toeplitz imports it)
 from ._build import clear_caches as clear_caches
-from ._build import index_form
+from ._build import fields
 from ._symbolic import WindowMax
 from ._values import Axis, Factors, Gather, Kind
 
@@ -328,3 +330,45 @@ class IndexForm:
 
 def _none(v: int) -> int | None:
     return None if v < 0 else v
+
+
+def _plain(v: Any) -> bool:
+    return type(v) is int
+
+
+@pure(maxsize=256)
+def _cached_form(spec: Any, input_size: tuple[int, ...] | int | None, channels: int) -> IndexForm:
+    return IndexForm(*fields(spec, input_size, channels=channels))
+
+
+def index_form(
+    spec: Any, input_size: int | Sequence[int] | None = None, *, channels: int = 1
+) -> IndexForm:
+    r"""The `IndexForm` of `spec` (`Conv`, `Pool`, `LocallyConnected`, `Tiled`, `ConvTranspose`).
+
+    `input_size` is the spatial input size (an int repeats over the axes); `None` gives a
+    symbolic form (`expression()` works, the index map needs sizes). `channels` is the number of
+    channels a `Pool` runs over (pooling does not mix them).
+
+    The form is pure (a frozen value of its arguments): forms of plain-int sizes are kept in an
+    in-process cache keyed by `(spec, input_size, channels)`, so every derivation, check and
+    docs page on one layer reads one form.
+
+    ```python
+    >>> import symconv as sc
+    >>> form = sc.index_form(sc.Conv(dims=2, kernel_size=3, stride=2), (7, 7))
+    >>> form.output_size, form.source(1, 2, 1)   # axis 1, output 2, tap 1 reads x[..., 5]
+    ((3, 3), 5)
+
+    ```
+    """
+    size_key: Any = input_size
+    if isinstance(input_size, list | tuple) and all(_plain(v) for v in input_size):
+        size_key = tuple(input_size)
+    if (size_key is None or _plain(size_key) or isinstance(size_key, tuple)) and _plain(channels):
+        try:
+            return _cached_form(spec, size_key, channels)
+        except TypeError as err:  # an unhashable spec: build it uncached
+            if "unhashable" not in str(err):
+                raise
+    return IndexForm(*fields(spec, input_size, channels=channels))

@@ -1,13 +1,13 @@
-"""Building index forms from layer specs: `index_form` (cached on plain sizes), the spec check
-`check_spec` every consumer of index forms shares, and `clear_caches`."""
+"""Reading index forms off layer specs: `fields` (the package's `index_form` makes the
+`IndexForm` of them, cached on plain sizes), the spec check `check_spec` every consumer of
+index forms shares, and `clear_caches`."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 
 from .. import _cache
-from .._cache import pure
 from .._errors import SpecError
 from .._validate import as_int
 from ..local import LocallyConnected, Tiled
@@ -15,8 +15,9 @@ from ..spec import Conv, Pool
 from ..transpose import ConvTranspose
 from ._values import Axis, Kind
 
-if TYPE_CHECKING:
-    from . import IndexForm
+# IndexForm's fields: spec, kind, axes, in_channels, out_channels, groups, input_size,
+# output_size, weight_shape (and tiles, for a tiled layer)
+Fields = tuple[Any, ...]
 
 
 def clear_caches() -> None:
@@ -39,53 +40,11 @@ def _none(v: int) -> int | None:
     return None if v < 0 else v
 
 
-def _plain(v: Any) -> bool:
-    return type(v) is int
-
-
-@pure(maxsize=256)
-def _cached_form(spec: Any, input_size: tuple[int, ...] | int | None, channels: int) -> IndexForm:
-    return _index_form(spec, input_size, channels=channels)
-
-
-def index_form(
+def fields(
     spec: Any, input_size: int | Sequence[int] | None = None, *, channels: int = 1
-) -> IndexForm:
-    r"""The `IndexForm` of `spec` (`Conv`, `Pool`, `LocallyConnected`, `Tiled`, `ConvTranspose`).
-
-    `input_size` is the spatial input size (an int repeats over the axes); `None` gives a
-    symbolic form (`expression()` works, the index map needs sizes). `channels` is the number of
-    channels a `Pool` runs over (pooling does not mix them).
-
-    The form is pure (a frozen value of its arguments): forms of plain-int sizes are kept in an
-    in-process cache keyed by `(spec, input_size, channels)`, so every derivation, check and
-    docs page on one layer reads one form.
-
-    ```python
-    >>> import symconv as sc
-    >>> form = sc.index_form(sc.Conv(dims=2, kernel_size=3, stride=2), (7, 7))
-    >>> form.output_size, form.source(1, 2, 1)   # axis 1, output 2, tap 1 reads x[..., 5]
-    ((3, 3), 5)
-
-    ```
-    """
-    size_key: Any = input_size
-    if isinstance(input_size, list | tuple) and all(_plain(v) for v in input_size):
-        size_key = tuple(input_size)
-    if (size_key is None or _plain(size_key) or isinstance(size_key, tuple)) and _plain(channels):
-        try:
-            return _cached_form(spec, size_key, channels)
-        except TypeError as err:  # an unhashable spec: build it uncached
-            if "unhashable" not in str(err):
-                raise
-    return _index_form(spec, input_size, channels=channels)
-
-
-def _index_form(
-    spec: Any, input_size: int | Sequence[int] | None = None, *, channels: int = 1
-) -> IndexForm:
-    from . import IndexForm  # the package defines it, after importing this module
-
+) -> Fields:
+    """`IndexForm(*fields(spec, input_size, channels=channels))`: the form's fields read off
+    `spec` (the package builds the form: `index_form`)."""
     check_spec("index_form", spec)
     channels = as_int("index_form", "channels", channels, 1)
     if isinstance(spec, LocallyConnected) and input_size is None:
@@ -112,7 +71,7 @@ def _index_form(
             )
             for a in range(spec.dims)
         )
-        return IndexForm(
+        return (
             spec,
             "transpose",
             axes,
@@ -136,9 +95,7 @@ def _index_form(
             )
             for a in range(spec.dims)
         )
-        return IndexForm(
-            spec, "pool", axes, channels, channels, channels, sizes, out, spec.kernel_size
-        )
+        return (spec, "pool", axes, channels, channels, channels, sizes, out, spec.kernel_size)
     axes = tuple(
         Axis(
             spec.kernel_size[a],
@@ -157,7 +114,7 @@ def _index_form(
         if isinstance(spec, LocallyConnected)
         else ("tiled" if isinstance(spec, Tiled) else "conv")
     )
-    return IndexForm(
+    return (
         spec,
         kind,
         axes,

@@ -167,7 +167,10 @@ class Conv(_Windowed):
         ($i, k, s, d, p$ and, for asymmetric padding, $p_\mathrm{lo}, p_\mathrm{hi}$).
         With an axis, this spec's values substituted, leaving the input size $i$.
         """
-        from ..arith import conv_output_formula, substitute_axis
+        from ._formulas import (  # SymPy, loaded for a formula only
+            conv_output_formula,
+            substitute_axis,
+        )
 
         formula = conv_output_formula(symmetric=self._symmetric())
         return formula if axis is None else substitute_axis(formula, self, axis)

@@ -183,7 +183,10 @@ class Pool(_Windowed):
 
     def output_size_formula(self, axis: int | None = None) -> Any:
         """The output size as a SymPy expression (ceil mode as a `Piecewise`); see `Conv`."""
-        from ..arith import pool_output_formula, substitute_axis
+        from ._formulas import (  # SymPy, loaded for a formula only
+            pool_output_formula,
+            substitute_axis,
+        )
 
         formula = pool_output_formula(ceil_mode=self.ceil_mode)
         return formula if axis is None else substitute_axis(formula, self, axis)

@@ -13,7 +13,9 @@ same name that already exists is kept: the project's own (from its conftest), an
 built-in `ci` (derandomized, 100 examples), which `--hypothesis-profile ci` then loads.
 
 Nothing here imports Hypothesis (nor SymPy, SciPy or torch) unless a fixture is used or
-`--hypothesis-profile` is given, so pytest runs without them still work.
+`--hypothesis-profile` is given, so pytest runs without them still work: the fixtures look
+their names up on the `symconv.testing` package, which imports each module on first use (its
+module `__getattr__`, the package's one lazy-loading mechanism).
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+
+import symconv.testing as testing  # the package alone (already imported: this is its module)
 
 #: symconv's Hypothesis profiles: name -> settings keywords (health checks by name).
 PROFILES: dict[str, dict[str, Any]] = {
@@ -61,22 +65,16 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.fixture
 def conv_identities() -> Any:
     """`symconv.testing.check_identities`: `conv_identities(my_conv2d)` checks `my_conv2d`."""
-    from symconv.testing import check_identities
-
-    return check_identities
+    return testing.check_identities
 
 
 @pytest.fixture
 def pool_identities() -> Any:
     """`symconv.testing.check_pool_identities`: `pool_identities(my_max_pool2d, "max")`."""
-    from symconv.testing import check_pool_identities
-
-    return check_pool_identities
+    return testing.check_pool_identities
 
 
 @pytest.fixture
 def symconv_strategies() -> Any:
     """The `symconv.testing` module: `symconv_strategies.conv_specs(dims=2)` etc."""
-    import symconv.testing
-
-    return symconv.testing
+    return testing

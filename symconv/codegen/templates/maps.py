@@ -27,6 +27,15 @@ from typing import Any, TypeAlias
 
 import numpy
 
+# the printers and the nodes the maps are printed from (the templates themselves are read as
+# text by the printer, never imported by it: no cycle)
+from ..fft import fft_nodes
+from ..kernels import conv_nodes, pool_nodes
+from ..local import local_nodes
+from ..numpy_backend import NumPyKernelPrinter
+from ..printer import IndexMap
+from ..winograd import winograd_nodes
+
 __all__ = ["Index", "printed_maps"]
 
 Index: TypeAlias = Any
@@ -36,12 +45,6 @@ Index: TypeAlias = Any
 @functools.cache
 def printed_maps() -> dict[str, Callable[..., Any]]:
     """Name -> the NumPy function printed from the map's expression (the generated text)."""
-    from ..fft import fft_nodes
-    from ..kernels import conv_nodes, pool_nodes
-    from ..local import local_nodes
-    from ..numpy_backend import NumPyKernelPrinter
-    from ..printer import IndexMap
-
     printer = NumPyKernelPrinter()
     space: dict[str, Any] = {"numpy": numpy}
     names: list[str] = []
@@ -161,8 +164,6 @@ def _crop_index(o: Index, s: int, p_lo: int, N: int) -> Index:
 def winograd_literals() -> tuple[dict[int, Any], dict[int, Any]]:
     """`(FORWARD, GRAD_WEIGHT)`: the Winograd transforms as the generated module prints them
     (from `symconv.winograd.winograd`, exact rationals), compiled from that printed text."""
-    from ..winograd import winograd_nodes
-
     space: dict[str, Any] = {}
     literals = next(n for n in winograd_nodes() if getattr(n, "name", "") == "literals")
     exec(compile(literals.source, "<printed literals>", "exec"), space)
