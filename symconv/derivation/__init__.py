@@ -184,8 +184,9 @@ class Derivation:
 
         With `executor` (a `concurrent.futures` executor: a process that holds torch, say), the
         numeric-level checks run there while the others run here; the certificate is the same.
-        A process pool receives only the checks that can be pickled (a module-level function or
-        a `functools.partial` of one, not a closure); the rest run here.
+        An executor of other processes receives only the checks that can be pickled (a
+        module-level function or a `functools.partial` of one, not a closure); the rest run
+        here.
 
         ```python
         >>> from concurrent.futures import ThreadPoolExecutor
@@ -200,13 +201,16 @@ class Derivation:
         if executor is None:
             results = tuple(check() for check in self.checks)
             return Certificate(self.title, results, self._step_reports(results))
-        away = {
-            i: executor.submit(check)
+        away = {  # the check's function travels, its judging stays: nothing of symconv.derivation
+            i: executor.submit(check.run)  # (nor SymPy) need load on the other side
             for i, check in enumerate(self.checks)
             if check.level == "numeric" and _can_travel(check, executor)
         }
         here = {i: check() for i, check in enumerate(self.checks) if i not in away}
-        results = tuple(away[i].result() if i in away else here[i] for i in range(len(self.checks)))
+        results = tuple(
+            self.checks[i].judge(away[i].result) if i in away else here[i]
+            for i in range(len(self.checks))
+        )
         return Certificate(self.title, results, self._step_reports(results))
 
     def _step_reports(self, results: Sequence[CheckResult]) -> tuple[StepReport, ...]:
@@ -364,13 +368,14 @@ def _proof(statement: Any) -> Callable[[], Outcome]:
 
 
 def _can_travel(check: Check, executor: Executor) -> bool:
-    """Whether `check` can run on `executor`: anywhere but a process pool, or when it pickles."""
-    from concurrent.futures import ProcessPoolExecutor  # imports multiprocessing: when used
+    """Whether `check` can run on `executor`: a thread pool takes any; another executor (a
+    process) takes a check that pickles."""
+    from concurrent.futures import ThreadPoolExecutor
 
-    if not isinstance(executor, ProcessPoolExecutor):
+    if isinstance(executor, ThreadPoolExecutor):
         return True
     try:
-        pickle.dumps(check)
+        pickle.dumps(check.run)
     except (pickle.PicklingError, AttributeError, TypeError):
         return False
     return True

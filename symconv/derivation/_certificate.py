@@ -81,8 +81,13 @@ class Check:
     run: _OutcomeRun
 
     def __call__(self) -> CheckResult:
+        return self.judge(self.run)
+
+    def judge(self, run: _OutcomeRun) -> CheckResult:
+        """The result of this check from `run` (its own `run`, or what fetches its outcome
+        from another process): skipped, failed or passed as the class docstring says."""
         try:
-            result = self.run()
+            result = run()
         except SkipCheck as why:
             return CheckResult(self.name, self.level, 0, 0.0, False, "", str(why))
         except ImportError as error:

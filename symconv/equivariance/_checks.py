@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Callable, Sequence
 from functools import partial
 from typing import Any
 
@@ -19,11 +18,11 @@ import numpy as np
 
 from .._cache import pure
 from .._errors import SpecError
-from .._torchref import conv_reference, pool_reference
+from .._torch_trials import symmetry_trials, torch_changed, translate_trials
 from .._torchref import torch_or_none as _torch
 from ..derivation import Outcome
 from ..spec import PADDING_MODES, Conv, Pool
-from ._core import Equivariance, _kind
+from ._core import Equivariance
 from ._pooling import max_pool_changes
 from ._symmetry import (
     _condition_is_symmetry,
@@ -110,96 +109,6 @@ def _circulant_claim(spec: Conv, sizes: tuple[int, ...]) -> str:
     return ""
 
 
-def _torch_layer(spec: Conv | Pool, x: Any, weight: Any) -> Any:
-    """The layer in torch: the reference convolution (no bias) or pooling."""
-    return conv_reference(spec, x, weight) if isinstance(spec, Conv) else pool_reference(spec, x)
-
-
-def _torch_transform(x: Any, transform: str, shift: Sequence[int], cyclic: bool) -> Any:
-    """The transformation in torch (roll then zero the wrapped part; rot90; flip)."""
-    torch = _torch()
-    dims = x.dim() - 2
-    if transform == "rot90":
-        return torch.rot90(x, 1, dims=(-2, -1))
-    if transform == "flip_h":
-        return torch.flip(x, dims=(-1,))
-    if transform == "flip_v":
-        return torch.flip(x, dims=(-2,))
-    y = torch.roll(x, shifts=tuple(shift), dims=tuple(range(2, 2 + dims)))
-    if not cyclic:
-        for a, t in enumerate(shift):
-            idx = [slice(None)] * x.dim()
-            idx[2 + a] = slice(0, t) if t >= 0 else slice(x.shape[2 + a] + t, None)
-            y[tuple(idx)] = 0
-    return y
-
-
-def _torch_changed(
-    spec: Conv | Pool,
-    sizes: tuple[int, ...],
-    transform: str,
-    shift: Sequence[int],
-    u: Sequence[int],
-    cyclic: bool,
-    weight: Any,
-    x: Any,
-    invariance: bool = False,
-) -> set[tuple[int, ...]]:
-    """Positions where layer(g x) differs from g'(layer(x)) (or from layer(x): invariance)."""
-    torch = _torch()
-    y = _torch_layer(spec, x, weight)
-    lhs = _torch_layer(spec, _torch_transform(x, transform, shift, cyclic), weight)
-    rhs = y if invariance else _torch_transform(y, transform, u, cyclic)
-    diff = (lhs - rhs).abs().amax(dim=(0, 1))
-    tol = 1e-9 * (1.0 + float(y.abs().max()))
-    return {tuple(int(v) for v in p) for p in torch.nonzero(diff > tol).tolist()}
-
-
-def _random_input(spec: Conv | Pool, sizes: tuple[int, ...], gen: Any) -> Any:
-    torch = _torch()
-    channels = spec.in_channels if isinstance(spec, Conv) else 2
-    x = torch.randn((2, channels, *sizes), generator=gen, dtype=torch.float64)
-    return x.abs() + 0.1 if _kind(spec) == "lp" else x
-
-
-def _weight_tensor(spec: Conv, subs: dict | None, gen: Any) -> Any:
-    torch = _torch()
-    if subs is None:
-        return torch.randn(spec.weight_shape, generator=gen, dtype=torch.float64)
-    vals = [float(subs[s]) for s in _weight_symbols(spec)]
-    return torch.tensor(vals, dtype=torch.float64).reshape(spec.weight_shape)
-
-
-def _torch_trials(
-    spec: Conv | Pool,
-    sizes: tuple[int, ...],
-    subs: dict | None,
-    expected: set[tuple[int, ...]],
-    changed: Callable[[Any, Any], set[tuple[int, ...]]],
-    extra: Callable[[Any, Any], str] | None = None,
-    passed: str = "changed output positions match .broken",
-) -> Outcome:
-    """Three random trials: the positions torch changes, `changed(w, x)`, are `expected` (for
-    max pooling: within it); `extra(x, gen)` may check more per trial ('' when it holds)."""
-    torch = _torch()
-    if torch is None:  # pragma: no cover
-        return Outcome(0, 0.0, True, "torch not installed: skipped")
-    gen = torch.Generator().manual_seed(0)
-    for _ in range(3):
-        x = _random_input(spec, sizes, gen)
-        w = _weight_tensor(spec, subs, gen) if isinstance(spec, Conv) else None
-        got = changed(w, x)
-        ok = got <= expected if _kind(spec) == "max" else got == expected
-        if not ok:
-            return Outcome(
-                3, 1.0, False, f"torch changed {sorted(got)}, derived {sorted(expected)}"
-            )
-        why = extra(x, gen) if extra else ""
-        if why:
-            return Outcome(3, 1.0, False, why)
-    return Outcome(3, 0.0, True, passed)
-
-
 def _translate_checks(
     d: Equivariance,
     spec: Conv | Pool,
@@ -248,14 +157,14 @@ def _translate_checks(
 
             d.check("circulant: every cyclic shift commutes with T", "exact", circ)
 
-    numeric = partial(
-        _translate_torch,
+    numeric = partial(  # plain values: it may run in a process without SymPy
+        translate_trials,
         spec,
         sizes,
         shift,
         tuple(core["output_shift"]),
         bool(core["cyclic"]),
-        subs,
+        _weight_values(spec, subs),
         frozenset(core["broken"]),
     )
     d.check("torch: conv(shift(x)) vs shift(conv(x))", "numeric", numeric)
@@ -268,7 +177,7 @@ def _translate_checks(
             gen = torch.Generator().manual_seed(1)
             for _ in range(5):
                 x = torch.randn((1, 1, *sizes), generator=gen, dtype=torch.float64)
-                got = _torch_changed(
+                got = torch_changed(
                     spec,
                     sizes,
                     "translate",
@@ -344,72 +253,24 @@ def _symmetry_checks(
 
         d.check(f"condition = the kernel's {transform} symmetry", "exact", grid)
 
-    numeric = partial(
-        _symmetry_torch,
+    sampler = None  # the solved condition as coefficient tables, for symmetric kernels
+    if isinstance(spec, Conv) and subs is None:
+        sampler = _solution_sampler(core["condition"], _weight_symbols(spec))
+    numeric = partial(  # plain values: it may run in a process without SymPy
+        symmetry_trials,
         spec,
         sizes,
         transform,
-        subs,
+        _weight_values(spec, subs),
         frozenset(core["broken"]),
-        tuple(core.get("condition", ())),
+        sampler,
     )
     d.check(f"torch: conv({transform}(x)) vs {transform}(conv(x))", "numeric", numeric)
 
 
-# The torch checks are module-level functions of plain values (partials, not closures), so
-# that `Derivation.verify(executor=...)` can run them in a process that holds torch.
-
-
-def _translate_torch(
-    spec: Conv | Pool,
-    sizes: tuple[int, ...],
-    shift: tuple[int, ...],
-    u: tuple[int, ...],
-    cyclic: bool,
-    subs: dict | None,
-    broken: frozenset[tuple[int, ...]],
-) -> Outcome:
-    """torch's layer on random inputs: the outputs a shift changes are exactly `broken`."""
-
-    def changed(w: Any, x: Any) -> set[tuple[int, ...]]:
-        return _torch_changed(spec, sizes, "translate", shift, u, cyclic, w, x)
-
-    return _torch_trials(spec, sizes, subs, set(broken), changed)
-
-
-def _symmetry_torch(
-    spec: Conv | Pool,
-    sizes: tuple[int, ...],
-    transform: str,
-    subs: dict | None,
-    broken: frozenset[tuple[int, ...]],
-    condition: tuple[Any, ...],
-) -> Outcome:
-    """torch's layer on random inputs: the outputs `transform` changes are exactly `broken`,
-    and a kernel meeting the solved `condition` changes none."""
-    syms = _weight_symbols(spec) if isinstance(spec, Conv) else []
-    sample: list[Callable[[np.ndarray], np.ndarray]] = []  # the condition read once
-
-    def changed(w: Any, x: Any) -> set[tuple[int, ...]]:
-        return _torch_changed(spec, sizes, transform, (), (), False, w, x)
-
-    def symmetric_kernel(x: Any, gen: Any) -> str:
-        if not isinstance(spec, Conv) or subs is not None:
-            return ""
-        torch = _torch()  # a kernel satisfying the condition
-        noise = torch.randn(len(syms), generator=gen, dtype=torch.float64).numpy()
-        if not sample:
-            sample.append(_solution_sampler(list(condition), syms))
-        w = torch.tensor(sample[0](noise), dtype=torch.float64).reshape(spec.weight_shape)
-        got = changed(w, x)
-        return f"a kernel meeting the condition changed {sorted(got)}" if got else ""
-
-    return _torch_trials(
-        spec,
-        sizes,
-        subs,
-        set(broken),
-        changed,
-        symmetric_kernel,
-        "changed positions match .broken; symmetric kernels exact",
-    )
+def _weight_values(spec: Conv | Pool, subs: dict | None) -> np.ndarray | None:
+    """The numeric weights `subs` gives, as an array (None: random ones, or pooling)."""
+    if subs is None or not isinstance(spec, Conv):
+        return None
+    values = [float(subs[s]) for s in _weight_symbols(spec)]
+    return np.array(values).reshape(spec.weight_shape)

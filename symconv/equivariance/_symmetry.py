@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from fractions import Fraction
 from typing import Any
 
@@ -21,6 +21,7 @@ import sympy
 
 from .._errors import SpecError
 from .._results import Outcome
+from .._torch_trials import Sampler
 from ..indexform import index_form
 from ..spec import Conv, Pool
 from ._core import (
@@ -199,11 +200,9 @@ def _solution(cond: Sequence[sympy.Eq], syms: list[sympy.Indexed]) -> tuple[Any,
     return _solve(cond, syms)
 
 
-def _solution_sampler(
-    cond: Sequence[sympy.Eq], syms: list[sympy.Indexed]
-) -> Callable[[np.ndarray], np.ndarray]:
-    """A function from one number per weight (the free ones are used) to a solution of `cond`,
-    in floats: the solution's linear forms read once as coefficient tables."""
+def _solution_sampler(cond: Sequence[sympy.Eq], syms: list[sympy.Indexed]) -> Sampler:
+    """The solutions of `cond` as coefficient tables (`Sampler`): from one number per weight
+    (the free ones are read) to a solution, in floats; the linear forms read once."""
     index = {s: i for i, s in enumerate(syms)}
     rows, cols, data = [], [], []
     for i, e in enumerate(_solution(cond, syms)):
@@ -214,13 +213,7 @@ def _solution_sampler(
             cols.append(index[s])
             data.append(float(v))
     r, c, v = np.array(rows, dtype=np.int64), np.array(cols, dtype=np.int64), np.array(data)
-
-    def sample(noise: np.ndarray) -> np.ndarray:
-        out = np.zeros(len(syms))
-        np.add.at(out, r, v * noise[c])
-        return out
-
-    return sample
+    return Sampler(r, c, v, len(syms))
 
 
 def _condition_matches_symmetry(cond: Sequence[sympy.Eq], spec: Conv, transform: str) -> str:

@@ -30,6 +30,8 @@ ALLOWED: dict[tuple[str, str, str], str] = {
     # looked up on the package at each call, so that a monkeypatched
     # numeric.algorithms.rank_one_factors reaches "auto" (the package imports this module)
     ("numeric/algorithms/choice.py", "_rank_one_factors", "."): "the package's current name",
+    # lazy loading, SymPy: the tour forks its torch worker before loading its SymPy sections
+    ("symconv/tour/__init__.py", "tour", "."): "SymPy, after the torch worker's fork",
     # lazy loading, SymPy: choosing an algorithm ("auto") prices with the printed cost functions;
     # the cost model's derivation (SymPy) loads when it is asked for
     ("numeric/algorithms/__init__.py", "__getattr__", ".derivation"): "SymPy, for the derivation",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import symconv.tour as tour_module
 from symconv.cli import main
 
 
@@ -27,15 +28,15 @@ def test_tour_runs_and_passes(capsys) -> None:
 
 
 def test_tour_streams_each_section_as_it_completes(monkeypatch) -> None:
-    """Without a worker, each section is started just before it is emitted (no timing: the
+    """Without workers, each section is started just before it is emitted (no timing: the
     order of events), and every section title is printed."""
-    import symconv.tour as tour_module
+    import symconv.tour._sections as sections
 
     events: list[str] = []
-    real = tour_module._sections
+    real = sections.plan
 
-    def traced(submit, executor=None):
-        assert executor is None  # no worker: everything here, in order
+    def traced(compared, submit, torch=None, sympy=None):
+        assert torch is None and sympy is None  # no worker: everything here, in order
 
         def wrap(section):
             def run():
@@ -44,16 +45,39 @@ def test_tour_streams_each_section_as_it_completes(monkeypatch) -> None:
 
             return run
 
-        return [wrap(s) for s in real(submit, executor)]
+        return [wrap(s) for s in real(compared, submit, torch, sympy)]
 
-    monkeypatch.setattr(tour_module, "_sections", traced)
+    monkeypatch.setattr(sections, "plan", traced)
     assert tour_module.tour(emit=lambda text: events.append("emit"))
     assert events == ["compute", "emit"] * (len(events) // 2) and len(events) >= 14
 
 
-def test_tour_with_a_worker_prints_the_same_in_a_fresh_process() -> None:
-    """`symconv tour` (a forked worker runs the torch comparisons) prints the same sections as
-    the in-process run, every check passing; torch is imported by the worker only."""
+PROBE = """
+import json, sys
+import symconv._torch_trials as trials
+import symconv.tour as t
+
+kernels, translate = t._torch.kernels, trials.translate_trials
+
+def probe_kernels():
+    r = kernels()
+    return dict(r, text=r["text"] + f"\\nworker has SymPy: {'sympy' in sys.modules}")
+
+def probe_translate(*args):
+    assert "sympy" not in sys.modules, "the torch worker loaded SymPy"
+    return translate(*args)
+
+t._torch.kernels, trials.translate_trials = probe_kernels, probe_translate
+texts = []
+ok = t.tour(emit=texts.append, workers=True)
+print(json.dumps({"ok": ok, "texts": texts, "torch here": "torch" in sys.modules}))
+"""
+
+
+def test_tour_with_workers_prints_the_same_in_a_fresh_process() -> None:
+    """`symconv tour`'s three processes print what the in-process run prints, every check
+    passing; torch is imported by the torch worker only, and that worker never loads SymPy
+    (it is forked first and runs the equivariance checks from plain values)."""
     import json
     import os
     import subprocess
@@ -64,29 +88,17 @@ def test_tour_with_a_worker_prints_the_same_in_a_fresh_process() -> None:
     env = dict(
         os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])
     )
-    probe = (
-        "import json, sys\n"
-        "import symconv.tour as t\n"
-        "texts = []\n"
-        "ok = t.tour(emit=texts.append, workers=True)\n"
-        "print(json.dumps({'ok': ok, 'texts': texts, 'torch': 'torch' in sys.modules}))"
-    )
     out = subprocess.run(
-        [sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True
+        [sys.executable, "-c", PROBE], cwd=ROOT, env=env, capture_output=True, text=True
     )
     assert out.returncode == 0, out.stderr[-2000:]
     got = json.loads(out.stdout.strip().splitlines()[-1])
-    assert got["ok"] and not got["torch"]
+    assert got["ok"] and not got["torch here"]
+    kernels = next(t for t in got["texts"] if "generated kernel" in t)
+    assert kernels.endswith("worker has SymPy: False")
     here: list[str] = []
-    assert _tour_here(here.append)
-    assert [t.splitlines()[1] for t in got["texts"]] == [t.splitlines()[1] for t in here]
-    assert got["texts"] == here
-
-
-def _tour_here(emit) -> bool:
-    import symconv.tour as tour_module
-
-    return tour_module.tour(emit=emit)
+    assert tour_module.tour(emit=here.append)
+    assert [t.replace("\nworker has SymPy: False", "") for t in got["texts"]] == here
 
 
 def test_tour_text_and_quiet(capsys) -> None:

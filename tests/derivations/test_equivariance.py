@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import symconv as sc
+from symconv._torch_trials import torch_changed as _torch_changed
 from symconv.equivariance import equivariance, max_pool_changes, pooling_example
-from symconv.equivariance._checks import _torch_changed
 
 LAPLACIAN = [[0, 1, 0], [1, -4, 1], [0, 1, 0]]
 BLUR = [[1, 2, 1], [2, 4, 2], [1, 2, 1]]
