@@ -345,3 +345,83 @@ def test_the_charge_is_far_below_the_layers_matrix() -> None:
     matrix = symbolic_cost(spec, SIZE)["nonzeros"]
     assert matrix == 16 * 16 * 121 * math.prod(SIZE)
     assert factor_tables_cost(spec, SIZE) * 1000 < matrix
+
+
+# -- unfold-fold: U held as its integer row table, compared row by row -----------------------
+UNFOLD_K9 = sc.Conv(dims=2, in_channels=16, out_channels=16, kernel_size=9, stride=2,
+                    dilation=2, padding=8)  # fmt: skip
+UNFOLD_CHECKS = (
+    "unfold(x) = X^T, the patch matrix",
+    "U's rows are the index form on this layer",
+    "fold's matrix = U^T on this layer and small 1-d/2-d layers",
+)
+
+
+def _unfold_results(spec: sc.Conv) -> dict[str, bool]:
+    cert = derive("unfold-fold", spec, SIZE).verify()
+    return {r.name: r.passed for r in cert.results if r.name in UNFOLD_CHECKS}
+
+
+def test_one_per_row_reads_a_zero_one_matrix_exactly() -> None:
+    """Each row's column, and the rows that are not one 1 (two entries, or one entry twice)."""
+    from symconv.family import _one_per_row
+
+    got, bad = _one_per_row(np.array([2, 0]), np.array([5, 3]), 3)
+    assert got.tolist() == [3, -1, 5] and bad == 0
+    assert _one_per_row(np.array([1, 1]), np.array([4, 4]), 2)[1] == 1  # the entry 2
+    assert _one_per_row(np.array([1, 1]), np.array([4, 0]), 2)[1] == 1  # two ones in a row
+
+
+@pytest.mark.parametrize("spec", [C16_K9, UNFOLD_K9], ids=["k9", "k9-s2-d2"])
+def test_large_kernel_unfold_fold_verifies_and_catches_a_wrong_window(spec, monkeypatch) -> None:
+    from symconv import family
+
+    assert all(_unfold_results(spec).values())
+    real = family.window_table
+    for wrong in (
+        lambda out, k, s, d: real(out, k, s, d)[:, ::-1],  # taps reversed (a flip)
+        lambda out, k, s, d: real(out, k, s, d) + 1,  # one further on (the padding)
+        lambda out, k, s, d: real(out, k, s + 1, d),  # the stride
+        lambda out, k, s, d: real(out, k, s, d + 1),  # the dilation
+    ):
+        monkeypatch.setattr(family, "window_table", wrong)
+        got = _unfold_results(spec)
+        assert not any(got.values()), got
+    monkeypatch.undo()
+
+
+def test_large_kernel_fold_check_catches_a_doubled_or_moved_scatter(monkeypatch) -> None:
+    from symconv import family
+
+    real = family._fold_entries
+
+    def doubled(spec, size, out):  # the last scatter twice: an entry 2 in F
+        rows, cols, shape = real(spec, size, out)
+        return np.append(rows, rows[-1]), np.append(cols, cols[-1]), shape
+
+    def moved(spec, size, out):  # one scatter lands one row further
+        rows, cols, shape = real(spec, size, out)
+        rows = rows.copy()
+        rows[len(rows) // 2] = (rows[len(rows) // 2] + 1) % shape[0]
+        return rows, cols, shape
+
+    for change in (doubled, moved):
+        monkeypatch.setattr(family, "_fold_entries", change)
+        got = _unfold_results(C16_K9)
+        assert got == {**dict.fromkeys(UNFOLD_CHECKS, True), UNFOLD_CHECKS[2]: False}, change
+
+
+def test_large_kernel_patch_check_catches_a_doubled_tap(monkeypatch, fresh_caches) -> None:
+    """X^T's gather with one tap repeated (an entry 2): the patch check fails."""
+    from symconv.indexform import _gather
+
+    real = _gather.gather
+
+    def doubled(form, padded=False):
+        g = real(form, padded)
+        return type(g)(np.append(g.rows, g.rows[-1]), np.append(g.cols, g.cols[-1]),
+                       np.append(g.weights, g.weights[-1]), g.out_shape, g.in_shape,
+                       g.weight_shape)  # fmt: skip
+
+    monkeypatch.setattr(_gather, "gather", doubled)
+    assert _unfold_results(C16_K9)[UNFOLD_CHECKS[0]] is False
