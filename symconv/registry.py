@@ -340,6 +340,7 @@ ENTRIES: tuple[Entry, ...] = (
         separable_derivation,
         layer="optional",
         pages=("theorems.md",),
+        cost=_no_matrix,  # a layer adds counts from Conv.num_parameters/macs; matrices are 5x5
     ),
     Entry(
         "winograd",

@@ -34,6 +34,7 @@ OPS = (
     "local-backprop",
     "unfold-fold",
     "local-params",
+    "separable",
 )
 
 
@@ -425,3 +426,17 @@ def test_large_kernel_patch_check_catches_a_doubled_tap(monkeypatch, fresh_cache
 
     monkeypatch.setattr(_gather, "gather", doubled)
     assert _unfold_results(C16_K9)[UNFOLD_CHECKS[0]] is False
+
+
+def test_separable_reads_counts_at_any_kernel() -> None:
+    """separable builds nothing of the layer's size (counts from `Conv.macs`, matrices on 5x5
+    inputs): an 11 x 11 16 -> 16 layer (90 M nonzeros in T) is admitted and verified, its
+    counts those of `Conv`; oversize inputs are still refused."""
+    spec = sc.Conv(dims=2, in_channels=16, out_channels=16, kernel_size=11)
+    assert symbolic_cost(spec, SIZE)["nonzeros"] > get_limits()["nonzeros"]
+    d = derive("separable", spec, SIZE)
+    assert d.verify().passed
+    full = sc.Conv(dims=2, kernel_size=11, bias=False).macs(SIZE)
+    assert f"M_full = {full}" in d.text()
+    with pytest.raises(sc.SpecError, match="positions"):
+        derive("separable", spec, (1000, 1000))
