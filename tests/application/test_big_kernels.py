@@ -440,3 +440,76 @@ def test_separable_reads_counts_at_any_kernel() -> None:
     assert f"M_full = {full}" in d.text()
     with pytest.raises(sc.SpecError, match="positions"):
         derive("separable", spec, (1000, 1000))
+
+
+# -- p4: the lifting and group-convolution identities block by block --------------------------
+P4_NAMES = ("corr(Rx, Rw) = R corr(x, w)", "lift(R x) = roll(R lift(x), 1)",
+            "gconv(roll R x) = roll R gconv(x)")  # fmt: skip
+
+
+def _p4_failing(spec: sc.Conv) -> set[str]:
+    cert = derive("p4", spec, SIZE).verify()
+    return {r.name for r in cert.results if not r.passed and r.level == "exact"}
+
+
+def test_p4_blocks_agree_with_the_whole_table() -> None:
+    """`_equivariant_blocks` gives `_equivariant`'s verdict on the assembled matrices (every
+    padding mode, kernels 1 to 5, and with the kernels read clockwise: both fail), and the
+    blocks assemble exactly `_lift_matrix` and `_gconv_matrix`."""
+    from symconv import groupconv as gc
+
+    for mode in ("zeros", "reflect", "replicate", "circular"):
+        for k, p, n in ((3, 1, 5), (1, 0, 4), (5, 2, 6), (2, 0, 4)):
+            spec = sc.Conv(dims=2, kernel_size=k, padding=p, padding_mode=mode, bias=False)
+            m = spec.output_size((n, n))[0]
+            taps = gc._taps(spec, n)
+            for blocks, layers, full in (
+                (gc._lift_blocks(), 1, gc._lift_matrix(spec, n)),
+                (gc._gconv_blocks(), 4, gc._gconv_matrix(spec, n)),
+            ):
+                assert gc.same(gc._blocks_table(blocks, taps, k), full)
+                got = gc._equivariant_blocks(blocks, taps, k, n, layers, m, 4)
+                assert got == gc._equivariant(full, n, layers, m, 4) and (got or k == 2), (
+                    mode, k, blocks == gc._lift_blocks()
+                )  # fmt: skip
+                flipped = [(br, bc, off, -rho) for br, bc, off, rho in blocks]
+                wrong = gc._equivariant(gc._blocks_table(flipped, taps, k), n, layers, m, 4)
+                assert gc._equivariant_blocks(flipped, taps, k, n, layers, m, 4) == wrong
+                assert not wrong or k == 1
+
+
+@pytest.mark.parametrize("k", [9, 11])
+def test_large_kernel_p4_catches_mutations(k: int, monkeypatch, fresh_caches) -> None:
+    from symconv import groupconv as gc
+
+    spec = sc.Conv(dims=2, kernel_size=k, padding=k // 2, padding_mode="circular")
+    assert _p4_failing(spec) == set()
+    real_rot = gc._rot_source  # kernels rotated clockwise
+    monkeypatch.setattr(gc, "_rot_source", lambda kk, r: real_rot(kk, -r))
+    assert _p4_failing(spec) >= set(P4_NAMES)
+    monkeypatch.undo()
+    real_perm = gc._rot_perm  # maps transposed instead of rotated (still splits per block)
+    monkeypatch.setattr(gc, "_rot_perm", lambda n, layers: np.ravel_multi_index(
+        np.unravel_index(real_perm(n, layers), (layers, n, n))[:1] + tuple(
+            np.indices((layers, n, n))[[2, 1]].reshape(2, -1)), (layers, n, n)))  # fmt: skip
+    assert _p4_failing(spec) >= set(P4_NAMES)
+    monkeypatch.undo()
+
+    def unsplit(n, layers):  # orientations not shifted at one position: no block form
+        perm = real_perm(n, layers).copy()
+        if layers > 1:
+            per = n * n
+            perm[0], perm[per] = perm[per], perm[0]
+        return perm
+
+    monkeypatch.setattr(gc, "_rot_perm", unsplit)
+    assert _p4_failing(spec) >= set(P4_NAMES[1:])  # the whole-table fallback
+    monkeypatch.undo()
+    real_blocks = gc._gconv_blocks  # filter orientation s, not (s - r) mod 4 (no shift)
+    monkeypatch.setattr(
+        gc, "_gconv_blocks", lambda: [(r, s, s, rho) for r, s, _, rho in real_blocks()]
+    )
+    assert _p4_failing(spec) == {P4_NAMES[2]}
+    monkeypatch.undo()
+    monkeypatch.setattr(gc, "_lift_blocks", lambda: [(r, 0, 0, 0) for r in range(4)])  # unrotated
+    assert _p4_failing(spec) == {P4_NAMES[1]}
