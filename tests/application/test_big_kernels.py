@@ -513,3 +513,25 @@ def test_large_kernel_p4_catches_mutations(k: int, monkeypatch, fresh_caches) ->
     monkeypatch.undo()
     monkeypatch.setattr(gc, "_lift_blocks", lambda: [(r, 0, 0, 0) for r in range(4)])  # unrotated
     assert _p4_failing(spec) == {P4_NAMES[1]}
+
+
+def test_gather_weights_are_numpys_ravel_of_the_broadcast_parts() -> None:
+    """`_ravel_broadcast` (gather's weight index without one copy per part) is
+    `np.ravel_multi_index` of the broadcast parts, raises as it does out of range, and leaves
+    its inputs alone."""
+    from symconv.indexform._gather import _ravel_broadcast
+
+    rng = np.random.default_rng(3)
+    shape = (4, 3, 5, 2)
+    parts = [rng.integers(0, 4, (6, 1)), rng.integers(0, 3, (6, 1)),
+             rng.integers(0, 5, (1, 7)), rng.integers(0, 2, (1, 7))]  # fmt: skip
+    kept = [p.copy() for p in parts]
+    want = np.ravel_multi_index([np.broadcast_to(p, (6, 7)).ravel() for p in parts], shape)
+    assert np.array_equal(_ravel_broadcast(parts, shape, (6, 7)), want)
+    assert all(np.array_equal(p, q) for p, q in zip(parts, kept, strict=True))
+    parts[2] = parts[2].copy()
+    parts[2][0, 3] = 5  # an index 5 on an axis of 5
+    with pytest.raises(ValueError, match="invalid entry"):
+        np.ravel_multi_index([np.broadcast_to(p, (6, 7)).ravel() for p in parts], shape)
+    with pytest.raises(ValueError, match="invalid entry"):
+        _ravel_broadcast(parts, shape, (6, 7))
