@@ -83,18 +83,19 @@ def _unfold_axis(spec: Conv, axis: int, size: tuple[int, ...], out: tuple[int, .
 def _unfold_rows(spec: Conv, size: tuple[int, ...], out: tuple[int, ...]) -> np.ndarray:
     """For every entry (c, a_1.., o_1..) of unfold(x) (C order), the flat input index it reads,
     -1 for a zero of the padding (the gather G after Pad)."""
-    tables = [_unfold_axis(spec, a, size, out) for a in range(spec.dims)]
     d = spec.dims
-    grids = []
-    for a, t in enumerate(tables):  # position of (a_a, o_a) in the (K.., O..) grid
+    flat: Any = np.zeros((1,) * (2 * d), dtype=np.int64)
+    valid: Any = np.ones((1,) * (2 * d), dtype=bool)
+    for a in range(d):  # (a_a, o_a) sits at axes a and d + a of the (K.., O..) grid
+        t = _unfold_axis(spec, a, size, out)
         shape = [1] * (2 * d)
         shape[a], shape[d + a] = t.shape
-        grids.append(np.broadcast_to(t.reshape(shape), (*spec.kernel_size, *out)))
-    valid = np.all([g >= 0 for g in grids], axis=0)
-    flat = np.ravel_multi_index([np.maximum(g, 0) for g in grids], size)
-    flat = np.where(valid, flat, -1).ravel()
+        t = t.reshape(shape)
+        flat = flat * size[a] + np.maximum(t, 0)  # C order, one axis at a time (Horner)
+        valid = valid & (t >= 0)
+    flat = np.broadcast_to(np.where(valid, flat, -1), (*spec.kernel_size, *out)).ravel()
     per = math.prod(size)
-    c = np.arange(spec.in_channels)[:, None]
+    c = np.arange(spec.in_channels, dtype=np.int64)[:, None]
     return np.where(flat[None, :] >= 0, c * per + flat[None, :], -1).ravel()
 
 
