@@ -1,7 +1,8 @@
 """The symbolic engine's wall times (issue 18): real layers' derivations and certificates.
 
-Run: `python bench/symbolic.py [--old-timeout S] [--no-old] [--no-sweep]` from the repository
-root. Prints, in one run, Markdown tables of
+Run: `python bench/symbolic.py [--old-timeout S] [--no-old] [--no-sweep] [--only TEXT]` from
+the repository root (`--only`, repeatable: just the headline derivations whose command holds
+TEXT, no other row, no sweep). Prints, in one run, Markdown tables of
 
 1. the wall (and CPU) time of whole CLI runs (a fresh interpreter each, certificate
    included): the headline derivations (the issue's layers, and 64x64 layers with 16 -> 16
@@ -49,6 +50,13 @@ HEADLINE = [
     "derive equivariance -i 64x64 -k 3 -p 1 --in-channels 16 --out-channels 16 --transform rot90",
     "derive toeplitz -i 64x64 -k 5 -s 2 -p 2 --dilation 2 --groups 4 --padding-mode reflect "
     "--in-channels 16 --out-channels 16",
+    # large kernels: the layer's matrix (85 M, 127 M nonzeros) is over the limit, the checks
+    # read factor tables (backprop, local-backprop) or U's row table (unfold-fold)
+    "derive backprop -i 64x64 -k 9 -p 4 --in-channels 16 --out-channels 16",
+    "derive local-backprop -i 64x64 -k 9 -p 4 --in-channels 16 --out-channels 16",
+    "derive backprop -i 64x64 -k 9 -s 2 -p 8 --dilation 2 --groups 4 --padding-mode reflect "
+    "--in-channels 16 --out-channels 16",
+    "derive unfold-fold -i 64x64 -k 11 -p 5 --in-channels 16 --out-channels 16",
 ]
 
 # one fresh interpreter per point; prints "<nonzeros> <wall s> <CPU s> <passed>" or "refused"
@@ -142,10 +150,12 @@ def _old_tree(dest: Path) -> Path | None:
     return dest
 
 
-def headline(old: Path | None, limit: float) -> None:
+def headline(old: Path | None, limit: float, only: list[str] | None = None) -> None:
     py = sys.executable
     rows: list[tuple[str, str, str]] = []
     for args in HEADLINE:
+        if only and not any(text in args for text in only):
+            continue
         cmd = [py, "-m", "symconv", *shlex.split(args)]
         new, out = _timed(cmd, ROOT, 600)
         now = _fmt(new, 600) + _cpu(new)
@@ -155,6 +165,9 @@ def headline(old: Path | None, limit: float) -> None:
             sec, out_old = _timed(cmd, old, limit)
             was = _fmt(sec, limit) + _cpu(sec) + (" refused" if sec and "error:" in out_old else "")
         rows.append((f"`symconv {args}`", f"{now} {status}", was))
+    if only:
+        _print_rows(rows)
+        return
     for label, args in (("`symconv verify`", ["verify", "--quiet"]),):
         new, _ = _timed([py, "-m", "symconv", *args], ROOT, 600)
         now = _fmt(new, 600) + _cpu(new)
@@ -185,6 +198,10 @@ def headline(old: Path | None, limit: float) -> None:
     sec = _timed(docs, ROOT, 600)[0]
     shutil.rmtree(site, ignore_errors=True)
     rows.append(("strict docs build (`mkdocs build --strict`)", _fmt(sec, 600) + _cpu(sec), "-"))
+    _print_rows(rows)
+
+
+def _print_rows(rows: list[tuple[str, str, str]]) -> None:
     print("| command (whole CLI run: wall, and CPU user+sys) | now | before (a9dbdbb) |")
     print("|---|---|---|")
     for row in rows:
@@ -231,14 +248,20 @@ def main() -> None:
     p.add_argument("--old-timeout", type=float, default=60.0, help="limit per old run (s)")
     p.add_argument("--no-old", action="store_true", help="skip the previous implementation")
     p.add_argument("--no-sweep", action="store_true", help="the CLI table only")
+    p.add_argument(
+        "--only",
+        action="append",
+        metavar="TEXT",
+        help="just the headline derivations whose command holds TEXT (repeatable)",
+    )
     args = p.parse_args()
     print(f"before: {_uptime()}")
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs")
     print()
     with tempfile.TemporaryDirectory(prefix="symconv-old-") as tmp:
         old = None if args.no_old else _old_tree(Path(tmp))
-        headline(old, args.old_timeout)
-        if not args.no_sweep:
+        headline(old, args.old_timeout, args.only)
+        if not args.no_sweep and not args.only:
             sweep(old, args.old_timeout)
     print()
     print(f"after: {_uptime()}")

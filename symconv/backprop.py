@@ -45,7 +45,7 @@ from ._results import GradientCheck
 from ._tables import Table, same_factors, table
 from .derivation import Derivation, Outcome
 from .indexform import index_form
-from .limits import check_symbolic
+from .limits import check_symbolic, factor_tables_cost
 from .poolgrad import pool_backprop
 from .spec import PADDING_MODES, Conv, Pool
 
@@ -187,10 +187,6 @@ def _direct_factors(spec: Conv, sizes: tuple[int, ...], order: tuple[int, int, i
     return out
 
 
-def _padded(spec: Conv, sizes: tuple[int, ...]) -> tuple[int, ...]:
-    return tuple(_sizes.padded_length(i, *spec.pads[a]) for a, i in enumerate(sizes))
-
-
 def _grad_input_tables(
     spec: Conv, sizes: tuple[int, ...], op: GradInput | None = None
 ) -> tuple[list[Table], list[Table]]:
@@ -200,7 +196,10 @@ def _grad_input_tables(
     op = grad_input_op(spec, sizes) if op is None else op
     out = spec.output_size(sizes)
     dil = tuple(s * (o - 1) + 1 for s, o in zip(op.stride, out, strict=True))
-    padded = _padded(spec, sizes)
+    pform = _pad_form(spec, sizes, op)  # Pad^T as the operator states it
+    if pform is None:
+        return direct, [_empty()]
+    padded = tuple(len(pform.pad_table(d)) for d in range(spec.dims))
     if op.conv.output_size(dil) != tuple(n for n, _ in zip(padded, dil, strict=True)):
         return direct, [_empty()]
     gf = index_form(op.conv, dil).factors()
@@ -212,7 +211,6 @@ def _grad_input_tables(
         return direct, [_empty()]  # a weight map that moves taps: not this layer's gradient
     ci, k, lead = gf.channels.T
     derived = [table(ci, lead_map[lead], k)]
-    pform = index_form(spec, sizes)
     for d, (ax, s) in enumerate(zip(gf.axes, op.stride, strict=True)):
         p, a, m = ax.T  # padded position, tap, position in the stride-dilated delta
         keep = m % s == 0  # zeros between the dilated delta's values read nothing
@@ -220,6 +218,18 @@ def _grad_input_tables(
         ok = i >= 0
         derived.append(table(i[ok], a[keep][ok], m[keep][ok] // s))
     return direct, derived
+
+
+def _pad_form(spec: Conv, sizes: tuple[int, ...], op: GradInput) -> Any:
+    r"""The index form whose `pad_table` is the operator's own $\mathrm{Pad}^\top$ (its `pads`
+    and `padding_mode`, the layer's unless changed); None where they make no layer."""
+    if op.pads == spec.pads and op.padding_mode == spec.padding_mode:
+        return index_form(spec, sizes)
+    try:
+        layer = spec.replace(padding=op.pads, padding_mode=op.padding_mode)
+        return index_form(layer, layer._check_input(sizes))
+    except SpecError:
+        return None
 
 
 def _grad_weight_tables(
@@ -234,7 +244,9 @@ def _grad_weight_tables(
     k, c = np.divmod(np.arange(spec.out_channels * cin_g), cin_g)
     derived = [table(k * cin_g + c, (k // cout_g) * cin_g + c, k)]
     pform = index_form(spec, sizes)
-    for d, (ax, kk) in enumerate(zip(gf.axes, spec.kernel_size, strict=True)):
+    if len(op.kernel_size) != spec.dims:
+        return direct, [_empty()]
+    for d, (ax, kk) in enumerate(zip(gf.axes, op.kernel_size, strict=True)):
         a, o, xt = ax.T  # output of the gradient conv (a tap), delta position, padded input
         keep = a < kk  # the first kernel_size outputs
         a = kk - 1 - a[keep] if op.flip else a[keep]
@@ -359,7 +371,10 @@ def backprop(spec: Conv | Pool, input_size: int | Sequence[int] | None = None) -
     `verify()` checks them exactly against $T^\top\delta$ and $X^\top\delta$ on this spec and on
     the verification grid. For a `Pool`, see `symconv.poolgrad.pool_backprop`.
     """
-    check_symbolic("backprop", spec, input_size)  # the cost first: integer arithmetic only
+    # the cost first, integer arithmetic only: a Conv is checked on factor tables (channel
+    # pairs, one table per axis), never on its matrix; a Pool's gathers are the layer's taps
+    cost = factor_tables_cost if type(spec) is Conv else None
+    check_symbolic("backprop", spec, input_size, cost=cost)
     if isinstance(spec, Pool):
         return pool_backprop(spec, input_size)
     spec = _check_conv(spec, "backprop")
@@ -395,14 +410,7 @@ def backprop(spec: Conv | Pool, input_size: int | Sequence[int] | None = None) -
         return Outcome(2, 0.0 if all(ok) else 1.0, all(ok), f"at input {size}")
 
     def bias() -> Outcome:
-        small = spec._check_input(_default_size(spec, start=1))
-        layer = spec.replace(bias=True)
-        reduced = ""
-        if index_form(layer, small).tap_count() > 256:  # SymPy's diff is per term: keep it small
-            g = spec.groups
-            cin, cout = spec.in_channels // g, spec.out_channels // g
-            layer = layer.replace(in_channels=g * min(cin, 2), out_channels=g * min(cout, 2))
-            reduced = f", {layer.in_channels} -> {layer.out_channels} channels"
+        layer, small, reduced = _bias_layer(spec)
         sg = sympy_gradients(layer, small)
         per = sg["per_channel"]
         terms = sympy.Add.make_args(sg["loss"])  # a term without b_k has derivative 0 in b_k:
@@ -441,6 +449,37 @@ def backprop(spec: Conv | Pool, input_size: int | Sequence[int] | None = None) -
     d.check("same on the verification grid", "exact", grid)
     d.check("zero padding: lands on JAX's gradient padding", "general", jax_padding)
     return d
+
+
+_BIAS_TAPS = 256  # SymPy's diff is per term: the bias check's layer keeps at most this many
+
+
+def _bias_layer(spec: Conv) -> tuple[Conv, tuple[int, ...], str]:
+    """The layer (with a bias) whose loss the bias check differentiates in SymPy, at its
+    smallest input, and what was reduced (', ...' notes): `spec` itself while it has at most
+    `_BIAS_TAPS` taps there, else, step by step until it has, at most 2 channels per group,
+    zero padding, one channel, no padding. dL/db reads no input and no weight, so each
+    reduction keeps what the check is about: the loss's bias terms per output channel."""
+    g = spec.groups
+    cin, cout = spec.in_channels // g, spec.out_channels // g
+    steps = (
+        (dict(in_channels=g * min(cin, 2), out_channels=g * min(cout, 2)), "{} -> {} channels"),
+        (dict(padding_mode="zeros"), "zero padding"),
+        (dict(in_channels=1, out_channels=1, groups=1), "1 -> 1 channel"),
+        (dict(padding=0), "no padding"),
+    )
+    layer = spec.replace(bias=True)
+    small = layer._check_input(_default_size(layer, start=1))
+    notes = ""
+    for change, note in steps:
+        if index_form(layer, small).tap_count() <= _BIAS_TAPS:
+            break
+        smaller = layer.replace(**change)
+        if smaller == layer:
+            continue
+        layer, small = smaller, smaller._check_input(_default_size(smaller, start=1))
+        notes += ", " + note.format(layer.in_channels, layer.out_channels)
+    return layer, small, notes
 
 
 def _default_size(spec: Conv, start: int = 7) -> tuple[int, ...]:

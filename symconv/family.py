@@ -36,7 +36,6 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-import scipy.sparse
 import sympy
 
 from . import _sizes
@@ -84,32 +83,31 @@ def _unfold_axis(spec: Conv, axis: int, size: tuple[int, ...], out: tuple[int, .
 def _unfold_rows(spec: Conv, size: tuple[int, ...], out: tuple[int, ...]) -> np.ndarray:
     """For every entry (c, a_1.., o_1..) of unfold(x) (C order), the flat input index it reads,
     -1 for a zero of the padding (the gather G after Pad)."""
-    tables = [_unfold_axis(spec, a, size, out) for a in range(spec.dims)]
     d = spec.dims
-    grids = []
-    for a, t in enumerate(tables):  # position of (a_a, o_a) in the (K.., O..) grid
+    flat: Any = np.zeros((1,) * (2 * d), dtype=np.int64)
+    valid: Any = np.ones((1,) * (2 * d), dtype=bool)
+    for a in range(d):  # (a_a, o_a) sits at axes a and d + a of the (K.., O..) grid
+        t = _unfold_axis(spec, a, size, out)
         shape = [1] * (2 * d)
         shape[a], shape[d + a] = t.shape
-        grids.append(np.broadcast_to(t.reshape(shape), (*spec.kernel_size, *out)))
-    valid = np.all([g >= 0 for g in grids], axis=0)
-    flat = np.ravel_multi_index([np.maximum(g, 0) for g in grids], size)
-    flat = np.where(valid, flat, -1).ravel()
+        t = t.reshape(shape)
+        flat = flat * size[a] + np.maximum(t, 0)  # C order, one axis at a time (Horner)
+        valid = valid & (t >= 0)
+    flat = np.broadcast_to(np.where(valid, flat, -1), (*spec.kernel_size, *out)).ravel()
     per = math.prod(size)
-    c = np.arange(spec.in_channels)[:, None]
+    c = np.arange(spec.in_channels, dtype=np.int64)[:, None]
     return np.where(flat[None, :] >= 0, c * per + flat[None, :], -1).ravel()
 
 
-def _zero_one(rows: np.ndarray, cols: np.ndarray, shape: tuple[int, int]) -> Any:
-    """The integer matrix with a 1 at every `(rows[t], cols[t])` (repeats summed), CSR."""
-    ones = np.ones(len(rows), dtype=np.int64)
-    return scipy.sparse.csr_matrix((ones, (rows, cols)), shape=shape, dtype=np.int64)
-
-
-def _unfold_sparse(spec: Conv, size: tuple[int, ...], out: tuple[int, ...]) -> Any:
-    """$\\mathcal U$ as an integer `scipy.sparse` matrix (what the checks compare)."""
-    rows = _unfold_rows(spec, size, out)
-    ok = np.flatnonzero(rows >= 0)
-    return _zero_one(ok, rows[ok], (len(rows), spec.in_channels * math.prod(size)))
+def _one_per_row(rows: np.ndarray, cols: np.ndarray, n_rows: int) -> tuple[np.ndarray, int]:
+    """The 0/1 matrix with a 1 at every `(rows[t], cols[t])` (repeats add) read as one column
+    per row, as $\\mathcal U$ is held: each row's column (-1 for an empty row), and how many
+    rows break that shape (two entries or more, or an entry 2). Equal arrays and no broken
+    row: the same integer matrix, entry by entry."""
+    count = np.bincount(rows, minlength=n_rows)
+    got = np.full(n_rows, -1, dtype=np.int64)
+    got[rows] = cols
+    return got, int((count > 1).sum())
 
 
 def unfold_matrix(spec: Conv, input_size: int | Sequence[int]) -> sympy.SparseMatrix:
@@ -182,10 +180,11 @@ def unfold_fold_derivation(
     Piecewise with this layer's numbers (evaluated one axis at a time: its conditions and its
     coordinate each read one axis), $\mathcal U$ equals $X^\top$'s index table (the
     `IndexForm` gather `patch_matrix` is assembled from) entry by entry, and fold's matrix
-    $= \mathcal U^\top$ on this layer (`scipy.sparse`) and a grid of small layers
-    (`fold_matrix`, `unfold_matrix`); numeric, against torch's `F.unfold` / `F.fold`
-    (1-d and 2-d; when torch is installed). `results` holds the SymPy matrices `unfold`
-    ($\mathcal U$) and `patch` ($X$) when they are small.
+    $= \mathcal U^\top$ on this layer (column by column against $\mathcal U$'s row table,
+    one column per row) and a grid of small layers (`fold_matrix`, `unfold_matrix`);
+    numeric, against torch's `F.unfold` / `F.fold` (1-d and 2-d; when torch is installed).
+    `results` holds the SymPy matrices `unfold` ($\mathcal U$) and `patch` ($X$) when they
+    are small.
 
     ```python
     >>> import symconv as sc
@@ -223,8 +222,11 @@ def unfold_fold_derivation(
         definition=True,
         keeps=inside.args if isinstance(inside, sympy.And) else [inside],
     )
-    Um = _unfold_sparse(spec, size, out)  # integer tables; SymPy only when small
-    small = Um.nnz <= _SYMBOLIC_MAX
+    # U as its integer row table (one column per row, -1: a row of zeros); SymPy only when small
+    u_rows = _unfold_rows(spec, size, out)
+    u_shape = (len(u_rows), spec.in_channels * math.prod(size))
+    ones = int((u_rows >= 0).sum())
+    small = ones <= _SYMBOLIC_MAX
     one_out = Conv(dims=dims, in_channels=spec.in_channels, out_channels=1,
                    kernel_size=spec.kernel_size, stride=spec.stride, padding=spec.padding,
                    dilation=spec.dilation, bias=False)  # fmt: skip
@@ -234,7 +236,7 @@ def unfold_fold_derivation(
         "As a matrix",
         sympy.Eq(sympy.Symbol(r"\mathrm{vec}\,\mathrm{unfold}(x)"),
                  sympy.Symbol(r"\mathcal{U}\,\mathrm{vec}\,x")),
-        f"U = G Pad: {Um.shape[0]}x{Um.shape[1]}, {Um.nnz} ones (a gather after zero padding)",
+        f"U = G Pad: {u_shape[0]}x{u_shape[1]}, {ones} ones (a gather after zero padding)",
         by=[index_check, torch_check],
     )  # fmt: skip
     d.add_step(
@@ -274,24 +276,25 @@ def unfold_fold_derivation(
         want = _piecewise_reads(unfold_rhs, values, xs, (n, c), t, o, spec, size, out)
         if want is None:  # not of the per-axis shape: never passes silently
             return Outcome(0, 1.0, False, "the Piecewise does not factor per axis")
-        got, bad = _single_reads(Um)
-        bad += int((got != want).sum())
+        bad = int((u_rows != want).sum())
         detail = "U's rows (one 1 each, or none) vs the Piecewise, per axis in int64"
-        return Outcome(len(got), float(bad), bad == 0, detail)
+        return Outcome(len(u_rows), float(bad), bad == 0, detail)
 
     def patch() -> Outcome:
         g = index_form(one_out, size).gather()  # the taps patch_matrix assembles X from
         n_o = math.prod(out)
-        xt = _zero_one(g.weights * n_o + g.rows, g.cols, Um.shape)  # X^T: rows (c, a), cols o
-        diff = abs(Um - xt)
-        worst = float(diff.max()) if diff.nnz else 0.0
-        detail = "U vs X^T's (row, x index) table, scipy.sparse int64; X = patch_matrix's gather"
-        return Outcome(int(Um.nnz), worst, worst == 0.0, detail)
+        # X^T: rows (c, a, o), columns the x index; each row one 1 at U's column, or none
+        got, bad = _one_per_row(g.weights * n_o + g.rows, g.cols, u_shape[0])
+        bad += int((got != u_rows).sum())
+        detail = "U vs X^T's (row, x index) table, row by row in int64; X = patch_matrix's gather"
+        return Outcome(ones, float(bad), bad == 0, detail)
 
     def grid() -> Outcome:
         rows, cols, shape = _fold_entries(spec, size, out)
-        diff = abs(_zero_one(rows, cols, shape) - Um.T)
-        here = float(diff.max()) if diff.nnz else 0.0
+        # F = U^T: column j of F holds one 1, in row u_rows[j], or none (u_rows[j] = -1)
+        got, here_bad = _one_per_row(cols, rows, u_shape[0])
+        here_bad += int((got != u_rows).sum()) + int(shape != u_shape[::-1])
+        here = float(here_bad)
         cases: list[tuple[Conv, tuple[int, ...]]] = []
         for k, s, dd, p, i in itertools.product((1, 2, 3), (1, 2), (1, 2), (0, 1), (3, 4, 5)):
             layer = Conv(dims=1, in_channels=2, kernel_size=k, stride=s, dilation=dd, padding=p)
@@ -306,7 +309,7 @@ def unfold_fold_derivation(
 
         small_grid = grid_check(cases, err)
         worst = max(here, small_grid.max_error)
-        detail = f"this layer in scipy.sparse int64 (error {here:g}); small layers: "
+        detail = f"this layer column by column in int64 (error {here:g}); small layers: "
         return Outcome(
             small_grid.cases + 1, worst, worst == 0.0, detail + (small_grid.detail or "exact")
         )
@@ -332,31 +335,21 @@ def unfold_fold_derivation(
             "stride": lift(spec.stride),
         }
         x = rng.standard_normal((spec.in_channels, math.prod(size)))
-        y = rng.standard_normal(Um.shape[0])
-        u_np = Um.astype(float)
+        y = rng.standard_normal(u_shape[0])
+        read = u_rows >= 0  # U x gathers, U^T y scatter-adds: U's row table, no matrix
+        ux = np.where(read, x.ravel()[np.maximum(u_rows, 0)], 0.0)
+        uty = np.bincount(u_rows[read], weights=y[read], minlength=u_shape[1])
         xt_ = torch.from_numpy(x.reshape(1, spec.in_channels, *lift(size)))
         ref_u = F.unfold(xt_, **kw).numpy().ravel()
         blocks = y.reshape(1, -1, math.prod(out))
         ref_f = F.fold(torch.from_numpy(blocks), lift(size), **kw).numpy().ravel()
-        e1 = discrepancy(u_np @ x.ravel(), ref_u)
-        e2 = discrepancy(u_np.T @ y, ref_f)
+        e1 = discrepancy(ux, ref_u)
+        e2 = discrepancy(uty, ref_f)
         worst = max(e1, e2)
         return Outcome(2, worst, worst < 1e-12, "U x vs F.unfold, U^T y vs F.fold (float64)")
 
     d.check(torch_check, "numeric", against_torch)
     return d
-
-
-def _single_reads(um: Any) -> tuple[np.ndarray, int]:
-    """For a 0/1 `scipy.sparse` matrix: each row's column (-1 for an empty row), and how many
-    rows break the shape (more than one entry, or an entry other than 1)."""
-    csr = um.tocsr()
-    csr.sum_duplicates()
-    count = np.diff(csr.indptr)
-    got = np.full(csr.shape[0], -1, dtype=np.int64)
-    one = np.flatnonzero(count == 1)
-    got[one] = csr.indices[csr.indptr[one]]
-    return got, int((count > 1).sum()) + int((csr.data != 1).sum())
 
 
 def _piecewise_reads(

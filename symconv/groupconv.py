@@ -225,6 +225,94 @@ def _equivariant(t: Table, n_in: int, l_in: int, n_out: int, l_out: int) -> bool
     return same(lhs, rhs)
 
 
+# -- the same identities on the block structure ------------------------------------------------
+# The lifting and group-convolution matrices are 4 or 16 blocks, each T (the single-channel
+# layer's taps) with the kernel read rotated by rho: block (r, s) of T_g is T(R^r psi[(s - r)
+# mod 4]). A block is (block row, block column, weight offset, rho) and its taps T_rho; the
+# whole table is the union of the blocks' taps with block-offset keys. When both permutations
+# are (orientation shift) x (spatial map), as `_rot_perm`'s are, T P_in = P_out T holds iff
+# the two sides hold the same block keys and, block by block, the same taps: their rows,
+# columns and weights stay inside one block's ranges, so the union splits uniquely by block.
+# Each pair (rho, rho') of tap tables is compared once: 4 tables of T's size, not 16.
+Block = tuple[int, int, int, int]  # (block row, block column, weight offset, rotation rho)
+
+
+def _lift_blocks() -> list[Block]:
+    """The lifting matrix's blocks: orientation r reads the kernel rotated by r."""
+    return [(r, 0, 0, r) for r in range(4)]
+
+
+def _gconv_blocks() -> list[Block]:
+    """The group convolution's blocks: (r, s) reads filter orientation (s - r) mod 4, rotated
+    by r."""
+    return [(r, s, (s - r) % 4, r) for r in range(4) for s in range(4)]
+
+
+def _split_perm(perm: np.ndarray, n: int, layers: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """`perm` (over `layers` maps of n x n) as (a permutation of the maps, one spatial
+    permutation shared by all of them), or None when it is not of that form."""
+    per = n * n
+    p = np.asarray(perm).reshape(layers, per)
+    lead, inner = p // per, p % per
+    if not (lead == lead[:, :1]).all() or not (inner == inner[:1]).all():
+        return None
+    return lead[:, 0], inner[0]
+
+
+def _blocks_table(blocks: list[Block], taps: tuple, k: int) -> Table:
+    """The whole matrix as one table (row, column, weight), as `_lift_matrix` and
+    `_gconv_matrix` assemble it: the fallback when the permutations do not split."""
+    rows, cols, a, n_rows, n_cols = taps
+    parts = [
+        table(br * n_rows + rows, bc * n_cols + cols, off * k * k + _rot_source(k, rho)[a])
+        for br, bc, off, rho in blocks
+    ]
+    return np.concatenate(parts)
+
+
+def _equivariant_blocks(
+    blocks: list[Block],
+    taps: tuple,
+    k: int,
+    n_in: int,
+    l_in: int,
+    n_out: int,
+    l_out: int,
+    cache: dict | None = None,
+) -> bool:
+    """`_equivariant` of the matrix made of `blocks` of T (`taps`, `_taps`), checked block
+    by block: block keys permuted by the orientation shifts, each pair of tap tables (T read
+    at rho with its columns mapped, T read at rho' with its rows mapped) compared once
+    (`cache`, shared by the checks of one derivation, keyed by both maps)."""
+    rows, cols, a, _, _ = taps
+    sp_in, sp_out = (
+        _split_perm(_rot_perm(n_in, l_in), n_in, l_in),
+        _split_perm(_rot_perm(n_out, l_out), n_out, l_out),
+    )
+    keys = {(br, bc) for br, bc, _, _ in blocks}
+    if sp_in is None or sp_out is None or len(keys) != len(blocks) or len(rows) == 0:
+        return _equivariant(_blocks_table(blocks, taps, k), n_in, l_in, n_out, l_out)
+    (lead_in, sig), (lead_out, tau) = sp_in, sp_out
+    inv_lead, inv_tau = np.argsort(lead_out), np.argsort(tau)
+    # (T P)[row, sigma(c)] = T[row, c]: block column bc moves to lead_in[bc], columns by sig;
+    # (Q T)[p, c] = T[tau(p), c]: block row br moves to inv_lead[br], rows by inv_tau
+    lhs = {(br, int(lead_in[bc]), off): rho for br, bc, off, rho in blocks}
+    rhs = {(int(inv_lead[br]), bc, off): rho for br, bc, off, rho in blocks}
+    if lhs.keys() != rhs.keys():
+        return False
+    cache = {} if cache is None else cache
+    maps = (sig.tobytes(), inv_tau.tobytes())
+    for key, rho in lhs.items():
+        pair = (rho, rhs[key], *maps)
+        if pair not in cache:
+            left = table(rows, sig[cols], _rot_source(k, rho)[a])
+            right = table(inv_tau[rows], cols, _rot_source(k, rhs[key])[a])
+            cache[pair] = same(left, right)
+        if not cache[pair]:
+            return False
+    return True
+
+
 def p4_derivation(spec: Any = None, input_size: Any = None) -> Derivation:
     r"""Rotating the input by 90 degrees rotates each output map and shifts the orientation axis.
 
@@ -340,18 +428,26 @@ def p4_derivation(spec: Any = None, input_size: Any = None) -> Derivation:
         ok = same(lhs, rhs)
         return Outcome(len(rows), 0.0 if ok else 1.0, ok, "T(R w) P_R = P_R T(w), symbolic w")
 
+    pairs: dict = {}  # tap-table comparisons the lifting and group-convolution checks share
+
     def lifting() -> Outcome:
-        t = _lift_matrix(spec, n)
-        ok = _equivariant(t, n, 1, m, 4)
+        taps = _taps(spec, n)  # index_form's gather: T of this layer
+        ok = _equivariant_blocks(_lift_blocks(), taps, k, n, 1, m, 4, pairs)
         return Outcome(
-            len(t), 0.0 if ok else 1.0, ok, "T_lift P_R = (roll (x) R) T_lift, symbolic w"
+            4 * len(taps[0]),
+            0.0 if ok else 1.0,
+            ok,
+            "T_lift P_R = (roll (x) R) T_lift, symbolic w, block by block",
         )
 
     def gconv() -> Outcome:
-        t = _gconv_matrix(spec, n)
-        ok = _equivariant(t, n, 4, m, 4)
+        taps = _taps(spec, n)
+        ok = _equivariant_blocks(_gconv_blocks(), taps, k, n, 4, m, 4, pairs)
         return Outcome(
-            len(t), 0.0 if ok else 1.0, ok, "T_g (roll (x) R) = (roll (x) R) T_g, symbolic w"
+            16 * len(taps[0]),
+            0.0 if ok else 1.0,
+            ok,
+            "T_g (roll (x) R) = (roll (x) R) T_g, symbolic w, block by block",
         )
 
     def numeric() -> Outcome:

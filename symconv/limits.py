@@ -17,8 +17,10 @@ A 2-d layer of 64 x 64 (4096 positions) with 16 -> 16 channels and a 7 x 7 kerne
 nonzeros) is within them; 128 x 128 inputs are not. A request that builds less than its
 layer's matrix is charged what it builds (`check_symbolic(..., cost=...)`; for `symconv derive`
 each op's `symconv.registry.Entry.cost`): `derive toeplitz`, `transpose` and `unfold-fold` of a
-plain convolution read $C_\text{in} \prod k$ values per position, `output-size` and
-`local-params` none, so a 9 x 9 kernel on that layer (85 M nonzeros in its matrix) is admitted.
+plain convolution read $C_\text{in} \prod k$ values per position, `backprop` and
+`local-backprop` compare factor tables (`factor_tables_cost`: channel pairs plus a few tables
+per axis), `output-size` and `local-params` none, so a 9 x 9 or 11 x 11 kernel on that layer
+(85 M, 127 M nonzeros in its matrix) is admitted.
 
 Change them with `set_limits(**values)` (returns the old ones), for one block with the context
 manager `limits(**values)`, or before start-up with the environment variables
@@ -54,6 +56,7 @@ __all__ = [
     "OUTPUT_FACTOR",
     "check_numeric",
     "check_symbolic",
+    "factor_tables_cost",
     "get_limits",
     "limits",
     "set_limits",
@@ -144,6 +147,37 @@ def symbolic_cost(spec: Any, size: Sequence[int]) -> dict[str, int]:
         "output_positions": math.prod(out),
         "nonzeros": nonzeros,
     }
+
+
+def factor_tables_cost(spec: Any, size: Sequence[int]) -> int:
+    r"""What a check on factor tables builds (`IndexForm.factors`: one table of channel pairs
+    times one tap table per axis), from integer arithmetic alone:
+    $4\,(C_\text{out} C_\text{in}/g + \sum_d P_d (k_d + o_d))$, $P_d$ the padded length:
+    the channel pairs and, per axis, the layer's $o \times k$ taps or a gradient
+    convolution's $P \times k$ and $P \times o$ ones, for the two sides of two identities
+    ($\partial L/\partial x$, $\partial L/\partial w$). `backprop` and `local_backprop` are
+    charged this, not the layer's matrix: it grows with the channel pairs and the axes'
+    lengths, never with their product.
+
+    ```python
+    >>> import symconv as sc
+    >>> spec = sc.Conv(dims=2, in_channels=16, out_channels=16, kernel_size=9, padding=4)
+    >>> factor_tables_cost(spec, (64, 64)), symbolic_cost(spec, (64, 64))["nonzeros"]
+    (43072, 84934656)
+
+    ```
+    """
+    size = tuple(size)
+    out = spec.output_size(size)
+    pads = getattr(spec, "pads", ((0, 0),) * len(size))
+    kernel = getattr(spec, "kernel_size", (1,) * len(size))
+    c_in = getattr(spec, "in_channels", 1)
+    c_out = getattr(spec, "out_channels", 1)
+    groups = getattr(spec, "groups", 1)
+    axes = sum(
+        (n + lo + hi) * (k + o) for n, (lo, hi), k, o in zip(size, pads, kernel, out, strict=True)
+    )
+    return int(4 * (c_out * (c_in // groups) + axes))
 
 
 def _as_size(spec: Any, size: Any) -> tuple[int, ...] | None:

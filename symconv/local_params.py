@@ -43,7 +43,7 @@ from ._subs import at as _at
 from ._tables import Table, same_factors, table
 from .derivation import Derivation, Outcome, grid_check
 from .indexform import IndexForm, index_form
-from .limits import check_symbolic
+from .limits import check_symbolic, factor_tables_cost
 from .local import LocallyConnected, Tiled
 from .spec import Conv
 from .toeplitz import patch_matrix, toeplitz
@@ -455,6 +455,7 @@ def local_backprop(spec: Any = None, input_size: Sequence[int] | int | None = No
         "local_backprop",
         spec,
         getattr(spec, "input_size", None) if input_size is None else input_size,
+        cost=factor_tables_cost,  # its checks compare factor tables, never T or the weights
     )  # the cost first: integer arithmetic only
     if spec is None or (isinstance(spec, Conv) and type(spec) is Conv):
         base = Conv(dims=1, kernel_size=3) if spec is None else spec

@@ -50,7 +50,7 @@ from .derivation import Derivation
 from .equivariance import equivariance, pooling_example
 from .fourier import commutativity_derivation, fft_padding_derivation, fourier_derivation
 from .groupconv import p4_derivation
-from .limits import symbolic_cost
+from .limits import factor_tables_cost, symbolic_cost
 from .local_params import local_backprop, local_params
 from .matrices import matrix_derivation, transpose_derivation
 from .separable import separable_derivation
@@ -222,6 +222,16 @@ def _factors_cost(spec: Any, size: tuple[int, ...]) -> int:
     return int(spec.in_channels * math.prod(spec.kernel_size) * positions)
 
 
+def _gradient_cost(spec: Any, size: tuple[int, ...]) -> int:
+    r"""`derive backprop`: a plain `Conv`'s gradients are checked on factor tables (the
+    layer's and its two gradient convolutions': channel pairs, one tap table per axis,
+    `factor_tables_cost`), at the layer's size; its other checks run on fixed small layers.
+    A `Pool` gathers its taps: the layer's matrix."""
+    if type(spec) is Conv:
+        return factor_tables_cost(spec, size)
+    return symbolic_cost(spec, size)["nonzeros"]
+
+
 def _unfold_fold(spec: Any, size: Any) -> Derivation:
     from .family import unfold_fold_derivation  # imports scipy: derive runs without it
 
@@ -290,6 +300,7 @@ _ENTRIES: tuple[Entry, ...] = (
         _backprop,
         verify="own",
         pages=("backprop.md",),
+        cost=_gradient_cost,
     ),
     Entry(
         "pool-gradients",
@@ -330,6 +341,7 @@ _ENTRIES: tuple[Entry, ...] = (
         separable_derivation,
         layer="optional",
         pages=("theorems.md",),
+        cost=_no_matrix,  # a layer adds counts from Conv.num_parameters/macs; matrices are 5x5
     ),
     Entry(
         "winograd",
@@ -358,6 +370,7 @@ _ENTRIES: tuple[Entry, ...] = (
         "unshared and tiled weights: dL/dw = X^T delta, dL/dx = T^T delta",
         local_backprop,
         pages=("local.md",),
+        cost=factor_tables_cost,  # T's factor tables against the formula's; SymPy only if small
     ),
     Entry(
         "residual",

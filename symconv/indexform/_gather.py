@@ -82,9 +82,30 @@ def gather(form: IndexForm, padded: bool = False) -> Gather:
         parts, _ = form._weight_parts(
             ks[:, None], c_idx[:, None], [v[None, :] for v in o], [v[None, :] for v in tap]
         )
-        parts = [np.broadcast_to(p, (n_ch, n_sp)).ravel() for p in parts]
-        weights = np.ravel_multi_index(parts, form.weight_shape)
+        weights = _ravel_broadcast(parts, form.weight_shape, (n_ch, n_sp))
     return Gather(rows, cols, np.ascontiguousarray(weights), out_shape, in_shape, form.weight_shape)
+
+
+def _ravel_broadcast(
+    parts: list[np.ndarray], shape: tuple[int, ...], full: tuple[int, int]
+) -> np.ndarray:
+    """`np.ravel_multi_index(parts, shape)` of parts that broadcast to `full`, flattened: the
+    C-order index built by Horner's rule on the broadcast parts (one array of the full size,
+    not one copy per part); an entry outside `shape` raises `ValueError` as numpy's does."""
+    flat: np.ndarray | None = None
+    for p, n in zip(parts, shape, strict=True):
+        p = np.asarray(p, dtype=np.int64)
+        if p.size and (int(p.min()) < 0 or int(p.max()) >= n):
+            raise ValueError("invalid entry in coordinates array")
+        if flat is None:
+            flat = p.copy()  # ours: updated in place below
+        elif flat.shape == np.broadcast_shapes(flat.shape, p.shape):
+            flat *= n
+            flat += p
+        else:
+            flat = flat * n + p
+    assert flat is not None
+    return np.ascontiguousarray(np.broadcast_to(flat, full)).ravel()
 
 
 def factor_tables(form: IndexForm, padded: bool) -> Factors:
