@@ -47,7 +47,7 @@ from ._errors import SpecError
 from .arith import lecture_formula_derivation
 from .backprop import activation_step, backprop, exact_grid
 from .derivation import Derivation
-from .equivariance import equivariance, pooling_example
+from .equivariance import equivariance, pooling_example, symbolic_weights_cost
 from .fourier import commutativity_derivation, fft_padding_derivation, fourier_derivation
 from .groupconv import p4_derivation
 from .limits import factor_tables_cost, symbolic_cost
@@ -196,6 +196,14 @@ def _no_matrix(spec: Any, size: tuple[int, ...]) -> int:
     return 0
 
 
+def _equivariance_cost(spec: Any, size: tuple[int, ...]) -> int:
+    """A `Conv` (symbolic weights: derive gives none) is checked on structure
+    (`symbolic_weights_cost`); pooling builds its rows, the layer's matrix."""
+    if isinstance(spec, Conv):
+        return symbolic_weights_cost(spec, size)
+    return int(symbolic_cost(spec, size)["nonzeros"])
+
+
 def _unfold_cost(spec: Any, size: tuple[int, ...]) -> int:
     r"""unfold's matrix $\mathcal U$ (and fold's, its transpose): one one per row
     $(c, \vec a, \vec o)$ at most, $C_\text{in} \prod k \prod o$: no $C_\text{out}$."""
@@ -311,6 +319,7 @@ _ENTRIES: tuple[Entry, ...] = (
         "equivariance",
         "T S = S T on the outputs the index form predicts; rot90/flip symmetry",
         _equivariance,
+        cost=_equivariance_cost,
         options=("shift", "transform"),
         verify="own",
         pages=("equivariance.md",),

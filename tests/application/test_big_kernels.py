@@ -24,9 +24,9 @@ from symconv.registry import entry
 
 SIZE = (64, 64)
 KERNELS = (3, 5, 7, 9, 11)
-# the ops of `symconv derive` that read a 16 -> 16 layer (equivariance: symconv.equivariance's own
-# charge; fourier and p4 take one channel)
+# the ops of `symconv derive` that read a 16 -> 16 layer (fourier and p4 take one channel)
 OPS = (
+    "equivariance",
     "output-size",
     "toeplitz",
     "transpose",
@@ -535,3 +535,31 @@ def test_gather_weights_are_numpys_ravel_of_the_broadcast_parts() -> None:
         np.ravel_multi_index([np.broadcast_to(p, (6, 7)).ravel() for p in parts], shape)
     with pytest.raises(ValueError, match="invalid entry"):
         _ravel_broadcast(parts, shape, (6, 7))
+
+
+@pytest.mark.parametrize("k", KERNELS)
+def test_equivariance_is_charged_its_structure_not_the_matrix(k: int) -> None:
+    """A Conv with symbolic weights is charged one channel pair's taps plus its weights; its
+    own call admits what derive admits; pooling and numeric weights still build the rows."""
+    from symconv.equivariance import symbolic_weights_cost
+
+    spec = sc.Conv(dims=2, in_channels=16, out_channels=16, kernel_size=k, padding=k // 2)
+    cost = symbolic_weights_cost(spec, SIZE)
+    assert cost == 64 * 64 * k * k + 16 * 16 * k * k
+    assert entry("equivariance").cost(spec, SIZE) == cost <= get_limits()["nonzeros"]
+    pool = sc.Pool(dims=2, kind="max", kernel_size=k, stride=1, padding=k // 2)
+    assert entry("equivariance").cost(pool, SIZE) == symbolic_cost(pool, SIZE)["nonzeros"]
+    with limits(nonzeros=cost - 1), pytest.raises(sc.SpecError, match="nonzeros"):
+        sc.equivariance(spec, SIZE, transform="rot90")
+    with limits(nonzeros=cost):  # admitted at exactly its charge
+        check_symbolic("equivariance", spec, SIZE, cost=symbolic_weights_cost)
+
+
+def test_equivariance_with_a_9x9_kernel_is_verified() -> None:
+    """rot90 of a 9 x 9, 16 -> 16 layer on 24 x 24: refused before (its matrix), now derived and
+    verified; the broken outputs are the border band the kernel's reach leaves."""
+    spec = sc.Conv(dims=2, in_channels=16, out_channels=16, kernel_size=9, padding=4)
+    with limits(nonzeros=symbolic_cost(spec, (24, 24))["nonzeros"] - 1):
+        d = derive("equivariance", spec, (24, 24), transform="rot90")
+        cert = d.verify()
+    assert cert.passed and not d.exact and len(d.condition) > 0

@@ -10,6 +10,8 @@ import math
 import numpy as np
 import pytest
 import sympy
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import symconv as sc
 from symconv.equivariance._core import _full_map, _moved, _rows, _spatial, _spatial_map
@@ -158,3 +160,29 @@ def test_vectorised_translation_criterion_equals_loop(mode, dims) -> None:
                    for a, (v, s, m) in enumerate(zip(o, u, form.output_size, strict=True)))
         }  # fmt: skip
         assert _interior(form, u) == want
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.data())
+def test_unique_sparse_rows_is_unique_rows(data) -> None:
+    """The distinct rows of T P - P T from its entries equal `np.unique(rows, axis=0)`'s, with
+    every row's index; a hash clash (forced: every multiplier 0) takes the dense way."""
+    import importlib
+
+    symmetry = importlib.import_module("symconv.equivariance._symmetry")
+    n = data.draw(st.integers(1, 12))
+    m = data.draw(st.integers(1, 6))
+    values = st.integers(-2, 2)
+    dense = np.array(
+        data.draw(st.lists(st.lists(values, min_size=m, max_size=m), min_size=n, max_size=n))
+    )
+    dense = dense[np.any(dense != 0, axis=1)]
+    if not len(dense):
+        return
+    picks = data.draw(st.lists(st.integers(0, len(dense) - 1), min_size=1, max_size=3 * len(dense)))
+    dense = dense[picks]  # repeated rows
+    r, c = np.nonzero(dense)
+    want = np.unique(dense, axis=0, return_inverse=True)
+    for mix in (None, np.zeros(m, dtype=np.int64)):
+        forms, which = symmetry._unique_sparse_rows(r, c, dense[r, c], len(dense), m, mix)
+        assert np.array_equal(forms, want[0]) and np.array_equal(which, want[1].ravel())
