@@ -51,12 +51,16 @@ HEADLINE = [
     "derive toeplitz -i 64x64 -k 5 -s 2 -p 2 --dilation 2 --groups 4 --padding-mode reflect "
     "--in-channels 16 --out-channels 16",
     # large kernels: the layer's matrix (85 M, 127 M nonzeros) is over the limit, the checks
-    # read factor tables (backprop, local-backprop) or U's row table (unfold-fold)
+    # read factor tables (backprop, local-backprop), U's row table (unfold-fold) or one
+    # channel pair's taps (equivariance)
     "derive backprop -i 64x64 -k 9 -p 4 --in-channels 16 --out-channels 16",
     "derive local-backprop -i 64x64 -k 9 -p 4 --in-channels 16 --out-channels 16",
     "derive backprop -i 64x64 -k 9 -s 2 -p 8 --dilation 2 --groups 4 --padding-mode reflect "
     "--in-channels 16 --out-channels 16",
     "derive unfold-fold -i 64x64 -k 11 -p 5 --in-channels 16 --out-channels 16",
+    "derive equivariance -i 64x64 -k 9 -p 4 --in-channels 16 --out-channels 16",
+    "derive equivariance -i 64x64 -k 9 -p 4 --in-channels 16 --out-channels 16 --transform rot90",
+    "derive equivariance -i 64x64 -k 11 -p 5 --in-channels 16 --out-channels 16 --transform flip_h",
 ]
 
 # one fresh interpreter per point; prints "<nonzeros> <wall s> <CPU s> <passed>" or "refused"
