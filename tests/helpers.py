@@ -9,6 +9,8 @@ reduction length.
 from __future__ import annotations
 
 import math
+import tracemalloc
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +21,7 @@ from hypothesis import strategies as st
 
 import numeric as nm
 import symconv as sc
+from symconv.indexform import IndexForm, clear_caches
 from symconv.testing import conv_specs
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -161,3 +164,28 @@ def conv_cases(draw: Any, dims: int | None = None, max_size: int | None = None, 
         "bias": (spec.out_channels,) if spec.bias else None,
     }
     return dims, args, kwargs
+
+
+def peak_bytes(fn: Callable[[], Any]) -> tuple[int, BaseException | None]:
+    """Peak traced allocation while `fn` runs, and what it raised."""
+    tracemalloc.start()
+    try:
+        fn()
+        raised = None
+    except Exception as exc:
+        raised = exc
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return peak, raised
+
+
+def patch_kind_table(monkeypatch, kinds, change) -> None:
+    """IndexForm._table's unpadded result replaced by change(form, axis, table) for `kinds`."""
+    real = IndexForm._table
+
+    def mutated(self, axis, o, a, padded=False):
+        t = real(self, axis, o, a, padded)
+        return change(self, axis, t) if not padded and self.kind in kinds else t
+
+    monkeypatch.setattr(IndexForm, "_table", mutated)
+    clear_caches()

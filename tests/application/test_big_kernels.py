@@ -10,11 +10,11 @@ from __future__ import annotations
 import dataclasses
 import math
 import sys
-import tracemalloc
 from typing import Any
 
 import numpy as np
 import pytest
+from helpers import patch_kind_table, peak_bytes
 
 import symconv as sc
 from symconv.derive import derive
@@ -149,18 +149,6 @@ def test_gradients_are_refused_at_their_own_cost_before_running(op: str, monkeyp
         assert cert.passed, cert.text()
 
 
-def _peak(fn) -> tuple[int, BaseException | None]:
-    tracemalloc.start()
-    try:
-        fn()
-        raised = None
-    except Exception as exc:
-        raised = exc
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    return peak, raised
-
-
 WIDE = sc.Conv(dims=2, in_channels=2**13, out_channels=2**13, kernel_size=1)
 
 
@@ -178,7 +166,7 @@ WIDE = sc.Conv(dims=2, in_channels=2**13, out_channels=2**13, kernel_size=1)
 def test_oversize_gradients_are_refused_before_allocating(call) -> None:
     """2^26 channel pairs (their table alone is over the limit), or inputs over the positions
     limit: refused from integer arithmetic, nothing the size of the request allocated."""
-    peak, raised = _peak(call)
+    peak, raised = peak_bytes(call)
     assert isinstance(raised, sc.SpecError), raised
     assert "limit" in str(raised)
     assert peak < 512 * 1024
@@ -262,18 +250,6 @@ def test_large_kernel_grad_weight_check_catches(monkeypatch, fresh_caches) -> No
     assert verify_exact(C16_K9, SIZE)[0] is False
 
 
-def _patch_table(monkeypatch, kinds: tuple[str, ...], change) -> None:
-    """IndexForm._table's unpadded result replaced by change(form, axis, table) for `kinds`."""
-    real = IndexForm._table
-
-    def mutated(self, axis, o, a, padded=False):
-        t = real(self, axis, o, a, padded)
-        return change(self, axis, t) if not padded and self.kind in kinds else t
-
-    monkeypatch.setattr(IndexForm, "_table", mutated)
-    clear_caches()
-
-
 def _mirror(self, axis, t):  # the map reads mirrored columns on axis 1
     n = self.axes[axis].size
     return np.where((t >= 0) & (axis == 1), n - 1 - t, t)
@@ -288,7 +264,7 @@ def _off_by_one(self, axis, t):  # the map reads one input further on axis 0
 @pytest.mark.parametrize("spec", [C16_K9, HARD_K9], ids=["k9", "k9-s2-d2-g4-reflect"])
 def test_large_kernel_backprop_fails_on_a_wrong_index_map(change, spec, monkeypatch,
                                                           fresh_caches) -> None:  # fmt: skip
-    _patch_table(monkeypatch, ("conv",), change)
+    patch_kind_table(monkeypatch, ("conv",), change)
     cert = derive("backprop", spec, SIZE).verify()
     assert not cert.passed and not _result(cert, THIS).passed
 
@@ -324,9 +300,9 @@ def test_large_kernel_local_backprop_catches(what: str, monkeypatch, fresh_cache
     indexform = sys.modules["symconv.indexform"]
     real = indexform.window_coord
     if what == "off by one":
-        _patch_table(monkeypatch, ("local",), _off_by_one)
+        patch_kind_table(monkeypatch, ("local",), _off_by_one)
     elif what == "mirror":
-        _patch_table(monkeypatch, ("local",), _mirror)
+        patch_kind_table(monkeypatch, ("local",), _mirror)
     else:
         changes = {"dilation ignored": (False, True, False), "stride ignored": (True, False, False),
                    "flip ignored": (False, False, True)}[what]  # fmt: skip

@@ -7,12 +7,11 @@ import contextlib
 import errno
 import io
 import threading
-import tracemalloc
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import pytest
+from helpers import peak_bytes
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -38,19 +37,6 @@ def run_cli(*argv: str) -> tuple[int, str, str]:
         except SystemExit as exc:
             code = exc.code if isinstance(exc.code, int) else 1
     return code, out.getvalue(), err.getvalue()
-
-
-def peak_bytes(fn: Callable[[], Any]) -> tuple[int, BaseException | None]:
-    """Peak traced allocation while `fn` runs, and what it raised."""
-    tracemalloc.start()
-    try:
-        fn()
-        raised = None
-    except Exception as exc:
-        raised = exc
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    return peak, raised
 
 
 # -- cost-first refusals ------------------------------------------------------------------------

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from helpers import patch_kind_table
 from numpy.lib.stride_tricks import sliding_window_view
 
 from symconv.testing import check_identities
@@ -362,18 +363,6 @@ def test_fast_equivariance_check_catches_padding_mutation(monkeypatch, fresh_cac
 
 
 # -- local-backprop, fourier and p4 at 64 x 64: the structural checks catch the same mutations ---
-def _patch_kind_table(monkeypatch, kinds, change) -> None:
-    """IndexForm._table's unpadded result replaced by change(form, axis, table) for `kinds`."""
-    real = IndexForm._table
-
-    def mutated(self, axis, o, a, padded=False):
-        t = real(self, axis, o, a, padded)
-        return change(self, axis, t) if not padded and self.kind in kinds else t
-
-    monkeypatch.setattr(IndexForm, "_table", mutated)
-    clear_caches()
-
-
 def _off_by_one(self, axis, t):  # the unpadded index map reads one input further on axis 1
     n = self.axes[axis].size
     return np.where((t >= 0) & (axis == 1), np.minimum(t + 1, n - 1), t)
@@ -394,7 +383,7 @@ def test_local_backprop_structural_check_catches_mutations(monkeypatch, fresh_ca
 
     assert structural_gradients(LOCAL, (64, 64)) == (True, 16 * 16 * 64 * 64 * 9)
     assert structural_gradients(TILED, (64, 64))[0]
-    _patch_kind_table(monkeypatch, ("local", "tiled"), _off_by_one)
+    patch_kind_table(monkeypatch, ("local", "tiled"), _off_by_one)
     assert not structural_gradients(LOCAL, (64, 64))[0]
     assert not structural_gradients(TILED, (64, 64))[0]
     monkeypatch.undo()
@@ -434,7 +423,7 @@ def test_local_backprop_derivation_fails_on_a_mutated_index_map(monkeypatch, fre
 
     cert = local_backprop(LOCAL).verify()
     assert cert.passed and "9437184 taps" in cert.results[0].detail
-    _patch_kind_table(monkeypatch, ("local",), _off_by_one)
+    patch_kind_table(monkeypatch, ("local",), _off_by_one)
     cert = local_backprop(LOCAL).verify()
     assert not cert.results[0].passed
 
@@ -459,7 +448,7 @@ def test_fourier_structural_check_catches_mutations(monkeypatch, fresh_caches) -
         n = self.axes[axis].size
         return np.where((t >= 0) & (axis == 1), n - 1 - t, t)
 
-    _patch_kind_table(monkeypatch, ("conv",), mirror)
+    patch_kind_table(monkeypatch, ("conv",), mirror)
     assert not structural_diagonalisation(spec, (64, 64))[0]
     monkeypatch.undo()
     clear_caches()
@@ -499,7 +488,7 @@ def test_p4_table_checks_catch_mutations(monkeypatch, fresh_caches) -> None:
             np.indices((layers, n, n))[[2, 1]].reshape(2, -1)), (layers, n, n)))  # fmt: skip
     assert set(failing()) >= set(names[:3])
     monkeypatch.undo()
-    _patch_kind_table(monkeypatch, ("conv",), _off_by_one)  # the layer no longer centred
+    patch_kind_table(monkeypatch, ("conv",), _off_by_one)  # the layer no longer centred
     assert set(failing()) >= set(names[:3])
     monkeypatch.undo()
     indexform = sys.modules["symconv.indexform"]
