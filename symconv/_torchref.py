@@ -20,7 +20,7 @@ import numpy as np
 
 from .spec import Conv, Pool
 
-__all__ = ["conv_reference", "pool_reference", "torch_or_none"]
+__all__ = ["conv_reference", "pool_reference", "preload", "torch_or_none"]
 
 
 def torch_or_none() -> Any:
@@ -30,6 +30,11 @@ def torch_or_none() -> Any:
     except ImportError:  # pragma: no cover - torch is an optional dependency
         return None
     return torch
+
+
+def preload() -> bool:
+    """Import torch now (a worker's first job: its checks come later); whether it is here."""
+    return torch_or_none() is not None
 
 
 def _tensor(a: Any) -> Any:

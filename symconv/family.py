@@ -33,6 +33,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -318,38 +319,47 @@ def unfold_fold_derivation(
     d.check(index_check, "exact", index_form_check)
     d.check("fold's matrix = U^T on this layer and small 1-d/2-d layers", "exact", grid)
 
-    def against_torch() -> Outcome:
-        torch = torch_or_none()
-        if torch is None:  # the check is registered and reported as skipped, never absent
-            raise SkipCheck("torch not installed (pip install torch): not checked")
-        if dims not in (1, 2):
-            raise SkipCheck("torch's unfold and fold take 1-d (as 2-d) and 2-d layers only")
-        F = torch.nn.functional
-        rng = np.random.default_rng(0)
-        lift = (lambda v: (1, *v)) if dims == 1 else (lambda v: tuple(v))
-        pads = lift([lo for lo, _ in spec.pads]) if dims == 2 else (0, spec.pads[0][0])
-        kw = {
-            "kernel_size": lift(spec.kernel_size),
-            "dilation": lift(spec.dilation),
-            "padding": pads,
-            "stride": lift(spec.stride),
-        }
-        x = rng.standard_normal((spec.in_channels, math.prod(size)))
-        y = rng.standard_normal(u_shape[0])
-        read = u_rows >= 0  # U x gathers, U^T y scatter-adds: U's row table, no matrix
-        ux = np.where(read, x.ravel()[np.maximum(u_rows, 0)], 0.0)
-        uty = np.bincount(u_rows[read], weights=y[read], minlength=u_shape[1])
-        xt_ = torch.from_numpy(x.reshape(1, spec.in_channels, *lift(size)))
-        ref_u = F.unfold(xt_, **kw).numpy().ravel()
-        blocks = y.reshape(1, -1, math.prod(out))
-        ref_f = F.fold(torch.from_numpy(blocks), lift(size), **kw).numpy().ravel()
-        e1 = discrepancy(ux, ref_u)
-        e2 = discrepancy(uty, ref_f)
-        worst = max(e1, e2)
-        return Outcome(2, worst, worst < 1e-12, "U x vs F.unfold, U^T y vs F.fold (float64)")
-
-    d.check(torch_check, "numeric", against_torch)
+    # a module-level function of plain values: `symconv derive` may run it in a worker process
+    # holding torch (the registry entry `travels`); it rebuilds U's row table there
+    d.check(torch_check, "numeric", partial(_unfold_fold_torch, spec, tuple(size)))
     return d
+
+
+def _unfold_fold_torch(spec: Conv, size: tuple[int, ...]) -> Outcome:
+    """U x against torch's `F.unfold`, U^T y against `F.fold` (float64), U from its row table
+    (`_unfold_rows`, as the derivation reads it)."""
+    torch = torch_or_none()
+    if torch is None:  # the check is registered and reported as skipped, never absent
+        raise SkipCheck("torch not installed (pip install torch): not checked")
+    dims = spec.dims
+    if dims not in (1, 2):
+        raise SkipCheck("torch's unfold and fold take 1-d (as 2-d) and 2-d layers only")
+    out = spec.output_size(size)
+    u_rows = _unfold_rows(spec, size, out)
+    u_shape = (len(u_rows), spec.in_channels * math.prod(size))
+    F = torch.nn.functional
+    rng = np.random.default_rng(0)
+    lift = (lambda v: (1, *v)) if dims == 1 else (lambda v: tuple(v))
+    pads = lift([lo for lo, _ in spec.pads]) if dims == 2 else (0, spec.pads[0][0])
+    kw = {
+        "kernel_size": lift(spec.kernel_size),
+        "dilation": lift(spec.dilation),
+        "padding": pads,
+        "stride": lift(spec.stride),
+    }
+    x = rng.standard_normal((spec.in_channels, math.prod(size)))
+    y = rng.standard_normal(u_shape[0])
+    read = u_rows >= 0  # U x gathers, U^T y scatter-adds: U's row table, no matrix
+    ux = np.where(read, x.ravel()[np.maximum(u_rows, 0)], 0.0)
+    uty = np.bincount(u_rows[read], weights=y[read], minlength=u_shape[1])
+    xt_ = torch.from_numpy(x.reshape(1, spec.in_channels, *lift(size)))
+    ref_u = F.unfold(xt_, **kw).numpy().ravel()
+    blocks = y.reshape(1, -1, math.prod(out))
+    ref_f = F.fold(torch.from_numpy(blocks), lift(size), **kw).numpy().ravel()
+    e1 = discrepancy(ux, ref_u)
+    e2 = discrepancy(uty, ref_f)
+    worst = max(e1, e2)
+    return Outcome(2, worst, worst < 1e-12, "U x vs F.unfold, U^T y vs F.fold (float64)")
 
 
 def _piecewise_reads(

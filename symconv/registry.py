@@ -111,7 +111,10 @@ class Entry:
       entries) of the largest thing the factory builds; `None`: the layer's matrix
       ($C_\text{out} \prod o \cdot (C_\text{in}/g) \prod k$, `symbolic_cost`);
     - `own`: a verify-only identity's factory when the entry brings it (numeric's checks,
-      `numeric.checks`); `None`: `symconv.verify` registers the factory of an `own` identity.
+      `numeric.checks`); `None`: `symconv.verify` registers the factory of an `own` identity;
+    - `travels`: its numeric-level (torch) checks are module-level functions of plain values
+      (`functools.partial`s), so `symconv derive` runs them in a worker process that imports
+      torch while this one derives (`Derivation.verify(executor=...)`).
     """
 
     name: str
@@ -126,6 +129,7 @@ class Entry:
     pages: tuple[str, ...] = ()
     cost: Callable[[Any, tuple[int, ...]], int] | None = None
     own: Callable[[], Derivation] | None = None
+    travels: bool = False
 
     @property
     def identity_name(self) -> str:
@@ -321,6 +325,7 @@ _ENTRIES: tuple[Entry, ...] = (
         _equivariance,
         cost=_equivariance_cost,
         options=("shift", "transform"),
+        travels=True,
         verify="own",
         pages=("equivariance.md",),
     ),
@@ -419,6 +424,7 @@ _ENTRIES: tuple[Entry, ...] = (
         "run it",
         pages=("matrix.md",),
         cost=_unfold_cost,
+        travels=True,
     ),
     Entry(
         "adaptive-pool",

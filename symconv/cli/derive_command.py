@@ -12,6 +12,8 @@ from typing import Any
 
 from .._cliparse import parse_sizes
 from .._errors import SpecError
+from .._torchref import preload
+from .._worker import Worker, can_fork
 from ..derive import DERIVATIONS, derive
 from ..registry import derive_ops, entry
 from ..spec import Conv
@@ -140,12 +142,34 @@ def _derivation(args: argparse.Namespace) -> Any:
 def run(args: argparse.Namespace) -> int:
     """`symconv derive OP`: the derivation rendered (text, LaTeX, Markdown or JSON), then its
     certificate; 1 when a check fails."""
+    worker = _torch_worker(args)
+    try:
+        return _render(args, worker)
+    finally:
+        if worker is not None:
+            worker.shutdown(cancel_futures=True)
+
+
+def _torch_worker(args: argparse.Namespace) -> Worker | None:
+    """For an op whose torch checks travel (its registry entry), a worker forked now that
+    imports torch while this process derives; the checks then run there. None otherwise, or
+    where forking is not safe (`can_fork`)."""
+    if args.no_verify or args.op not in DERIVATIONS or not entry(args.op).travels:
+        return None
+    if not can_fork():
+        return None
+    worker = Worker()
+    worker.submit(preload)
+    return worker
+
+
+def _render(args: argparse.Namespace, worker: Worker | None) -> int:
     d = _derivation(args)
     fmt = "json" if args.json else args.format
     if args.standalone and fmt != "latex":
         raise SpecError("derive: --standalone applies to --format latex only")
     if fmt == "json":
-        cert = None if args.no_verify else d.verify()
+        cert = None if args.no_verify else d.verify(executor=worker)
         extra = {} if cert is None else {"certificate": cert.as_dict()}
         print(json.dumps({**d.as_dict(), **extra}, indent=2))
         return 1 if cert is not None and cert.failed else 0
@@ -156,7 +180,7 @@ def run(args: argparse.Namespace) -> int:
         print(d.markdown(), flush=True)
     else:
         print(d.text(ascii=args.ascii), flush=True)
-    cert = None if args.no_verify else d.verify()
+    cert = None if args.no_verify else d.verify(executor=worker)
     if cert is not None and fmt == "text":
         print()
         print(cert.text())

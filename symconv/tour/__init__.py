@@ -4,8 +4,8 @@ Each section is computed by the engine when the tour runs (`_sections`); nothing
 from a template. `tour()` prints each as soon as it and every one before it are done.
 
 With `workers` (the CLI's choice) three processes share the work: a torch worker forked
-first, before SymPy is imported (`_worker.Worker`: no thread here, so the next fork is safe),
-imports torch and runs the torch comparisons (`_torch`: the generated kernels, torch's
+first, before SymPy is imported (`symconv._worker.Worker`: no thread here, so the next fork
+is safe), imports torch and runs the torch comparisons (`_torch`: the generated kernels, torch's
 convolution, the equivariance derivations' numeric checks); a second worker, forked once SymPy
 is loaded, derives backpropagation; this process computes the other SymPy sections and never
 imports torch. Without workers every section is computed here, just before it is printed.
@@ -19,8 +19,8 @@ from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor
 from typing import Any
 
+from .._worker import Worker, can_fork
 from . import _torch
-from ._worker import Worker
 
 __all__ = ["tour"]
 
@@ -40,26 +40,6 @@ class _Now:
         if self._call is not None:
             self._value, self._call = self._call(), None
         return self._value
-
-
-def _can_fork() -> bool:
-    """Whether forking a worker is safe and pays: two CPUs or more, `fork` available, torch
-    not imported (a fork of a process whose OpenMP pool ran can hang) and no other thread
-    running (a lock it held would stay held in the child)."""
-    import multiprocessing
-    import os
-    import threading
-
-    try:
-        cpus = len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not on Linux
-        cpus = os.cpu_count() or 1
-    return (
-        cpus >= 2
-        and "fork" in multiprocessing.get_all_start_methods()
-        and "torch" not in sys.modules
-        and threading.active_count() == 1
-    )
 
 
 def _torch_worker_init() -> None:
@@ -82,7 +62,7 @@ def tour(
     the sections as they arrive). `workers`: run the torch comparisons and the backpropagation
     derivation in forked worker processes (module docstring) where that is safe.
     """
-    torch: Worker | None = Worker(_torch_worker_init) if workers and _can_fork() else None
+    torch: Worker | None = Worker(_torch_worker_init) if workers and can_fork() else None
     submit: Callable[..., Any] = torch.submit if torch is not None else _Now
     compared = submit(_torch.kernels)  # the torch worker's first job: it imports torch now
 
@@ -90,7 +70,7 @@ def tour(
     from . import _sections
 
     sympy: Executor | None = None
-    if torch is not None and _can_fork():
+    if torch is not None and can_fork():
         import multiprocessing
 
         sympy = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"))

@@ -101,9 +101,9 @@ def test_cli_derive_prints_the_steps_before_the_checks_run(capsys, monkeypatch) 
     seen: list[str] = []
     real = Derivation.verify
 
-    def spy(self):
+    def spy(self, **kw):
         seen.append(capsys.readouterr().out)
-        return real(self)
+        return real(self, **kw)
 
     monkeypatch.setattr(Derivation, "verify", spy)
     assert main(["derive", "backprop", "-i", "16x16", "-k", "3", "-p", "1"]) == 0

@@ -1,11 +1,13 @@
-"""A worker process for the tour: forked when created, with no thread in this process.
+"""A worker process, forked when created, with no thread in this process: where torch is
+imported and torch's checks run while this process derives (`symconv tour`, `symconv derive`).
 
 `concurrent.futures.ProcessPoolExecutor` runs a management thread in the parent; a process
 forked while another thread runs may deadlock (a lock that thread held stays held in the
-child). The tour forks twice (its torch worker before SymPy is imported, a SymPy worker
-after), so the first is this: a `multiprocessing` process that runs the calls it is sent over
-a pipe, in order, and sends each result (or exception) back. The parent reads results when
-it asks for them (`Future.done()`, `Future.result()`), so it needs no thread either.
+child), and the tour forks twice (its torch worker before SymPy is imported, a SymPy worker
+after). So this is a `multiprocessing` process that runs the calls it is sent over a pipe, in
+order, and sends each result (or exception) back; the parent reads results when it asks for
+them (`Future.done()`, `Future.result()`), so it needs no thread either. `can_fork()` says
+whether forking one is safe and pays here.
 
 ```python
 >>> import operator
@@ -19,13 +21,16 @@ it asks for them (`Future.done()`, `Future.result()`), so it needs no thread eit
 from __future__ import annotations
 
 import multiprocessing
+import os
+import sys
+import threading
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Executor, Future
 from multiprocessing.connection import Connection
 from typing import Any
 
-__all__ = ["Worker"]
+__all__ = ["Worker", "can_fork"]
 
 
 def _serve(conn: Connection, initializer: Callable[[], None] | None) -> None:
@@ -102,3 +107,19 @@ class Worker(Executor):
                 self._conn.send(None)
             self._process.join()
         self._conn.close()
+
+
+def can_fork() -> bool:
+    """Whether forking a worker is safe and pays: two CPUs or more, `fork` available, torch
+    not imported (a fork of a process whose OpenMP pool ran can hang) and no other thread
+    running (a lock it held would stay held in the child)."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not on Linux
+        cpus = os.cpu_count() or 1
+    return (
+        cpus >= 2
+        and "fork" in multiprocessing.get_all_start_methods()
+        and "torch" not in sys.modules
+        and threading.active_count() == 1
+    )
