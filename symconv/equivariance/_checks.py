@@ -27,7 +27,6 @@ from ._pooling import max_pool_changes
 from ._symmetry import (
     _condition_is_symmetry,
     _condition_matches_symmetry,
-    _solution_sampler,
     _symmetric_setup,
     _weight_symbols,
 )
@@ -255,7 +254,7 @@ def _symmetry_checks(
 
     sampler = None  # the solved condition as coefficient tables, for symmetric kernels
     if isinstance(spec, Conv) and subs is None:
-        sampler = _solution_sampler(core["condition"], _weight_symbols(spec))
+        sampler = core["condition"].sampler()
     numeric = partial(  # plain values: it may run in a process without SymPy
         symmetry_trials,
         spec,

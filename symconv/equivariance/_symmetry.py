@@ -14,7 +14,7 @@ import functools
 import math
 from collections.abc import Sequence
 from fractions import Fraction
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 import sympy
@@ -220,7 +220,14 @@ def _condition_matches_symmetry(cond: Sequence[sympy.Eq], spec: Conv, transform:
     """'' when the solutions of `cond` are exactly the kernels constant on the orbits of the
     transform's kernel symmetry (`_orbits`), checked exactly on integer forms: `cond` in
     solved form has rank `len(cond)`; every orbit's indicator solves it and its rank is
-    (weights - orbits). Else what differs."""
+    (weights - orbits). Else what differs.
+
+    A `SolvedCondition` (one pair's equations, repeated) is checked on channel pair (0, 0):
+    the symmetry moves taps within a pair (`_image`), so every pair's orbits are pair
+    (0, 0)'s, and its equations are pair (0, 0)'s on that pair's weights."""
+    if isinstance(cond, SolvedCondition):
+        one = spec.replace(in_channels=1, out_channels=1, groups=1)
+        return _condition_matches_symmetry(cond.first_pair, one, transform)
     syms = _weight_symbols(spec)
     index = {s: i for i, s in enumerate(syms)}
     if not _solved_form(cond):
@@ -378,7 +385,7 @@ def _symmetry_core(
     }
 
 
-def _solved_condition(spec: Conv, forms: np.ndarray) -> list[sympy.Eq]:
+def _solved_condition(spec: Conv, forms: np.ndarray) -> SolvedCondition:
     """`linsolve` of the forms for one channel pair, repeated over every pair `(k, c)`: the
     system is block-diagonal in the pairs, so this is the solution of the whole system in the
     weight order `w[k, c, a]` (pivots first, the free weights last)."""
@@ -393,18 +400,85 @@ def _solved_condition(spec: Conv, forms: np.ndarray) -> list[sympy.Eq]:
     for s, v in pairs:
         terms = _terms(v)
         pairs_terms.append((at[s], sorted((at[t], coef) for t, coef in terms)))
-    out: list[sympy.Eq] = []
-    every, n_c = _symbols_of(spec.weight_shape), spec.weight_shape[1]
-    for k, c in np.ndindex(*spec.weight_shape[:2]):
-        if (k, c) == (0, 0):
-            out.extend(sympy.Eq(s, v) for s, v in pairs)
-            continue
-        block = every[(k * n_c + c) * len(taps) : (k * n_c + c + 1) * len(taps)]
-        for i, terms in pairs_terms:
-            rhs = [coef * block[j] if coef != 1 else block[j] for j, coef in terms]
-            value = sympy.Add(*rhs) if len(rhs) != 1 else rhs[0]
-            out.append(sympy.Eq(block[i], value, evaluate=False))
-    return out
+    return SolvedCondition(spec, [sympy.Eq(s, v) for s, v in pairs], pairs_terms)
+
+
+class SolvedCondition(Sequence[Any]):
+    """The solved condition on the weights: channel pair (0, 0)'s equations `w = form`, then
+    the same forms for every other pair `(k, c)` in weight order, `Eq(..., evaluate=False)`.
+
+    A sequence of `sympy.Eq` whose equations are built when read: a 64 x 64 layer with
+    16 -> 16 channels and an 11 x 11 kernel has 27 k of them over 31 k weight symbols, about
+    0.5 s of SymPy objects that the derivation shows one pair of. `sampler()` gives the same
+    condition as coefficient tables without building them. Equal to the list of its equations.
+    """
+
+    def __init__(
+        self, spec: Conv, first: list[Any], terms: list[tuple[int, list[tuple[int, Any]]]]
+    ) -> None:
+        self._spec, self._first, self._terms = spec, first, terms
+        self._taps = list(np.ndindex(*spec.kernel_size))
+        self._pairs = math.prod(spec.weight_shape[:2])
+
+    def __len__(self) -> int:
+        return self._pairs * len(self._first)
+
+    @property
+    def first_pair(self) -> list[Any]:
+        """Channel pair (0, 0)'s equations (every other pair's are these on its weights)."""
+        return list(self._first)
+
+    @overload
+    def __getitem__(self, index: int) -> Any: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Any]: ...
+
+    def __getitem__(self, index: int | slice) -> Any:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        n = len(self)
+        if not -n <= index < n:
+            raise IndexError(index)
+        block, row = divmod(index % n, len(self._first))
+        if block == 0:
+            return self._first[row]
+        k, c = divmod(block, self._spec.weight_shape[1])
+        w = sympy.IndexedBase("w")
+        i, terms = self._terms[row]
+        rhs = [
+            coef * w[(k, c, *self._taps[j])] if coef != 1 else w[(k, c, *self._taps[j])]
+            for j, coef in terms
+        ]
+        value = sympy.Add(*rhs) if len(rhs) != 1 else rhs[0]
+        return sympy.Eq(w[(k, c, *self._taps[i])], value, evaluate=False)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence) or isinstance(other, str):
+            return NotImplemented
+        return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+
+    __hash__ = None  # type: ignore[assignment]  # a mutable sequence's equality: unhashable
+
+    def __repr__(self) -> str:
+        return repr(list(self))
+
+    def sampler(self) -> Sampler:
+        """The condition's solutions as coefficient tables (`Sampler`): every pair's pivots
+        from its own free weights by the pair's forms, a free weight from itself."""
+        n_a = len(self._taps)
+        pivots = {i for i, _ in self._terms}
+        rows = [i for i, terms in self._terms for _ in terms]
+        rows += [j for j in range(n_a) if j not in pivots]
+        cols = [j for _, terms in self._terms for j, _ in terms]
+        cols += [j for j in range(n_a) if j not in pivots]
+        vals = [float(coef) for _, terms in self._terms for _, coef in terms]
+        vals += [1.0] * (n_a - len(pivots))
+        offset = (np.arange(self._pairs, dtype=np.int64) * n_a)[:, None]
+        r = (offset + np.array(rows, dtype=np.int64)[None, :]).ravel()
+        c = (offset + np.array(cols, dtype=np.int64)[None, :]).ravel()
+        v = np.tile(np.array(vals), self._pairs)
+        return Sampler(r, c, v, self._pairs * n_a)
 
 
 def _pool_symmetry_core(spec: Pool, sizes: tuple[int, ...], transform: str) -> dict[str, Any]:

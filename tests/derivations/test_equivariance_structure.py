@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from typing import Any
 
 import numpy as np
 import pytest
@@ -186,3 +187,68 @@ def test_unique_sparse_rows_is_unique_rows(data) -> None:
     for mix in (None, np.zeros(m, dtype=np.int64)):
         forms, which = symmetry._unique_sparse_rows(r, c, dense[r, c], len(dense), m, mix)
         assert np.array_equal(forms, want[0]) and np.array_equal(which, want[1].ravel())
+
+
+def _eager_condition(spec: sc.Conv, forms: np.ndarray) -> list:
+    """The condition as every pair's equations built at once (the construction the lazy
+    `SolvedCondition` replaced), for comparison."""
+    import importlib
+
+    symmetry = importlib.import_module("symconv.equivariance._symmetry")
+    w = sympy.IndexedBase("w")
+    taps = list(np.ndindex(*spec.kernel_size))
+    one = [w[(0, 0, *a)] for a in taps]
+    eqs = [sum(int(f) * s for f, s in zip(row, one, strict=True) if f) for row in forms.tolist()]
+    sol = symmetry._solve(eqs, one)
+    pairs = [(s, v) for s, v in zip(one, sol, strict=True) if v != s]
+    out = []
+    for k, c in np.ndindex(*spec.weight_shape[:2]):
+        here = {w[(0, 0, *a)]: w[(k, c, *a)] for a in taps}
+        out.extend(sympy.Eq(s.xreplace(here), v.xreplace(here), evaluate=False) for s, v in pairs)
+    return out
+
+
+@pytest.mark.parametrize(
+    ("spec", "size", "transform"),
+    [
+        (sc.Conv(dims=2, in_channels=3, out_channels=2, kernel_size=3, padding=1), (5, 5), "rot90"),
+        (sc.Conv(dims=2, in_channels=2, out_channels=4, groups=2, kernel_size=4, padding=(1, 2)),
+         (6, 6), "flip_h"),
+        (sc.Conv(dims=2, in_channels=2, out_channels=2, kernel_size=5, padding=2), (7, 7), "flip_v"),
+        (sc.Conv(dims=1, in_channels=2, out_channels=3, kernel_size=3, padding=1), (6,), "flip_h"),
+    ],
+)  # fmt: skip
+def test_solved_condition_reads_as_every_pairs_equations(spec, size, transform) -> None:
+    """The lazy condition is, equation by equation and as printed, every channel pair's
+    equations built at once; its sampler is the one read off those equations."""
+    import importlib
+
+    symmetry = importlib.import_module("symconv.equivariance._symmetry")
+    _, forms, _ = symmetry._spatial_forms(spec, size, transform)
+    lazy = symmetry._solved_condition(spec, forms)
+    eager = _eager_condition(spec, forms)
+    assert lazy == eager and [str(e) for e in lazy] == [str(e) for e in eager]
+    assert lazy[-1] == eager[-1] and lazy[1:4] == eager[1:4] and len(lazy) == len(eager)
+    a, b = lazy.sampler(), symmetry._solution_sampler(eager, _weight_symbols(spec))
+
+    def key(t: Any) -> list:
+        return sorted(zip(t.rows.tolist(), t.cols.tolist(), t.values.tolist(), strict=True))
+
+    assert key(a) == key(b) and a.size == b.size
+    assert symmetry._condition_matches_symmetry(lazy, spec, transform) == ""
+    assert symmetry._condition_matches_symmetry(eager, spec, transform) == ""
+
+
+def test_a_wrong_pair_equation_fails_the_structured_check() -> None:
+    """Checked on pair (0, 0), a wrong coefficient there still fails the exact check."""
+    import importlib
+
+    symmetry = importlib.import_module("symconv.equivariance._symmetry")
+    spec = sc.Conv(dims=2, in_channels=4, out_channels=4, kernel_size=3, padding=1)
+    _, forms, _ = symmetry._spatial_forms(spec, (6, 6), "rot90")
+    good = symmetry._solved_condition(spec, forms)
+    first = good.first_pair
+    wrong = [sympy.Eq(first[0].lhs, 2 * first[0].rhs), *first[1:]]
+    bad = symmetry.SolvedCondition(spec, wrong, good._terms)
+    assert symmetry._condition_matches_symmetry(good, spec, "rot90") == ""
+    assert "breaks" in symmetry._condition_matches_symmetry(bad, spec, "rot90")
