@@ -41,7 +41,9 @@ class Equivariance(Derivation):
     - `exact`: whether $f(g\,x) = g'(f(x))$ holds for every input (and, with symbolic weights,
       for every weight);
     - `broken`: the output positions (spatial index tuples, sorted) where it fails;
-    - `condition`: for rotations and flips, the equations on the weights that make it exact.
+    - `condition`: for rotations and flips, the equations on the weights that make it exact
+      (a list; `results["condition"]` holds them as a sequence built when read, one channel
+      pair's equations repeated for every pair).
     """
 
     @property
