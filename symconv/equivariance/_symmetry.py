@@ -19,13 +19,11 @@ from typing import Any, overload
 import numpy as np
 import sympy
 
-from .._errors import SpecError
 from .._results import Outcome
 from .._torch_trials import Sampler
 from ..indexform import index_form
 from ..spec import Conv, Pool
 from ._core import (
-    _OP,
     Equivariance,
     _full_map,
     _kind,
@@ -190,30 +188,6 @@ def _solved_form(cond: Sequence[sympy.Eq]) -> bool:
     return len(pivots) == len(cond) and not any(
         pivots.intersection(dict(_terms(e.rhs))) for e in cond
     )
-
-
-def _solution(cond: Sequence[sympy.Eq], syms: list[sympy.Indexed]) -> tuple[Any, ...]:
-    """`_solve(cond, syms)`, read off directly when `cond` is in solved form."""
-    if _solved_form(cond):
-        sol = {e.lhs: e.rhs for e in cond}
-        return tuple(sol.get(s, s) for s in syms)
-    return _solve(cond, syms)
-
-
-def _solution_sampler(cond: Sequence[sympy.Eq], syms: list[sympy.Indexed]) -> Sampler:
-    """The solutions of `cond` as coefficient tables (`Sampler`): from one number per weight
-    (the free ones are read) to a solution, in floats; the linear forms read once."""
-    index = {s: i for i, s in enumerate(syms)}
-    rows, cols, data = [], [], []
-    for i, e in enumerate(_solution(cond, syms)):
-        for s, v in _terms(e):
-            if s not in index:
-                raise SpecError(f"{_OP}: the condition {e} is not linear in the weights")
-            rows.append(i)
-            cols.append(index[s])
-            data.append(float(v))
-    r, c, v = np.array(rows, dtype=np.int64), np.array(cols, dtype=np.int64), np.array(data)
-    return Sampler(r, c, v, len(syms))
 
 
 def _condition_matches_symmetry(cond: Sequence[sympy.Eq], spec: Conv, transform: str) -> str:

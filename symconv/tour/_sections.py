@@ -19,7 +19,8 @@ from ._torch import torch_conv
 
 __all__ = ["Pending", "Submit", "plan"]
 
-# what `submit(fn, *args)` returns: a Future of another process, or `Now` (computed here)
+# what `submit(fn, *args)` returns: a Future of another process, or a call made here when its
+# result is asked for (`symconv.tour._Now`)
 Submit = Callable[..., Any]
 
 
